@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/**
+ * The aibom command line: a thin shell over the library in src/. Each command lives in
+ * cli/commands/<name>.ts and registers itself here; heavy modules are imported lazily inside
+ * each command's action so `aibom --help` and quick commands start fast.
+ */
+import { Command, CommanderError } from 'commander';
+import { TOOL_VERSION } from '../src/version.js';
+import { registerBuild } from './commands/build.js';
+import { registerValidate } from './commands/validate.js';
+import { EXIT_USAGE, reportError, setDebug } from './io.js';
+
+export function makeProgram(): Command {
+  const program = new Command();
+  program
+    .name('aibom')
+    .description(
+      'AI-BOM and supply-chain provenance for AI agents: build CycloneDX AI-BOMs of models,\n' +
+        'datasets, plugins, MCP servers and packages; sign and verify them with Sigstore; verify\n' +
+        'plugins at agent start-up; gate releases on missing provenance.',
+    )
+    .version(TOOL_VERSION, '-V, --version')
+    .option('--debug', 'print stack traces for errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      outputError: (str, write) => write(str.replace(/^error: /, 'aibom: ')),
+    })
+    .exitOverride()
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ aibom build examples/agent -o aibom.cdx.json\n' +
+        '  $ aibom validate aibom.cdx.json\n' +
+        '\nExit codes: 0 ok, 1 a check failed (policy, verification, invalid BOM), 2 usage or input error.',
+    );
+  program.hook('preAction', (cmd) => setDebug(!!cmd.optsWithGlobals().debug));
+
+  registerBuild(program);
+  registerValidate(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  const program = makeProgram();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; every other parse error is a usage error.
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    process.exitCode = reportError(err);
+  }
+}
+
+await main();

@@ -1,0 +1,107 @@
+import type { Command } from 'commander';
+import type { ProgressEvent } from '../../src/inventory/index.js';
+import { formatBytes } from '../../src/util/fs.js';
+import { action, collect, EXIT_USAGE, printError, printInfo, printJson, printWarning, Progress, writeOutput } from '../io.js';
+
+export function registerBuild(program: Command): void {
+  program
+    .command('build')
+    .summary('build a CycloneDX AI-BOM of a folder')
+    .description(
+      'Walk DIR (default: the current folder), find lockfiles (npm, pnpm, yarn, Python), models,\n' +
+        'datasets, plugins and MCP servers, and write one CycloneDX JSON BOM. The BOM is validated\n' +
+        'against the official CycloneDX schema before it is written; an invalid BOM is never written.\n' +
+        'node_modules, .git and Python virtualenvs are skipped.',
+    )
+    .argument('[dir]', 'folder to scan', '.')
+    .option('-o, --output <file>', 'write the BOM to FILE (default: stdout)')
+    .option('--spec-version <version>', 'CycloneDX spec version: 1.6 or 1.7', '1.6')
+    .option('--reproducible', 'same inputs, same bytes: no timestamp or serial number, sorted lists')
+    .option('--exclude <glob>', 'leave out paths matching GLOB (relative to DIR; repeatable)', collect, [])
+    .option('--follow-symlinks', 'follow symbolic links that stay inside DIR')
+    .option('--keep-going', 'write the BOM even when an input could not be read (it will be incomplete)')
+    .option('--max-lockfile-size <mib>', 'refuse lockfiles larger than this many MiB', '100')
+    .option('--json', 'print a JSON summary on stdout (with -o)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ aibom build examples/agent -o aibom.cdx.json\n' +
+        '  $ aibom build . --reproducible --spec-version 1.7 --exclude "test/**" > bom.json\n' +
+        '\nExit codes: 0 written, 2 usage error or an input that could not be read.',
+    )
+    .action(
+      action(async (dir: string, opts: BuildFlags) => {
+        const maxMiB = Number(opts.maxLockfileSize);
+        if (!Number.isFinite(maxMiB) || maxMiB <= 0) {
+          printError(`--max-lockfile-size must be a positive number of MiB, got "${opts.maxLockfileSize}"`);
+          return EXIT_USAGE;
+        }
+        if (opts.json && !opts.output) {
+          printError('--json prints a summary and needs -o FILE for the BOM itself');
+          return EXIT_USAGE;
+        }
+        const { buildInventory } = await import('../../src/inventory/index.js');
+        const { buildBom, serializeBom } = await import('../../src/bom/build.js');
+        const { specFor } = await import('../../src/bom/spec.js');
+        specFor(opts.specVersion);
+        const progress = new Progress(!opts.json);
+        const inv = await buildInventory(dir, {
+          exclude: opts.exclude,
+          followSymlinks: !!opts.followSymlinks,
+          maxLockfileBytes: Math.floor(maxMiB * 1024 * 1024),
+          onProgress: (e) => progress.update(describeProgress(e)),
+        });
+        progress.done();
+        const fatal = inv.findings.filter((f) => f.fatal);
+        for (const f of inv.findings) {
+          if (f.fatal) continue;
+          if (f.severity === 'info') continue;
+          printWarning(`${f.location ? `${f.location.file}: ` : ''}${f.message}`);
+        }
+        if (fatal.length && !opts.keepGoing) {
+          for (const f of fatal) printError(`${f.location ? `${f.location.file}: ` : ''}${f.message}`);
+          printError(
+            `no BOM written: ${fatal.length} input${fatal.length > 1 ? 's' : ''} could not be read (use --keep-going to write an incomplete BOM)`,
+          );
+          return EXIT_USAGE;
+        }
+        for (const f of fatal) printWarning(`${f.location ? `${f.location.file}: ` : ''}${f.message} (left out)`);
+        const json = await buildBom(inv, { specVersion: opts.specVersion as '1.6' | '1.7', reproducible: !!opts.reproducible });
+        await writeOutput(opts.output, serializeBom(json));
+        const summary = {
+          output: opts.output ?? '-',
+          specVersion: opts.specVersion,
+          components: json.components?.length ?? 0,
+          services: json.services?.length ?? 0,
+          findings: inv.findings.map((f) => ({ ...f })),
+        };
+        if (opts.json) printJson(summary);
+        else if (opts.output) {
+          printInfo(
+            `aibom: wrote ${opts.output}: ${summary.components} components, ${summary.services} services (CycloneDX ${opts.specVersion}, schema-valid)`,
+          );
+        }
+        return 0;
+      }),
+    );
+}
+
+interface BuildFlags {
+  output?: string;
+  specVersion: string;
+  reproducible?: boolean;
+  exclude: string[];
+  followSymlinks?: boolean;
+  keepGoing?: boolean;
+  maxLockfileSize: string;
+  json?: boolean;
+}
+
+function describeProgress(e: ProgressEvent): string {
+  if (e.totalBytes) {
+    const pct = Math.floor(((e.bytes ?? 0) / e.totalBytes) * 100);
+    return `aibom: ${e.phase} ${pct}% (${formatBytes(e.bytes ?? 0)} of ${formatBytes(e.totalBytes)})`;
+  }
+  if (e.total) return `aibom: ${e.phase} ${e.done ?? 0}/${e.total}`;
+  return `aibom: ${e.phase}…`;
+}

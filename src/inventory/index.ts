@@ -1,0 +1,149 @@
+import { resolve } from 'node:path';
+import { AibomError } from '../errors.js';
+import { pathKind } from '../util/fs.js';
+import { collectPackages } from './packages.js';
+import { readProject } from './project.js';
+import type { Component, Finding, Inventory, Service } from './types.js';
+import { type WalkResult, walk } from './walk.js';
+
+export interface InventoryOptions {
+  /** Globs (POSIX, relative to the root) to leave out. */
+  exclude?: string[];
+  /** Follow symlinks that stay inside the root. */
+  followSymlinks?: boolean;
+  /** Bound for one lockfile's size in bytes. */
+  maxLockfileBytes?: number;
+  /** Called with progress messages for long work (only shown on a TTY by the CLI). */
+  onProgress?: (event: ProgressEvent) => void;
+  /** Extra settings read by discoverers (e.g. from aibom.config.*). */
+  config?: Record<string, unknown>;
+}
+
+export interface ProgressEvent {
+  phase: string;
+  done?: number;
+  total?: number;
+  /** Bytes processed and total, for hashing. */
+  bytes?: number;
+  totalBytes?: number;
+}
+
+export interface DiscoverContext {
+  /** Absolute root folder. */
+  root: string;
+  walked: WalkResult;
+  project: Component;
+  options: InventoryOptions;
+}
+
+export interface DiscoverResult {
+  components?: Component[];
+  services?: Service[];
+  /** bom-ref → bom-refs */
+  dependencies?: Map<string, Set<string>>;
+  /** Refs the project itself depends on directly. */
+  rootDependencies?: string[];
+  findings?: Finding[];
+}
+
+/**
+ * A discoverer finds one kind of thing in a walked tree (lockfile packages, models,
+ * plugins, MCP servers). The inventory is the union of what every discoverer returns.
+ */
+export interface Discoverer {
+  name: string;
+  discover(ctx: DiscoverContext): Promise<DiscoverResult>;
+}
+
+export const packagesDiscoverer: Discoverer = {
+  name: 'packages',
+  async discover(ctx) {
+    const opts: { maxLockfileBytes?: number } = {};
+    if (ctx.options.maxLockfileBytes !== undefined) opts.maxLockfileBytes = ctx.options.maxLockfileBytes;
+    const res = await collectPackages(ctx.walked, opts);
+    const components = [...res.components];
+    const dependencies = new Map(res.dependencies);
+    const rootDependencies: string[] = [];
+    for (const lock of res.lockfiles) {
+      const dir = lock.path.includes('/') ? lock.path.slice(0, lock.path.lastIndexOf('/')) : '';
+      if (dir === '') {
+        rootDependencies.push(...lock.direct);
+        continue;
+      }
+      // A lockfile in a subfolder is a sub-project of its own: a component the root depends on.
+      const name = lock.root.name ?? dir;
+      const ref = `project:${dir}`;
+      const sub: Component = {
+        ref,
+        type: 'application',
+        name,
+        hashes: [],
+        properties: [{ name: 'aibom:lockfile', value: lock.path }],
+        locations: [{ file: lock.path }],
+      };
+      if (lock.root.version) sub.version = lock.root.version;
+      components.push(sub);
+      dependencies.set(ref, new Set(lock.direct));
+      rootDependencies.push(ref);
+    }
+    return { components, dependencies, rootDependencies, findings: res.findings };
+  },
+};
+
+/** The discoverers `aibom build` runs, in order. Later issues append to this list. */
+export const DEFAULT_DISCOVERERS: Discoverer[] = [packagesDiscoverer];
+
+/** Walk `dir` and run every discoverer over it. */
+export async function buildInventory(
+  dir: string,
+  options: InventoryOptions = {},
+  discoverers: Discoverer[] = DEFAULT_DISCOVERERS,
+): Promise<Inventory> {
+  const root = resolve(dir);
+  const kind = await pathKind(root);
+  if (kind === 'missing') throw new AibomError('INPUT', 'no such folder', { file: dir });
+  if (kind !== 'dir') throw new AibomError('INPUT', 'not a folder', { file: dir });
+  options.onProgress?.({ phase: 'scanning files' });
+  const walkOpts: Parameters<typeof walk>[1] = {};
+  if (options.exclude) walkOpts.exclude = options.exclude;
+  if (options.followSymlinks) walkOpts.followSymlinks = true;
+  const walked = await walk(root, walkOpts);
+  const findings: Finding[] = [...walked.findings];
+  const project = await readProject(root, findings);
+  const inv: Inventory = { root: project, components: [], services: [], dependencies: new Map(), findings };
+  const rootDeps = new Set<string>();
+  for (const d of discoverers) {
+    options.onProgress?.({ phase: d.name });
+    const res = await d.discover({ root, walked, project, options });
+    if (res.components) inv.components.push(...res.components);
+    if (res.services) inv.services.push(...res.services);
+    if (res.findings) inv.findings.push(...res.findings);
+    for (const r of res.rootDependencies ?? []) rootDeps.add(r);
+    for (const [from, tos] of res.dependencies ?? []) {
+      const set = inv.dependencies.get(from);
+      if (set) for (const t of tos) set.add(t);
+      else inv.dependencies.set(from, new Set(tos));
+    }
+  }
+  dedupeRefs(inv);
+  rootDeps.delete(project.ref);
+  inv.dependencies.set(project.ref, rootDeps);
+  return inv;
+}
+
+/** The same bom-ref from two discoverers (or the project itself) must not appear twice. */
+function dedupeRefs(inv: Inventory): void {
+  const seen = new Set<string>([inv.root.ref]);
+  inv.components = inv.components.filter((c) => {
+    if (seen.has(c.ref)) return false;
+    seen.add(c.ref);
+    return true;
+  });
+  inv.services = inv.services.filter((s) => {
+    if (seen.has(s.ref)) return false;
+    seen.add(s.ref);
+    return true;
+  });
+}
+
+export type { Component, Finding, Inventory, Service } from './types.js';

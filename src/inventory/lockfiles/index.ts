@@ -1,0 +1,14 @@
+import { npmParser } from './npm.js';
+import type { LockfileParser } from './types.js';
+
+/**
+ * Every lockfile parser aibom knows. A parser claims files by basename; the first match wins.
+ * Add new formats here.
+ */
+export const LOCKFILE_PARSERS: LockfileParser[] = [npmParser];
+
+export function parserFor(basename: string): LockfileParser | undefined {
+  return LOCKFILE_PARSERS.find((p) => p.matches(basename));
+}
+
+export type { LockfileKind, LockfileParser, LockPackage, ParsedLockfile } from './types.js';

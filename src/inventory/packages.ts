@@ -1,0 +1,173 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
+import { isAibomError } from '../errors.js';
+import { readTextBounded } from '../util/fs.js';
+import { parserFor } from './lockfiles/index.js';
+import type { LockPackage, ParsedLockfile } from './lockfiles/types.js';
+import { npmPurl, pypiPurl } from './purl.js';
+import type { Component, Finding, Location } from './types.js';
+import { NS, prop } from './types.js';
+import type { WalkResult } from './walk.js';
+
+export interface PackagesResult {
+  components: Component[];
+  /** bom-ref → bom-refs */
+  dependencies: Map<string, Set<string>>;
+  /** Direct dependencies of each lockfile's project, by lockfile path. */
+  lockfiles: Array<{ path: string; kind: string; formatVersion?: string; root: ParsedLockfile['root']; direct: string[] }>;
+  findings: Finding[];
+}
+
+export interface PackagesOptions {
+  maxLockfileBytes?: number;
+}
+
+const SCOPE_RANK = { required: 2, optional: 1, excluded: 0 } as const;
+
+/** Find, parse and merge every lockfile in a walked tree into package components. */
+export async function collectPackages(walked: WalkResult, options: PackagesOptions = {}): Promise<PackagesResult> {
+  const byRef = new Map<string, Component>();
+  const dependencies = new Map<string, Set<string>>();
+  const findings: Finding[] = [];
+  const lockfiles: PackagesResult['lockfiles'] = [];
+
+  const candidates = walked.files.filter((f) => parserFor(posix.basename(f.rel)) !== undefined);
+  for (const file of candidates) {
+    const parser = parserFor(posix.basename(file.rel))!;
+    let parsed: ParsedLockfile;
+    let text: string;
+    try {
+      text = await readTextBounded(file.abs, options.maxLockfileBytes, file.rel);
+    } catch (err) {
+      if (!isAibomError(err)) throw err;
+      const tooLarge = err.code === 'TOO_LARGE';
+      findings.push({
+        code: tooLarge ? 'lockfile-too-large' : 'unreadable-path',
+        severity: tooLarge ? 'high' : 'low',
+        message: err.message,
+        location: { file: file.rel },
+        fatal: tooLarge,
+      });
+      continue;
+    }
+    try {
+      const dir = dirname(file.abs);
+      parsed = await parser.parse(text, file.rel, {
+        readSibling: async (rel) => {
+          try {
+            return await readFile(join(dir, rel), 'utf8');
+          } catch {
+            return undefined;
+          }
+        },
+      });
+    } catch (err) {
+      if (!isAibomError(err)) throw err;
+      findings.push({
+        code: err.code === 'TOO_LARGE' ? 'lockfile-too-large' : 'lockfile-invalid',
+        severity: 'high',
+        message: err.message,
+        location: { file: file.rel },
+        fatal: true,
+      });
+      continue;
+    }
+    for (const w of parsed.warnings) {
+      findings.push({ code: 'lockfile-warning', severity: 'low', message: w, location: { file: parsed.path } });
+    }
+    const keyToRef = new Map<string, string>();
+    for (const p of parsed.packages) {
+      const comp = toComponent(p, parsed);
+      keyToRef.set(p.key, comp.ref);
+      const prev = byRef.get(comp.ref);
+      if (prev) merge(prev, comp);
+      else byRef.set(comp.ref, comp);
+    }
+    for (const p of parsed.packages) {
+      const from = keyToRef.get(p.key)!;
+      let set = dependencies.get(from);
+      if (!set) dependencies.set(from, (set = new Set()));
+      for (const d of p.dependencies) {
+        const to = keyToRef.get(d);
+        if (to && to !== from) set.add(to);
+      }
+    }
+    const direct = parsed.root.dependencies.flatMap((k) => {
+      const r = keyToRef.get(k);
+      return r ? [r] : [];
+    });
+    const entry: PackagesResult['lockfiles'][number] = {
+      path: parsed.path,
+      kind: parsed.kind,
+      root: parsed.root,
+      direct,
+    };
+    if (parsed.formatVersion !== undefined) entry.formatVersion = parsed.formatVersion;
+    lockfiles.push(entry);
+  }
+  return { components: [...byRef.values()], dependencies, lockfiles, findings };
+}
+
+function purlFor(p: LockPackage): string {
+  const q: Record<string, string> = {};
+  const src = p.source;
+  if (src.source === 'git' && src.url) q.vcs_url = src.url;
+  else if ((src.source === 'url' || src.source === 'file') && src.url) q.download_url = src.url;
+  const qualifiers = Object.keys(q).length ? q : undefined;
+  return p.ecosystem === 'npm' ? npmPurl(p.name, p.version, qualifiers) : pypiPurl(p.name, p.version, qualifiers);
+}
+
+function toComponent(p: LockPackage, lock: ParsedLockfile): Component {
+  const purl = purlFor(p);
+  const location: Location = { file: lock.path };
+  if (p.line !== undefined) location.line = p.line;
+  let group: string | undefined;
+  let name = p.name;
+  if (p.ecosystem === 'npm' && name.startsWith('@') && name.includes('/')) {
+    group = name.slice(0, name.indexOf('/'));
+    name = name.slice(name.indexOf('/') + 1);
+  }
+  const properties = [
+    prop(`${NS}package-manager`, lock.kind),
+    prop(`${NS}source`, p.source.source),
+    prop(`${NS}pinned`, p.source.pinned),
+  ];
+  if (p.source.url && p.source.source !== 'registry') properties.push(prop(`${NS}source:url`, p.source.url));
+  if (!p.source.pinned && p.source.unpinnedReason) properties.push(prop(`${NS}unpinned-reason`, p.source.unpinnedReason));
+  if (p.alias) properties.push(prop(`${NS}npm:alias`, p.alias));
+  if (p.bundled) properties.push(prop(`${NS}bundled`, true));
+  if (p.workspace) properties.push(prop(`${NS}workspace`, true));
+  const comp: Component = {
+    ref: purl,
+    type: p.workspace ? 'application' : 'library',
+    name,
+    purl,
+    scope: p.dev ? 'excluded' : p.optional ? 'optional' : 'required',
+    hashes: [...p.hashes],
+    properties,
+    provenance: p.source,
+    locations: [location],
+  };
+  if (group) comp.group = group;
+  if (p.version !== undefined) comp.version = p.version;
+  if (p.license) comp.licenses = [p.license];
+  return comp;
+}
+
+function merge(into: Component, from: Component): void {
+  for (const h of from.hashes) {
+    if (!into.hashes.some((x) => x.alg === h.alg && x.content === h.content)) into.hashes.push(h);
+  }
+  const a = into.scope ?? 'required';
+  const b = from.scope ?? 'required';
+  if (SCOPE_RANK[b] > SCOPE_RANK[a]) into.scope = b;
+  for (const l of from.locations) {
+    if (!into.locations.some((x) => x.file === l.file && x.line === l.line)) into.locations.push(l);
+  }
+  // Unpinned anywhere means unpinned.
+  if (into.provenance && from.provenance && into.provenance.pinned && !from.provenance.pinned) {
+    into.provenance = from.provenance;
+    into.properties = from.properties;
+  }
+  if (!into.licenses && from.licenses) into.licenses = from.licenses;
+}

@@ -1,0 +1,211 @@
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import picomatch from 'picomatch';
+import { describeErrno } from '../errors.js';
+import type { Finding } from './types.js';
+
+/** Folders never descended into: dependency installs, VCS data, caches, virtualenvs. */
+export const SKIPPED_DIRS = new Set([
+  'node_modules',
+  '.git',
+  '.hg',
+  '.svn',
+  '__pycache__',
+  '.venv',
+  'venv',
+  '.tox',
+  '.nox',
+  '.mypy_cache',
+  '.pytest_cache',
+  '.yarn',
+  '.pnpm-store',
+]);
+
+export interface WalkedFile {
+  /** POSIX path relative to the root. */
+  rel: string;
+  abs: string;
+  size: number;
+}
+
+export interface WalkedSymlink {
+  rel: string;
+  target: string;
+  /** Resolves outside the root. */
+  outside: boolean;
+  broken: boolean;
+}
+
+export interface WalkResult {
+  root: string;
+  files: WalkedFile[];
+  /** Folders walked (POSIX, relative; '' is the root). */
+  dirs: string[];
+  symlinks: WalkedSymlink[];
+  findings: Finding[];
+}
+
+export interface WalkOptions {
+  /** Globs (relative to root, POSIX) of paths to leave out. A folder that matches is not entered. */
+  exclude?: string[];
+  /** Follow symlinks that stay inside the root (never ones that leave it). Default false. */
+  followSymlinks?: boolean;
+  maxFiles?: number;
+  maxDepth?: number;
+}
+
+const DEFAULT_MAX_FILES = 500_000;
+const DEFAULT_MAX_DEPTH = 64;
+
+/**
+ * Walk a folder breadth-first without following symlinks out of it. Unreadable folders and
+ * broken links become findings, never errors. Bounded in file count and depth.
+ */
+export async function walk(root: string, options: WalkOptions = {}): Promise<WalkResult> {
+  const absRoot = resolve(root);
+  const realRoot = await realpath(absRoot);
+  const isExcluded = options.exclude?.length
+    ? picomatch(options.exclude, { dot: true })
+    : () => false;
+  const maxFiles = options.maxFiles ?? DEFAULT_MAX_FILES;
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const result: WalkResult = { root: absRoot, files: [], dirs: [], symlinks: [], findings: [] };
+  const queue: Array<{ rel: string; depth: number }> = [{ rel: '', depth: 0 }];
+  const seenReal = new Set<string>([realRoot]);
+  let truncated = false;
+
+  while (queue.length) {
+    const { rel, depth } = queue.shift()!;
+    result.dirs.push(rel);
+    const absDir = rel ? join(absRoot, ...rel.split('/')) : absRoot;
+    let entries: Dirent[];
+    try {
+      entries = await readdir(absDir, { withFileTypes: true });
+    } catch (err) {
+      result.findings.push({
+        code: 'unreadable-path',
+        severity: 'low',
+        message: `cannot read folder: ${describeErrno((err as NodeJS.ErrnoException).code ?? String(err))}`,
+        location: { file: rel || '.' },
+      });
+      continue;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      if (isExcluded(childRel) || (e.isDirectory() && isExcluded(`${childRel}/`))) continue;
+      const abs = join(absDir, e.name);
+      if (e.isSymbolicLink()) {
+        const link = await inspectLink(abs, realRoot);
+        result.symlinks.push({ rel: childRel, ...link });
+        if (link.broken) {
+          result.findings.push({
+            code: 'broken-symlink',
+            severity: 'low',
+            message: `broken symbolic link to ${link.target}`,
+            location: { file: childRel },
+          });
+          continue;
+        }
+        if (link.outside) {
+          result.findings.push({
+            code: 'symlink-outside-root',
+            severity: 'medium',
+            message: `symbolic link points outside the scanned folder (${link.target}); not followed`,
+            location: { file: childRel },
+          });
+          continue;
+        }
+        if (!options.followSymlinks) continue;
+        try {
+          const st = await stat(abs);
+          const real = await realpath(abs);
+          if (st.isDirectory()) {
+            if (seenReal.has(real) || SKIPPED_DIRS.has(e.name) || depth + 1 > maxDepth) continue;
+            seenReal.add(real);
+            queue.push({ rel: childRel, depth: depth + 1 });
+          } else if (st.isFile()) {
+            result.files.push({ rel: childRel, abs, size: st.size });
+          }
+        } catch {
+          // raced away: ignore
+        }
+        continue;
+      }
+      if (e.isDirectory()) {
+        if (SKIPPED_DIRS.has(e.name)) continue;
+        if (depth + 1 > maxDepth) {
+          result.findings.push({
+            code: 'walk-too-deep',
+            severity: 'low',
+            message: `folder nesting deeper than ${maxDepth} levels; not entered`,
+            location: { file: childRel },
+          });
+          continue;
+        }
+        // A Python virtualenv under any name has a pyvenv.cfg at its top.
+        if (await isVirtualenv(abs)) continue;
+        queue.push({ rel: childRel, depth: depth + 1 });
+        continue;
+      }
+      if (e.isFile()) {
+        if (result.files.length >= maxFiles) {
+          truncated = true;
+          continue;
+        }
+        let size = 0;
+        try {
+          size = (await lstat(abs)).size;
+        } catch (err) {
+          result.findings.push({
+            code: 'unreadable-path',
+            severity: 'low',
+            message: `cannot stat file: ${describeErrno((err as NodeJS.ErrnoException).code ?? String(err))}`,
+            location: { file: childRel },
+          });
+          continue;
+        }
+        result.files.push({ rel: childRel, abs, size });
+      }
+    }
+  }
+  if (truncated) {
+    result.findings.push({
+      code: 'walk-truncated',
+      severity: 'medium',
+      message: `more than ${maxFiles} files; the rest were not scanned`,
+      location: { file: '.' },
+    });
+  }
+  return result;
+}
+
+async function isVirtualenv(absDir: string): Promise<boolean> {
+  try {
+    return (await lstat(join(absDir, 'pyvenv.cfg'))).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function inspectLink(abs: string, realRoot: string): Promise<{ target: string; outside: boolean; broken: boolean }> {
+  let target = '';
+  try {
+    target = await readlink(abs);
+  } catch {
+    return { target: '?', outside: false, broken: true };
+  }
+  let real: string;
+  try {
+    real = await realpath(abs);
+  } catch {
+    return { target, outside: false, broken: true };
+  }
+  return { target, outside: !isInside(realRoot, real), broken: false };
+}
+
+export function isInside(root: string, p: string): boolean {
+  const r = relative(root, p);
+  return r === '' || (!r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r));
+}

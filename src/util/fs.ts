@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { AibomError, describeErrno } from '../errors.js';
+
+/** Default bound for any single text input we parse (lockfiles, configs, BOMs). */
+export const DEFAULT_MAX_INPUT_BYTES = 100 * 1024 * 1024;
+
+/**
+ * Write a file atomically: write a temp file beside it, then rename over the target.
+ * A failure never leaves a partial output file behind.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, data, { mode: 0o644 });
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new AibomError('INPUT', `cannot write output: ${code ? describeErrno(code) : String(err)}`, {
+      file: path,
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Read a whole file as UTF-8 text, refusing files over `maxBytes` before reading them.
+ * `display` is the name used in error messages.
+ */
+export async function readTextBounded(
+  path: string,
+  maxBytes: number = DEFAULT_MAX_INPUT_BYTES,
+  display: string = path,
+): Promise<string> {
+  const buf = await readBytesBounded(path, maxBytes, display);
+  return buf.toString('utf8');
+}
+
+export async function readBytesBounded(
+  path: string,
+  maxBytes: number = DEFAULT_MAX_INPUT_BYTES,
+  display: string = path,
+): Promise<Buffer> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(path, 'r');
+    const st = await fh.stat();
+    if (st.isDirectory()) throw new AibomError('INPUT', 'is a directory, expected a file', { file: display });
+    if (st.size > maxBytes) {
+      throw new AibomError(
+        'TOO_LARGE',
+        `file is ${formatBytes(st.size)}, over the ${formatBytes(maxBytes)} limit for this kind of input`,
+        { file: display },
+      );
+    }
+    // Read at most maxBytes + 1 so a file that grows while we read is still caught.
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const chunk = Buffer.allocUnsafe(Math.min(Math.max(st.size, 64 * 1024), 16 * 1024 * 1024));
+    for (;;) {
+      const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) {
+        throw new AibomError('TOO_LARGE', `file is over the ${formatBytes(maxBytes)} limit`, { file: display });
+      }
+      chunks.push(Buffer.from(chunk.subarray(0, bytesRead)));
+    }
+    return Buffer.concat(chunks, total);
+  } catch (err) {
+    if (err instanceof AibomError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new AibomError('INPUT', code ? describeErrno(code) : String(err), { file: display, cause: err });
+  } finally {
+    await fh?.close().catch(() => {});
+  }
+}
+
+export async function pathKind(path: string): Promise<'file' | 'dir' | 'other' | 'missing'> {
+  try {
+    const st = await stat(path);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v >= 10 ? 0 : 1)} ${units[i]}`;
+}
+
+/** POSIX-style relative path for display and for BOM locations. */
+export function toPosix(p: string): string {
+  return p.split('\\').join('/');
+}
