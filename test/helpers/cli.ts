@@ -5,7 +5,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(REPO, 'dist', 'cli', 'aibom.js');
+/**
+ * `npm test` builds first and sets AIBOM_TEST_DIST=1, so CI drives the shipped dist/ CLI.
+ * Run alone (`npx vitest run test/x.test.ts`), tests drive the TypeScript sources through
+ * tsx, so work in progress elsewhere in the tree cannot break an unrelated test.
+ */
+export const USE_DIST = process.env.AIBOM_TEST_DIST === '1';
+export const CLI = USE_DIST ? join(REPO, 'dist', 'cli', 'aibom.js') : join(REPO, 'cli', 'aibom.ts');
+const NODE_ARGS = USE_DIST ? [] : ['--import', 'tsx'];
 export const FIXTURES = join(REPO, 'test', 'fixtures');
 
 export interface CliResult {
@@ -20,7 +27,7 @@ export function runCli(
   options: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [...NODE_ARGS, CLI, ...args], {
       cwd: options.cwd ?? REPO,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
