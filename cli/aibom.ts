@@ -6,7 +6,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../src/version.js';
+import { registerAudit } from './commands/audit.js';
 import { registerBuild } from './commands/build.js';
+import { registerDiff } from './commands/diff.js';
 import { registerValidate } from './commands/validate.js';
 import { EXIT_USAGE, reportError, setDebug } from './io.js';
 
@@ -37,6 +39,8 @@ export function makeProgram(): Command {
 
   registerBuild(program);
   registerValidate(program);
+  registerAudit(program);
+  registerDiff(program);
   return program;
 }
 

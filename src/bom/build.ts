@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as CDX from '@cyclonedx/cyclonedx-library';
 import spdxExpressionParse from 'spdx-expression-parse';
 import { AibomError } from '../errors.js';
-import type { Component, Inventory, Service } from '../inventory/types.js';
+import type { Component, Finding, Inventory, Service } from '../inventory/types.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { DEFAULT_SPEC_VERSION, specFor, type WritableSpecVersion } from './spec.js';
 import { validateBomJson } from './validate.js';
@@ -56,6 +56,13 @@ export async function buildBom(inv: Inventory, options: BomOptions = {}): Promis
     models.set(s.ref, m);
     bom.services.add(m);
   }
+  // Findings travel in the BOM, so `aibom audit` and `aibom gate` can read a BOM file alone.
+  for (const f of inv.findings) {
+    const target = f.component ? models.get(f.component) : undefined;
+    const value = formatFinding(f);
+    if (target) target.properties.add(new CDX.Models.Property(FINDING_PROPERTY, value));
+    else bom.metadata.properties.add(new CDX.Models.Property(FINDING_PROPERTY, value));
+  }
   for (const [from, tos] of inv.dependencies) {
     const m = models.get(from);
     if (!m) continue;
@@ -78,6 +85,23 @@ export async function buildBom(inv: Inventory, options: BomOptions = {}): Promis
     );
   }
   return json;
+}
+
+/** Property that carries a finding: `<severity> <code>: <message> [at <file>:<line>]`. */
+export const FINDING_PROPERTY = 'aibom:finding';
+
+export function formatFinding(f: Finding): string {
+  const at = f.location ? ` [at ${f.location.file}${f.location.line !== undefined ? `:${f.location.line}` : ''}]` : '';
+  return `${f.severity} ${f.code}: ${f.message}${at}`;
+}
+
+/** Inverse of formatFinding. */
+export function parseFinding(value: string): Finding | undefined {
+  const m = /^(info|low|medium|high|critical) ([\w:.-]+): ([\s\S]*?)(?: \[at (.+?)(?::(\d+))?\])?$/.exec(value);
+  if (!m) return undefined;
+  const f: Finding = { severity: m[1] as Finding['severity'], code: m[2]!, message: m[3]! };
+  if (m[4]) f.location = m[5] ? { file: m[4], line: Number(m[5]) } : { file: m[4] };
+  return f;
 }
 
 /** Serialize as written to disk: 2-space JSON with a final newline. */

@@ -1,0 +1,221 @@
+import picomatch from 'picomatch';
+import type { InventoryReport, InventoryRow } from '../report/inventory.js';
+import type { Location } from '../inventory/types.js';
+import type { Policy, PolicyException, RuleId } from './types.js';
+
+/** Result of checking one signature (done by the caller: verification is not the policy's I/O). */
+export interface SignatureCheck {
+  verified: boolean;
+  /** Signer identity (certificate SAN) or key fingerprint. */
+  signer?: string;
+  issuer?: string;
+  /** Why it did not verify or is not trusted. */
+  reason?: string;
+}
+
+export interface ArtifactCheck {
+  artifact: string;
+  digest: string;
+  /** Verified attestations whose subject matches this artifact. */
+  attestations: Array<{ predicateType: string; signer?: string }>;
+  /** Why none counted (when empty). */
+  reason?: string;
+}
+
+export interface GateContext {
+  /** Today, for exception expiry. */
+  now: Date;
+  /** Per bom-ref: the result of verifying the component's own signature bundle, when there was one. */
+  signatures?: Map<string, SignatureCheck>;
+  /** The BOM's own bundle, when `--bundle` was given. */
+  bomSignature?: SignatureCheck;
+  /** Release artifacts, when `--artifacts` was given. */
+  artifacts?: ArtifactCheck[];
+}
+
+export interface GateFailure {
+  rule: RuleId;
+  /** bom-ref of the component, or the artifact / BOM path. */
+  subject: string;
+  name: string;
+  message: string;
+  fix: string;
+  location?: Location;
+}
+
+export interface GateResult {
+  passed: boolean;
+  failures: GateFailure[];
+  /** Failures an exception covered. */
+  excepted: Array<GateFailure & { exception: PolicyException }>;
+  checked: number;
+  policy: string;
+}
+
+const SHA256 = 'SHA-256';
+
+/**
+ * Evaluate an inventory (read from a BOM) against a policy. Pure: every check that needs I/O
+ * (signature verification) is done by the caller and passed in `ctx`.
+ */
+export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateContext): GateResult {
+  const failures: GateFailure[] = [];
+  const on = (r: keyof Policy['rules']) => policy.rules[r];
+  const fail = (row: InventoryRow, rule: RuleId, message: string, fix: string) => {
+    const f: GateFailure = { rule, subject: row.ref, name: label(row), message, fix };
+    if (row.locations[0]) f.location = row.locations[0];
+    failures.push(f);
+  };
+
+  for (const row of inv.rows) {
+    const hasSha256 = row.hashes.includes(SHA256) || !!row.folderDigest;
+    if (row.kind === 'model' || row.kind === 'dataset') {
+      if (on('model-hashed') && !hasSha256) {
+        fail(row, 'model-hashed', `${row.kind} has no SHA-256 hash`, 'rebuild the BOM with aibom build so the files are hashed');
+      }
+    }
+    if (row.kind === 'model') {
+      const serialization = row.properties.get('aibom:serialization')?.[0];
+      if (on('pickle-model') && serialization === 'pickle') {
+        fail(
+          row,
+          'pickle-model',
+          'model is pickle-serialized: loading it can run arbitrary code',
+          'convert it to safetensors, or add a policy exception with a reason and an expiry date',
+        );
+      }
+      if (on('model-signed')) checkSigned(row, 'model-signed', ctx, policy, fail);
+    }
+    if (on('pickle-risky-import')) {
+      for (const risk of row.risks) {
+        if (/^pickle/.test(risk.code) && (risk.severity === 'high' || risk.severity === 'critical')) {
+          fail(row, 'pickle-risky-import', risk.message, 'remove the file, or replace it with a safetensors export from a trusted source');
+        }
+      }
+    }
+    if (row.kind === 'plugin') {
+      if (on('plugin-pinned')) {
+        if (!row.version) fail(row, 'plugin-pinned', 'plugin has no version', 'give the plugin manifest an exact version');
+        if (!hasSha256) fail(row, 'plugin-pinned', 'plugin has no folder digest', 'rebuild the BOM with aibom build so the folder is hashed');
+      }
+      if (on('plugin-signed') && policy.requirePublisherSignature) checkSigned(row, 'plugin-signed', ctx, policy, fail);
+    }
+    if (row.kind === 'mcp-server' && on('mcp-pinned') && row.pinned !== true) {
+      fail(
+        row,
+        'mcp-pinned',
+        `MCP server is not pinned${row.unpinnedReason ? `: ${row.unpinnedReason}` : ''}`,
+        'pin an exact version (npx -y pkg@1.2.3, uvx pkg==1.2.3) or an image digest (image@sha256:...)',
+      );
+    }
+    if (row.kind === 'package' && (policy.includeDevPackages || row.scope !== 'excluded')) {
+      const workspace = row.properties.get('aibom:workspace')?.[0] === 'true';
+      if (on('package-hashed') && !workspace && row.hashes.length === 0) {
+        fail(row, 'package-hashed', 'package has no integrity hash in its lockfile', 'regenerate the lockfile so it records integrity hashes');
+      }
+      if (on('package-pinned') && row.pinned === false) {
+        fail(row, 'package-pinned', `package source is not pinned: ${row.unpinnedReason ?? 'no reason recorded'}`, 'pin an exact version, a git commit, or a URL with a hash');
+      }
+    }
+    if (on('license-allowed') && (policy.licenses.allow || policy.licenses.deny)) {
+      for (const lic of row.licenses) {
+        const ids = lic.split(/\s+(?:AND|OR|WITH)\s+|[()]/).map((s) => s.trim()).filter(Boolean);
+        const denied = ids.filter((id) => policy.licenses.deny?.includes(id));
+        if (denied.length) fail(row, 'license-allowed', `license ${denied.join(', ')} is denied by the policy`, 'replace the component or add a policy exception');
+        else if (policy.licenses.allow && !ids.some((id) => policy.licenses.allow!.includes(id))) {
+          fail(row, 'license-allowed', `license ${lic} is not in the policy's allow list`, 'replace the component or extend licenses.allow');
+        }
+      }
+    }
+  }
+
+  if (ctx.bomSignature && on('bom-signed') && !ctx.bomSignature.verified) {
+    failures.push({
+      rule: 'bom-signed',
+      subject: 'bom',
+      name: 'the BOM',
+      message: `the BOM's signature does not verify: ${ctx.bomSignature.reason ?? 'unknown reason'}`,
+      fix: 'sign the BOM in the release workflow (aibom attest / the aibom Action) with the identity in policy.release',
+    });
+  }
+  for (const a of ctx.artifacts ?? []) {
+    if (on('artifact-attested') && a.attestations.length === 0) {
+      failures.push({
+        rule: 'artifact-attested',
+        subject: a.artifact,
+        name: a.artifact,
+        message: `no verified attestation for ${a.artifact} (sha256:${a.digest})${a.reason ? `: ${a.reason}` : ''}`,
+        fix: 'attest it in the release workflow (actions/attest-build-provenance or aibom attest) with the expected identity',
+        location: { file: a.artifact },
+      });
+    }
+  }
+
+  // Exceptions: a live one covers matching failures; an expired one fails by itself.
+  const today = ctx.now.toISOString().slice(0, 10);
+  const excepted: GateResult['excepted'] = [];
+  const remaining: GateFailure[] = [];
+  const expiredReported = new Set<PolicyException>();
+  for (const f of failures) {
+    const ex = policy.exceptions.find((e) => exceptionMatches(e, f, inv));
+    if (!ex) {
+      remaining.push(f);
+      continue;
+    }
+    if (ex.expires < today) {
+      remaining.push(f);
+      if (!expiredReported.has(ex)) {
+        expiredReported.add(ex);
+        remaining.push({
+          rule: 'exception-expired',
+          subject: f.subject,
+          name: f.name,
+          message: `the policy exception for "${ex.component}" expired on ${ex.expires} (reason was: ${ex.reason})`,
+          fix: 'fix the underlying problem, or renew the exception with a new expiry date',
+          location: { file: policy.source, ...(ex.line ? { line: ex.line } : {}) },
+        });
+      }
+      continue;
+    }
+    excepted.push({ ...f, exception: ex });
+  }
+  return { passed: remaining.length === 0, failures: remaining, excepted, checked: inv.rows.length, policy: policy.source };
+}
+
+function label(row: InventoryRow): string {
+  return row.version ? `${row.name}@${row.version}` : row.name;
+}
+
+function checkSigned(
+  row: InventoryRow,
+  rule: RuleId,
+  ctx: GateContext,
+  policy: Policy,
+  fail: (row: InventoryRow, rule: RuleId, message: string, fix: string) => void,
+): void {
+  const what = row.kind === 'model' ? 'model' : 'plugin';
+  const check = ctx.signatures?.get(row.ref);
+  if (check?.verified) return;
+  if (check) {
+    fail(row, rule, `${what} signature does not verify against a trusted publisher: ${check.reason ?? 'not trusted'}`, `sign it with a publisher listed in the policy (${policy.source})`);
+    return;
+  }
+  fail(
+    row,
+    rule,
+    row.signature?.bundle ? `${what} signature bundle ${row.signature.bundle} was not verified (folder not found on disk)` : `${what} is not signed`,
+    row.kind === 'model'
+      ? 'sign the model folder (aibom sign DIR or model_signing) and list the signer under publishers in the policy'
+      : 'have the publisher sign the plugin folder (aibom sign DIR) and list them under publishers in the policy',
+  );
+}
+
+function exceptionMatches(e: PolicyException, f: GateFailure, inv: InventoryReport): boolean {
+  if (e.rules && !e.rules.includes(f.rule) && !e.rules.includes('*')) return false;
+  if (e.component === f.subject) return true;
+  const row = inv.rows.find((r) => r.ref === f.subject);
+  if (row?.purl === e.component) return true;
+  const names = row ? [row.name, row.version ? `${row.name}@${row.version}` : row.name] : [f.name];
+  const isMatch = picomatch(e.component, { dot: true });
+  return names.some((n) => isMatch(n));
+}

@@ -1,0 +1,239 @@
+import { FINDING_PROPERTY, parseFinding } from '../bom/build.js';
+import type { Finding, Location } from '../inventory/types.js';
+import { isObject } from '../util/json.js';
+
+/**
+ * A reviewer's view of a BOM: one row per component or service with what matters for
+ * provenance (pinned? hashed? signed, by whom? where from? license? risks?). Reads only the
+ * BOM JSON, so it works on BOMs aibom wrote and, as far as their fields allow, on others'.
+ */
+export type RowKind = 'package' | 'model' | 'dataset' | 'plugin' | 'mcp-server' | 'service' | 'application' | 'other';
+
+export interface InventoryRow {
+  ref: string;
+  kind: RowKind;
+  /** CycloneDX type, or 'service'. */
+  type: string;
+  name: string;
+  version?: string;
+  purl?: string;
+  scope?: string;
+  /** true/false when the BOM says; undefined when it does not. */
+  pinned?: boolean;
+  unpinnedReason?: string;
+  /** Hash algorithms present. */
+  hashes: string[];
+  /** Hash algorithm → value. */
+  hashValues: Map<string, string>;
+  /** Folder digest (model_signing manifest), when recorded. */
+  folderDigest?: string;
+  signature?: { bundle?: string; signer?: string; issuer?: string; keyFingerprint?: string };
+  provenance: string;
+  licenses: string[];
+  risks: Finding[];
+  locations: Location[];
+  properties: Map<string, string[]>;
+}
+
+export interface InventorySummary {
+  total: number;
+  byKind: Record<string, number>;
+  pinned: number;
+  unpinned: number;
+  hashed: number;
+  unhashed: number;
+  signed: number;
+  risks: Record<string, number>;
+}
+
+export interface InventoryReport {
+  project: { name: string; version?: string; ref?: string };
+  specVersion: string;
+  rows: InventoryRow[];
+  /** Findings not tied to a component (from the BOM's metadata). */
+  findings: Finding[];
+  summary: InventorySummary;
+  /** bom-ref → refs it depends on. */
+  dependencies: Map<string, string[]>;
+}
+
+type Json = Record<string, unknown>;
+
+export function inventoryFromBom(bom: Json): InventoryReport {
+  const meta = isObject(bom.metadata) ? bom.metadata : {};
+  const root = isObject(meta.component) ? meta.component : {};
+  const rows: InventoryRow[] = [];
+  const walkComponents = (list: unknown) => {
+    if (!Array.isArray(list)) return;
+    for (const c of list) {
+      if (!isObject(c)) continue;
+      rows.push(rowOf(c, false));
+      // Nested components (e.g. the files of a model folder) are parts, not separate rows.
+    }
+  };
+  walkComponents(bom.components);
+  if (Array.isArray(bom.services)) for (const s of bom.services) if (isObject(s)) rows.push(rowOf(s, true));
+  const findings = propsOf(meta).get(FINDING_PROPERTY)?.flatMap((v) => {
+    const f = parseFinding(v);
+    return f ? [f] : [];
+  }) ?? [];
+  const dependencies = new Map<string, string[]>();
+  if (Array.isArray(bom.dependencies)) {
+    for (const d of bom.dependencies) {
+      if (isObject(d) && typeof d.ref === 'string') {
+        dependencies.set(d.ref, Array.isArray(d.dependsOn) ? d.dependsOn.filter((x): x is string => typeof x === 'string') : []);
+      }
+    }
+  }
+  const project: InventoryReport['project'] = { name: typeof root.name === 'string' ? root.name : '(unnamed)' };
+  if (typeof root.version === 'string') project.version = root.version;
+  if (typeof root['bom-ref'] === 'string') project.ref = root['bom-ref'];
+  return {
+    project,
+    specVersion: typeof bom.specVersion === 'string' ? bom.specVersion : '?',
+    rows,
+    findings,
+    summary: summarize(rows),
+    dependencies,
+  };
+}
+
+function propsOf(node: Json): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (!Array.isArray(node.properties)) return out;
+  for (const p of node.properties) {
+    if (!isObject(p) || typeof p.name !== 'string') continue;
+    const v = typeof p.value === 'string' ? p.value : '';
+    const list = out.get(p.name);
+    if (list) list.push(v);
+    else out.set(p.name, [v]);
+  }
+  return out;
+}
+
+function first(props: Map<string, string[]>, name: string): string | undefined {
+  return props.get(name)?.[0];
+}
+
+function kindOf(node: Json, props: Map<string, string[]>, isService: boolean): RowKind {
+  const explicit = first(props, 'aibom:kind');
+  if (explicit && ['package', 'model', 'dataset', 'plugin', 'mcp-server', 'service', 'application'].includes(explicit)) {
+    return explicit as RowKind;
+  }
+  if ([...props.keys()].some((k) => k.startsWith('aibom:mcp:'))) return 'mcp-server';
+  if (isService) return 'service';
+  if (node.type === 'machine-learning-model') return 'model';
+  if (node.type === 'data') return 'dataset';
+  if (props.has('aibom:package-manager')) return 'package';
+  if (props.has('aibom:plugin:manifest') || (props.has('aibom:install-path') && props.has('aibom:folder-digest'))) return 'plugin';
+  if (node.type === 'application') return 'application';
+  if (typeof node.purl === 'string') return 'package';
+  return 'other';
+}
+
+function licensesOf(node: Json): string[] {
+  if (!Array.isArray(node.licenses)) return [];
+  const out: string[] = [];
+  for (const l of node.licenses) {
+    if (!isObject(l)) continue;
+    if (typeof l.expression === 'string') out.push(l.expression);
+    else if (isObject(l.license)) {
+      const id = l.license.id ?? l.license.name;
+      if (typeof id === 'string') out.push(id);
+    }
+  }
+  return out;
+}
+
+function rowOf(node: Json, isService: boolean): InventoryRow {
+  const props = propsOf(node);
+  const kind = kindOf(node, props, isService);
+  const group = typeof node.group === 'string' ? node.group : undefined;
+  const baseName = typeof node.name === 'string' ? node.name : '(unnamed)';
+  const name = group && kind === 'package' && group.startsWith('@') ? `${group}/${baseName}` : group ? `${group}/${baseName}` : baseName;
+  const hashes: string[] = [];
+  const hashValues = new Map<string, string>();
+  if (Array.isArray(node.hashes)) {
+    for (const h of node.hashes) {
+      if (isObject(h) && typeof h.alg === 'string') {
+        hashes.push(h.alg);
+        if (typeof h.content === 'string') hashValues.set(h.alg, h.content.toLowerCase());
+      }
+    }
+  }
+  const pinnedProp = first(props, 'aibom:pinned');
+  const row: InventoryRow = {
+    ref: typeof node['bom-ref'] === 'string' ? node['bom-ref'] : name,
+    kind,
+    type: isService ? 'service' : typeof node.type === 'string' ? node.type : '?',
+    name,
+    hashes,
+    hashValues,
+    provenance: provenanceOf(props, node),
+    licenses: licensesOf(node),
+    risks: (props.get(FINDING_PROPERTY) ?? []).flatMap((v) => {
+      const f = parseFinding(v);
+      return f ? [f] : [];
+    }),
+    locations: locationsOf(node),
+    properties: props,
+  };
+  if (typeof node.version === 'string') row.version = node.version;
+  if (typeof node.purl === 'string') row.purl = node.purl;
+  if (typeof node.scope === 'string') row.scope = node.scope;
+  if (pinnedProp === 'true') row.pinned = true;
+  else if (pinnedProp === 'false') row.pinned = false;
+  const reason = first(props, 'aibom:unpinned-reason');
+  if (reason) row.unpinnedReason = reason;
+  const folder = first(props, 'aibom:folder-digest');
+  if (folder) row.folderDigest = folder;
+  const bundle = first(props, 'aibom:signature-bundle');
+  const signer = first(props, 'aibom:publisher:identity') ?? first(props, 'aibom:signer:identity');
+  const issuer = first(props, 'aibom:publisher:issuer') ?? first(props, 'aibom:signer:issuer');
+  const keyFp = first(props, 'aibom:publisher:key-fingerprint');
+  if (bundle || signer || keyFp) {
+    const sig: NonNullable<InventoryRow['signature']> = {};
+    if (bundle) sig.bundle = bundle;
+    if (signer) sig.signer = signer;
+    if (issuer) sig.issuer = issuer;
+    if (keyFp) sig.keyFingerprint = keyFp;
+    row.signature = sig;
+  }
+  return row;
+}
+
+function provenanceOf(props: Map<string, string[]>, node: Json): string {
+  const source = first(props, 'aibom:source');
+  const url = first(props, 'aibom:source:url');
+  if (source) return url ? `${source} ${url}` : source;
+  if (Array.isArray(node.externalReferences)) {
+    const vcs = node.externalReferences.find((r) => isObject(r) && (r.type === 'vcs' || r.type === 'distribution'));
+    if (isObject(vcs) && typeof vcs.url === 'string') return vcs.url;
+  }
+  return typeof node.purl === 'string' ? 'purl only' : 'unknown';
+}
+
+function locationsOf(node: Json): Location[] {
+  const ev = isObject(node.evidence) ? node.evidence : undefined;
+  if (!ev || !Array.isArray(ev.occurrences)) return [];
+  const out: Location[] = [];
+  for (const o of ev.occurrences) {
+    if (!isObject(o) || typeof o.location !== 'string') continue;
+    out.push(typeof o.line === 'number' ? { file: o.location, line: o.line } : { file: o.location });
+  }
+  return out;
+}
+
+function summarize(rows: InventoryRow[]): InventorySummary {
+  const s: InventorySummary = { total: rows.length, byKind: {}, pinned: 0, unpinned: 0, hashed: 0, unhashed: 0, signed: 0, risks: {} };
+  for (const r of rows) {
+    s.byKind[r.kind] = (s.byKind[r.kind] ?? 0) + 1;
+    if (r.pinned === true) s.pinned++;
+    else if (r.pinned === false) s.unpinned++;
+    if (r.hashes.length || r.folderDigest) s.hashed++;
+    else s.unhashed++;
+    if (r.signature) s.signed++;
+    for (const f of r.risks) s.risks[f.severity] = (s.risks[f.severity] ?? 0) + 1;
+  }
+  return s;
+}

@@ -1,0 +1,34 @@
+import { AibomError } from '../errors.js';
+import { pathKind, readTextBounded } from '../util/fs.js';
+import { isObject, parseJsonText } from '../util/json.js';
+
+export interface LoadedBom {
+  /** The BOM JSON. */
+  bom: Record<string, unknown>;
+  /** The file it came from, or the folder it was built from. */
+  source: string;
+  builtFromDir: boolean;
+}
+
+const MAX_BOM_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A BOM to report on: read from a CycloneDX JSON file, or built in memory from a folder
+ * (nothing is written). A file that is not CycloneDX JSON is an input error.
+ */
+export async function loadOrBuildBom(pathArg: string, options: { specVersion?: '1.6' | '1.7' } = {}): Promise<LoadedBom> {
+  const kind = await pathKind(pathArg);
+  if (kind === 'missing') throw new AibomError('INPUT', 'no such file or folder', { file: pathArg });
+  if (kind === 'dir') {
+    const { buildInventory } = await import('../inventory/index.js');
+    const { buildBom } = await import('../bom/build.js');
+    const inv = await buildInventory(pathArg, {});
+    const bom = await buildBom(inv, { specVersion: options.specVersion ?? '1.6', reproducible: true });
+    return { bom, source: pathArg, builtFromDir: true };
+  }
+  const data = parseJsonText(await readTextBounded(pathArg, MAX_BOM_BYTES, pathArg), pathArg);
+  if (!isObject(data) || data.bomFormat !== 'CycloneDX') {
+    throw new AibomError('INPUT', 'not a CycloneDX JSON BOM (no "bomFormat": "CycloneDX")', { file: pathArg });
+  }
+  return { bom: data, source: pathArg, builtFromDir: false };
+}

@@ -1,0 +1,93 @@
+import type { Finding, Location, Severity } from '../inventory/types.js';
+import type { GateFailure, GateResult } from '../policy/evaluate.js';
+import { RULE_IDS } from '../policy/types.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import type { InventoryReport } from './inventory.js';
+
+/**
+ * SARIF 2.1.0 for GitHub code scanning: stable rule ids (`aibom/<rule>` for gate rules,
+ * `aibom/finding/<code>` for findings), every result with a location (the lockfile/config line
+ * where known, else the BOM file) and a partial fingerprint so alerts track across runs.
+ */
+export interface SarifLog {
+  $schema: string;
+  version: '2.1.0';
+  runs: Array<Record<string, unknown>>;
+}
+
+const GATE_RULE_TEXT: Record<string, string> = {
+  'model-hashed': 'Every model and dataset has a SHA-256 hash',
+  'model-signed': 'Every model is signed by a trusted publisher',
+  'pickle-model': 'No pickle-serialized model',
+  'pickle-risky-import': 'No pickle that imports callables outside the allow-list',
+  'plugin-pinned': 'Every plugin is pinned to an exact version and folder digest',
+  'plugin-signed': 'Every plugin is signed by a trusted publisher',
+  'mcp-pinned': 'Every MCP server runs a pinned version',
+  'package-hashed': 'Every package has an integrity hash',
+  'package-pinned': 'Every package comes from a pinned source',
+  'bom-signed': 'The BOM is signed by the release identity',
+  'artifact-attested': 'Every release artifact has a verified attestation',
+  'license-allowed': 'Licenses are allowed by the policy',
+  'exception-expired': 'Policy exceptions have not expired',
+};
+
+function level(sev: Severity): 'error' | 'warning' | 'note' {
+  return sev === 'critical' || sev === 'high' ? 'error' : sev === 'medium' ? 'warning' : 'note';
+}
+
+function locationOf(loc: Location | undefined, fallback: string): Record<string, unknown> {
+  const file = loc?.file ?? fallback;
+  const physical: Record<string, unknown> = { artifactLocation: { uri: encodeURI(file.replace(/^\.\//, '')), uriBaseId: '%SRCROOT%' } };
+  if (loc?.line && loc.line > 0) physical.region = { startLine: loc.line };
+  return { physicalLocation: physical };
+}
+
+function run(rules: Array<Record<string, unknown>>, results: Array<Record<string, unknown>>): Record<string, unknown> {
+  return {
+    tool: { driver: { name: TOOL_NAME, version: TOOL_VERSION, semanticVersion: TOOL_VERSION, rules } },
+    originalUriBaseIds: { '%SRCROOT%': { description: { text: 'The scanned project root' } } },
+    results,
+  };
+}
+
+export function gateToSarif(res: GateResult, bomFile: string): SarifLog {
+  const ids = [...RULE_IDS, 'exception-expired'];
+  const rules = ids.map((id) => ({
+    id: `aibom/${id}`,
+    name: id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
+    shortDescription: { text: GATE_RULE_TEXT[id] ?? id },
+    defaultConfiguration: { level: 'error' },
+    properties: { tags: ['supply-chain', 'provenance'] },
+  }));
+  const results = res.failures.map((f: GateFailure) => ({
+    ruleId: `aibom/${f.rule}`,
+    ruleIndex: ids.indexOf(f.rule),
+    level: 'error',
+    message: { text: `${f.name}: ${f.message}. Fix: ${f.fix}` },
+    locations: [locationOf(f.location, bomFile)],
+    partialFingerprints: { 'aibom/v1': `${f.rule}:${f.subject}` },
+  }));
+  return { $schema: 'https://json.schemastore.org/sarif-2.1.0.json', version: '2.1.0', runs: [run(rules, results)] };
+}
+
+export function auditToSarif(rep: InventoryReport, bomFile: string): SarifLog {
+  const items: Array<{ f: Finding; subject: string; name: string; loc: Location | undefined }> = [];
+  for (const r of rep.rows) for (const f of r.risks) items.push({ f, subject: r.ref, name: r.name, loc: f.location ?? r.locations[0] });
+  for (const f of rep.findings) items.push({ f, subject: 'bom', name: '', loc: f.location });
+  const codes = [...new Set(items.map((i) => i.f.code))].sort();
+  const rules = codes.map((c) => ({
+    id: `aibom/finding/${c}`,
+    name: c,
+    shortDescription: { text: c.replace(/-/g, ' ') },
+    defaultConfiguration: { level: 'warning' },
+  }));
+  const results = items.map(({ f, subject, name, loc }) => ({
+    ruleId: `aibom/finding/${f.code}`,
+    ruleIndex: codes.indexOf(f.code),
+    level: level(f.severity),
+    message: { text: name ? `${name}: ${f.message}` : f.message },
+    locations: [locationOf(loc, bomFile)],
+    partialFingerprints: { 'aibom/v1': `${f.code}:${subject}:${f.message}` },
+  }));
+  return { $schema: 'https://json.schemastore.org/sarif-2.1.0.json', version: '2.1.0', runs: [run(rules, results)] };
+}
