@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'INVALID_BOM' // a BOM that does not validate against the CycloneDX schema (exit 1)
   | 'VERIFY_FAILED' // a signature, digest or identity check failed (exit 1)
   | 'POLICY_FAILED' // a policy rule failed (exit 1)
+  | 'SERVICE' // a remote service (Fulcio, Rekor, TSA, OIDC) failed or could not be reached (exit 2)
   | 'INTERNAL'; // a bug in aibom (exit 2)
 
 export interface AibomErrorOptions {
