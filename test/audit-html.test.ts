@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from './helpers/cli.js';
+
+/** Debian's Chromium (`.ci/run` installs it with apt); CHROMIUM_PATH overrides. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('aibom audit --format html in a real headless Chromium', () => {
+  let work: { dir: string; cleanup: () => Promise<void> };
+  let page: string;
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
+    }
+    work = await tempDir();
+    page = join(work.dir, 'inventory.html');
+    const r = await runCli(['audit', 'examples/agent', '--format', 'html', '-o', page]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+  afterAll(() => work?.cleanup());
+
+  it('is self-contained, filters, shows the dependency graph, and renders a screenshot', async () => {
+    const html = await readFile(page, 'utf8');
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=["']?https?:/i);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const ctx = await browser.newContext();
+      const requests: string[] = [];
+      ctx.on('request', (r) => {
+        if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url());
+      });
+      const tab = await ctx.newPage();
+      const errors: string[] = [];
+      tab.on('pageerror', (e) => errors.push(String(e)));
+      await tab.goto(`file://${page}`);
+      const total = await tab.locator('#inv tbody tr').count();
+      expect(total).toBeGreaterThan(10);
+      await expect.poll(() => tab.locator('#count').textContent()).toBe(`${total} of ${total} shown`);
+      // Filter by text: only the MCP SDK package remains.
+      await tab.fill('#q', 'modelcontextprotocol');
+      const visible = await tab.locator('#inv tbody tr:visible').count();
+      expect(visible).toBe(1);
+      expect(await tab.locator('#count').textContent()).toBe(`1 of ${total} shown`);
+      // Selecting it shows its dependencies in the graph section.
+      await tab.locator('#inv tbody tr:visible').first().click();
+      const deps = await tab.locator('#tree h3').allTextContents();
+      expect(deps[0]).toContain('@modelcontextprotocol/sdk');
+      expect(deps.some((d) => /^depends on \(\d+\)$/.test(d) && !d.includes('(0)'))).toBe(true);
+      await tab.fill('#q', '');
+      await tab.selectOption('#kind', 'package');
+      expect(await tab.locator('#inv tbody tr:visible').count()).toBe(await tab.locator('#inv tbody tr').filter({ hasText: /^package/ }).count());
+      const shot = join(work.dir, 'inventory.png');
+      await tab.screenshot({ path: shot, fullPage: false });
+      expect((await stat(shot)).size).toBeGreaterThan(5000);
+      expect(errors).toEqual([]);
+      expect(requests).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('renders hostile BOM text as text, never as HTML', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const bomFile = join(work.dir, 'evil.json');
+    await writeFile(
+      bomFile,
+      JSON.stringify({
+        bomFormat: 'CycloneDX',
+        specVersion: '1.6',
+        version: 1,
+        metadata: { component: { type: 'application', name: '</script><img src=x onerror=alert(1)>' } },
+        components: [{ type: 'library', name: '<b id="pwn">x</b>', version: '1' }],
+      }),
+    );
+    const out = join(work.dir, 'evil.html');
+    expect((await runCli(['audit', bomFile, '--format', 'html', '-o', out])).code).toBe(0);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    try {
+      const tab = await browser.newPage();
+      let dialog = false;
+      tab.on('dialog', async (d) => {
+        dialog = true;
+        await d.dismiss();
+      });
+      await tab.goto(`file://${out}`);
+      expect(await tab.locator('#pwn').count()).toBe(0);
+      expect(await tab.locator('#inv tbody td').nth(1).textContent()).toBe('<b id="pwn">x</b>');
+      expect(dialog).toBe(false);
+    } finally {
+      await browser.close();
+    }
+  });
+});
