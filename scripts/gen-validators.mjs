@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import Ajv, { _ } from 'ajv';
 import addFormats from 'ajv-formats';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+// Built by tsc before this script runs (scripts/build.mjs): the linear-time uniqueItems.
+import { firstDuplicate, uniqueItemsKeyword } from '../dist/src/bom/unique-items.js';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,6 +36,10 @@ module.exports = {
 };
 `,
 );
+// ajv's uniqueItems is O(n²) on arrays of objects (components, dependencies): replaced by an
+// equivalent linear check (src/bom/unique-items.ts), whose source is written here.
+writeFileSync(join(outDir, 'unique-items.cjs'), `'use strict';\nmodule.exports = ${firstDuplicate.toString()};\n`);
+const uniqueItems = await uniqueItemsKeyword(_`require("./unique-items.cjs")`);
 for (const version of ['1.4', '1.5', '1.6', '1.7']) {
   const ajv = new Ajv({
     // The options of @cyclonedx/cyclonedx-library's JSON validator.
@@ -54,6 +60,8 @@ for (const version of ['1.4', '1.5', '1.6', '1.7']) {
   addFormats(ajv);
   ajv.addFormat('idn-email', require('ajv-formats-draft2019/formats/idn-email.js'));
   ajv.addFormat('iri-reference', true);
+  ajv.removeKeyword('uniqueItems');
+  ajv.addKeyword(uniqueItems);
   const validate = ajv.compile(load(`bom-${version}.SNAPSHOT.schema.json`));
   const code = standaloneCode(ajv, validate);
   const file = join(outDir, `bom-${version}.cjs`);

@@ -103,6 +103,10 @@ async function compileAtRuntime(version: ValidatableSpecVersion): Promise<Compil
   addFormats.default(ajv);
   ajv.addFormat('idn-email', require('ajv-formats-draft2019/formats/idn-email.js'));
   ajv.addFormat('iri-reference', true);
+  // The same linear-time uniqueItems as the precompiled validators (see unique-items.ts).
+  const { uniqueItemsKeyword } = await import('./unique-items.js');
+  ajv.removeKeyword('uniqueItems');
+  ajv.addKeyword(await uniqueItemsKeyword());
   return ajv.compile(await load(`bom-${version}.SNAPSHOT.schema.json`)) as CompiledValidator;
 }
 
