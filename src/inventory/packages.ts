@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, join, posix } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { isAibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { parserFor } from './lockfiles/index.js';
@@ -53,13 +53,7 @@ export async function collectPackages(walked: WalkResult, options: PackagesOptio
     try {
       const dir = dirname(file.abs);
       parsed = await parser.parse(text, file.rel, {
-        readSibling: async (rel) => {
-          try {
-            return await readFile(join(dir, rel), 'utf8');
-          } catch {
-            return undefined;
-          }
-        },
+        readSibling: (rel) => readSiblingBounded(walked.root, dir, rel, options.maxLockfileBytes),
       });
     } catch (err) {
       if (!isAibomError(err)) throw err;
@@ -105,7 +99,55 @@ export async function collectPackages(walked: WalkResult, options: PackagesOptio
     if (parsed.formatVersion !== undefined) entry.formatVersion = parsed.formatVersion;
     lockfiles.push(entry);
   }
-  return { components: [...byRef.values()], dependencies, lockfiles, findings };
+  const components = [...byRef.values()];
+  for (const c of components) keepAllHashes(c);
+  return { components, dependencies, lockfiles, findings };
+}
+
+/**
+ * A PyPI release has one file per platform (wheels) plus an sdist, and the lockfile pins
+ * them all; pip installs whichever one fits. The cyclonedx library keeps one hash per
+ * algorithm, so a component with several of one algorithm carries the full, sorted list
+ * in `extra` (any one of them matches what was installed; see schemas/aibom-properties.md).
+ */
+function keepAllHashes(c: Component): void {
+  const algs = new Set(c.hashes.map((h) => h.alg));
+  if (algs.size === c.hashes.length) return;
+  const sorted = [...c.hashes].sort((a, b) =>
+    a.alg < b.alg ? -1 : a.alg > b.alg ? 1 : a.content < b.content ? -1 : a.content > b.content ? 1 : 0,
+  );
+  c.extra = { ...c.extra, hashes: sorted.map((h) => ({ alg: h.alg, content: h.content })) };
+}
+
+/**
+ * A file a lockfile references (package.json beside it, a requirements `-r` include): bounded
+ * like the lockfile itself, and never outside the scanned root, not even through a symlink
+ * (a hostile `-r ../../../etc/passwd` must not pull outside text into the BOM).
+ * Missing or unreadable → undefined; over the size bound → the TOO_LARGE error is thrown.
+ */
+async function readSiblingBounded(
+  root: string,
+  dir: string,
+  rel: string,
+  maxBytes: number | undefined,
+): Promise<string | undefined> {
+  if (isAbsolute(rel) || rel.includes('\0')) return undefined;
+  const abs = resolve(dir, rel);
+  let real: string;
+  let realRoot: string;
+  try {
+    [real, realRoot] = await Promise.all([realpath(abs), realpath(root)]);
+  } catch {
+    return undefined;
+  }
+  const inside = relative(realRoot, real);
+  if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) return undefined;
+  try {
+    return await readTextBounded(real, maxBytes, rel);
+  } catch (err) {
+    if (isAibomError(err) && err.code === 'TOO_LARGE') throw err;
+    return undefined;
+  }
 }
 
 function purlFor(p: LockPackage): string {
@@ -119,7 +161,7 @@ function purlFor(p: LockPackage): string {
 
 function toComponent(p: LockPackage, lock: ParsedLockfile): Component {
   const purl = purlFor(p);
-  const location: Location = { file: lock.path };
+  const location: Location = { file: p.file ?? lock.path };
   if (p.line !== undefined) location.line = p.line;
   let group: string | undefined;
   let name = p.name;
@@ -137,6 +179,7 @@ function toComponent(p: LockPackage, lock: ParsedLockfile): Component {
   if (p.alias) properties.push(prop(`${NS}npm:alias`, p.alias));
   if (p.bundled) properties.push(prop(`${NS}bundled`, true));
   if (p.workspace) properties.push(prop(`${NS}workspace`, true));
+  if (p.properties) properties.push(...p.properties);
   const comp: Component = {
     ref: purl,
     type: p.workspace ? 'application' : 'library',

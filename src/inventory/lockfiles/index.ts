@@ -1,11 +1,21 @@
 import { npmParser } from './npm.js';
+import { pipenvParser } from './python/pipenv.js';
+import { poetryParser } from './python/poetry.js';
+import { requirementsParser } from './python/requirements.js';
+import { uvParser } from './python/uv.js';
 import type { LockfileParser } from './types.js';
 
 /**
  * Every lockfile parser aibom knows. A parser claims files by basename; the first match wins.
  * Add new formats here.
  */
-export const LOCKFILE_PARSERS: LockfileParser[] = [npmParser];
+export const LOCKFILE_PARSERS: LockfileParser[] = [
+  npmParser,
+  requirementsParser,
+  poetryParser,
+  uvParser,
+  pipenvParser,
+];
 
 export function parserFor(basename: string): LockfileParser | undefined {
   return LOCKFILE_PARSERS.find((p) => p.matches(basename));

@@ -1,4 +1,4 @@
-import type { Hash, Provenance } from '../types.js';
+import type { Hash, Property, Provenance } from '../types.js';
 
 /**
  * What a lockfile parser returns. Parsers are pure: text in, this out, no I/O.
@@ -45,6 +45,13 @@ export interface LockPackage {
   alias?: string;
   /** License declared in the lockfile, when it carries one. */
   license?: string;
+  /**
+   * The file the entry was read from, when not the lockfile itself (a requirements file
+   * pulled in by `-r`). POSIX, relative to the scanned root. `line` refers to this file.
+   */
+  file?: string;
+  /** Extra facts as `aibom:` properties (names documented in schemas/aibom-properties.md). */
+  properties?: Property[];
 }
 
 export interface ParsedLockfile {

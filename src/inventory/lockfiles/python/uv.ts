@@ -1,0 +1,378 @@
+import { AibomError } from '../../../errors.js';
+import { isObject } from '../../../util/json.js';
+import type { Hash, Property, Provenance } from '../../types.js';
+import { lineIndex } from '../source.js';
+import type { LockfileParser, LockPackage, ParsedLockfile } from '../types.js';
+import {
+  addPrefixedHashes,
+  arr,
+  directorySource,
+  editableProperty,
+  extrasProperty,
+  fileSource,
+  gitSource,
+  gitUrl,
+  normalizePypiName,
+  obj,
+  own,
+  parseTomlText,
+  reach,
+  registrySource,
+  str,
+  stripUserinfo,
+  urlSource,
+  Warnings,
+} from './common.js';
+
+/**
+ * uv.lock (`version = 1`, `revision` 1 to 3 or absent). The project is the package whose
+ * source is `{ editable = "." }` or `{ virtual = "." }`: it is the root, not a component;
+ * other workspace members (`[manifest] members`) are workspace components. Its
+ * `dependencies` are required, its `optional-dependencies` (extras) optional, its
+ * `dev-dependencies` (dependency groups) dev; scopes follow the graph: a package reachable
+ * only through dev groups is dev, only through extras optional.
+ */
+export const uvParser: LockfileParser = {
+  kind: 'uv',
+  matches: (base) => base === 'uv.lock',
+  parse(text, path) {
+    const doc = parseTomlText(text, path);
+    return parseUv(doc, text, path);
+  },
+};
+
+const MAX_KNOWN_REVISION = 3;
+
+interface Dep {
+  name: string;
+  norm: string;
+  version?: string;
+  source?: string;
+  extras: string[];
+  marker?: string;
+}
+
+interface Pkg {
+  key: string;
+  name: string;
+  norm: string;
+  version?: string;
+  entry: Record<string, unknown>;
+  sourceKey: string;
+  source: Record<string, unknown> | undefined;
+  line?: number;
+  deps: Dep[];
+  optional: Map<string, Dep[]>;
+  dev: Map<string, Dep[]>;
+}
+
+function parseUv(doc: Record<string, unknown>, text: string, path: string): ParsedLockfile {
+  const warnings = new Warnings();
+  const version = own(doc, 'version');
+  const revision = own(doc, 'revision');
+  const rawPackages = own(doc, 'package');
+  if (rawPackages !== undefined && !Array.isArray(rawPackages)) {
+    throw new AibomError('INPUT', 'not a uv lockfile: "package" is not an array of tables', { file: path });
+  }
+  if (version === undefined && rawPackages === undefined) {
+    throw new AibomError('INPUT', 'not a uv lockfile: no "version" and no [[package]]', { file: path });
+  }
+  if (version !== 1) {
+    warnings.add(`unknown uv.lock version ${JSON.stringify(version ?? null)} (aibom knows version 1); read on a best effort as version 1`);
+  } else if (typeof revision === 'number' && revision > MAX_KNOWN_REVISION) {
+    warnings.add(`uv.lock revision ${revision} is newer than aibom knows (up to ${MAX_KNOWN_REVISION}); read on a best effort`);
+  }
+  const formatVersion = `${typeof version === 'number' ? version : '?'}${typeof revision === 'number' ? `.${revision}` : ''}`;
+
+  const lineOf = lineIndex(text);
+  const pkgs: Pkg[] = [];
+  const byNorm = new Map<string, Pkg[]>();
+  const used = new Set<string>();
+  for (const [i, raw] of arr(rawPackages).entries()) {
+    if (!isObject(raw)) {
+      warnings.add(`[[package]] #${i + 1} is not a table; skipped`);
+      continue;
+    }
+    const name = str(own(raw, 'name'));
+    if (!name) {
+      warnings.add(`[[package]] #${i + 1} has no name; skipped`);
+      continue;
+    }
+    const norm = normalizePypiName(name);
+    const v = str(own(raw, 'version'));
+    const source = obj(own(raw, 'source'));
+    let key = v ? `${norm}@${v}` : norm;
+    for (let n = 2; used.has(key); n++) key = `${v ? `${norm}@${v}` : norm}#${n}`;
+    used.add(key);
+    const p: Pkg = {
+      key,
+      name,
+      norm,
+      entry: raw,
+      source,
+      sourceKey: sourceKeyOf(source),
+      deps: depsOf(own(raw, 'dependencies'), warnings, name),
+      optional: groupsOf(own(raw, 'optional-dependencies'), warnings, name),
+      dev: groupsOf(own(raw, 'dev-dependencies'), warnings, name),
+    };
+    if (v) p.version = v;
+    const line = lineOf(`name = ${JSON.stringify(name)}`);
+    if (line !== undefined) p.line = line;
+    pkgs.push(p);
+    const list = byNorm.get(norm);
+    if (list) list.push(p);
+    else byNorm.set(norm, [p]);
+  }
+
+  const resolve = (d: Dep, from: Pkg): Pkg[] => {
+    let c = byNorm.get(d.norm) ?? [];
+    if (c.length > 1 && d.version) c = c.filter((p) => p.version === d.version);
+    if (c.length > 1 && d.source) c = c.filter((p) => p.sourceKey === d.source);
+    if (!c.length) warnings.add(`${from.name}: dependency "${d.name}"${d.version ? ` ${d.version}` : ''} is not in the lockfile`);
+    return c;
+  };
+
+  // The project and the workspace members.
+  const members = new Set(
+    arr(own(obj(own(doc, 'manifest')), 'members'))
+      .filter((x): x is string => typeof x === 'string')
+      .map(normalizePypiName),
+  );
+  const isDot = (p: Pkg) => {
+    const e = str(own(p.source, 'editable')) ?? str(own(p.source, 'virtual'));
+    return e === '.' || e === './';
+  };
+  const rootPkg = pkgs.find(isDot);
+  const isMember = (p: Pkg) =>
+    p !== rootPkg &&
+    members.has(p.norm) &&
+    (own(p.source, 'editable') !== undefined || own(p.source, 'virtual') !== undefined || own(p.source, 'directory') !== undefined);
+  const workspace = new Set(pkgs.filter(isMember));
+
+  // Graph: a package's dependencies, plus those of each extra someone activates on it.
+  const activated = new Map<Pkg, Set<string>>();
+  const noteExtras = (d: Dep, targets: Pkg[]) => {
+    if (!d.extras.length) return;
+    for (const t of targets) {
+      let s = activated.get(t);
+      if (!s) activated.set(t, (s = new Set()));
+      for (const e of d.extras) s.add(e);
+    }
+  };
+  const resolved = new Map<Pkg, Array<{ dep: Dep; targets: Pkg[] }>>();
+  for (const p of pkgs) {
+    const list = p.deps.map((dep) => ({ dep, targets: resolve(dep, p) }));
+    for (const { dep, targets } of list) noteExtras(dep, targets);
+    resolved.set(p, list);
+  }
+  const resolveGroup = (p: Pkg, groups: Map<string, Dep[]>) => {
+    const out: Pkg[] = [];
+    for (const deps of groups.values()) {
+      for (const d of deps) {
+        const t = resolve(d, p);
+        noteExtras(d, t);
+        out.push(...t);
+      }
+    }
+    return out;
+  };
+  // Project/member extras and dev groups are roots of their own; they activate extras too.
+  const optionalRoots: Pkg[] = [];
+  const devRoots: Pkg[] = [];
+  const requiredRoots: Pkg[] = [];
+  for (const m of [...(rootPkg ? [rootPkg] : []), ...workspace]) {
+    requiredRoots.push(...(resolved.get(m) ?? []).flatMap((r) => r.targets));
+    optionalRoots.push(...resolveGroup(m, m.optional));
+    devRoots.push(...resolveGroup(m, m.dev));
+  }
+  // Extras activated on a package pull in its optional-dependencies (iterate: extras chain).
+  const extraEdges = new Map<Pkg, Pkg[]>();
+  const done = new Map<Pkg, Set<string>>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [p, extras] of activated) {
+      const seen = done.get(p) ?? new Set<string>();
+      for (const e of extras) {
+        if (seen.has(e)) continue;
+        seen.add(e);
+        changed = true;
+        const deps = p.optional.get(e) ?? p.optional.get(normalizePypiName(e)) ?? [];
+        const list = extraEdges.get(p) ?? [];
+        for (const d of deps) {
+          const t = resolve(d, p);
+          noteExtras(d, t);
+          list.push(...t);
+        }
+        extraEdges.set(p, list);
+      }
+      done.set(p, seen);
+    }
+  }
+  const edgesOf = (p: Pkg): Pkg[] => {
+    const out = new Set<Pkg>();
+    for (const r of resolved.get(p) ?? []) for (const t of r.targets) out.add(t);
+    if (p !== rootPkg && !workspace.has(p)) for (const t of extraEdges.get(p) ?? []) out.add(t);
+    out.delete(p);
+    return [...out];
+  };
+  const byKey = new Map(pkgs.map((p) => [p.key, p]));
+  const next = (k: string) => edgesOf(byKey.get(k)!).map((p) => p.key);
+  const required = reach([...requiredRoots, ...workspace].map((p) => p.key), next);
+  const optional = reach(optionalRoots.map((p) => p.key), next);
+  const haveRoots = !!rootPkg || workspace.size > 0;
+
+  const packages: LockPackage[] = [];
+  for (const p of pkgs) {
+    if (p === rootPkg) continue;
+    const hashes = hashesOf(p.entry);
+    const { source, editable } = provenanceOf(p, hashes, workspace.has(p));
+    const pkg: LockPackage = {
+      key: p.key,
+      ecosystem: 'pypi',
+      name: p.name,
+      hashes,
+      source,
+      dependencies: edgesOf(p).filter((t) => t !== rootPkg).map((t) => t.key),
+    };
+    if (p.version) pkg.version = p.version;
+    if (p.line !== undefined) pkg.line = p.line;
+    if (workspace.has(p)) pkg.workspace = true;
+    if (haveRoots && !required.has(p.key)) {
+      if (optional.has(p.key)) pkg.optional = true;
+      else pkg.dev = true;
+    }
+    const props: Property[] = [];
+    const x = extrasProperty(activated.get(p) ?? []);
+    if (x) props.push(x);
+    if (editable) props.push(editableProperty());
+    if (props.length) pkg.properties = props;
+    packages.push(pkg);
+  }
+
+  let rootDeps: string[];
+  if (haveRoots) {
+    rootDeps = [...new Set([...requiredRoots, ...optionalRoots, ...devRoots, ...workspace])]
+      .filter((p) => p !== rootPkg)
+      .map((p) => p.key);
+  } else {
+    if (pkgs.length) warnings.add('no project package (source editable or virtual ".") in the lockfile; scopes cannot be told apart, all packages are reported as required');
+    const depended = new Set(pkgs.flatMap((p) => edgesOf(p)));
+    rootDeps = pkgs.filter((p) => !depended.has(p)).map((p) => p.key);
+  }
+  const root: ParsedLockfile['root'] = { dependencies: rootDeps };
+  if (rootPkg) {
+    root.name = rootPkg.name;
+    if (rootPkg.version) root.version = rootPkg.version;
+  }
+  return { path, kind: 'uv', formatVersion, root, packages, warnings: warnings.done() };
+}
+
+function sourceKeyOf(source: Record<string, unknown> | undefined): string {
+  if (!source) return '';
+  return Object.keys(source)
+    .sort()
+    .map((k) => `${k}=${String(source[k])}`)
+    .join('&');
+}
+
+function depsOf(v: unknown, warnings: Warnings, owner: string): Dep[] {
+  const out: Dep[] = [];
+  for (const d of arr(v)) {
+    const t = obj(d);
+    const name = str(own(t, 'name'));
+    if (!t || !name) {
+      warnings.add(`${owner}: a dependency entry without a name; skipped`);
+      continue;
+    }
+    const dep: Dep = {
+      name,
+      norm: normalizePypiName(name),
+      extras: arr(own(t, 'extra')).filter((x): x is string => typeof x === 'string'),
+    };
+    const ver = str(own(t, 'version'));
+    if (ver) dep.version = ver;
+    const src = obj(own(t, 'source'));
+    if (src) dep.source = sourceKeyOf(src);
+    const marker = str(own(t, 'marker'));
+    if (marker) dep.marker = marker;
+    out.push(dep);
+  }
+  return out;
+}
+
+function groupsOf(v: unknown, warnings: Warnings, owner: string): Map<string, Dep[]> {
+  const out = new Map<string, Dep[]>();
+  const t = obj(v);
+  if (!t) return out;
+  for (const [g, list] of Object.entries(t)) out.set(g, depsOf(list, warnings, owner));
+  return out;
+}
+
+function hashesOf(entry: Record<string, unknown>): Hash[] {
+  const out: Hash[] = [];
+  const sdist = obj(own(entry, 'sdist'));
+  addPrefixedHashes(out, [own(sdist, 'hash')]);
+  addPrefixedHashes(
+    out,
+    arr(own(entry, 'wheels')).map((w) => own(obj(w), 'hash')),
+  );
+  return out;
+}
+
+/** `{ git = "https://host/org/repo?rev=main#<commit>" }` → URL, requested ref, commit. */
+function parseUvGit(spec: string): { url: string; ref?: string; commit?: string } {
+  const hash = spec.indexOf('#');
+  const commit = hash >= 0 ? spec.slice(hash + 1) : undefined;
+  const noFrag = hash >= 0 ? spec.slice(0, hash) : spec;
+  const q = noFrag.indexOf('?');
+  const base = q >= 0 ? noFrag.slice(0, q) : noFrag;
+  let ref: string | undefined;
+  let sub: string | undefined;
+  if (q >= 0) {
+    for (const kv of noFrag.slice(q + 1).split('&')) {
+      const [k, v] = kv.split('=', 2) as [string, string | undefined];
+      if ((k === 'rev' || k === 'tag' || k === 'branch') && v) ref = decodeURIComponentSafe(v);
+      if (k === 'subdirectory' && v) sub = decodeURIComponentSafe(v);
+    }
+  }
+  const url = gitUrl(base, commit || ref) + (sub ? `#subdirectory=${sub}` : '');
+  const out: { url: string; ref?: string; commit?: string } = { url };
+  if (ref) out.ref = ref;
+  if (commit) out.commit = commit;
+  return out;
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function provenanceOf(p: Pkg, hashes: Hash[], isWorkspace: boolean): { source: Provenance; editable: boolean } {
+  const s = p.source;
+  const editablePath = str(own(s, 'editable'));
+  if (isWorkspace) {
+    const where = editablePath ?? str(own(s, 'virtual')) ?? str(own(s, 'directory')) ?? '';
+    return { source: { source: 'workspace', url: where, pinned: true }, editable: editablePath !== undefined };
+  }
+  const registry = str(own(s, 'registry'));
+  if (registry !== undefined) return { source: registrySource(hashes, registry), editable: false };
+  const git = str(own(s, 'git'));
+  if (git !== undefined) {
+    const g = parseUvGit(git);
+    return { source: gitSource(g.url, g.ref, g.commit), editable: false };
+  }
+  const url = str(own(s, 'url'));
+  if (url !== undefined) return { source: urlSource(stripUserinfo(url), hashes), editable: false };
+  const path = str(own(s, 'path'));
+  if (path !== undefined) return { source: fileSource(path, hashes), editable: false };
+  if (editablePath !== undefined) return { source: directorySource(editablePath), editable: true };
+  const dir = str(own(s, 'directory')) ?? str(own(s, 'virtual'));
+  if (dir !== undefined) return { source: directorySource(dir), editable: false };
+  return {
+    source: { source: 'unknown', pinned: false, unpinnedReason: 'the lockfile records no source for this package' },
+    editable: false,
+  };
+}
