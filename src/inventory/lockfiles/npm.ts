@@ -1,67 +1,89 @@
+import picomatch from 'picomatch';
 import { AibomError } from '../../errors.js';
 import { isObject, parseJsonText } from '../../util/json.js';
 import type { Provenance } from '../types.js';
 import { hashesFromSri } from './integrity.js';
-import {
-  gitProvenance,
-  isRegistryTarball,
-  lineIndex,
-  localProvenance,
-  looksLikeGit,
-  urlProvenance,
-} from './source.js';
+import { gitProvenance, isRegistryTarball, localProvenance, looksLikeGit, urlProvenance } from './source.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
 
 /**
- * package-lock.json (lockfileVersion 1, 2, 3) and npm-shrinkwrap.json.
- * v2/v3 are read from the flat `packages` map (node_modules paths); v1 from the nested
- * `dependencies` tree. Edges are resolved the way Node resolves modules: from the
- * dependent's folder up through every enclosing node_modules.
+ * package-lock.json (lockfileVersion 1, 2, 3) and npm-shrinkwrap.json (same format).
+ *
+ * v2/v3 are read from the flat `packages` map, keyed by install path ("node_modules/a",
+ * "node_modules/a/node_modules/b", "packages/app" for a workspace, "" for the root); v2's
+ * legacy `dependencies` tree is ignored, as npm 7+ does. v1 is read from the nested
+ * `dependencies` tree. Either way an edge is resolved the way Node resolves a `require`: from
+ * the dependent's folder up through every enclosing node_modules, following workspace links.
  */
 export const npmParser: LockfileParser = {
   kind: 'npm',
   matches: (base) => base === 'package-lock.json' || base === 'npm-shrinkwrap.json',
   async parse(text, path, ctx) {
     const doc = parseJsonText(text, path);
-    if (!isObject(doc)) throw new AibomError('INPUT', 'not an npm lockfile: top level is not an object', { file: path });
+    if (!isObject(doc)) throw new AibomError('INPUT', 'not an npm lockfile: the top level is not an object', { file: path });
     const version = doc.lockfileVersion;
-    const warnings: string[] = [];
-    if (isObject(doc.packages) && (version === 2 || version === 3 || version === undefined || typeof version === 'number')) {
-      if (version !== 2 && version !== 3) {
-        warnings.push(`unknown lockfileVersion ${JSON.stringify(version)}; read its "packages" map as version 3`);
+    const warnings = new Warnings();
+    const hasPackages = isObject(doc.packages);
+    const hasTree = isObject(doc.dependencies);
+    const known = version === 1 || version === 2 || version === 3;
+    if (version === undefined && !hasPackages && !hasTree) {
+      throw new AibomError('INPUT', 'not an npm lockfile: no "lockfileVersion", "packages" or "dependencies"', { file: path });
+    }
+    if (doc.packages !== undefined && !hasPackages) {
+      throw new AibomError('INPUT', '"packages" is not an object', { file: path });
+    }
+    if (doc.dependencies !== undefined && !hasTree) {
+      throw new AibomError('INPUT', '"dependencies" is not an object', { file: path });
+    }
+    const shown = JSON.stringify(version);
+    if ((version === 2 || version === 3) && !hasPackages) {
+      if (!hasTree) {
+        throw new AibomError('INPUT', `lockfileVersion ${version} without a "packages" map (truncated or hand-edited?)`, {
+          file: path,
+        });
       }
-      return parsePackagesMap(doc, doc.packages, text, path, warnings);
+      warnings.add(`lockfileVersion ${version} without a "packages" map: read the legacy "dependencies" tree instead`);
     }
-    if (isObject(doc.dependencies) || version === 1) {
-      if (version !== 1) warnings.push(`unknown lockfileVersion ${JSON.stringify(version)}; read as version 1`);
-      const rootNames = await rootDependencyNames(ctx.readSibling);
-      return parseV1(doc, text, path, warnings, rootNames);
+    if (hasPackages && version !== 1) {
+      if (!known) {
+        warnings.add(
+          `unknown lockfileVersion ${shown} (aibom reads 1, 2 and 3): read its "packages" map as in version 3; fields aibom does not know were ignored`,
+        );
+      }
+      return parsePackagesMap(doc, doc.packages as Record<string, unknown>, text, path, warnings);
     }
-    if (version === undefined) {
-      throw new AibomError('INPUT', 'not an npm lockfile: no "lockfileVersion", "packages" or "dependencies"', {
-        file: path,
-      });
+    if (!known) {
+      if (hasTree) {
+        warnings.add(
+          `unknown lockfileVersion ${shown} (aibom reads 1, 2 and 3): read its "dependencies" tree as in version 1; fields aibom does not know were ignored`,
+        );
+      } else {
+        warnings.add(`unknown lockfileVersion ${shown} (aibom reads 1, 2 and 3) and no "packages" or "dependencies": no packages read`);
+      }
     }
-    return { path, kind: 'npm', formatVersion: String(version), root: rootOf(doc, []), packages: [], warnings };
+    return parseTree(doc, text, path, warnings, ctx);
   },
 };
 
-async function rootDependencyNames(read: ParseContext['readSibling']): Promise<string[] | undefined> {
-  const text = await read?.('package.json');
-  if (text === undefined) return undefined;
-  try {
-    const pkg = JSON.parse(text) as unknown;
-    if (!isObject(pkg)) return undefined;
-    const names = new Set<string>();
-    for (const f of ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies']) {
-      const d = pkg[f];
-      if (isObject(d)) for (const n of Object.keys(d)) names.add(n);
-    }
-    return [...names];
-  } catch {
-    return undefined;
+/** Warnings with a cap, so a broken lockfile cannot flood the output. */
+class Warnings {
+  readonly list: string[] = [];
+  private missing = 0;
+  add(w: string): void {
+    this.list.push(w);
+  }
+  /** "dependency is not in the lockfile": reported 10 times, then counted. */
+  missingDep(w: string): void {
+    this.missing++;
+    if (this.missing <= 10) this.list.push(w);
+  }
+  done(): string[] {
+    if (this.missing > 10) this.list.push(`${this.missing - 10} more dependencies are not in the lockfile`);
+    return this.list;
   }
 }
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function rootOf(doc: Record<string, unknown>, deps: string[]): ParsedLockfile['root'] {
   const r: ParsedLockfile['root'] = { dependencies: deps };
@@ -70,148 +92,246 @@ function rootOf(doc: Record<string, unknown>, deps: string[]): ParsedLockfile['r
   return r;
 }
 
+/** The package folder name an install path ends with: "node_modules/@s/a" → "@s/a". */
 function nameFromPath(p: string): string {
   const i = p.lastIndexOf('node_modules/');
   return i >= 0 ? p.slice(i + 'node_modules/'.length) : p.slice(p.lastIndexOf('/') + 1);
 }
 
-function depNames(entry: Record<string, unknown>): Set<string> {
-  const names = new Set<string>();
-  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) {
-    const deps = entry[field];
-    if (isObject(deps)) {
-      for (const n of Object.keys(deps)) {
-        // Optional peers that are not installed are fine to miss.
-        names.add(n);
-      }
-    }
-  }
-  return names;
+function isInNodeModules(p: string): boolean {
+  return p.startsWith('node_modules/') || p.includes('/node_modules/');
 }
 
-function optionalPeers(entry: Record<string, unknown>): Set<string> {
-  const out = new Set<string>();
-  const meta = entry.peerDependenciesMeta;
-  if (isObject(meta)) for (const [k, v] of Object.entries(meta)) if (isObject(v) && v.optional === true) out.add(k);
-  return out;
-}
-
-function provenanceFor(resolved: string | undefined, integrity: string | undefined, fallbackVersion?: string): Provenance {
-  const spec = resolved ?? fallbackVersion;
-  if (!spec) {
-    return { source: 'unknown', pinned: false, unpinnedReason: 'the lockfile records no resolved source' };
+/**
+ * Where a package that is not bundled and not a local folder comes from, from its `resolved`
+ * (a URL, git URL or `file:` path) or, in v1, its `version` when that is a spec.
+ */
+function provenanceFor(resolved: string | undefined, integrity: string | undefined): Provenance {
+  if (!resolved) {
+    // No "resolved": npm omits registry URLs when omit-lockfile-registry-resolved is set.
+    return integrity
+      ? { source: 'registry', pinned: true }
+      : { source: 'registry', pinned: false, unpinnedReason: 'registry package without an integrity hash in the lockfile' };
   }
-  if (looksLikeGit(spec)) return gitProvenance(spec);
-  if (spec.startsWith('file:') || spec.startsWith('link:') || spec.startsWith('.') || spec.startsWith('/')) {
-    const isTar = /\.(tgz|tar\.gz|tar)$/i.test(spec);
-    return localProvenance(spec, isTar, !!integrity);
+  if (looksLikeGit(resolved)) return gitProvenance(resolved);
+  if (resolved.startsWith('file:')) {
+    const isTar = /\.(tgz|tar\.gz|tar)$/i.test(resolved);
+    return localProvenance(resolved, isTar, !!integrity);
   }
-  if (/^https?:\/\//i.test(spec)) {
-    if (isRegistryTarball(spec)) {
+  if (/^https?:\/\//i.test(resolved)) {
+    if (isRegistryTarball(resolved)) {
       return integrity
-        ? { source: 'registry', url: spec, pinned: true }
-        : { source: 'registry', url: spec, pinned: false, unpinnedReason: 'registry package without an integrity hash' };
+        ? { source: 'registry', url: resolved, pinned: true }
+        : { source: 'registry', url: resolved, pinned: false, unpinnedReason: 'registry package without an integrity hash' };
     }
-    return urlProvenance(spec, !!integrity);
+    return urlProvenance(resolved, !!integrity);
   }
-  // A bare version (v1 entries without "resolved"): from the registry, pinned by version only.
-  return integrity
-    ? { source: 'registry', pinned: true }
-    : { source: 'registry', pinned: false, unpinnedReason: 'no integrity hash in the lockfile' };
+  return { source: 'unknown', url: resolved, pinned: false, unpinnedReason: `unrecognised source "${resolved}"` };
 }
+
+/** A bundled package is pinned exactly as much as the package it ships inside. */
+function bundledProvenance(parent: LockPackage | undefined): Provenance {
+  if (!parent) return { source: 'unknown', pinned: false, unpinnedReason: 'bundled inside a package the lockfile does not list' };
+  const p: Provenance = { source: parent.source.source, pinned: parent.source.pinned };
+  if (!parent.source.pinned) p.unpinnedReason = `bundled inside ${parent.name}, whose source is not pinned`;
+  return p;
+}
+
+/**
+ * Line numbers of object keys, searched in document order: a key counts only where it opens
+ * an object (`"key": {`), so the same name in an earlier `requires` or `dependencies` map is
+ * skipped. Linear overall; gives up after repeated misses (keys JSON reorders, odd escapes)
+ * rather than rescanning a large file for each.
+ */
+function keyLines(text: string): (key: string) => number | undefined {
+  let pos = 0;
+  let line = 1;
+  let misses = 0;
+  return (key) => {
+    if (misses > 50) return undefined;
+    const needle = JSON.stringify(key);
+    let at = text.indexOf(needle, pos);
+    while (at >= 0) {
+      let j = at + needle.length;
+      while (j < text.length && /\s/.test(text[j]!)) j++;
+      if (text[j] === ':') {
+        j++;
+        while (j < text.length && /\s/.test(text[j]!)) j++;
+        if (text[j] === '{') break;
+      }
+      at = text.indexOf(needle, at + 1);
+    }
+    if (at < 0) {
+      misses++;
+      return undefined;
+    }
+    for (let i = pos; i < at; i++) if (text.charCodeAt(i) === 10) line++;
+    pos = at;
+    return line;
+  };
+}
+
+/** `workspaces` globs from the root entry (array, or yarn-style `{ packages: [...] }`). */
+function workspaceMatcher(root: Record<string, unknown> | undefined): (path: string) => boolean {
+  let globs: unknown = root?.workspaces;
+  if (isObject(globs)) globs = globs.packages;
+  if (!Array.isArray(globs)) return () => false;
+  const clean = (g: string) => g.replace(/^\.\//, '').replace(/\/+$/, '');
+  const pos = globs.filter((g): g is string => typeof g === 'string' && !g.startsWith('!')).map(clean);
+  const neg = globs.filter((g): g is string => typeof g === 'string' && g.startsWith('!')).map((g) => clean(g.slice(1)));
+  if (!pos.length) return () => false;
+  const yes = picomatch(pos, { dot: false });
+  const no = neg.length ? picomatch(neg) : () => false;
+  return (path) => yes(path) && !no(path);
+}
+
+const EDGE_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies'] as const;
 
 function parsePackagesMap(
   doc: Record<string, unknown>,
   pkgs: Record<string, unknown>,
   text: string,
   path: string,
-  warnings: string[],
+  warnings: Warnings,
 ): ParsedLockfile {
-  const lineOf = lineIndex(text);
+  const lineOf = keyLines(text);
   const entries = new Map<string, Record<string, unknown>>();
+  const lines = new Map<string, number>();
   for (const [k, v] of Object.entries(pkgs)) {
+    const line = lineOf(k);
+    if (line !== undefined) lines.set(k, line);
     if (!isObject(v)) {
-      warnings.push(`skipped entry ${JSON.stringify(k)}: not an object`);
+      warnings.add(`skipped packages[${JSON.stringify(k)}]: not an object`);
       continue;
     }
     entries.set(k, v);
   }
-  // Workspace links: "node_modules/a": { link: true, resolved: "packages/a" }.
+  const rootEntry = entries.get('');
+  const isWorkspacePath = workspaceMatcher(rootEntry);
+
+  // Links: "node_modules/a": { "link": true, "resolved": "packages/a" } (workspaces, file: folders).
   const linkTarget = new Map<string, string>();
   for (const [k, v] of entries) {
-    if (v.link === true && typeof v.resolved === 'string') linkTarget.set(k, v.resolved);
+    if (v.link !== true) continue;
+    const target = str(v.resolved);
+    if (target === undefined) warnings.add(`${k}: a link without a "resolved" target`);
+    else if (!entries.has(target)) warnings.add(`${k}: links to "${target}", which the lockfile does not list`);
+    else linkTarget.set(k, target);
   }
-  const workspaceFolders = new Set(linkTarget.values());
 
+  /** Node's module resolution over install paths: from `from`, up through each node_modules. */
   const resolve = (from: string, name: string): string | undefined => {
-    // from: a package path ("node_modules/a/node_modules/b" or "packages/x" or "").
-    let base = from;
-    for (;;) {
-      const candidate = base ? `${base}/node_modules/${name}` : `node_modules/${name}`;
-      if (entries.has(candidate)) return linkTarget.get(candidate) ?? candidate;
-      if (!base) return undefined;
-      const i = base.lastIndexOf('/node_modules/');
-      if (i >= 0) base = base.slice(0, i);
-      else if (base.startsWith('node_modules/')) base = '';
-      else {
-        // a workspace folder: continue at the root
-        base = '';
+    const segs = from === '' ? [] : from.split('/');
+    for (let n = segs.length; n >= 0; n--) {
+      if (n > 0 && segs[n - 1] === 'node_modules') continue;
+      const dir = segs.slice(0, n).join('/');
+      const candidate = dir ? `${dir}/node_modules/${name}` : `node_modules/${name}`;
+      const hit = entries.get(candidate);
+      if (hit) return hit.link === true ? linkTarget.get(candidate) : candidate;
+    }
+    return undefined;
+  };
+
+  const edgesOf = (k: string, v: Record<string, unknown>, isProject: boolean): string[] => {
+    const out = new Set<string>();
+    const optionalPeers = new Set<string>();
+    if (isObject(v.peerDependenciesMeta)) {
+      for (const [n, m] of Object.entries(v.peerDependenciesMeta)) if (isObject(m) && m.optional === true) optionalPeers.add(n);
+    }
+    // npm installs devDependencies only for the root project and its workspaces.
+    const fields = isProject ? [...EDGE_FIELDS, 'devDependencies'] : EDGE_FIELDS;
+    for (const field of fields) {
+      const deps = v[field];
+      if (!isObject(deps)) continue;
+      for (const n of Object.keys(deps)) {
+        const target = resolve(k, n);
+        if (target !== undefined) {
+          if (target !== k) out.add(target);
+          continue;
+        }
+        // Optional dependencies for other platforms and peers npm was told to skip
+        // (legacy-peer-deps) are legitimately absent.
+        if (field === 'optionalDependencies' || field === 'peerDependencies' || optionalPeers.has(n)) continue;
+        warnings.missingDep(`${k || '(root)'}: dependency "${n}" is not in the lockfile`);
       }
     }
+    return [...out];
   };
 
   const packages: LockPackage[] = [];
-  let rootDeps: string[] = [];
+  const byKey = new Map<string, LockPackage>();
+  const workspaceKeys: string[] = [];
   for (const [k, v] of entries) {
-    const line = lineOf(`${JSON.stringify(k)}:`);
-    if (v.link === true) continue; // the link's target folder carries the package
-    const deps: string[] = [];
-    const optPeers = optionalPeers(v);
-    for (const n of depNames(v)) {
-      const target = resolve(k, n);
-      if (target !== undefined && target !== k) deps.push(target);
-      else if (target === undefined && !optPeers.has(n) && !(isObject(v.optionalDependencies) && n in v.optionalDependencies)) {
-        const isPeer = isObject(v.peerDependencies) && n in v.peerDependencies;
-        if (!isPeer) warnings.push(`${k || '(root)'}: dependency "${n}" is not in the lockfile`);
-      }
-    }
-    if (k === '') {
-      rootDeps = deps;
-      continue;
-    }
-    const isWorkspace = workspaceFolders.has(k) || !k.includes('node_modules/');
-    const name = typeof v.name === 'string' ? v.name : isWorkspace ? undefined : nameFromPath(k);
+    if (k === '' || v.link === true) continue; // the root is the project; a link's target carries the package
+    const folder = !isInNodeModules(k);
+    const workspace = folder && isWorkspacePath(k);
+    const integrity = str(v.integrity);
+    const resolved = str(v.resolved);
+    const folderName = nameFromPath(k);
+    const name = str(v.name) ?? folderName;
     if (!name) {
-      warnings.push(`skipped ${JSON.stringify(k)}: no package name`);
+      warnings.add(`skipped ${JSON.stringify(k)}: no package name`);
       continue;
     }
-    const integrity = typeof v.integrity === 'string' ? v.integrity : undefined;
-    const resolved = typeof v.resolved === 'string' ? v.resolved : undefined;
+    let source: Provenance;
+    if (workspace) source = { source: 'workspace', url: k, pinned: true };
+    else if (folder) source = localProvenance(k, false, false);
+    else if (v.inBundle === true && !resolved && !integrity) source = { source: 'unknown', pinned: false }; // set below
+    else source = provenanceFor(resolved, integrity);
     const pkg: LockPackage = {
       key: k,
       ecosystem: 'npm',
       name,
       hashes: hashesFromSri(integrity),
-      source: isWorkspace
-        ? { source: 'workspace', url: k, pinned: true }
-        : v.inBundle === true && !resolved
-          ? { source: 'registry', pinned: true }
-          : provenanceFor(resolved, integrity, typeof v.version === "string" ? v.version : undefined),
-      dependencies: deps,
+      source,
+      dependencies: edgesOf(k, v, workspace),
     };
-    if (typeof v.version === 'string') pkg.version = v.version;
+    const version = str(v.version);
+    if (version) pkg.version = version;
     if (v.dev === true) pkg.dev = true;
     if (v.optional === true || v.devOptional === true) pkg.optional = true;
-    if (v.inBundle === true) {
-      pkg.bundled = true;
-      if (!resolved) pkg.source = { source: 'registry', pinned: true, url: 'bundled' };
+    if (v.inBundle === true) pkg.bundled = true;
+    if (workspace) {
+      pkg.workspace = true;
+      workspaceKeys.push(k);
     }
-    if (isWorkspace) pkg.workspace = true;
+    const line = lines.get(k);
     if (line !== undefined) pkg.line = line;
-    if (typeof v.license === 'string') pkg.license = v.license;
-    const alias = nameFromPath(k);
-    if (!isWorkspace && alias !== name) pkg.alias = alias;
+    const license = str(v.license);
+    if (license) pkg.license = license;
+    if (!folder && name !== folderName) pkg.alias = folderName;
     packages.push(pkg);
+    byKey.set(k, pkg);
+  }
+
+  // Bundled packages take their provenance from the package they ship inside: the nearest
+  // enclosing install path that is not itself bundled.
+  for (const pkg of packages) {
+    const v = entries.get(pkg.key)!;
+    if (!(v.inBundle === true && !str(v.resolved) && !str(v.integrity))) continue;
+    let parent: LockPackage | undefined;
+    let at = pkg.key;
+    for (;;) {
+      const i = at.lastIndexOf('/node_modules/');
+      if (i < 0) break;
+      at = at.slice(0, i);
+      const p = byKey.get(at);
+      if (p && !p.bundled) {
+        parent = p;
+        break;
+      }
+    }
+    pkg.source = bundledProvenance(parent);
+  }
+
+  let rootDeps: string[];
+  if (rootEntry) {
+    rootDeps = edgesOf('', rootEntry, true);
+    for (const w of workspaceKeys) if (!rootDeps.includes(w)) rootDeps.push(w);
+  } else {
+    warnings.add('no root entry ("packages[\\"\\"]"): the project\'s direct dependencies are inferred');
+    const required = new Set(packages.flatMap((p) => p.dependencies));
+    rootDeps = packages.filter((p) => !p.key.includes('/node_modules/') && !required.has(p.key)).map((p) => p.key);
   }
   return {
     path,
@@ -219,40 +339,50 @@ function parsePackagesMap(
     formatVersion: String(doc.lockfileVersion ?? ''),
     root: rootOf(doc, rootDeps),
     packages,
-    warnings,
+    warnings: warnings.done(),
   };
 }
 
 /** lockfileVersion 1: a nested tree of `dependencies`, each with `requires`. */
-function parseV1(
+async function parseTree(
   doc: Record<string, unknown>,
   text: string,
   path: string,
-  warnings: string[],
-  rootNames: string[] | undefined,
-): ParsedLockfile {
-  const packages: LockPackage[] = [];
-  type Node = { key: string; parent: Node | undefined; children: Map<string, Node>; entry: Record<string, unknown> };
-  const rootNode: Node = { key: '', parent: undefined, children: new Map(), entry: doc };
-  const lineOf = lineIndex(text);
+  warnings: Warnings,
+  ctx: ParseContext,
+): Promise<ParsedLockfile> {
+  type Node = {
+    key: string;
+    name: string;
+    parent: Node | undefined;
+    children: Map<string, Node>;
+    entry: Record<string, unknown>;
+    pkg?: LockPackage;
+  };
+  const rootNode: Node = { key: '', name: '', parent: undefined, children: new Map(), entry: doc };
+  const lineOf = keyLines(text);
+  // Pre-order walk in document order, iteratively (the depth is untrusted).
+  const order: Node[] = [];
   const stack: Node[] = [rootNode];
-  const all: Node[] = [];
-  // Iterative DFS to build the tree (no recursion: depth is untrusted).
   while (stack.length) {
     const node = stack.pop()!;
+    if (node !== rootNode) order.push(node);
     const deps = node.entry.dependencies;
-    if (!isObject(deps)) continue;
+    if (deps === undefined) continue;
+    if (!isObject(deps)) {
+      warnings.add(`${node.key}: "dependencies" is not an object`);
+      continue;
+    }
     const kids: Node[] = [];
     for (const [n, v] of Object.entries(deps)) {
       if (!isObject(v)) {
-        warnings.push(`skipped dependency ${JSON.stringify(n)}: not an object`);
+        warnings.add(`skipped ${node.key ? `${node.key} > ` : ''}${JSON.stringify(n)}: not an object`);
         continue;
       }
       const key = node.key ? `${node.key}/node_modules/${n}` : `node_modules/${n}`;
-      const child: Node = { key, parent: node, children: new Map(), entry: v };
+      const child: Node = { key, name: n, parent: node, children: new Map(), entry: v };
       node.children.set(n, child);
       kids.push(child);
-      all.push(child);
     }
     for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
   }
@@ -263,34 +393,36 @@ function parseV1(
     }
     return undefined;
   };
-  // Lines: the tree was walked in document order (pre-order), so keys appear in order.
-  for (const node of all) {
+
+  const packages: LockPackage[] = [];
+  for (const node of order) {
     const v = node.entry;
-    const name = nameFromPath(node.key);
-    const rawVersion = typeof v.version === 'string' ? v.version : undefined;
-    const integrity = typeof v.integrity === 'string' ? v.integrity : undefined;
-    const resolved = typeof v.resolved === 'string' ? v.resolved : undefined;
-    let realName = name;
+    const rawVersion = str(v.version);
+    const integrity = str(v.integrity);
+    const resolved = str(v.resolved);
+    let name = node.name;
     let version = rawVersion;
     let alias: string | undefined;
+    let source: Provenance;
     if (rawVersion?.startsWith('npm:')) {
-      // "foo": { "version": "npm:bar@1.2.3" }
+      // An alias: "foo": { "version": "npm:bar@1.2.3" } (scoped: "npm:@s/bar@1.2.3").
       const spec = rawVersion.slice(4);
       const at = spec.lastIndexOf('@');
       if (at > 0) {
-        realName = spec.slice(0, at);
+        name = spec.slice(0, at);
         version = spec.slice(at + 1);
-        alias = name;
+        alias = node.name;
       }
     }
-    let source: Provenance;
-    if (version && (looksLikeGit(version) || version.startsWith('file:') || /^https?:/.test(version))) {
-      source = provenanceFor(resolved ?? version, integrity, version);
-      version = undefined;
-    } else if (v.bundled === true && !resolved) {
-      source = { source: 'registry', pinned: true, url: 'bundled' };
+    if (v.bundled === true && !resolved && !integrity) {
+      source = { source: 'unknown', pinned: false }; // set below, from the bundling parent
+    } else if (version && (looksLikeGit(version) || /^(file|https?):/i.test(version))) {
+      // Non-registry packages carry their spec in "version": the git URL with the commit,
+      // "file:folder", "file:x.tgz" or a tarball URL. The real version is not recorded.
+      source = version.startsWith('file:') ? fileSource(version, integrity) : provenanceFor(version, integrity);
+      version = source.source === 'directory' ? await folderVersion(version.slice(5), ctx) : undefined;
     } else {
-      source = provenanceFor(resolved, integrity, version);
+      source = provenanceFor(resolved, integrity);
     }
     const deps: string[] = [];
     const requires = v.requires;
@@ -298,28 +430,31 @@ function parseV1(
       for (const n of Object.keys(requires)) {
         const t = resolve(node, n);
         if (t && t !== node) deps.push(t.key);
-        else if (!t) warnings.push(`${node.key}: dependency "${n}" is not in the lockfile`);
+        else if (!t) warnings.missingDep(`${node.key}: dependency "${n}" is not in the lockfile`);
       }
     }
-    const pkg: LockPackage = {
-      key: node.key,
-      ecosystem: 'npm',
-      name: realName,
-      hashes: hashesFromSri(integrity),
-      source,
-      dependencies: deps,
-    };
+    const pkg: LockPackage = { key: node.key, ecosystem: 'npm', name, hashes: hashesFromSri(integrity), source, dependencies: deps };
     if (version) pkg.version = version;
     if (v.dev === true) pkg.dev = true;
     if (v.optional === true) pkg.optional = true;
     if (v.bundled === true) pkg.bundled = true;
     if (alias) pkg.alias = alias;
-    const line = lineOf(`${JSON.stringify(name)}:`);
+    const line = lineOf(node.name);
     if (line !== undefined) pkg.line = line;
+    node.pkg = pkg;
     packages.push(pkg);
   }
-  // Root edges: v1 has no root "requires". Use package.json's dependency names when it is
-  // there; else the top-level packages nothing else requires.
+  for (const node of order) {
+    const pkg = node.pkg!;
+    if (!(pkg.bundled && !str(node.entry.resolved) && !str(node.entry.integrity))) continue;
+    let parent = node.parent;
+    while (parent?.pkg?.bundled) parent = parent.parent;
+    pkg.source = bundledProvenance(parent?.pkg);
+  }
+
+  // v1 records no root edges: take package.json's dependency names when it is there; else
+  // the top-level packages nothing else requires.
+  const rootNames = await rootDependencyNames(ctx);
   let rootDeps: string[];
   if (rootNames) {
     rootDeps = rootNames.flatMap((n) => {
@@ -330,5 +465,44 @@ function parseV1(
     const required = new Set(packages.flatMap((p) => p.dependencies));
     rootDeps = [...rootNode.children.values()].map((c) => c.key).filter((k) => !required.has(k));
   }
-  return { path, kind: 'npm', formatVersion: '1', root: rootOf(doc, rootDeps), packages, warnings };
+  const formatVersion = doc.lockfileVersion === undefined ? '1' : String(doc.lockfileVersion);
+  return { path, kind: 'npm', formatVersion, root: rootOf(doc, rootDeps), packages, warnings: warnings.done() };
+}
+
+function fileSource(spec: string, integrity: string | undefined): Provenance {
+  const isTar = /\.(tgz|tar\.gz|tar)$/i.test(spec);
+  return localProvenance(spec, isTar, !!integrity);
+}
+
+/** The version of a local folder dependency, from its package.json when it is readable. */
+async function folderVersion(folder: string, ctx: ParseContext): Promise<string | undefined> {
+  const manifest = await readManifest(`${folder.replace(/\/+$/, '')}/package.json`, ctx);
+  return manifest && typeof manifest.version === 'string' ? manifest.version : undefined;
+}
+
+async function readManifest(rel: string, ctx: ParseContext): Promise<Record<string, unknown> | undefined> {
+  let text: string | undefined;
+  try {
+    text = await ctx.readSibling?.(rel);
+  } catch {
+    return undefined; // over the size bound: the lockfile is still readable without it
+  }
+  if (text === undefined) return undefined;
+  try {
+    const doc = parseJsonText(text, rel);
+    return isObject(doc) ? doc : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function rootDependencyNames(ctx: ParseContext): Promise<string[] | undefined> {
+  const pkg = await readManifest('package.json', ctx);
+  if (!pkg) return undefined;
+  const names = new Set<string>();
+  for (const f of ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies']) {
+    const d = pkg[f];
+    if (isObject(d)) for (const n of Object.keys(d)) names.add(n);
+  }
+  return [...names];
 }
