@@ -1,10 +1,12 @@
 'use strict';
 module.exports = function firstDuplicate(items) {
-    if (items.length < 2)
+    const n = items.length;
+    if (n < 2)
         return undefined;
+    const scalar = (v) => String(JSON.stringify(v));
     const canonical = (v) => {
         if (v === null || typeof v !== 'object')
-            return String(JSON.stringify(v));
+            return scalar(v);
         if (Array.isArray(v)) {
             let s = '[';
             for (let k = 0; k < v.length; k++)
@@ -15,16 +17,49 @@ module.exports = function firstDuplicate(items) {
         const keys = Object.keys(o).sort();
         let s = '{';
         for (let k = 0; k < keys.length; k++)
-            s += (k ? ',' : '') + JSON.stringify(keys[k]) + ':' + canonical(o[keys[k]]);
+            s += (k ? ',' : '') + scalar(keys[k]) + ':' + canonical(o[keys[k]]);
         return `${s}}`;
     };
-    const seen = new Map();
-    for (let i = 0; i < items.length; i++) {
-        const key = canonical(items[i]);
-        const j = seen.get(key);
+    const shallow = (v) => {
+        if (v === null || typeof v !== 'object')
+            return scalar(v);
+        if (Array.isArray(v))
+            return `[${v.length}`;
+        const o = v;
+        const keys = Object.keys(o).sort();
+        let s = '{';
+        for (let k = 0; k < keys.length; k++) {
+            const x = o[keys[k]];
+            s += scalar(keys[k]) + ':';
+            if (x === null || typeof x !== 'object')
+                s += scalar(x);
+            else if (Array.isArray(x))
+                s += `[${x.length}`;
+            else
+                s += `{${Object.keys(x).length}`;
+            s += ',';
+        }
+        return s;
+    };
+    // shallow key → index of the first item with it, and whether that item is in `exact` yet
+    const firstByShallow = new Map();
+    const exact = new Map();
+    for (let i = 0; i < n; i++) {
+        const key = shallow(items[i]);
+        const first = firstByShallow.get(key);
+        if (first === undefined) {
+            firstByShallow.set(key, { index: i, inExact: false });
+            continue;
+        }
+        if (!first.inExact) {
+            exact.set(canonical(items[first.index]), first.index);
+            first.inExact = true;
+        }
+        const full = canonical(items[i]);
+        const j = exact.get(full);
         if (j !== undefined)
             return [j, i];
-        seen.set(key, i);
+        exact.set(full, i);
     }
     return undefined;
 };

@@ -103,10 +103,12 @@ async function compileAtRuntime(version: ValidatableSpecVersion): Promise<Compil
   addFormats.default(ajv);
   ajv.addFormat('idn-email', require('ajv-formats-draft2019/formats/idn-email.js'));
   ajv.addFormat('iri-reference', true);
-  // The same linear-time uniqueItems as the precompiled validators (see unique-items.ts).
-  const { uniqueItemsKeyword } = await import('./unique-items.js');
+  // The same faster, equivalent keywords as the precompiled validators (see ajv-keywords.ts).
+  const { enumKeyword, uniqueItemsKeyword } = await import('./ajv-keywords.js');
   ajv.removeKeyword('uniqueItems');
   ajv.addKeyword(await uniqueItemsKeyword());
+  ajv.removeKeyword('enum');
+  ajv.addKeyword(await enumKeyword());
   return ajv.compile(await load(`bom-${version}.SNAPSHOT.schema.json`)) as CompiledValidator;
 }
 

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
 
-// `uniqueItems` is checked by aibom's linear-time keyword (src/bom/unique-items.ts) instead of
-// ajv's pairwise deep-equal; these tests pin down that it means exactly JSON deep equality.
+// `uniqueItems` and `enum` are checked by aibom's faster keywords (src/bom/ajv-keywords.ts)
+// instead of ajv's own; these tests pin down that they check exactly the same thing.
 function bomWith(components: unknown[], dependencies: unknown[] = []): string {
   return JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components, dependencies });
 }
@@ -62,6 +62,30 @@ describe('uniqueItems in BOM validation', () => {
     const r = await validate(bomWith(components, [{ ref: 'ref-p', dependsOn: ['ref-q', 'ref-r'] }]));
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toMatchObject({ valid: true, errors: [] });
+    expect(r.code).toBe(0);
+  });
+
+  it('rejects a value outside a large enum (SPDX license ids) and a small one (component type)', async () => {
+    const r = await validate(
+      bomWith([lib('a', { licenses: [{ license: { id: 'MIT-ish' } }] }), lib('b', { type: 'gadget' })]),
+    );
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { errors: Array<{ path: string; message: string }> };
+    const paths = out.errors.filter((e) => e.message.startsWith('must be equal to one of the allowed values'));
+    expect(paths.map((e) => e.path)).toEqual(
+      expect.arrayContaining(['$.components[0].licenses[0].license.id', '$.components[1].type']),
+    );
+  });
+
+  it('accepts every value of the enums, including the last SPDX id', async () => {
+    const r = await validate(
+      bomWith([
+        lib('a', { licenses: [{ license: { id: 'ZPL-2.1' } }] }),
+        lib('b', { licenses: [{ license: { id: '0BSD' } }] }),
+        lib('c', { type: 'machine-learning-model' }),
+      ]),
+    );
+    expect(JSON.parse(r.stdout)).toMatchObject({ valid: true });
     expect(r.code).toBe(0);
   });
 });
