@@ -1,0 +1,279 @@
+import { readdir } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import picomatch from 'picomatch';
+import { isAibomError } from '../../errors.js';
+import { configLocation, DEFAULT_PLUGIN_PATHS, normalizeConfigPath } from '../config.js';
+import { folderManifest } from '../digest.js';
+import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
+import { npmPurl, pypiPurl } from '../purl.js';
+import { findFolderSymlinks, type FolderSymlink } from '../symlinks.js';
+import type { Component, Finding, Property } from '../types.js';
+import { NS, prop } from '../types.js';
+import { type PluginManifest, type PluginManifests, readPluginManifests } from './manifest.js';
+
+/**
+ * Agent plugins: every subfolder of the plugin folders (default `plugins/`, or
+ * `plugins.paths` in aibom.config.*) is one plugin. Each becomes a component with the name and
+ * version its manifest gives, a purl when it is an npm or PyPI package, and the folder digest
+ * computed as OpenSSF model_signing computes its manifest, so the start-up check and a
+ * publisher's model_signing signature can both be compared against it.
+ *
+ * Component type: `library`. A plugin is code the agent loads (or launches) to extend itself;
+ * it is not a standalone application a user runs, and CycloneDX has no plugin type. `library`
+ * is also what SBOM tools use for extensions and add-ons, so policy tools that reason about
+ * "code the application depends on" treat plugins correctly. The `aibom:kind` property says
+ * `plugin` for tools that need to tell them apart.
+ */
+
+/** Signature files left out of the digest (they cannot be part of what they sign). */
+export function isSignatureFile(name: string): boolean {
+  return name === 'model.sig' || name.endsWith('.sigstore.json');
+}
+
+export const pluginsDiscoverer: Discoverer = {
+  name: 'plugins',
+  discover: discoverPlugins,
+};
+
+async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
+  const config = ctx.options.config;
+  const configured = config?.plugins?.paths;
+  const bases = (configured ?? DEFAULT_PLUGIN_PATHS).map(normalizeConfigPath);
+  const excluded = config?.plugins?.exclude?.length ? picomatch(config.plugins.exclude, { dot: true }) : () => false;
+  const findings: Finding[] = [];
+  const components: Component[] = [];
+  const dirs = new Set(ctx.walked.dirs);
+
+  const folders: string[] = [];
+  bases.forEach((base, i) => {
+    const link = ctx.walked.symlinks.find((s) => s.rel === base);
+    if (link) {
+      findings.push({
+        code: 'plugin-symlink',
+        severity: 'medium',
+        message: `plugin folder ${base} is a symbolic link to ${link.target}; not followed`,
+        location: { file: base },
+      });
+      if (!dirs.has(base)) return;
+    }
+    if (!dirs.has(base)) {
+      if (configured) {
+        const f: Finding = { code: 'plugin-path-missing', severity: 'low', message: `plugin folder ${base || '.'} not found` };
+        const loc = configLocation(config, `/plugins/paths/${i}`);
+        if (loc) f.location = loc;
+        findings.push(f);
+      }
+      return;
+    }
+    for (const d of ctx.walked.dirs) {
+      if (d && parentOf(d) === base && !folders.includes(d)) folders.push(d);
+    }
+    // A plugin folder that is itself a link was not walked into: record it, do not follow it.
+    for (const s of ctx.walked.symlinks) {
+      if (parentOf(s.rel) !== base || dirs.has(s.rel)) continue;
+      findings.push({
+        code: 'plugin-symlink',
+        severity: s.outside ? 'high' : 'medium',
+        message: `plugin folder ${s.rel} is a symbolic link to ${s.target}${s.outside ? ' (outside the scanned folder)' : ''}; not followed`,
+        location: { file: s.rel },
+      });
+    }
+  });
+  folders.sort();
+
+  let done = 0;
+  for (const rel of folders) {
+    if (excluded(rel) || excluded(`${rel}/`)) continue;
+    ctx.options.onProgress?.({ phase: 'plugins', done: done++, total: folders.length });
+    const { component, findings: fs } = await describePlugin(ctx, rel);
+    components.push(component);
+    findings.push(...fs);
+  }
+  return { components, findings, rootDependencies: components.map((c) => c.ref) };
+}
+
+function parentOf(rel: string): string {
+  const i = rel.lastIndexOf('/');
+  return i < 0 ? '' : rel.slice(0, i);
+}
+
+async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ component: Component; findings: Finding[] }> {
+  const abs = join(ctx.root, ...rel.split('/'));
+  const ref = `plugin:${rel}`;
+  const findings: Finding[] = [];
+  const manifests: PluginManifests = await readPluginManifests(abs, rel);
+  for (const p of manifests.problems) {
+    findings.push({
+      code: 'plugin-manifest-invalid',
+      severity: 'medium',
+      message: `cannot read plugin manifest: ${p.message}`,
+      component: ref,
+      location: { file: `${rel}/${p.file}` },
+    });
+  }
+  const primary = manifests.primary;
+  const properties: Property[] = [prop(`${NS}kind`, 'plugin'), prop(`${NS}install-path`, rel)];
+  const component: Component = {
+    ref,
+    type: 'library',
+    name: primary?.name ?? posix.basename(rel),
+    hashes: [],
+    properties,
+    locations: [{ file: primary ? `${rel}/${primary.file}` : rel }],
+  };
+  if (primary) {
+    applyManifest(component, primary, manifests.all);
+    properties.push(prop(`${NS}plugin:format`, primary.format), prop(`${NS}plugin:manifest`, `${rel}/${primary.file}`));
+    if (primary.server?.type) properties.push(prop(`${NS}mcpb:server-type`, primary.server.type));
+    if (primary.server?.entryPoint) properties.push(prop(`${NS}mcpb:entry-point`, primary.server.entryPoint));
+    if (primary.manifestVersion) properties.push(prop(`${NS}mcpb:manifest-version`, primary.manifestVersion));
+  } else {
+    findings.push({
+      code: 'plugin-no-manifest',
+      severity: 'medium',
+      message: `plugin folder ${rel} has no manifest giving its name and version (package.json, agent-plugin.yaml, .claude-plugin/plugin.json or an MCP bundle manifest.json)`,
+      component: ref,
+      location: { file: rel },
+    });
+  }
+  if (primary && !component.version) {
+    findings.push({
+      code: 'plugin-no-version',
+      severity: 'medium',
+      message: `plugin ${component.name} has no version in ${rel}/${primary.file}`,
+      component: ref,
+      location: { file: `${rel}/${primary.file}` },
+    });
+  }
+
+  // Symlinks are recorded, never followed; the digest covers the regular files only.
+  let links: FolderSymlink[] = [];
+  try {
+    links = (await findFolderSymlinks(abs, ctx.root)).links;
+  } catch (err) {
+    findings.push(digestFailure(ref, rel, err));
+  }
+  for (const l of links) {
+    properties.push(prop(`${NS}symlink`, `${l.rel} -> ${l.target}`));
+    const severity = l.resolves === 'outside-root' ? 'high' : l.resolves === 'inside-folder' ? 'low' : 'medium';
+    const where =
+      l.resolves === 'outside-root'
+        ? 'outside the scanned folder'
+        : l.resolves === 'inside-root'
+          ? 'outside the plugin folder'
+          : l.resolves === 'broken'
+            ? 'nowhere (broken)'
+            : 'inside the plugin folder';
+    findings.push({
+      code: 'plugin-symlink',
+      severity,
+      message: `symbolic link in plugin ${component.name}: ${l.rel} -> ${l.target} leads ${where}; not followed and not in the folder digest`,
+      component: ref,
+      location: { file: `${rel}/${l.rel}` },
+    });
+  }
+
+  const signatures = await signatureFiles(abs);
+  for (const s of signatures) properties.push(prop(`${NS}signature-bundle`, `${rel}/${s}`));
+
+  let digested = false;
+  try {
+    const manifest = await folderManifest(abs, {
+      ignorePaths: [...signatures, ...links.map((l) => l.rel)],
+      maxFiles: 200_000,
+    });
+    component.hashes.push({ alg: 'SHA-256', content: manifest.digest });
+    properties.push(
+      prop(`${NS}folder-digest`, `sha256:${manifest.digest}`),
+      prop(`${NS}file-count`, manifest.resources.length),
+      prop(`${NS}size`, manifest.totalBytes),
+    );
+    digested = true;
+  } catch (err) {
+    findings.push(digestFailure(ref, rel, err));
+  }
+
+  const reasons: string[] = [];
+  if (!primary) reasons.push('no manifest');
+  else if (!component.version) reasons.push('no version in the manifest');
+  if (!digested) reasons.push('no folder digest');
+  properties.push(prop(`${NS}pinned`, reasons.length === 0));
+  if (reasons.length) properties.push(prop(`${NS}unpinned-reason`, reasons.join('; ')));
+  return { component, findings };
+}
+
+function digestFailure(ref: string, rel: string, err: unknown): Finding {
+  const msg = isAibomError(err) ? err.message : err instanceof Error ? err.message : String(err);
+  return {
+    code: 'plugin-digest-failed',
+    severity: 'high',
+    message: `cannot compute the folder digest of ${rel}: ${msg}`,
+    component: ref,
+    location: { file: rel },
+  };
+}
+
+/** Name, version, description, license, authors, purl and links from the manifests. */
+function applyManifest(c: Component, primary: PluginManifest, all: PluginManifest[]): void {
+  if (primary.version) c.version = primary.version;
+  const pick = <K extends keyof PluginManifest>(k: K) => primary[k] ?? all.find((m) => m[k] !== undefined)?.[k];
+  const description = pick('description');
+  if (typeof description === 'string') c.description = description;
+  const license = pick('license');
+  if (typeof license === 'string') c.licenses = [license];
+  const author = pick('author') as PluginManifest['author'];
+  if (author) {
+    // CycloneDX organizationalContact: name and a well-formed email only (a bad email would fail the schema).
+    const contact: Record<string, string> = { name: author.name };
+    if (author.email && EMAIL.test(author.email)) contact.email = author.email;
+    c.extra = { ...c.extra, authors: [contact] };
+  }
+  // A package manifest gives the package identity, when it names a version.
+  const npm = all.find((m) => m.format === 'npm' && m.name && m.version);
+  const py = all.find((m) => m.format === 'python' && m.name && m.version);
+  const pkg = primary.format === 'python' ? py : (npm ?? py);
+  if (pkg?.name && pkg.version) {
+    try {
+      c.purl = pkg.format === 'npm' ? npmPurl(pkg.name, pkg.version) : pypiPurl(pkg.name, pkg.version);
+    } catch {
+      // an unusable package name: no purl
+    }
+  }
+  if (primary.format === 'npm' && primary.name?.startsWith('@') && primary.name.includes('/')) {
+    c.group = primary.name.slice(0, primary.name.indexOf('/'));
+    c.name = primary.name.slice(primary.name.indexOf('/') + 1);
+  }
+  const refs: NonNullable<Component['externalReferences']> = [];
+  const homepage = webUrl(pick('homepage'), /^https?:$/);
+  if (homepage) refs.push({ type: 'website', url: homepage });
+  const repo = webUrl(pick('repository'), /^(https?|git|ssh|git\+https|git\+ssh):$/);
+  if (repo) refs.push({ type: 'vcs', url: repo });
+  if (refs.length) c.externalReferences = refs;
+}
+
+const EMAIL = /^[^\s@<>()]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+
+/** A URL from a manifest, only when it parses, has an allowed scheme and carries no credentials. */
+function webUrl(v: unknown, scheme: RegExp): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  try {
+    const u = new URL(v);
+    if (!scheme.test(u.protocol) || u.username || u.password) return undefined;
+    u.search = '';
+    return u.href;
+  } catch {
+    return undefined;
+  }
+}
+
+async function signatureFiles(abs: string): Promise<string[]> {
+  try {
+    const entries = await readdir(abs, { withFileTypes: true });
+    return entries
+      .filter((e) => e.isFile() && isSignatureFile(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
