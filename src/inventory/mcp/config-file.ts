@@ -1,0 +1,153 @@
+import { type Node as JsonNode, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
+import { jsonDepth } from '../../util/json.js';
+import { lineIndex } from '../../util/lines.js';
+
+/**
+ * MCP client configuration files: which files are ones, and the server entries in them.
+ *
+ * Formats: `mcpServers` (Claude Desktop's claude_desktop_config.json, Claude Code's .mcp.json,
+ * Cursor's .cursor/mcp.json, Windsurf, Cline, Gemini CLI settings.json and most others),
+ * `servers` (VS Code's .vscode/mcp.json) and `mcp.servers` (VS Code settings.json). VS Code
+ * files are JSON with comments and trailing commas, so every file is read as JSONC.
+ *
+ * Parsed with jsonc-parser's tree, which keeps offsets: each server's key line goes into the
+ * BOM for SARIF. Its errors carry codes and offsets only, never a slice of the text, so a
+ * broken file's secrets cannot leak through an error message.
+ */
+
+/** File names that are MCP client configs wherever they are. */
+const KNOWN_NAMES = new Set(['.mcp.json', 'mcp.json', 'claude_desktop_config.json', 'mcp_config.json', 'cline_mcp_settings.json']);
+
+/** Lockfiles and other big machine-written JSON never hold MCP servers. */
+const NEVER = new Set(['package-lock.json', 'npm-shrinkwrap.json', 'composer.lock', 'bun.lock', 'deno.lock']);
+
+export const MAX_KNOWN_CONFIG_BYTES = 1024 * 1024;
+export const MAX_SNIFFED_JSON_BYTES = 256 * 1024;
+const MAX_DEPTH = 64;
+
+/** Is this path (POSIX, relative) an MCP client config by its name alone? */
+export function isKnownMcpConfig(rel: string): boolean {
+  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  if (KNOWN_NAMES.has(base)) return true;
+  return rel === '.vscode/settings.json' || rel.endsWith('/.vscode/settings.json');
+}
+
+/** Could this JSON file hold an `mcpServers` object (worth reading to find out)? */
+export function mayHoldMcpServers(rel: string, size: number): boolean {
+  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  if (NEVER.has(base) || !/\.jsonc?$/i.test(base)) return false;
+  return size <= MAX_SNIFFED_JSON_BYTES;
+}
+
+export interface McpServerEntry {
+  /** The server's key in the config. */
+  name: string;
+  /** The server definition (plain JSON value). */
+  def: unknown;
+  /** 1-based line of the server's key. */
+  line: number;
+  /** Where in the file: `mcpServers`, `servers` or `mcp.servers`. */
+  section: string;
+}
+
+export type McpConfigParse =
+  | { ok: true; servers: McpServerEntry[]; sections: string[] }
+  | { ok: false; error: string; line?: number };
+
+/**
+ * Parse a config. `known` files report a missing servers section as an empty list; for other
+ * files (sniffed because they mention `mcpServers`) `undefined` means "not an MCP config".
+ */
+export function parseMcpConfig(text: string, rel: string, known: boolean): McpConfigParse | undefined {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) return { ok: false, error: `nests deeper than ${MAX_DEPTH} levels` };
+  const errors: ParseError[] = [];
+  const tree = parseTree(body, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
+  const lineOf = lineIndex(body);
+  if (errors.length || !tree) {
+    const e = errors[0];
+    if (!e) return { ok: false, error: 'empty file' };
+    const line = lineOf(e.offset);
+    const col = e.offset - body.lastIndexOf('\n', e.offset - 1);
+    return { ok: false, error: `not valid JSON: ${describe(e)} at line ${line}, column ${col}`, line };
+  }
+  if (tree.type !== 'object') return known ? { ok: false, error: 'top level is not a JSON object' } : undefined;
+  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  const isVsCodeSettings = rel === '.vscode/settings.json' || rel.endsWith('/.vscode/settings.json');
+  const sections: Array<{ path: string[]; label: string }> = [{ path: ['mcpServers'], label: 'mcpServers' }];
+  if (base === 'mcp.json') sections.push({ path: ['servers'], label: 'servers' });
+  if (isVsCodeSettings) sections.push({ path: ['mcp', 'servers'], label: 'mcp.servers' });
+  const servers: McpServerEntry[] = [];
+  const found: string[] = [];
+  for (const s of sections) {
+    const node = child(tree, s.path);
+    if (!node) continue;
+    if (node.type !== 'object') {
+      if (known) return { ok: false, error: `"${s.label}" is not an object`, line: lineOf(node.offset) };
+      continue;
+    }
+    found.push(s.label);
+    for (const p of node.children ?? []) {
+      const key = p.children?.[0];
+      const value = p.children?.[1];
+      if (!key || typeof key.value !== 'string' || !value) continue;
+      servers.push({ name: key.value, def: plainValue(value), line: lineOf(key.offset), section: s.label });
+    }
+  }
+  if (!known) {
+    // A file found by sniffing counts only when it really looks like a client config.
+    if (!found.length || !servers.length) return undefined;
+    if (!servers.every((s) => isPlainObject(s.def) && ('command' in s.def || 'url' in s.def || 'serverUrl' in s.def || 'httpUrl' in s.def))) {
+      return undefined;
+    }
+  }
+  return { ok: true, servers, sections: found };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function child(node: JsonNode, path: string[]): JsonNode | undefined {
+  let cur: JsonNode | undefined = node;
+  for (const seg of path) {
+    if (cur?.type !== 'object') return undefined;
+    const prop: JsonNode | undefined = cur.children?.find((p) => p.children?.[0]?.value === seg);
+    cur = prop?.children?.[1];
+  }
+  return cur;
+}
+
+/** The plain value of a tree node, without recursion on input depth (an explicit stack). */
+function plainValue(root: JsonNode): unknown {
+  const make = (n: JsonNode): unknown => (n.type === 'object' ? {} : n.type === 'array' ? [] : n.value);
+  const out = make(root);
+  const stack: Array<{ node: JsonNode; target: unknown }> = [{ node: root, target: out }];
+  while (stack.length) {
+    const { node, target } = stack.pop()!;
+    if (node.type === 'object') {
+      for (const p of node.children ?? []) {
+        const k = p.children?.[0];
+        const v = p.children?.[1];
+        if (!k || typeof k.value !== 'string' || !v) continue;
+        const val = make(v);
+        // Own data property even for "__proto__": no prototype games with hostile keys.
+        Object.defineProperty(target, k.value, { value: val, enumerable: true, writable: true, configurable: true });
+        if (v.type === 'object' || v.type === 'array') stack.push({ node: v, target: val });
+      }
+    } else if (node.type === 'array') {
+      for (const v of node.children ?? []) {
+        const val = make(v);
+        (target as unknown[]).push(val);
+        if (v.type === 'object' || v.type === 'array') stack.push({ node: v, target: val });
+      }
+    }
+  }
+  return out;
+}
+
+function describe(e: ParseError): string {
+  const code = printParseErrorCode(e.error);
+  // "InvalidSymbol" → "invalid symbol"
+  return code.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+}

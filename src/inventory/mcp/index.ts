@@ -1,0 +1,335 @@
+import { realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isAibomError } from '../../errors.js';
+import { readTextBounded } from '../../util/fs.js';
+import { configLocation, normalizeConfigPath } from '../config.js';
+import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
+import type { Component, Finding, Property, Service } from '../types.js';
+import { NS, prop } from '../types.js';
+import { isInside } from '../walk.js';
+import {
+  isKnownMcpConfig,
+  MAX_KNOWN_CONFIG_BYTES,
+  MAX_SNIFFED_JSON_BYTES,
+  type McpServerEntry,
+  mayHoldMcpServers,
+  parseMcpConfig,
+} from './config-file.js';
+import { analyzeCommand, type LaunchInfo, transportOf } from './launch.js';
+import { looksLikeSecret, REDACTED, redactArgs, sanitizeToken, sanitizeUrl, splitCommandLine } from './redact.js';
+
+/**
+ * MCP servers from the MCP client configs in the scanned folder. A server the agent reaches
+ * over the network becomes a CycloneDX `service` (with its endpoint, crossing a trust
+ * boundary); a server it launches locally (npx, uvx, docker, a binary) becomes a component
+ * of the package or image it runs. Each records how it runs and whether what it runs is
+ * pinned. `env` and `headers` values are never read into the BOM (only their names), and
+ * arguments and URLs are redacted (redact.ts) before anything else looks at them.
+ */
+
+/** Total bytes read while sniffing JSON files for an `mcpServers` object. */
+const MAX_SNIFF_TOTAL_BYTES = 64 * 1024 * 1024;
+
+export const mcpDiscoverer: Discoverer = {
+  name: 'mcp',
+  discover: discoverMcp,
+};
+
+interface ConfigFile {
+  rel: string;
+  abs: string;
+  /** Read whatever it holds and report problems (named by convention or in the config). */
+  known: boolean;
+}
+
+async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
+  const findings: Finding[] = [];
+  const components: Component[] = [];
+  const services: Service[] = [];
+  const files = await configFiles(ctx, findings);
+  let sniffed = 0;
+  for (const f of files) {
+    let text: string;
+    try {
+      text = await readTextBounded(f.abs, f.known ? MAX_KNOWN_CONFIG_BYTES : MAX_SNIFFED_JSON_BYTES, f.rel);
+    } catch (err) {
+      if (f.known) findings.push(invalidConfig(f.rel, isAibomError(err) ? err.message : String(err)));
+      continue;
+    }
+    if (!f.known) {
+      sniffed += text.length;
+      if (sniffed > MAX_SNIFF_TOTAL_BYTES) {
+        findings.push({
+          code: 'mcp-sniff-limit',
+          severity: 'info',
+          message: `stopped looking for mcpServers in JSON files after ${MAX_SNIFF_TOTAL_BYTES / 1024 / 1024} MiB; name other MCP configs in aibom.config (mcp.configs)`,
+          location: { file: f.rel },
+        });
+        break;
+      }
+      if (!text.includes('"mcpServers"')) continue;
+    }
+    const parsed = parseMcpConfig(text, f.rel, f.known);
+    if (!parsed) continue;
+    if (!parsed.ok) {
+      findings.push(invalidConfig(f.rel, parsed.error, parsed.line));
+      continue;
+    }
+    const byName = new Map<string, McpServerEntry>();
+    for (const s of parsed.servers) {
+      const prev = byName.get(s.name);
+      if (prev) {
+        findings.push({
+          code: 'mcp-server-duplicate',
+          severity: 'low',
+          message: `MCP server "${safeName(s.name)}" is defined twice in ${f.rel}; the later one (line ${s.line}) is used`,
+          location: { file: f.rel, line: prev.line },
+        });
+      }
+      byName.set(s.name, s);
+    }
+    for (const entry of byName.values()) {
+      const res = describeServer(entry, f.rel);
+      if (res.component) components.push(res.component);
+      if (res.service) services.push(res.service);
+      findings.push(...res.findings);
+    }
+  }
+  const rootDependencies = [...components.map((c) => c.ref), ...services.map((s) => s.ref)];
+  return { components, services, findings, rootDependencies };
+}
+
+function invalidConfig(rel: string, error: string, line?: number): Finding {
+  return {
+    code: 'mcp-config-invalid',
+    severity: 'medium',
+    message: `cannot read MCP client config: ${error}; its servers are not in the BOM`,
+    location: line !== undefined ? { file: rel, line } : { file: rel },
+  };
+}
+
+/** Config files named by convention, named in aibom.config (mcp.configs), then JSON files that may hold mcpServers. */
+async function configFiles(ctx: DiscoverContext, findings: Finding[]): Promise<ConfigFile[]> {
+  const out: ConfigFile[] = [];
+  const seen = new Set<string>();
+  for (const f of ctx.walked.files) {
+    if (isKnownMcpConfig(f.rel)) {
+      out.push({ rel: f.rel, abs: f.abs, known: true });
+      seen.add(f.rel);
+    }
+  }
+  const config = ctx.options.config;
+  const realRoot = await realpath(ctx.root);
+  for (const [i, p] of (config?.mcp?.configs ?? []).entries()) {
+    const rel = normalizeConfigPath(p);
+    if (seen.has(rel)) continue;
+    const abs = join(ctx.root, ...rel.split('/'));
+    const loc = configLocation(config, `/mcp/configs/${i}`);
+    let real: string | undefined;
+    try {
+      real = await realpath(abs);
+    } catch {
+      real = undefined;
+    }
+    if (!real || !isInside(realRoot, real)) {
+      const f: Finding = {
+        code: 'mcp-config-missing',
+        severity: 'medium',
+        message: real ? `MCP config ${rel} leads outside the scanned folder; not read` : `MCP config ${rel} not found`,
+      };
+      if (loc) f.location = loc;
+      findings.push(f);
+      continue;
+    }
+    out.push({ rel, abs, known: true });
+    seen.add(rel);
+  }
+  for (const f of ctx.walked.files) {
+    if (!seen.has(f.rel) && mayHoldMcpServers(f.rel, f.size)) out.push({ rel: f.rel, abs: f.abs, known: false });
+  }
+  return out;
+}
+
+/** A name from the config as it may appear in the BOM: never something shaped like a credential. */
+function safeName(name: string): string {
+  return looksLikeSecret(name) ? REDACTED : name;
+}
+
+function namesOf(v: unknown): string[] {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return [];
+  return Object.keys(v).map(safeName);
+}
+
+function firstString(def: Record<string, unknown>, keys: string[]): string | undefined {
+  for (const k of keys) {
+    const v = def[k];
+    if (typeof v === 'string' && v.trim()) return v.trim();
+  }
+  return undefined;
+}
+
+function isLocalHost(url: string): boolean {
+  try {
+    const h = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return h === 'localhost' || h === '::1' || /^127\./.test(h) || h.endsWith('.localhost');
+  } catch {
+    return false;
+  }
+}
+
+const AUTH_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|x-auth-token|cookie)$/i;
+
+interface Described {
+  component?: Component;
+  service?: Service;
+  findings: Finding[];
+}
+
+function describeServer(entry: McpServerEntry, file: string): Described {
+  const name = safeName(entry.name);
+  const ref = `mcp:${file}#${name}`;
+  const location = { file, line: entry.line };
+  const def = entry.def;
+  if (typeof def !== 'object' || def === null || Array.isArray(def)) {
+    return {
+      findings: [
+        { code: 'mcp-server-invalid', severity: 'medium', message: `MCP server "${name}" is not an object; left out`, location },
+      ],
+    };
+  }
+  const d = def as Record<string, unknown>;
+  const rawUrl = firstString(d, ['url', 'serverUrl', 'httpUrl', 'uri']);
+  const command = typeof d.command === 'string' && d.command.trim() ? d.command.trim() : undefined;
+  const properties: Property[] = [prop(`${NS}kind`, 'mcp-server'), prop(`${NS}mcp:server`, name), prop(`${NS}mcp:config`, file)];
+  const envNames = new Set(namesOf(d.env));
+  const headerNames = new Set(namesOf(d.headers));
+  const envFile = typeof d.envFile === 'string' ? d.envFile : undefined;
+  const disabled = d.disabled === true || d.enabled === false;
+  const url = rawUrl ? sanitizeUrl(rawUrl) : undefined;
+  const findings: Finding[] = [];
+
+  if (!command && !url) {
+    return {
+      findings: [
+        {
+          code: 'mcp-server-invalid',
+          severity: 'medium',
+          message: `MCP server "${name}" has neither a command nor a url; left out`,
+          location,
+        },
+      ],
+    };
+  }
+
+  if (!command && url) {
+    const transport = transportOf(d, url);
+    const reason = 'remote server: no version pin possible';
+    properties.push(prop(`${NS}mcp:transport`, transport), prop(`${NS}mcp:launcher`, 'url'));
+    addNames(properties, envNames, headerNames, envFile, disabled);
+    properties.push(prop(`${NS}pinned`, false), prop(`${NS}unpinned-reason`, reason));
+    const local = isLocalHost(url);
+    const service: Service = {
+      ref,
+      name,
+      properties,
+      locations: [location],
+      trustZone: local ? 'local' : 'external',
+      extra: { 'x-trust-boundary': !local },
+    };
+    if (isUrl(url)) service.endpoints = [url];
+    else properties.push(prop(`${NS}mcp:url`, url));
+    const auth = [...headerNames].some((h) => AUTH_HEADER.test(h)) || d.oauth !== undefined;
+    if (auth) service.extra = { ...service.extra, authenticated: true };
+    findings.push({
+      code: 'mcp-server-unpinned',
+      severity: 'low',
+      message: `MCP server "${name}" is not pinned: ${reason}`,
+      component: ref,
+      location,
+    });
+    return { service, findings };
+  }
+
+  // A local server: redact before anything reads the command line.
+  let rawArgs: string[] = [];
+  if (Array.isArray(d.args)) {
+    for (const a of d.args) {
+      if (typeof a === 'string') rawArgs.push(a);
+      else if (typeof a === 'number' || typeof a === 'boolean') rawArgs.push(String(a));
+    }
+  }
+  let rawCommand = command!;
+  if (!rawArgs.length && /\s/.test(rawCommand)) {
+    // "command": "npx -y pkg@1.2.3" — the whole line in one string.
+    const words = splitCommandLine(rawCommand);
+    rawCommand = words[0] ?? rawCommand;
+    rawArgs = words.slice(1);
+  }
+  const safeCommand = sanitizeToken(rawCommand);
+  const red = redactArgs(rawArgs);
+  for (const n of red.envNames) envNames.add(safeName(n));
+  for (const n of red.headerNames) headerNames.add(safeName(n));
+  const info: LaunchInfo = analyzeCommand(safeCommand, red.args);
+  for (const n of info.envNames) envNames.add(safeName(n));
+  const transport = transportOf(d, undefined);
+  properties.push(prop(`${NS}mcp:transport`, transport), prop(`${NS}mcp:launcher`, info.launcher));
+  properties.push(prop(`${NS}mcp:command`, safeCommand));
+  if (red.args.length) properties.push(prop(`${NS}mcp:args`, JSON.stringify(red.args)));
+  if (red.redactions) properties.push(prop(`${NS}mcp:redacted-args`, red.redactions));
+  if (info.package) properties.push(prop(`${NS}mcp:package`, info.package.spec));
+  if (info.package?.tag) properties.push(prop(`${NS}mcp:image-tag`, info.package.tag));
+  if (url) properties.push(prop(`${NS}mcp:url`, url));
+  addNames(properties, envNames, headerNames, envFile, disabled);
+  properties.push(prop(`${NS}pinned`, info.pinned));
+  if (!info.pinned && info.reason) properties.push(prop(`${NS}unpinned-reason`, info.reason));
+
+  const pkg = info.package;
+  const isImage = pkg?.ecosystem === 'docker';
+  const component: Component = {
+    ref,
+    type: isImage ? 'container' : 'application',
+    name,
+    hashes: [],
+    properties,
+    locations: [location],
+  };
+  if (pkg?.name && (pkg.ecosystem === 'npm' || pkg.ecosystem === 'pypi' || pkg.ecosystem === 'docker')) {
+    if (pkg.ecosystem === 'npm' && pkg.group) {
+      component.group = pkg.group;
+      component.name = pkg.name.slice(pkg.group.length + 1);
+    } else if (pkg.ecosystem === 'docker' && pkg.group) {
+      component.group = pkg.group;
+      component.name = pkg.name;
+    } else component.name = pkg.name;
+    // The version only when it is exact: a range or a tag is in aibom:mcp:package.
+    if (info.pinned && pkg.version) component.version = pkg.version;
+    if (pkg.purl) component.purl = pkg.purl;
+  }
+  if (pkg?.digest?.startsWith('sha256:')) component.hashes.push({ alg: 'SHA-256', content: pkg.digest.slice(7) });
+  if (disabled) component.description = 'disabled in its MCP client config';
+  if (!info.pinned) {
+    findings.push({
+      code: 'mcp-server-unpinned',
+      severity: info.launcher === 'binary' ? 'low' : 'medium',
+      message: `MCP server "${name}" is not pinned: ${info.reason ?? 'unknown'}`,
+      component: ref,
+      location,
+    });
+  }
+  return { component, findings };
+}
+
+function addNames(properties: Property[], env: Set<string>, headers: Set<string>, envFile: string | undefined, disabled: boolean): void {
+  if (env.size) properties.push(prop(`${NS}mcp:env-names`, [...env].sort().join(',')));
+  if (headers.size) properties.push(prop(`${NS}mcp:header-names`, [...headers].sort().join(',')));
+  if (envFile) properties.push(prop(`${NS}mcp:env-file`, sanitizeToken(envFile)));
+  if (disabled) properties.push(prop(`${NS}mcp:disabled`, true));
+}
+
+function isUrl(u: string): boolean {
+  try {
+    return !!new URL(u).protocol && !/\s/.test(u);
+  } catch {
+    return false;
+  }
+}

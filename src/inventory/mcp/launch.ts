@@ -1,0 +1,486 @@
+import { PackageURL } from 'packageurl-js';
+import semver from 'semver';
+import { npmPurl, pypiPurl } from '../purl.js';
+
+/**
+ * How an MCP server runs and what exactly it runs: the launcher (npx, uvx, docker, ...),
+ * the package or image, and whether that is pinned to immutable content. Input here is an
+ * already-redacted command line (see redact.ts): nothing this module returns can hold a
+ * secret that was not already removed.
+ *
+ * Pin rules: an exact npm version (`npx -y pkg@1.2.3`) or PyPI version (`uvx pkg==1.2.3`,
+ * `uvx pkg@1.2.3`) is pinned (registries do not let a published version change); a missing
+ * version, a range or a dist-tag such as `@latest` is not. A container image is pinned only by
+ * digest (`image@sha256:...`); a tag can be moved. A git source is pinned by a full commit id.
+ * A remote URL cannot be pinned at all. A local command is recorded but cannot be pinned.
+ */
+
+export type Transport = 'stdio' | 'http' | 'sse';
+
+export type Launcher =
+  | 'npx'
+  | 'npm-exec'
+  | 'pnpm-dlx'
+  | 'yarn-dlx'
+  | 'bunx'
+  | 'uvx'
+  | 'pipx'
+  | 'docker'
+  | 'podman'
+  | 'binary'
+  | 'url';
+
+export interface LaunchedPackage {
+  ecosystem: 'npm' | 'pypi' | 'docker' | 'git' | 'url' | 'path';
+  /** The package or image as written (redacted). */
+  spec: string;
+  name?: string;
+  /** npm scope or image namespace, when the name has one. */
+  group?: string;
+  version?: string;
+  purl?: string;
+  /** Image digest (`sha256:<hex>`), when pinned by digest. */
+  digest?: string;
+  /** Image tag, when given. */
+  tag?: string;
+}
+
+export interface Pin {
+  pinned: boolean;
+  reason?: string;
+}
+
+export interface LaunchInfo extends Pin {
+  launcher: Launcher;
+  package?: LaunchedPackage;
+  /** Names from `-e NAME` flags (container launchers). */
+  envNames: string[];
+}
+
+/** The basename of a command without a Windows extension: `C:\...\npx.cmd` → `npx`. */
+export function commandName(command: string): string {
+  const base = command.split(/[\\/]/).pop() ?? command;
+  return base.replace(/\.(cmd|exe|bat|ps1)$/i, '').toLowerCase();
+}
+
+/** Analyze a stdio server's (redacted) command and arguments. */
+export function analyzeCommand(command: string, args: readonly string[]): LaunchInfo {
+  const name = commandName(command);
+  switch (name) {
+    case 'npx':
+    case 'pnpx':
+      return npmLike(name === 'npx' ? 'npx' : 'pnpm-dlx', args);
+    case 'bunx':
+      return npmLike('bunx', args);
+    case 'npm':
+      if (args[0] === 'exec' || args[0] === 'x') return npmLike('npm-exec', args.slice(1));
+      break;
+    case 'pnpm':
+      if (args[0] === 'dlx') return npmLike('pnpm-dlx', args.slice(1));
+      if (args[0] === 'exec') break;
+      break;
+    case 'yarn':
+      if (args[0] === 'dlx') return npmLike('yarn-dlx', args.slice(1));
+      break;
+    case 'bun':
+      if (args[0] === 'x') return npmLike('bunx', args.slice(1));
+      break;
+    case 'uvx':
+      return pythonLike('uvx', args);
+    case 'uv':
+      if (args[0] === 'tool' && args[1] === 'run') return pythonLike('uvx', args.slice(2));
+      break;
+    case 'pipx':
+      if (args[0] === 'run') return pythonLike('pipx', args.slice(1));
+      break;
+    case 'docker':
+    case 'podman': {
+      const rest = args[0] === 'container' ? args.slice(1) : args;
+      if (rest[0] === 'run') return containerLike(name, rest.slice(1));
+      break;
+    }
+  }
+  return {
+    launcher: 'binary',
+    pinned: false,
+    reason: `runs the local command "${command}"; aibom records it but cannot pin what it runs`,
+    envNames: [],
+  };
+}
+
+// ---------------------------------------------------------------- npm (npx, pnpm dlx, bunx...)
+
+/** Options of npx / npm exec / pnpm dlx / yarn dlx / bunx that take a value. */
+const NPM_VALUE_OPTIONS = new Set([
+  '-p',
+  '--package',
+  '-c',
+  '--call',
+  '--registry',
+  '--cache',
+  '--userconfig',
+  '--prefix',
+  '-w',
+  '--workspace',
+  '--node-options',
+  '--shell',
+  '--script-shell',
+  '--loglevel',
+  '--dir',
+  '-C',
+]);
+
+function npmLike(launcher: Launcher, args: readonly string[]): LaunchInfo {
+  const packages: string[] = [];
+  let positional: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') {
+      positional = args[i + 1];
+      break;
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      const eq = a.indexOf('=');
+      if (eq > 0) {
+        if (a.slice(0, eq) === '--package') packages.push(a.slice(eq + 1));
+        continue;
+      }
+      if (NPM_VALUE_OPTIONS.has(a)) {
+        if (a === '-p' || a === '--package') {
+          const v = args[i + 1];
+          if (v !== undefined) packages.push(v);
+        }
+        i++;
+      }
+      continue;
+    }
+    positional = a;
+    break;
+  }
+  const spec = packages[0] ?? positional;
+  if (!spec) return { launcher, pinned: false, reason: 'no package to run found in the arguments', envNames: [] };
+  const pkg = parseNpmSpec(spec);
+  return { launcher, package: pkg.package, ...pkg.pin, envNames: [] };
+}
+
+const FULL_COMMIT = /^[0-9a-f]{40}$/i;
+
+export function parseNpmSpec(spec: string): { package: LaunchedPackage; pin: Pin } {
+  // Non-registry sources first.
+  if (/^(git\+|git:|github:|gitlab:|bitbucket:|gist:)/.test(spec) || /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+(#.*)?$/.test(spec)) {
+    const ref = spec.includes('#') ? spec.slice(spec.lastIndexOf('#') + 1).replace(/^commit=/, '') : '';
+    return {
+      package: { ecosystem: 'git', spec },
+      pin: FULL_COMMIT.test(ref)
+        ? { pinned: true }
+        : { pinned: false, reason: `git source "${spec}" without a full commit id` },
+    };
+  }
+  if (/^https?:\/\//.test(spec)) {
+    return { package: { ecosystem: 'url', spec }, pin: { pinned: false, reason: `tarball URL "${spec}" without an integrity hash` } };
+  }
+  if (/^(file:|\.{1,2}[\\/]|[\\/]|~[\\/]|[A-Za-z]:[\\/])/.test(spec)) {
+    return {
+      package: { ecosystem: 'path', spec },
+      pin: { pinned: false, reason: `local path "${spec}": aibom records it but cannot pin it` },
+    };
+  }
+  const at = spec.indexOf('@', spec.startsWith('@') ? 1 : 0);
+  const name = at < 0 ? spec : spec.slice(0, at);
+  const version = at < 0 ? undefined : spec.slice(at + 1);
+  const pkg: LaunchedPackage = { ecosystem: 'npm', spec, name };
+  if (name.startsWith('@') && name.includes('/')) pkg.group = name.slice(0, name.indexOf('/'));
+  let pin: Pin;
+  if (version === undefined || version === '') {
+    pin = { pinned: false, reason: `no version: runs whatever the newest release of ${name} is` };
+  } else if (semver.valid(version)) {
+    pin = { pinned: true };
+    pkg.version = semver.valid(version)!;
+  } else if (semver.validRange(version)) {
+    pin = { pinned: false, reason: `version range "${version}" instead of an exact version` };
+    pkg.version = version;
+  } else {
+    pin = { pinned: false, reason: `dist-tag "${version}" can move to another release` };
+    pkg.version = version;
+  }
+  try {
+    pkg.purl = npmPurl(name, pin.pinned ? pkg.version : undefined);
+  } catch {
+    // not a valid package name: no purl
+  }
+  return { package: pkg, pin };
+}
+
+// ---------------------------------------------------------------- Python (uvx, pipx)
+
+/** uvx / uv tool run / pipx run options that take a value. */
+const PY_VALUE_OPTIONS = new Set([
+  '--from',
+  '--spec',
+  '--with',
+  '-w',
+  '--with-editable',
+  '--with-requirements',
+  '--python',
+  '-p',
+  '--index',
+  '--index-url',
+  '-i',
+  '--extra-index-url',
+  '--default-index',
+  '--find-links',
+  '-f',
+  '--constraints',
+  '-c',
+  '--overrides',
+  '--build-constraints',
+  '-b',
+  '--config-file',
+  '--cache-dir',
+  '--directory',
+  '--project',
+  '--env-file',
+  '--refresh-package',
+  '--reinstall-package',
+  '--upgrade-package',
+  '-P',
+  '--python-preference',
+  '--index-strategy',
+  '--keyring-provider',
+  '--resolution',
+  '--prerelease',
+  '--exclude-newer',
+  '--exclude-newer-package',
+  '--link-mode',
+  '--color',
+  '--allow-insecure-host',
+  '--python-platform',
+  '--no-binary-package',
+  '--no-build-package',
+  '--config-setting',
+  '-C',
+  '--torch-backend',
+  '--pip-args',
+  '--backend',
+]);
+
+function pythonLike(launcher: Launcher, args: readonly string[]): LaunchInfo {
+  let from: string | undefined;
+  let positional: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') {
+      positional = args[i + 1];
+      break;
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      const eq = a.indexOf('=');
+      if (eq > 0) {
+        const flag = a.slice(0, eq);
+        if (flag === '--from' || flag === '--spec') from = a.slice(eq + 1);
+        continue;
+      }
+      if (PY_VALUE_OPTIONS.has(a)) {
+        if (a === '--from' || a === '--spec') from = args[i + 1];
+        i++;
+      }
+      continue;
+    }
+    positional = a;
+    break;
+  }
+  const spec = from ?? positional;
+  if (!spec) return { launcher, pinned: false, reason: 'no package to run found in the arguments', envNames: [] };
+  const pkg = parsePythonSpec(spec, launcher);
+  return { launcher, package: pkg.package, ...pkg.pin, envNames: [] };
+}
+
+/** PEP 440 version, loosely (enough to tell an exact version from a range or a tag). */
+const PEP440 = /^v?[0-9]+(\.[0-9]+)*((a|b|rc|alpha|beta|c|pre|preview)[0-9]*)?(\.?post[0-9]*)?(\.?dev[0-9]*)?(\+[A-Za-z0-9.]+)?$/i;
+const PY_NAME = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(\[[^\]]*\])?\s*(.*)$/s;
+
+export function parsePythonSpec(spec: string, launcher: Launcher = 'uvx'): { package: LaunchedPackage; pin: Pin } {
+  // Direct references: `name @ git+https://...@rev`, `git+https://...@rev`, URLs, paths.
+  const direct = /^(?:[A-Za-z0-9._-]+(?:\[[^\]]*\])?\s*@\s*)?((?:git\+)?[A-Za-z][A-Za-z0-9+.-]*:\/\/.*)$/s.exec(spec);
+  if (direct) {
+    const url = direct[1]!;
+    if (/^git\+/.test(url)) {
+      const path = url.replace(/#.*$/, '');
+      const rev = /@([^@/]+)$/.exec(path)?.[1] ?? '';
+      return {
+        package: { ecosystem: 'git', spec },
+        pin: FULL_COMMIT.test(rev) ? { pinned: true } : { pinned: false, reason: `git source "${spec}" without a full commit id` },
+      };
+    }
+    const hashed = /#(sha256|sha384|sha512)=[0-9a-f]+/i.test(url);
+    return {
+      package: { ecosystem: 'url', spec },
+      pin: hashed ? { pinned: true } : { pinned: false, reason: `URL "${spec}" without a hash` },
+    };
+  }
+  if (/^(\.{1,2}[\\/]|[\\/]|~[\\/]|[A-Za-z]:[\\/]|file:)/.test(spec)) {
+    return {
+      package: { ecosystem: 'path', spec },
+      pin: { pinned: false, reason: `local path "${spec}": aibom records it but cannot pin it` },
+    };
+  }
+  const m = PY_NAME.exec(spec.trim());
+  if (!m) return { package: { ecosystem: 'pypi', spec }, pin: { pinned: false, reason: `cannot read the package spec "${spec}"` } };
+  const name = m[1]!;
+  const rest = (m[3] ?? '').trim();
+  const pkg: LaunchedPackage = { ecosystem: 'pypi', spec, name };
+  let pin: Pin | undefined;
+  let exact: string | undefined;
+  if (!rest) {
+    pin = { pinned: false, reason: `no version: ${launcher} runs whatever the newest release of ${name} is` };
+  } else if (rest.startsWith('@')) {
+    // uvx's own `tool@version` / `tool@latest`.
+    const v = rest.slice(1).trim();
+    if (PEP440.test(v)) exact = v;
+    else pin = { pinned: false, reason: `"${v}" is not an exact version` };
+  } else {
+    const clauses = rest.split(',').map((c) => c.trim());
+    const only = clauses.length === 1 ? /^(===?)\s*(.+)$/.exec(clauses[0]!) : null;
+    if (only && !only[2]!.includes('*') && (only[1] === '===' || PEP440.test(only[2]!.trim()))) exact = only[2]!.trim();
+    else pin = { pinned: false, reason: `version range "${rest}" instead of an exact version` };
+  }
+  if (exact !== undefined) {
+    pin = { pinned: true };
+    pkg.version = exact;
+  } else if (rest) pkg.version = rest.replace(/^@/, '');
+  try {
+    pkg.purl = pypiPurl(name, exact);
+  } catch {
+    // not a valid name: no purl
+  }
+  return { package: pkg, pin: pin ?? { pinned: false, reason: `cannot read the version in "${spec}"` } };
+}
+
+// ---------------------------------------------------------------- containers (docker run, podman run)
+
+/** `docker run` / `podman run` options that take a value (the next argument). */
+const CONTAINER_VALUE_OPTIONS = new Set(
+  (
+    '-a --attach --add-host --annotation --blkio-weight --blkio-weight-device --cap-add --cap-drop --cgroup-parent ' +
+    '--cgroupns --cidfile --cpu-period --cpu-quota --cpu-rt-period --cpu-rt-runtime -c --cpu-shares --cpus ' +
+    '--cpuset-cpus --cpuset-mems --device --device-cgroup-rule --device-read-bps --device-read-iops ' +
+    '--device-write-bps --device-write-iops --dns --dns-option --dns-search --domainname --entrypoint -e --env ' +
+    '--env-file --expose --gpus --group-add --health-cmd --health-interval --health-retries --health-start-period ' +
+    '--health-start-interval --health-timeout -h --hostname --ip --ip6 --ipc --isolation --kernel-memory -l --label ' +
+    '--label-file --link --link-local-ip --log-driver --log-opt --mac-address -m --memory --memory-reservation ' +
+    '--memory-swap --memory-swappiness --mount --name --network --net --network-alias --net-alias --oom-score-adj ' +
+    '--pid --pids-limit --platform -p --publish --pull --restart --runtime --security-opt --shm-size --stop-signal ' +
+    '--stop-timeout --storage-opt --sysctl --tmpfs --ulimit -u --user --userns --uts -v --volume --volume-driver ' +
+    '--volumes-from -w --workdir --detach-keys --pod --secret --arch --os --variant --authfile --cert-dir --creds ' +
+    '--decryption-key --env-merge --hooks-dir --init-path --passwd-entry --pidfile --preserve-fds --requires ' +
+    '--rootfs --sdnotify --seccomp-policy --subgidname --subuidname --timeout --tz --umask --unsetenv --uidmap --gidmap'
+  ).split(' '),
+);
+
+function containerLike(launcher: 'docker' | 'podman', args: readonly string[]): LaunchInfo {
+  const envNames = new Set<string>();
+  let image: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') {
+      image = args[i + 1];
+      break;
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      const eq = a.indexOf('=');
+      const flag = eq > 0 ? a.slice(0, eq) : a;
+      if (flag === '-e' || flag === '--env') {
+        const v = eq > 0 ? a.slice(eq + 1) : args[i + 1];
+        const n = v?.split('=')[0];
+        if (n) envNames.add(n);
+      } else if (/^-e[A-Za-z_]/.test(a)) {
+        envNames.add(a.slice(2).split('=')[0]!);
+      }
+      if (eq < 0 && CONTAINER_VALUE_OPTIONS.has(a)) i++;
+      continue;
+    }
+    image = a;
+    break;
+  }
+  if (!image) return { launcher, pinned: false, reason: 'no image found in the arguments', envNames: [...envNames] };
+  const { package: pkg, pin } = parseImageRef(image);
+  return { launcher, package: pkg, ...pin, envNames: [...envNames].sort() };
+}
+
+/** `[registry/]path/name[:tag][@sha256:hex]` */
+export function parseImageRef(ref: string): { package: LaunchedPackage; pin: Pin } {
+  let rest = ref;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  let tag: string | undefined;
+  const lastSlash = rest.lastIndexOf('/');
+  const colon = rest.lastIndexOf(':');
+  if (colon > lastSlash) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+  }
+  const parts = rest.split('/');
+  let registry: string | undefined;
+  if (parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!)) registry = parts.shift();
+  const name = parts.pop() ?? rest;
+  const namespace = parts.length ? parts.join('/') : undefined;
+  const pkg: LaunchedPackage = { ecosystem: 'docker', spec: ref, name: namespace ? `${namespace}/${name}` : name };
+  if (registry) pkg.group = registry;
+  if (tag) pkg.tag = tag;
+  const validDigest = digest !== undefined && /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/.test(digest);
+  let pin: Pin;
+  if (validDigest) {
+    pkg.digest = digest!;
+    pkg.version = digest!;
+    pin = { pinned: true };
+  } else if (digest !== undefined) {
+    pin = { pinned: false, reason: `"${digest}" is not a valid image digest` };
+    if (tag) pkg.version = tag;
+  } else if (tag) {
+    pkg.version = tag;
+    pin = { pinned: false, reason: `image tag "${tag}" can be moved to other content; pin by digest (image@sha256:...)` };
+  } else {
+    pin = { pinned: false, reason: 'no tag or digest: runs whatever "latest" is; pin by digest (image@sha256:...)' };
+  }
+  try {
+    const q: Record<string, string> = {};
+    if (registry) q.repository_url = registry;
+    pkg.purl = new PackageURL(
+      'docker',
+      namespace,
+      name,
+      validDigest ? digest : tag,
+      Object.keys(q).length ? q : undefined,
+      undefined,
+    ).toString();
+  } catch {
+    // unusable name: no purl
+  }
+  return { package: pkg, pin };
+}
+
+// ---------------------------------------------------------------- transports
+
+/** The transport a server definition declares or implies. */
+export function transportOf(def: Record<string, unknown>, url: string | undefined): Transport | string {
+  const declared = typeof def.type === 'string' ? def.type : typeof def.transport === 'string' ? def.transport : undefined;
+  if (declared) {
+    const t = declared.toLowerCase().replace(/[_\s]/g, '-');
+    if (t === 'stdio') return 'stdio';
+    if (t === 'sse') return 'sse';
+    if (t === 'http' || t === 'streamable-http' || t === 'streamablehttp' || t === 'https') return 'http';
+    if (/^[a-z0-9-]{1,32}$/.test(t)) return t;
+  }
+  if (url) {
+    try {
+      return /\/sse\/?$/.test(new URL(url).pathname) ? 'sse' : 'http';
+    } catch {
+      return 'http';
+    }
+  }
+  return 'stdio';
+}
