@@ -17,6 +17,7 @@ export function registerBuild(program: Command): void {
     .option('-o, --output <file>', 'write the BOM to FILE (default: stdout)')
     .option('--spec-version <version>', 'CycloneDX spec version: 1.6 or 1.7', '1.6')
     .option('--reproducible', 'same inputs, same bytes: no timestamp or serial number, sorted lists')
+    .option('--config <file>', 'read settings from FILE instead of aibom.config.{json,yaml,yml} in DIR')
     .option('--exclude <glob>', 'leave out paths matching GLOB (relative to DIR; repeatable)', collect, [])
     .option('--follow-symlinks', 'follow symbolic links that stay inside DIR')
     .option('--keep-going', 'write the BOM even when an input could not be read (it will be incomplete)')
@@ -46,6 +47,7 @@ export function registerBuild(program: Command): void {
         specFor(opts.specVersion);
         const progress = new Progress(!opts.json);
         const inv = await buildInventory(dir, {
+          ...(opts.config !== undefined ? { configFile: opts.config } : {}),
           exclude: opts.exclude,
           followSymlinks: !!opts.followSymlinks,
           maxLockfileBytes: Math.floor(maxMiB * 1024 * 1024),
@@ -90,6 +92,7 @@ interface BuildFlags {
   output?: string;
   specVersion: string;
   reproducible?: boolean;
+  config?: string;
   exclude: string[];
   followSymlinks?: boolean;
   keepGoing?: boolean;

@@ -1,5 +1,10 @@
 import { resolve } from 'node:path';
 import { AibomError } from '../errors.js';
+import { type AibomConfig, loadConfig } from './config.js';
+import { datasetsDiscoverer } from './datasets/index.js';
+import { mcpDiscoverer } from './mcp/index.js';
+import { pluginsDiscoverer } from './plugins/index.js';
+import { servicesDiscoverer } from './services.js';
 import { pathKind } from '../util/fs.js';
 import { collectPackages } from './packages.js';
 import { readProject } from './project.js';
@@ -15,8 +20,13 @@ export interface InventoryOptions {
   maxLockfileBytes?: number;
   /** Called with progress messages for long work (only shown on a TTY by the CLI). */
   onProgress?: (event: ProgressEvent) => void;
-  /** Extra settings read by discoverers (e.g. from aibom.config.*). */
-  config?: Record<string, unknown>;
+  /**
+   * Settings read by discoverers (aibom.config.*). buildInventory loads the config file once
+   * (from `configFile`, else the one at the root) when this is not given.
+   */
+  config?: AibomConfig;
+  /** A config file named by the user (`--config FILE`), instead of aibom.config.* at the root. */
+  configFile?: string;
 }
 
 export interface ProgressEvent {
@@ -91,7 +101,13 @@ export const packagesDiscoverer: Discoverer = {
 };
 
 /** The discoverers `aibom build` runs, in order. Later issues append to this list. */
-export const DEFAULT_DISCOVERERS: Discoverer[] = [packagesDiscoverer];
+export const DEFAULT_DISCOVERERS: Discoverer[] = [
+  packagesDiscoverer,
+  datasetsDiscoverer,
+  pluginsDiscoverer,
+  mcpDiscoverer,
+  servicesDiscoverer,
+];
 
 /** Walk `dir` and run every discoverer over it. */
 export async function buildInventory(
@@ -103,9 +119,15 @@ export async function buildInventory(
   const kind = await pathKind(root);
   if (kind === 'missing') throw new AibomError('INPUT', 'no such folder', { file: dir });
   if (kind !== 'dir') throw new AibomError('INPUT', 'not a folder', { file: dir });
+  if (!options.config) {
+    const loadOpts: Parameters<typeof loadConfig>[1] = { display: dir };
+    if (options.configFile !== undefined) loadOpts.file = options.configFile;
+    options = { ...options, config: await loadConfig(root, loadOpts) };
+  }
   options.onProgress?.({ phase: 'scanning files' });
   const walkOpts: Parameters<typeof walk>[1] = {};
-  if (options.exclude) walkOpts.exclude = options.exclude;
+  const exclude = [...(options.exclude ?? []), ...(options.config?.exclude ?? [])];
+  if (exclude.length) walkOpts.exclude = exclude;
   if (options.followSymlinks) walkOpts.followSymlinks = true;
   const walked = await walk(root, walkOpts);
   const findings: Finding[] = [...walked.findings];
