@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
-import { AibomError } from '../errors.js';
+import { AibomError, describeErrno } from '../errors.js';
+import { defaultHashConcurrency, type HashJob, type HashPoolOptions, hashFilesInWorkers } from './hash-pool.js';
 
 /**
  * Folder digests computed exactly as OpenSSF model signing (model_signing v1.0, "files"
@@ -40,7 +41,7 @@ export interface ManifestOptions {
   ignoreGitPaths?: boolean;
   /** Hash the targets of symlinks instead of failing on them (default false, as model_signing). */
   allowSymlinks?: boolean;
-  /** How many files to hash at once. */
+  /** How many files to hash at once (default: the machine's available parallelism; worker threads for large folders). */
   concurrency?: number;
   /** Called as bytes are hashed. */
   onProgress?: (hashedBytes: number, totalBytes: number) => void;
@@ -160,6 +161,33 @@ export async function folderManifest(path: string, options: ManifestOptions = {}
   else if (target.isDirectory()) files = await listManifestFiles(abs, options);
   else throw new AibomError('INPUT', 'not a regular file or folder', { file: path });
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
+  const hashOpts: HashFilesOptions = {};
+  if (options.concurrency !== undefined) hashOpts.concurrency = options.concurrency;
+  if (options.onProgress) hashOpts.onProgress = options.onProgress;
+  const digests = await hashFiles(
+    files.map((f) => ({ path: f.abs, size: f.size, display: f.name === '.' ? path : `${path}/${f.name}` })),
+    hashOpts,
+  );
+  const resources = files.map((f, i) => ({ name: f.name, digest: digests[i]!, size: f.size }));
+  return { name: basename(abs), resources, digest: manifestDigest(resources), totalBytes };
+}
+
+export interface HashFilesOptions {
+  /** How many files to hash at once (default: the machine's available parallelism). */
+  concurrency?: number;
+  /** Called as bytes are hashed, with the running total. */
+  onProgress?: (hashedBytes: number, totalBytes: number) => void;
+}
+
+/** Below this many bytes in all, starting worker threads costs more than it saves. */
+export const WORKER_THRESHOLD_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Hex SHA-256 of each file, in order. Large batches are spread over worker threads
+ * (hash-pool.ts); small ones are hashed here, a few files at a time.
+ */
+export async function hashFiles(jobs: HashJob[], options: HashFilesOptions = {}): Promise<string[]> {
+  const totalBytes = jobs.reduce((n, j) => n + j.size, 0);
   let hashed = 0;
   const onBytes = options.onProgress
     ? (n: number) => {
@@ -167,19 +195,28 @@ export async function folderManifest(path: string, options: ManifestOptions = {}
         options.onProgress!(hashed, totalBytes);
       }
     : undefined;
-  const digests = new Array<string>(files.length);
-  const concurrency = Math.max(1, options.concurrency ?? 2);
+  const concurrency = Math.max(1, options.concurrency ?? defaultHashConcurrency());
+  if (totalBytes >= WORKER_THRESHOLD_BYTES) {
+    const poolOpts: HashPoolOptions = { concurrency };
+    if (onBytes) poolOpts.onBytes = onBytes;
+    return hashFilesInWorkers(jobs, poolOpts);
+  }
+  const digests = new Array<string>(jobs.length);
   let next = 0;
   await Promise.all(
-    Array.from({ length: Math.min(concurrency, files.length) }, async () => {
-      while (next < files.length) {
+    Array.from({ length: Math.min(concurrency, jobs.length) }, async () => {
+      while (next < jobs.length) {
         const i = next++;
-        digests[i] = await sha256File(files[i]!.abs, onBytes);
+        const job = jobs[i]!;
+        digests[i] = await sha256File(job.path, onBytes).catch((err: NodeJS.ErrnoException) => {
+          throw new AibomError('INPUT', `cannot read for hashing: ${err.code ? describeErrno(err.code) : String(err)}`, {
+            file: job.display ?? job.path,
+          });
+        });
       }
     }),
   );
-  const resources = files.map((f, i) => ({ name: f.name, digest: digests[i]!, size: f.size }));
-  return { name: basename(abs), resources, digest: manifestDigest(resources), totalBytes };
+  return digests;
 }
 
 interface Ignores {
