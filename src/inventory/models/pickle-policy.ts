@@ -1,0 +1,211 @@
+/**
+ * Which imports a model pickle may make. Unpickling calls whatever callables the pickle names,
+ * so the only safe stance is an allow-list of the reconstruction helpers PyTorch, NumPy and the
+ * standard library use to rebuild tensors, arrays and containers from data. Everything else is
+ * a risk; a small deny-list only decides how loud (critical for known code-execution and
+ * system-access primitives, high for the rest). A clean scan is still not proof of safety
+ * (aibom reports every pickle model as a risk in itself): the list narrows what a loader
+ * would call, it cannot make arbitrary Python safe.
+ */
+
+export type ImportVerdict = 'allowed' | 'high' | 'critical';
+
+/**
+ * Exact `module.name` pairs allowed. The torch part mirrors the default allow-list of PyTorch's
+ * own `weights_only=True` unpickler (torch/_weights_only_unpickler.py, `_get_allowed_globals`),
+ * the loader PyTorch itself considers safe for state dicts:
+ * - containers: collections.OrderedDict / Counter;
+ * - tensor reconstruction: torch._utils._rebuild_* (they rebuild a tensor from a storage,
+ *   offsets, sizes and strides; the storage comes from the checkpoint's own data files),
+ *   torch._tensor._rebuild_from_type_v2, torch.nn.parameter.Parameter, torch.Size,
+ *   torch.Tensor, torch.device, torch.serialization._get_layout;
+ * - `_codecs.encode`: how protocol-2 pickles carry bytes (`encode(str, 'latin1')`); it only
+ *   looks up codecs inside the standard `encodings` package;
+ * - builtins.set / bytearray / complex, which build plain values.
+ * NumPy arrays pickle as `numpy.core.multiarray._reconstruct` (`numpy._core` since NumPy 2)
+ * + `numpy.ndarray` + `numpy.dtype`, and scalars as `multiarray.scalar`: these build an array
+ * or scalar from a shape, a dtype and bytes. PyTorch leaves NumPy out of its default list
+ * because it does not control NumPy's code; they are allowed here because no arbitrary
+ * callable can be reached through them (an object-dtype array's elements are pickled inline
+ * and scanned like everything else).
+ * Also allowed: the remaining builtins that only build plain data (frozenset, slice, range,
+ * list, dict, tuple, int, float, str, bytes, bool) — calling them on data builds data.
+ */
+const ALLOWED = new Set<string>([
+  'collections.OrderedDict',
+  'collections.Counter',
+  'torch._utils._rebuild_tensor',
+  'torch._utils._rebuild_tensor_v2',
+  'torch._utils._rebuild_tensor_v3',
+  'torch._utils._rebuild_parameter',
+  'torch._utils._rebuild_parameter_with_state',
+  'torch._utils._rebuild_qtensor',
+  'torch._utils._rebuild_sparse_tensor',
+  'torch._utils._rebuild_meta_tensor_no_storage',
+  'torch._utils._rebuild_wrapper_subclass',
+  'torch._utils._rebuild_device_tensor_from_numpy',
+  'torch._utils._rebuild_device_tensor_from_cpu_tensor',
+  'torch._tensor._rebuild_from_type_v2',
+  'torch.nn.parameter.Parameter',
+  'torch.serialization._get_layout',
+  'torch.Size',
+  'torch.Tensor',
+  'torch.device',
+  'torch.storage.TypedStorage',
+  'torch.storage.UntypedStorage',
+  'torch.per_tensor_affine',
+  'torch.per_tensor_symmetric',
+  'torch.per_channel_affine',
+  'torch.per_channel_symmetric',
+  'torch.per_channel_affine_float_qparams',
+  '_codecs.encode',
+  'builtins.set',
+  'builtins.frozenset',
+  'builtins.bytearray',
+  'builtins.complex',
+  'builtins.slice',
+  'builtins.range',
+  'builtins.list',
+  'builtins.dict',
+  'builtins.tuple',
+  'builtins.int',
+  'builtins.float',
+  'builtins.str',
+  'builtins.bytes',
+  'builtins.bool',
+  'numpy.core.multiarray._reconstruct',
+  'numpy._core.multiarray._reconstruct',
+  'numpy.core.multiarray.scalar',
+  'numpy._core.multiarray.scalar',
+  'numpy.ndarray',
+  'numpy.dtype',
+]);
+
+/**
+ * torch dtypes (torch.float32, torch.bfloat16, torch.uint8, torch.float8_e4m3fn, ...), the
+ * legacy typed storages (torch.FloatStorage, torch.cuda.HalfStorage, ...) and tensor classes
+ * (torch.FloatTensor, torch.cuda.LongTensor, ...) that PyTorch's allow-list enumerates at run
+ * time. Anchored: only these exact shapes match.
+ */
+const TORCH_DTYPE =
+  /^torch\.(float|double|half|bfloat16|complex32|complex64|complex128|cfloat|cdouble|chalf|uint(1|2|3|4|5|6|7|8|16|32|64)|int(1|2|3|4|5|6|7|8|16|32|64)|short|long|int|bool|quint8|qint8|qint32|quint4x2|quint2x4|float(16|32|64)|float8_e4m3fn|float8_e4m3fnuz|float8_e5m2|float8_e5m2fnuz|float8_e8m0fnu|float4_e2m1fn_x2|bits(1x8|2x4|4x2|8|16))$/;
+const TORCH_STORAGE_OR_TENSOR = /^torch\.(cuda\.)?(Float|Double|Half|BFloat16|Long|Int|Short|Char|Byte|Bool|ComplexFloat|ComplexDouble|QInt8|QUInt8|QInt32|QUInt4x2|QUInt2x4)(Storage|Tensor)$/;
+
+/** Modules whose every callable gives code execution, process, file or network access. */
+const CRITICAL_MODULES = new Set([
+  'os',
+  'posix',
+  'nt',
+  'posixpath',
+  'ntpath',
+  'subprocess',
+  '_posixsubprocess',
+  'sys',
+  'pty',
+  'socket',
+  'shutil',
+  'runpy',
+  'importlib',
+  'imp',
+  'ctypes',
+  'multiprocessing',
+  'code',
+  'codeop',
+  'pdb',
+  'bdb',
+  'webbrowser',
+  'marshal',
+  'pickle',
+  '_pickle',
+  'cPickle',
+  'dill',
+  'cloudpickle',
+  'joblib',
+  'commands',
+  'popen2',
+  'platform',
+  'asyncio',
+  'requests',
+  'urllib',
+  'urllib2',
+  'http',
+  'httplib',
+  'ftplib',
+  'telnetlib',
+  'smtplib',
+  'tempfile',
+  'glob',
+  'io',
+  '_io',
+  'types',
+  'operator',
+  'functools',
+  'timeit',
+  'trace',
+  'cProfile',
+  'profile',
+  'zipimport',
+  'pkgutil',
+  'ensurepip',
+  'venv',
+  'distutils',
+  'setuptools',
+  'pip',
+]);
+
+/** Builtins that run code or reach objects by name. */
+const CRITICAL_BUILTINS = new Set([
+  'eval',
+  'exec',
+  'execfile',
+  'compile',
+  '__import__',
+  'open',
+  'file',
+  'getattr',
+  'setattr',
+  'delattr',
+  'globals',
+  'locals',
+  'vars',
+  'input',
+  'raw_input',
+  'breakpoint',
+  'apply',
+  'reload',
+  'help',
+  'memoryview',
+  'object',
+  'type',
+  'super',
+  'classmethod',
+  'staticmethod',
+  'property',
+]);
+
+/** Python 2 module names protocol 0–2 pickles may use, as Python 3's unpickler maps them. */
+const PY2_MODULES: Record<string, string> = {
+  __builtin__: 'builtins',
+  copy_reg: 'copyreg',
+  exceptions: 'builtins',
+  cPickle: 'pickle',
+  UserDict: 'collections',
+  'numpy.core._multiarray_umath': 'numpy.core.multiarray',
+};
+
+export function normalizeModule(module: string): string {
+  return PY2_MODULES[module] ?? module;
+}
+
+export function classifyImport(rawModule: string, name: string): ImportVerdict {
+  const module = normalizeModule(rawModule);
+  const full = `${module}.${name}`;
+  if (ALLOWED.has(full) || TORCH_DTYPE.test(full) || TORCH_STORAGE_OR_TENSOR.test(full)) return 'allowed';
+  const top = module.split('.')[0]!;
+  if (CRITICAL_MODULES.has(top) || CRITICAL_MODULES.has(module)) return 'critical';
+  if (module === 'builtins' && CRITICAL_BUILTINS.has(name.split('.')[0]!)) return 'critical';
+  // torch entry points that load or run more code.
+  if (/^torch\.(load|hub|jit|package|_C|ops|classes|compile|utils\.cpp_extension|storage\._load_from_bytes|serialization\.load)\b/.test(full)) return 'critical';
+  if (/^numpy\.(load|loadtxt|fromfile|testing|distutils|f2py|ctypeslib)\b/.test(full)) return 'critical';
+  return 'high';
+}

@@ -1,0 +1,474 @@
+import { classifyImport, type ImportVerdict, normalizeModule } from './pickle-policy.js';
+import { type ByteSource, FormatError } from './reader.js';
+
+/**
+ * A pickle opcode scanner. It never unpickles: it walks the opcodes (protocols 0–5), keeps an
+ * abstract stack (strings, imported callables, "something else", marks) and a bounded memo so
+ * that imports made by STACK_GLOBAL from memoized strings are named correctly, and records
+ *  - every import (GLOBAL, STACK_GLOBAL, INST) as module.name,
+ *  - which of them are called (REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST),
+ *  - calls whose target cannot be named (a callable computed at load time), and
+ *  - anomalies real picklers never produce (memo indices far out of range, reads of memo entries
+ *    never stored), which are how crafted files try to confuse scanners.
+ * Bounded: opcodes, stack depth, memo entries, line and string lengths; lengths are checked
+ * against the input before anything is skipped or read.
+ */
+
+export interface PickleImport {
+  module: string;
+  name: string;
+  verdict: ImportVerdict;
+  /** How many times the pickle calls it (REDUCE / NEWOBJ / OBJ / INST). */
+  calls: number;
+}
+
+export interface PickleScan {
+  /** module.name → import. */
+  imports: Map<string, PickleImport>;
+  /** Calls of a callable that is not a named import (computed at load time). */
+  unnamedCalls: number;
+  /** STACK_GLOBAL imports whose module or name is not a constant string. */
+  dynamicImports: number;
+  /** copyreg extension-registry imports (EXT1/2/4): the callable cannot be named from the file. */
+  extensionImports: number;
+  anomalies: string[];
+  protocol?: number;
+  opcodes: number;
+  /** The pickle's first value, when it is a constant integer (torch's legacy magic number). */
+  firstInt?: bigint;
+}
+
+export interface PickleLimits {
+  maxOpcodes?: number;
+  maxStack?: number;
+  maxMemo?: number;
+}
+
+/** Abstract stack values: a short string, an imported callable, an integer, anything else. Marks live in `metastack`. */
+type V = { k: 's'; s: string } | { k: 'g'; name: string } | { k: 'i'; v: bigint } | { k: 'o' };
+const OTHER: V = { k: 'o' };
+const MAX_LINE = 64 * 1024;
+const MAX_KEPT_STRING = 1024;
+const MAX_ANOMALIES = 20;
+/** Memo indices beyond what was stored by more than this are not something a pickler writes. */
+const MEMO_SLACK = 1_000_000;
+
+export function emptyScan(): PickleScan {
+  return { imports: new Map(), unnamedCalls: 0, dynamicImports: 0, extensionImports: 0, anomalies: [], opcodes: 0 };
+}
+
+/**
+ * Scan one pickle (up to and including its STOP) from `src` into `scan` (so that consecutive
+ * pickles in one file accumulate). Throws FormatError when the pickle is malformed or a
+ * bound is hit; what was recorded before that stays in `scan`.
+ */
+export async function scanPickle(src: ByteSource, scan: PickleScan, limits: PickleLimits = {}): Promise<void> {
+  const maxOps = limits.maxOpcodes ?? 50_000_000;
+  const maxStack = limits.maxStack ?? 1_000_000;
+  const maxMemo = limits.maxMemo ?? 1_000_000;
+  let stack: V[] = [];
+  const metastack: V[][] = [];
+  const memo = new Map<number, V>();
+  let memoFull = false;
+  let first = true;
+
+  const anomaly = (msg: string) => {
+    if (scan.anomalies.length < MAX_ANOMALIES && !scan.anomalies.includes(msg)) scan.anomalies.push(msg);
+  };
+  const need = async (n: number) => {
+    if (src.available < n) await src.need(n);
+  };
+  const push = (v: V) => {
+    if (stack.length >= maxStack) throw new FormatError(`stack deeper than ${maxStack} entries`);
+    stack.push(v);
+  };
+  const pop = (): V => {
+    const v = stack.pop();
+    if (v === undefined) throw new FormatError(`stack underflow at offset ${src.pos}`);
+    return v;
+  };
+  const popMark = (): V[] => {
+    const items = stack;
+    const prev = metastack.pop();
+    if (!prev) throw new FormatError(`no mark to pop to at offset ${src.pos}`);
+    stack = prev;
+    return items;
+  };
+  const readLine = async (): Promise<string> => {
+    for (;;) {
+      const i = src.indexInWindow(0x0a, MAX_LINE);
+      if (i >= 0) {
+        const line = src.take(i + 1);
+        return line.subarray(0, i).toString('latin1');
+      }
+      if (src.available >= MAX_LINE) throw new FormatError(`a text argument longer than ${MAX_LINE} bytes at offset ${src.pos}`);
+      await src.need(src.available + 1);
+    }
+  };
+  const memoPut = (idx: number | bigint) => {
+    const top = stack[stack.length - 1];
+    if (top === undefined) throw new FormatError(`memo store with an empty stack at offset ${src.pos}`);
+    if (typeof idx === 'bigint' || idx > memo.size + MEMO_SLACK) {
+      anomaly(`memo index ${idx} far beyond the ${memo.size} entries stored (picklers number entries from 0; crafted?)`);
+      if (typeof idx === 'bigint') return;
+    }
+    if (memo.size >= maxMemo && !memo.has(idx as number)) {
+      if (!memoFull) anomaly(`more than ${maxMemo} memo entries; later ones not tracked`);
+      memoFull = true;
+      return;
+    }
+    memo.set(idx as number, top);
+  };
+  const memoGet = (idx: number | bigint) => {
+    const v = typeof idx === 'number' ? memo.get(idx) : undefined;
+    if (v === undefined) {
+      if (!memoFull) anomaly(`reads memo entry ${idx} that was never stored (a real unpickler would fail here)`);
+      push(OTHER);
+    } else push(v);
+  };
+  const addImport = (rawModule: string, name: string): V => {
+    const module = normalizeModule(rawModule);
+    const key = `${module}.${name}`;
+    if (!scan.imports.has(key)) scan.imports.set(key, { module, name, verdict: classifyImport(module, name), calls: 0 });
+    return { k: 'g', name: key };
+  };
+  const call = (callee: V) => {
+    if (callee.k === 'g') scan.imports.get(callee.name)!.calls++;
+    else scan.unnamedCalls++;
+  };
+  const lenBytes = async (width: 1 | 4 | 8): Promise<number> => {
+    await need(width);
+    let n: number;
+    if (width === 1) n = src.u8();
+    else if (width === 4) n = src.u32(true);
+    else {
+      const big = src.u64(true);
+      if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(`a length of ${big} bytes at offset ${src.pos}`);
+      n = Number(big);
+    }
+    if (n > src.remaining) throw new FormatError(`a length of ${n} bytes at offset ${src.pos} runs past the end of the data`);
+    return n;
+  };
+  /** Push a string argument: kept when short (module and attribute names), else an opaque value. */
+  const pushText = async (n: number, encoding: 'utf8' | 'latin1') => {
+    if (n <= MAX_KEPT_STRING) {
+      await need(n);
+      push({ k: 's', s: src.take(n).toString(encoding) });
+    } else {
+      await src.skip(n);
+      push(OTHER);
+    }
+  };
+  const parseIntLine = (line: string): bigint | undefined => {
+    const t = line.trim().replace(/L$/, '');
+    if (t === '00') return 0n;
+    if (t === '01') return 1n;
+    return /^[-+]?\d{1,4300}$/.test(t) ? BigInt(t) : undefined;
+  };
+
+  for (;;) {
+    if (++scan.opcodes > maxOps) throw new FormatError(`more than ${maxOps} opcodes; not scanned further`);
+    await need(1);
+    const at = src.pos;
+    const op = src.u8();
+    const wasFirst = first;
+    first = false;
+    switch (op) {
+      case 0x28: // MARK
+        metastack.push(stack);
+        stack = [];
+        if (metastack.length > maxStack) throw new FormatError(`marks nested deeper than ${maxStack}`);
+        break;
+      case 0x2e: // STOP
+        pop();
+        return;
+      case 0x30: // POP
+        if (stack.length === 0) popMark();
+        else pop();
+        break;
+      case 0x31: // POP_MARK
+        popMark();
+        break;
+      case 0x32: {
+        // DUP
+        const top = stack[stack.length - 1];
+        if (top === undefined) throw new FormatError(`DUP on an empty stack at offset ${at}`);
+        push(top);
+        break;
+      }
+      case 0x46: // FLOAT
+      case 0x4c: // LONG (text)
+        await readLine();
+        push(OTHER);
+        break;
+      case 0x49: {
+        // INT
+        const v = parseIntLine(await readLine());
+        push(v === undefined ? OTHER : { k: 'i', v });
+        if (wasFirst && v !== undefined) scan.firstInt = v;
+        break;
+      }
+      case 0x4a: // BININT
+        await need(4);
+        push({ k: 'i', v: BigInt(src.i32le()) });
+        break;
+      case 0x4b: // BININT1
+        await need(1);
+        push({ k: 'i', v: BigInt(src.u8()) });
+        break;
+      case 0x4d: // BININT2
+        await need(2);
+        push({ k: 'i', v: BigInt(src.u16le()) });
+        break;
+      case 0x8a: {
+        // LONG1: little-endian two's complement
+        const n = await lenBytes(1);
+        await need(n);
+        const b = src.take(n);
+        let v = 0n;
+        for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+        if (n > 0 && b[n - 1]! >= 0x80) v -= 1n << BigInt(8 * n);
+        push({ k: 'i', v });
+        if (wasFirst) scan.firstInt = v;
+        break;
+      }
+      case 0x8b: {
+        // LONG4
+        await need(4);
+        const n = src.i32le();
+        if (n < 0) throw new FormatError(`negative LONG4 length at offset ${at}`);
+        if (n > src.remaining) throw new FormatError(`a length of ${n} bytes at offset ${at} runs past the end of the data`);
+        await src.skip(n);
+        push(OTHER);
+        break;
+      }
+      case 0x4e: // NONE
+      case 0x88: // NEWTRUE
+      case 0x89: // NEWFALSE
+      case 0x7d: // EMPTY_DICT
+      case 0x5d: // EMPTY_LIST
+      case 0x29: // EMPTY_TUPLE
+      case 0x8f: // EMPTY_SET
+      case 0x97: // NEXT_BUFFER
+        push(OTHER);
+        break;
+      case 0x47: // BINFLOAT
+        await src.skip(8);
+        push(OTHER);
+        break;
+      case 0x50: // PERSID
+        await readLine();
+        push(OTHER);
+        break;
+      case 0x51: // BINPERSID
+        pop();
+        push(OTHER);
+        break;
+      case 0x53: {
+        // STRING: a quoted Python 2 str literal
+        const line = await readLine();
+        const m = /^(['"])(.*)\1$/.exec(line.trim());
+        push(m && m[2]!.length <= MAX_KEPT_STRING && !m[2]!.includes('\\') ? { k: 's', s: m[2]! } : OTHER);
+        break;
+      }
+      case 0x56: {
+        // UNICODE (raw-unicode-escape text)
+        const line = await readLine();
+        push(line.length <= MAX_KEPT_STRING && !line.includes('\\') ? { k: 's', s: line } : OTHER);
+        break;
+      }
+      case 0x54: // BINSTRING
+        await pushText(await lenBytes(4), 'latin1');
+        break;
+      case 0x55: // SHORT_BINSTRING
+        await pushText(await lenBytes(1), 'latin1');
+        break;
+      case 0x58: // BINUNICODE
+        await pushText(await lenBytes(4), 'utf8');
+        break;
+      case 0x8c: // SHORT_BINUNICODE
+        await pushText(await lenBytes(1), 'utf8');
+        break;
+      case 0x8d: // BINUNICODE8
+        await pushText(await lenBytes(8), 'utf8');
+        break;
+      case 0x42: // BINBYTES
+        await src.skip(await lenBytes(4));
+        push(OTHER);
+        break;
+      case 0x43: // SHORT_BINBYTES
+        await src.skip(await lenBytes(1));
+        push(OTHER);
+        break;
+      case 0x8e: // BINBYTES8
+      case 0x96: // BYTEARRAY8
+        await src.skip(await lenBytes(8));
+        push(OTHER);
+        break;
+      case 0x61: // APPEND
+        pop();
+        break;
+      case 0x65: // APPENDS
+      case 0x75: // SETITEMS
+      case 0x90: // ADDITEMS
+        popMark();
+        break;
+      case 0x62: // BUILD
+        pop();
+        break;
+      case 0x73: // SETITEM
+        pop();
+        pop();
+        break;
+      case 0x64: // DICT
+      case 0x6c: // LIST
+      case 0x74: // TUPLE
+      case 0x91: // FROZENSET
+        popMark();
+        push(OTHER);
+        break;
+      case 0x85: // TUPLE1
+        pop();
+        push(OTHER);
+        break;
+      case 0x86: // TUPLE2
+        pop();
+        pop();
+        push(OTHER);
+        break;
+      case 0x87: // TUPLE3
+        pop();
+        pop();
+        pop();
+        push(OTHER);
+        break;
+      case 0x63: {
+        // GLOBAL module\nname\n
+        const module = await readLine();
+        const name = await readLine();
+        push(addImport(module, name));
+        break;
+      }
+      case 0x93: {
+        // STACK_GLOBAL
+        const name = pop();
+        const module = pop();
+        if (module.k === 's' && name.k === 's') push(addImport(module.s, name.s));
+        else {
+          scan.dynamicImports++;
+          push(OTHER);
+        }
+        break;
+      }
+      case 0x69: {
+        // INST module\nname\n: import and call with the items above the mark
+        const module = await readLine();
+        const name = await readLine();
+        popMark();
+        const g = addImport(module, name);
+        call(g);
+        push(OTHER);
+        break;
+      }
+      case 0x6f: {
+        // OBJ: the first item above the mark is the class, called with the rest
+        const items = popMark();
+        const cls = items[0];
+        if (!cls) throw new FormatError(`OBJ without a class at offset ${at}`);
+        call(cls);
+        push(OTHER);
+        break;
+      }
+      case 0x52: {
+        // REDUCE: callable(*args)
+        pop();
+        call(pop());
+        push(OTHER);
+        break;
+      }
+      case 0x81: {
+        // NEWOBJ: cls.__new__(cls, *args)
+        pop();
+        call(pop());
+        push(OTHER);
+        break;
+      }
+      case 0x92: {
+        // NEWOBJ_EX
+        pop();
+        pop();
+        call(pop());
+        push(OTHER);
+        break;
+      }
+      case 0x82: // EXT1
+      case 0x83: // EXT2
+      case 0x84: // EXT4
+        await src.skip(op === 0x82 ? 1 : op === 0x83 ? 2 : 4);
+        scan.extensionImports++;
+        push(OTHER);
+        break;
+      case 0x67: {
+        // GET (text index)
+        const idx = parseIntLine(await readLine());
+        if (idx === undefined) throw new FormatError(`GET with an invalid index at offset ${at}`);
+        memoGet(idx <= BigInt(Number.MAX_SAFE_INTEGER) && idx >= 0n ? Number(idx) : idx);
+        break;
+      }
+      case 0x68: // BINGET
+        await need(1);
+        memoGet(src.u8());
+        break;
+      case 0x6a: // LONG_BINGET
+        await need(4);
+        memoGet(src.u32(true));
+        break;
+      case 0x70: {
+        // PUT (text index)
+        const idx = parseIntLine(await readLine());
+        if (idx === undefined || idx < 0n) throw new FormatError(`PUT with an invalid index at offset ${at}`);
+        memoPut(idx <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(idx) : idx);
+        break;
+      }
+      case 0x71: // BINPUT
+        await need(1);
+        memoPut(src.u8());
+        break;
+      case 0x72: // LONG_BINPUT
+        await need(4);
+        memoPut(src.u32(true));
+        break;
+      case 0x94: // MEMOIZE
+        memoPut(memo.size);
+        break;
+      case 0x80: {
+        // PROTO
+        await need(1);
+        const v = src.u8();
+        if (v > 5) throw new FormatError(`unsupported pickle protocol ${v}`);
+        if (!wasFirst) anomaly(`PROTO opcode in the middle of the pickle (offset ${at})`);
+        scan.protocol ??= v;
+        first = true; // the first value after PROTO is still "first"
+        break;
+      }
+      case 0x95: // FRAME: an 8-byte frame length; frames are just framing of the opcodes that follow
+        await need(8);
+        src.u64(true);
+        break;
+      case 0x98: // READONLY_BUFFER
+        pop();
+        push(OTHER);
+        break;
+      default:
+        throw new FormatError(`invalid pickle opcode 0x${op.toString(16).padStart(2, '0')} at offset ${at}`);
+    }
+  }
+}
+
+/** Could these bytes start a pickle? (PROTO 2–5, or a protocol 0/1 opening opcode.) */
+export function looksLikePickle(head: Buffer): boolean {
+  if (head.length < 2) return false;
+  if (head[0] === 0x80) return head[1]! >= 2 && head[1]! <= 5;
+  // Protocol 0/1 pickles open with a mark, an empty container, a global or a constant.
+  return [0x28, 0x7d, 0x5d, 0x29, 0x63, 0x4e].includes(head[0]!) && head.length > 2;
+}
