@@ -1,0 +1,138 @@
+/**
+ * Who may have signed: the identity policy a verification checks the signer against.
+ *
+ * - keyless: a certificate identity (exact, or a regular expression ANCHORED here as
+ *   `^(?:RE)$`: sigstore-js and cosign match unanchored substrings, so `alice@example.com`
+ *   would accept `mallory-alice@example.com.evil`), plus an OIDC issuer (exact or anchored RE);
+ * - key: a PEM public key (`--key`);
+ * - certificate chain: model_signing's certificate method (`--certificate-chain`): the
+ *   signing certificate must chain to the given CA certificates.
+ *
+ * Identity checks are done here, not by @sigstore/verify's policy (which is unanchored).
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { X509Certificate } from '@sigstore/core';
+import { AibomError } from '../errors.js';
+import { readBytesBounded } from '../util/fs.js';
+import type { FailureReason } from './result.js';
+
+export type Matcher = { exact: string } | { regexp: string; re: RegExp };
+
+export type IdentityPolicy =
+  | { kind: 'keyless'; identity: Matcher; issuer: Matcher }
+  | { kind: 'key'; key: KeyObject; keyFile: string }
+  | { kind: 'certificate-chain'; roots: X509Certificate[]; chainFile: string };
+
+export interface PolicyOptions {
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+  key?: string;
+  certificateChain?: string;
+}
+
+const MAX_PEM_BYTES = 1024 * 1024;
+const MAX_PATTERN = 4096;
+
+/** Compile a user regular expression, anchored. */
+export function anchoredRegExp(pattern: string, flag: string): RegExp {
+  if (pattern.length > MAX_PATTERN) throw new AibomError('USAGE', `${flag} is longer than ${MAX_PATTERN} characters`);
+  try {
+    // The non-capturing group keeps alternations (a|b) inside the anchors.
+    return new RegExp(`^(?:${pattern})$`);
+  } catch (err) {
+    throw new AibomError('USAGE', `${flag} is not a valid regular expression: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function matcher(exact: string | undefined, regexp: string | undefined, flag: string): Matcher | undefined {
+  if (exact !== undefined && regexp !== undefined) throw new AibomError('USAGE', `give --${flag} or --${flag}-regexp, not both`);
+  if (exact !== undefined) {
+    if (exact === '') throw new AibomError('USAGE', `--${flag} is empty`);
+    return { exact };
+  }
+  if (regexp !== undefined) return { regexp, re: anchoredRegExp(regexp, `--${flag}-regexp`) };
+  return undefined;
+}
+
+/** Check the combination of policy flags (usage errors, exit 2) and load keys/certificates. */
+export async function buildPolicy(o: PolicyOptions, cache?: Map<string, IdentityPolicy>): Promise<IdentityPolicy> {
+  const identity = matcher(o.certificateIdentity, o.certificateIdentityRegexp, 'certificate-identity');
+  const issuer = matcher(o.certificateOidcIssuer, o.certificateOidcIssuerRegexp, 'certificate-oidc-issuer');
+  const methods = [identity || issuer ? 'identity' : undefined, o.key ? 'key' : undefined, o.certificateChain ? 'chain' : undefined].filter(Boolean);
+  if (methods.length === 0) {
+    throw new AibomError(
+      'USAGE',
+      'say who must have signed: --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp], or --key PEM, or --certificate-chain PEM',
+    );
+  }
+  if (methods.length > 1) {
+    throw new AibomError('USAGE', 'give one way to identify the signer: a certificate identity and issuer, --key, or --certificate-chain');
+  }
+  if (identity || issuer) {
+    if (!identity) throw new AibomError('USAGE', '--certificate-oidc-issuer needs --certificate-identity or --certificate-identity-regexp');
+    if (!issuer) throw new AibomError('USAGE', '--certificate-identity needs --certificate-oidc-issuer or --certificate-oidc-issuer-regexp');
+    return { kind: 'keyless', identity, issuer };
+  }
+  const cacheKey = o.key ? `key:${o.key}` : `chain:${o.certificateChain}`;
+  const hit = cache?.get(cacheKey);
+  if (hit) return hit;
+  let policy: IdentityPolicy;
+  if (o.key) {
+    const pem = await readBytesBounded(o.key, MAX_PEM_BYTES, o.key);
+    let key: KeyObject;
+    try {
+      key = createPublicKey(pem.toString('utf8').includes('-----BEGIN') ? pem.toString('utf8') : { key: pem, format: 'der', type: 'spki' });
+    } catch {
+      throw new AibomError('INPUT', 'not a PEM (or DER) public key', { file: o.key });
+    }
+    policy = { kind: 'key', key, keyFile: o.key };
+  } else {
+    const file = o.certificateChain!;
+    const pem = (await readBytesBounded(file, MAX_PEM_BYTES, file)).toString('utf8');
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) throw new AibomError('INPUT', 'no PEM certificates found', { file });
+    if (blocks.length > 32) throw new AibomError('TOO_LARGE', `${blocks.length} certificates (limit 32)`, { file });
+    const roots = blocks.map((b, i) => {
+      try {
+        return X509Certificate.parse(b);
+      } catch {
+        throw new AibomError('INPUT', `certificate ${i + 1} does not parse`, { file });
+      }
+    });
+    policy = { kind: 'certificate-chain', roots, chainFile: file };
+  }
+  cache?.set(cacheKey, policy);
+  return policy;
+}
+
+function matches(m: Matcher, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  return 'exact' in m ? m.exact === value : m.re.test(value);
+}
+
+export function describeMatcher(m: Matcher): string {
+  return 'exact' in m ? JSON.stringify(m.exact) : `/^(?:${m.regexp})$/`;
+}
+
+/** Check a keyless signer against the policy; returns the failure, if any. */
+export function checkKeylessIdentity(
+  policy: Extract<IdentityPolicy, { kind: 'keyless' }>,
+  identity: string | undefined,
+  issuer: string | undefined,
+): { reason: FailureReason; message: string } | undefined {
+  if (!matches(policy.identity, identity)) {
+    return {
+      reason: 'wrong-identity',
+      message: `signed by ${identity === undefined ? 'a certificate with no identity' : JSON.stringify(identity)}, expected ${describeMatcher(policy.identity)}`,
+    };
+  }
+  if (!matches(policy.issuer, issuer)) {
+    return {
+      reason: 'wrong-identity',
+      message: `certificate issued for OIDC issuer ${issuer === undefined ? '(none)' : JSON.stringify(issuer)}, expected ${describeMatcher(policy.issuer)}`,
+    };
+  }
+  return undefined;
+}

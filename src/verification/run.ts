@@ -1,0 +1,180 @@
+/**
+ * One verification from what a user typed: find out what the target is (file, folder or
+ * digest), read the bundle, hash what must be hashed, and hand it to verify.ts. A
+ * VerifySession keeps the trust material, keys and certificates loaded once, so a batch
+ * of many verifications pays for them once.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import { isModelSigningStatement, parseModelSigningPredicate } from '../attestation/model-signing.js';
+import { AibomError } from '../errors.js';
+import { folderManifest } from '../inventory/digest.js';
+import { readBytesBounded } from '../util/fs.js';
+import { type LoadedBundle, loadBundle } from './bundle.js';
+import { buildPolicy, type IdentityPolicy, type PolicyOptions } from './policy.js';
+import { type VerificationResult, VerifyFailure } from './result.js';
+import { loadTrustedRoot } from './trusted-root.js';
+import { makeTrustContext, messageDigestAlgorithm, type PreparedTarget, type TrustContext, verifyPrepared } from './verify.js';
+
+/** Files up to this size are read whole and verified by @sigstore/verify over their bytes; bigger ones over their digest. */
+export const IN_MEMORY_ARTIFACT_BYTES = 64 * 1024 * 1024;
+
+export interface VerifyRequest extends PolicyOptions {
+  /** A file, a folder, or `sha256:<64 hex>` (also sha384/sha512) that is not an existing path. */
+  target: string;
+  /** Bundle path; defaults to FILE.sigstore.json for a file and DIR/model.sig for a folder. */
+  bundle?: string;
+  trustedRoot?: string;
+  ignorePaths?: string[];
+  ignoreGitPaths?: boolean;
+  allowSymlinks?: boolean;
+}
+
+const DIGEST_RE = /^(sha256|sha384|sha512):([0-9a-fA-F]+)$/;
+const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+
+export type TargetKind = { kind: 'digest'; algorithm: string; digest: Buffer } | { kind: 'file' } | { kind: 'folder' };
+
+/** What a target argument names. A `sha256:` string that is an existing path is that path. */
+export async function classifyTarget(target: string): Promise<TargetKind> {
+  const st = await stat(target).catch(() => undefined);
+  if (st?.isDirectory()) return { kind: 'folder' };
+  if (st?.isFile()) return { kind: 'file' };
+  const m = DIGEST_RE.exec(target);
+  if (m) {
+    const algorithm = m[1]!;
+    if (m[2]!.length !== DIGEST_HEX_LENGTH[algorithm]) {
+      throw new AibomError('USAGE', `${target.slice(0, 140)}: a ${algorithm} digest has ${DIGEST_HEX_LENGTH[algorithm]} hex digits`);
+    }
+    return { kind: 'digest', algorithm, digest: Buffer.from(m[2]!, 'hex') };
+  }
+  if (st) throw new AibomError('INPUT', 'not a regular file or folder', { file: target });
+  throw new AibomError('INPUT', 'no such file or folder (and not a sha256:<64 hex> digest)', { file: target });
+}
+
+export function defaultBundlePath(target: string, kind: TargetKind['kind']): string | undefined {
+  if (kind === 'file') return `${target}.sigstore.json`;
+  if (kind === 'folder') return join(target, 'model.sig');
+  return undefined;
+}
+
+export class VerifySession {
+  private readonly trust = new Map<string, Promise<TrustContext>>();
+  private readonly policies = new Map<string, IdentityPolicy>();
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  /** Trust material for a trusted-root file (or the default), loaded and validated once. */
+  trustContext(trustedRoot?: string): Promise<TrustContext> {
+    const key = trustedRoot ? resolve(trustedRoot) : '';
+    let hit = this.trust.get(key);
+    if (!hit) {
+      hit = loadTrustedRoot(trustedRoot, this.env).then(makeTrustContext);
+      // A failed load is not cached as a success, but is remembered so a batch reports it per entry cheaply.
+      this.trust.set(key, hit);
+    }
+    return hit;
+  }
+
+  /**
+   * Verify one request. Usage and input errors (bad flags, a missing file) throw AibomError;
+   * every verification failure is returned in the result.
+   */
+  async verify(req: VerifyRequest): Promise<VerificationResult> {
+    const policy = await buildPolicy(req, this.policies);
+    const kind = await classifyTarget(req.target);
+    const bundlePath = req.bundle ?? defaultBundlePath(req.target, kind.kind);
+    if (!bundlePath) throw new AibomError('USAGE', 'verifying a digest needs --bundle FILE');
+    let loaded: LoadedBundle;
+    try {
+      loaded = await loadBundle(bundlePath);
+    } catch (err) {
+      if (err instanceof VerifyFailure) return failed(req.target, kind.kind, bundlePath, err);
+      throw err;
+    }
+    let ctx: TrustContext;
+    try {
+      ctx = await this.trustContext(req.trustedRoot);
+    } catch (err) {
+      if (err instanceof VerifyFailure) return failed(req.target, kind.kind, bundlePath, err);
+      throw err;
+    }
+    let target: PreparedTarget;
+    try {
+      target = await prepareTarget(req, kind, loaded, bundlePath);
+    } catch (err) {
+      if (err instanceof VerifyFailure) return failed(req.target, kind.kind, bundlePath, err);
+      throw err;
+    }
+    return verifyPrepared(ctx, loaded, target, policy);
+  }
+}
+
+function failed(name: string, kind: TargetKind['kind'], bundle: string, err: VerifyFailure): VerificationResult {
+  const r: VerificationResult = { verified: false, target: { kind, name }, bundle, reason: err.reason, error: err.message };
+  if (err.details) r.differences = err.details;
+  return r;
+}
+
+/** Read or hash the target as the bundle needs it. */
+async function prepareTarget(req: VerifyRequest, kind: TargetKind, loaded: LoadedBundle, bundlePath: string): Promise<PreparedTarget> {
+  const name = req.target;
+  if (kind.kind === 'digest') return { kind: 'digest', name, algorithm: kind.algorithm, digest: kind.digest };
+  const modelSignature = loaded.statement !== undefined && isModelSigningStatement(loaded.statement);
+  if (kind.kind === 'folder' || modelSignature) {
+    if (!modelSignature) {
+      // Nothing to hash: the shape check refuses a folder against this bundle.
+      return { kind: 'folder', name, isFile: false, manifest: { name: basename(resolve(name)), resources: [], digest: '', totalBytes: 0 } };
+    }
+    const { predicate } = parseModelSigningPredicate(loaded.statement!, loaded.file);
+    const ignorePaths = [...(req.ignorePaths ?? [])];
+    // Paths the signer left out (model_signing ≥ 1.1 records them) are left out again, relative to the model.
+    for (const p of predicate.serialization.ignore_paths ?? []) ignorePaths.push(join(resolve(name), ...p.split('/')));
+    // The signature file itself is never part of the model.
+    const relBundle = relative(resolve(name), resolve(bundlePath));
+    if (kind.kind === 'folder' && relBundle && !relBundle.startsWith('..') && !relBundle.startsWith(sep)) ignorePaths.push(resolve(bundlePath));
+    let manifest: Awaited<ReturnType<typeof folderManifest>>;
+    try {
+      manifest = await folderManifest(name, {
+        ignorePaths,
+        ignoreGitPaths: req.ignoreGitPaths ?? true,
+        allowSymlinks: req.allowSymlinks ?? false,
+      });
+    } catch (err) {
+      if (err instanceof AibomError && /symbolic link/.test(err.message)) {
+        throw new VerifyFailure('digest-mismatch', `${err.message}; pass --allow-symlinks to hash link targets`, name);
+      }
+      throw err;
+    }
+    return { kind: 'folder', name, manifest, isFile: kind.kind === 'file' };
+  }
+  // A file against a message signature or a DSSE statement.
+  const alg = messageDigestAlgorithm(loaded.bundle);
+  const algs = new Set(['sha256']);
+  if (alg && alg !== 'unsupported') algs.add(alg);
+  const st = await stat(name);
+  if (st.size <= IN_MEMORY_ARTIFACT_BYTES) {
+    const bytes = await readBytesBounded(name, IN_MEMORY_ARTIFACT_BYTES, name);
+    const digests: Record<string, Buffer> = {};
+    for (const a of algs) digests[a] = createHash(a).update(bytes).digest();
+    const t: PreparedTarget = { kind: 'file', name, sha256: digests.sha256!.toString('hex'), digests };
+    if (loaded.content === 'message-signature') t.bytes = bytes;
+    return t;
+  }
+  const digests = await hashFile(name, [...algs]);
+  return { kind: 'file', name, sha256: digests.sha256!.toString('hex'), digests };
+}
+
+function hashFile(path: string, algorithms: string[]): Promise<Record<string, Buffer>> {
+  return new Promise((resolvePromise, reject) => {
+    const hashes = algorithms.map((a) => createHash(a));
+    const s = createReadStream(path, { highWaterMark: 1024 * 1024 });
+    s.on('data', (chunk) => {
+      for (const h of hashes) h.update(chunk as Buffer);
+    });
+    s.on('error', (err) => reject(new AibomError('INPUT', `cannot read: ${err.message}`, { file: path })));
+    s.on('end', () => resolvePromise(Object.fromEntries(algorithms.map((a, i) => [a, hashes[i]!.digest()]))));
+  });
+}

@@ -1,0 +1,244 @@
+/**
+ * The trusted root: which Fulcio CAs, Rekor logs, CT logs and timestamp authorities aibom
+ * trusts. Offline by default, from (in order):
+ *   1. `--trusted-root FILE`;
+ *   2. the cache written by `aibom trust update` (fetched through TUF, which chains from the
+ *      same seed root and refuses rollbacks, so it is never older than the seed);
+ *   3. the Sigstore public-good trusted root carried in @sigstore/tuf's `seeds.json` (read
+ *      from the installed package at run time; never copied into this repository).
+ * Every trusted root is validated before it is trusted; a root that fails is refused whole
+ * (a log key without `validFor.start` could otherwise vouch for any time).
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { X509Certificate } from '@sigstore/core';
+import { PublicKeyDetails, TrustedRoot } from '@sigstore/protobuf-specs';
+import { createPublicKey } from 'node:crypto';
+import { AibomError } from '../errors.js';
+import { readBytesBounded, writeFileAtomic } from '../util/fs.js';
+import { isObject, parseJsonText } from '../util/json.js';
+import { VerifyFailure } from './result.js';
+
+export const TRUSTED_ROOT_MEDIA_TYPES = [
+  'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+  'application/vnd.dev.sigstore.trustedroot.v0.1+json',
+  'application/vnd.dev.sigstore.trustedroot.v0.2+json',
+];
+/** A trusted root is a few KiB (public good: ~7 KiB); 4 MiB leaves room for private instances with many keys. */
+export const MAX_TRUSTED_ROOT_BYTES = 4 * 1024 * 1024;
+const MAX_ENTRIES = 1000;
+const PKCS1_KEY_DETAILS = new Set<PublicKeyDetails>([
+  PublicKeyDetails.PKCS1_RSA_PKCS1V5,
+  PublicKeyDetails.PKIX_RSA_PKCS1V5,
+  PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256,
+  PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256,
+  PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256,
+]);
+const PUBLIC_GOOD_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';
+
+export type TrustedRootSource = 'file' | 'cache' | 'public-good seed';
+
+export interface LoadedTrustedRoot {
+  root: TrustedRoot;
+  source: TrustedRootSource;
+  /** File the root came from (the seeds.json file for the seed). */
+  location: string;
+}
+
+/** Where aibom caches things: $AIBOM_CACHE_DIR, else $XDG_CACHE_HOME/aibom, else ~/.cache/aibom. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.AIBOM_CACHE_DIR) return env.AIBOM_CACHE_DIR;
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'aibom');
+  return join(homedir(), '.cache', 'aibom');
+}
+
+export function cachedTrustedRootPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheDir(env), 'trust', 'trusted_root.json');
+}
+
+/** Load the trusted root to verify with (see the order above). */
+export async function loadTrustedRoot(file?: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedTrustedRoot> {
+  if (file) {
+    const json = await readTrustedRootJson(file, file);
+    return { root: validateTrustedRoot(json, file), source: 'file', location: file };
+  }
+  const cached = cachedTrustedRootPath(env);
+  let cachedJson: unknown;
+  try {
+    cachedJson = await readTrustedRootJson(cached, cached);
+  } catch (err) {
+    // No cache (the usual case): fall through to the seed. A cache that exists but does not
+    // parse is reported: it was written by `trust update` and should be refreshed.
+    if (!(err instanceof AibomError && err.code === 'INPUT' && /no such file/.test(err.message))) throw err;
+  }
+  if (cachedJson !== undefined) return { root: validateTrustedRoot(cachedJson, cached), source: 'cache', location: cached };
+  const seed = seedTrustedRoot();
+  return { root: validateTrustedRoot(seed.json, seed.location), source: 'public-good seed', location: seed.location };
+}
+
+async function readTrustedRootJson(file: string, display: string): Promise<unknown> {
+  const bytes = await readBytesBounded(file, MAX_TRUSTED_ROOT_BYTES, display);
+  try {
+    return parseJsonText(bytes.toString('utf8'), display, 64);
+  } catch (err) {
+    throw new VerifyFailure('untrusted', `trusted root is not valid JSON: ${err instanceof AibomError ? err.message : String(err)}`, display);
+  }
+}
+
+/** The public-good trusted root inside the installed @sigstore/tuf package's seeds.json. */
+export function seedTrustedRoot(): { json: unknown; location: string } {
+  const require = createRequire(import.meta.url);
+  let seedsPath: string;
+  try {
+    seedsPath = join(dirname(require.resolve('@sigstore/tuf/package.json')), 'seeds.json');
+  } catch {
+    throw new AibomError('INPUT', 'no trusted root: @sigstore/tuf is not installed; pass --trusted-root FILE');
+  }
+  let seeds: unknown;
+  try {
+    seeds = JSON.parse(readFileSync(seedsPath, 'utf8'));
+  } catch (err) {
+    throw new AibomError('INPUT', `cannot read the public-good seeds: ${err instanceof Error ? err.message : String(err)}; pass --trusted-root FILE`, {
+      file: seedsPath,
+    });
+  }
+  const repo = isObject(seeds) ? seeds[PUBLIC_GOOD_MIRROR] : undefined;
+  const target = isObject(repo) && isObject(repo.targets) ? repo.targets['trusted_root.json'] : undefined;
+  if (typeof target !== 'string') {
+    throw new AibomError('INPUT', 'the installed @sigstore/tuf seeds carry no trusted_root.json target; pass --trusted-root FILE', { file: seedsPath });
+  }
+  const text = Buffer.from(target, 'base64').toString('utf8');
+  return { json: parseJsonText(text, `${seedsPath} (trusted_root.json)`, 64), location: seedsPath };
+}
+
+/**
+ * Validate a trusted root before trusting it. Beyond parsing, every transparency log and CT
+ * log key must parse and have a validity window with a start (a TimeRange's start is
+ * REQUIRED in the Sigstore protobuf specs; without it a key would vouch for all time), and
+ * every CA and TSA must carry a certificate chain that parses and a validity start.
+ */
+export function validateTrustedRoot(json: unknown, display: string): TrustedRoot {
+  const fail = (msg: string): never => {
+    throw new VerifyFailure('untrusted', `trusted root rejected: ${msg}`, display);
+  };
+  if (!isObject(json)) fail('not a JSON object');
+  const obj = json as Record<string, unknown>;
+  if (typeof obj.mediaType !== 'string' || !TRUSTED_ROOT_MEDIA_TYPES.includes(obj.mediaType)) {
+    fail(`unsupported mediaType ${JSON.stringify(obj.mediaType ?? null).slice(0, 120)}`);
+  }
+  for (const k of ['tlogs', 'ctlogs', 'certificateAuthorities', 'timestampAuthorities']) {
+    const v = obj[k];
+    if (v !== undefined && !Array.isArray(v)) fail(`${k} is not a list`);
+    if (Array.isArray(v) && v.length > MAX_ENTRIES) fail(`${k} has ${v.length} entries (limit ${MAX_ENTRIES})`);
+  }
+  let root: TrustedRoot;
+  try {
+    root = TrustedRoot.fromJSON(json);
+  } catch (err) {
+    return fail(`cannot be parsed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (root.tlogs.length === 0 && root.timestampAuthorities.length === 0 && root.certificateAuthorities.length === 0) {
+    fail('it trusts nothing (no logs, CAs or timestamp authorities)');
+  }
+  const logs = [
+    ...root.tlogs.map((l, i) => ({ l, name: `tlogs[${i}]`, raw: (obj.tlogs as unknown[])[i] })),
+    ...root.ctlogs.map((l, i) => ({ l, name: `ctlogs[${i}]`, raw: (obj.ctlogs as unknown[])[i] })),
+  ];
+  for (const { l, name, raw } of logs) {
+    const label = `${name} (${l.baseUrl || 'no baseUrl'})`;
+    if (!l.publicKey?.rawBytes?.length) fail(`${label} has no public key`);
+    if (!l.logId?.keyId?.length) fail(`${label} has no logId`);
+    const rawVf = isObject(raw) && isObject(raw.publicKey) ? raw.publicKey.validFor : undefined;
+    if (!isObject(rawVf) || typeof rawVf.start !== 'string') fail(`${label} key has no validFor.start`);
+    checkRange(l.publicKey!.validFor, label, fail);
+    try {
+      // RSA log keys may be bare PKCS#1 (as @sigstore/verify reads them); everything else is SPKI.
+      const pkcs1 = PKCS1_KEY_DETAILS.has(l.publicKey!.keyDetails);
+      createPublicKey({ key: Buffer.from(l.publicKey!.rawBytes!), format: 'der', type: pkcs1 ? 'pkcs1' : 'spki' });
+    } catch {
+      fail(`${label} public key does not parse`);
+    }
+  }
+  const cas = [
+    ...root.certificateAuthorities.map((c, i) => ({ c, name: `certificateAuthorities[${i}]`, raw: (obj.certificateAuthorities as unknown[])[i] })),
+    ...root.timestampAuthorities.map((c, i) => ({ c, name: `timestampAuthorities[${i}]`, raw: (obj.timestampAuthorities as unknown[])[i] })),
+  ];
+  for (const { c, name, raw } of cas) {
+    const label = `${name} (${c.uri || 'no uri'})`;
+    if (!c.certChain?.certificates.length) fail(`${label} has no certificates`);
+    if (!isObject(raw) || !isObject(raw.validFor) || typeof raw.validFor.start !== 'string') fail(`${label} has no validFor.start`);
+    checkRange(c.validFor, label, fail);
+    for (const cert of c.certChain!.certificates) {
+      try {
+        X509Certificate.parse(Buffer.from(cert.rawBytes));
+      } catch {
+        fail(`${label} has a certificate that does not parse`);
+      }
+    }
+  }
+  return root;
+}
+
+function checkRange(r: { start?: Date; end?: Date } | undefined, label: string, fail: (m: string) => never): void {
+  if (!r?.start || Number.isNaN(r.start.getTime())) fail(`${label} has an invalid validFor.start`);
+  if (r!.end && (Number.isNaN(r!.end.getTime()) || r!.end < r!.start!)) fail(`${label} has a validFor.end before its start`);
+}
+
+export interface TrustSummaryEntry {
+  kind: 'tlog' | 'ctlog' | 'ca' | 'tsa';
+  name: string;
+  validFrom?: string;
+  validUntil?: string;
+  /** Whether the entry is valid now. */
+  current: boolean;
+}
+
+/** What a trusted root trusts, for `aibom trust show`. */
+export function summarizeTrustedRoot(root: TrustedRoot, now = new Date()): TrustSummaryEntry[] {
+  const out: TrustSummaryEntry[] = [];
+  const entry = (kind: TrustSummaryEntry['kind'], name: string, vf: { start?: Date; end?: Date } | undefined) => {
+    const e: TrustSummaryEntry = { kind, name, current: (!vf?.start || vf.start <= now) && (!vf?.end || vf.end >= now) };
+    if (vf?.start) e.validFrom = vf.start.toISOString();
+    if (vf?.end) e.validUntil = vf.end.toISOString();
+    out.push(e);
+  };
+  for (const l of root.tlogs) entry('tlog', l.baseUrl, l.publicKey?.validFor);
+  for (const l of root.ctlogs) entry('ctlog', l.baseUrl, l.publicKey?.validFor);
+  for (const c of root.certificateAuthorities) entry('ca', c.uri || c.subject?.commonName || 'certificate authority', c.validFor);
+  for (const c of root.timestampAuthorities) entry('tsa', c.uri || c.subject?.commonName || 'timestamp authority', c.validFor);
+  return out;
+}
+
+/**
+ * Refresh the cached trusted root through TUF (network). The TUF metadata lives beside it;
+ * the new root is validated before it replaces the cache (atomically).
+ */
+export async function updateTrustedRoot(options: { mirrorUrl?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{
+  root: TrustedRoot;
+  location: string;
+}> {
+  const env = options.env ?? process.env;
+  const { getTrustedRoot } = await import('@sigstore/tuf');
+  const dir = join(cacheDir(env), 'trust');
+  await mkdir(dir, { recursive: true });
+  let root: TrustedRoot;
+  try {
+    root = await getTrustedRoot({
+      cachePath: join(dir, 'tuf'),
+      mirrorURL: options.mirrorUrl ?? PUBLIC_GOOD_MIRROR,
+      retry: false,
+      timeout: options.timeoutMs ?? 15_000,
+      forceCache: false,
+    });
+  } catch (err) {
+    throw new AibomError('INPUT', `cannot update the trusted root through TUF: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const json = TrustedRoot.toJSON(root);
+  const location = cachedTrustedRootPath(env);
+  validateTrustedRoot(json, location);
+  await writeFileAtomic(location, `${JSON.stringify(json, null, 2)}\n`);
+  return { root, location };
+}

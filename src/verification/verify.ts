@@ -1,0 +1,430 @@
+/**
+ * The verification decision, without I/O: a loaded bundle, a prepared target (file bytes or
+ * digests, a digest, or a folder manifest), an identity policy and the trust material in,
+ * a VerificationResult out. The cryptography is @sigstore/verify's (certificate chains,
+ * SCTs, transparency log inclusion and bodies, RFC 3161 timestamps, the signature); aibom
+ * adds what it does not do:
+ * - anchored identity and issuer matching (policy.ts);
+ * - validating the trusted root first (trusted-root.ts);
+ * - tying a DSSE statement to the artifact (a subject's digest), and a model_signing
+ *   statement to a folder (every file's digest);
+ * - comparing a message signature's messageDigest with the artifact, and checking the
+ *   signature over a digest when only the digest is known (prehash.ts);
+ * - model_signing's certificate method (the signing certificate chains to given CAs).
+ */
+import type { Bundle } from '@sigstore/bundle';
+import { crypto as sigCrypto, X509Certificate } from '@sigstore/core';
+import { HashAlgorithm } from '@sigstore/protobuf-specs';
+import { type SignedEntity, type TrustMaterial, toSignedEntity, toTrustMaterial, Verifier, type VerifierOptions } from '@sigstore/verify';
+import { pae } from '../attestation/dsse.js';
+import { compareManifests, isModelSigningStatement, manifestsEqual, parseModelSigningPredicate } from '../attestation/model-signing.js';
+import { subjectsWithDigest } from '../attestation/statement.js';
+import { AibomError } from '../errors.js';
+import type { FolderManifest } from '../inventory/digest.js';
+import type { LoadedBundle } from './bundle.js';
+import { checkKeylessIdentity, type IdentityPolicy } from './policy.js';
+import { PrehashUnsupported, verifyPrehashed } from './prehash.js';
+import { type FailureReason, type VerificationResult, VerifyFailure, type VerifiedSigner, type Witness } from './result.js';
+import type { LoadedTrustedRoot } from './trusted-root.js';
+
+/** Trust material built once per trusted root and reused for every verification. */
+export interface TrustContext {
+  trusted: LoadedTrustedRoot;
+  material: TrustMaterial;
+  keyless: Verifier;
+  /** Trusted logs by hex logId, for reporting which log vouched. */
+  logNames: Map<string, string>;
+}
+
+export function makeTrustContext(trusted: LoadedTrustedRoot): TrustContext {
+  // Keys named by hint are never trusted implicitly: --key supplies the key explicitly.
+  const material = toTrustMaterial(trusted.root, {});
+  const logNames = new Map<string, string>();
+  for (const l of trusted.root.tlogs) {
+    if (l.logId?.keyId) logNames.set(Buffer.from(l.logId.keyId).toString('hex'), l.baseUrl);
+    if (l.checkpointKeyId?.keyId) logNames.set(Buffer.from(l.checkpointKeyId.keyId).toString('hex'), l.baseUrl);
+  }
+  return { trusted, material, keyless: new Verifier(material), logNames };
+}
+
+/** The artifact side, already read or hashed by the caller. */
+export type PreparedTarget =
+  | {
+      kind: 'file';
+      name: string;
+      sha256: string;
+      /** Digests of the file by Node hash name (sha256 and the bundle's message digest algorithm). */
+      digests: Record<string, Buffer>;
+      /** The file's bytes when small enough to hold; otherwise the signature is checked over its digest. */
+      bytes?: Buffer;
+    }
+  | { kind: 'digest'; name: string; algorithm: string; digest: Buffer }
+  | { kind: 'folder'; name: string; manifest: FolderManifest; isFile: boolean };
+
+const HASH_NAMES: Partial<Record<HashAlgorithm, string>> = {
+  [HashAlgorithm.HASH_ALGORITHM_UNSPECIFIED]: 'sha256',
+  [HashAlgorithm.SHA2_256]: 'sha256',
+  [HashAlgorithm.SHA2_384]: 'sha384',
+  [HashAlgorithm.SHA2_512]: 'sha512',
+  [HashAlgorithm.SHA3_256]: 'sha3-256',
+  [HashAlgorithm.SHA3_384]: 'sha3-384',
+};
+
+/** Node hash name of a message-signature bundle's digest, or undefined for DSSE bundles. */
+export function messageDigestAlgorithm(bundle: Bundle): string | undefined {
+  if (bundle.content.$case !== 'messageSignature') return undefined;
+  const alg = bundle.content.messageSignature.messageDigest?.algorithm ?? HashAlgorithm.SHA2_256;
+  return HASH_NAMES[alg] ?? 'unsupported';
+}
+
+/** Verify; never throws for a verification failure (it is in the result), only for bugs. */
+export function verifyPrepared(ctx: TrustContext, loaded: LoadedBundle, target: PreparedTarget, policy: IdentityPolicy): VerificationResult {
+  const result: VerificationResult = {
+    verified: false,
+    target: { kind: target.kind === 'folder' && target.isFile ? 'file' : target.kind, name: target.name },
+    bundle: loaded.file,
+    bundleVersion: loaded.version,
+    content: loaded.content,
+  };
+  if (target.kind === 'file') result.target.sha256 = target.sha256;
+  if (target.kind === 'digest' && target.algorithm === 'sha256') result.target.sha256 = target.digest.toString('hex');
+  if (target.kind === 'folder') {
+    result.target.sha256 = target.manifest.digest;
+    result.target.files = target.manifest.resources.length;
+  }
+  if (loaded.statement) {
+    result.statement = {
+      predicateType: loaded.statement.predicateType,
+      subjects: loaded.statement.subject.slice(0, 100).map((s) => (s.name === undefined ? { digest: s.digest } : { name: s.name, digest: s.digest })),
+    };
+  }
+  try {
+    checkShape(loaded, target, policy);
+    const entity = signedEntity(loaded, target);
+    const { signer, witnesses, signedAt } = verifyCrypto(ctx, loaded, entity, policy);
+    result.signer = signer;
+    result.witnesses = witnesses;
+    if (signedAt) result.signedAt = signedAt;
+    checkBinding(loaded, target);
+    result.verified = true;
+  } catch (err) {
+    const f = toFailure(err);
+    result.reason = f.reason;
+    result.error = f.message;
+    if (f.details) result.differences = f.details;
+  }
+  return result;
+}
+
+function fail(reason: FailureReason, message: string): never {
+  throw new VerifyFailure(reason, message);
+}
+
+/** Combinations that cannot verify, refused before any cryptography. */
+function checkShape(loaded: LoadedBundle, target: PreparedTarget, policy: IdentityPolicy): void {
+  const vm = loaded.bundle.verificationMaterial.content;
+  if (policy.kind === 'keyless') {
+    if (vm.$case === 'publicKey') fail('wrong-identity', 'the bundle is signed with a key, not a certificate: verify it with --key');
+    if (loaded.version === '0.3' && vm.$case === 'x509CertificateChain') {
+      fail('malformed', 'a v0.3 bundle carries a single certificate, not a certificate chain');
+    }
+  }
+  if (policy.kind === 'certificate-chain' && vm.$case === 'publicKey') {
+    fail('wrong-identity', 'the bundle is signed with a key, not a certificate: verify it with --key');
+  }
+  if (loaded.content === 'message-signature') {
+    if (target.kind === 'folder' && !target.isFile) {
+      fail('digest-mismatch', 'the bundle signs a single file (a message signature), not a folder');
+    }
+    return;
+  }
+  // DSSE
+  const st = loaded.statement;
+  if (!st) {
+    fail('unsupported', `the DSSE payload is ${JSON.stringify(loaded.payloadType)}, not an in-toto statement: nothing ties it to the artifact`);
+  }
+  if (target.kind === 'folder') {
+    if (!isModelSigningStatement(st)) {
+      fail(
+        'digest-mismatch',
+        target.isFile
+          ? 'internal: a file prepared as a model without a model signature'
+          : `a folder verifies against a model_signing signature; this statement's predicateType is ${st.predicateType}`,
+      );
+    }
+  }
+}
+
+/** The SignedEntity @sigstore/verify checks, with the signature content suited to the target. */
+function signedEntity(loaded: LoadedBundle, target: PreparedTarget): SignedEntity {
+  const bundle = loaded.bundle;
+  let entity: SignedEntity;
+  try {
+    if (bundle.content.$case === 'messageSignature') {
+      const ms = bundle.content.messageSignature;
+      const alg = messageDigestAlgorithm(bundle)!;
+      if (alg === 'unsupported') fail('unsupported', 'the bundle uses a message digest algorithm aibom does not know');
+      const signed = Buffer.from(ms.messageDigest?.digest ?? Buffer.alloc(0));
+      let digest: Buffer | undefined;
+      if (target.kind === 'file') digest = target.digests[alg];
+      else if (target.kind === 'digest') {
+        if (target.algorithm !== alg) {
+          fail('unsupported', `the bundle's message digest is ${alg}; a ${target.algorithm} digest cannot be checked against it (give the file instead)`);
+        }
+        digest = target.digest;
+      } else if (target.kind === 'folder') digest = undefined;
+      if (!digest) throw new AibomError('INTERNAL', `no ${alg} digest of the target was computed`);
+      // The artifact must be what the bundle says was signed.
+      if (!sigCrypto.bufferEqual(digest, signed)) {
+        fail('digest-mismatch', `the artifact's ${alg} digest ${digest.toString('hex')} is not the one the bundle signs (${signed.toString('hex')})`);
+      }
+      const bytes = target.kind === 'file' ? target.bytes : undefined;
+      entity = toSignedEntity(bundle, bytes);
+      if (!bytes) entity = { ...entity, signature: prehashedContent(ms.signature, alg, digest) };
+    } else {
+      entity = toSignedEntity(bundle);
+      const entries = bundle.verificationMaterial.tlogEntries;
+      if (entries.length > 0 && entries.every((e) => e.kindVersion?.kind === 'hashedrekord')) {
+        // Rekor v2 logs a DSSE envelope as "hashedrekord over DSSE" (rekor-v2 spec 6.1.4): the
+        // entry's digest is SHA-256 of PAE(payloadType, payload), the bytes actually signed, not of
+        // the payload, which is what @sigstore/verify compares. Compare the signed bytes' digest.
+        const env = bundle.content.dsseEnvelope;
+        const signedDigest = sigCrypto.digest('sha256', pae(env.payloadType, env.payload));
+        const inner = entity.signature;
+        entity = {
+          ...entity,
+          signature: {
+            signature: inner.signature,
+            compareSignature: (sig: Buffer) => inner.compareSignature(sig),
+            compareDigest: (d: Buffer) => sigCrypto.bufferEqual(d, signedDigest),
+            verifySignature: (key) => inner.verifySignature(key),
+          },
+        };
+      }
+    }
+  } catch (err) {
+    if (err instanceof VerifyFailure) throw err;
+    fail('malformed', `the bundle's verification material does not parse: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return entity;
+}
+
+/** Signature content for a message signature when only the artifact's digest is known. */
+function prehashedContent(signature: Buffer, alg: string, digest: Buffer): SignedEntity['signature'] {
+  return {
+    signature: Buffer.from(signature),
+    compareSignature: (sig: Buffer) => sigCrypto.bufferEqual(sig, Buffer.from(signature)),
+    compareDigest: (d: Buffer) => sigCrypto.bufferEqual(d, digest),
+    verifySignature: (key) => {
+      try {
+        return verifyPrehashed(key, alg, digest, Buffer.from(signature));
+      } catch (err) {
+        if (err instanceof PrehashUnsupported) fail('unsupported', err.message);
+        throw err;
+      }
+    },
+  };
+}
+
+const NO_THRESHOLDS: VerifierOptions = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 };
+
+function verifyCrypto(
+  ctx: TrustContext,
+  loaded: LoadedBundle,
+  entity: SignedEntity,
+  policy: IdentityPolicy,
+): { signer: VerifiedSigner; witnesses: Witness[]; signedAt?: string } {
+  let signer: VerifiedSigner;
+  if (policy.kind === 'keyless') {
+    const s = ctx.keyless.verify(entity);
+    const identity = s.identity?.subjectAlternativeName;
+    const issuer = s.identity?.extensions?.issuer;
+    const bad = checkKeylessIdentity(policy, identity, issuer);
+    if (bad) fail(bad.reason, bad.message);
+    signer = { method: 'certificate' };
+    if (identity !== undefined) signer.identity = identity;
+    if (issuer !== undefined) signer.issuer = issuer;
+  } else if (policy.kind === 'key') {
+    // The user's key is the trust anchor: the bundle's key hint or certificate is not consulted.
+    const material: TrustMaterial = { ...ctx.material, publicKey: () => ({ publicKey: policy.key, validFor: () => true }) };
+    new Verifier(material, NO_THRESHOLDS).verify({ ...entity, key: { $case: 'public-key', hint: '' } });
+    signer = { method: 'public-key' };
+  } else {
+    const leaf = verifyCertificateChain(loaded, policy.roots);
+    const material: TrustMaterial = {
+      ...ctx.material,
+      publicKey: () => ({
+        publicKey: sigCrypto.createPublicKey(leaf.publicKey),
+        validFor: (date: Date) => leaf.validForDate(date),
+      }),
+    };
+    new Verifier(material, NO_THRESHOLDS).verify({ ...entity, key: { $case: 'public-key', hint: '' } });
+    signer = { method: 'certificate-chain', subject: describeName(leaf) };
+    const san = leaf.subjectAltName;
+    if (san) signer.identity = san;
+  }
+  const { witnesses, signedAt } = describeWitnesses(ctx, entity);
+  return signedAt ? { signer, witnesses, signedAt } : { signer, witnesses };
+}
+
+/**
+ * model_signing's certificate method: the signing certificate (first in the bundle's chain)
+ * must chain, through the bundle's other certificates, to one of the given CA certificates,
+ * every certificate valid at the signing certificate's notBefore (as model_signing checks),
+ * intermediates must be CAs, and the signing certificate must allow digital signatures
+ * (key usage) or code signing (extended key usage).
+ */
+function verifyCertificateChain(loaded: LoadedBundle, roots: X509Certificate[]): X509Certificate {
+  const vm = loaded.bundle.verificationMaterial.content;
+  let chain: X509Certificate[];
+  try {
+    const raws =
+      vm.$case === 'x509CertificateChain' ? vm.x509CertificateChain.certificates.map((c) => c.rawBytes) : vm.$case === 'certificate' ? [vm.certificate.rawBytes] : [];
+    chain = raws.map((r) => X509Certificate.parse(Buffer.from(r)));
+  } catch (err) {
+    fail('malformed', `a certificate in the bundle does not parse: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const leaf = chain[0];
+  if (!leaf) fail('malformed', 'the bundle has no signing certificate');
+  const at = leaf.notBefore;
+  const pool = [...chain.slice(1), ...roots];
+  let current = leaf;
+  const seen = new Set<X509Certificate>([leaf]);
+  for (let depth = 0; depth < 10; depth++) {
+    if (!current.validForDate(at)) fail('expired', `certificate ${describeName(current)} is not valid at ${at.toISOString()}`);
+    const trustedIssuer = roots.find((r) => r.equals(current) && depth > 0);
+    if (trustedIssuer) return checkLeafUsage(leaf);
+    const issuer = pool.find((c) => !seen.has(c) && c.subject.equals(current.issuer) && safeVerify(current, c));
+    if (!issuer) {
+      // A root given by the user that is the current certificate itself (self-signed leaf).
+      if (roots.some((r) => r.equals(current))) return checkLeafUsage(leaf);
+      fail('untrusted', `certificate ${describeName(current)} does not chain to the given CA certificates`);
+    }
+    if (!issuer.isCA) fail('untrusted', `certificate ${describeName(issuer)} is not a CA`);
+    if (roots.some((r) => r.equals(issuer))) {
+      if (!issuer.validForDate(at)) fail('expired', `CA certificate ${describeName(issuer)} is not valid at ${at.toISOString()}`);
+      return checkLeafUsage(leaf);
+    }
+    seen.add(issuer);
+    current = issuer;
+  }
+  fail('untrusted', 'certificate chain is too long');
+}
+
+function safeVerify(cert: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return cert.verify(issuer);
+  } catch {
+    return false;
+  }
+}
+
+const OID_EKU = '2.5.29.37';
+const OID_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
+
+function checkLeafUsage(leaf: X509Certificate): X509Certificate {
+  const ku = leaf.extKeyUsage;
+  if (ku?.digitalSignature) return leaf;
+  const eku = leaf.extension(OID_EKU);
+  const oids = eku ? eku.valueObj.subs.map((s) => s.toOID()) : [];
+  if (oids.includes(OID_CODE_SIGNING)) return leaf;
+  fail('untrusted', `signing certificate ${describeName(leaf)} may not be used for signing (no digitalSignature key usage or codeSigning extended key usage)`);
+}
+
+function describeName(cert: X509Certificate): string {
+  // The subject as DER; show its printable strings (CN, O, ...) joined, enough to recognize it.
+  const text = cert.subject.toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim();
+  return text ? text.replace(/\s+/g, ' ').slice(0, 120) : 'without a subject';
+}
+
+function describeWitnesses(ctx: TrustContext, entity: SignedEntity): { witnesses: Witness[]; signedAt?: string } {
+  const witnesses: Witness[] = [];
+  const times: number[] = [];
+  for (const e of entity.tlogEntries) {
+    const id = Buffer.from(e.logId.keyId).toString('hex');
+    const w: Witness = { kind: 'tlog', log: ctx.logNames.get(id) ?? `log ${id.slice(0, 16)}`, logIndex: e.logIndex };
+    if (e.integratedTime && e.integratedTime !== '0') {
+      const t = Number(e.integratedTime) * 1000;
+      w.integratedTime = new Date(t).toISOString();
+      times.push(t);
+    }
+    witnesses.push(w);
+  }
+  for (const t of entity.timestamps) {
+    if (t.$case !== 'timestamp-authority') continue;
+    const time = t.timestamp.signingTime;
+    times.push(time.getTime());
+    const tsa = ctx.trusted.root.timestampAuthorities.find((a) => {
+      const first = a.certChain?.certificates[0];
+      if (!first) return false;
+      try {
+        return X509Certificate.parse(Buffer.from(first.rawBytes)).issuer.equals(t.timestamp.signerIssuer);
+      } catch {
+        return false;
+      }
+    });
+    witnesses.push({ kind: 'tsa', authority: tsa?.uri || tsa?.subject?.commonName || 'a trusted timestamp authority', time: time.toISOString() });
+  }
+  return times.length ? { witnesses, signedAt: new Date(Math.min(...times)).toISOString() } : { witnesses };
+}
+
+/** After the signature verifies: is it about this artifact / digest / folder? */
+function checkBinding(loaded: LoadedBundle, target: PreparedTarget): void {
+  if (loaded.content === 'message-signature') return; // digest compared before the signature
+  const st = loaded.statement!;
+  if (isModelSigningStatement(st)) {
+    const { digest, predicate, name } = parseModelSigningPredicate(st, loaded.file);
+    if (target.kind === 'folder') {
+      const signedSingle = predicate.resources.length === 1 && predicate.resources[0]!.name === '.';
+      if (signedSingle && !target.isFile) {
+        fail('digest-mismatch', `the signature covers a single file (${name || 'unnamed'}), not a folder: verify that file`);
+      }
+      if (!signedSingle && target.isFile) {
+        fail('digest-mismatch', `the signature covers a folder of ${predicate.resources.length} files (${name || 'unnamed'}), not a single file`);
+      }
+      const diff = compareManifests(predicate.resources, target.manifest.resources);
+      if (!manifestsEqual(diff)) throw new VerifyFailure('digest-mismatch', 'the folder does not match its signature', undefined, diff);
+      if (target.manifest.digest !== digest) fail('digest-mismatch', 'the folder digest does not match the signature');
+      return;
+    }
+    const have = target.kind === 'file' ? target.sha256 : target.algorithm === 'sha256' ? target.digest.toString('hex') : undefined;
+    if (have === undefined) fail('unsupported', 'a model signature is matched by its sha256 digest; give a sha256 digest');
+    if (have !== digest) fail('digest-mismatch', `the digest ${have} is not the model signature's subject (${digest})`);
+    return;
+  }
+  if (target.kind === 'folder') fail('digest-mismatch', 'a folder verifies against a model_signing signature only');
+  const [alg, hex] = target.kind === 'file' ? ['sha256', target.sha256] : [target.algorithm, target.digest.toString('hex')];
+  if (subjectsWithDigest(st, alg, hex).length === 0) {
+    fail('digest-mismatch', `no subject of the statement has ${alg} ${hex} (subjects: ${st.subject.length})`);
+  }
+}
+
+/** Map anything thrown during verification to a failure with a reason. */
+function toFailure(err: unknown): { reason: FailureReason; message: string; details?: VerifyFailure['details'] } {
+  if (err instanceof VerifyFailure) {
+    const f: { reason: FailureReason; message: string; details?: VerifyFailure['details'] } = { reason: err.reason, message: err.message };
+    if (err.details) f.details = err.details;
+    return f;
+  }
+  if (err instanceof AibomError) return { reason: 'malformed', message: err.message };
+  const e = err as { name?: string; code?: string; message?: string };
+  const message = e?.message ?? String(err);
+  if (e?.name === 'PolicyError') return { reason: 'wrong-identity', message };
+  if (e?.name === 'VerificationError') {
+    switch (e.code) {
+      case 'SIGNATURE_ERROR':
+        return { reason: 'signature', message: 'the signature does not verify' };
+      case 'CERTIFICATE_ERROR': {
+        const cause = (err as { cause?: { message?: string } }).cause?.message;
+        const text = cause ? `${message}: ${cause}` : message;
+        return { reason: /expired|not valid/i.test(text) ? 'expired' : 'untrusted', message: text };
+      }
+      case 'PUBLIC_KEY_ERROR':
+        return { reason: /not valid for/i.test(message) ? 'expired' : 'untrusted', message };
+      default:
+        return { reason: 'untrusted', message: `${e.code?.toLowerCase().replace(/_/g, ' ') ?? 'verification error'}: ${message}` };
+    }
+  }
+  // Anything else came from parsing hostile content inside @sigstore/* (ASN.1, JSON bodies).
+  return { reason: 'malformed', message: `the bundle could not be processed: ${message}` };
+}
