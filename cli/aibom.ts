@@ -6,10 +6,14 @@
  */
 import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../src/version.js';
+import { registerAttest } from './commands/attest.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBuild } from './commands/build.js';
 import { registerDiff } from './commands/diff.js';
+import { registerSign } from './commands/sign.js';
+import { registerTrust } from './commands/trust.js';
 import { registerValidate } from './commands/validate.js';
+import { registerVerify } from './commands/verify.js';
 import { EXIT_USAGE, reportError, setDebug } from './io.js';
 
 export function makeProgram(): Command {
@@ -41,6 +45,10 @@ export function makeProgram(): Command {
   registerValidate(program);
   registerAudit(program);
   registerDiff(program);
+  registerSign(program);
+  registerAttest(program);
+  registerVerify(program);
+  registerTrust(program);
   return program;
 }
 
