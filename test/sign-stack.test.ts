@@ -119,6 +119,23 @@ describe('loopback Sigstore stack', () => {
     expect(claims).toMatchObject({ sub: 'repo:acme/model:ref:refs/heads/main', aud: 'sigstore', iss: stack.urls.oidc });
   });
 
+  it('TSA timestamps always parse (no trimmed milliseconds in genTime)', async () => {
+    const { RFC3161Timestamp } = await import('@sigstore/core');
+    for (let i = 0; i < 40; i++) {
+      const res = await fetch(`${stack.urls.tsa}/api/v1/timestamp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ artifactHash: Buffer.alloc(32, i).toString('base64'), hashAlgorithm: 'sha256' }),
+      });
+      expect(res.status).toBe(201);
+      const der = Buffer.from(await res.arrayBuffer());
+      // Parsed the way verifiers parse a bundle's signedTimestamp.
+      const ts = RFC3161Timestamp.parse(der);
+      expect(ts.signingTime.getTime()).toBeGreaterThan(Date.now() - 60_000);
+      expect(ts.signingTime.getUTCMilliseconds()).toBe(0);
+    }
+  });
+
   it('writes a trusted root and signing configs that parse as the protobuf types', async () => {
     const root = TrustedRoot.fromJSON(JSON.parse(await readFile(stack.trustedRootPath, 'utf8')));
     expect(root.tlogs).toHaveLength(1);
@@ -128,6 +145,6 @@ describe('loopback Sigstore stack', () => {
     const cfg = SigningConfig.fromJSON(JSON.parse(await readFile(stack.signingConfigPath, 'utf8')));
     expect(cfg.caUrls[0]?.url).toBe(stack.urls.fulcio);
     expect(cfg.rekorTlogUrls[0]?.url).toBe(stack.urls.rekor);
-    expect(cfg.tsaUrls[0]?.url).toBe(stack.urls.tsa);
+    expect(cfg.tsaUrls[0]?.url).toBe(`${stack.urls.tsa}/api/v1/timestamp`);
   });
 });

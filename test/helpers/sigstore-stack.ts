@@ -19,6 +19,7 @@
  *    stores the canonical form (`envelopeHash`, `payloadHash`, `signatures[{signature,
  *    verifier}]`), which is what verifiers compare against. The fixture canonicalizes DSSE
  *    entries (after checking the envelope signature) before the mock logs them.
+ *  - TSA: genTime without milliseconds (the mock's encoding of them is not one verifiers parse).
  *  - Rekor v2: the mock logs the create-entry *request* as the body; real Rekor v2 logs an
  *    `Entry` (`dsseV002` / `hashedRekordV002`). The fixture builds that Entry and answers with a
  *    TransparencyLogEntry whose inclusion proof and checkpoint are over it.
@@ -149,6 +150,10 @@ export async function startSigstoreStack(options: StackOptions = {}): Promise<Si
     const ctlog = await initializeCTLog(ctKeys);
     const ca = await initializeCA(caKeys, ctlog);
     const tsa = await initializeTSA(tsaKeys);
+    // The mock encodes genTime with asn1js, which trims trailing zeros from the milliseconds
+    // (".5Z"); verifiers (and RFC 3161's DER rules as sigstore-js reads them) expect three digits
+    // or none. A real TSA's clock ticks in whole seconds here: drop the milliseconds.
+    (tsa as unknown as { getCurrentTime: () => Date }).getCurrentTime = () => new Date(Math.floor(Date.now() / 1000) * 1000);
     const fulcioBySub = fulcioHandler(ca, { strict: true, subjectClaim: 'sub' }).fn;
     const fulcioByEmail = fulcioHandler(ca, { strict: true, subjectClaim: 'email' }).fn;
     const tsaFn = tsaHandler(tsa, { strict: true }).fn;
@@ -341,7 +346,8 @@ export async function startSigstoreStack(options: StackOptions = {}): Promise<Si
       caUrls: [service(fulcio)],
       oidcUrls: [service(oidc)],
       rekorTlogUrls: [service(rekor)],
-      tsaUrls: [service(tsaServer)],
+      // SigningConfig TSA URLs are the full endpoint (the spec says so); Fulcio/Rekor are base URLs.
+      tsaUrls: [service(`${tsaServer}/api/v1/timestamp`)],
       rekorTlogConfig: { selector: 'ANY' },
       tsaConfig: { selector: 'ANY' },
     };
@@ -351,7 +357,7 @@ export async function startSigstoreStack(options: StackOptions = {}): Promise<Si
       caUrl: fulcio,
       oidcUrl: oidc,
       tlogUrls: [rekor],
-      tsaUrls: [tsaServer],
+      tsaUrls: [`${tsaServer}/api/v1/timestamp`],
     };
     const trustedRootPath = join(dir, 'trusted_root.json');
     const signingConfigPath = join(dir, 'signing_config.json');

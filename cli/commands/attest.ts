@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { action } from '../io.js';
+import { addIdentityOptions, type IdentityFlags, identityFromFlags, report } from './sign.js';
+
+interface AttestFlags extends IdentityFlags {
+  predicate: string;
+  type?: string;
+  bundle: string;
+}
+
+export function registerAttest(program: Command): void {
+  const cmd = program
+    .command('attest')
+    .summary('sign an in-toto attestation: a BOM (or other predicate) about release artifacts')
+    .description(
+      'Make an in-toto Statement v1 whose subjects are the given files (name + sha256) and whose\n' +
+        'predicate is the BOM, and sign it (DSSE in a Sigstore bundle v0.3). The default predicate type\n' +
+        'is CycloneDX (https://cyclonedx.org/bom; the BOM is schema-validated first); others by name\n' +
+        '(spdx, slsaprovenance, openvex, link) or by URI. One statement covers every subject.\n' +
+        'Identity flags as for `aibom sign` (keyless, or --key).',
+    )
+    .argument('<subject...>', 'release artifacts the predicate is about')
+    .requiredOption('--predicate <file>', 'the predicate: a CycloneDX BOM, or any JSON object with --type')
+    .option('--type <type>', 'predicate type: cyclonedx (default), spdx, slsaprovenance, openvex, link, or a URI')
+    .requiredOption('--bundle <file>', 'where to write the bundle');
+  addIdentityOptions(cmd)
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ aibom attest --predicate aibom.cdx.json --bundle release.intoto.sigstore.json dist/*\n' +
+        '  $ aibom attest --predicate provenance.json --type slsaprovenance --key release.pem --bundle p.json app.tgz\n' +
+        '\nExit codes: 0 signed, 1 the BOM is not valid CycloneDX (nothing signed) or the services returned\n' +
+        'material the --trusted-root does not trust, 2 usage error, unreadable input, or a service failed.',
+    )
+    .action(
+      action(async (subjects: string[], opts: AttestFlags) => {
+        const { AibomError } = await import('../../src/errors.js');
+        const { pathKind, writeFileAtomic } = await import('../../src/util/fs.js');
+        const { attest } = await import('../../src/signature/attest.js');
+        if ((await pathKind(opts.bundle)) === 'dir') {
+          throw new AibomError('USAGE', '--bundle names a folder; give a file name', { file: opts.bundle });
+        }
+        const selfCheck = await import('../../src/signature/self-check.js');
+        const root = opts.trustedRoot ? await selfCheck.readTrustedRoot(opts.trustedRoot) : undefined;
+        const identity = await identityFromFlags(opts);
+        const outcome = await attest(subjects, identity, { predicate: opts.predicate, ...(opts.type ? { type: opts.type } : {}) });
+        if (root && identity.mode === 'keyless') selfCheck.checkAgainstTrustedRoot(outcome.bundle, root, opts.trustedRoot!);
+        await writeFileAtomic(opts.bundle, `${JSON.stringify(outcome.bundle)}\n`);
+        await report(outcome, opts.bundle, !!opts.json);
+        return 0;
+      }),
+    );
+}
