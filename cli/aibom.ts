@@ -11,7 +11,9 @@ import { registerAudit } from './commands/audit.js';
 import { registerBuild } from './commands/build.js';
 import { registerDiff } from './commands/diff.js';
 import { registerSign } from './commands/sign.js';
+import { registerTrust } from './commands/trust.js';
 import { registerValidate } from './commands/validate.js';
+import { registerVerify } from './commands/verify.js';
 import { EXIT_USAGE, reportError, setDebug } from './io.js';
 
 export function makeProgram(): Command {
@@ -45,6 +47,8 @@ export function makeProgram(): Command {
   registerDiff(program);
   registerSign(program);
   registerAttest(program);
+  registerVerify(program);
+  registerTrust(program);
   return program;
 }
 
