@@ -197,7 +197,7 @@ describe('MCP servers in aibom build', () => {
   });
 
   it('remote servers are services with endpoints and no pin possible', () => {
-    const http = bom.services?.find((s) => prop(s, 'aibom:mcp:server') === 'remote-http')!;
+    const http = (bom.services ?? []).find((s) => prop(s, 'aibom:mcp:server') === 'remote-http')!;
     expect(http.endpoints).toEqual(['https://mcp.example.com/mcp']);
     expect(prop(http, 'aibom:mcp:transport')).toBe('http');
     expect(prop(http, 'aibom:mcp:launcher')).toBe('url');
