@@ -1,5 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
+import picomatch from 'picomatch';
 import { isAibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { parserFor } from './lockfiles/index.js';
@@ -54,6 +55,7 @@ export async function collectPackages(walked: WalkResult, options: PackagesOptio
       const dir = dirname(file.abs);
       parsed = await parser.parse(text, file.rel, {
         readSibling: (rel) => readSiblingBounded(walked.root, dir, rel, options.maxLockfileBytes),
+        findSiblings: async (globs) => findSiblings(walked, file.rel, globs),
       });
     } catch (err) {
       if (!isAibomError(err)) throw err;
@@ -148,6 +150,20 @@ async function readSiblingBounded(
     if (isAibomError(err) && err.code === 'TOO_LARGE') throw err;
     return undefined;
   }
+}
+
+/** Walked files below the lockfile's folder matching globs relative to it (workspace globs). */
+function findSiblings(walked: WalkResult, lockfileRel: string, globs: string[]): string[] {
+  const dir = posix.dirname(lockfileRel);
+  const prefix = dir === '.' ? '' : `${dir}/`;
+  const isMatch = picomatch(globs, { dot: false });
+  const out: string[] = [];
+  for (const f of walked.files) {
+    if (!f.rel.startsWith(prefix)) continue;
+    const rel = f.rel.slice(prefix.length);
+    if (isMatch(rel)) out.push(rel);
+  }
+  return out.sort();
 }
 
 function purlFor(p: LockPackage): string {

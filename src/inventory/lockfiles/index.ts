@@ -4,6 +4,7 @@ import { poetryParser } from './python/poetry.js';
 import { requirementsParser } from './python/requirements.js';
 import { uvParser } from './python/uv.js';
 import type { LockfileParser } from './types.js';
+import { yarnParser } from './yarn.js';
 
 /**
  * Every lockfile parser aibom knows. A parser claims files by basename; the first match wins.
@@ -15,6 +16,7 @@ export const LOCKFILE_PARSERS: LockfileParser[] = [
   poetryParser,
   uvParser,
   pipenvParser,
+  yarnParser,
 ];
 
 export function parserFor(basename: string): LockfileParser | undefined {

@@ -80,4 +80,10 @@ export interface LockfileParser {
 
 export interface ParseContext {
   readSibling?: (relPath: string) => Promise<string | undefined>;
+  /**
+   * Files the walk found below the lockfile's folder whose paths (POSIX, relative to that
+   * folder) match any of the globs; sorted. Lets a parser expand workspace globs
+   * (yarn classic lists no workspaces) without I/O of its own. Excludes apply.
+   */
+  findSiblings?: (globs: string[]) => Promise<string[]>;
 }

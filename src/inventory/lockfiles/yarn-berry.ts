@@ -1,0 +1,428 @@
+import { posix } from 'node:path';
+import { AibomError } from '../../errors.js';
+import { isObject } from '../../util/json.js';
+import type { Property, Provenance } from '../types.js';
+import { NS, prop } from '../types.js';
+import { isCommitSha, looksLikeGit } from './source.js';
+import type { LockPackage, ParseContext, ParsedLockfile } from './types.js';
+import {
+  applyScopes,
+  declaredLevel,
+  EdgeBudget,
+  keyLines,
+  type Level,
+  type Manifest,
+  readManifest,
+  safeWorkspaceDir,
+  splitDescriptor,
+  splitDescriptors,
+  str,
+  stringMap,
+} from './yarn-common.js';
+
+/**
+ * Berry (yarn 2+) yarn.lock: `__metadata: { version, cacheKey }`, then one entry per
+ * resolution keyed by its descriptors (`"lodash@npm:^4.17.0, lodash@npm:^4.17.21"`), with
+ * `resolution` (the locator: `lodash@npm:4.17.21`), `version`, `checksum`, `dependencies`,
+ * `peerDependencies`, `dependenciesMeta`, `languageName`, `linkType`.
+ *
+ * `checksum` is NOT a hash of the package as published: it is the SHA-512 of the zip
+ * archive yarn builds from the tarball for its cache (the `10c0/` prefix is the cache
+ * key: archive layout and compression). Nobody can check it against the registry or the
+ * tarball, so it is recorded as the property `aibom:yarn:checksum`, never as a component
+ * hash. It does pin the content for yarn, which refuses a fetched package whose archive
+ * does not match, so a package with a checksum counts as pinned.
+ */
+
+/** `__metadata.version` values written by the yarn releases we have seen (2.x: 4, 3.x: 6, 4.x: 8 and up). */
+const KNOWN_VERSIONS = new Set(['4', '5', '6', '7', '8', '9', '10']);
+
+export async function parseBerry(
+  doc: Record<string, unknown>,
+  text: string,
+  path: string,
+  ctx: ParseContext,
+  warnings: string[],
+): Promise<ParsedLockfile> {
+  const lines = keyLines(text);
+  const budget = new EdgeBudget(path);
+  const meta = isObject(doc.__metadata) ? doc.__metadata : undefined;
+  const formatVersion = meta ? str(meta.version) : undefined;
+  if (!meta) warnings.push('no __metadata in yarn.lock; read as a berry lockfile on a best effort');
+  else if (formatVersion === undefined || !KNOWN_VERSIONS.has(formatVersion)) {
+    warnings.push(
+      `unknown yarn.lock __metadata.version ${JSON.stringify(meta.version)}; read as version 8 on a best effort (fields it does not know are skipped)`,
+    );
+  }
+
+  // 1. Entries, grouped by the package they resolve to. A `patch:` resolution wraps a real
+  //    package (a user patch or one of yarn's built-in compatibility patches): it is
+  //    recorded on that package, not made a package of its own.
+  interface Entry {
+    key: string;
+    descriptors: string[];
+    value: Record<string, unknown>;
+    resolution: string;
+    patch?: string;
+    line?: number;
+  }
+  const groups = new Map<string, Entry[]>(); // identity locator → entries
+  const byDescriptor = new Map<string, string>(); // descriptor → identity
+  const byBareDescriptor = new Map<string, string[]>(); // descriptor without `::` bindings → identities
+  for (const [key, value] of Object.entries(doc)) {
+    if (key === '__metadata') continue;
+    const descriptors = splitDescriptors(key);
+    const line = descriptors.length ? lines.get(descriptors[0]!) : undefined;
+    const at = line !== undefined ? `line ${line}: ` : '';
+    if (!isObject(value)) {
+      throw new AibomError('INPUT', `${at}entry ${JSON.stringify(key)} is not a mapping: not a yarn.lock, or a damaged one`, {
+        file: path,
+      });
+    }
+    const resolution = str(value.resolution);
+    if (resolution === undefined || !splitDescriptor(resolution)) {
+      throw new AibomError(
+        'INPUT',
+        `${at}entry ${JSON.stringify(key)} has no valid "resolution": the file is truncated or not written by yarn`,
+        { file: path },
+      );
+    }
+    const { identity, patch } = unwrapPatch(resolution);
+    const entry: Entry = { key, descriptors, value, resolution };
+    if (patch !== undefined) entry.patch = patch;
+    if (line !== undefined) entry.line = line;
+    let g = groups.get(identity);
+    if (!g) groups.set(identity, (g = []));
+    g.push(entry);
+    for (const d of descriptors) {
+      byDescriptor.set(d, identity);
+      const bare = stripBindings(d);
+      let list = byBareDescriptor.get(bare);
+      if (!list) byBareDescriptor.set(bare, (list = []));
+      if (!list.includes(identity)) list.push(identity);
+    }
+  }
+
+  // 2. One package per identity (the root workspace is the project, not a package).
+  const packages: LockPackage[] = [];
+  const byKey = new Map<string, LockPackage>();
+  let rootIdentity: string | undefined;
+  const workspaceDirs = new Map<string, string>(); // identity → folder
+  for (const [identity, entries] of groups) {
+    const [name, reference] = splitDescriptor(identity)!;
+    const base = entries.find((e) => e.patch === undefined) ?? entries[0]!;
+    if (reference.startsWith('workspace:')) {
+      const dir = safeWorkspaceDir(decodeSafe(stripBindings(reference.slice('workspace:'.length))));
+      if (dir === undefined) {
+        warnings.push(`skipped workspace ${JSON.stringify(identity)}: its folder is outside the project`);
+        continue;
+      }
+      workspaceDirs.set(identity, dir);
+      if (dir === '') {
+        rootIdentity = identity;
+        continue;
+      }
+    }
+    const checksums = entries.filter((e) => e.patch === undefined).map((e) => str(e.value.checksum));
+    const patched = entries.filter((e) => e.patch !== undefined);
+    const anyChecksum = entries.some((e) => str(e.value.checksum) !== undefined);
+    const properties: Property[] = [];
+    for (const c of checksums) if (c) properties.push(prop(`${NS}yarn:checksum`, c));
+    for (const e of patched) {
+      properties.push(prop(`${NS}yarn:patch`, e.patch!));
+      const c = str(e.value.checksum);
+      if (c) properties.push(prop(`${NS}yarn:patch-checksum`, c));
+    }
+    const pkg: LockPackage = {
+      key: identity,
+      ecosystem: 'npm',
+      name,
+      hashes: [],
+      source: berrySource(reference, anyChecksum),
+      dependencies: [],
+    };
+    const version = str(base.value.version);
+    if (version !== undefined && version !== '0.0.0-use.local') pkg.version = version;
+    const alias = entries.flatMap((e) => e.descriptors.map((d) => splitDescriptor(d)?.[0])).find((n) => n && n !== name);
+    if (alias) pkg.alias = alias;
+    if (base.line !== undefined) pkg.line = base.line;
+    if (properties.length) pkg.properties = properties;
+    if (workspaceDirs.has(identity)) pkg.workspace = true;
+    packages.push(pkg);
+    byKey.set(identity, pkg);
+  }
+
+  // 3. Edges. A dependency `name: range` is the descriptor `name@range`; descriptors of
+  //    file:/link:/portal:/patch: dependencies are bound to their dependent in the key
+  //    (`::locator=<dependent>`); lockfiles before v6 wrote ranges without `npm:`.
+  const resolveDep = (name: string, range: string, parentLocator: string): string | undefined => {
+    budget.spend();
+    const d = `${name}@${range}`;
+    const hit =
+      byDescriptor.get(d) ??
+      byDescriptor.get(`${d}::locator=${encodeURIComponent(parentLocator)}`) ??
+      (/^[a-z][a-z0-9+.-]*:/i.test(range) ? undefined : byDescriptor.get(`${name}@npm:${range}`));
+    if (hit) return hit;
+    const bare = byBareDescriptor.get(stripBindings(d));
+    return bare?.length === 1 ? bare[0] : undefined;
+  };
+  const depsByName = new Map<string, Map<string, string>>(); // identity → dep name → identity
+  const optionalEdges = new Map<string, Set<string>>();
+  const parents = new Map<string, string[]>();
+  const edges = new Map<string, Set<string>>();
+  for (const [identity, entries] of groups) {
+    if (!workspaceDirs.has(identity) && !byKey.has(identity)) continue;
+    let names = depsByName.get(identity);
+    if (!names) depsByName.set(identity, (names = new Map()));
+    let out = edges.get(identity);
+    if (!out) edges.set(identity, (out = new Set()));
+    for (const e of entries) {
+      const optionalNames = metaOptional(e.value.dependenciesMeta);
+      for (const [n, r] of stringMap(e.value.dependencies)) {
+        const to = resolveDep(n, r, e.resolution);
+        const optional = optionalNames.has(n);
+        if (to === undefined) {
+          if (!optional) warnings.push(`${e.descriptors[0] ?? e.key}: dependency "${n}@${r}" is not in the lockfile`);
+          continue;
+        }
+        if (to === identity) continue;
+        names.set(n, to);
+        if (!out.has(to)) {
+          out.add(to);
+          let ps = parents.get(to);
+          if (!ps) parents.set(to, (ps = []));
+          ps.push(identity);
+        }
+        if (optional) {
+          let set = optionalEdges.get(identity);
+          if (!set) optionalEdges.set(identity, (set = new Set()));
+          set.add(to);
+        }
+      }
+    }
+  }
+  // Peers are provided by the dependent: resolve each through the parents' own
+  // dependencies, then through what the parents' peers resolved to (one more level).
+  const peerResolved = new Map<string, Map<string, string>>();
+  for (let pass = 0; pass < 2; pass++) {
+    for (const [identity, entries] of groups) {
+      const out = edges.get(identity);
+      if (!out) continue;
+      for (const e of entries) {
+        for (const [n] of stringMap(e.value.peerDependencies)) {
+          if (peerResolved.get(identity)?.has(n)) continue;
+          for (const q of parents.get(identity) ?? []) {
+            budget.spend();
+            const to = depsByName.get(q)?.get(n) ?? (pass > 0 ? peerResolved.get(q)?.get(n) : undefined);
+            if (to === undefined || to === identity) continue;
+            out.add(to);
+            let m = peerResolved.get(identity);
+            if (!m) peerResolved.set(identity, (m = new Map()));
+            m.set(n, to);
+            break;
+          }
+        }
+      }
+    }
+  }
+  for (const pkg of packages) pkg.dependencies = [...(edges.get(pkg.key) ?? [])];
+
+  // 4. Workspaces: versions and dev / optional from their package.json.
+  const seeds: Array<{ key: string; level: Level }> = [];
+  const rootDeps = new Set<string>();
+  let rootManifest: Manifest | undefined;
+  let missingManifests = 0;
+  for (const [identity, dir] of workspaceDirs) {
+    const manifest = await readManifest(ctx, dir ? `${dir}/package.json` : 'package.json', warnings);
+    if (!manifest) missingManifests++;
+    if (dir === '') rootManifest = manifest;
+    else {
+      const pkg = byKey.get(identity);
+      if (pkg && manifest?.version) pkg.version = manifest.version;
+      rootDeps.add(identity);
+      seeds.push({ key: identity, level: 2 });
+    }
+    const optionalNames = new Set<string>();
+    for (const e of groups.get(identity) ?? []) for (const n of metaOptional(e.value.dependenciesMeta)) optionalNames.add(n);
+    for (const [n, to] of depsByName.get(identity) ?? []) {
+      const level: Level = (manifest && declaredLevel(manifest, n)) ?? (optionalNames.has(n) ? 1 : 2);
+      seeds.push({ key: to, level });
+      if (dir === '') rootDeps.add(to);
+    }
+  }
+  if (rootIdentity === undefined) {
+    // No root workspace entry (a hand-made or partial lockfile): the project's direct
+    // dependencies are the entries nothing else needs.
+    rootManifest = await readManifest(ctx, 'package.json', warnings);
+    const needed = new Set(packages.flatMap((p) => p.dependencies));
+    for (const p of packages) {
+      if (!needed.has(p.key)) {
+        rootDeps.add(p.key);
+        const n = p.alias ?? p.name;
+        seeds.push({ key: p.key, level: (rootManifest && declaredLevel(rootManifest, n)) ?? 2 });
+      }
+    }
+    if (!rootManifest) missingManifests++;
+  }
+  // link:/portal: folders: yarn writes the placeholder version 0.0.0-use.local; the
+  // folder's own package.json (inside the project only) has the real one.
+  for (const pkg of packages) {
+    if (pkg.version !== undefined || pkg.workspace || pkg.source.source !== 'directory' || !pkg.source.url) continue;
+    const parentLocator = bindings(pkg.key).get('locator');
+    const parentDir = parentLocator ? workspaceDirs.get(parentLocator) : '';
+    if (parentDir === undefined) continue;
+    const dir = safeWorkspaceDir(posix.normalize(posix.join(parentDir, pkg.source.url)));
+    if (!dir) continue;
+    const m = await readManifest(ctx, `${dir}/package.json`, warnings);
+    if (m?.version) pkg.version = m.version;
+  }
+  if (missingManifests > 0) {
+    warnings.push(
+      'no package.json beside yarn.lock (or a workspace\'s): yarn.lock has no dev flag, so development-only packages cannot be told apart there; they are marked required',
+    );
+  }
+  const unreachable = applyScopes({ packages, optionalEdges, seeds });
+  if (unreachable > 0) {
+    warnings.push(
+      `${unreachable} lockfile ${unreachable === 1 ? 'entry is' : 'entries are'} not reachable from any workspace (a stale lockfile?); kept as required`,
+    );
+  }
+
+  const root: ParsedLockfile['root'] = { dependencies: [...rootDeps] };
+  const rootName = rootManifest?.name ?? (rootIdentity ? splitDescriptor(rootIdentity)?.[0] : undefined);
+  if (rootName) root.name = rootName;
+  if (rootManifest?.version) root.version = rootManifest.version;
+  const parsed: ParsedLockfile = { path, kind: 'yarn-berry', root, packages, warnings };
+  if (formatVersion !== undefined) parsed.formatVersion = formatVersion;
+  return parsed;
+}
+
+/** Names flagged `optional: true` in a `dependenciesMeta` map (keys are `name` or `name@version`). */
+function metaOptional(meta: unknown): Set<string> {
+  const out = new Set<string>();
+  if (!isObject(meta)) return out;
+  for (const [k, v] of Object.entries(meta)) {
+    if (!isObject(v) || (v.optional !== true && v.optional !== 'true')) continue;
+    out.add(splitDescriptor(k)?.[0] ?? k);
+  }
+  return out;
+}
+
+/** `::` starts bindings (`::locator=...`, `::version=...&hash=...`, `::__archiveUrl=...`). */
+function stripBindings(s: string): string {
+  const i = s.indexOf('::');
+  return i >= 0 ? s.slice(0, i) : s;
+}
+
+function bindings(s: string): URLSearchParams {
+  const i = s.indexOf('::');
+  return new URLSearchParams(i >= 0 ? s.slice(i + 2) : '');
+}
+
+function decodeSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * `is-number@patch:is-number@npm%3A7.0.0#./patches/x.patch::version=7.0.0&hash=...`
+ * → identity `is-number@npm:7.0.0`, patch `./patches/x.patch`. Built-in compatibility
+ * patches read `optional!builtin<compat/resolve>` (`~builtin<...>` before yarn 4).
+ * Nested patches are unwrapped a few levels deep at most.
+ */
+function unwrapPatch(resolution: string): { identity: string; patch?: string } {
+  let identity = resolution;
+  const patches: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const split = splitDescriptor(identity);
+    if (!split?.[1].startsWith('patch:')) break;
+    const body = split[1].slice('patch:'.length);
+    const hash = body.indexOf('#');
+    if (hash < 0) break;
+    const inner = decodeSafe(body.slice(0, hash));
+    if (!splitDescriptor(inner)) break;
+    patches.push(stripBindings(body.slice(hash + 1)));
+    identity = inner;
+  }
+  return patches.length ? { identity, patch: patches.join(' ') } : { identity };
+}
+
+/** Where a berry package comes from, by the protocol of its locator's reference. */
+function berrySource(reference: string, hasChecksum: boolean): Provenance {
+  const ref = stripBindings(reference);
+  const noChecksum = (what: string): Provenance => ({
+    source: 'unknown',
+    pinned: false,
+    unpinnedReason: `${what} without a checksum in the lockfile`,
+  });
+  if (ref.startsWith('npm:')) {
+    const archive = bindings(reference).get('__archiveUrl') ?? undefined;
+    const p: Provenance = hasChecksum ? { source: 'registry', pinned: true } : { ...noChecksum('registry package'), source: 'registry' };
+    if (archive) p.url = archive;
+    return p;
+  }
+  if (ref.startsWith('workspace:')) return { source: 'workspace', url: ref.slice('workspace:'.length), pinned: true };
+  if (ref.startsWith('link:') || ref.startsWith('portal:')) {
+    return {
+      source: 'directory',
+      url: ref.slice(ref.indexOf(':') + 1),
+      pinned: false,
+      unpinnedReason: `${ref.slice(0, ref.indexOf(':'))}: dependency on a local folder: its content is not pinned by the lockfile`,
+    };
+  }
+  if (ref.startsWith('file:')) {
+    const hash = ref.indexOf('#');
+    const local = ref.slice('file:'.length, hash >= 0 ? hash : undefined);
+    if (/\.(tgz|tar\.gz|tar)$/i.test(local)) {
+      return hasChecksum
+        ? { source: 'file', url: local, pinned: true }
+        : { source: 'file', url: local, pinned: false, unpinnedReason: 'local tarball without a checksum in the lockfile' };
+    }
+    return {
+      source: 'directory',
+      url: local,
+      pinned: false,
+      unpinnedReason: 'local folder dependency: its content is not pinned by the lockfile',
+    };
+  }
+  if (isBerryGit(ref)) {
+    const commit = /[#&]commit=([0-9a-f]+)/i.exec(ref)?.[1];
+    if (isCommitSha(commit)) return { source: 'git', url: ref, pinned: true };
+    const movable = /[#&](head|tag|semver)=([^&]*)/.exec(ref);
+    return {
+      source: 'git',
+      url: ref,
+      pinned: false,
+      unpinnedReason: movable
+        ? `git dependency pinned to ${movable[1]} "${decodeSafe(movable[2] ?? '')}", which can move, not a commit`
+        : 'git dependency without a commit',
+    };
+  }
+  if (/^https?:\/\//i.test(ref)) {
+    return hasChecksum
+      ? { source: 'url', url: ref, pinned: true }
+      : { source: 'url', url: ref, pinned: false, unpinnedReason: 'URL dependency without a checksum in the lockfile' };
+  }
+  const protocol = /^([a-z][a-z0-9+.-]*):/i.exec(ref)?.[1];
+  if (protocol === 'exec') {
+    return { source: 'unknown', url: ref, pinned: false, unpinnedReason: 'exec: dependency: generated by a script at install time' };
+  }
+  return {
+    source: 'unknown',
+    url: ref,
+    pinned: false,
+    unpinnedReason: protocol ? `unknown protocol "${protocol}:"` : 'no protocol in the resolution',
+  };
+}
+
+function isBerryGit(ref: string): boolean {
+  return (
+    looksLikeGit(ref) ||
+    /^(git\+[a-z]+|ssh):\/\//i.test(ref) ||
+    /#(.*&)?(commit|head|tag|semver)=/i.test(ref) ||
+    /^https?:\/\/(www\.)?(github\.com|gitlab\.com|bitbucket\.org)\/[^/]+\/[^/#]+(#|$)/i.test(ref)
+  );
+}

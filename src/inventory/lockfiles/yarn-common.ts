@@ -1,0 +1,336 @@
+import { AibomError } from '../../errors.js';
+import { isObject } from '../../util/json.js';
+import type { LockPackage, ParseContext } from './types.js';
+
+/**
+ * What yarn's classic and berry readers share: reading the file with yarn's own parser
+ * (guarded against hostile input), line numbers of entries, package.json manifests, and
+ * the dev / optional classification (yarn.lock has no dev flag).
+ */
+
+/**
+ * Yarn's own reader for both formats. `@yarnpkg/parsers` is maintained by the yarn team and
+ * is what yarn berry itself uses to read lockfiles: `parseSyml` reads berry lockfiles (a
+ * YAML subset, through js-yaml) and classic v1 lockfiles (through its PEG grammar of the
+ * legacy format, the one berry uses to migrate classic projects). One library for both
+ * formats, instead of the unmaintained `@yarnpkg/lockfile` (2018) for classic plus a YAML
+ * parser for berry. It is loaded lazily: builds without a yarn.lock do not pay for it.
+ */
+type SymlParser = (text: string) => Record<string, unknown>;
+let symlParser: SymlParser | undefined;
+async function loadSyml(): Promise<SymlParser> {
+  if (!symlParser) {
+    const mod = await import('@yarnpkg/parsers');
+    symlParser = mod.parseSyml as SymlParser;
+  }
+  return symlParser;
+}
+
+/** Deepest indentation yarn writes is 6 spaces (dependenciesMeta → name → flag); allow slack. */
+const MAX_INDENT = 40;
+/** Flow collections (`[...]`, `{...}`): yarn writes at most `[]`; deeper input is hostile. */
+const MAX_FLOW_DEPTH = 16;
+/**
+ * Bound on dependency specs visited while resolving edges. YAML aliases can make one
+ * `dependencies` map appear under every entry; without a bound that is quadratic.
+ */
+export const MAX_EDGE_VISITS = 5_000_000;
+
+export const CLASSIC_HEADER = /^(#.*\r?\n)*?#\s+yarn\s+lockfile\s+v1\r?\n/i;
+
+/**
+ * Parse yarn.lock text into its top-level mapping. Nesting is bounded before the recursive
+ * parsers see the text, and any failure becomes AibomError('INPUT') naming the line.
+ * `lineOffset` is subtracted from reported lines (when a header was prepended).
+ */
+export async function parseYarnText(text: string, path: string, lineOffset = 0): Promise<Record<string, unknown>> {
+  guardNesting(text, path, lineOffset);
+  const parse = await loadSyml();
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    const { line, reason } = describeParseError(err);
+    const where = line !== undefined ? `line ${Math.max(1, line - lineOffset)}: ` : '';
+    throw new AibomError('INPUT', `${where}not a valid yarn.lock: ${reason}`, { file: path, cause: err });
+  }
+  if (!isObject(doc)) throw new AibomError('INPUT', 'not a yarn lockfile: top level is not a mapping', { file: path });
+  return doc;
+}
+
+function describeParseError(err: unknown): { line?: number; reason: string } {
+  if (err instanceof RangeError) return { reason: 'the file nests too deeply' };
+  const e = err as { message?: unknown; location?: { start?: { line?: unknown } }; mark?: { line?: unknown }; reason?: unknown };
+  let line: number | undefined;
+  if (typeof e.location?.start?.line === 'number') line = e.location.start.line; // PEG (classic)
+  else if (typeof e.mark?.line === 'number') line = e.mark.line + 1; // js-yaml (berry), 0-based
+  let reason = typeof e.reason === 'string' ? e.reason : typeof e.message === 'string' ? e.message : String(err);
+  reason = reason.split('\n')[0] ?? reason;
+  if (reason.length > 200) reason = `${reason.slice(0, 200)}…`;
+  return line === undefined ? { reason } : { line, reason };
+}
+
+/** Linear scan: indentation depth and flow-collection depth (outside quoted strings). */
+function guardNesting(text: string, path: string, lineOffset: number): void {
+  const n = text.length;
+  let line = 1;
+  let atLineStart = true;
+  let indent = 0;
+  let flow = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 /* \n */) {
+      line++;
+      atLineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (atLineStart) {
+      if (c === 32 /* space */) {
+        if (++indent > MAX_INDENT) {
+          throw new AibomError('INPUT', `line ${line - lineOffset}: indented deeper than a yarn.lock ever is`, { file: path });
+        }
+        continue;
+      }
+      atLineStart = false;
+      if (c === 35 /* # */) {
+        // a comment: skip to the end of the line
+        while (i + 1 < n && text.charCodeAt(i + 1) !== 10) i++;
+        continue;
+      }
+    }
+    if (c === 34 /* " */) {
+      // a double-quoted string, with backslash escapes; never spans lines in a yarn.lock
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \ */) i += 2;
+        else if (d === 34 || d === 10) break;
+        else i++;
+      }
+      if (i < n && text.charCodeAt(i) === 10) i--; // let the newline be counted
+      continue;
+    }
+    if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++flow > MAX_FLOW_DEPTH) {
+        throw new AibomError('INPUT', `line ${line - lineOffset}: nests deeper than a yarn.lock ever does`, { file: path });
+      }
+    } else if ((c === 93 /* ] */ || c === 125) /* } */ && flow > 0) flow--;
+  }
+}
+
+/**
+ * 1-based line of every top-level key, by descriptor. Yarn writes entry keys at column 0,
+ * ending with ':', several descriptors separated by ', ' (classic quotes each one, berry
+ * quotes the whole list). Linear in the text.
+ */
+export function keyLines(text: string, lineOffset = 0): Map<string, number> {
+  const out = new Map<string, number>();
+  let start = 0;
+  let line = 1;
+  const n = text.length;
+  while (start < n) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = n;
+    const c = text.charCodeAt(start);
+    if (c !== 32 && c !== 9 && c !== 35 && c !== 10 && c !== 13) {
+      let stop = end;
+      while (stop > start && (text.charCodeAt(stop - 1) === 13 || text.charCodeAt(stop - 1) === 32)) stop--;
+      if (text.charCodeAt(stop - 1) === 58 /* : */) {
+        for (const d of splitDescriptors(text.slice(start, stop - 1))) {
+          if (!out.has(d)) out.set(d, line - lineOffset);
+        }
+      }
+    }
+    start = end + 1;
+    line++;
+  }
+  return out;
+}
+
+/** `"a@^1", "a@^2"` (classic) or `"a@npm:^1, a@npm:^2"` (berry) → descriptors. */
+export function splitDescriptors(key: string): string[] {
+  const out: string[] = [];
+  for (let part of key.split(',')) {
+    part = part.trim();
+    if (part.startsWith('"')) part = part.slice(1);
+    if (part.endsWith('"')) part = part.slice(0, -1);
+    part = part.replace(/\\"/g, '"').trim();
+    if (part) out.push(part);
+  }
+  return out;
+}
+
+/** `@scope/name@range` → ['@scope/name', 'range']; the range may itself contain '@'. */
+export function splitDescriptor(descriptor: string): [string, string] | undefined {
+  const at = descriptor.indexOf('@', descriptor.startsWith('@') ? 1 : 0);
+  if (at <= 0) return undefined;
+  return [descriptor.slice(0, at), descriptor.slice(at + 1)];
+}
+
+// ---------------------------------------------------------------------------------------
+// package.json manifests
+
+export interface Manifest {
+  name?: string;
+  version?: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  optionalDependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  /** `workspaces` globs (array, or yarn's `{ packages: [...] }`). */
+  workspaces: string[];
+}
+
+/**
+ * Read a package.json relative to the lockfile's folder. Missing → undefined; unreadable
+ * JSON → undefined with a warning (the lockfile itself is still read).
+ */
+export async function readManifest(
+  ctx: ParseContext,
+  relPath: string,
+  warnings: string[],
+): Promise<Manifest | undefined> {
+  const text = await ctx.readSibling?.(relPath);
+  if (text === undefined) return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch {
+    warnings.push(`${relPath} is not valid JSON; read the lockfile without it`);
+    return undefined;
+  }
+  if (!isObject(doc)) {
+    warnings.push(`${relPath} is not a JSON object; read the lockfile without it`);
+    return undefined;
+  }
+  const deps = (field: string): Record<string, string> => {
+    const v = doc[field];
+    const out: Record<string, string> = {};
+    if (isObject(v)) for (const [k, r] of Object.entries(v)) if (typeof r === 'string') out[k] = r;
+    return out;
+  };
+  let ws: unknown = doc.workspaces;
+  if (isObject(ws)) ws = ws.packages;
+  const m: Manifest = {
+    dependencies: deps('dependencies'),
+    devDependencies: deps('devDependencies'),
+    optionalDependencies: deps('optionalDependencies'),
+    peerDependencies: deps('peerDependencies'),
+    workspaces: Array.isArray(ws) ? ws.filter((g): g is string => typeof g === 'string') : [],
+  };
+  if (typeof doc.name === 'string') m.name = doc.name;
+  if (typeof doc.version === 'string') m.version = doc.version;
+  return m;
+}
+
+/**
+ * How a manifest declares a dependency: 2 required (dependencies), 1 optional
+ * (optionalDependencies), 0 development only (devDependencies). The strongest wins
+ * (a name in both dependencies and devDependencies is required). Undefined when the
+ * manifest does not declare it (then the caller keeps it required).
+ */
+export function declaredLevel(m: Manifest, name: string): Level | undefined {
+  if (Object.hasOwn(m.dependencies, name)) return 2;
+  if (Object.hasOwn(m.optionalDependencies, name)) return 1;
+  if (Object.hasOwn(m.devDependencies, name)) return 0;
+  return undefined;
+}
+
+/** A workspace folder inside the project: relative, no '..', no absolute path. */
+export function safeWorkspaceDir(dir: string): string | undefined {
+  const d = dir.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/\/+$/, '');
+  if (d === '' || d === '.') return '';
+  if (d.startsWith('/') || /^[A-Za-z]:/.test(d) || d.split('/').some((s) => s === '..' || s === '')) return undefined;
+  return d;
+}
+
+// ---------------------------------------------------------------------------------------
+// Scope: dev-only and optional, from the manifests
+
+/** 2 required, 1 optional, 0 development only. */
+export type Level = 0 | 1 | 2;
+
+export interface ScopeInput {
+  packages: LockPackage[];
+  /** Per package key, the targets it reaches through an optional edge. */
+  optionalEdges: Map<string, Set<string>>;
+  /** Entry points: each workspace's direct dependencies with the level its manifest gives. */
+  seeds: Array<{ key: string; level: Level }>;
+}
+
+/**
+ * Widest-path levels: a package is required if some path of required edges leads to it
+ * from a required dependency of a workspace, optional if the best path goes through an
+ * optional dependency, development only if it is reachable only from devDependencies.
+ * Workspace members are the project itself: always required, and their own edges are not
+ * followed (each workspace's dependencies are seeds, classified by its own manifest).
+ * Linear: one bucket queue per level, highest first. Returns how many packages no
+ * workspace reaches (kept required).
+ */
+export function applyScopes(input: ScopeInput): number {
+  const byKey = new Map<string, LockPackage>();
+  for (const p of input.packages) byKey.set(p.key, p);
+  const level = new Map<string, Level>();
+  const buckets: string[][] = [[], [], []];
+  const seed = (key: string, l: Level) => {
+    const cur = level.get(key);
+    if (cur !== undefined && cur >= l) return;
+    level.set(key, l);
+    buckets[l]!.push(key);
+  };
+  for (const s of input.seeds) seed(s.key, s.level);
+  for (const l of [2, 1, 0] as const) {
+    const queue = buckets[l]!;
+    for (let i = 0; i < queue.length; i++) {
+      const key = queue[i]!;
+      if (level.get(key) !== l) continue;
+      const p = byKey.get(key);
+      if (!p || p.workspace) continue;
+      const optional = input.optionalEdges.get(key);
+      for (const to of p.dependencies) {
+        const nl: Level = optional?.has(to) && l > 1 ? 1 : l;
+        seed(to, nl);
+      }
+    }
+  }
+  let unreachable = 0;
+  for (const p of input.packages) {
+    if (p.workspace) continue;
+    const l = level.get(p.key);
+    if (l === undefined) unreachable++;
+    else if (l === 0) p.dev = true;
+    else if (l === 1) p.optional = true;
+  }
+  return unreachable;
+}
+
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function stringMap(v: unknown): Array<[string, string]> {
+  if (!isObject(v)) return [];
+  const out: Array<[string, string]> = [];
+  for (const [k, r] of Object.entries(v)) if (typeof r === 'string') out.push([k, r]);
+  return out;
+}
+
+/** An edge-visit budget shared by a parse; throws TOO_LARGE when spent. */
+export class EdgeBudget {
+  private left: number;
+  constructor(
+    private readonly path: string,
+    limit = MAX_EDGE_VISITS,
+  ) {
+    this.left = limit;
+  }
+  spend(n = 1): void {
+    this.left -= n;
+    if (this.left < 0) {
+      throw new AibomError('TOO_LARGE', `more than ${MAX_EDGE_VISITS.toLocaleString('en')} dependency edges to resolve`, {
+        file: this.path,
+      });
+    }
+  }
+}
