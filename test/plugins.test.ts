@@ -59,7 +59,7 @@ const BUNDLE = {
     version: '2.3.0',
     description: 'An MCP bundle',
     author: { name: 'B Author' },
-    server: { type: 'node', entry_point: 'server/index.js', mcp_config: { command: 'node', args: ['${__dirname}/server/index.js'] } },
+    server: { type: 'node', entry_point: 'server/index.js', mcp_config: { command: 'node', args: [`$${'{__dirname}'}/server/index.js`] } },
   }),
   'server/index.js': 'console.log("bundle");\n',
 };
@@ -238,13 +238,13 @@ describe('plugins with symbolic links', () => {
         expect(raw).not.toContain(outsideContent);
         const bom = JSON.parse(raw) as BomDoc;
         const summary = JSON.parse(r.stdout) as Summary;
-        const c = bom.components?.find((x) => prop(x, 'aibom:install-path') === 'plugins/linky')!;
+        const c = (bom.components ?? []).find((x) => prop(x, 'aibom:install-path') === 'plugins/linky')!;
         expect(props(c, 'aibom:symlink')).toEqual([`alias.js -> index.js`, `escape.txt -> ${join(root, 'outside', 'secret.txt')}`]);
         expect(c.hashes).toEqual([{ alg: 'SHA-256', content: expectedDigest(files) }]);
         const links = summary.findings.filter((f) => f.code === 'plugin-symlink');
-        const escape = links.find((f) => f.location?.file === 'plugins/linky/escape.txt');
-        expect(escape?.severity).toBe('high');
-        expect(escape?.message).toMatch(/outside the scanned folder; not followed/);
+        const escaping = links.find((f) => f.location?.file === 'plugins/linky/escape.txt');
+        expect(escaping?.severity).toBe('high');
+        expect(escaping?.message).toMatch(/outside the scanned folder; not followed/);
         expect(links.find((f) => f.location?.file === 'plugins/linky/alias.js')?.severity).toBe('low');
         const folderLink = links.find((f) => f.location?.file === 'plugins/elsewhere');
         expect(folderLink?.message).toMatch(/not followed/);
