@@ -221,7 +221,7 @@ async function checkSchema(data: unknown, lines: Map<string, number>, display: s
   const validate = await configValidator();
   if (validate(data)) return;
   const seen = new Set<string>();
-  const msgs: string[] = [];
+  const found: Array<{ line: number; msg: string }> = [];
   for (const e of validate.errors ?? []) {
     let pointer = e.instancePath;
     let what = e.message ?? e.keyword;
@@ -238,8 +238,10 @@ async function checkSchema(data: unknown, lines: Map<string, number>, display: s
     const msg = describeAt(pointer, lines, what);
     if (seen.has(msg)) continue;
     seen.add(msg);
-    msgs.push(msg);
+    found.push({ line: nearestLine(pointer, lines) ?? 0, msg });
   }
+  // In file order, as a person fixes them.
+  const msgs = found.sort((a, b) => a.line - b.line).map((f) => f.msg);
   const shown = msgs.slice(0, MAX_ERRORS_SHOWN);
   const more = msgs.length > shown.length ? `\n  ... and ${msgs.length - shown.length} more` : '';
   throw new AibomError(
