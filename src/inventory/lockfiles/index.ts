@@ -1,4 +1,5 @@
 import { npmParser } from './npm.js';
+import { pnpmParser } from './pnpm.js';
 import { pipenvParser } from './python/pipenv.js';
 import { poetryParser } from './python/poetry.js';
 import { requirementsParser } from './python/requirements.js';
@@ -12,6 +13,7 @@ import { yarnParser } from './yarn.js';
  */
 export const LOCKFILE_PARSERS: LockfileParser[] = [
   npmParser,
+  pnpmParser,
   requirementsParser,
   poetryParser,
   uvParser,

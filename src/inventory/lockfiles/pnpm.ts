@@ -1,0 +1,612 @@
+import { posix } from 'node:path';
+import { type Document, isMap, isScalar, LineCounter, parseAllDocuments } from 'yaml';
+import { AibomError } from '../../errors.js';
+import { isObject, parseJsonText } from '../../util/json.js';
+import type { Provenance } from '../types.js';
+import { hashesFromSri } from './integrity.js';
+import { gitProvenance, isRegistryTarball, localProvenance, urlProvenance } from './source.js';
+import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
+
+/**
+ * pnpm-lock.yaml: lockfileVersion '9.0' (pnpm 9, 10: `importers`, `packages` with resolutions,
+ * `snapshots` with the resolved graph) and '6.0'/'6.1' (pnpm 8: `packages` keyed
+ * `/name@version(peer@x)`, `dev`/`optional` flags). 5.x (`/name/version_peer`) and other
+ * versions are read on a best effort, with a warning.
+ *
+ * Each importer (workspace project) other than the root becomes a component of its own with
+ * its edges; `link:` dependencies resolve to the importer they point at, or to a local folder.
+ * Scopes come from the graph: reachable from some importer's `dependencies` through
+ * non-optional edges → required; only through optional edges → optional; only from
+ * `devDependencies` → excluded. v6 `dev` and any `optional` flag are honoured as written.
+ */
+export const pnpmParser: LockfileParser = {
+  kind: 'pnpm',
+  matches: (base) => base === 'pnpm-lock.yaml',
+  parse: (text, path, ctx) => parsePnpm(text, path, ctx),
+};
+
+/** pnpm never writes YAML aliases; a few are tolerated, an expansion attack is refused. */
+const MAX_ALIAS_COUNT = 100;
+/** pnpm's flow collections nest two levels deep at most (`resolution: {...}`). */
+const MAX_FLOW_DEPTH = 64;
+/** pnpm 11+ writes two documents (its own environment, then the project). */
+const MAX_DOCUMENTS = 8;
+const KNOWN_VERSIONS = new Set(['6.0', '6.1', '9.0']);
+
+type Style = 'v9' | 'v6' | 'v5';
+type Rec = Record<string, unknown>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+/** The failsafe schema keeps every scalar a string: `true` is 'true', `5.4` is '5.4'. */
+const flag = (v: unknown): boolean | undefined => (v === 'true' || v === true ? true : v === 'false' || v === false ? false : undefined);
+
+interface Loaded {
+  data: Rec;
+  /** 1-based line of a key in a top-level section ('packages', 'snapshots', 'importers'). */
+  lineOf(section: string, key: string): number | undefined;
+}
+
+/** Parse the YAML, bounded: flow depth checked first, aliases capped, errors with a line. */
+function loadYaml(text: string, path: string): Loaded {
+  checkFlowDepth(text, path);
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, {
+    lineCounter,
+    schema: 'failsafe',
+    uniqueKeys: true,
+    prettyErrors: true,
+  });
+  const list = Array.isArray(docs) ? docs : [];
+  if (list.length === 0) throw new AibomError('INPUT', 'not a pnpm lockfile: the file is empty', { file: path });
+  if (list.length > MAX_DOCUMENTS) {
+    throw new AibomError('TOO_LARGE', `${list.length} YAML documents in one lockfile (at most ${MAX_DOCUMENTS})`, { file: path });
+  }
+  for (const doc of list) {
+    const err = doc.errors[0];
+    if (!err) continue;
+    const msg = err.message.split('\n')[0]!.replace(/:\s*$/, '');
+    if (/call stack|stack overflow/i.test(msg)) {
+      throw new AibomError('TOO_LARGE', 'YAML nests too deeply to read', { file: path });
+    }
+    const line = err.linePos?.[0]?.line;
+    const where = line !== undefined && !/ at line \d+/.test(msg) ? ` at line ${line}` : '';
+    throw new AibomError('INPUT', `not valid YAML: ${msg}${where}`, { file: path });
+  }
+  const values = list.map((doc) => {
+    try {
+      return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    } catch (err) {
+      if (err instanceof ReferenceError || /alias/i.test(String((err as Error)?.message))) {
+        throw new AibomError('TOO_LARGE', `YAML aliases expand beyond ${MAX_ALIAS_COUNT} nodes (an alias "bomb"?)`, {
+          file: path,
+        });
+      }
+      throw new AibomError('INPUT', `not valid YAML: ${(err as Error)?.message ?? String(err)}`, { file: path });
+    }
+  });
+  // The project's document is the last one that is not pnpm's own environment (config and
+  // package-manager dependencies) document.
+  let index = values.length - 1;
+  for (let i = values.length - 1; i >= 0; i--) {
+    if (!isEnvDocument(values[i])) {
+      index = i;
+      break;
+    }
+  }
+  const data = values[index];
+  if (!isObject(data)) throw new AibomError('INPUT', 'not a pnpm lockfile: the top level is not a mapping', { file: path });
+  const doc = list[index]!;
+  const lines = sectionLines(doc, lineCounter);
+  return { data, lineOf: (section, key) => lines.get(section)?.get(key) };
+}
+
+function isEnvDocument(v: unknown): boolean {
+  if (!isObject(v) || !isObject(v.importers)) return false;
+  const importers = Object.values(v.importers);
+  const envKeys = new Set(['configDependencies', 'packageManagerDependencies']);
+  return (
+    importers.length > 0 && importers.every((imp) => isObject(imp) && Object.keys(imp).length > 0 && Object.keys(imp).every((k) => envKeys.has(k)))
+  );
+}
+
+function sectionLines(doc: Document, lc: LineCounter): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  const top = doc.contents;
+  if (!isMap(top)) return out;
+  for (const pair of top.items) {
+    if (!isScalar(pair.key) || !isMap(pair.value)) continue;
+    const section = String(pair.key.value);
+    if (section !== 'packages' && section !== 'snapshots' && section !== 'importers') continue;
+    const lines = new Map<string, number>();
+    for (const item of pair.value.items) {
+      if (isScalar(item.key) && item.key.range) lines.set(String(item.key.value), lc.linePos(item.key.range[0]).line);
+    }
+    out.set(section, lines);
+  }
+  return out;
+}
+
+/**
+ * Refuse deeply nested flow collections before the YAML parser recurses into them. A linear
+ * scan: quoted scalars and comments are skipped, and a bracket counts only where a flow
+ * collection can start (line start, after `:`, `-`, `,`, `?` or another bracket).
+ */
+function checkFlowDepth(text: string, path: string): void {
+  let depth = 0;
+  let prev = '\n';
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text[i]!;
+    if (c === '\n') {
+      prev = '\n';
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r') continue;
+    const canStart = prev === '\n' || prev === ':' || prev === '-' || prev === ',' || prev === '?' || prev === '[' || prev === '{';
+    if (c === '#' && (text[i - 1] === ' ' || text[i - 1] === '\t' || prev === '\n')) {
+      while (i < n && text[i] !== '\n') i++;
+      prev = '\n';
+      continue;
+    }
+    if ((c === '"' || c === "'") && canStart) {
+      for (i++; i < n; i++) {
+        const d = text[i];
+        if (c === '"' && d === '\\') i++;
+        else if (d === c) {
+          if (c === "'" && text[i + 1] === "'") i++;
+          else break;
+        }
+      }
+      prev = c;
+      continue;
+    }
+    if ((c === '[' || c === '{') && canStart) {
+      depth++;
+      if (depth > MAX_FLOW_DEPTH) {
+        throw new AibomError('TOO_LARGE', `YAML flow collections nest deeper than ${MAX_FLOW_DEPTH} levels`, { file: path });
+      }
+    } else if ((c === ']' || c === '}') && depth > 0) {
+      depth--;
+    }
+    prev = c;
+  }
+}
+
+/** A dependency path without its peer / patch suffix: `a@1.0.0(b@2.0.0)(c@3)` → `a@1.0.0`. */
+function removeSuffix(key: string): string {
+  let end = key.length;
+  while (end > 0 && key[end - 1] === ')') {
+    let depth = 0;
+    let i = end - 1;
+    for (; i >= 0; i--) {
+      if (key[i] === ')') depth++;
+      else if (key[i] === '(') {
+        depth--;
+        if (depth === 0) break;
+      }
+    }
+    if (i <= 0) break; // unbalanced: leave it
+    end = i;
+  }
+  return key.slice(0, end);
+}
+
+/** The snapshot / package key a dependency reference points at (pnpm's own rules per format). */
+function refToKey(ref: string, name: string, style: Style): string {
+  if (style === 'v9') {
+    if (ref.startsWith('@')) return ref;
+    const at = ref.indexOf('@');
+    if (at === -1) return `${name}@${ref}`;
+    const colon = ref.indexOf(':');
+    const paren = ref.indexOf('(');
+    if ((colon === -1 || at < colon) && (paren === -1 || at < paren)) return ref; // an alias: "lodash@4.17.21"
+    return `${name}@${ref}`;
+  }
+  if (ref.startsWith('file:')) return ref;
+  if (style === 'v6') {
+    const paren = ref.indexOf('(');
+    if (!ref.includes('/') || (paren >= 0 && ref.lastIndexOf('/', paren) === -1)) return `/${name}@${ref}`;
+    return ref;
+  }
+  return ref.includes('/') ? ref : `/${name}/${ref}`;
+}
+
+/** Name and version from a key, for registry packages (others carry `name`/`version` fields). */
+function parseKey(key: string, style: Style): { name: string; version?: string } | undefined {
+  if (style === 'v5') {
+    if (!key.startsWith('/')) return undefined;
+    const parts = key.slice(1).split('/');
+    const scoped = parts[0]?.startsWith('@');
+    const name = scoped ? `${parts[0]}/${parts[1] ?? ''}` : parts[0];
+    const ver = scoped ? parts[2] : parts[1];
+    if (!name || !ver || parts.length > (scoped ? 3 : 2)) return undefined;
+    return { name, version: ver.split('_')[0]! };
+  }
+  let k = removeSuffix(key);
+  if (style === 'v6') {
+    if (!k.startsWith('/')) return undefined;
+    k = k.slice(1);
+  }
+  const at = k.indexOf('@', 1);
+  if (at <= 0) return undefined;
+  const name = k.slice(0, at);
+  const ver = k.slice(at + 1);
+  // Non-registry ids (file:, https://, git+...) are not versions.
+  return /[:/]/.test(ver) || !ver ? { name } : { name, version: ver };
+}
+
+function gitUrl(repo: string): string {
+  if (/^git\+/i.test(repo)) return repo;
+  if (/^(https?|ssh|git|file):\/\//i.test(repo)) return `git+${repo}`;
+  const scp = /^([\w.-]+@[\w.-]+):(?!\/\/)(.+)$/.exec(repo);
+  if (scp) return `git+ssh://${scp[1]}/${scp[2]}`;
+  return repo;
+}
+
+/** Where a package comes from, from its `resolution`. */
+function provenanceOf(res: unknown): Provenance {
+  if (!isObject(res)) return { source: 'unknown', pinned: false, unpinnedReason: 'the lockfile records no resolution' };
+  const integrity = str(res.integrity);
+  const type = str(res.type);
+  if (type === 'directory') return localProvenance(str(res.directory) ?? '', false, false);
+  if (type === 'git') {
+    const repo = str(res.repo);
+    if (!repo) return { source: 'git', pinned: false, unpinnedReason: 'git resolution without a repository' };
+    const commit = str(res.commit);
+    return gitProvenance(commit ? `${gitUrl(repo)}#${commit}` : gitUrl(repo));
+  }
+  const tarball = str(res.tarball);
+  if (tarball) {
+    if (tarball.startsWith('file:')) return localProvenance(tarball, true, !!integrity);
+    // Git-hosted packages pnpm fetches as a codeload tarball of a commit.
+    const codeload = /^https?:\/\/codeload\.github\.com\/([^/]+)\/([^/]+)\/tar\.gz\/([^/?#]+)$/i.exec(tarball);
+    if (codeload) return gitProvenance(`git+https://github.com/${codeload[1]}/${codeload[2]}.git#${codeload[3]}`);
+    if (isRegistryTarball(tarball)) {
+      return integrity
+        ? { source: 'registry', url: tarball, pinned: true }
+        : { source: 'registry', url: tarball, pinned: false, unpinnedReason: 'registry package without an integrity hash' };
+    }
+    return urlProvenance(tarball, !!integrity);
+  }
+  if (integrity) return { source: 'registry', pinned: true };
+  if (type) return { source: 'unknown', pinned: false, unpinnedReason: `unknown resolution type "${type}"` };
+  return { source: 'registry', pinned: false, unpinnedReason: 'registry package without an integrity hash' };
+}
+
+async function readManifest(rel: string, ctx: ParseContext): Promise<Rec | undefined> {
+  let text: string | undefined;
+  try {
+    text = await ctx.readSibling?.(rel);
+  } catch {
+    return undefined; // over the size bound: the lockfile is still readable without it
+  }
+  if (text === undefined) return undefined;
+  try {
+    const doc = parseJsonText(text, rel);
+    return isObject(doc) ? doc : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A folder path relative to the lockfile, normalized; '' for the lockfile's own folder. */
+function folder(base: string, rel: string): string {
+  const p = posix.normalize(posix.join(base === '.' ? '' : base, rel));
+  return p === '.' ? '' : p.replace(/\/+$/, '');
+}
+
+const IMPORTER_FIELDS = ['dependencies', 'optionalDependencies', 'devDependencies'] as const;
+type DepKind = 'prod' | 'optional' | 'dev';
+const KIND: Record<string, DepKind> = { dependencies: 'prod', optionalDependencies: 'optional', devDependencies: 'dev' };
+
+async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise<ParsedLockfile> {
+  const { data, lineOf } = loadYaml(text, path);
+  const warnings: string[] = [];
+  let missing = 0;
+  const missingDep = (w: string) => {
+    if (++missing <= 10) warnings.push(w);
+  };
+
+  const rawVersion = data.lockfileVersion;
+  const version = typeof rawVersion === 'string' || typeof rawVersion === 'number' ? String(rawVersion) : undefined;
+  const hasImporters = isObject(data.importers);
+  const hasPackages = isObject(data.packages);
+  if (version === undefined && !hasImporters && !hasPackages) {
+    throw new AibomError('INPUT', 'not a pnpm lockfile: no "lockfileVersion", "importers" or "packages"', { file: path });
+  }
+  for (const section of ['importers', 'packages', 'snapshots']) {
+    const v = data[section];
+    if (v !== undefined && v !== '' && !isObject(v)) {
+      throw new AibomError('INPUT', `"${section}" is not a mapping`, { file: path });
+    }
+  }
+  const packagesSec: Rec = hasPackages ? (data.packages as Rec) : {};
+  const snapshotsSec: Rec | undefined = isObject(data.snapshots) ? data.snapshots : undefined;
+
+  const major = version === undefined ? Number.NaN : Number.parseInt(version, 10);
+  let style: Style;
+  if (major >= 7) style = 'v9';
+  else if (major === 6) style = 'v6';
+  else if (major <= 5) style = 'v5';
+  else {
+    const keys = Object.keys(packagesSec);
+    style = snapshotsSec ? 'v9' : keys.some((k) => /^\/(@[^/]+\/)?[^/@]+@/.test(k)) ? 'v6' : keys.some((k) => k.startsWith('/')) ? 'v5' : 'v9';
+  }
+  if (version === undefined || !KNOWN_VERSIONS.has(version)) {
+    const as = style === 'v9' ? "'9.0'" : style === 'v6' ? "'6.0'" : '5.x (keys /name/version)';
+    warnings.push(
+      `unknown lockfileVersion ${version === undefined ? '(none)' : JSON.stringify(version)} (aibom reads '6.0' and '9.0'): read as ${as}; fields aibom does not know were ignored`,
+    );
+  }
+  if (style === 'v9' && !snapshotsSec && hasPackages && KNOWN_VERSIONS.has(version ?? '')) {
+    warnings.push('no "snapshots" section: the dependency graph was read from "packages"');
+  }
+  // The resolved graph: v9 snapshots (or, failing them, packages); v6/v5 packages.
+  const nodesSec: Rec = style === 'v9' && snapshotsSec ? snapshotsSec : packagesSec;
+  const nodeSection = style === 'v9' && snapshotsSec ? 'snapshots' : 'packages';
+
+  // Importers: the workspace projects; a single project's v5/v6 lockfile has them at the top.
+  const importers = new Map<string, Rec>();
+  if (hasImporters) {
+    for (const [ip, imp] of Object.entries(data.importers as Rec)) {
+      if (isObject(imp)) importers.set(ip === '' ? '.' : ip, imp);
+      else if (imp !== '' && imp !== undefined) warnings.push(`skipped importers[${JSON.stringify(ip)}]: not a mapping`);
+      else importers.set(ip, {});
+    }
+  } else {
+    importers.set('.', data);
+  }
+
+  const packages: LockPackage[] = [];
+  const byKey = new Map<string, LockPackage>();
+  const importerKey = (ip: string) => `importer:${ip}`;
+  /** Outgoing edges by kind, for the scope computation. */
+  const edges = new Map<string, { prod: string[]; optional: string[]; dev: string[] }>();
+  const linkDirs = new Map<string, string>(); // folder → dependency name that first named it
+
+  const resolveRef = (ref: string, name: string, fromDir: string, from: string): string | undefined => {
+    if (ref.startsWith('link:')) {
+      const target = folder(fromDir, ref.slice(5));
+      const asImporter = importers.has(target === '' ? '.' : target) ? target || '.' : undefined;
+      if (asImporter !== undefined) return asImporter === '.' ? undefined : importerKey(asImporter);
+      if (!linkDirs.has(target)) linkDirs.set(target, name);
+      return `link:${target}`;
+    }
+    const key = refToKey(ref, name, style);
+    if (key in nodesSec) return key;
+    // A v9 package without a snapshot (written by hand, or a partial lockfile).
+    if (style === 'v9' && key in packagesSec) return key;
+    missingDep(`${from}: dependency "${name}" (${ref}) is not in the lockfile`);
+    return undefined;
+  };
+
+  const usedNames = new Map<string, Set<string>>(); // target key → names dependents use for it
+  const depsOf = (entry: Rec, fields: readonly string[], fromDir: string, from: string) => {
+    const out = { prod: [] as string[], optional: [] as string[], dev: [] as string[] };
+    for (const field of fields) {
+      const map = entry[field];
+      if (map === undefined || map === '') continue;
+      if (!isObject(map)) {
+        warnings.push(`${from}: "${field}" is not a mapping`);
+        continue;
+      }
+      for (const [depName, spec] of Object.entries(map)) {
+        const ref = typeof spec === 'string' ? spec : isObject(spec) ? str(spec.version) : undefined;
+        if (!ref) {
+          warnings.push(`${from}: dependency "${depName}" has no version`);
+          continue;
+        }
+        const target = resolveRef(ref, depName, fromDir, from);
+        if (target === undefined) continue;
+        out[KIND[field] ?? 'prod'].push(target);
+        let names = usedNames.get(target);
+        if (!names) usedNames.set(target, (names = new Set()));
+        names.add(depName);
+      }
+    }
+    return out;
+  };
+
+  // Package nodes.
+  const keys = new Set(Object.keys(nodesSec));
+  if (style === 'v9' && snapshotsSec) {
+    // Packages nothing snapshots (hand-made files): still components.
+    const snapshotted = new Set([...keys].map(removeSuffix));
+    for (const k of Object.keys(packagesSec)) if (!snapshotted.has(k)) keys.add(k);
+  }
+  for (const key of keys) {
+    const raw = key in nodesSec ? nodesSec[key] : packagesSec[key];
+    const snap: Rec = isObject(raw) ? raw : {};
+    if (!isObject(raw) && raw !== '' && raw !== undefined) {
+      warnings.push(`skipped ${nodeSection}[${JSON.stringify(key)}]: not a mapping`);
+      continue;
+    }
+    const pkgKey = style === 'v9' ? removeSuffix(key) : key;
+    let info: Rec = snap;
+    if (style === 'v9' && snapshotsSec) {
+      const p = packagesSec[pkgKey];
+      if (isObject(p)) info = p;
+      else {
+        info = {};
+        warnings.push(`snapshot ${JSON.stringify(key)} has no entry in "packages": no resolution or integrity for it`);
+      }
+    }
+    const parsed = parseKey(pkgKey, style);
+    const name = str(info.name) ?? parsed?.name;
+    if (!name) {
+      warnings.push(`skipped ${JSON.stringify(key)}: no package name in the key or the entry`);
+      continue;
+    }
+    const source = provenanceOf(info.resolution);
+    let pkgVersion = str(info.version) ?? parsed?.version;
+    if (pkgVersion === undefined && isObject(info.resolution) && info.resolution.type === 'directory') {
+      const dir = str(info.resolution.directory);
+      if (dir !== undefined) {
+        const m = await readManifest(`${folder('.', dir) || '.'}/package.json`, ctx);
+        pkgVersion = str(m?.version);
+      }
+    }
+    const pkg: LockPackage = {
+      key,
+      ecosystem: 'npm',
+      name,
+      hashes: isObject(info.resolution) ? hashesFromSri(str(info.resolution.integrity)) : [],
+      source,
+      dependencies: [],
+    };
+    if (pkgVersion !== undefined) pkg.version = pkgVersion;
+    const line = lineOf('packages', pkgKey) ?? lineOf(nodeSection, key);
+    if (line !== undefined) pkg.line = line;
+    packages.push(pkg);
+    byKey.set(key, pkg);
+  }
+  // Edges between packages (after every node exists, so forward references resolve).
+  for (const pkg of packages) {
+    const raw = pkg.key in nodesSec ? nodesSec[pkg.key] : packagesSec[pkg.key];
+    const e = depsOf(isObject(raw) ? raw : {}, ['dependencies', 'optionalDependencies'], '.', pkg.key);
+    edges.set(pkg.key, e);
+    pkg.dependencies = [...new Set([...e.prod, ...e.optional])].filter((k) => k !== pkg.key);
+  }
+
+  // Importers: the root is the project itself; every other one a workspace component.
+  const rootEdges = depsOf(importers.get('.') ?? {}, IMPORTER_FIELDS, '.', '(root)');
+  const importerEdges: Array<{ prod: string[]; optional: string[]; dev: string[] }> = [rootEdges];
+  const workspaceKeys: string[] = [];
+  for (const [ip, imp] of importers) {
+    if (ip === '.') continue;
+    const key = importerKey(ip);
+    const manifest = await readManifest(`${ip}/package.json`, ctx);
+    const e = depsOf(imp, IMPORTER_FIELDS, ip, ip);
+    importerEdges.push(e);
+    const pkg: LockPackage = {
+      key,
+      ecosystem: 'npm',
+      name: str(manifest?.name) ?? posix.basename(ip),
+      hashes: [],
+      source: { source: 'workspace', url: ip, pinned: true },
+      dependencies: [...new Set([...e.prod, ...e.optional, ...e.dev])].filter((k) => k !== key),
+      workspace: true,
+    };
+    const v = str(manifest?.version);
+    if (v) pkg.version = v;
+    const lic = str(manifest?.license);
+    if (lic) pkg.license = lic;
+    const line = lineOf('importers', ip);
+    if (line !== undefined) pkg.line = line;
+    packages.push(pkg);
+    byKey.set(key, pkg);
+    workspaceKeys.push(key);
+  }
+
+  // link: folders that are not importers: local folder dependencies, content unpinned.
+  for (const [dir, depName] of linkDirs) {
+    const key = `link:${dir}`;
+    const manifest = await readManifest(`${dir || '.'}/package.json`, ctx);
+    const pkg: LockPackage = {
+      key,
+      ecosystem: 'npm',
+      name: str(manifest?.name) ?? depName,
+      hashes: [],
+      source: localProvenance(dir || '.', false, false),
+      dependencies: [],
+    };
+    const v = str(manifest?.version);
+    if (v) pkg.version = v;
+    packages.push(pkg);
+    byKey.set(key, pkg);
+  }
+
+  // Aliases: the name a dependent uses, where it differs from the package's own.
+  for (const [key, names] of usedNames) {
+    const pkg = byKey.get(key);
+    if (!pkg || pkg.workspace || key.startsWith('link:')) continue;
+    const alias = [...names].filter((n) => n !== pkg.name).sort()[0];
+    if (alias !== undefined) pkg.alias = alias;
+  }
+
+  applyScopes(packages, edges, importerEdges, nodesSec, packagesSec, style);
+
+  if (missing > 10) warnings.push(`${missing - 10} more dependencies are not in the lockfile`);
+  if (missing > 0 && !text.endsWith('\n')) warnings.push('the file does not end with a newline: truncated?');
+
+  const rootManifest = await readManifest('package.json', ctx);
+  const root: ParsedLockfile['root'] = {
+    dependencies: [...new Set([...rootEdges.prod, ...rootEdges.optional, ...rootEdges.dev, ...workspaceKeys])],
+  };
+  const rn = str(rootManifest?.name);
+  if (rn) root.name = rn;
+  const rv = str(rootManifest?.version);
+  if (rv) root.version = rv;
+  const out: ParsedLockfile = { path, kind: 'pnpm', root, packages, warnings };
+  if (version !== undefined) out.formatVersion = version;
+  return out;
+}
+
+/** Breadth-first closure over the given edge kinds, iterative (the graph is untrusted). */
+function closure(
+  starts: Iterable<string>,
+  edges: Map<string, { prod: string[]; optional: string[]; dev: string[] }>,
+  kinds: Array<'prod' | 'optional'>,
+): Set<string> {
+  const seen = new Set<string>();
+  const queue: string[] = [];
+  for (const s of starts) {
+    if (!seen.has(s)) {
+      seen.add(s);
+      queue.push(s);
+    }
+  }
+  for (let i = 0; i < queue.length; i++) {
+    const e = edges.get(queue[i]!);
+    if (!e) continue;
+    for (const kind of kinds) {
+      for (const t of e[kind]) {
+        if (!seen.has(t)) {
+          seen.add(t);
+          queue.push(t);
+        }
+      }
+    }
+  }
+  return seen;
+}
+
+function applyScopes(
+  packages: LockPackage[],
+  edges: Map<string, { prod: string[]; optional: string[]; dev: string[] }>,
+  importerEdges: Array<{ prod: string[]; optional: string[]; dev: string[] }>,
+  nodesSec: Rec,
+  packagesSec: Rec,
+  style: Style,
+): void {
+  const required = closure(
+    importerEdges.flatMap((e) => e.prod),
+    edges,
+    ['prod'],
+  );
+  const prodAny = closure(
+    importerEdges.flatMap((e) => [...e.prod, ...e.optional]),
+    edges,
+    ['prod', 'optional'],
+  );
+  const devAny = closure(
+    importerEdges.flatMap((e) => e.dev),
+    edges,
+    ['prod', 'optional'],
+  );
+  for (const pkg of packages) {
+    if (pkg.workspace) continue;
+    const raw = pkg.key in nodesSec ? nodesSec[pkg.key] : undefined;
+    const snap: Rec = isObject(raw) ? raw : {};
+    const info = style === 'v9' ? (packagesSec[removeSuffix(pkg.key)] as Rec | undefined) : snap;
+    const devFlag = flag(snap.dev) ?? (isObject(info) ? flag(info.dev) : undefined);
+    const optFlag = flag(snap.optional) ?? (isObject(info) ? flag(info.optional) : undefined);
+    const reachable = prodAny.has(pkg.key) || devAny.has(pkg.key);
+    const dev = devFlag ?? (reachable ? !prodAny.has(pkg.key) : false);
+    if (dev) {
+      pkg.dev = true;
+      continue;
+    }
+    if (optFlag === true || (prodAny.has(pkg.key) && !required.has(pkg.key))) pkg.optional = true;
+  }
+}
