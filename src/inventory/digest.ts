@@ -238,9 +238,9 @@ function normalizeIgnores(root: string, options: ManifestOptions): Ignores {
 
 function isIgnored(rel: string, ig: Ignores): boolean {
   if (ig.exact.has(rel)) return true;
-  // A leaf named like a git path is ignored at any depth (model_signing matches by name).
-  const leaf = rel.slice(rel.lastIndexOf('/') + 1);
-  if (GIT_PATHS.includes(leaf) && ig.exact.has(leaf)) return true;
+  // Git paths are left out at the top of the folder only: model_signing joins them to the model
+  // path (.git/, .gitattributes, .github/, .gitignore) and matches by prefix, so a nested
+  // sub/.gitignore is hashed.
   for (const p of ig.exact) if (rel.startsWith(`${p}/`)) return true;
   return false;
 }
