@@ -12,7 +12,8 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
  */
 export const USE_DIST = process.env.AIBOM_TEST_DIST === '1';
 export const CLI = USE_DIST ? join(REPO, 'dist', 'cli', 'aibom.js') : join(REPO, 'cli', 'aibom.ts');
-const NODE_ARGS = USE_DIST ? [] : ['--import', 'tsx'];
+// tsx by absolute URL: a test may run the CLI with a working directory outside the repository.
+const NODE_ARGS = USE_DIST ? [] : ['--import', import.meta.resolve('tsx')];
 export const FIXTURES = join(REPO, 'test', 'fixtures');
 
 export interface CliResult {
