@@ -56,19 +56,15 @@ export async function loadPrivateKey(file: string, password?: string): Promise<L
   if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
     throw new AibomError('INPUT', 'not a PEM private key (expected -----BEGIN PRIVATE KEY----- or EC PRIVATE KEY)', { file });
   }
+  const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,\s*ENCRYPTED/.test(text);
+  if (encrypted && password === undefined) {
+    throw new AibomError('INPUT', 'the private key is encrypted; set AIBOM_KEY_PASSWORD', { file });
+  }
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(password === undefined ? { key: text, format: 'pem' } : { key: text, format: 'pem', passphrase: password });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    const msg = err instanceof Error ? err.message : '';
-    if (/passphrase|decrypt|bad decrypt/i.test(`${code} ${msg}`)) {
-      throw new AibomError(
-        'INPUT',
-        password === undefined ? 'the private key is encrypted; set AIBOM_KEY_PASSWORD' : 'cannot decrypt the private key with AIBOM_KEY_PASSWORD',
-        { file },
-      );
-    }
+  } catch {
+    if (encrypted) throw new AibomError('INPUT', 'cannot decrypt the private key with AIBOM_KEY_PASSWORD', { file });
     throw new AibomError('INPUT', 'cannot read the private key (malformed PEM or an unsupported key format)', { file });
   }
   const kind = keyKind(privateKey, file);
