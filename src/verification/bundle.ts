@@ -15,8 +15,8 @@ import {
   BUNDLE_V02_MEDIA_TYPE,
   BUNDLE_V03_LEGACY_MEDIA_TYPE,
   BUNDLE_V03_MEDIA_TYPE,
-  bundleFromJSON,
 } from '@sigstore/bundle';
+import { Bundle as ProtoBundle } from '@sigstore/protobuf-specs';
 import { dssePayloadBytes, IN_TOTO_PAYLOAD_TYPE, parseDsseEnvelope } from '../attestation/dsse.js';
 import { parseStatementBytes, type Statement } from '../attestation/statement.js';
 import { AibomError } from '../errors.js';
@@ -102,8 +102,11 @@ export function parseBundle(bytes: Uint8Array, display: string): LoadedBundle {
   }
   let bundle: Bundle;
   try {
-    bundle = bundleFromJSON(json);
-    // v0.1 requires inclusion promises; v0.2 and v0.3 require inclusion proofs.
+    // Parsed with the protobuf-specs reader, then checked per version: v0.1 requires inclusion
+    // promises; v0.2 and v0.3 require inclusion proofs. (@sigstore/bundle's bundleFromJSON also
+    // refuses a certificate chain in v0.3, which model_signing's certificate method writes; that
+    // rule is enforced in verify.ts for keyless verification, where it belongs.)
+    bundle = ProtoBundle.fromJSON(json) as Bundle;
     if (version === '0.1') assertBundleV01(bundle);
     else assertBundleV02(bundle);
   } catch (err) {

@@ -17,6 +17,7 @@ import { crypto as sigCrypto, X509Certificate } from '@sigstore/core';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { type SignedEntity, type TrustMaterial, toSignedEntity, toTrustMaterial, Verifier, type VerifierOptions } from '@sigstore/verify';
 import { pae } from '../attestation/dsse.js';
+import { type KeyObject, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { compareManifests, isModelSigningStatement, manifestsEqual, parseModelSigningPredicate } from '../attestation/model-signing.js';
 import { subjectsWithDigest } from '../attestation/statement.js';
 import { AibomError } from '../errors.js';
@@ -183,30 +184,41 @@ function signedEntity(loaded: LoadedBundle, target: PreparedTarget): SignedEntit
       if (!bytes) entity = { ...entity, signature: prehashedContent(ms.signature, alg, digest) };
     } else {
       entity = toSignedEntity(bundle);
+      const env = bundle.content.dsseEnvelope;
+      const signedBytes = pae(env.payloadType, env.payload);
+      const sig = Buffer.from(env.signatures[0]?.sig ?? Buffer.alloc(0));
+      const inner = entity.signature;
       const entries = bundle.verificationMaterial.tlogEntries;
-      if (entries.length > 0 && entries.every((e) => e.kindVersion?.kind === 'hashedrekord')) {
-        // Rekor v2 logs a DSSE envelope as "hashedrekord over DSSE" (rekor-v2 spec 6.1.4): the
-        // entry's digest is SHA-256 of PAE(payloadType, payload), the bytes actually signed, not of
-        // the payload, which is what @sigstore/verify compares. Compare the signed bytes' digest.
-        const env = bundle.content.dsseEnvelope;
-        const signedDigest = sigCrypto.digest('sha256', pae(env.payloadType, env.payload));
-        const inner = entity.signature;
-        entity = {
-          ...entity,
-          signature: {
-            signature: inner.signature,
-            compareSignature: (sig: Buffer) => inner.compareSignature(sig),
-            compareDigest: (d: Buffer) => sigCrypto.bufferEqual(d, signedDigest),
-            verifySignature: (key) => inner.verifySignature(key),
-          },
-        };
-      }
+      // Rekor v2 logs a DSSE envelope as "hashedrekord over DSSE" (rekor-v2 spec 6.1.4): the
+      // entry's digest is SHA-256 of PAE(payloadType, payload), the bytes actually signed, not of
+      // the payload, which is what @sigstore/verify compares. Compare the signed bytes' digest.
+      const overPae = entries.length > 0 && entries.every((e) => e.kindVersion?.kind === 'hashedrekord');
+      const paeDigest = overPae ? sigCrypto.digest('sha256', signedBytes) : undefined;
+      entity = {
+        ...entity,
+        signature: {
+          signature: inner.signature,
+          compareSignature: (s: Buffer) => inner.compareSignature(s),
+          compareDigest: (d: Buffer) => (paeDigest ? sigCrypto.bufferEqual(d, paeDigest) : inner.compareDigest(d)),
+          // @sigstore/verify checks DSSE signatures with OpenSSL's default digest (SHA-256) for
+          // every EC key; P-384 and P-521 keys sign with SHA-384 / SHA-512 (Sigstore's
+          // PKIX_ECDSA_P384_SHA_384 etc., as model_signing does), so try the curve's own digest too.
+          verifySignature: (key) => inner.verifySignature(key) || verifyWithCurveHash(key, signedBytes, sig),
+        },
+      };
     }
   } catch (err) {
     if (err instanceof VerifyFailure) throw err;
     fail('malformed', `the bundle's verification material does not parse: ${err instanceof Error ? err.message : String(err)}`);
   }
   return entity;
+}
+
+const CURVE_HASH: Record<string, string> = { secp384r1: 'sha384', secp521r1: 'sha512' };
+
+function verifyWithCurveHash(key: KeyObject, data: Buffer, signature: Buffer): boolean {
+  const hash = key.asymmetricKeyType === 'ec' ? CURVE_HASH[key.asymmetricKeyDetails?.namedCurve ?? ''] : undefined;
+  return hash ? sigCrypto.verify(data, key, signature, hash) : false;
 }
 
 /** Signature content for a message signature when only the artifact's digest is known. */
@@ -332,9 +344,12 @@ function checkLeafUsage(leaf: X509Certificate): X509Certificate {
 }
 
 function describeName(cert: X509Certificate): string {
-  // The subject as DER; show its printable strings (CN, O, ...) joined, enough to recognize it.
-  const text = cert.subject.toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim();
-  return text ? text.replace(/\s+/g, ' ').slice(0, 120) : 'without a subject';
+  try {
+    const subject = new NodeX509Certificate(cert.root.toDER()).subject.replace(/\n/g, ', ');
+    return subject ? subject.slice(0, 200) : 'without a subject';
+  } catch {
+    return 'with an unreadable subject';
+  }
 }
 
 function describeWitnesses(ctx: TrustContext, entity: SignedEntity): { witnesses: Witness[]; signedAt?: string } {
