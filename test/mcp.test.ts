@@ -29,6 +29,7 @@ async function build(dir: string, extra: string[] = []): Promise<{ bom: BomDoc; 
 }
 
 const DIGEST = 'b'.repeat(64);
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 
 const MCP_JSON = `{
   "mcpServers": {
@@ -53,7 +54,12 @@ const MCP_JSON = `{
     "binary": { "command": "/opt/mcp/bin/inventory-server", "args": ["--port", "3000"] },
     "remote-http": { "type": "http", "url": "https://mcp.example.com/mcp" },
     "remote-sse": { "url": "https://mcp.example.com/v1/sse" },
-    "remote-local": { "type": "streamable-http", "url": "http://localhost:8931/mcp" }
+    "remote-local": { "type": "streamable-http", "url": "http://localhost:8931/mcp" },
+    "pnpm-dlx": { "command": "pnpm", "args": ["dlx", "pnpm-mcp@1.1.0"] },
+    "npx-git-commit": { "command": "npx", "args": ["-y", "github:acme/mcp-tool#${COMMIT}"] },
+    "npx-git-branch": { "command": "npx", "args": ["-y", "github:acme/mcp-tool#main"] },
+    "uvx-git-commit": { "command": "uvx", "args": ["--from", "git+https://git.example.com/acme/tool@${COMMIT}", "tool"] },
+    "windows-npx": { "command": "C:\\\\Program Files\\\\nodejs\\\\npx.cmd", "args": ["-y", "win-mcp@0.1.0"] }
   }
 }
 `;
@@ -101,6 +107,11 @@ describe('MCP servers in aibom build', () => {
       dir,
       'config/agent-settings.json',
       JSON.stringify({ model: 'gpt-4o', mcpServers: { 'sniffed-server': { command: 'npx', args: ['-y', 'sniffed-mcp@4.0.0'] } } }, null, 2),
+    );
+    await write(
+      dir,
+      '.vscode/settings.json',
+      '{\n  // editor settings\n  "editor.tabSize": 2,\n  "mcp": { "servers": { "settings-server": { "command": "uvx", "args": ["settings-mcp==1.0.0"] } } },\n}\n',
     );
     // Mentions mcpServers but is not a client config: not read as one.
     await write(dir, 'docs/schema.json', JSON.stringify({ properties: { mcpServers: { type: 'object' } } }));
@@ -187,6 +198,17 @@ describe('MCP servers in aibom build', () => {
     expect(prop(byServer('docker-notag'), 'aibom:unpinned-reason')).toMatch(/no tag or digest/);
   });
 
+  it('pnpm dlx, git sources (pinned by a full commit only) and Windows command paths', () => {
+    expect(prop(byServer('pnpm-dlx'), 'aibom:mcp:launcher')).toBe('pnpm-dlx');
+    expect(byServer('pnpm-dlx')!.purl).toBe('pkg:npm/pnpm-mcp@1.1.0');
+    expect(prop(byServer('npx-git-commit'), 'aibom:pinned')).toBe('true');
+    expect(prop(byServer('npx-git-branch'), 'aibom:pinned')).toBe('false');
+    expect(prop(byServer('npx-git-branch'), 'aibom:unpinned-reason')).toMatch(/without a full commit id/);
+    expect(prop(byServer('uvx-git-commit'), 'aibom:pinned')).toBe('true');
+    expect(prop(byServer('windows-npx'), 'aibom:mcp:launcher')).toBe('npx');
+    expect(byServer('windows-npx')!.purl).toBe('pkg:npm/win-mcp@0.1.0');
+  });
+
   it('a local binary is recorded, not pinned', () => {
     const bin = byServer('binary')!;
     expect(prop(bin, 'aibom:mcp:launcher')).toBe('binary');
@@ -229,6 +251,8 @@ describe('MCP servers in aibom build', () => {
     expect(byServer('desktop-server')?.purl).toBe('pkg:pypi/desktop-mcp@2.0.0');
     expect(prop(byServer('desktop-server'), 'aibom:mcp:config')).toBe('desktop/claude_desktop_config.json');
     expect(byServer('sniffed-server')?.purl).toBe('pkg:npm/sniffed-mcp@4.0.0');
+    expect(byServer('settings-server')?.purl).toBe('pkg:pypi/settings-mcp@1.0.0');
+    expect(prop(byServer('settings-server'), 'aibom:mcp:config')).toBe('.vscode/settings.json');
     // docs/schema.json mentions mcpServers but holds no servers: nothing from it.
     const all = [...(bom.components ?? []), ...(bom.services ?? [])];
     expect(all.some((c) => prop(c, 'aibom:mcp:config') === 'docs/schema.json')).toBe(false);
