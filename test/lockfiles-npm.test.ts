@@ -223,6 +223,24 @@ describe('npm workspaces (v3)', () => {
   });
 });
 
+describe('npm: an alias beside the real package', () => {
+  it('one component for string-width@4.2.3, still recording the alias', async () => {
+    const { bom } = await build(join(NPM, 'v3-alias-beside-real'));
+    const sw = bom.components?.filter((c) => c.name === 'string-width');
+    expect(sw).toHaveLength(1);
+    expect(sw?.[0]?.purl).toBe('pkg:npm/string-width@4.2.3');
+    expect(prop(sw?.[0], 'aibom:npm:alias')).toBe('string-width-cjs');
+    expect(sw?.[0]?.evidence?.occurrences).toHaveLength(2);
+    const root = bom.metadata.component?.['bom-ref'] as string;
+    expect(dependsOn(bom, root)).toEqual(['pkg:npm/string-width@4.2.3']);
+    expect(dependsOn(bom, 'pkg:npm/string-width@4.2.3').sort()).toEqual([
+      'pkg:npm/emoji-regex@8.0.0',
+      'pkg:npm/is-fullwidth-code-point@3.0.0',
+      'pkg:npm/strip-ansi@6.0.1',
+    ]);
+  });
+});
+
 describe('npm package-lock.json v2 with registry URLs', () => {
   it('reads the packages map: the same packages as v3, registry sources pinned, no legacy duplicates', async () => {
     const { bom: v2, stderr } = await build(join(NPM, 'v2-resolved'));

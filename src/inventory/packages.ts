@@ -24,6 +24,8 @@ export interface PackagesOptions {
 }
 
 const SCOPE_RANK = { required: 2, optional: 1, excluded: 0 } as const;
+/** Properties about one occurrence of a package that merging occurrences must not drop. */
+const OCCURRENCE_FACTS = new Set([`${NS}npm:alias`, `${NS}bundled`]);
 
 /** Find, parse and merge every lockfile in a walked tree into package components. */
 export async function collectPackages(walked: WalkResult, options: PackagesOptions = {}): Promise<PackagesResult> {
@@ -224,9 +226,16 @@ function merge(into: Component, from: Component): void {
     if (!into.locations.some((x) => x.file === l.file && x.line === l.line)) into.locations.push(l);
   }
   // Unpinned anywhere means unpinned.
+  const kept = into.properties.filter((p) => OCCURRENCE_FACTS.has(p.name));
   if (into.provenance && from.provenance && into.provenance.pinned && !from.provenance.pinned) {
     into.provenance = from.provenance;
-    into.properties = from.properties;
+    into.properties = [...from.properties];
+  }
+  // Facts about one occurrence (installed under an alias, bundled in another package) hold
+  // for the package whichever occurrence came first: `string-width-cjs` → string-width@4.2.3
+  // sits beside string-width@4.2.3 itself in most npm lockfiles.
+  for (const p of [...kept, ...from.properties]) {
+    if (OCCURRENCE_FACTS.has(p.name) && !into.properties.some((x) => x.name === p.name)) into.properties.push(p);
   }
   if (!into.licenses && from.licenses) into.licenses = from.licenses;
 }
