@@ -395,9 +395,14 @@ describe('an MCP config that is not JSON', () => {
       await write(dir, 'claude_desktop_config.json', 'mcpServers:\n  - this is YAML, not JSON\n');
       await write(dir, '.cursor/mcp.json', JSON.stringify({ mcpServers: { ok: { command: 'npx', args: ['-y', 'ok-mcp@1.0.0'] } } }));
       await write(dir, '.vscode/mcp.json', JSON.stringify({ servers: { bad: 'not an object', empty: {} } }));
+      // Hostile: nested 100,000 levels deep (must not overflow the stack), and over the size bound.
+      await write(dir, 'deep/.mcp.json', `{"mcpServers": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+      await write(dir, 'big/.mcp.json', `{"mcpServers": {}, "pad": "${'x'.repeat(1024 * 1024)}"}`);
       const { bom, summary, stderr } = await build(dir);
       const invalid = summary.findings.filter((f) => f.code === 'mcp-config-invalid');
-      expect(invalid.map((f) => f.location?.file).sort()).toEqual(['.mcp.json', 'claude_desktop_config.json']);
+      expect(invalid.map((f) => f.location?.file).sort()).toEqual(['.mcp.json', 'big/.mcp.json', 'claude_desktop_config.json', 'deep/.mcp.json']);
+      expect(invalid.find((f) => f.location?.file === 'deep/.mcp.json')?.message).toMatch(/nests deeper than 64 levels/);
+      expect(invalid.find((f) => f.location?.file === 'big/.mcp.json')?.message).toMatch(/over the 1\.0 MiB limit/);
       const mcpJson = invalid.find((f) => f.location?.file === '.mcp.json')!;
       expect(mcpJson.location?.line).toBe(3);
       expect(mcpJson.message).toMatch(/not valid JSON: .* at line 3, column \d+/);

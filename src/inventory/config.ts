@@ -156,7 +156,12 @@ function parseJsonConfig(text: string, display: string): { data: unknown; lines:
 
 function parseYamlConfig(text: string, display: string): { data: unknown; lines: Map<string, number> } {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  } catch (err) {
+    throw new AibomError('INPUT', `not valid YAML: ${(err as Error).message.split('\n')[0]}`, { file: display });
+  }
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const { line } = lc.linePos(e.pos[0]);
