@@ -148,3 +148,60 @@ describe('loopback Sigstore stack', () => {
     expect(cfg.tsaUrls[0]?.url).toBe(`${stack.urls.tsa}/api/v1/timestamp`);
   });
 });
+
+describe('bench input: makeKeylessBundles', () => {
+  it('makes N keyless bundles that verify one by one and with `aibom verify --batch`; a tampered artifact fails', async () => {
+    const { makeKeylessBundles } = await import('./helpers/keyless-bundles.js');
+    const { runCli, tempDir } = await import('./helpers/cli.js');
+    const { bundleFromJSON } = await import('@sigstore/bundle');
+    const tmp = await tempDir('aibom-keyless-bundles-');
+    try {
+      const made = await makeKeylessBundles(stack, { dir: tmp.dir, count: 25, tsa: true });
+      expect(made.entries).toHaveLength(25);
+      const v = await verifier();
+      for (const e of made.entries) {
+        const json = JSON.parse(await readFile(e.bundle, 'utf8'));
+        expect(json.mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
+        v.verify(toSignedEntity(bundleFromJSON(json), await readFile(e.artifact)), { subjectAlternativeName: made.identity });
+      }
+      const env = { NO_PROXY: '127.0.0.1', SIGSTORE_ID_TOKEN: undefined };
+      const ok = await runCli(['verify', '--batch', made.batchPath, '--json'], { env });
+      expect(ok.stderr).not.toMatch(/\n\s+at /);
+      expect(ok.code).toBe(0);
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(made.entries[7]!.artifact, 'tampered');
+      const bad = await runCli(['verify', '--batch', made.batchPath], { env });
+      expect(bad.code).toBe(1);
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+
+  it('runs as a script for benches: OUT_DIR COUNT → bundles, batch.jsonl and trusted_root.json that outlive the stack', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { tempDir, REPO } = await import('./helpers/cli.js');
+    const { join } = await import('node:path');
+    const tmp = await tempDir('aibom-keyless-script-');
+    try {
+      const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(REPO, 'test', 'helpers', 'keyless-bundles.ts'), tmp.dir, '6', '--dsse'], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_PROXY: '127.0.0.1' },
+        timeout: 120_000,
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const summary = JSON.parse(r.stdout);
+      expect(summary.count).toBe(6);
+      const lines = (await readFile(summary.batch, 'utf8')).trim().split('\n');
+      expect(lines).toHaveLength(6);
+      const root = TrustedRoot.fromJSON(JSON.parse(await readFile(summary.trustedRoot, 'utf8')));
+      const first = JSON.parse(lines[0]!);
+      const { bundleFromJSON } = await import('@sigstore/bundle');
+      const bundle = JSON.parse(await readFile(join(tmp.dir, first.bundle), 'utf8'));
+      expect(bundle.dsseEnvelope.payloadType).toBe('application/vnd.in-toto+json');
+      new Verifier(toTrustMaterial(root)).verify(toSignedEntity(bundleFromJSON(bundle)), { subjectAlternativeName: summary.identity });
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});
