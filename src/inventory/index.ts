@@ -3,6 +3,7 @@ import { AibomError } from '../errors.js';
 import { type AibomConfig, loadConfig } from './config.js';
 import { datasetsDiscoverer } from './datasets/index.js';
 import { mcpDiscoverer } from './mcp/index.js';
+import { modelsDiscoverer } from './models/index.js';
 import { pluginsDiscoverer } from './plugins/index.js';
 import { servicesDiscoverer } from './services.js';
 import { pathKind } from '../util/fs.js';
@@ -103,6 +104,7 @@ export const packagesDiscoverer: Discoverer = {
 /** The discoverers `aibom build` runs, in order. Later issues append to this list. */
 export const DEFAULT_DISCOVERERS: Discoverer[] = [
   packagesDiscoverer,
+  modelsDiscoverer,
   datasetsDiscoverer,
   pluginsDiscoverer,
   mcpDiscoverer,

@@ -74,6 +74,7 @@ function wanted(key: string): boolean {
     key.startsWith('general.') ||
     key.startsWith('tokenizer.chat_template') ||
     key === 'tokenizer.ggml.model' ||
+    key === 'tokenizer.ggml.tokens' ||
     key === 'tokenizer.ggml.pre' ||
     /^[\w.-]+\.(context_length|embedding_length|block_count|feed_forward_length|attention\.head_count|attention\.head_count_kv|vocab_size|expert_count|expert_used_count)$/.test(
       key,

@@ -1,0 +1,215 @@
+import { stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import picomatch from 'picomatch';
+import { configLocation, normalizeConfigPath } from '../config.js';
+import type { DiscoverContext } from '../index.js';
+import type { Finding } from '../types.js';
+import type { WalkedFile } from '../walk.js';
+import { hubCacheOrigin, hubCacheRepo } from './hf-origin.js';
+import { looksLikeModelConfig, readJsonFile } from './hf-config.js';
+
+/**
+ * Where the models are. Defaults:
+ * - any folder that is a Hugging Face style model folder: a `config.json` next to weight files
+ *   (for pickle-era weights the config must look like a model config), a sharded checkpoint
+ *   index (`*.safetensors.index.json`, `pytorch_model.bin.index.json`), a diffusers
+ *   `model_index.json`, a PEFT `adapter_config.json` with adapter weights, or a hub cache
+ *   snapshot (`models--ns--name/snapshots/<commit>`);
+ * - under every folder named `models/` (or the `models.paths` of aibom.config): each
+ *   subfolder holding weights is a model folder, each weight file directly in it a model; a
+ *   configured folder with no recognizable weights in or below it is one model itself, and a
+ *   configured file is a model whatever its format;
+ * - anywhere else, standalone weight files: `*.safetensors`, `*.gguf`, `*.onnx`, and
+ *   `*.bin` / `*.pt` / `*.pth` / `*.ckpt` / `*.pkl` / `*.pickle` / `*.joblib` when they are
+ *   pickles (checked later, by their first bytes).
+ * The outermost model folder wins: files below it belong to it. `models.exclude` globs leave
+ * paths out.
+ */
+
+export const SELF_DESCRIBING = new Set(['safetensors', 'gguf', 'onnx']);
+export const PICKLE_EXTENSIONS = new Set(['bin', 'pt', 'pth', 'ckpt', 'pkl', 'pickle', 'joblib']);
+/** Weight formats recognized inside model folders but not read (no reader for them). */
+export const OTHER_WEIGHTS: Record<string, string> = {
+  h5: 'hdf5',
+  keras: 'keras',
+  msgpack: 'flax-msgpack',
+  tflite: 'tflite',
+  mlmodel: 'coreml',
+};
+
+export function extensionOf(name: string): string {
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  const i = base.lastIndexOf('.');
+  return i <= 0 ? '' : base.slice(i + 1).toLowerCase();
+}
+
+export function isWeightFile(name: string): boolean {
+  const ext = extensionOf(name);
+  return SELF_DESCRIBING.has(ext) || PICKLE_EXTENSIONS.has(ext) || ext in OTHER_WEIGHTS || name.endsWith('saved_model.pb');
+}
+
+export type Candidate =
+  | { kind: 'folder'; rel: string; reason: string }
+  | { kind: 'file'; rel: string; file: WalkedFile; /** only a model if its bytes are a pickle */ needsSniff: boolean };
+
+export interface ModelsConfig {
+  paths?: string[];
+  exclude?: string[];
+}
+
+/** `ctx.options.config.models`, read defensively (the config loader validates, but library callers may not). */
+export function modelsConfig(ctx: DiscoverContext): ModelsConfig {
+  const raw = (ctx.options.config as { models?: unknown } | undefined)?.models;
+  if (typeof raw !== 'object' || raw === null) return {};
+  const r = raw as Record<string, unknown>;
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.length > 0) : undefined);
+  const out: ModelsConfig = {};
+  const paths = list(r.paths);
+  if (paths) out.paths = paths;
+  const exclude = list(r.exclude);
+  if (exclude) out.exclude = exclude;
+  return out;
+}
+
+function parentOf(rel: string): string {
+  const i = rel.lastIndexOf('/');
+  return i < 0 ? '' : rel.slice(0, i);
+}
+
+function isBelow(rel: string, dir: string): boolean {
+  return dir === '' || rel.startsWith(`${dir}/`);
+}
+
+/** Walked files plus symlinked files that stay inside the root (a hub cache snapshot is all links). */
+export async function effectiveFiles(ctx: DiscoverContext): Promise<WalkedFile[]> {
+  const files = [...ctx.walked.files];
+  if (ctx.options.followSymlinks) return files;
+  for (const s of ctx.walked.symlinks) {
+    if (s.outside || s.broken) continue;
+    const abs = join(ctx.root, ...s.rel.split('/'));
+    try {
+      const st = await stat(abs);
+      if (st.isFile()) files.push({ rel: s.rel, abs, size: st.size });
+    } catch {
+      // raced away
+    }
+  }
+  return files;
+}
+
+export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Promise<{ candidates: Candidate[]; findings: Finding[] }> {
+  const findings: Finding[] = [];
+  const cfg = modelsConfig(ctx);
+  const excluded = cfg.exclude?.length ? picomatch(cfg.exclude, { dot: true }) : () => false;
+  const isExcluded = (rel: string, dir: boolean) => excluded(rel) || (dir && excluded(`${rel}/`));
+  const dirs = new Set(ctx.walked.dirs);
+  const byDir = new Map<string, WalkedFile[]>();
+  const weightsBelow = new Set<string>();
+  for (const f of files) {
+    const d = parentOf(f.rel);
+    const list = byDir.get(d);
+    if (list) list.push(f);
+    else byDir.set(d, [f]);
+    if (isWeightFile(f.rel)) {
+      for (let a = d; ; a = parentOf(a)) {
+        if (weightsBelow.has(a)) break;
+        weightsBelow.add(a);
+        if (a === '') break;
+      }
+    }
+  }
+  const names = (d: string) => (byDir.get(d) ?? []).map((f) => posix.basename(f.rel));
+
+  const folders = new Map<string, string>();
+  for (const d of [...dirs].sort()) {
+    if (hubCacheOrigin(d)) {
+      folders.set(d, 'hub cache snapshot');
+      continue;
+    }
+    if (hubCacheRepo(d)) continue;
+    const here = names(d);
+    const weightsHere = here.filter(isWeightFile);
+    if (here.some((n) => n.endsWith('.safetensors.index.json') || n === 'pytorch_model.bin.index.json')) {
+      folders.set(d, 'sharded checkpoint index');
+    } else if (here.includes('model_index.json') && weightsBelow.has(d)) {
+      folders.set(d, 'diffusers pipeline');
+    } else if (here.includes('adapter_config.json') && weightsHere.length) {
+      folders.set(d, 'adapter');
+    } else if (here.includes('config.json') && weightsBelow.has(d)) {
+      // The scanned folder itself is a model folder only when its config.json is a model's.
+      const strong = d !== '' && weightsHere.some((n) => SELF_DESCRIBING.has(extensionOf(n)));
+      if (strong || (await configLooksLikeModel(join(ctx.root, ...d.split('/')), d ? `${d}/config.json` : 'config.json'))) {
+        folders.set(d, 'config.json with weights');
+      }
+    }
+  }
+
+  // Model roots: configured paths, or every folder named `models`.
+  const fileCandidates = new Map<string, Candidate>();
+  const fileByRel = new Map(files.map((f) => [f.rel, f]));
+  const roots: string[] = [];
+  if (cfg.paths) {
+    cfg.paths.forEach((p, i) => {
+      const rel = normalizeConfigPath(p);
+      if (dirs.has(rel)) roots.push(rel);
+      else if (fileByRel.has(rel)) fileCandidates.set(rel, { kind: 'file', rel, file: fileByRel.get(rel)!, needsSniff: false });
+      else {
+        const f: Finding = { code: 'model-path-missing', severity: 'low', message: `model path ${rel || '.'} not found` };
+        const loc = configLocation(ctx.options.config, `/models/paths/${i}`);
+        if (loc) f.location = loc;
+        findings.push(f);
+      }
+    });
+  } else {
+    for (const d of dirs) if (posix.basename(d) === 'models') roots.push(d);
+  }
+  for (const r of roots) {
+    if (folders.has(r)) continue;
+    const holdsModels =
+      (byDir.get(r) ?? []).some((f) => isWeightFile(f.rel)) || [...dirs].some((d) => d !== r && parentOf(d) === r && weightsBelow.has(d));
+    if (cfg.paths && !holdsModels && r !== '') {
+      // A configured folder with no recognizable weights in or below it is itself a model
+      // (a format aibom does not read): describe and hash it as one.
+      folders.set(r, 'model path');
+      continue;
+    }
+    for (const d of dirs) {
+      if (d === '' || parentOf(d) !== r || folders.has(d) || hubCacheRepo(d) || !weightsBelow.has(d)) continue;
+      folders.set(d, r ? `under ${r}/` : 'model path');
+    }
+    for (const f of byDir.get(r) ?? []) {
+      if (isWeightFile(f.rel)) fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: false });
+    }
+  }
+
+  // The outermost folder wins.
+  const kept: string[] = [];
+  for (const d of [...folders.keys()].sort((a, b) => a.length - b.length || (a < b ? -1 : 1))) {
+    if (isExcluded(d, true) || kept.some((k) => isBelow(d, k))) continue;
+    kept.push(d);
+  }
+  const candidates: Candidate[] = kept.map((rel) => ({ kind: 'folder', rel, reason: folders.get(rel)! }));
+  const inFolder = (rel: string) => kept.some((k) => isBelow(rel, k));
+
+  for (const f of files) {
+    if (fileCandidates.has(f.rel)) continue;
+    const ext = extensionOf(f.rel);
+    if (!SELF_DESCRIBING.has(ext) && !PICKLE_EXTENSIONS.has(ext)) continue;
+    if (hubCacheRepo(f.rel)) continue;
+    fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: PICKLE_EXTENSIONS.has(ext) });
+  }
+  for (const c of fileCandidates.values()) {
+    if (inFolder(c.rel) || isExcluded(c.rel, false)) continue;
+    candidates.push(c);
+  }
+  candidates.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return { candidates, findings };
+}
+
+async function configLooksLikeModel(absDir: string, display: string): Promise<boolean> {
+  try {
+    return looksLikeModelConfig(await readJsonFile(join(absDir, 'config.json'), display, 4 * 1024 * 1024));
+  } catch {
+    return false;
+  }
+}
