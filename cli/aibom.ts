@@ -10,6 +10,7 @@ import { registerAttest } from './commands/attest.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBuild } from './commands/build.js';
 import { registerDiff } from './commands/diff.js';
+import { registerGate } from './commands/gate.js';
 import { registerSign } from './commands/sign.js';
 import { registerTrust } from './commands/trust.js';
 import { registerValidate } from './commands/validate.js';
@@ -45,6 +46,7 @@ export function makeProgram(): Command {
   registerValidate(program);
   registerAudit(program);
   registerDiff(program);
+  registerGate(program);
   registerSign(program);
   registerAttest(program);
   registerVerify(program);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { isObject } from '../util/json.js';
@@ -51,19 +51,28 @@ export async function loadPolicy(file: string): Promise<Policy> {
     }
     return undefined;
   };
+  /** Line of a key (not its value) inside the map at `path`. */
+  const lineOfKey = (path: Array<string | number>, key: string): number | undefined => {
+    const parent = path.length ? doc.getIn(path, true) : doc.contents;
+    if (isMap(parent)) {
+      for (const item of parent.items) {
+        if (isScalar(item.key) && String(item.key.value) === key && item.key.range) return lc.linePos(item.key.range[0]).line;
+      }
+    }
+    return lineOf([...path, key]);
+  };
   const validate = await policyValidator();
   if (!validate(data)) {
     const msgs = (validate.errors ?? []).slice(0, 10).map((e) => {
       const path = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
       let what = e.message ?? e.keyword;
-      let at = path;
+      let line = lineOf(path);
       if (e.keyword === 'additionalProperties') {
         const key = String(e.params.additionalProperty);
         what = `unknown key "${key}"`;
-        at = [...path, key];
+        line = lineOfKey(path, key);
       }
       const where = path.length ? path.join('.') : '(top level)';
-      const line = lineOf(at);
       return `${line ? `line ${line}: ` : ''}${where}: ${what}`;
     });
     throw new AibomError('INPUT', `invalid policy:\n  ${msgs.join('\n  ')}`, { file });
@@ -91,7 +100,8 @@ export async function loadPolicy(file: string): Promise<Policy> {
     for (const [i, e] of raw.exceptions.entries()) {
       const rec = e as Record<string, unknown>;
       const expires = String(rec.expires);
-      if (Number.isNaN(Date.parse(`${expires}T00:00:00Z`))) {
+      const parsed = new Date(`${expires}T00:00:00Z`);
+      if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== expires) {
         throw new AibomError('INPUT', `line ${lineOf(['exceptions', i, 'expires']) ?? '?'}: exceptions.${i}.expires: not a real date "${expires}"`, {
           file,
         });

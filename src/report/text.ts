@@ -71,15 +71,16 @@ export function renderAuditTable(rep: InventoryReport, rows: InventoryRow[], opt
 
 function wrap(s: string, width: number): string {
   if (s.length <= width) return s;
+  const indent = /^\s*/.exec(s)![0];
   const out: string[] = [];
-  let line = '';
-  for (const word of s.split(' ')) {
-    if (line && line.length + word.length + 1 > width) {
+  let line = indent;
+  for (const word of s.slice(indent.length).split(' ')) {
+    if (line.trim() && line.length + word.length + 1 > width) {
       out.push(line);
-      line = `  ${word}`;
-    } else line = line ? `${line} ${word}` : word;
+      line = `${indent}  ${word}`;
+    } else line = line.trim() ? `${line} ${word}` : `${line}${word}`;
   }
-  if (line) out.push(line);
+  if (line.trim()) out.push(line);
   return out.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l)).join('\n');
 }
 

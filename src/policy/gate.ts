@@ -1,0 +1,294 @@
+/**
+ * `aibom gate`: the I/O around evaluatePolicy. Loads the policy and the BOM (or builds one),
+ * re-verifies the signature bundles of models and plugins on disk against the policy's
+ * publishers, verifies the BOM's own bundles and the release artifacts' attestations against
+ * the release identity, then evaluates every rule.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import picomatch from 'picomatch';
+import { glob } from 'tinyglobby';
+import { CYCLONEDX_PREDICATE_TYPE } from '../attestation/statement.js';
+import { AibomError } from '../errors.js';
+import { sha256File } from '../inventory/digest.js';
+import { inventoryFromBom, type InventoryReport, type InventoryRow } from '../report/inventory.js';
+import { loadOrBuildBom } from '../report/load.js';
+import { readBytesBounded, readTextBounded } from '../util/fs.js';
+import { isObject, parseJsonText } from '../util/json.js';
+import { parseBundle } from '../verification/bundle.js';
+import { buildPolicy, type PolicyOptions } from '../verification/policy.js';
+import { VerifyFailure } from '../verification/result.js';
+import { VerifySession } from '../verification/run.js';
+import { verifyPrepared } from '../verification/verify.js';
+import { type ArtifactCheck, evaluatePolicy, type GateResult, type SignatureCheck } from './evaluate.js';
+import { loadPolicy } from './load.js';
+import { defaultPolicy, type Policy, type SignerPolicy } from './types.js';
+
+export interface GateOptions {
+  bom?: string;
+  bundle?: string[];
+  policy?: string;
+  root?: string;
+  artifacts?: string[];
+  attestations?: string;
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+  key?: string;
+  trustedRoot?: string;
+  now?: Date;
+}
+
+/** Predicate types that count as provenance for a release artifact. */
+export const PROVENANCE_PREDICATE_TYPES = ['https://slsa.dev/provenance/v1', CYCLONEDX_PREDICATE_TYPE];
+
+const MAX_ATTESTATION_FILE_BYTES = 256 * 1024 * 1024;
+
+export async function runGate(opts: GateOptions): Promise<GateResult & { bom: string }> {
+  const policy = opts.policy ? await loadPolicy(opts.policy) : defaultPolicy();
+  const root = resolve(opts.root ?? '.');
+  const loaded = await loadOrBuildBom(opts.bom ?? root);
+  const inv = inventoryFromBom(loaded.bom);
+  const session = new VerifySession();
+  const releaseIdentity = releaseOptions(opts, policy);
+  if ((opts.bundle?.length || opts.artifacts?.length) && !releaseIdentity) {
+    throw new AibomError(
+      'USAGE',
+      'say who signs releases: --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp], --key, or `release` in the policy',
+    );
+  }
+  if (opts.bundle?.length && loaded.builtFromDir) {
+    throw new AibomError('USAGE', '--bundle checks the signature of a BOM file: give it with --bom');
+  }
+  const signatures = await checkComponentSignatures(inv, policy, root, session, opts.trustedRoot);
+  const ctx: Parameters<typeof evaluatePolicy>[2] = { now: opts.now ?? new Date(), signatures };
+  if (opts.bundle?.length && releaseIdentity) {
+    ctx.bomSignature = await checkBomBundles(loaded.source, loaded.bom, opts.bundle, releaseIdentity, session, opts.trustedRoot);
+  }
+  if (opts.artifacts?.length && releaseIdentity) {
+    ctx.artifacts = await checkArtifacts(opts.artifacts, opts.attestations!, releaseIdentity, session, opts.trustedRoot);
+  }
+  return { ...evaluatePolicy(inv, policy, ctx), bom: loaded.builtFromDir ? `(built from ${opts.root ?? '.'})` : loaded.source };
+}
+
+function releaseOptions(opts: GateOptions, policy: Policy): PolicyOptions | undefined {
+  const fromFlags: PolicyOptions = {};
+  if (opts.certificateIdentity) fromFlags.certificateIdentity = opts.certificateIdentity;
+  if (opts.certificateIdentityRegexp) fromFlags.certificateIdentityRegexp = opts.certificateIdentityRegexp;
+  if (opts.certificateOidcIssuer) fromFlags.certificateOidcIssuer = opts.certificateOidcIssuer;
+  if (opts.certificateOidcIssuerRegexp) fromFlags.certificateOidcIssuerRegexp = opts.certificateOidcIssuerRegexp;
+  if (opts.key) fromFlags.key = opts.key;
+  if (Object.keys(fromFlags).length) return fromFlags;
+  return policy.release ? signerOptions(policy.release) : undefined;
+}
+
+/** A policy signer as verification flags. A fingerprint-only key cannot be checked here. */
+function signerOptions(s: SignerPolicy): PolicyOptions | undefined {
+  const o: PolicyOptions = {};
+  if (s.identity) o.certificateIdentity = s.identity;
+  if (s.identityRegexp) o.certificateIdentityRegexp = s.identityRegexp;
+  if (s.issuer) o.certificateOidcIssuer = s.issuer;
+  if (s.issuerRegexp) o.certificateOidcIssuerRegexp = s.issuerRegexp;
+  if (s.keyPath) o.key = s.keyPath;
+  return Object.keys(o).length ? o : undefined;
+}
+
+function first(row: InventoryRow, name: string): string | undefined {
+  return row.properties.get(name)?.[0];
+}
+
+/** Where a model or plugin lives on disk, relative to the root, as the BOM recorded it. */
+function diskPath(row: InventoryRow): string | undefined {
+  return first(row, 'aibom:install-path') ?? first(row, 'aibom:model:path') ?? first(row, 'aibom:path') ?? row.locations[0]?.file;
+}
+
+function inside(root: string, p: string): string | undefined {
+  const abs = resolve(root, p);
+  const rel = relative(root, abs);
+  return rel.startsWith('..') || isAbsolute(rel) ? undefined : abs;
+}
+
+async function checkComponentSignatures(
+  inv: InventoryReport,
+  policy: Policy,
+  root: string,
+  session: VerifySession,
+  trustedRoot: string | undefined,
+): Promise<Map<string, SignatureCheck>> {
+  const out = new Map<string, SignatureCheck>();
+  for (const row of inv.rows) {
+    if (row.kind !== 'model' && row.kind !== 'plugin') continue;
+    const bundleRel = row.signature?.bundle;
+    if (!bundleRel) continue;
+    const target = diskPath(row);
+    const targetAbs = target ? inside(root, target) : undefined;
+    const bundleAbs = inside(root, bundleRel);
+    if (!targetAbs || !bundleAbs || !(await exists(targetAbs)) || !(await exists(bundleAbs))) continue;
+    const publisher = policy.publishers.find((p) => picomatch(p.match, { dot: true })(row.name) || p.match === row.ref);
+    if (!publisher) {
+      out.set(row.ref, { verified: false, reason: `no publisher in the policy matches "${row.name}"` });
+      continue;
+    }
+    const signer = signerOptions(publisher);
+    if (!signer) {
+      out.set(row.ref, { verified: false, reason: 'the policy pins only a key fingerprint; give the publisher key file to verify it' });
+      continue;
+    }
+    const req: Parameters<VerifySession['verify']>[0] = { target: targetAbs, bundle: bundleAbs, ...signer };
+    if (trustedRoot) req.trustedRoot = trustedRoot;
+    const res = await session.verify(req);
+    const check: SignatureCheck = { verified: res.verified };
+    if (res.signer?.identity) check.signer = res.signer.identity;
+    else if (res.signer?.subject) check.signer = res.signer.subject;
+    else if (res.signer?.method === 'public-key') check.signer = `key ${publisher.keyPath ?? ''}`.trim();
+    if (res.signer?.issuer) check.issuer = res.signer.issuer;
+    if (!res.verified) check.reason = `${res.reason ?? 'not verified'}: ${res.error ?? ''}`.trim();
+    out.set(row.ref, check);
+  }
+  return out;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Every given bundle must verify for the BOM: a signature over the BOM file (message
+ * signature or a statement whose subject is the BOM), or an attestation whose predicate is
+ * this very BOM (aibom attest / the Action).
+ */
+async function checkBomBundles(
+  bomFile: string,
+  bom: Record<string, unknown>,
+  bundles: string[],
+  identity: PolicyOptions,
+  session: VerifySession,
+  trustedRoot: string | undefined,
+): Promise<SignatureCheck> {
+  let last: SignatureCheck = { verified: false, reason: 'no bundle' };
+  for (const b of bundles) {
+    const req: Parameters<VerifySession['verify']>[0] = { target: bomFile, bundle: b, ...identity };
+    if (trustedRoot) req.trustedRoot = trustedRoot;
+    let res = await session.verify(req);
+    if (!res.verified && res.reason === 'digest-mismatch') {
+      // Perhaps an attestation with the BOM as predicate: verify it over a subject, then compare.
+      const alt = await verifyBomAsPredicate(b, bom, identity, session, trustedRoot);
+      if (alt) res = alt;
+    }
+    if (!res.verified) return { verified: false, reason: `${b}: ${res.reason ?? 'not verified'}: ${res.error ?? ''}`.trim() };
+    last = { verified: true };
+    if (res.signer?.identity) last.signer = res.signer.identity;
+    if (res.signer?.issuer) last.issuer = res.signer.issuer;
+  }
+  return last;
+}
+
+async function verifyBomAsPredicate(
+  bundleFile: string,
+  bom: Record<string, unknown>,
+  identity: PolicyOptions,
+  session: VerifySession,
+  trustedRoot: string | undefined,
+): Promise<Awaited<ReturnType<VerifySession['verify']>> | undefined> {
+  let loaded: ReturnType<typeof parseBundle>;
+  try {
+    loaded = parseBundle(await readBytesBounded(bundleFile, 64 * 1024 * 1024, bundleFile), bundleFile);
+  } catch {
+    return undefined;
+  }
+  const st = loaded.statement;
+  if (!st || st.predicateType !== CYCLONEDX_PREDICATE_TYPE || !isObject(st.predicate)) return undefined;
+  if (canonical(st.predicate) !== canonical(bom)) return undefined;
+  const subject = st.subject.find((s) => typeof s.digest?.sha256 === 'string');
+  if (!subject) return undefined;
+  const ctx = await session.trustContext(trustedRoot);
+  const policy = await buildPolicy(identity);
+  return verifyPrepared(ctx, loaded, { kind: 'digest', name: bundleFile, algorithm: 'sha256', digest: Buffer.from(subject.digest.sha256!, 'hex') }, policy);
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isObject(v)) {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Bundles from a file (one bundle, or JSON Lines as `gh attestation download` writes) or a folder of them. */
+async function readAttestationBundles(path: string): Promise<Array<{ name: string; bytes: Buffer }>> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st) throw new AibomError('INPUT', 'no such file or folder', { file: path });
+  const files = st.isDirectory()
+    ? (await readdir(path)).filter((f) => /\.(json|jsonl)$/i.test(f)).sort().map((f) => join(path, f))
+    : [path];
+  const out: Array<{ name: string; bytes: Buffer }> = [];
+  for (const f of files) {
+    const text = await readTextBounded(f, MAX_ATTESTATION_FILE_BYTES, f);
+    const trimmed = text.trim();
+    if (!trimmed) continue;
+    const lines = f.endsWith('.jsonl') || (!trimmed.startsWith('{') || trimmed.includes('}\n{')) ? trimmed.split(/\r?\n/) : [trimmed];
+    for (const [i, line] of lines.entries()) {
+      if (!line.trim()) continue;
+      const name = lines.length > 1 ? `${f}:${i + 1}` : f;
+      const json = parseJsonText(line, name, 128);
+      // gh writes {"bundle": {...}, "repository_id": ...}; a bare bundle has a mediaType.
+      const bundle = isObject(json) && isObject(json.bundle) ? json.bundle : json;
+      out.push({ name, bytes: Buffer.from(JSON.stringify(bundle)) });
+    }
+  }
+  return out;
+}
+
+async function checkArtifacts(
+  patterns: string[],
+  attestations: string,
+  identity: PolicyOptions,
+  session: VerifySession,
+  trustedRoot: string | undefined,
+): Promise<ArtifactCheck[]> {
+  // Absolute patterns give absolute paths; relative ones stay relative to the working directory.
+  const files = (await glob(patterns, { onlyFiles: true, dot: true, expandDirectories: false, absolute: patterns.every((p) => isAbsolute(p)) })).sort();
+  if (files.length === 0) throw new AibomError('INPUT', `--artifacts ${patterns.join(' ')} matched no files`);
+  const bundles = [];
+  for (const b of await readAttestationBundles(attestations)) {
+    try {
+      bundles.push({ name: b.name, loaded: parseBundle(b.bytes, b.name) });
+    } catch (err) {
+      if (!(err instanceof VerifyFailure)) throw err;
+      bundles.push({ name: b.name, error: err.message });
+    }
+  }
+  const ctx = await session.trustContext(trustedRoot);
+  const policy = await buildPolicy(identity);
+  const out: ArtifactCheck[] = [];
+  for (const f of files) {
+    const digest = await sha256File(f);
+    const check: ArtifactCheck = { artifact: f, digest, attestations: [] };
+    const reasons: string[] = [];
+    for (const b of bundles) {
+      if (!('loaded' in b) || !b.loaded) continue;
+      const st = b.loaded.statement;
+      if (!st || !st.subject.some((s) => s.digest?.sha256?.toLowerCase() === digest)) continue;
+      if (!PROVENANCE_PREDICATE_TYPES.includes(st.predicateType)) {
+        reasons.push(`${b.name}: predicate ${st.predicateType} is not provenance`);
+        continue;
+      }
+      const res = verifyPrepared(ctx, b.loaded, { kind: 'digest', name: f, algorithm: 'sha256', digest: Buffer.from(digest, 'hex') }, policy);
+      if (res.verified) {
+        const a: ArtifactCheck['attestations'][number] = { predicateType: st.predicateType };
+        if (res.signer?.identity) a.signer = res.signer.identity;
+        check.attestations.push(a);
+      } else reasons.push(`${b.name}: ${res.reason ?? 'not verified'}: ${res.error ?? ''}`.trim());
+    }
+    if (!check.attestations.length) check.reason = reasons.length ? reasons.join('; ') : 'no attestation names this file as a subject';
+    out.push(check);
+  }
+  return out;
+}
