@@ -75,6 +75,7 @@ export const packagesDiscoverer: Discoverer = {
     const components = [...res.components];
     const dependencies = new Map(res.dependencies);
     const rootDependencies: string[] = [];
+    const subProjects = new Map<string, Component>();
     for (const lock of res.lockfiles) {
       const dir = lock.path.includes('/') ? lock.path.slice(0, lock.path.lastIndexOf('/')) : '';
       if (dir === '') {
@@ -84,6 +85,16 @@ export const packagesDiscoverer: Discoverer = {
       // A lockfile in a subfolder is a sub-project of its own: a component the root depends on.
       const name = lock.root.name ?? dir;
       const ref = `project:${dir}`;
+      const seen = subProjects.get(ref);
+      if (seen) {
+        // Several lockfiles in one folder (requirements.txt and requirements-dev.txt): one sub-project.
+        seen.properties.push({ name: 'aibom:lockfile', value: lock.path });
+        seen.locations.push({ file: lock.path });
+        if (lock.root.name && seen.name === dir) seen.name = lock.root.name;
+        if (lock.root.version && !seen.version) seen.version = lock.root.version;
+        for (const d of lock.direct) dependencies.get(ref)?.add(d);
+        continue;
+      }
       const sub: Component = {
         ref,
         type: 'application',
@@ -93,6 +104,7 @@ export const packagesDiscoverer: Discoverer = {
         locations: [{ file: lock.path }],
       };
       if (lock.root.version) sub.version = lock.root.version;
+      subProjects.set(ref, sub);
       components.push(sub);
       dependencies.set(ref, new Set(lock.direct));
       rootDependencies.push(ref);
