@@ -84,6 +84,10 @@ describe('signing service failures', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Fulcio at .* could not issue a signing certificate: HTTP 401.*identity token was refused/);
     expectClean(r, [forged, `${h}.${p}`]);
+    // Not even with --debug (stack traces on).
+    const debug = await runCli(['--debug', 'sign', file, '--identity-token', forged, '--signing-config', stack.signingConfigPath], { env: cleanEnv() });
+    expect(debug.code).toBe(2);
+    expect(debug.stdout + debug.stderr).not.toContain(`${h}.${p}`);
     await noBundleWritten();
     expect(await filesContaining(tmp.dir, p!)).toEqual([]);
   });

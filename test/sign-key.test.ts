@@ -103,6 +103,8 @@ describe('aibom sign --key', () => {
     verifyWithKey(bundle, keys.p256!.pubKey, await readFile(file));
     expect(() => verifyWithKey(bundle, keys.p256!.pubKey, Buffer.from('tampered'))).toThrow();
     expect(stack.requests).toEqual(before);
+    expect((await runCli(['verify', file, '--key', keys.p256!.pub], { env: cleanEnv() })).code).toBe(0);
+    expect((await runCli(['verify', file, '--key', keys.p384!.pub], { env: cleanEnv() })).code).toBe(1);
   });
 
   it('P-384 message signature: SHA-256 (the bundle messageDigest algorithm), verifies', async () => {
@@ -122,6 +124,11 @@ describe('aibom sign --key', () => {
     const sig = Buffer.from(bundle.dsseEnvelope.signatures[0].sig, 'base64');
     expect(cryptoVerify('sha384', paeOf(bundle), keys.p384!.pubKey, sig)).toBe(true);
     expect(cryptoVerify('sha256', paeOf(bundle), keys.p384!.pubKey, sig)).toBe(false);
+    // aibom verify agrees (by the statement's subject digest).
+    const v = await runCli(['verify', `sha256:${'c'.repeat(64)}`, '--bundle', `${file}.sigstore.json`, '--key', keys.p384!.pub], { env: cleanEnv() });
+    expect(v.code).toBe(0);
+    const other = await runCli(['verify', `sha256:${'d'.repeat(64)}`, '--bundle', `${file}.sigstore.json`, '--key', keys.p384!.pub], { env: cleanEnv() });
+    expect(other.code).toBe(1);
   });
 
   it('Ed25519 signs DSSE (--in-toto and attest); the bundles verify with the public key', async () => {
