@@ -369,7 +369,7 @@ describe('pnpm lockfiles: bad input', () => {
     await withLockfile(undefined, text, async (dir) => {
       const r = await runCli(['build', dir]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/pnpm-lock\.yaml: not valid YAML: Map keys must be unique.* line 5/);
+      expect(r.stderr).toContain('pnpm-lock.yaml: not valid YAML: duplicate key "ms@2.0.0" at line 5');
     });
   });
 });

@@ -98,6 +98,11 @@ function nameFromPath(p: string): string {
   return i >= 0 ? p.slice(i + 'node_modules/'.length) : p.slice(p.lastIndexOf('/') + 1);
 }
 
+function parentDir(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? '' : p.slice(0, i);
+}
+
 function isInNodeModules(p: string): boolean {
   return p.startsWith('node_modules/') || p.includes('/node_modules/');
 }
@@ -146,18 +151,20 @@ function bundledProvenance(parent: LockPackage | undefined): Provenance {
 function keyLines(text: string): (key: string) => number | undefined {
   let pos = 0;
   let line = 1;
+  let nextNewline = text.indexOf('\n');
   let misses = 0;
+  const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
   return (key) => {
     if (misses > 50) return undefined;
     const needle = JSON.stringify(key);
     let at = text.indexOf(needle, pos);
     while (at >= 0) {
       let j = at + needle.length;
-      while (j < text.length && /\s/.test(text[j]!)) j++;
-      if (text[j] === ':') {
+      while (j < text.length && isSpace(text.charCodeAt(j))) j++;
+      if (text.charCodeAt(j) === 58 /* : */) {
         j++;
-        while (j < text.length && /\s/.test(text[j]!)) j++;
-        if (text[j] === '{') break;
+        while (j < text.length && isSpace(text.charCodeAt(j))) j++;
+        if (text.charCodeAt(j) === 123 /* { */) break;
       }
       at = text.indexOf(needle, at + 1);
     }
@@ -165,7 +172,10 @@ function keyLines(text: string): (key: string) => number | undefined {
       misses++;
       return undefined;
     }
-    for (let i = pos; i < at; i++) if (text.charCodeAt(i) === 10) line++;
+    while (nextNewline >= 0 && nextNewline < at) {
+      line++;
+      nextNewline = text.indexOf('\n', nextNewline + 1);
+    }
     pos = at;
     return line;
   };
@@ -219,17 +229,20 @@ function parsePackagesMap(
     else linkTarget.set(k, target);
   }
 
-  /** Node's module resolution over install paths: from `from`, up through each node_modules. */
+  /**
+   * Node's module resolution over install paths: `<dir>/node_modules/<name>` from the
+   * dependent's folder up to the root, skipping folders that are themselves node_modules.
+   */
   const resolve = (from: string, name: string): string | undefined => {
-    const segs = from === '' ? [] : from.split('/');
-    for (let n = segs.length; n >= 0; n--) {
-      if (n > 0 && segs[n - 1] === 'node_modules') continue;
-      const dir = segs.slice(0, n).join('/');
+    let dir = from;
+    for (;;) {
       const candidate = dir ? `${dir}/node_modules/${name}` : `node_modules/${name}`;
       const hit = entries.get(candidate);
       if (hit) return hit.link === true ? linkTarget.get(candidate) : candidate;
+      if (dir === '') return undefined;
+      dir = parentDir(dir);
+      if (dir === 'node_modules' || dir.endsWith('/node_modules')) dir = parentDir(dir);
     }
-    return undefined;
   };
 
   const edgesOf = (k: string, v: Record<string, unknown>, isProject: boolean): string[] => {

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { type Document, isMap, isScalar, LineCounter, parseAllDocuments } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import { AibomError } from '../../errors.js';
 import { isObject, parseJsonText } from '../../util/json.js';
 import type { Provenance } from '../types.js';
@@ -53,7 +53,9 @@ function loadYaml(text: string, path: string): Loaded {
   const docs = parseAllDocuments(text, {
     lineCounter,
     schema: 'failsafe',
-    uniqueKeys: true,
+    // yaml's own uniqueKeys check is quadratic in a map's size; duplicates are found in one
+    // pass below instead.
+    uniqueKeys: false,
     prettyErrors: true,
   });
   const list = Array.isArray(docs) ? docs : [];
@@ -72,6 +74,7 @@ function loadYaml(text: string, path: string): Loaded {
     const where = line !== undefined && !/ at line \d+/.test(msg) ? ` at line ${line}` : '';
     throw new AibomError('INPUT', `not valid YAML: ${msg}${where}`, { file: path });
   }
+  for (const doc of list) rejectDuplicateKeys(doc, lineCounter, path);
   const values = list.map((doc) => {
     try {
       return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
@@ -107,6 +110,35 @@ function isEnvDocument(v: unknown): boolean {
   return (
     importers.length > 0 && importers.every((imp) => isObject(imp) && Object.keys(imp).length > 0 && Object.keys(imp).every((k) => envKeys.has(k)))
   );
+}
+
+/**
+ * Two entries with one key: YAML would keep the last silently (a second `ms@2.0.0` with
+ * another integrity could hide behind the first). Every mapping is checked, iteratively.
+ */
+function rejectDuplicateKeys(doc: Document, lc: LineCounter, path: string): void {
+  const stack: unknown[] = [doc.contents];
+  while (stack.length) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const item of node.items) {
+        if (isScalar(item.key)) {
+          const k = String(item.key.value);
+          if (seen.has(k)) {
+            const line = item.key.range ? lc.linePos(item.key.range[0]).line : undefined;
+            throw new AibomError('INPUT', `not valid YAML: duplicate key ${JSON.stringify(k)}${line ? ` at line ${line}` : ''}`, {
+              file: path,
+            });
+          }
+          seen.add(k);
+        }
+        stack.push(item.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
 }
 
 function sectionLines(doc: Document, lc: LineCounter): Map<string, Map<string, number>> {
