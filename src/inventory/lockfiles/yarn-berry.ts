@@ -7,6 +7,7 @@ import { isCommitSha, looksLikeGit } from './source.js';
 import type { LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import {
   applyScopes,
+  CappedWarnings,
   declaredLevel,
   EdgeBudget,
   keyLines,
@@ -45,7 +46,8 @@ export async function parseBerry(
   warnings: string[],
 ): Promise<ParsedLockfile> {
   const lines = keyLines(text);
-  const budget = new EdgeBudget(path);
+  const budget = EdgeBudget.forText(path, text);
+  const peerBudget = EdgeBudget.forPeers(path);
   const meta = isObject(doc.__metadata) ? doc.__metadata : undefined;
   const formatVersion = meta ? str(meta.version) : undefined;
   if (!meta) warnings.push('no __metadata in yarn.lock; read as a berry lockfile on a best effort');
@@ -170,6 +172,7 @@ export async function parseBerry(
   const optionalEdges = new Map<string, Set<string>>();
   const parents = new Map<string, string[]>();
   const edges = new Map<string, Set<string>>();
+  const missing = new CappedWarnings();
   for (const [identity, entries] of groups) {
     if (!workspaceDirs.has(identity) && !byKey.has(identity)) continue;
     let names = depsByName.get(identity);
@@ -182,7 +185,7 @@ export async function parseBerry(
         const to = resolveDep(n, r, e.resolution);
         const optional = optionalNames.has(n);
         if (to === undefined) {
-          if (!optional) warnings.push(`${e.descriptors[0] ?? e.key}: dependency "${n}@${r}" is not in the lockfile`);
+          if (!optional) missing.add(`${e.descriptors[0] ?? e.key}: dependency "${n}@${r}" is not in the lockfile`);
           continue;
         }
         if (to === identity) continue;
@@ -201,6 +204,7 @@ export async function parseBerry(
       }
     }
   }
+  missing.flushInto(warnings, (n) => `… and ${n} more dependencies that are not in the lockfile`);
   // Peers are provided by the dependent: resolve each through the parents' own
   // dependencies, then through what the parents' peers resolved to (one more level).
   const peerResolved = new Map<string, Map<string, string>>();
@@ -212,7 +216,7 @@ export async function parseBerry(
         for (const [n] of stringMap(e.value.peerDependencies)) {
           if (peerResolved.get(identity)?.has(n)) continue;
           for (const q of parents.get(identity) ?? []) {
-            budget.spend();
+            peerBudget.spend();
             const to = depsByName.get(q)?.get(n) ?? (pass > 0 ? peerResolved.get(q)?.get(n) : undefined);
             if (to === undefined || to === identity) continue;
             out.add(to);

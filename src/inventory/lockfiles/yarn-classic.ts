@@ -7,6 +7,7 @@ import { gitProvenance, isCommitSha, localProvenance, looksLikeGit, urlProvenanc
 import type { LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import {
   applyScopes,
+  CappedWarnings,
   EdgeBudget,
   keyLines,
   type Level,
@@ -34,7 +35,7 @@ export async function parseClassic(
   lineOffset: number,
 ): Promise<ParsedLockfile> {
   const lines = keyLines(text, lineOffset);
-  const budget = new EdgeBudget(path);
+  const budget = EdgeBudget.forText(path, text);
 
   // Entries: yarn writes one block per resolved package, keyed by all its descriptors;
   // the parser gives each descriptor the same object, so group by object identity.
@@ -57,6 +58,7 @@ export async function parseClassic(
   const byName = new Map<string, string[]>(); // dependency name → keys (for a lenient fallback)
   const packages: LockPackage[] = [];
   const entries = new Map<string, Record<string, unknown>>();
+  const badIntegrity = new CappedWarnings();
   for (const [value, descriptors] of groups) {
     const entry = value as Record<string, unknown>;
     const key = descriptors[0]!;
@@ -90,6 +92,9 @@ export async function parseClassic(
     const resolved = str(entry.resolved);
     const integrity = str(entry.integrity);
     const { source, hashes } = classicSource(spec, resolved, integrity);
+    if (integrity !== undefined && hashesFromSri(integrity).length === 0) {
+      badIntegrity.add(`${key}: integrity ${JSON.stringify(integrity.slice(0, 40))} is not a digest aibom can read; left out`);
+    }
     const pkg: LockPackage = {
       key,
       ecosystem: 'npm',
@@ -114,6 +119,8 @@ export async function parseClassic(
     }
   }
 
+  badIntegrity.flushInto(warnings, (n) => `… and ${n} more unreadable integrity values`);
+
   // The project and its workspaces (classic lockfiles list neither).
   const rootManifest = await readManifest(ctx, 'package.json', warnings);
   const workspaces = rootManifest ? await classicWorkspaces(rootManifest, ctx, warnings) : [];
@@ -133,6 +140,7 @@ export async function parseClassic(
   };
 
   const optionalEdges = new Map<string, Set<string>>();
+  const missing = new CappedWarnings();
   for (const pkg of packages) {
     const entry = entries.get(pkg.key)!;
     const deps = new Set<string>();
@@ -143,7 +151,7 @@ export async function parseClassic(
       for (const [n, r] of stringMap(entry[field])) {
         const to = resolveDep(n, r);
         if (to === undefined) {
-          if (!optional) warnings.push(`${pkg.key}: dependency "${n}@${r}" is not in the lockfile`);
+          if (!optional) missing.add(`${pkg.key}: dependency "${n}@${r}" is not in the lockfile`);
           continue;
         }
         if (to === pkg.key) continue;
@@ -170,7 +178,7 @@ export async function parseClassic(
       for (const [n, r] of Object.entries(m[field])) {
         const to = resolveDep(n, r);
         if (to === undefined) {
-          warnings.push(`${fromKey ?? 'package.json'}: dependency "${n}@${r}" is not in the lockfile`);
+          missing.add(`${fromKey ?? 'package.json'}: dependency "${n}@${r}" is not in the lockfile`);
           continue;
         }
         if (to === fromKey) continue;
@@ -196,8 +204,9 @@ export async function parseClassic(
     rootDeps.add(w.key);
     seeds.push({ key: w.key, level: 2 });
   }
+  if (rootManifest) seedFrom(rootManifest, undefined, rootDeps);
+  missing.flushInto(warnings, (n) => `… and ${n} more dependencies that are not in the lockfile`);
   if (rootManifest) {
-    seedFrom(rootManifest, undefined, rootDeps);
     const unreachable = applyScopes({ packages, optionalEdges, seeds });
     if (unreachable > 0) {
       warnings.push(

@@ -134,10 +134,9 @@ export function keyLines(text: string, lineOffset = 0): Map<string, number> {
     if (end < 0) end = n;
     const c = text.charCodeAt(start);
     if (c !== 32 && c !== 9 && c !== 35 && c !== 10 && c !== 13) {
-      let stop = end;
-      while (stop > start && (text.charCodeAt(stop - 1) === 13 || text.charCodeAt(stop - 1) === 32)) stop--;
-      if (text.charCodeAt(stop - 1) === 58 /* : */) {
-        for (const d of splitDescriptors(text.slice(start, stop - 1))) {
+      const key = keyOfLine(text.slice(start, end));
+      if (key !== undefined) {
+        for (const d of splitDescriptors(key)) {
           if (!out.has(d)) out.set(d, line - lineOffset);
         }
       }
@@ -146,6 +145,22 @@ export function keyLines(text: string, lineOffset = 0): Map<string, number> {
     line++;
   }
   return out;
+}
+
+/**
+ * The key of an unindented `key:` or `key: value` line. Berry quotes the whole key list;
+ * classic quotes each descriptor that needs it and leaves the rest bare (bare ones have no ':').
+ */
+function keyOfLine(raw: string): string | undefined {
+  const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  if (line.startsWith('"') && !/^"[^"]*",/.test(line)) {
+    const close = line.indexOf('"', 1);
+    return close > 0 && line.charCodeAt(close + 1) === 58 /* : */ ? line.slice(0, close + 1) : undefined;
+  }
+  const trimmed = line.trimEnd();
+  if (trimmed.endsWith(':')) return trimmed.slice(0, -1);
+  const colon = line.indexOf(': ');
+  return colon > 0 ? line.slice(0, colon) : undefined;
 }
 
 /** `"a@^1", "a@^2"` (classic) or `"a@npm:^1, a@npm:^2"` (berry) → descriptors. */
@@ -305,6 +320,39 @@ export function applyScopes(input: ScopeInput): number {
   return unreachable;
 }
 
+/**
+ * The first few warnings of one kind, then a count: a broken lockfile must not flood the
+ * output (nor memory: only the first few are kept).
+ */
+export const MAX_SIMILAR_WARNINGS = 10;
+export class CappedWarnings {
+  private readonly kept: string[] = [];
+  private dropped = 0;
+  add(message: string): void {
+    if (this.kept.length < MAX_SIMILAR_WARNINGS) this.kept.push(message);
+    else this.dropped++;
+  }
+  flushInto(warnings: string[], more: (n: number) => string): void {
+    warnings.push(...this.kept);
+    if (this.dropped > 0) warnings.push(more(this.dropped));
+  }
+}
+
+/**
+ * Yarn ends every yarn.lock with a newline; text that stops mid-line was cut short (an
+ * interrupted write or copy). The last line may still parse, so say so before parsing.
+ */
+export function assertComplete(text: string, path: string, lineOffset = 0): void {
+  if (text.length === 0 || text.endsWith('\n')) return;
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) line++;
+  throw new AibomError(
+    'INPUT',
+    `line ${line - lineOffset}: the file ends mid-line, without the final newline yarn always writes: it is truncated`,
+    { file: path },
+  );
+}
+
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
@@ -316,21 +364,42 @@ export function stringMap(v: unknown): Array<[string, string]> {
   return out;
 }
 
-/** An edge-visit budget shared by a parse; throws TOO_LARGE when spent. */
+/**
+ * A bound on work, spent per dependency spec resolved; throws TOO_LARGE when spent.
+ * Without YAML aliases every dependency spec of a yarn.lock is a line of its own, so
+ * `forText` allows a few visits per line: an alias that repeats one big `dependencies` map
+ * under thousands of entries (quadratic work from a small file) runs out at once.
+ */
 export class EdgeBudget {
   private left: number;
-  constructor(
+  private constructor(
     private readonly path: string,
-    limit = MAX_EDGE_VISITS,
+    private readonly limit: number,
+    private readonly why: string,
   ) {
     this.left = limit;
+  }
+  static forText(path: string, text: string): EdgeBudget {
+    let lines = 1;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+    return new EdgeBudget(
+      path,
+      Math.max(100_000, 4 * lines),
+      `for a file of ${lines.toLocaleString('en')} lines (YAML aliases repeating a dependency map?)`,
+    );
+  }
+  /** Peer resolution visits each peer's dependents: bounded by a constant. */
+  static forPeers(path: string): EdgeBudget {
+    return new EdgeBudget(path, MAX_EDGE_VISITS, 'while resolving peer dependencies');
   }
   spend(n = 1): void {
     this.left -= n;
     if (this.left < 0) {
-      throw new AibomError('TOO_LARGE', `more than ${MAX_EDGE_VISITS.toLocaleString('en')} dependency edges to resolve`, {
-        file: this.path,
-      });
+      throw new AibomError(
+        'TOO_LARGE',
+        `more than ${this.limit.toLocaleString('en')} dependency edges to resolve ${this.why}`,
+        { file: this.path },
+      );
     }
   }
 }

@@ -2,7 +2,7 @@ import { stripBom } from '../../util/json.js';
 import type { LockfileParser } from './types.js';
 import { parseBerry } from './yarn-berry.js';
 import { parseClassic } from './yarn-classic.js';
-import { CLASSIC_HEADER, parseYarnText } from './yarn-common.js';
+import { assertComplete, CLASSIC_HEADER, parseYarnText } from './yarn-common.js';
 
 /**
  * yarn.lock, both formats: classic v1 (`# yarn lockfile v1`) and berry (yarn 2+,
@@ -15,6 +15,7 @@ export const yarnParser: LockfileParser = {
   async parse(input, path, ctx) {
     const text = stripBom(input);
     const warnings: string[] = [];
+    if (text.trim() !== '') assertComplete(text, path);
     const hasMetadata = /^"?__metadata"?:/m.test(text);
     if (CLASSIC_HEADER.test(text)) {
       return parseClassic(await parseYarnText(text, path), text, path, ctx, warnings, 0);
