@@ -100,7 +100,7 @@ async function parse(src: FileSource): Promise<GgufInfo> {
   const readSize = async (what: string): Promise<number> => {
     if (src.available < sizeWidth) await src.need(sizeWidth);
     const v = sizeWidth === 4 ? BigInt(src.u32(le)) : src.u64(le);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(`${what} ${v} is impossibly large`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(`${what} ${v} is larger than the whole file (${src.size} bytes)`);
     return Number(v);
   };
 

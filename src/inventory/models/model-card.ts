@@ -74,7 +74,7 @@ export function parseModelCard(text: string): CardResult {
   if (jsonDepth(fm.yaml, MAX_NESTING) > MAX_NESTING) return { error: `front matter nests deeper than ${MAX_NESTING} levels` };
   let data: unknown;
   try {
-    const doc = parseDocument(fm.yaml, { uniqueKeys: false, prettyErrors: false });
+    const doc = parseDocument(fm.yaml, { uniqueKeys: false, prettyErrors: true });
     if (doc.errors.length) {
       const e = doc.errors[0]!;
       const line = e.linePos?.[0]?.line;
