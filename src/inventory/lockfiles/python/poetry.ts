@@ -3,6 +3,7 @@ import { isObject } from '../../../util/json.js';
 import type { Hash, Property, Provenance } from '../../types.js';
 import { pushUnique } from '../integrity.js';
 import { lineIndex } from '../source.js';
+import { satisfies } from './pep440.js';
 import type { LockfileParser, LockPackage, ParsedLockfile } from '../types.js';
 import {
   addPrefixedHashes,
@@ -68,7 +69,8 @@ interface Pkg {
   version?: string;
   entry: Record<string, unknown>;
   line?: number;
-  deps: Array<{ norm: string; extras: string[] }>;
+  /** Dependencies: name, activated extras, version constraints (one per alternative). */
+  deps: Array<{ norm: string; extras: string[]; constraints: string[] }>;
 }
 
 function parsePoetry(
@@ -107,10 +109,13 @@ function parsePoetry(
     if (depTable) {
       for (const [dn, spec] of Object.entries(depTable)) {
         const extras = new Set<string>();
+        const constraints: string[] = [];
         for (const s of Array.isArray(spec) ? spec : [spec]) {
           for (const e of arr(own(obj(s), 'extras'))) if (typeof e === 'string') extras.add(e);
+          const c = typeof s === 'string' ? s : str(own(obj(s), 'version'));
+          if (c) constraints.push(c);
         }
-        deps.push({ norm: normalizePypiName(dn), extras: [...extras] });
+        deps.push({ norm: normalizePypiName(dn), extras: [...extras], constraints });
       }
     }
     const p: Pkg = { key, name, norm, entry: raw, deps };
@@ -130,7 +135,7 @@ function parsePoetry(
   for (const p of pkgs) {
     const out: string[] = [];
     for (const d of p.deps) {
-      const targets = byNorm.get(d.norm);
+      const targets = pickVersions(byNorm.get(d.norm), d.constraints);
       if (!targets) {
         // Dependencies that only apply to other Pythons/platforms, or only to an extra nobody
         // asked for, are legitimately absent from the lock.
@@ -200,7 +205,7 @@ function parsePoetry(
     if (dev(p)) pkg.dev = true;
     if (own(p.entry, 'optional') === true) pkg.optional = true;
     const props: Property[] = [];
-    const m = markersProperty(markersOf(own(p.entry, 'markers')));
+    const m = markersProperty(markersOf(own(p.entry, 'markers'), own(p.entry, 'groups')));
     if (m) props.push(m);
     const x = extrasProperty(activatedExtras.get(p.key) ?? []);
     if (x) props.push(x);
@@ -217,11 +222,27 @@ function parsePoetry(
   return out;
 }
 
-/** Poetry 2.1 writes markers as a string, or as a table per group when they differ. */
-function markersOf(v: unknown): string | undefined {
+/**
+ * Where one name is locked at several versions, keep those a dependent's constraint allows
+ * (all of them when the constraint cannot be read or none matches).
+ */
+function pickVersions(candidates: Pkg[] | undefined, constraints: string[]): Pkg[] | undefined {
+  if (!candidates || candidates.length < 2 || !constraints.length) return candidates;
+  const ok = candidates.filter((p) => !p.version || constraints.some((c) => satisfies(p.version!, c)));
+  return ok.length ? ok : candidates;
+}
+
+/**
+ * Poetry 2.1 writes markers as a string, or as a table per group when they differ
+ * (`{dev = "python_version < \"3.11\""}`): a group without an entry has no marker, so the
+ * package is then installed unconditionally.
+ */
+function markersOf(v: unknown, groups: unknown): string | undefined {
   if (typeof v === 'string') return v;
   const t = obj(v);
   if (!t) return undefined;
+  const gs = arr(groups).filter((g): g is string => typeof g === 'string');
+  if (gs.some((g) => typeof own(t, g) !== 'string')) return undefined;
   const parts = [...new Set(Object.values(t).filter((x): x is string => typeof x === 'string'))];
   if (!parts.length) return undefined;
   return parts.length === 1 ? parts[0] : parts.map((x) => `(${x})`).join(' or ');

@@ -131,7 +131,10 @@ async function readFileText(
   let start = 0;
   const lines = text.split(/\r?\n|\r/);
 
-  const flush = async () => {
+  // Includes are read after this file's own lines (pip reads them in place; the packages are
+  // the same either way), which keeps the per-line work synchronous: fast on 10^5-line files.
+  const includes: Array<{ target: string; line: number; mode: 'requirements' | 'constraints' }> = [];
+  const flush = () => {
     if (!buf.length) return;
     const logical = buf.join('');
     buf = [];
@@ -140,7 +143,7 @@ async function readFileText(
     const comment = cut < 0 ? '' : logical.slice(cut).replace(/^\s*#/, '').trim();
     last = undefined;
     if (!body) return;
-    const entry = await readLine(st, body, file, start, mode, depth, dev);
+    const entry = readLine(st, body, file, start, mode, dev, includes);
     if (entry) {
       fileEntries.push(entry);
       st.entries.push(entry);
@@ -158,7 +161,7 @@ async function readFileText(
     const raw = lines[i]!;
     if (/^\s*#/.test(raw)) {
       // A comment line ends a continuation (as in pip), then may annotate the entry above.
-      await flush();
+      flush();
       const c = raw.replace(/^\s*#/, '');
       const via = /^\s*via\b\s*(.*)$/.exec(c);
       if (via && last) {
@@ -180,10 +183,11 @@ async function readFileText(
       continue;
     }
     buf.push(raw);
-    await flush();
+    flush();
   }
-  await flush();
+  flush();
   for (const e of fileEntries) e.compiled = compiled;
+  for (const inc of includes) await include(st, inc.target, file, inc.line, inc.mode, depth);
 }
 
 /** Where a comment starts: '#' at the start or after whitespace (pip's COMMENT_RE). */
@@ -227,15 +231,15 @@ const OPTIONS_WITH_VALUE = new Map<string, string>([
 ]);
 const FLAG_OPTIONS = new Set(['--no-index', '--pre', '--prefer-binary', '--require-hashes']);
 
-async function readLine(
+function readLine(
   st: State,
   body: string,
   file: string,
   line: number,
   mode: 'requirements' | 'constraints',
-  depth: number,
   dev: boolean,
-): Promise<Entry | undefined> {
+  includes: Array<{ target: string; line: number; mode: 'requirements' | 'constraints' }>,
+): Entry | undefined {
   if (body.startsWith('-')) {
     const [opt, value] = splitOption(body);
     const what = OPTIONS_WITH_VALUE.get(opt);
@@ -250,7 +254,7 @@ async function readLine(
       return undefined;
     }
     if (what === 'requirement' || what === 'constraint') {
-      await include(st, value, file, line, what === 'constraint' ? 'constraints' : mode, depth);
+      includes.push({ target: value, line, mode: what === 'constraint' ? 'constraints' : mode });
       return undefined;
     }
     // -e <url or path>
@@ -373,7 +377,8 @@ function toEntry(
     }
     if (!entry.name) {
       const fromFile = versionFromFilename(noFragment);
-      if (fromFile && (entry.kind === 'url' || entry.kind === 'file')) entry.name = fromFile.name;
+      // Distribution file names escape the project name ("vendored_parser"): use the PEP 503 form.
+      if (fromFile && (entry.kind === 'url' || entry.kind === 'file')) entry.name = normalizePypiName(fromFile.name);
       else if (entry.kind === 'directory' && !entry.self) entry.name = posix.basename(posix.normalize(entry.url ?? ''));
     }
     if (!entry.version && (entry.kind === 'url' || entry.kind === 'file') && entry.name) {
@@ -467,6 +472,7 @@ function addConstraint(st: State, e: Entry): void {
 
 /** Merge entries for one name (pip combines them; the new resolver applies every specifier). */
 function fold(st: State, list: Entry[]): Entry[] {
+  if (list.length === 1) return list;
   const registry = list.filter((e) => e.kind === 'registry');
   const other = list.filter((e) => e.kind !== 'registry');
   const out: Entry[] = [...other];
@@ -551,6 +557,7 @@ function build(st: State, path: string): ParsedLockfile {
     else keysByName.set(e.norm, [keyOf(e)]);
   }
 
+  const topFile = posix.normalize(path);
   const packages: LockPackage[] = [];
   const rootDeps: string[] = [];
   const missingParents = new Set<string>();
@@ -594,7 +601,7 @@ function build(st: State, path: string): ParsedLockfile {
     };
     if (e.version) pkg.version = e.version;
     if (e.dev) pkg.dev = true;
-    if (e.file !== posix.normalize(path)) pkg.file = e.file;
+    if (e.file !== topFile) pkg.file = e.file;
     const props: Property[] = [];
     const m = markersProperty(e.marker);
     if (m) props.push(m);

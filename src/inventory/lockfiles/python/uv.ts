@@ -180,10 +180,16 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
   const optionalRoots: Pkg[] = [];
   const devRoots: Pkg[] = [];
   const requiredRoots: Pkg[] = [];
+  /** A project's (root's or member's) own edges: dependencies, extras and dependency groups. */
+  const projectEdges = new Map<Pkg, Pkg[]>();
   for (const m of [...(rootPkg ? [rootPkg] : []), ...workspace]) {
-    requiredRoots.push(...(resolved.get(m) ?? []).flatMap((r) => r.targets));
-    optionalRoots.push(...resolveGroup(m, m.optional));
-    devRoots.push(...resolveGroup(m, m.dev));
+    const req = (resolved.get(m) ?? []).flatMap((r) => r.targets);
+    const opt = resolveGroup(m, m.optional);
+    const dev = resolveGroup(m, m.dev);
+    requiredRoots.push(...req);
+    optionalRoots.push(...opt);
+    devRoots.push(...dev);
+    projectEdges.set(m, [...req, ...opt, ...dev]);
   }
   // Extras activated on a package pull in its optional-dependencies (iterate: extras chain).
   const extraEdges = new Map<Pkg, Pkg[]>();
@@ -215,6 +221,9 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
     out.delete(p);
     return [...out];
   };
+  // In the BOM graph a workspace member also points at its own extras and dev groups.
+  const graphEdgesOf = (p: Pkg): Pkg[] =>
+    workspace.has(p) ? [...new Set([...edgesOf(p), ...(projectEdges.get(p) ?? [])])].filter((t) => t !== p) : edgesOf(p);
   const byKey = new Map(pkgs.map((p) => [p.key, p]));
   const next = (k: string) => edgesOf(byKey.get(k)!).map((p) => p.key);
   const required = reach([...requiredRoots, ...workspace].map((p) => p.key), next);
@@ -232,7 +241,7 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
       name: p.name,
       hashes,
       source,
-      dependencies: edgesOf(p).filter((t) => t !== rootPkg).map((t) => t.key),
+      dependencies: graphEdgesOf(p).filter((t) => t !== rootPkg).map((t) => t.key),
     };
     if (p.version) pkg.version = p.version;
     if (p.line !== undefined) pkg.line = p.line;
@@ -251,7 +260,8 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
 
   let rootDeps: string[];
   if (haveRoots) {
-    rootDeps = [...new Set([...requiredRoots, ...optionalRoots, ...devRoots, ...workspace])]
+    // The project's own dependencies, extras and groups, and every workspace member.
+    rootDeps = [...new Set([...(rootPkg ? (projectEdges.get(rootPkg) ?? []) : []), ...workspace])]
       .filter((p) => p !== rootPkg)
       .map((p) => p.key);
   } else {
