@@ -13,11 +13,12 @@ export function registerAttest(program: Command): void {
     .command('attest')
     .summary('sign an in-toto attestation: a BOM (or other predicate) about release artifacts')
     .description(
-      'Make an in-toto Statement v1 whose subjects are the given files (name + sha256) and whose\n' +
-        'predicate is the BOM, and sign it (DSSE in a Sigstore bundle v0.3). The default predicate type\n' +
-        'is CycloneDX (https://cyclonedx.org/bom; the BOM is schema-validated first); others by name\n' +
-        '(spdx, slsaprovenance, openvex, link) or by URI. One statement covers every subject.\n' +
-        'Identity flags as for `aibom sign` (keyless, or --key).',
+      'Make an in-toto Statement v1 whose subjects are the given files (name +\n' +
+        'sha256) and whose predicate is the BOM, and sign it (DSSE in a Sigstore bundle\n' +
+        'v0.3). The default predicate type is CycloneDX (https://cyclonedx.org/bom; the\n' +
+        'BOM is schema-validated first); others by name (spdx, slsaprovenance, openvex,\n' +
+        'link) or by URI. One statement covers every subject. Identity flags as for\n' +
+        '`aibom sign` (keyless, or --key).',
     )
     .argument('<subject...>', 'release artifacts the predicate is about')
     .requiredOption('--predicate <file>', 'the predicate: a CycloneDX BOM, or any JSON object with --type')
@@ -29,8 +30,9 @@ export function registerAttest(program: Command): void {
       '\nExamples:\n' +
         '  $ aibom attest --predicate aibom.cdx.json --bundle release.intoto.sigstore.json dist/*\n' +
         '  $ aibom attest --predicate provenance.json --type slsaprovenance --key release.pem --bundle p.json app.tgz\n' +
-        '\nExit codes: 0 signed, 1 the BOM is not valid CycloneDX (nothing signed) or the services returned\n' +
-        'material the --trusted-root does not trust, 2 usage error, unreadable input, or a service failed.',
+        '\nExit codes: 0 signed, 1 the BOM is not valid CycloneDX (nothing signed) or the\n' +
+        'services returned material the --trusted-root does not trust, 2 usage error,\n' +
+        'unreadable input, or a signing service failed.',
     )
     .action(
       action(async (subjects: string[], opts: AttestFlags) => {

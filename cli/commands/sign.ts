@@ -51,24 +51,27 @@ interface SignFlags extends IdentityFlags {
 }
 
 const SIGN_EXIT_CODES =
-  '\nExit codes: 0 signed, 1 the services returned material the --trusted-root does not trust,\n' +
-  '2 usage error, unreadable input, or a signing service failed (nothing is written then).';
+  '\nExit codes: 0 signed, 1 the services returned material the --trusted-root\n' +
+  'does not trust, 2 usage error, unreadable input, or a signing service failed\n' +
+  '(nothing is written then).';
 
 export function registerSign(program: Command): void {
   const sign = program
     .command('sign')
     .summary('sign a file or a model/plugin folder with Sigstore (keyless or with a key)')
     .description(
-      'Sign FILE: a Sigstore bundle (v0.3 JSON) with a message signature over the file, written to\n' +
-        'FILE.sigstore.json. With --in-toto, FILE is an in-toto statement, signed unchanged in DSSE.\n' +
-        'Sign DIR: the folder in the OpenSSF model_signing v1.0 format (an in-toto statement listing a\n' +
-        'SHA-256 per file, in DSSE), written to DIR/model.sig (never itself hashed); model_signing\n' +
-        'verifies it.\n\n' +
-        'Keyless signing gets a short-lived certificate from Fulcio for an OIDC identity\n' +
-        '(--identity-token, $SIGSTORE_ID_TOKEN, or the ambient GitHub Actions token with\n' +
-        '`id-token: write`) and records the signature in Rekor; services come from --signing-config\n' +
-        'or the --*-url flags, else the Sigstore public-good instance. The token is never written\n' +
-        'anywhere. Key signing (--key PEM) writes a bundle naming the key by its fingerprint.',
+      'Sign FILE: a Sigstore bundle (v0.3 JSON) with a message signature over the\n' +
+        'file, written to FILE.sigstore.json. With --in-toto, FILE is an in-toto\n' +
+        'statement, signed unchanged in a DSSE envelope.\n' +
+        'Sign DIR: the folder in the OpenSSF model_signing v1.0 format (an in-toto\n' +
+        'statement listing a SHA-256 per file, in DSSE), written to DIR/model.sig\n' +
+        '(never itself hashed); model_signing verifies it.\n\n' +
+        'Keyless signing gets a short-lived Fulcio certificate for an OIDC identity\n' +
+        '(--identity-token, $SIGSTORE_ID_TOKEN, or the ambient GitHub Actions token\n' +
+        'with `id-token: write`) and records the signature in Rekor. Services come from\n' +
+        '--signing-config or the --*-url flags, else the Sigstore public-good instance.\n' +
+        'The token is never written anywhere. Key signing (--key PEM) writes a bundle\n' +
+        'naming the key by its fingerprint.',
     )
     .argument('<path>', 'the file or folder to sign')
     .option('--bundle <file>', 'where to write the bundle (default: FILE.sigstore.json, or DIR/model.sig)')
@@ -96,7 +99,7 @@ export function registerSign(program: Command): void {
     .description(
       'The Sigstore client conformance contract for signing:\n' +
         '  sign-bundle [--staging] [--in-toto] --identity-token TOKEN --bundle FILE\n' +
-        '              [--trusted-root FILE] [--signing-config FILE] FILE\n' +
+        '    [--trusted-root FILE] [--signing-config FILE] FILE\n' +
         'Same as `aibom sign` with those flags.',
     )
     .argument('<file>', 'the file to sign')
