@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, symlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, tempDir } from './helpers/cli.js';
+import { safetensorsBytes } from './helpers/model-files.js';
+import { type Built, buildBoth, component, findingsOf, props, writeTree } from './helpers/models.js';
+
+/**
+ * Folder digests and where models came from: the digest aibom records must be the one OpenSSF
+ * model_signing signs (the shared interoperability vectors), large folders hashed across
+ * worker threads must give the same answer as a plain computation, and hub cache / download
+ * metadata layouts give a purl pinned to a commit (and catch files changed after download).
+ */
+
+const CONFORMANCE = resolve(process.env.AIBOM_CONFORMANCE_DIR ?? join(REPO, '..', 'shared', 'conformance'), 'model-signing');
+
+/** The subject digest of a model_signing v1.0 signature (DSSE payload inside a Sigstore bundle). */
+async function signedDigest(sigFile: string): Promise<string> {
+  const bundle = JSON.parse(await readFile(sigFile, 'utf8')) as { dsseEnvelope: { payload: string } };
+  const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8')) as {
+    predicateType: string;
+    subject: Array<{ digest: { sha256: string } }>;
+  };
+  expect(statement.predicateType).toBe('https://model_signing/signature/v1.0');
+  return statement.subject[0]!.digest.sha256;
+}
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+/** model_signing's "files" digest, independently: names sorted, raw file digests concatenated. */
+function manifest(files: Record<string, Buffer>): string {
+  const h = createHash('sha256');
+  for (const n of Object.keys(files).sort()) h.update(createHash('sha256').update(files[n]!).digest());
+  return h.digest('hex');
+}
+
+describe('aibom build: folder digests and model origins', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let built: Built;
+  const commit = 'a'.repeat(8) + '0123456789abcdef0123456789abcdef';
+  const dlCommit = '1234567890abcdef1234567890abcdef12345678';
+  const big1 = safetensorsBytes({ 'w.big': { dtype: 'F32', shape: [9 * 1024 * 1024] } });
+  const big2 = safetensorsBytes({ 'w.small': { dtype: 'F32', shape: [2 * 1024 * 1024] } });
+  const bigConfig = Buffer.from(JSON.stringify({ model_type: 'big', architectures: ['BigModel'] }));
+  const hubWeights = safetensorsBytes({ w: { dtype: 'F32', shape: [8, 8] } });
+  const hubConfig = Buffer.from(JSON.stringify({ model_type: 'tiny' }));
+  const dlWeights = safetensorsBytes({ w: { dtype: 'F16', shape: [16] } });
+  const card = '---\nlicense: mit\nmodel-index:\n  - name: acme/dl-model\n    results: []\n---\n';
+
+  beforeAll(async () => {
+    if (!existsSync(CONFORMANCE)) throw new Error(`model_signing conformance vectors not found at ${CONFORMANCE} (set AIBOM_CONFORMANCE_DIR)`);
+    ({ dir, cleanup } = await tempDir('aibom-digest-'));
+    // The interoperability vectors, copied as they are.
+    for (const [from, to] of [
+      ['v1.0.0-certificate', 'vendor/cert-model'],
+      ['v1.0.0-elliptic-key', 'vendor/ec'],
+    ] as const) {
+      await mkdir(join(dir, to), { recursive: true });
+      for (const f of await readdir(join(CONFORMANCE, from))) await copyFile(join(CONFORMANCE, from, f), join(dir, to, f));
+    }
+    await writeTree(dir, {
+      'aibom.config.json': JSON.stringify({ models: { paths: ['vendor/cert-model', 'vendor/ec/signme-1', 'models'] } }),
+      'models/big/model-00001-of-00002.safetensors': big1,
+      'models/big/model-00002-of-00002.safetensors': big2,
+      'models/big/config.json': bigConfig,
+      // huggingface_hub's cache: snapshot files are links into blobs/.
+      [`hub/models--acme--tiny-chat/blobs/${sha256(hubWeights)}`]: hubWeights,
+      [`hub/models--acme--tiny-chat/blobs/${sha256(hubConfig)}`]: hubConfig,
+      'hub/models--acme--tiny-chat/refs/main': commit,
+      // huggingface-cli download --local-dir: per-file commit and ETag (LFS: the SHA-256).
+      'models/dl/model.safetensors': dlWeights,
+      'models/dl/config.json': '{"model_type":"tiny"}',
+      'models/dl/README.md': card,
+      'models/dl/.cache/huggingface/download/model.safetensors.metadata': `${dlCommit}\n${sha256(dlWeights)}\n1712656091.123\n`,
+      'models/dl/.cache/huggingface/download/config.json.metadata': `${dlCommit}\n${'b'.repeat(40)}\n1712656091.123\n`,
+      'models/dl-tampered/model.safetensors': dlWeights,
+      'models/dl-tampered/config.json': '{"model_type":"tiny"}',
+      'models/dl-tampered/.cache/huggingface/download/model.safetensors.metadata': `${dlCommit}\n${'c'.repeat(64)}\n1712656091.123\n`,
+    });
+    const snap = join(dir, 'hub', 'models--acme--tiny-chat', 'snapshots', commit);
+    await mkdir(snap, { recursive: true });
+    await symlink(`../../blobs/${sha256(hubWeights)}`, join(snap, 'model.safetensors'));
+    await symlink(`../../blobs/${sha256(hubConfig)}`, join(snap, 'config.json'));
+    built = await buildBoth(dir, dir);
+  }, 180_000);
+  afterAll(async () => cleanup?.());
+
+  it("a folder's digest equals model_signing's signed digest (certificate vector, model.sig left out)", async () => {
+    const c = component(built.bom, 'model:vendor/cert-model');
+    const expected = await signedDigest(join(CONFORMANCE, 'v1.0.0-certificate', 'model.sig'));
+    expect(props(c, 'aibom:folder-digest')).toEqual([`sha256:${expected}`]);
+    expect(props(c, 'aibom:signature-bundle')).toEqual(['vendor/cert-model/model.sig']);
+    expect((c.components as Array<{ name: string }>).map((f) => f.name)).toEqual(['signme-1', 'signme-2']);
+  });
+
+  it("a single file's digest equals model_signing's (elliptic-key vector: one resource named '.')", async () => {
+    const c = component(built.bom, 'model:vendor/ec/signme-1');
+    const expected = await signedDigest(join(CONFORMANCE, 'v1.0.0-elliptic-key', 'model.sig'));
+    expect(props(c, 'aibom:folder-digest')).toEqual([`sha256:${expected}`]);
+    expect(c.hashes).toEqual([{ alg: 'SHA-256', content: sha256(await readFile(join(CONFORMANCE, 'v1.0.0-elliptic-key', 'signme-1'))) }]);
+  });
+
+  it('a folder big enough for worker-thread hashing gives the same digests as a plain computation', () => {
+    const c = component(built.bom, 'model:models/big');
+    const files = { 'config.json': bigConfig, 'model-00001-of-00002.safetensors': big1, 'model-00002-of-00002.safetensors': big2 };
+    expect(props(c, 'aibom:folder-digest')).toEqual([`sha256:${manifest(files)}`]);
+    const nested = c.components as Array<{ name: string; hashes: Array<{ content: string }> }>;
+    for (const n of nested) expect(n.hashes[0]!.content, n.name).toBe(sha256(files[n.name as keyof typeof files]));
+    expect(props(c, 'aibom:size')).toEqual([String(big1.length + big2.length + bigConfig.length)]);
+    expect(props(c, 'aibom:model:parameter-count')).toEqual([String(11 * 1024 * 1024)]);
+  });
+
+  it('a hub cache snapshot is one model named by its repository and pinned to its commit', () => {
+    const ref = `model:hub/models--acme--tiny-chat/snapshots/${commit}`;
+    const c = component(built.bom, ref);
+    expect(c.name).toBe('tiny-chat');
+    expect(c.group).toBe('acme');
+    expect(c.version).toBe(commit);
+    expect(c.purl).toBe(`pkg:huggingface/acme/tiny-chat@${commit}`);
+    expect(props(c, 'aibom:pinned')).toEqual(['true']);
+    expect(props(c, 'aibom:huggingface:origin')).toEqual(['hub-cache']);
+    expect(props(c, 'aibom:folder-digest:symlinks')).toEqual(['followed']);
+    expect(props(c, 'aibom:folder-digest')).toEqual([`sha256:${manifest({ 'config.json': hubConfig, 'model.safetensors': hubWeights })}`]);
+    expect(findingsOf(built, 'model-symlink')).toEqual([]);
+    // The blobs are not models of their own.
+    const models = (built.bom.components ?? []).filter((x) => x.type === 'machine-learning-model' && String(x['bom-ref']).startsWith('model:hub/'));
+    expect(models.map((m) => m['bom-ref'])).toEqual([ref]);
+  });
+
+  it('download metadata pins the commit, names the repo from the card, and checks the recorded SHA-256', () => {
+    const c = component(built.bom, 'model:models/dl');
+    expect(c.purl).toBe(`pkg:huggingface/acme/dl-model@${dlCommit}`);
+    expect(props(c, 'aibom:huggingface:origin')).toEqual(['download-metadata']);
+    expect(props(c, 'aibom:huggingface:verified-files')).toEqual(['1']);
+    expect(findingsOf(built, 'model-file-modified').filter((f) => f.component === 'model:models/dl')).toEqual([]);
+    const t = component(built.bom, 'model:models/dl-tampered');
+    expect(t.purl).toBeUndefined();
+    expect(props(t, 'aibom:huggingface:commit')).toEqual([dlCommit]);
+    expect(props(t, 'aibom:pinned')).toEqual(['false']);
+    const f = findingsOf(built, 'model-file-modified').find((x) => x.component === 'model:models/dl-tampered');
+    expect(f?.severity).toBe('high');
+    expect(f?.message).toContain(`its SHA-256 is ${sha256(dlWeights)}, the download recorded ${'c'.repeat(64)}`);
+  });
+});
