@@ -53,7 +53,8 @@ describe('aibom attest', () => {
     expect(st.predicate).toEqual(await readJson(bomPath));
     expect(st.subject).toHaveLength(40);
     for (const [i, f] of files.entries()) {
-      expect(st.subject[i]).toEqual({ name: f, digest: { sha256: createHash('sha256').update(await readFile(f)).digest('hex') } });
+      // Outside the working directory: named by base name (no machine paths in the attestation).
+      expect(st.subject[i]).toEqual({ name: `agent-${i}.tgz`, digest: { sha256: createHash('sha256').update(await readFile(f)).digest('hex') } });
     }
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ kind: 'attestation', predicateType: 'https://cyclonedx.org/bom', content: 'dsseEnvelope' });
@@ -69,11 +70,11 @@ describe('aibom attest', () => {
     expect(bad.code).toBe(1);
   });
 
-  it('relative subject paths are named as given (POSIX, no leading ./); the same file twice is one subject', async () => {
+  it('subjects inside the working directory are named by their relative path; the same file twice is one subject', async () => {
     await writeFile(join(tmp.dir, 'a.tgz'), 'a');
     const out = join(tmp.dir, 'rel.sigstore.json');
     const r = await runCli(
-      ['attest', '--predicate', bomPath, '--bundle', out, '--identity-token', stack.mintToken(), '--signing-config', stack.signingConfigPath, './a.tgz', 'a.tgz', 'dist/agent-0.tgz'],
+      ['attest', '--predicate', bomPath, '--bundle', out, '--identity-token', stack.mintToken(), '--signing-config', stack.signingConfigPath, './a.tgz', 'a.tgz', join(tmp.dir, 'dist', 'agent-0.tgz')],
       { cwd: tmp.dir, env: cleanEnv() },
     );
     expect(r.code).toBe(0);

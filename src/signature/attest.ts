@@ -6,6 +6,7 @@
  * BOM is refused, not signed.
  */
 import { createHash } from 'node:crypto';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { IN_TOTO_PAYLOAD_TYPE } from '../attestation/dsse.js';
 import { CYCLONEDX_PREDICATE_TYPE, makeStatement, statementBytes, type Subject } from '../attestation/statement.js';
 import { specVersionOf, validateBomJson } from '../bom/validate.js';
@@ -98,8 +99,20 @@ async function readPredicate(file: string, predicateType: string): Promise<Recor
 }
 
 /**
- * One subject per file: its name (the path as given, POSIX, without a leading ./) and sha256.
- * The same file twice is one subject; two different files under one name are refused.
+ * A subject's name: its path relative to the working directory (POSIX), as release tooling
+ * names artifacts (`dist/app.tgz`); a file outside the working directory is named by its base
+ * name, so no machine path ends up in a published attestation. Verifiers match subjects by
+ * digest; the name is for people.
+ */
+export function subjectName(path: string, cwd: string = process.cwd()): string {
+  const rel = relative(cwd, resolve(cwd, path));
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return basename(path);
+  return toPosix(rel);
+}
+
+/**
+ * One subject per file: its name (see subjectName) and sha256. The same file twice is one
+ * subject; two different files under one name are refused.
  */
 async function hashSubjects(paths: string[]): Promise<Subject[]> {
   const byName = new Map<string, Subject>();
@@ -108,7 +121,7 @@ async function hashSubjects(paths: string[]): Promise<Subject[]> {
     if (kind === 'missing') throw new AibomError('INPUT', 'no such file', { file: p });
     if (kind === 'dir') throw new AibomError('USAGE', 'is a folder; subjects are files (sign a folder with `aibom sign DIR`)', { file: p });
     if (kind !== 'file') throw new AibomError('INPUT', 'not a regular file', { file: p });
-    const name = toPosix(p).replace(/^(?:\.\/)+/, '');
+    const name = subjectName(p);
     let digest: string;
     try {
       digest = await sha256File(p);
