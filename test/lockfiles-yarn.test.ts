@@ -80,7 +80,7 @@ async function entryOf(lockfile: string, keyLine: string): Promise<{ line: numbe
 
 const TINY_COMMIT = '5bef4e0b43ca92907d4c2ea7696df438bc887635';
 
-describe('yarn classic v1: basic (multi-range entries, alias, dev, optional, URL, file, folder, git)', () => {
+describe('yarn classic v1: basic (multi-range entries, alias, dev, optional, URL, file, folder, link, git)', () => {
   const dir = join(CLASSIC, 'basic');
   const lock = join(dir, 'yarn.lock');
   let bom: BomDoc;
@@ -101,6 +101,7 @@ describe('yarn classic v1: basic (multi-range entries, alias, dev, optional, URL
         'pkg:npm/is-even@1.0.0',
         'pkg:npm/is-odd@3.0.1',
         'pkg:npm/local-dir@2.0.0',
+        'pkg:npm/local-link@0.1.0',
         `pkg:npm/local-tar@1.0.0?download_url=${encodeURIComponent('./vendor/local-tar-1.0.0.tgz')}`,
         'pkg:npm/ms@2.0.0',
         'pkg:npm/ms@2.1.3',
@@ -112,7 +113,7 @@ describe('yarn classic v1: basic (multi-range entries, alias, dev, optional, URL
   });
 
   it('one component per entry block: ranges that share an entry are one package', () => {
-    expect(bom.components).toHaveLength(21);
+    expect(bom.components).toHaveLength(22);
     expect(purls(bom).filter((p) => p.startsWith('pkg:npm/ms@'))).toEqual(['pkg:npm/ms@2.0.0', 'pkg:npm/ms@2.1.3']);
     expect(purls(bom).filter((p) => p.startsWith('pkg:npm/is-number@'))).toEqual([
       'pkg:npm/is-number@3.0.0',
@@ -166,6 +167,11 @@ describe('yarn classic v1: basic (multi-range entries, alias, dev, optional, URL
     expect(prop(folder, 'aibom:source')).toBe('directory');
     expect(prop(folder, 'aibom:pinned')).toBe('false');
     expect(prop(folder, 'aibom:unpinned-reason')).toMatch(/local folder/);
+    // link: entries say version "0.0.0"; the linked folder's package.json has the real one
+    const link = componentByPurl(bom, 'pkg:npm/local-link@0.1.0');
+    expect(prop(link, 'aibom:source')).toBe('directory');
+    expect(prop(link, 'aibom:source:url')).toBe('./local-link');
+    expect(prop(link, 'aibom:pinned')).toBe('false');
     const git = byName(bom, 'tiny-git', '0.3.1');
     expect(prop(git, 'aibom:source')).toBe('git');
     expect(prop(git, 'aibom:pinned')).toBe('true');
@@ -219,7 +225,7 @@ describe('yarn classic v1: basic (multi-range entries, alias, dev, optional, URL
       async (d) => {
         const { bom: b, stderr: err } = await build(d);
         expect(err).toMatch(/warning: yarn\.lock: no package\.json beside yarn\.lock: .*development-only packages cannot be told apart/);
-        expect(b.components).toHaveLength(21);
+        expect(b.components).toHaveLength(22);
         expect(componentByPurl(b, 'pkg:npm/is-odd@3.0.1')?.scope).toBe('required');
         const root = b.metadata.component?.['bom-ref'] as string;
         expect(dependsOn(b, root)).toContain('pkg:npm/chalk@4.1.2');

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import picomatch from 'picomatch';
 import { AibomError } from '../../errors.js';
 import { isObject } from '../../util/json.js';
@@ -59,6 +60,7 @@ export async function parseClassic(
   const packages: LockPackage[] = [];
   const entries = new Map<string, Record<string, unknown>>();
   const badIntegrity = new CappedWarnings();
+  const links: Array<{ pkg: LockPackage; folder: string }> = [];
   for (const [value, descriptors] of groups) {
     const entry = value as Record<string, unknown>;
     const key = descriptors[0]!;
@@ -106,6 +108,7 @@ export async function parseClassic(
     };
     if (alias) pkg.alias = alias;
     if (line !== undefined) pkg.line = line;
+    if (spec.startsWith('link:')) links.push({ pkg, folder: spec.slice('link:'.length) });
     packages.push(pkg);
     entries.set(key, entry);
     for (const d of descriptors) {
@@ -120,6 +123,16 @@ export async function parseClassic(
   }
 
   badIntegrity.flushInto(warnings, (n) => `… and ${n} more unreadable integrity values`);
+
+  // `link:` entries carry the placeholder version "0.0.0"; the folder's package.json (inside
+  // the project only) has the real one.
+  for (const { pkg, folder } of links) {
+    if (pkg.version !== '0.0.0') continue;
+    delete pkg.version;
+    const dir = safeWorkspaceDir(posix.normalize(folder));
+    const m = dir ? await readManifest(ctx, `${dir}/package.json`, warnings) : undefined;
+    if (m?.version) pkg.version = m.version;
+  }
 
   // The project and its workspaces (classic lockfiles list neither).
   const rootManifest = await readManifest(ctx, 'package.json', warnings);
