@@ -1,0 +1,78 @@
+// Bundles the GitHub Action into action/dist/ (committed: the Actions runner does not run
+// `npm ci`). `npm run build:action` writes it; `node scripts/build-action.mjs --out DIR` writes
+// elsewhere (the freshness test builds into a temp folder and compares).
+//
+// - action/src/main.ts and everything it imports → action/dist/index.js (ESM, Node 24).
+// - Our sources load some CommonJS packages with createRequire(import.meta.url); in the bundle
+//   those requires must be bundled too, so that one line is rewritten to use esbuild's require.
+// - The precompiled CycloneDX validators → action/dist/generated/validators/ (self-contained).
+// - The public-good trusted root seeds of @sigstore/tuf → action/dist/node_modules/@sigstore/tuf/
+//   (data only), where verification looks for them.
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const argOut = process.argv.indexOf('--out');
+const out = argOut > 0 ? resolve(process.argv[argOut + 1]) : join(root, 'action', 'dist');
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+const bundleRequire = {
+  name: 'bundle-create-require',
+  setup(b) {
+    b.onLoad({ filter: /[\\/](src|action[\\/]src)[\\/].*\.ts$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8').replace(
+        /const require = createRequire\(import\.meta\.url\);/g,
+        '/* bundled: esbuild resolves require() */',
+      );
+      return { contents: text, loader: 'ts' };
+    });
+  },
+};
+
+await build({
+  absWorkingDir: root,
+  entryPoints: ['action/src/main.ts'],
+  outfile: join(out, 'index.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Runtime requires left in the bundle (computed paths) resolve from the bundle's folder.
+  banner: { js: "import { createRequire as __aibomCreateRequire } from 'node:module'; const require = __aibomCreateRequire(import.meta.url);" },
+  plugins: [bundleRequire],
+  // Optional XML plug-ins of the cyclonedx library (aibom writes JSON only).
+  external: ['xmlbuilder2', 'libxmljs2'],
+});
+
+for (const v of ['1.6', '1.7']) {
+  await build({
+    absWorkingDir: root,
+    entryPoints: [join(root, 'generated', 'validators', `bom-${v}.cjs`)],
+    outfile: join(out, 'generated', 'validators', `bom-${v}.cjs`),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+}
+
+const tuf = dirname(require.resolve('@sigstore/tuf/package.json'));
+const tufOut = join(out, 'node_modules', '@sigstore', 'tuf');
+mkdirSync(tufOut, { recursive: true });
+copyFileSync(join(tuf, 'seeds.json'), join(tufOut, 'seeds.json'));
+const pkg = JSON.parse(readFileSync(join(tuf, 'package.json'), 'utf8'));
+// Only what identifies the data: name, version, license.
+await import('node:fs').then((fs) =>
+  fs.writeFileSync(join(tufOut, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, license: pkg.license }, null, 2)}\n`),
+);
+console.log(`bundled the Action into ${out}`);
