@@ -561,6 +561,7 @@ function build(st: State, path: string): ParsedLockfile {
   const packages: LockPackage[] = [];
   const rootDeps: string[] = [];
   const missingParents = new Set<string>();
+  const hasSelf = st.entries.some((e) => e.self);
   const edges = new Map<string, Set<string>>();
   for (const e of entries) {
     const key = keyOf(e);
@@ -574,7 +575,10 @@ function build(st: State, path: string): ParsedLockfile {
       const parent = normalizePypiName(v.replace(/\[.*$/, '').trim());
       const parents = keysByName.get(parent);
       if (!parents) {
-        if (!missingParents.has(parent)) st.warnings.add(`${e.name} is annotated "via ${v}", which is not in the file`);
+        // With the project itself installed (`-e .`), "via <project>" names it: no news.
+        if (!missingParents.has(parent) && !hasSelf) {
+          st.warnings.add(`${e.name} is annotated "via ${v}", which is not in the file`);
+        }
         missingParents.add(parent);
         direct = true;
         continue;

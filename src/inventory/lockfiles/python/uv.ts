@@ -74,6 +74,11 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
   if (rawPackages !== undefined && !Array.isArray(rawPackages)) {
     throw new AibomError('INPUT', 'not a uv lockfile: "package" is not an array of tables', { file: path });
   }
+  if (rawPackages === undefined && own(doc, 'distribution') !== undefined) {
+    // uv's pre-release lock layout (`[[distribution]]`, 2024): not read.
+    warnings.add('pre-release uv.lock layout ([[distribution]]) is not supported; its packages are missing, run `uv lock` to upgrade it');
+    return { path, kind: 'uv', root: { dependencies: [] }, packages: [], warnings: warnings.done() };
+  }
   if (version === undefined && rawPackages === undefined) {
     throw new AibomError('INPUT', 'not a uv lockfile: no "version" and no [[package]]', { file: path });
   }
