@@ -10,6 +10,7 @@ import { BenchError } from './lib.mjs';
 /** Every benchmark: name → module with `description`, `run(options)` and `smoke()`. */
 const BENCHES = {
   lockfile: () => import('./lockfile.mjs'),
+  hashing: () => import('./hashing.mjs'),
 };
 
 function usage() {
