@@ -4,6 +4,9 @@
  * cli/commands/<name>.ts and registers itself here; heavy modules are imported lazily inside
  * each command's action so `aibom --help` and quick commands start fast.
  */
+import module from 'node:module';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { TOOL_VERSION } from '../src/version.js';
 import { registerAttest } from './commands/attest.js';
@@ -54,7 +57,26 @@ export function makeProgram(): Command {
   return program;
 }
 
+/**
+ * Keep V8's compiled code of aibom's modules between runs (a CycloneDX schema validator alone
+ * is ~1 MB of generated JavaScript), as tsc does: a faster start, the same results.
+ * In the user's own cache folder, not the shared temp folder Node defaults to, since code
+ * loaded from a cache others can write is code others can inject. NODE_COMPILE_CACHE and
+ * NODE_DISABLE_COMPILE_CACHE keep their meaning.
+ */
+function enableCompileCache(): void {
+  if (process.env.NODE_COMPILE_CACHE || process.env.NODE_DISABLE_COMPILE_CACHE) return;
+  try {
+    const xdg = process.env.XDG_CACHE_HOME;
+    const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
+    module.enableCompileCache?.(join(base, 'aibom', 'node-compile-cache'));
+  } catch {
+    // No cache: a slower start, nothing else.
+  }
+}
+
 async function main(): Promise<void> {
+  enableCompileCache();
   const program = makeProgram();
   try {
     await program.parseAsync(process.argv);

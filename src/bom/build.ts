@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import * as CDX from '@cyclonedx/cyclonedx-library';
+import type * as CDX from '@cyclonedx/cyclonedx-library';
 import spdxExpressionParse from 'spdx-expression-parse';
 import { AibomError } from '../errors.js';
 import type { Component, Finding, Inventory, Service } from '../inventory/types.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import * as cdx from './cdx.js';
 import { DEFAULT_SPEC_VERSION, specFor, type WritableSpecVersion } from './spec.js';
 import { validateBomJson } from './validate.js';
 
@@ -31,13 +32,13 @@ export async function buildBom(inv: Inventory, options: BomOptions = {}): Promis
   const spec = specFor(specVersion);
   const reproducible = options.reproducible ?? false;
 
-  const bom = new CDX.Models.Bom();
+  const bom = new cdx.Models.Bom();
   if (!reproducible) {
     bom.serialNumber = `urn:uuid:${randomUUID()}`;
     bom.metadata.timestamp = new Date();
   }
   bom.metadata.tools.components.add(
-    new CDX.Models.Component(CDX.Enums.ComponentType.Application, TOOL_NAME, {
+    new cdx.Models.Component(cdx.Enums.ComponentType.Application, TOOL_NAME, {
       version: TOOL_VERSION,
       bomRef: `tool:${TOOL_NAME}`,
     }),
@@ -60,8 +61,8 @@ export async function buildBom(inv: Inventory, options: BomOptions = {}): Promis
   for (const f of inv.findings) {
     const target = f.component ? models.get(f.component) : undefined;
     const value = formatFinding(f);
-    if (target) target.properties.add(new CDX.Models.Property(FINDING_PROPERTY, value));
-    else bom.metadata.properties.add(new CDX.Models.Property(FINDING_PROPERTY, value));
+    if (target) target.properties.add(new cdx.Models.Property(FINDING_PROPERTY, value));
+    else bom.metadata.properties.add(new cdx.Models.Property(FINDING_PROPERTY, value));
   }
   for (const [from, tos] of inv.dependencies) {
     const m = models.get(from);
@@ -72,7 +73,7 @@ export async function buildBom(inv: Inventory, options: BomOptions = {}): Promis
     }
   }
 
-  const normalizer = new CDX.Serialize.JSON.Normalize.Factory(spec).makeForBom();
+  const normalizer = new cdx.Serialize.JSON.Normalize.Factory(spec).makeForBom();
   const json = normalizer.normalize(bom, { sortLists: reproducible }) as unknown as BomJson;
   mergeExtras(json, inv);
   if (reproducible) sortExtras(json);
@@ -110,7 +111,7 @@ export function serializeBom(json: BomJson): string {
 }
 
 function toModel(c: Component): CDX.Models.Component {
-  const m = new CDX.Models.Component(c.type as CDX.Enums.ComponentType, c.name, { bomRef: c.ref });
+  const m = new cdx.Models.Component(c.type as CDX.Enums.ComponentType, c.name, { bomRef: c.ref });
   if (c.group) m.group = c.group;
   if (c.version !== undefined) m.version = c.version;
   if (c.description) m.description = c.description;
@@ -120,19 +121,19 @@ function toModel(c: Component): CDX.Models.Component {
   for (const l of licensesOf(c.licenses)) m.licenses.add(l);
   for (const r of c.externalReferences ?? []) {
     m.externalReferences.add(
-      new CDX.Models.ExternalReference(r.url, r.type as CDX.Enums.ExternalReferenceType, r.comment ? { comment: r.comment } : {}),
+      new cdx.Models.ExternalReference(r.url, r.type as CDX.Enums.ExternalReferenceType, r.comment ? { comment: r.comment } : {}),
     );
   }
-  for (const p of c.properties) m.properties.add(new CDX.Models.Property(p.name, p.value));
+  for (const p of c.properties) m.properties.add(new cdx.Models.Property(p.name, p.value));
   return m;
 }
 
 function toServiceModel(s: Service): CDX.Models.Service {
-  const m = new CDX.Models.Service(s.name, { bomRef: s.ref });
+  const m = new cdx.Models.Service(s.name, { bomRef: s.ref });
   if (s.group) m.group = s.group;
   if (s.version !== undefined) m.version = s.version;
   if (s.description) m.description = s.description;
-  for (const p of s.properties) m.properties.add(new CDX.Models.Property(p.name, p.value));
+  for (const p of s.properties) m.properties.add(new cdx.Models.Property(p.name, p.value));
   return m;
 }
 
@@ -141,7 +142,7 @@ let licenseFactory: CDX.Contrib.License.Factories.LicenseFactory | undefined;
 /** SPDX ids, SPDX expressions or license names, as the library's license factory reads them. */
 function licensesOf(list: string[] | undefined): CDX.Models.License[] {
   if (!list?.length) return [];
-  licenseFactory ??= new CDX.Contrib.License.Factories.LicenseFactory(spdxExpressionParse);
+  licenseFactory ??= new (cdx.licenseContrib().Factories.LicenseFactory)(spdxExpressionParse);
   // CycloneDX allows one expression alone, or any number of single licenses.
   if (list.length === 1) return [licenseFactory.makeFromString(list[0]!)];
   return list.map((l) => licenseFactory!.makeDisjunctive(l));

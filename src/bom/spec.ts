@@ -1,5 +1,6 @@
-import * as CDX from '@cyclonedx/cyclonedx-library';
+import type * as CDX from '@cyclonedx/cyclonedx-library';
 import { AibomError } from '../errors.js';
+import * as cdx from './cdx.js';
 
 type SpecProtocol = typeof CDX.Spec.Spec1dot6;
 
@@ -13,8 +14,8 @@ export const VALIDATABLE_SPEC_VERSIONS = ['1.4', '1.5', '1.6', '1.7'] as const;
 export type ValidatableSpecVersion = (typeof VALIDATABLE_SPEC_VERSIONS)[number];
 
 const SPECS: Record<WritableSpecVersion, SpecProtocol> = {
-  '1.6': CDX.Spec.Spec1dot6,
-  '1.7': CDX.Spec.Spec1dot7,
+  '1.6': cdx.Spec.Spec1dot6,
+  '1.7': cdx.Spec.Spec1dot7,
 };
 
 export function specFor(version: string): SpecProtocol {
