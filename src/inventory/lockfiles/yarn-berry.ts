@@ -70,7 +70,7 @@ export async function parseBerry(
   }
   const groups = new Map<string, Entry[]>(); // identity locator → entries
   const byDescriptor = new Map<string, string>(); // descriptor → identity
-  const byBareDescriptor = new Map<string, string[]>(); // descriptor without `::` bindings → identities
+  const byBareDescriptor = new Map<string, Set<string>>(); // descriptor without `::` bindings → identities
   for (const [key, value] of Object.entries(doc)) {
     if (key === '__metadata') continue;
     const descriptors = splitDescriptors(key);
@@ -99,9 +99,9 @@ export async function parseBerry(
     for (const d of descriptors) {
       byDescriptor.set(d, identity);
       const bare = stripBindings(d);
-      let list = byBareDescriptor.get(bare);
-      if (!list) byBareDescriptor.set(bare, (list = []));
-      if (!list.includes(identity)) list.push(identity);
+      let set = byBareDescriptor.get(bare);
+      if (!set) byBareDescriptor.set(bare, (set = new Set()));
+      set.add(identity);
     }
   }
 
@@ -166,7 +166,7 @@ export async function parseBerry(
       (/^[a-z][a-z0-9+.-]*:/i.test(range) ? undefined : byDescriptor.get(`${name}@npm:${range}`));
     if (hit) return hit;
     const bare = byBareDescriptor.get(stripBindings(d));
-    return bare?.length === 1 ? bare[0] : undefined;
+    return bare?.size === 1 ? bare.values().next().value : undefined;
   };
   const depsByName = new Map<string, Map<string, string>>(); // identity → dep name → identity
   const optionalEdges = new Map<string, Set<string>>();

@@ -56,7 +56,7 @@ export async function parseClassic(
   }
 
   const byDescriptor = new Map<string, string>(); // descriptor → package key
-  const byName = new Map<string, string[]>(); // dependency name → keys (for a lenient fallback)
+  const byName = new Map<string, Set<string>>(); // dependency name → keys (for a lenient fallback)
   const packages: LockPackage[] = [];
   const entries = new Map<string, Record<string, unknown>>();
   const badIntegrity = new CappedWarnings();
@@ -115,9 +115,9 @@ export async function parseClassic(
       byDescriptor.set(d, key);
       const n = splitDescriptor(d)?.[0];
       if (n) {
-        let list = byName.get(n);
-        if (!list) byName.set(n, (list = []));
-        if (!list.includes(key)) list.push(key);
+        let set = byName.get(n);
+        if (!set) byName.set(n, (set = new Set()));
+        set.add(key);
       }
     }
   }
@@ -149,7 +149,7 @@ export async function parseClassic(
     // `resolutions` in package.json can force another range than the one requested;
     // with a single entry of that name the edge is still unambiguous.
     const named = byName.get(name);
-    return named?.length === 1 ? named[0] : undefined;
+    return named?.size === 1 ? named.values().next().value : undefined;
   };
 
   const optionalEdges = new Map<string, Set<string>>();
