@@ -445,6 +445,40 @@ describe('npm lockfiles: bad input', () => {
     });
   });
 
+  it('an install path nested deeper than npm ever writes is skipped with a warning', async () => {
+    const deepKey = Array.from({ length: 100 }, (_, i) => `node_modules/d${i}`).join('/');
+    const packages = {
+      '': { name: 'deep', dependencies: { d0: '1' } },
+      'node_modules/d0': { version: '1.0.0', integrity: 'sha512-AAAA' },
+      [deepKey]: { version: '1.0.0', dependencies: { x: '1' } },
+    };
+    await withLock(JSON.stringify({ name: 'deep', lockfileVersion: 3, packages }), async (dir) => {
+      const r = await runCli(['build', dir, '--reproducible']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('an install path nested deeper than npm ever writes');
+      expect(purls(JSON.parse(r.stdout) as BomDoc)).toEqual(['pkg:npm/d0@1.0.0']);
+    });
+  });
+
+  it('v1: a missing dependency is reported with its install path', async () => {
+    const lock = {
+      name: 'v1-missing',
+      lockfileVersion: 1,
+      requires: true,
+      dependencies: { a: { version: '1.0.0', requires: { b: '^1' }, dependencies: { c: { version: '2.0.0', requires: { gone: '1' } } } } },
+    };
+    await withLock(JSON.stringify(lock), async (dir) => {
+      const r = await runCli(['build', dir, '--reproducible']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('node_modules/a: dependency "b" is not in the lockfile');
+      expect(r.stderr).toContain('node_modules/a/node_modules/c: dependency "gone" is not in the lockfile');
+      const bom = JSON.parse(r.stdout) as BomDoc;
+      expect(purls(bom)).toEqual(['pkg:npm/a@1.0.0', 'pkg:npm/c@2.0.0']);
+      // no package.json: the root depends on the top-level packages nothing requires
+      expect(dependsOn(bom, bom.metadata.component?.['bom-ref'] as string)).toEqual(['pkg:npm/a@1.0.0']);
+    });
+  });
+
   it('a lockfile in a sub-folder next to others: all are read', async () => {
     const t = await tempDir();
     try {

@@ -5,6 +5,7 @@ import type { Provenance } from '../types.js';
 import { hashesFromSri } from './integrity.js';
 import { gitProvenance, isRegistryTarball, localProvenance, looksLikeGit, urlProvenance } from './source.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
+import { Warnings } from './warnings.js';
 
 /**
  * package-lock.json (lockfileVersion 1, 2, 3) and npm-shrinkwrap.json (same format).
@@ -64,24 +65,6 @@ export const npmParser: LockfileParser = {
     return parseTree(doc, text, path, warnings, ctx);
   },
 };
-
-/** Warnings with a cap, so a broken lockfile cannot flood the output. */
-class Warnings {
-  readonly list: string[] = [];
-  private missing = 0;
-  add(w: string): void {
-    this.list.push(w);
-  }
-  /** "dependency is not in the lockfile": reported 10 times, then counted. */
-  missingDep(w: string): void {
-    this.missing++;
-    if (this.missing <= 10) this.list.push(w);
-  }
-  done(): string[] {
-    if (this.missing > 10) this.list.push(`${this.missing - 10} more dependencies are not in the lockfile`);
-    return this.list;
-  }
-}
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
@@ -197,6 +180,20 @@ function workspaceMatcher(root: Record<string, unknown> | undefined): (path: str
 
 const EDGE_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies'] as const;
 
+/**
+ * Bounds against hostile lockfiles: real install paths are a few node_modules levels deep,
+ * and resolving a real lockfile's edges builds a few million characters of candidate paths.
+ */
+const MAX_PATH_CHARS = 4096;
+const MAX_NESTING = 64;
+const RESOLVE_BUDGET = 200_000_000;
+
+function nesting(p: string): number {
+  let n = 0;
+  for (let i = p.indexOf('node_modules/'); i >= 0; i = p.indexOf('node_modules/', i + 13)) n++;
+  return n;
+}
+
 function parsePackagesMap(
   doc: Record<string, unknown>,
   pkgs: Record<string, unknown>,
@@ -212,6 +209,10 @@ function parsePackagesMap(
     if (line !== undefined) lines.set(k, line);
     if (!isObject(v)) {
       warnings.add(`skipped packages[${JSON.stringify(k)}]: not an object`);
+      continue;
+    }
+    if (k.length > MAX_PATH_CHARS || nesting(k) > MAX_NESTING) {
+      warnings.add(`skipped packages[${JSON.stringify(k.slice(0, 80))}…]: an install path nested deeper than npm ever writes`);
       continue;
     }
     entries.set(k, v);
@@ -233,10 +234,13 @@ function parsePackagesMap(
    * Node's module resolution over install paths: `<dir>/node_modules/<name>` from the
    * dependent's folder up to the root, skipping folders that are themselves node_modules.
    */
+  let budget = RESOLVE_BUDGET;
   const resolve = (from: string, name: string): string | undefined => {
     let dir = from;
     for (;;) {
       const candidate = dir ? `${dir}/node_modules/${name}` : `node_modules/${name}`;
+      budget -= candidate.length;
+      if (budget < 0) return undefined;
       const hit = entries.get(candidate);
       if (hit) return hit.link === true ? linkTarget.get(candidate) : candidate;
       if (dir === '') return undefined;
@@ -262,6 +266,7 @@ function parsePackagesMap(
           if (target !== k) out.add(target);
           continue;
         }
+        if (budget < 0) return [...out];
         // Optional dependencies for other platforms and peers npm was told to skip
         // (legacy-peer-deps) are legitimately absent.
         if (field === 'optionalDependencies' || field === 'peerDependencies' || optionalPeers.has(n)) continue;
@@ -346,6 +351,7 @@ function parsePackagesMap(
     const required = new Set(packages.flatMap((p) => p.dependencies));
     rootDeps = packages.filter((p) => !p.key.includes('/node_modules/') && !required.has(p.key)).map((p) => p.key);
   }
+  if (budget < 0) warnings.add('the dependency graph is too large to resolve completely: some edges are missing');
   return {
     path,
     kind: 'npm',
@@ -364,6 +370,8 @@ async function parseTree(
   warnings: Warnings,
   ctx: ParseContext,
 ): Promise<ParsedLockfile> {
+  // Install paths grow with depth: nodes get short keys, and paths are spelled out for
+  // warnings only.
   type Node = {
     key: string;
     name: string;
@@ -374,6 +382,12 @@ async function parseTree(
   };
   const rootNode: Node = { key: '', name: '', parent: undefined, children: new Map(), entry: doc };
   const lineOf = keyLines(text);
+  const pathOf = (node: Node): string => {
+    const names: string[] = [];
+    for (let n: Node | undefined = node; n && n !== rootNode; n = n.parent) names.push(n.name);
+    return names.reverse().map((n) => `node_modules/${n}`).join('/');
+  };
+  let ids = 0;
   // Pre-order walk in document order, iteratively (the depth is untrusted).
   const order: Node[] = [];
   const stack: Node[] = [rootNode];
@@ -383,24 +397,24 @@ async function parseTree(
     const deps = node.entry.dependencies;
     if (deps === undefined) continue;
     if (!isObject(deps)) {
-      warnings.add(`${node.key}: "dependencies" is not an object`);
+      warnings.add(`${pathOf(node)}: "dependencies" is not an object`);
       continue;
     }
     const kids: Node[] = [];
     for (const [n, v] of Object.entries(deps)) {
       if (!isObject(v)) {
-        warnings.add(`skipped ${node.key ? `${node.key} > ` : ''}${JSON.stringify(n)}: not an object`);
+        warnings.add(`skipped ${node === rootNode ? '' : `${pathOf(node)} > `}${JSON.stringify(n)}: not an object`);
         continue;
       }
-      const key = node.key ? `${node.key}/node_modules/${n}` : `node_modules/${n}`;
-      const child: Node = { key, name: n, parent: node, children: new Map(), entry: v };
+      const child: Node = { key: `v1:${++ids}`, name: n, parent: node, children: new Map(), entry: v };
       node.children.set(n, child);
       kids.push(child);
     }
     for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
   }
+  let budget = RESOLVE_BUDGET / 10; // lookups up the tree
   const resolve = (from: Node, name: string): Node | undefined => {
-    for (let n: Node | undefined = from; n; n = n.parent) {
+    for (let n: Node | undefined = from; n && budget-- > 0; n = n.parent) {
       const hit = n.children.get(name);
       if (hit) return hit;
     }
@@ -443,7 +457,7 @@ async function parseTree(
       for (const n of Object.keys(requires)) {
         const t = resolve(node, n);
         if (t && t !== node) deps.push(t.key);
-        else if (!t) warnings.missingDep(`${node.key}: dependency "${n}" is not in the lockfile`);
+        else if (!t && budget > 0) warnings.missingDep(`${pathOf(node)}: dependency "${n}" is not in the lockfile`);
       }
     }
     const pkg: LockPackage = { key: node.key, ecosystem: 'npm', name, hashes: hashesFromSri(integrity), source, dependencies: deps };
@@ -479,6 +493,7 @@ async function parseTree(
     rootDeps = [...rootNode.children.values()].map((c) => c.key).filter((k) => !required.has(k));
   }
   const formatVersion = doc.lockfileVersion === undefined ? '1' : String(doc.lockfileVersion);
+  if (budget <= 0) warnings.add('the dependency graph is too large to resolve completely: some edges are missing');
   return { path, kind: 'npm', formatVersion, root: rootOf(doc, rootDeps), packages, warnings: warnings.done() };
 }
 

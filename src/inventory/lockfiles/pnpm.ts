@@ -6,6 +6,7 @@ import type { Provenance } from '../types.js';
 import { hashesFromSri } from './integrity.js';
 import { gitProvenance, isRegistryTarball, localProvenance, urlProvenance } from './source.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
+import { Warnings } from './warnings.js';
 
 /**
  * pnpm-lock.yaml: lockfileVersion '9.0' (pnpm 9, 10: `importers`, `packages` with resolutions,
@@ -333,11 +334,7 @@ const KIND: Record<string, DepKind> = { dependencies: 'prod', optionalDependenci
 
 async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise<ParsedLockfile> {
   const { data, lineOf } = loadYaml(text, path);
-  const warnings: string[] = [];
-  let missing = 0;
-  const missingDep = (w: string) => {
-    if (++missing <= 10) warnings.push(w);
-  };
+  const warnings = new Warnings();
 
   const rawVersion = data.lockfileVersion;
   const version = typeof rawVersion === 'string' || typeof rawVersion === 'number' ? String(rawVersion) : undefined;
@@ -366,12 +363,12 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
   }
   if (version === undefined || !KNOWN_VERSIONS.has(version)) {
     const as = style === 'v9' ? "'9.0'" : style === 'v6' ? "'6.0'" : '5.x (keys /name/version)';
-    warnings.push(
+    warnings.add(
       `unknown lockfileVersion ${version === undefined ? '(none)' : JSON.stringify(version)} (aibom reads '6.0' and '9.0'): read as ${as}; fields aibom does not know were ignored`,
     );
   }
   if (style === 'v9' && !snapshotsSec && hasPackages && KNOWN_VERSIONS.has(version ?? '')) {
-    warnings.push('no "snapshots" section: the dependency graph was read from "packages"');
+    warnings.add('no "snapshots" section: the dependency graph was read from "packages"');
   }
   // The resolved graph: v9 snapshots (or, failing them, packages); v6/v5 packages.
   const nodesSec: Rec = style === 'v9' && snapshotsSec ? snapshotsSec : packagesSec;
@@ -382,7 +379,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
   if (hasImporters) {
     for (const [ip, imp] of Object.entries(data.importers as Rec)) {
       if (isObject(imp)) importers.set(ip === '' ? '.' : ip, imp);
-      else if (imp !== '' && imp !== undefined) warnings.push(`skipped importers[${JSON.stringify(ip)}]: not a mapping`);
+      else if (imp !== '' && imp !== undefined) warnings.add(`skipped importers[${JSON.stringify(ip)}]: not a mapping`);
       else importers.set(ip, {});
     }
   } else {
@@ -408,7 +405,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
     if (key in nodesSec) return key;
     // A v9 package without a snapshot (written by hand, or a partial lockfile).
     if (style === 'v9' && key in packagesSec) return key;
-    missingDep(`${from}: dependency "${name}" (${ref}) is not in the lockfile`);
+    warnings.missingDep(`${from}: dependency "${name}" (${ref}) is not in the lockfile`);
     return undefined;
   };
 
@@ -419,13 +416,13 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
       const map = entry[field];
       if (map === undefined || map === '') continue;
       if (!isObject(map)) {
-        warnings.push(`${from}: "${field}" is not a mapping`);
+        warnings.add(`${from}: "${field}" is not a mapping`);
         continue;
       }
       for (const [depName, spec] of Object.entries(map)) {
         const ref = typeof spec === 'string' ? spec : isObject(spec) ? str(spec.version) : undefined;
         if (!ref) {
-          warnings.push(`${from}: dependency "${depName}" has no version`);
+          warnings.add(`${from}: dependency "${depName}" has no version`);
           continue;
         }
         const target = resolveRef(ref, depName, fromDir, from);
@@ -450,7 +447,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
     const raw = key in nodesSec ? nodesSec[key] : packagesSec[key];
     const snap: Rec = isObject(raw) ? raw : {};
     if (!isObject(raw) && raw !== '' && raw !== undefined) {
-      warnings.push(`skipped ${nodeSection}[${JSON.stringify(key)}]: not a mapping`);
+      warnings.add(`skipped ${nodeSection}[${JSON.stringify(key)}]: not a mapping`);
       continue;
     }
     const pkgKey = style === 'v9' ? removeSuffix(key) : key;
@@ -460,13 +457,13 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
       if (isObject(p)) info = p;
       else {
         info = {};
-        warnings.push(`snapshot ${JSON.stringify(key)} has no entry in "packages": no resolution or integrity for it`);
+        warnings.add(`snapshot ${JSON.stringify(key)} has no entry in "packages": no resolution or integrity for it`);
       }
     }
     const parsed = parseKey(pkgKey, style);
     const name = str(info.name) ?? parsed?.name;
     if (!name) {
-      warnings.push(`skipped ${JSON.stringify(key)}: no package name in the key or the entry`);
+      warnings.add(`skipped ${JSON.stringify(key)}: no package name in the key or the entry`);
       continue;
     }
     const source = provenanceOf(info.resolution);
@@ -558,8 +555,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
 
   applyScopes(packages, edges, importerEdges, nodesSec, packagesSec, style);
 
-  if (missing > 10) warnings.push(`${missing - 10} more dependencies are not in the lockfile`);
-  if (missing > 0 && !text.endsWith('\n')) warnings.push('the file does not end with a newline: truncated?');
+  if (warnings.missingCount > 0 && !text.endsWith('\n')) warnings.add('the file does not end with a newline: truncated?');
 
   const rootManifest = await readManifest('package.json', ctx);
   const root: ParsedLockfile['root'] = {
@@ -569,7 +565,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
   if (rn) root.name = rn;
   const rv = str(rootManifest?.version);
   if (rv) root.version = rv;
-  const out: ParsedLockfile = { path, kind: 'pnpm', root, packages, warnings };
+  const out: ParsedLockfile = { path, kind: 'pnpm', root, packages, warnings: warnings.done() };
   if (version !== undefined) out.formatVersion = version;
   return out;
 }
