@@ -23,6 +23,7 @@ import { subjectsWithDigest } from '../attestation/statement.js';
 import { AibomError } from '../errors.js';
 import type { FolderManifest } from '../inventory/digest.js';
 import type { LoadedBundle } from './bundle.js';
+import { memoizeDer } from './der-cache.js';
 import { checkKeylessIdentity, type IdentityPolicy } from './policy.js';
 import { PrehashUnsupported, verifyPrehashed } from './prehash.js';
 import { type FailureReason, type VerificationResult, VerifyFailure, type VerifiedSigner, type Witness } from './result.js';
@@ -40,6 +41,7 @@ export interface TrustContext {
 export function makeTrustContext(trusted: LoadedTrustedRoot): TrustContext {
   // Keys named by hint are never trusted implicitly: --key supplies the key explicitly.
   const material = toTrustMaterial(trusted.root, {});
+  for (const ca of [...material.certificateAuthorities, ...material.timestampAuthorities]) for (const c of ca.certChain) memoizeDer(c);
   const logNames = new Map<string, string>();
   for (const l of trusted.root.tlogs) {
     if (l.logId?.keyId) logNames.set(Buffer.from(l.logId.keyId).toString('hex'), l.baseUrl);
@@ -207,6 +209,7 @@ function signedEntity(loaded: LoadedBundle, target: PreparedTarget): SignedEntit
         },
       };
     }
+    if (entity.key.$case === 'certificate') memoizeDer(entity.key.certificate);
   } catch (err) {
     if (err instanceof VerifyFailure) throw err;
     fail('malformed', `the bundle's verification material does not parse: ${err instanceof Error ? err.message : String(err)}`);
