@@ -11,6 +11,7 @@ import { BenchError } from './lib.mjs';
 const BENCHES = {
   lockfile: () => import('./lockfile.mjs'),
   hashing: () => import('./hashing.mjs'),
+  verify: () => import('./verify.mjs'),
 };
 
 function usage() {
