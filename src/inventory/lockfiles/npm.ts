@@ -186,7 +186,7 @@ const EDGE_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies']
  */
 const MAX_PATH_CHARS = 4096;
 const MAX_NESTING = 64;
-const RESOLVE_BUDGET = 200_000_000;
+const RESOLVE_BUDGET = 50_000_000;
 
 function nesting(p: string): number {
   let n = 0;
