@@ -402,9 +402,9 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
       return `link:${target}`;
     }
     const key = refToKey(ref, name, style);
-    if (key in nodesSec) return key;
+    if (Object.hasOwn(nodesSec, key)) return key;
     // A v9 package without a snapshot (written by hand, or a partial lockfile).
-    if (style === 'v9' && key in packagesSec) return key;
+    if (style === 'v9' && Object.hasOwn(packagesSec, key)) return key;
     warnings.missingDep(`${from}: dependency "${name}" (${ref}) is not in the lockfile`);
     return undefined;
   };
@@ -444,7 +444,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
     for (const k of Object.keys(packagesSec)) if (!snapshotted.has(k)) keys.add(k);
   }
   for (const key of keys) {
-    const raw = key in nodesSec ? nodesSec[key] : packagesSec[key];
+    const raw = Object.hasOwn(nodesSec, key) ? nodesSec[key] : packagesSec[key];
     const snap: Rec = isObject(raw) ? raw : {};
     if (!isObject(raw) && raw !== '' && raw !== undefined) {
       warnings.add(`skipped ${nodeSection}[${JSON.stringify(key)}]: not a mapping`);
@@ -491,7 +491,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
   }
   // Edges between packages (after every node exists, so forward references resolve).
   for (const pkg of packages) {
-    const raw = pkg.key in nodesSec ? nodesSec[pkg.key] : packagesSec[pkg.key];
+    const raw = Object.hasOwn(nodesSec, pkg.key) ? nodesSec[pkg.key] : packagesSec[pkg.key];
     const e = depsOf(isObject(raw) ? raw : {}, ['dependencies', 'optionalDependencies'], '.', pkg.key);
     edges.set(pkg.key, e);
     pkg.dependencies = [...new Set([...e.prod, ...e.optional])].filter((k) => k !== pkg.key);
@@ -624,7 +624,7 @@ function applyScopes(
   );
   for (const pkg of packages) {
     if (pkg.workspace) continue;
-    const raw = pkg.key in nodesSec ? nodesSec[pkg.key] : undefined;
+    const raw = Object.hasOwn(nodesSec, pkg.key) ? nodesSec[pkg.key] : undefined;
     const snap: Rec = isObject(raw) ? raw : {};
     const info = style === 'v9' ? (packagesSec[removeSuffix(pkg.key)] as Rec | undefined) : snap;
     const devFlag = flag(snap.dev) ?? (isObject(info) ? flag(info.dev) : undefined);
