@@ -782,6 +782,24 @@ describe('bad Python lockfiles', () => {
     expect(prop(six, 'aibom:unpinned-reason')).toBe('registry package without a hash in the lockfile');
   });
 
+  it('one name locked hundreds of times cannot make the graph quadratic', async () => {
+    const pkgs = Array.from(
+      { length: 300 },
+      (_, i) =>
+        `[[package]]\nname = "a"\nversion = "1.${i}"\nsource = { registry = "https://registry.example.test/simple" }\ndependencies = [{ name = "a" }]\n`,
+    );
+    const r = await attempt({ 'uv.lock': `version = 1\nrevision = 3\n\n${pkgs.join('\n')}` });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('"a" is locked 300 times; edges to it are not resolved');
+    const bom = JSON.parse(r.stdout) as BomDoc;
+    expect(bom.components).toHaveLength(300);
+    expect(dependsOn(bom, 'pkg:pypi/a@1.0')).toEqual([]);
+    const req = await attempt({ 'requirements.txt': pkgs.map((_, i) => `a==1.${i}\n    # via a\n`).join('') });
+    expect(req.code, req.stderr).toBe(0);
+    expect(req.stderr).toContain('a: pinned to 300 versions (1.0, 1.1, 1.2, 1.3, 1.4, ...) without markers');
+    expect(req.stderr).toContain('"a" is pinned 300 times; edges from it are not resolved');
+  });
+
   it('poetry.lock 2.0 without pyproject.toml beside it: all required, with a warning', async () => {
     const lock = await readFile(join(PY, 'poetry-2.0', 'poetry.lock'), 'utf8');
     const r = await attempt({ 'poetry.lock': lock });

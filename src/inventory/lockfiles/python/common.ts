@@ -11,6 +11,13 @@ import { isCommitSha } from '../source.js';
 
 export { normalizePypiName };
 
+/**
+ * Real lockfiles lock a name at a handful of versions at most (one per Python/platform fork).
+ * A name locked more often than this is hostile or broken: edges to it are not resolved, so a
+ * crafted file cannot make the graph quadratic.
+ */
+export const MAX_VERSIONS_PER_NAME = 64;
+
 /** Inline tables/arrays nested deeper than this are refused (smol-toml recurses on them). */
 const MAX_TOML_DEPTH = 64;
 

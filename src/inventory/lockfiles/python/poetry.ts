@@ -14,6 +14,7 @@ import {
   fileSource,
   gitSource,
   gitUrl,
+  MAX_VERSIONS_PER_NAME,
   markersProperty,
   normalizePypiName,
   obj,
@@ -88,7 +89,8 @@ function parsePoetry(
 
   const pkgs: Pkg[] = [];
   const byNorm = new Map<string, Pkg[]>();
-  const usedKeys = new Set<string>();
+  /** How many packages share a name@version so far (duplicates get a "#n" key; O(1) each). */
+  const keyCount = new Map<string, number>();
   for (const [i, raw] of arr(own(doc, 'package')).entries()) {
     if (!isObject(raw)) {
       warnings.add(`[[package]] #${i + 1} is not a table; skipped`);
@@ -101,9 +103,10 @@ function parsePoetry(
     }
     const version = str(own(raw, 'version'));
     const norm = normalizePypiName(name);
-    let key = version ? `${norm}@${version}` : norm;
-    for (let n = 2; usedKeys.has(key); n++) key = `${version ? `${norm}@${version}` : norm}#${n}`;
-    usedKeys.add(key);
+    const base = version ? `${norm}@${version}` : norm;
+    const seenCount = keyCount.get(base) ?? 0;
+    keyCount.set(base, seenCount + 1);
+    const key = seenCount ? `${base}#${seenCount + 1}` : base;
     const deps: Pkg['deps'] = [];
     const depTable = obj(own(raw, 'dependencies'));
     if (depTable) {
@@ -132,10 +135,17 @@ function parsePoetry(
   // the dependent may get either, so it links to each.
   const edges = new Map<string, string[]>();
   const activatedExtras = new Map<string, Set<string>>();
+  const tooMany = new Set<string>();
   for (const p of pkgs) {
     const out: string[] = [];
     for (const d of p.deps) {
-      const targets = pickVersions(byNorm.get(d.norm), d.constraints);
+      const all = byNorm.get(d.norm);
+      if (all && all.length > MAX_VERSIONS_PER_NAME) {
+        if (!tooMany.has(d.norm)) warnings.add(`"${all[0]!.name}" is locked ${all.length} times; edges to it are not resolved`);
+        tooMany.add(d.norm);
+        continue;
+      }
+      const targets = pickVersions(all, d.constraints);
       if (!targets) {
         // Dependencies that only apply to other Pythons/platforms, or only to an extra nobody
         // asked for, are legitimately absent from the lock.

@@ -11,6 +11,7 @@ import {
   fileSource,
   gitSource,
   isDistFile,
+  MAX_VERSIONS_PER_NAME,
   markersProperty,
   normalizePypiName,
   stripBom,
@@ -89,7 +90,7 @@ interface State {
   entries: Entry[];
   constraints: Map<string, Constraint>;
   warnings: Warnings;
-  /** Files already read (root-relative), so a file included twice is read once. */
+  /** Files already read (`<mode>:<root-relative path>`), so a file included twice is read once. */
   seen: Set<string>;
   /** Files being read right now (the include chain), to report cycles. */
   chain: string[];
@@ -104,7 +105,7 @@ async function parseRequirementsFile(text: string, path: string, ctx: ParseConte
     entries: [],
     constraints: new Map(),
     warnings: new Warnings(),
-    seen: new Set([posix.normalize(path)]),
+    seen: new Set([`requirements:${posix.normalize(path)}`]),
     chain: [posix.normalize(path)],
     read: ctx.readSibling,
     topDir: posix.dirname(path) === '.' ? '' : posix.dirname(path),
@@ -373,7 +374,8 @@ function toEntry(
       const p = local.replace(/\\/g, '/');
       entry.url = p;
       entry.kind = isDistFile(p) ? 'file' : 'directory';
-      if (entry.kind === 'directory' && !parsed.name && (posix.normalize(p) === '.' || p === '')) entry.self = true;
+      const n = posix.normalize(p || '.').replace(/\/+$/, '');
+      if (entry.kind === 'directory' && !parsed.name && (n === '.' || n === '')) entry.self = true;
     }
     if (!entry.name) {
       const fromFile = versionFromFilename(noFragment);
@@ -429,7 +431,8 @@ async function include(
     st.warnings.add(`${from}:${line}: include cycle ${[...st.chain.slice(st.chain.indexOf(rootRel)), rootRel].join(' → ')}; not followed again`);
     return;
   }
-  if (st.seen.has(rootRel)) return; // already read through another include: same packages
+  // Already read through another include (same mode): same packages, nothing new.
+  if (st.seen.has(`${mode}:${rootRel}`)) return;
   if (depth + 1 > MAX_INCLUDE_DEPTH) {
     st.warnings.add(`${from}:${line}: includes nest deeper than ${MAX_INCLUDE_DEPTH} files; ${JSON.stringify(target)} not read`);
     return;
@@ -448,7 +451,7 @@ async function include(
     st.warnings.add(`${from}:${line}: ${label} ${JSON.stringify(target)} not found; its packages are missing`);
     return;
   }
-  st.seen.add(rootRel);
+  st.seen.add(`${mode}:${rootRel}`);
   st.chain.push(rootRel);
   try {
     await readFileText(st, stripBom(text), rootRel, mode, depth + 1);
@@ -491,7 +494,10 @@ function fold(st: State, list: Entry[]): Entry[] {
     const exact = [...byVersion.values()];
     if (exact.length > 1 && exact.filter((e) => !e.marker).length > 1) {
       st.warnings.add(
-        `${exact[0]!.name}: pinned to several versions (${exact.map((e) => e.version).join(', ')}) without markers to choose between them`,
+        `${exact[0]!.name}: pinned to ${exact.length} versions (${exact
+          .slice(0, 5)
+          .map((e) => e.version)
+          .join(', ')}${exact.length > 5 ? ', ...' : ''}) without markers to choose between them`,
       );
     }
     if (exact.length) {
@@ -574,6 +580,11 @@ function build(st: State, path: string): ParsedLockfile {
       }
       const parent = normalizePypiName(v.replace(/\[.*$/, '').trim());
       const parents = keysByName.get(parent);
+      if (parents && parents.length > MAX_VERSIONS_PER_NAME) {
+        if (!missingParents.has(parent)) st.warnings.add(`"${v}" is pinned ${parents.length} times; edges from it are not resolved`);
+        missingParents.add(parent);
+        continue;
+      }
       if (!parents) {
         // With the project itself installed (`-e .`), "via <project>" names it: no news.
         if (!missingParents.has(parent) && !hasSelf) {

@@ -12,6 +12,7 @@ import {
   fileSource,
   gitSource,
   gitUrl,
+  MAX_VERSIONS_PER_NAME,
   normalizePypiName,
   obj,
   own,
@@ -92,7 +93,8 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
   const lineOf = lineIndex(text);
   const pkgs: Pkg[] = [];
   const byNorm = new Map<string, Pkg[]>();
-  const used = new Set<string>();
+  /** How many packages share a name@version so far (duplicates get a "#n" key; O(1) each). */
+  const keyCount = new Map<string, number>();
   for (const [i, raw] of arr(rawPackages).entries()) {
     if (!isObject(raw)) {
       warnings.add(`[[package]] #${i + 1} is not a table; skipped`);
@@ -106,9 +108,10 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
     const norm = normalizePypiName(name);
     const v = str(own(raw, 'version'));
     const source = obj(own(raw, 'source'));
-    let key = v ? `${norm}@${v}` : norm;
-    for (let n = 2; used.has(key); n++) key = `${v ? `${norm}@${v}` : norm}#${n}`;
-    used.add(key);
+    const base = v ? `${norm}@${v}` : norm;
+    const seenCount = keyCount.get(base) ?? 0;
+    keyCount.set(base, seenCount + 1);
+    const key = seenCount ? `${base}#${seenCount + 1}` : base;
     const p: Pkg = {
       key,
       name,
@@ -129,8 +132,14 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
     else byNorm.set(norm, [p]);
   }
 
+  const tooMany = new Set<string>();
   const resolve = (d: Dep, from: Pkg): Pkg[] => {
     let c = byNorm.get(d.norm) ?? [];
+    if (c.length > MAX_VERSIONS_PER_NAME) {
+      if (!tooMany.has(d.norm)) warnings.add(`"${d.name}" is locked ${c.length} times; edges to it are not resolved`);
+      tooMany.add(d.norm);
+      return [];
+    }
     if (c.length > 1 && d.version) c = c.filter((p) => p.version === d.version);
     if (c.length > 1 && d.source) c = c.filter((p) => p.sourceKey === d.source);
     if (!c.length) warnings.add(`${from.name}: dependency "${d.name}"${d.version ? ` ${d.version}` : ''} is not in the lockfile`);
