@@ -1,7 +1,6 @@
 import { AibomError } from '../../../errors.js';
 import { isObject } from '../../../util/json.js';
 import type { Hash, Property, Provenance } from '../../types.js';
-import { pushUnique } from '../integrity.js';
 import { lineIndex } from '../source.js';
 import { satisfies } from './pep440.js';
 import type { LockfileParser, LockPackage, ParsedLockfile } from '../types.js';
@@ -260,24 +259,23 @@ function markersOf(v: unknown, groups: unknown): string | undefined {
 
 function hashesOf(p: Pkg, legacy: Map<string, unknown[]>, byNorm: Map<string, Pkg[]>): Hash[] {
   const out: Hash[] = [];
-  const files = own(p.entry, 'files');
-  const list = Array.isArray(files) ? files : (legacy.get(p.norm) ?? []);
-  // lock-version 1.x lists one name's files once, for every locked version of that name:
-  // keep the files whose name says they belong to this version.
-  const filter = !Array.isArray(files) && (byNorm.get(p.norm)?.length ?? 0) > 1 && p.version;
-  for (const f of list) {
+  const add = (f: unknown, checkVersion: boolean) => {
     const t = obj(f);
     const hash = str(own(t, 'hash'));
-    if (!hash) continue;
-    if (filter) {
+    if (!hash) return;
+    if (checkVersion) {
       const fileName = str(own(t, 'file'));
       const v = fileName ? versionFromFilename(fileName, p.name) : undefined;
-      if (v && v.version !== p.version) continue;
+      if (v && v.version !== p.version) return;
     }
-    const tmp: Hash[] = [];
-    addPrefixedHashes(tmp, [hash]);
-    for (const h of tmp) pushUnique(out, h);
-  }
+    addPrefixedHashes(out, [hash]);
+  };
+  // lock-version 2.x: each package's own `files`.
+  for (const f of arr(own(p.entry, 'files'))) add(f, false);
+  // lock-version 1.x: `[metadata.files]` lists one name's files once, for every locked version
+  // of that name: keep the files whose name says they belong to this version.
+  const several = (byNorm.get(p.norm)?.length ?? 0) > 1 && !!p.version;
+  for (const f of legacy.get(p.norm) ?? []) add(f, several);
   return out;
 }
 
