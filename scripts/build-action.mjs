@@ -26,10 +26,13 @@ const bundleRequire = {
   name: 'bundle-create-require',
   setup(b) {
     b.onLoad({ filter: /[\\/](src|action[\\/]src)[\\/].*\.ts$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8').replace(
-        /const require = createRequire\(import\.meta\.url\);/g,
-        '/* bundled: esbuild resolves require() */',
-      );
+      const text = readFileSync(args.path, 'utf8')
+        .replace(/const require = createRequire\(import\.meta\.url\);/g, '/* bundled: esbuild resolves require() */')
+        // lazyRequire('pkg') (src/util/lazy.ts) takes its id at run time; give esbuild a literal require.
+        .replace(
+          /lazyRequire(?:<[^;]*?>)?\(\s*'([^']+)'\s*\)/g,
+          (_m, id) => `(() => { let m; return () => (m ??= require(${JSON.stringify(id)})); })()`,
+        );
       return { contents: text, loader: 'ts' };
     });
   },
@@ -46,8 +49,19 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   // Runtime requires left in the bundle (computed paths) resolve from the bundle's folder.
-  banner: { js: "import { createRequire as __aibomCreateRequire } from 'node:module'; const require = __aibomCreateRequire(import.meta.url);" },
+  banner: {
+    js: [
+      "import { createRequire as __aibomCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __aibomFileURLToPath } from 'node:url';",
+      "import { dirname as __aibomDirname } from 'node:path';",
+      'const require = __aibomCreateRequire(import.meta.url);',
+      'const __filename = __aibomFileURLToPath(import.meta.url);',
+      'const __dirname = __aibomDirname(__filename);',
+    ].join('\n'),
+  },
   plugins: [bundleRequire],
+  // Prefer ES module builds: some packages' "main" is a UMD wrapper whose requires esbuild cannot follow.
+  mainFields: ['module', 'main'],
   // Optional XML plug-ins of the cyclonedx library (aibom writes JSON only).
   external: ['xmlbuilder2', 'libxmljs2'],
 });

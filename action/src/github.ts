@@ -97,7 +97,8 @@ export async function uploadAssets(gh: Octokit, r: Repo, release: ReleaseRef, fi
         ...r,
         release_id: release.id,
         name,
-        origin,
+        // The upload origin comes from the release's upload_url (uploads.github.com on github.com).
+        baseUrl: origin,
         // octokit sends the bytes as they are; its types want a string.
         data: data as unknown as string,
         headers: { 'content-type': name.endsWith('.json') ? 'application/json' : 'application/octet-stream', 'content-length': size },
