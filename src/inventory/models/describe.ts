@@ -86,16 +86,34 @@ function describeError(err: unknown): string {
   return errorMessage(err);
 }
 
-export async function inspectCandidate(ctx: DiscoverContext, c: Candidate, allFiles: WalkedFile[]): Promise<ModelDraft | undefined> {
-  if (c.kind === 'file') return inspectFile(c.rel, c.file, c.needsSniff, allFiles);
-  return inspectFolder(ctx, c.rel, allFiles);
+/** The scanned files, and the same grouped by folder (POSIX, relative; '' is the root). */
+export interface FileIndex {
+  all: WalkedFile[];
+  byDir: Map<string, WalkedFile[]>;
+}
+
+export function indexFiles(all: WalkedFile[]): FileIndex {
+  const byDir = new Map<string, WalkedFile[]>();
+  for (const f of all) {
+    const i = f.rel.lastIndexOf('/');
+    const d = i < 0 ? '' : f.rel.slice(0, i);
+    const list = byDir.get(d);
+    if (list) list.push(f);
+    else byDir.set(d, [f]);
+  }
+  return { all, byDir };
+}
+
+export async function inspectCandidate(ctx: DiscoverContext, c: Candidate, files: FileIndex): Promise<ModelDraft | undefined> {
+  if (c.kind === 'file') return inspectFile(c.rel, c.file, c.needsSniff, files);
+  return inspectFolder(ctx, c.rel, files);
 }
 
 async function inspectFile(
   rel: string,
   file: WalkedFile,
   needsSniff: boolean,
-  allFiles: WalkedFile[],
+  files: FileIndex,
 ): Promise<ModelDraft | undefined> {
   const ext = extensionOf(rel);
   if (needsSniff) {
@@ -120,11 +138,11 @@ async function inspectFile(
   // A signature bundle beside the file: <file>.sig, <file>.sigstore.json, <stem>.sigstore.json.
   const stem = rel.slice(0, rel.length - ext.length - 1);
   const bundles = new Set([`${rel}.sig`, `${rel}.sigstore.json`, `${stem}.sigstore.json`]);
-  for (const f of allFiles) if (bundles.has(f.rel)) draft.signatureBundles.push(f.rel);
+  for (const f of files.byDir.get(dir) ?? []) if (bundles.has(f.rel)) draft.signatureBundles.push(f.rel);
   return draft;
 }
 
-async function inspectFolder(ctx: DiscoverContext, rel: string, allFiles: WalkedFile[]): Promise<ModelDraft> {
+async function inspectFolder(ctx: DiscoverContext, rel: string, files: FileIndex): Promise<ModelDraft> {
   const abs = rel ? join(ctx.root, ...rel.split('/')) : ctx.root;
   const facts = newFacts(`model:${rel || '.'}`);
   const draft: ModelDraft = { kind: 'folder', rel, facts, files: [], digestable: true, signatureBundles: [] };
@@ -155,11 +173,9 @@ async function inspectFolder(ctx: DiscoverContext, rel: string, allFiles: Walked
     draft.digestable = false;
     finding(facts, 'model-digest-failed', 'high', `cannot list model folder ${here}: ${describeError(err)}`, here);
   }
-  for (const f of allFiles) {
-    const inside = rel ? f.rel.startsWith(`${rel}/`) : true;
-    if (!inside) continue;
-    const name = rel ? f.rel.slice(rel.length + 1) : f.rel;
-    if (!name.includes('/') && isSignatureFile(name)) {
+  for (const f of files.byDir.get(rel) ?? []) {
+    const name = posix.basename(f.rel);
+    if (isSignatureFile(name)) {
       draft.signatureBundles.push(f.rel);
       ignore.push(name);
     }
@@ -188,7 +204,7 @@ async function inspectFolder(ctx: DiscoverContext, rel: string, allFiles: Walked
   }
   if (!draft.digestable) {
     // Still describe (and hash) the regular files the walk saw.
-    draft.files = allFiles
+    draft.files = files.all
       .filter((f) => (rel ? f.rel.startsWith(`${rel}/`) : true))
       .map((f) => ({ name: rel ? f.rel.slice(rel.length + 1) : f.rel, abs: f.abs, size: f.size }));
   }

@@ -4,7 +4,7 @@ import { hashFiles } from '../digest.js';
 import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
 import type { Component, Finding } from '../types.js';
 import { buildModelComponent } from './component.js';
-import { inspectCandidate, type ModelDraft } from './describe.js';
+import { indexFiles, inspectCandidate, type ModelDraft } from './describe.js';
 import { effectiveFiles, findModels } from './find.js';
 
 /**
@@ -21,10 +21,11 @@ async function discoverModels(ctx: DiscoverContext): Promise<DiscoverResult> {
   const files = await effectiveFiles(ctx);
   const { candidates, findings } = await findModels(ctx, files);
   const drafts: ModelDraft[] = [];
+  const index = indexFiles(files);
   let done = 0;
   for (const c of candidates) {
     ctx.options.onProgress?.({ phase: 'reading models', done: done++, total: candidates.length });
-    const d = await inspectCandidate(ctx, c, files);
+    const d = await inspectCandidate(ctx, c, index);
     if (d) drafts.push(d);
   }
 
