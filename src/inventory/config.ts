@@ -1,13 +1,16 @@
 import { lstat } from 'node:fs/promises';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { type Node as JsonNode, parseTree } from 'jsonc-parser';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
+import { lazyRequire } from '../util/lazy.js';
 import { lineIndex } from '../util/lines.js';
 import { readSchema } from '../util/package-root.js';
 import type { Location } from './types.js';
+
+/** Loaded only for a YAML config (see lazyRequire). */
+const yaml = lazyRequire<typeof import('yaml')>('yaml');
 
 /**
  * The `aibom.config.json` / `aibom.config.yaml` / `aibom.config.yml` file at the root of a
@@ -155,6 +158,7 @@ function parseJsonConfig(text: string, display: string): { data: unknown; lines:
 }
 
 function parseYamlConfig(text: string, display: string): { data: unknown; lines: Map<string, number> } {
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
   let doc: ReturnType<typeof parseDocument>;
   try {

@@ -1,6 +1,9 @@
 import { PackageURL } from 'packageurl-js';
-import semver from 'semver';
+import { lazyRequire } from '../../util/lazy.js';
 import { npmPurl, pypiPurl } from '../purl.js';
+
+/** Loaded when an MCP server is launched by npm package spec (see lazyRequire). */
+const semver = lazyRequire<typeof import('semver')>('semver');
 
 /**
  * How an MCP server runs and what exactly it runs: the launcher (npx, uvx, docker, ...),
@@ -193,10 +196,10 @@ export function parseNpmSpec(spec: string): { package: LaunchedPackage; pin: Pin
   let pin: Pin;
   if (version === undefined || version === '') {
     pin = { pinned: false, reason: `no version: runs whatever the newest release of ${name} is` };
-  } else if (semver.valid(version)) {
+  } else if (semver().valid(version)) {
     pin = { pinned: true };
-    pkg.version = semver.valid(version)!;
-  } else if (semver.validRange(version)) {
+    pkg.version = semver().valid(version)!;
+  } else if (semver().validRange(version)) {
     pin = { pinned: false, reason: `version range "${version}" instead of an exact version` };
     pkg.version = version;
   } else {

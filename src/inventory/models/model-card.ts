@@ -1,6 +1,9 @@
-import * as CDX from '@cyclonedx/cyclonedx-library';
-import { parseDocument } from 'yaml';
 import { isObject, jsonDepth } from '../../util/json.js';
+import { lazyRequire } from '../../util/lazy.js';
+
+// Loaded on first use (see lazyRequire): most builds have no model card to read.
+const yaml = lazyRequire<typeof import('yaml')>('yaml');
+const spdx = lazyRequire<typeof import('@cyclonedx/cyclonedx-library/SPDX')>('@cyclonedx/cyclonedx-library/SPDX');
 
 /**
  * The YAML front matter of a Hugging Face model card (README.md between two `---` lines):
@@ -63,7 +66,7 @@ function strings(v: unknown): string[] {
 
 /** A card license (Hugging Face uses lowercase SPDX-like ids) as an SPDX id when it is one. */
 export function normalizeLicense(id: string): string {
-  return CDX.SPDX.fixupSpdxId(id) ?? id;
+  return spdx().fixupSpdxId(id) ?? id;
 }
 
 export function parseModelCard(text: string): CardResult {
@@ -74,7 +77,7 @@ export function parseModelCard(text: string): CardResult {
   if (jsonDepth(fm.yaml, MAX_NESTING) > MAX_NESTING) return { error: `front matter nests deeper than ${MAX_NESTING} levels` };
   let data: unknown;
   try {
-    const doc = parseDocument(fm.yaml, { uniqueKeys: false, prettyErrors: true });
+    const doc = yaml().parseDocument(fm.yaml, { uniqueKeys: false, prettyErrors: true });
     if (doc.errors.length) {
       const e = doc.errors[0]!;
       const line = e.linePos?.[0]?.line;

@@ -1,11 +1,14 @@
 import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { parseDocument } from 'yaml';
 import { isAibomError } from '../../errors.js';
 import { readTextBounded } from '../../util/fs.js';
 import { isObject, parseJsonText } from '../../util/json.js';
+import { lazyRequire } from '../../util/lazy.js';
 import { isInside } from '../walk.js';
+
+/** Loaded for an agent-plugin.yaml only (see lazyRequire). */
+const yaml = lazyRequire<typeof import('yaml')>('yaml');
 
 /**
  * Plugin manifests: what a plugin folder says about itself. Several formats exist and a
@@ -172,7 +175,7 @@ function fromJson(format: PluginFormat, text: string, file: string): PluginManif
 }
 
 function readAgentPluginYaml(text: string, file: string): PluginManifest | undefined {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = yaml().parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) throw new Error(`not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
   if (!isObject(data)) throw new Error(`${file} is not a YAML mapping`);
