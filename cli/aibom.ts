@@ -18,6 +18,7 @@ import { registerSign } from './commands/sign.js';
 import { registerTrust } from './commands/trust.js';
 import { registerValidate } from './commands/validate.js';
 import { registerVerify } from './commands/verify.js';
+import { registerVerifyPlugins } from './commands/verify-plugins.js';
 import { EXIT_USAGE, reportError, setDebug } from './io.js';
 
 export function makeProgram(): Command {
@@ -53,6 +54,7 @@ export function makeProgram(): Command {
   registerSign(program);
   registerAttest(program);
   registerVerify(program);
+  registerVerifyPlugins(program);
   registerTrust(program);
   return program;
 }

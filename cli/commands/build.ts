@@ -23,11 +23,15 @@ export function registerBuild(program: Command): void {
     .option('--keep-going', 'write the BOM even when an input could not be read (it will be incomplete)')
     .option('--max-lockfile-size <mib>', 'refuse lockfiles larger than this many MiB', '100')
     .option('--json', 'print a JSON summary on stdout (with -o)')
+    .option('--publisher-key <pem>', "verify plugin signatures against this publisher's public key and pin it in the BOM (repeatable)", collect, [])
+    .option('--policy <file>', "verify plugin signatures against the policy's publishers and pin the one that signed")
+    .option('--trusted-root <file>', 'Sigstore trusted root for verifying keyless plugin signatures (default: cached, else public-good)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  $ aibom build examples/agent -o aibom.cdx.json\n' +
         '  $ aibom build . --reproducible --spec-version 1.7 --exclude "test/**" > bom.json\n' +
+        '  $ aibom build . --publisher-key acme-plugins.pub -o aibom.cdx.json   # pin plugin publishers\n' +
         '\nExit codes: 0 written, 2 usage error or an input that could not be read.',
     )
     .action(
@@ -54,6 +58,23 @@ export function registerBuild(program: Command): void {
           onProgress: (e) => progress.update(describeProgress(e)),
         });
         progress.done();
+        {
+          // The lock: scanned plugin folders, and the publishers whose plugin signatures verify (src/runtime/pin.ts).
+          const { recordPluginPaths, pinPublishers } = await import('../../src/runtime/pin.js');
+          const { loadConfig } = await import('../../src/inventory/config.js');
+          const { resolve } = await import('node:path');
+          const root = resolve(dir);
+          await recordPluginPaths(inv, root, await loadConfig(root, { display: dir, ...(opts.config !== undefined ? { file: opts.config } : {}) }));
+          if (opts.publisherKey.length || opts.policy) {
+            const policy = opts.policy ? await (await import('../../src/policy/load.js')).loadPolicy(opts.policy) : undefined;
+            await pinPublishers(inv, {
+              root,
+              publisherKeys: opts.publisherKey,
+              ...(policy ? { policy } : {}),
+              ...(opts.trustedRoot !== undefined ? { trustedRoot: opts.trustedRoot } : {}),
+            });
+          }
+        }
         const fatal = inv.findings.filter((f) => f.fatal);
         for (const f of inv.findings) {
           if (f.fatal) continue;
@@ -98,6 +119,9 @@ interface BuildFlags {
   keepGoing?: boolean;
   maxLockfileSize: string;
   json?: boolean;
+  publisherKey: string[];
+  policy?: string;
+  trustedRoot?: string;
 }
 
 function describeProgress(e: ProgressEvent): string {

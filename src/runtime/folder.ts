@@ -1,0 +1,283 @@
+/**
+ * The folder digest of an installed plugin, computed as `aibom build` pinned it: the OpenSSF
+ * model_signing "files" manifest (src/inventory/digest.ts), leaving out the git paths at the
+ * top of the folder, the signature files the BOM records and the symbolic links it records.
+ *
+ * Why not folderManifest() itself: the start-up check needs more than the digest, and needs it
+ * fast for many small folders.
+ *  - Refusal reasons: a link that leads out of the folder, a link the BOM does not record, a
+ *    recorded link whose target changed or that became a regular file (a file the digest would
+ *    silently skip), a special file: each is a precise reason, not a generic error.
+ *  - Every file is opened with O_NOFOLLOW and checked with fstat on the open descriptor, so a
+ *    file swapped for a link after the listing is refused, not followed.
+ *  - The digest cache needs each file's device, inode, size, mtime and ctime.
+ *  - Small files are read with synchronous calls on the main thread (a start-up check blocks
+ *    anyway, and a thread-pool hop per call costs more than the read); big folders go to the
+ *    worker pool of hash-pool.ts through hashFiles().
+ * The resource names, ordering and digest are digest.ts's (compareCodePoints, manifestDigest),
+ * so the two cannot drift apart; the tests compare them on the same folders.
+ */
+import { createHash } from 'node:crypto';
+import { type BigIntStats, closeSync, constants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { AibomError, describeErrno } from '../errors.js';
+import { compareCodePoints, GIT_PATHS, hashFiles, manifestDigest, type ResourceDigest } from '../inventory/digest.js';
+import type { DigestCache } from './cache.js';
+import type { PluginReason } from './types.js';
+
+/** A file as the digest cache keys it. */
+export interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+export interface FolderDigestResult {
+  /** Lowercase hex, when every file could be hashed and nothing was refused. */
+  digest?: string;
+  resources: ResourceDigest[];
+  /** Refusals found while listing (links, special files, unreadable entries). */
+  problems: PluginReason[];
+  cacheHits: number;
+  cacheMisses: number;
+}
+
+export interface FolderDigestOptions {
+  /** Signature files the BOM records, POSIX, relative to the folder (left out). */
+  signatureFiles: string[];
+  /** Links the BOM records: relative path → link text (left out while unchanged and inside the folder). */
+  symlinks: Map<string, string>;
+  cache?: DigestCache;
+  /** Bounds (hostile folders). */
+  maxFiles?: number;
+  maxDepth?: number;
+}
+
+/** Files up to this size are read whole on the main thread; bigger ones are streamed / hashed in workers. */
+const SMALL_FILE_BYTES = 4 * 1024 * 1024;
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+let readBuffer: Buffer | undefined;
+
+interface Listed {
+  name: string;
+  abs: string;
+  /** lstat identity when the cache is on (checked again on the open descriptor). */
+  id?: FileIdentity;
+}
+
+/** Compute the plugin folder's digest the way the BOM pinned it. `dir` is absolute and already checked to be a folder. */
+export async function pluginFolderDigest(dir: string, opts: FolderDigestOptions): Promise<FolderDigestResult> {
+  const maxFiles = opts.maxFiles ?? 200_000;
+  const maxDepth = opts.maxDepth ?? 64;
+  const problems: PluginReason[] = [];
+  const ignored = new Set<string>([...GIT_PATHS, ...opts.signatureFiles]);
+  const listed: Listed[] = [];
+  const realDir = realpathSync(dir);
+  const stack: Array<{ rel: string; depth: number }> = [{ rel: '', depth: 0 }];
+  let entries = 0;
+  while (stack.length) {
+    const { rel, depth } = stack.pop()!;
+    const abs = rel ? join(dir, ...rel.split('/')) : dir;
+    let dirents: Dirent[];
+    try {
+      dirents = readdirSync(abs, { withFileTypes: true });
+    } catch (err) {
+      problems.push({ code: 'unreadable', message: `cannot list ${rel || '.'}: ${errnoText(err)}` });
+      continue;
+    }
+    for (const e of dirents) {
+      if (++entries > maxFiles) throw new AibomError('TOO_LARGE', `more than ${maxFiles} entries in the plugin folder`, { file: dir });
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      const childAbs = join(abs, e.name);
+      const recordedLink = opts.symlinks.get(childRel);
+      if (recordedLink !== undefined) {
+        // Left out of the digest at build time: only acceptable while it is still the same link, leading inside the folder.
+        const bad = checkRecordedLink(childAbs, childRel, recordedLink, realDir);
+        if (bad) problems.push(bad);
+        continue;
+      }
+      if (ignored.has(childRel)) {
+        if (opts.signatureFiles.includes(childRel) && !e.isFile()) {
+          problems.push({ code: 'not-a-folder', message: `${childRel} was a signature file at build time and is now ${e.isDirectory() ? 'a folder' : 'not a regular file'}` });
+        }
+        continue;
+      }
+      if (e.isSymbolicLink()) {
+        problems.push(describeLink(childAbs, childRel, realDir).reason);
+        continue;
+      }
+      if (e.isDirectory()) {
+        if (depth + 1 > maxDepth) throw new AibomError('TOO_LARGE', `folders nest deeper than ${maxDepth} levels`, { file: dir });
+        stack.push({ rel: childRel, depth: depth + 1 });
+        continue;
+      }
+      if (!e.isFile()) {
+        problems.push({ code: 'not-a-folder', message: `${childRel} is not a regular file (a device, socket or pipe)` });
+        continue;
+      }
+      const item: Listed = { name: childRel, abs: childAbs };
+      if (opts.cache) {
+        try {
+          item.id = identityOf(lstatSync(childAbs, { bigint: true }));
+        } catch (err) {
+          problems.push({ code: 'unreadable', message: `cannot read ${childRel}: ${errnoText(err)}` });
+          continue;
+        }
+      }
+      listed.push(item);
+    }
+  }
+  // Links recorded at build time that are gone now: the folder changed.
+  for (const [rel] of opts.symlinks) {
+    if (!exists(join(dir, ...rel.split('/')))) problems.push({ code: 'symlink', message: `${rel} was a symbolic link at build time and is gone` });
+  }
+  listed.sort((a, b) => compareCodePoints(a.name, b.name));
+
+  const resources: ResourceDigest[] = new Array(listed.length);
+  const big: Array<{ index: number; size: number; id: FileIdentity }> = [];
+  let hits = 0;
+  let misses = 0;
+  for (let i = 0; i < listed.length; i++) {
+    const f = listed[i]!;
+    const cached = f.id ? opts.cache?.lookup(f.name, f.id) : undefined;
+    if (cached !== undefined) {
+      resources[i] = { name: f.name, digest: cached, size: Number(f.id!.size) };
+      hits++;
+      continue;
+    }
+    misses++;
+    let fd: number;
+    try {
+      fd = openSync(f.abs, constants.O_RDONLY | O_NOFOLLOW);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      problems.push(
+        code === 'ELOOP'
+          ? { code: 'symlink', message: `${f.name} became a symbolic link while it was being checked` }
+          : { code: 'unreadable', message: `cannot read ${f.name}: ${errnoText(err)}` },
+      );
+      continue;
+    }
+    try {
+      const st = fstatSync(fd, { bigint: true });
+      if (!st.isFile()) {
+        problems.push({ code: 'not-a-folder', message: `${f.name} is not a regular file` });
+        continue;
+      }
+      const id = identityOf(st);
+      if (f.id && (f.id.dev !== id.dev || f.id.ino !== id.ino)) {
+        problems.push({ code: 'digest-mismatch', message: `${f.name} was replaced while it was being checked` });
+        continue;
+      }
+      if (st.size > BigInt(SMALL_FILE_BYTES)) {
+        big.push({ index: i, size: Number(st.size), id });
+        resources[i] = { name: f.name, digest: '', size: Number(st.size) };
+        continue;
+      }
+      const digest = hashOpenFile(fd, Number(st.size));
+      if (digest === undefined) {
+        problems.push({ code: 'digest-mismatch', message: `${f.name} grew while it was being checked` });
+        continue;
+      }
+      resources[i] = { name: f.name, digest, size: Number(st.size) };
+      opts.cache?.store(f.name, id, digest);
+    } catch (err) {
+      problems.push({ code: 'unreadable', message: `cannot read ${f.name}: ${errnoText(err)}` });
+    } finally {
+      closeSync(fd);
+    }
+  }
+  if (big.length && problems.length === 0) {
+    try {
+      const digests = await hashFiles(big.map((b) => ({ path: listed[b.index]!.abs, size: b.size, display: listed[b.index]!.name })));
+      big.forEach((b, k) => {
+        resources[b.index]!.digest = digests[k]!;
+        opts.cache?.store(listed[b.index]!.name, b.id, digests[k]!);
+      });
+    } catch (err) {
+      problems.push({ code: 'unreadable', message: err instanceof AibomError ? err.describe() : errnoText(err) });
+    }
+  }
+  const result: FolderDigestResult = { resources: resources.filter((r) => r !== undefined && r.digest !== ''), problems, cacheHits: hits, cacheMisses: misses };
+  if (problems.length === 0) result.digest = manifestDigest(result.resources);
+  return result;
+}
+
+/**
+ * SHA-256 (hex) of an open file of known (small) size, read with positional reads into one
+ * reused buffer; undefined when the file holds more bytes than fstat said (it is being written).
+ */
+function hashOpenFile(fd: number, size: number): string | undefined {
+  readBuffer ??= Buffer.allocUnsafe(SMALL_FILE_BYTES + 1);
+  let pos = 0;
+  // One byte more than expected: a file that grew since fstat is caught, not hashed half-way.
+  while (pos <= size) {
+    const n = readSync(fd, readBuffer, pos, size + 1 - pos, pos);
+    if (n === 0) break;
+    pos += n;
+  }
+  if (pos > size) return undefined;
+  return createHash('sha256').update(readBuffer.subarray(0, pos)).digest('hex');
+}
+
+function identityOf(st: BigIntStats): FileIdentity {
+  return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+}
+
+function checkRecordedLink(abs: string, rel: string, recorded: string, realDir: string): PluginReason | undefined {
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(abs);
+  } catch (err) {
+    return { code: 'unreadable', message: `cannot read ${rel}: ${errnoText(err)}` };
+  }
+  if (!st.isSymbolicLink()) {
+    return { code: 'symlink', message: `${rel} was a symbolic link to ${recorded} at build time (left out of the digest) and is now ${st.isDirectory() ? 'a folder' : 'a file'}` };
+  }
+  let target: string;
+  try {
+    target = readlinkSync(abs);
+  } catch (err) {
+    return { code: 'unreadable', message: `cannot read the link ${rel}: ${errnoText(err)}` };
+  }
+  if (target !== recorded) return { code: 'symlink', message: `${rel} led to ${recorded} at build time and now leads to ${target}` };
+  const d = describeLink(abs, rel, realDir);
+  return d.inside ? undefined : d.reason;
+}
+
+/** A link in the folder: where it leads, as a refusal (links the BOM does not record are always refused). */
+function describeLink(abs: string, rel: string, realDir: string): { inside: boolean; reason: PluginReason } {
+  let target = '?';
+  try {
+    target = readlinkSync(abs);
+  } catch {
+    // reported as unreadable below
+  }
+  let real: string | undefined;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    return { inside: false, reason: { code: 'symlink', message: `symbolic link ${rel} -> ${target} is broken` } };
+  }
+  const r = relative(realDir, real);
+  const inside = r !== '' && !r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r);
+  return inside
+    ? { inside, reason: { code: 'symlink', message: `symbolic link ${rel} -> ${target} (inside the plugin folder) is not in the BOM` } }
+    : { inside, reason: { code: 'symlink', message: `symbolic link ${rel} -> ${target} leads outside the plugin folder` } };
+}
+
+function exists(abs: string): boolean {
+  try {
+    lstatSync(abs);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function errnoText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code ? describeErrno(code) : err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,50 @@
+/**
+ * The version an installed plugin's manifest declares now, read from the manifest the BOM
+ * pinned (`aibom:plugin:manifest`, the one `aibom build` took the version from). JSON
+ * manifests (package.json, .claude-plugin/plugin.json, MCP bundle manifest.json) are read
+ * here, as the plugins discoverer reads them (a trimmed, non-empty string); YAML and TOML
+ * manifests go through the discoverer's own reader, imported only when one is met so the
+ * start-up path does not load the YAML and TOML parsers for JSON manifests.
+ */
+import { posix } from 'node:path';
+import { AibomError } from '../errors.js';
+import { readTextBounded } from '../util/fs.js';
+import { isObject, parseJsonText } from '../util/json.js';
+
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+const JSON_FORMATS = new Set(['npm', 'claude-plugin', 'mcpb']);
+
+export type ManifestVersion = { version?: string } | { problem: string };
+
+/** `manifestAbs` is the manifest's absolute path; `pluginAbs`/`pluginRel` the plugin folder's. */
+export async function readManifestVersion(manifestAbs: string, manifestRel: string, format: string | undefined, pluginAbs: string, pluginRel: string): Promise<ManifestVersion> {
+  if (format !== undefined && JSON_FORMATS.has(format)) {
+    let text: string;
+    try {
+      text = await readTextBounded(manifestAbs, MAX_MANIFEST_BYTES, manifestRel);
+    } catch (err) {
+      return { problem: `cannot read ${manifestRel}: ${err instanceof AibomError ? err.message : String(err)}` };
+    }
+    let doc: unknown;
+    try {
+      doc = parseJsonText(text, manifestRel, 64);
+    } catch (err) {
+      return { problem: err instanceof AibomError ? err.describe() : String(err) };
+    }
+    if (!isObject(doc)) return { problem: `${manifestRel} is not a JSON object` };
+    const v = typeof doc.version === 'string' && doc.version.trim() ? doc.version.trim() : undefined;
+    return v === undefined ? {} : { version: v };
+  }
+  const { readPluginManifests } = await import('../inventory/plugins/manifest.js');
+  const file = posix.relative(pluginRel, manifestRel);
+  let found: Awaited<ReturnType<typeof readPluginManifests>>;
+  try {
+    found = await readPluginManifests(pluginAbs, pluginRel);
+  } catch (err) {
+    return { problem: `cannot read the manifests of ${pluginRel}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const m = found.all.find((x) => x.file === file);
+  if (m) return m.version === undefined ? {} : { version: m.version };
+  const p = found.problems.find((x) => x.file === file);
+  return { problem: p ? `${manifestRel}: ${p.message}` : `${manifestRel} is gone` };
+}

@@ -1,0 +1,423 @@
+/**
+ * The start-up check: the signed AI-BOM is the lock.
+ *   (1) the BOM's bundle verifies against the expected release identity (one Sigstore
+ *       verification, offline trusted root); the BOM is parsed from the very bytes verified;
+ *   (2) each installed plugin's folder digest equals the pinned digest, and the version in its
+ *       manifest equals the pinned version;
+ *   (3) where the BOM or the policy requires a publisher signature, the plugin's own bundle
+ *       verifies over the folder and its signer is the pinned (and trusted) signer;
+ *   (4) a plugin folder present but not in the BOM is refused (deny by default);
+ *   (5) a plugin in the BOM but missing on disk is reported (refused with failOnMissing).
+ * Policy exceptions (with a reason and an expiry date) can cover a plugin's failures; an
+ * expired one refuses. Nothing here imports the signing code, TUF or the BOM builder.
+ */
+import { createHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, realpath } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CYCLONEDX_PREDICATE_TYPE } from '../attestation/statement.js';
+import { AibomError } from '../errors.js';
+import type { Policy, PolicyException, PublisherPolicy } from '../policy/types.js';
+import { readBytesBounded } from '../util/fs.js';
+import { isObject, parseJsonText } from '../util/json.js';
+import { type LoadedBundle, loadBundle } from '../verification/bundle.js';
+import { buildPolicy, type IdentityPolicy, type PolicyOptions } from '../verification/policy.js';
+import { type VerificationResult, VerifyFailure } from '../verification/result.js';
+import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
+import { makeTrustContext, messageDigestAlgorithm, type TrustContext, verifyPrepared } from '../verification/verify.js';
+import { DigestCache } from './cache.js';
+import { pluginFolderDigest } from './folder.js';
+import { type Lock, MAX_BOM_BYTES, type PluginPin, readLock, safeRelative } from './lock.js';
+import { readManifestVersion } from './manifest-version.js';
+import { checkPublisherBundle, type ExpectedPublisher, expectedPublisher } from './publisher.js';
+import type { BomCheck, PluginReason, PluginResult, ReasonCode, ReleaseIdentity, VerifyPluginsOptions, VerifyPluginsResult } from './types.js';
+
+/** Policy rule ids exceptions name for start-up refusals (besides the gate's plugin-pinned and plugin-signed). */
+export const STARTUP_RULES: Record<Exclude<ReasonCode, 'bom-untrusted' | 'exception-expired'>, string> = {
+  'digest-mismatch': 'plugin-digest',
+  unreadable: 'plugin-digest',
+  'not-a-folder': 'plugin-digest',
+  symlink: 'plugin-symlink',
+  'version-mismatch': 'plugin-version',
+  'signature-missing': 'plugin-signed',
+  'signature-invalid': 'plugin-signed',
+  unlisted: 'plugin-unlisted',
+  missing: 'plugin-missing',
+  'not-pinned': 'plugin-pinned',
+};
+
+interface RuntimePolicy {
+  source: string;
+  requirePublisherSignature: boolean;
+  publishers: PublisherPolicy[];
+  exceptions: PolicyException[];
+  release?: Policy['release'];
+  isMatch?: (glob: string, s: string) => boolean;
+}
+
+export async function verifyPlugins(options: VerifyPluginsOptions): Promise<VerifyPluginsResult> {
+  const env = options.env ?? process.env;
+  const root = resolve(options.root ?? '.');
+  const realRoot = await realpath(root).catch(() => {
+    throw new AibomError('INPUT', 'the agent root folder does not exist', { file: options.root ?? root });
+  });
+  const policy = await runtimePolicy(options.policy);
+  const releasePolicy = await buildPolicy(releaseOptions(options, policy));
+  const bundleFile = options.bundle ?? `${options.bom}.sigstore.json`;
+  const bomBytes = await readBytesBounded(options.bom, MAX_BOM_BYTES, options.bom);
+
+  const bom: BomCheck = { file: options.bom, bundle: bundleFile, verified: false };
+  const trust = await trustContext(options.trustedRoot, env, bom);
+  if (trust) await verifyBom(trust, bomBytes, options.bom, bundleFile, releasePolicy, bom);
+  if (!bom.verified) return untrusted(bom, bomBytes, root);
+
+  const lock = readLock(bomBytes, options.bom);
+  const cacheRoot = options.cache ? (typeof options.cache === 'string' ? resolve(options.cache) : cacheDir(env)) : undefined;
+  const caches: DigestCache[] = [];
+  const stats = { hits: 0, misses: 0 };
+  const results: PluginResult[] = [];
+  for (const pin of lock.plugins) {
+    results.push(await checkPlugin(pin, { root, realRoot, policy, trust: trust!, cacheRoot, caches, stats, failOnMissing: !!options.failOnMissing }));
+  }
+  results.push(...(await unlistedPlugins(lock, root, options.pluginPaths ?? [])));
+  const now = options.now ?? new Date();
+  for (const r of results) applyExceptions(r, policy, now);
+  await Promise.all(caches.map((c) => c.save()));
+  results.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const out: VerifyPluginsResult = { ok: results.every((r) => r.status !== 'refused'), bom, root, plugins: results };
+  if (cacheRoot) out.cache = { ...stats, dir: cacheRoot };
+  return out;
+}
+
+async function runtimePolicy(p: VerifyPluginsOptions['policy']): Promise<RuntimePolicy> {
+  let policy: Policy | undefined;
+  if (typeof p === 'string') {
+    const { loadPolicy } = await import('../policy/load.js');
+    policy = await loadPolicy(p);
+  } else policy = p;
+  const rp: RuntimePolicy = {
+    source: policy?.source ?? '(default policy)',
+    requirePublisherSignature: policy?.requirePublisherSignature ?? true,
+    publishers: policy?.publishers ?? [],
+    exceptions: policy?.exceptions ?? [],
+  };
+  if (policy?.release) rp.release = policy.release;
+  if (rp.publishers.length || rp.exceptions.length) {
+    const { default: picomatch } = await import('picomatch');
+    rp.isMatch = (glob, s) => picomatch(glob, { dot: true })(s);
+  }
+  return rp;
+}
+
+/** The release identity: from the options, else the policy's `release`. Never none: the BOM is always verified. */
+function releaseOptions(o: ReleaseIdentity, policy: RuntimePolicy): PolicyOptions {
+  const fromFlags: PolicyOptions = {};
+  if (o.certificateIdentity !== undefined) fromFlags.certificateIdentity = o.certificateIdentity;
+  if (o.certificateIdentityRegexp !== undefined) fromFlags.certificateIdentityRegexp = o.certificateIdentityRegexp;
+  if (o.certificateOidcIssuer !== undefined) fromFlags.certificateOidcIssuer = o.certificateOidcIssuer;
+  if (o.certificateOidcIssuerRegexp !== undefined) fromFlags.certificateOidcIssuerRegexp = o.certificateOidcIssuerRegexp;
+  if (o.key !== undefined) fromFlags.key = o.key;
+  if (Object.keys(fromFlags).length) return fromFlags;
+  const r = policy.release;
+  if (r) {
+    if (r.keyPath) return { key: r.keyPath };
+    if (r.keyFingerprint) {
+      throw new AibomError('USAGE', `the policy's release signer is a key fingerprint only; give the release public key (release.key) to verify the BOM`, { file: policy.source });
+    }
+    const o2: PolicyOptions = {};
+    if (r.identity) o2.certificateIdentity = r.identity;
+    if (r.identityRegexp) o2.certificateIdentityRegexp = r.identityRegexp;
+    if (r.issuer) o2.certificateOidcIssuer = r.issuer;
+    if (r.issuerRegexp) o2.certificateOidcIssuerRegexp = r.issuerRegexp;
+    return o2;
+  }
+  throw new AibomError(
+    'USAGE',
+    'say who signs releases: a certificate identity and OIDC issuer (exact or regexp), a release public key, or `release` in the policy',
+  );
+}
+
+async function trustContext(trustedRoot: string | undefined, env: NodeJS.ProcessEnv, bom: BomCheck): Promise<TrustContext | undefined> {
+  try {
+    return makeTrustContext(await loadTrustedRoot(trustedRoot, env));
+  } catch (err) {
+    if (err instanceof VerifyFailure) {
+      bom.reason = `untrusted: ${err.describe()}`;
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+/** Step (1): the BOM's own bundle, over the exact bytes that are then parsed. */
+async function verifyBom(ctx: TrustContext, bytes: Buffer, bomFile: string, bundleFile: string, policy: IdentityPolicy, out: BomCheck): Promise<void> {
+  let loaded: LoadedBundle;
+  try {
+    loaded = await loadBundle(bundleFile);
+  } catch (err) {
+    if (err instanceof VerifyFailure) {
+      out.reason = `${err.reason}: ${err.message}`;
+      return;
+    }
+    throw err;
+  }
+  const digests: Record<string, Buffer> = { sha256: createHash('sha256').update(bytes).digest() };
+  const alg = messageDigestAlgorithm(loaded.bundle);
+  if (alg && alg !== 'unsupported' && !digests[alg]) digests[alg] = createHash(alg).update(bytes).digest();
+  let res: VerificationResult = verifyPrepared(ctx, loaded, { kind: 'file', name: bomFile, sha256: digests.sha256!.toString('hex'), digests, bytes }, policy);
+  if (!res.verified && res.reason === 'digest-mismatch') {
+    // An attestation whose predicate is this BOM (aibom attest): verify it over its subject, then compare the predicate.
+    const alt = verifyBomAsPredicate(ctx, loaded, bytes, bomFile, policy);
+    if (alt) res = alt;
+  }
+  out.verified = res.verified;
+  if (res.verified) {
+    const signer: NonNullable<BomCheck['signer']> = { method: res.signer?.method ?? 'unknown' };
+    if (res.signer?.identity !== undefined) signer.identity = res.signer.identity;
+    if (res.signer?.issuer !== undefined) signer.issuer = res.signer.issuer;
+    out.signer = signer;
+    if (res.signedAt) out.signedAt = res.signedAt;
+  } else out.reason = `${res.reason ?? 'not verified'}: ${res.error ?? ''}`.trim();
+}
+
+function verifyBomAsPredicate(ctx: TrustContext, loaded: LoadedBundle, bytes: Buffer, bomFile: string, policy: IdentityPolicy): VerificationResult | undefined {
+  const st = loaded.statement;
+  if (!st || st.predicateType !== CYCLONEDX_PREDICATE_TYPE || !isObject(st.predicate)) return undefined;
+  let bom: unknown;
+  try {
+    bom = parseJsonText(bytes.toString('utf8'), bomFile, 128);
+  } catch {
+    return undefined;
+  }
+  if (canonical(st.predicate) !== canonical(bom)) return undefined;
+  const subject = st.subject.find((s) => typeof s.digest?.sha256 === 'string');
+  if (!subject) return undefined;
+  return verifyPrepared(ctx, loaded, { kind: 'digest', name: bomFile, algorithm: 'sha256', digest: Buffer.from(subject.digest.sha256!, 'hex') }, policy);
+}
+
+/** Canonical JSON (sorted keys). Recursion is bounded: both documents were parsed with a depth limit. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isObject(v)) {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** The BOM did not verify: nothing it says is trusted; every plugin it names is refused. */
+function untrusted(bom: BomCheck, bytes: Buffer, root: string): VerifyPluginsResult {
+  let lock: Lock | undefined;
+  try {
+    lock = readLock(bytes, bom.file);
+  } catch {
+    lock = undefined;
+  }
+  const reason: PluginReason = { code: 'bom-untrusted', message: `the BOM's signature does not verify (${bom.reason ?? 'not verified'}); nothing in it is trusted` };
+  const plugins: PluginResult[] = (lock?.plugins ?? []).map((p) => {
+    const r: PluginResult = { name: p.name, path: p.path, status: 'refused', reasons: [reason] };
+    if (p.version !== undefined) r.version = p.version;
+    return r;
+  });
+  return { ok: false, bom, root, plugins };
+}
+
+interface CheckContext {
+  root: string;
+  realRoot: string;
+  policy: RuntimePolicy;
+  trust: TrustContext;
+  cacheRoot: string | undefined;
+  caches: DigestCache[];
+  stats: { hits: number; misses: number };
+  failOnMissing: boolean;
+}
+
+/** Steps (2), (3) and (5) for one pinned plugin. */
+async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginResult> {
+  const r: PluginResult = { name: pin.name, path: pin.path, status: 'verified', reasons: [] };
+  if (pin.version !== undefined) r.version = pin.version;
+  if (pin.digest !== undefined) r.pinnedDigest = `sha256:${pin.digest}`;
+  if (pin.ref) r.ref = pin.ref;
+  const refuse = (code: ReasonCode, message: string) => {
+    r.reasons.push({ code, message });
+    r.status = 'refused';
+  };
+  const abs = join(ctx.root, ...pin.path.split('/'));
+  const st = await lstat(abs).catch((err: NodeJS.ErrnoException) => err);
+  if (st instanceof Error) {
+    if (st.code === 'ENOENT' || st.code === 'ENOTDIR') {
+      r.status = ctx.failOnMissing ? 'refused' : 'missing';
+      r.reasons.push({ code: 'missing', message: `the BOM lists ${pin.name}${pin.version ? `@${pin.version}` : ''} at ${pin.path}, and it is not there` });
+    } else refuse('unreadable', `cannot read ${pin.path}: ${st.code ?? st.message}`);
+    return r;
+  }
+  if (st.isSymbolicLink()) {
+    refuse('symlink', `the plugin folder ${pin.path} is a symbolic link`);
+    return r;
+  }
+  if (!st.isDirectory()) {
+    refuse('not-a-folder', `${pin.path} is not a folder`);
+    return r;
+  }
+  const real = await realpath(abs);
+  if (real !== join(ctx.realRoot, ...pin.path.split('/'))) {
+    refuse('symlink', `${pin.path} is reached through a symbolic link (it resolves to ${real})`);
+    return r;
+  }
+
+  // (2) digest and version.
+  const cache = ctx.cacheRoot ? DigestCache.open(ctx.cacheRoot, real) : undefined;
+  if (cache) ctx.caches.push(cache);
+  const folder = await pluginFolderDigest(abs, { signatureFiles: pin.bundles, symlinks: pin.symlinks, ...(cache ? { cache } : {}) });
+  ctx.stats.hits += folder.cacheHits;
+  ctx.stats.misses += folder.cacheMisses;
+  for (const p of folder.problems) refuse(p.code, p.message);
+  if (folder.digest !== undefined) r.digest = `sha256:${folder.digest}`;
+  if (pin.digest === undefined) refuse('not-pinned', 'the BOM records no folder digest for this plugin (rebuild it with aibom build)');
+  else if (folder.digest !== undefined && folder.digest !== pin.digest) {
+    const now = folder.resources.length;
+    const pinned = pin.fileCount;
+    refuse(
+      'digest-mismatch',
+      `the folder's contents are not what the BOM pins: digest sha256:${folder.digest} (${now} file${now === 1 ? '' : 's'}), pinned sha256:${pin.digest}${pinned !== undefined ? ` (${pinned} file${pinned === 1 ? '' : 's'})` : ''}`,
+    );
+  }
+  if (pin.version === undefined) refuse('not-pinned', 'the BOM records no version for this plugin');
+  else if (pin.manifest !== undefined) {
+    const mv = await readManifestVersion(join(ctx.root, ...pin.manifest.split('/')), pin.manifest, pin.format, abs, pin.path);
+    if ('problem' in mv) refuse('version-mismatch', `cannot read the version: ${mv.problem}`);
+    else if (mv.version !== pin.version) refuse('version-mismatch', `${pin.manifest} says version ${mv.version ?? '(none)'}, the BOM pins ${pin.version}`);
+  }
+
+  // (3) the publisher signature.
+  const trusted = ctx.policy.isMatch && ctx.policy.publishers.length ? ctx.policy.publishers.find((p) => p.match === pin.ref || ctx.policy.isMatch!(p.match, pin.name)) : undefined;
+  const expected = expectedPublisher(pin.publisher, trusted, ctx.policy.source);
+  const required = pin.publisher !== undefined || trusted !== undefined || ctx.policy.requirePublisherSignature;
+  if (expected && 'code' in expected) refuse(expected.code, expected.message);
+  else if (!expected) {
+    if (required) {
+      refuse(
+        'signature-missing',
+        'a publisher signature is required (fail-closed) and no publisher is pinned in the BOM or trusted in the policy for this plugin: sign it, build the BOM with --publisher-key or policy publishers, or set requirePublisherSignature: false',
+      );
+    }
+  } else if (folder.problems.length === 0) {
+    await checkSignature(pin, expected, folder.resources, abs, r, refuse, ctx);
+  }
+  return r;
+}
+
+async function checkSignature(
+  pin: PluginPin,
+  expected: ExpectedPublisher,
+  resources: Parameters<typeof checkPublisherBundle>[4],
+  abs: string,
+  r: PluginResult,
+  refuse: (code: ReasonCode, message: string) => void,
+  ctx: CheckContext,
+): Promise<void> {
+  const candidates = pin.publisher?.bundle !== undefined ? [pin.publisher.bundle] : pin.bundles;
+  if (candidates.length === 0) {
+    refuse('signature-missing', `the plugin must be signed by ${expected.describe}, and its folder has no signature bundle (model.sig)`);
+    return;
+  }
+  let firstProblem: PluginReason | undefined;
+  for (const b of candidates) {
+    const bundleAbs = join(abs, ...b.split('/'));
+    const exists = await lstat(bundleAbs).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    if (!exists) {
+      firstProblem ??= { code: 'signature-missing', message: `${pin.path}/${b} (the publisher's signature) is missing` };
+      continue;
+    }
+    const check = await checkPublisherBundle(ctx.trust, bundleAbs, `${pin.path}/${b}`, pin.path.split('/').pop()!, resources, expected);
+    if (!check.problem) {
+      if (check.signer) r.signer = check.signer;
+      return;
+    }
+    firstProblem ??= check.problem;
+  }
+  if (firstProblem) refuse(firstProblem.code, firstProblem.message);
+}
+
+/** Step (4): folders in the plugin folders that the BOM does not list. */
+async function unlistedPlugins(lock: Lock, root: string, extra: string[]): Promise<PluginResult[]> {
+  const pinned = new Set(lock.plugins.map((p) => p.path));
+  const bases = new Set<string>(lock.pluginPaths);
+  for (const p of lock.plugins) {
+    const i = p.path.lastIndexOf('/');
+    bases.add(i < 0 ? '' : p.path.slice(0, i));
+  }
+  if (lock.pluginPaths.length === 0) bases.add('plugins');
+  for (const e of extra) {
+    const n = safeRelative(e);
+    if (n === undefined) throw new AibomError('USAGE', `plugin path ${JSON.stringify(e)} is not a relative path inside the agent root`);
+    bases.add(n);
+  }
+  const out: PluginResult[] = [];
+  const seen = new Set<string>();
+  for (const base of [...bases].sort()) {
+    // The root itself is a plugin folder only when the BOM says so; it is not scanned for unlisted entries.
+    if (base === '' && !lock.pluginPaths.includes('')) continue;
+    const abs = base ? join(root, ...base.split('/')) : root;
+    let entries: Dirent[];
+    try {
+      entries = await readdir(abs, { withFileTypes: true });
+    } catch {
+      continue; // no such plugin folder: nothing unlisted in it
+    }
+    for (const e of entries) {
+      const rel = base ? `${base}/${e.name}` : e.name;
+      if (pinned.has(rel) || seen.has(rel)) continue;
+      if (!e.isDirectory() && !e.isSymbolicLink()) continue;
+      // A folder that holds pinned plugins deeper down (nested plugin folders) is not itself a plugin.
+      if ([...pinned].some((p) => p.startsWith(`${rel}/`))) continue;
+      seen.add(rel);
+      out.push({
+        name: e.name,
+        path: rel,
+        status: 'refused',
+        reasons: [
+          {
+            code: 'unlisted',
+            message: e.isSymbolicLink()
+              ? `${rel} is a symbolic link in a plugin folder, and the BOM lists no plugin there`
+              : `${rel} is in a plugin folder, and the BOM lists no plugin there (deny by default)`,
+          },
+        ],
+      });
+    }
+  }
+  return out;
+}
+
+/** A live exception covering every failure makes a plugin `excepted`; an expired one adds a refusal. */
+function applyExceptions(r: PluginResult, policy: RuntimePolicy, now: Date): void {
+  if (r.reasons.length === 0 || !policy.exceptions.length || !policy.isMatch) return;
+  if (r.reasons.some((x) => x.code === 'bom-untrusted')) return;
+  const failing = r.status === 'refused' ? r.reasons : [];
+  if (failing.length === 0) return;
+  const rules = failing.map((x) => STARTUP_RULES[x.code as keyof typeof STARTUP_RULES] ?? x.code);
+  const names = [r.name, r.version ? `${r.name}@${r.version}` : r.name, r.path];
+  const ex = policy.exceptions.find((e) => {
+    if (e.rules && !e.rules.includes('*') && !rules.every((id) => e.rules!.includes(id))) return false;
+    return e.component === r.ref || e.component === `plugin:${r.path}` || names.some((n) => policy.isMatch!(e.component, n));
+  });
+  if (!ex) return;
+  r.exception = { component: ex.component, reason: ex.reason, expires: ex.expires };
+  const today = now.toISOString().slice(0, 10);
+  if (ex.expires < today) {
+    r.reasons.push({
+      code: 'exception-expired',
+      message: `the policy exception for "${ex.component}" expired on ${ex.expires} (reason was: ${ex.reason})${ex.line ? ` (${policy.source}:${ex.line})` : ''}`,
+    });
+    r.status = 'refused';
+    return;
+  }
+  r.status = 'excepted';
+}
