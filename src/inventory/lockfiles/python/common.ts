@@ -68,9 +68,27 @@ export function own(o: Record<string, unknown> | undefined, key: string): unknow
 export function addPrefixedHashes(out: Hash[], values: Iterable<unknown>): void {
   for (const v of values) {
     if (typeof v !== 'string') continue;
-    const h = hashFromPrefixed(v);
+    const h = parsePrefixedHash(v);
     if (h) pushUnique(out, h);
   }
+}
+
+/**
+ * "sha256:<64 hex>" (what every Python lockfile writes, tens of thousands of times in a big
+ * one) checked by a plain loop; any other algorithm or spelling goes through
+ * `hashFromPrefixed`. `sep` ':' accepts only "alg:hex" (pip's --hash).
+ */
+export function parsePrefixedHash(value: string, sep: ':' | 'any' = 'any'): Hash | undefined {
+  if (value.length === 71 && value.startsWith('sha256:')) {
+    let hex = true;
+    for (let i = 7; i < 71 && hex; i++) {
+      const c = value.charCodeAt(i);
+      const lower = c | 0x20; // A-F → a-f (only used for the letter range)
+      hex = (c >= 48 && c <= 57) || (lower >= 97 && lower <= 102 && c >= 65);
+    }
+    if (hex) return { alg: 'SHA-256', content: value.slice(7).toLowerCase() };
+  }
+  return hashFromPrefixed(value, sep);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { Hash, Property, Provenance } from '../../types.js';
 import { NS, prop } from '../../types.js';
-import { hashFromHex, hashFromPrefixed, pushUnique } from '../integrity.js';
+import { hashFromHex, pushUnique } from '../integrity.js';
 import { isCommitSha } from '../source.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from '../types.js';
 import {
@@ -14,6 +14,7 @@ import {
   MAX_VERSIONS_PER_NAME,
   markersProperty,
   normalizePypiName,
+  parsePrefixedHash,
   stripBom,
   stripUserinfo,
   urlSource,
@@ -314,7 +315,7 @@ function optionHashes(st: State, options: string[], file: string, line: number):
       st.warnings.add(`${file}:${line}: unknown requirement option ${JSON.stringify(o.slice(0, 40))} ignored`);
       continue;
     }
-    const h = value ? hashFromPrefixed(value, ':') : undefined;
+    const h = value ? parsePrefixedHash(value, ':') : undefined;
     if (h) pushUnique(out, h);
     else st.warnings.add(`${file}:${line}: unreadable --hash value ${JSON.stringify((value ?? '').slice(0, 80))}`);
   }
