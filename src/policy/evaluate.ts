@@ -69,7 +69,11 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
 
   for (const row of inv.rows) {
     const hasSha256 = row.hashes.includes(SHA256) || !!row.folderDigest;
-    if (row.kind === 'model' || row.kind === 'dataset') {
+    // A dataset only named by a model card (training data on a hub) is not shipped with the
+    // agent: there are no bytes to hash. Datasets the agent carries must be hashed.
+    const referenceOnly =
+      row.kind === 'dataset' && !row.properties.has('aibom:dataset:path') && row.properties.get('aibom:source')?.[0] === 'huggingface';
+    if ((row.kind === 'model' || row.kind === 'dataset') && !referenceOnly) {
       if (on('model-hashed') && !hasSha256) {
         fail(row, 'model-hashed', `${row.kind} has no SHA-256 hash`, 'rebuild the BOM with aibom build so the files are hashed');
       }
