@@ -6,16 +6,15 @@
 // - Our sources load some CommonJS packages with createRequire(import.meta.url); in the bundle
 //   those requires must be bundled too, so that one line is rewritten to use esbuild's require.
 // - The precompiled CycloneDX validators → action/dist/generated/validators/ (self-contained).
-// - The public-good trusted root seeds of @sigstore/tuf → action/dist/node_modules/@sigstore/tuf/
-//   (data only), where verification looks for them.
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// - No trusted root is bundled (the public-good root is read from an installed @sigstore/tuf,
+//   never copied into the repository): the Action takes a `trusted-root` input when it must
+//   verify keyless signatures; key signatures need none.
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 const argOut = process.argv.indexOf('--out');
 const out = argOut > 0 ? resolve(process.argv[argOut + 1]) : join(root, 'action', 'dist');
 
@@ -80,13 +79,4 @@ for (const v of ['1.6', '1.7']) {
   });
 }
 
-const tuf = dirname(require.resolve('@sigstore/tuf/package.json'));
-const tufOut = join(out, 'node_modules', '@sigstore', 'tuf');
-mkdirSync(tufOut, { recursive: true });
-copyFileSync(join(tuf, 'seeds.json'), join(tufOut, 'seeds.json'));
-const pkg = JSON.parse(readFileSync(join(tuf, 'package.json'), 'utf8'));
-// Only what identifies the data: name, version, license.
-await import('node:fs').then((fs) =>
-  fs.writeFileSync(join(tufOut, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, license: pkg.license }, null, 2)}\n`),
-);
 console.log(`bundled the Action into ${out}`);

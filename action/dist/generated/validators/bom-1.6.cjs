@@ -16,10 +16,40 @@ var require_unique_items = __commonJS({
       const n = items.length;
       if (n < 2)
         return void 0;
-      const scalar = (v) => String(JSON.stringify(v));
+      const equal = (a, b) => {
+        if (a === b)
+          return true;
+        if (a === null || b === null || typeof a !== "object" || typeof b !== "object")
+          return false;
+        if (Array.isArray(a)) {
+          if (!Array.isArray(b) || a.length !== b.length)
+            return false;
+          for (let k = 0; k < a.length; k++)
+            if (!equal(a[k], b[k]))
+              return false;
+          return true;
+        }
+        if (Array.isArray(b))
+          return false;
+        const ka = Object.keys(a);
+        if (ka.length !== Object.keys(b).length)
+          return false;
+        for (const k of ka) {
+          if (!Object.hasOwn(b, k) || !equal(a[k], b[k]))
+            return false;
+        }
+        return true;
+      };
+      if (n <= 8) {
+        for (let i = 1; i < n; i++)
+          for (let j = 0; j < i; j++)
+            if (equal(items[j], items[i]))
+              return [j, i];
+        return void 0;
+      }
       const canonical = (v) => {
         if (v === null || typeof v !== "object")
-          return scalar(v);
+          return String(JSON.stringify(v));
         if (Array.isArray(v)) {
           let s2 = "[";
           for (let k = 0; k < v.length; k++)
@@ -30,44 +60,47 @@ var require_unique_items = __commonJS({
         const keys = Object.keys(o).sort();
         let s = "{";
         for (let k = 0; k < keys.length; k++)
-          s += (k ? "," : "") + scalar(keys[k]) + ":" + canonical(o[keys[k]]);
+          s += (k ? "," : "") + JSON.stringify(keys[k]) + ":" + canonical(o[keys[k]]);
         return `${s}}`;
       };
-      const shallow = (v) => {
-        if (v === null || typeof v !== "object")
-          return scalar(v);
-        if (Array.isArray(v))
-          return `[${v.length}`;
-        const o = v;
-        const keys = Object.keys(o).sort();
-        let s = "{";
-        for (let k = 0; k < keys.length; k++) {
-          const x = o[keys[k]];
-          s += scalar(keys[k]) + ":";
-          if (x === null || typeof x !== "object")
-            s += scalar(x);
-          else if (Array.isArray(x))
-            s += `[${x.length}`;
-          else
-            s += `{${Object.keys(x).length}`;
-          s += ",";
-        }
-        return s;
-      };
+      const primitives = /* @__PURE__ */ new Map();
       const firstByShallow = /* @__PURE__ */ new Map();
-      const exact = /* @__PURE__ */ new Map();
+      let exact;
+      const inExact = /* @__PURE__ */ new Set();
       for (let i = 0; i < n; i++) {
-        const key = shallow(items[i]);
-        const first = firstByShallow.get(key);
-        if (first === void 0) {
-          firstByShallow.set(key, { index: i, inExact: false });
+        const v = items[i];
+        if (v === null || typeof v !== "object") {
+          const j2 = primitives.get(v);
+          if (j2 !== void 0)
+            return [j2, i];
+          primitives.set(v, i);
           continue;
         }
-        if (!first.inExact) {
-          exact.set(canonical(items[first.index]), first.index);
-          first.inExact = true;
+        let key;
+        if (Array.isArray(v))
+          key = `${v.length}`;
+        else {
+          const o = v;
+          const keys = Object.keys(o);
+          if (keys.length > 1)
+            keys.sort();
+          key = "";
+          for (const k of keys) {
+            const x = o[k];
+            key += `${k}${typeof x === "object" && x !== null ? Array.isArray(x) ? "" : "" : String(x)}`;
+          }
         }
-        const full = canonical(items[i]);
+        const first = firstByShallow.get(key);
+        if (first === void 0) {
+          firstByShallow.set(key, i);
+          continue;
+        }
+        exact ??= /* @__PURE__ */ new Map();
+        if (!inExact.has(first)) {
+          exact.set(canonical(items[first]), first);
+          inExact.add(first);
+        }
+        const full = canonical(v);
         const j = exact.get(full);
         if (j !== void 0)
           return [j, i];
