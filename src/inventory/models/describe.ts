@@ -287,6 +287,8 @@ async function readWeightFile(draft: ModelDraft, f: ModelFile, shown: string, di
       const kind = await sniffCheckpoint(f.abs);
       if (kind) addCheckpoint(facts, await scanCheckpoint(f.abs, kind), shown);
       else if (await isGgml(f.abs)) facts.serializations.add('ggml');
+      // A .pkl/.pt/... that does not open like a pickle is still loaded as one: scan it (fail closed).
+      else if (ext !== 'bin') addCheckpoint(facts, await scanCheckpoint(f.abs, 'raw'), shown);
     } else if (ext in OTHER_WEIGHTS) facts.serializations.add(OTHER_WEIGHTS[ext] as 'hdf5');
     else if (shown.endsWith('saved_model.pb')) facts.serializations.add('tensorflow-savedmodel');
   } catch (err) {

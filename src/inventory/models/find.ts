@@ -19,9 +19,9 @@ import { looksLikeModelConfig, readJsonFile } from './hf-config.js';
  *   subfolder holding weights is a model folder, each weight file directly in it a model; a
  *   configured folder with no recognizable weights in or below it is one model itself, and a
  *   configured file is a model whatever its format;
- * - anywhere else, standalone weight files: `*.safetensors`, `*.gguf`, `*.onnx`, and
- *   `*.bin` / `*.pt` / `*.pth` / `*.ckpt` / `*.pkl` / `*.pickle` / `*.joblib` when they are
- *   pickles (checked later, by their first bytes).
+ * - anywhere else, standalone weight files: `*.safetensors`, `*.gguf`, `*.onnx`, `*.pt`,
+ *   `*.pth`, `*.ckpt`, `*.pkl`, `*.pickle`, `*.joblib`, and `*.bin` when its first bytes are a
+ *   pickle or a zip (checked later).
  * The outermost model folder wins: files below it belong to it. `models.exclude` globs leave
  * paths out.
  */
@@ -196,7 +196,8 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
     const ext = extensionOf(f.rel);
     if (!SELF_DESCRIBING.has(ext) && !PICKLE_EXTENSIONS.has(ext)) continue;
     if (hubCacheRepo(f.rel)) continue;
-    fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: PICKLE_EXTENSIONS.has(ext) });
+    // `.bin` is any binary: a model only when its bytes are a pickle (or a zip of pickles).
+    fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: ext === 'bin' });
   }
   for (const c of fileCandidates.values()) {
     if (inFolder(c.rel) || isExcluded(c.rel, false)) continue;

@@ -23,8 +23,8 @@ export type ImportVerdict = 'allowed' | 'high' | 'critical';
  *   looks up codecs inside the standard `encodings` package;
  * - builtins.set / bytearray / complex, which build plain values.
  * NumPy arrays pickle as `numpy.core.multiarray._reconstruct` (`numpy._core` since NumPy 2)
- * + `numpy.ndarray` + `numpy.dtype`, and scalars as `multiarray.scalar`: these build an array
- * or scalar from a shape, a dtype and bytes. PyTorch leaves NumPy out of its default list
+ * + `numpy.ndarray` + `numpy.dtype` (protocol 5: `numeric._frombuffer`), and scalars as
+ * `multiarray.scalar`: these build an array or scalar from a shape, a dtype and bytes. PyTorch leaves NumPy out of its default list
  * because it does not control NumPy's code; they are allowed here because no arbitrary
  * callable can be reached through them (an object-dtype array's elements are pickled inline
  * and scanned like everything else).
@@ -77,6 +77,8 @@ const ALLOWED = new Set<string>([
   'numpy._core.multiarray._reconstruct',
   'numpy.core.multiarray.scalar',
   'numpy._core.multiarray.scalar',
+  'numpy.core.numeric._frombuffer',
+  'numpy._core.numeric._frombuffer',
   'numpy.ndarray',
   'numpy.dtype',
 ]);
@@ -190,6 +192,10 @@ const PY2_MODULES: Record<string, string> = {
   exceptions: 'builtins',
   cPickle: 'pickle',
   UserDict: 'collections',
+  commands: 'subprocess',
+  urllib2: 'urllib.request',
+  httplib: 'http.client',
+  SocketServer: 'socketserver',
   'numpy.core._multiarray_umath': 'numpy.core.multiarray',
 };
 

@@ -94,16 +94,34 @@ export async function scanPickle(src: ByteSource, scan: PickleScan, limits: Pick
     stack = prev;
     return items;
   };
-  const readLine = async (): Promise<string> => {
+  /**
+   * A newline-terminated argument (protocol 0/1). Returned when it is at most `keep` bytes;
+   * a longer one (protocol 0 carries whole arrays as text lines) is skipped, chunk by chunk,
+   * and `undefined` returned.
+   */
+  const line = async (keep: number): Promise<string | undefined> => {
     for (;;) {
-      const i = src.indexInWindow(0x0a, MAX_LINE);
-      if (i >= 0) {
-        const line = src.take(i + 1);
-        return line.subarray(0, i).toString('latin1');
-      }
-      if (src.available >= MAX_LINE) throw new FormatError(`a text argument longer than ${MAX_LINE} bytes at offset ${src.pos}`);
+      const i = src.indexInWindow(0x0a, keep + 1);
+      if (i >= 0) return src.take(i + 1).subarray(0, i).toString('latin1');
+      if (src.available > keep) break;
       await src.need(src.available + 1);
     }
+    for (;;) {
+      const i = src.indexInWindow(0x0a, src.available);
+      if (i >= 0) {
+        await src.skip(i + 1);
+        return undefined;
+      }
+      await src.skip(src.available);
+      await src.need(1);
+    }
+  };
+  /** A name or index line that must be short: longer is malformed. */
+  const readLine = async (): Promise<string> => {
+    const at = src.pos;
+    const l = await line(MAX_LINE);
+    if (l === undefined) throw new FormatError(`a name or index longer than ${MAX_LINE} bytes at offset ${at}`);
+    return l;
   };
   const memoPut = (idx: number | bigint) => {
     const top = stack[stack.length - 1];
@@ -198,12 +216,13 @@ export async function scanPickle(src: ByteSource, scan: PickleScan, limits: Pick
       }
       case 0x46: // FLOAT
       case 0x4c: // LONG (text)
-        await readLine();
+        await line(0);
         push(OTHER);
         break;
       case 0x49: {
         // INT
-        const v = parseIntLine(await readLine());
+        const text = await line(64);
+        const v = text === undefined ? undefined : parseIntLine(text);
         push(v === undefined ? OTHER : { k: 'i', v });
         if (wasFirst && v !== undefined) scan.firstInt = v;
         break;
@@ -257,7 +276,7 @@ export async function scanPickle(src: ByteSource, scan: PickleScan, limits: Pick
         push(OTHER);
         break;
       case 0x50: // PERSID
-        await readLine();
+        await line(0);
         push(OTHER);
         break;
       case 0x51: // BINPERSID
@@ -266,15 +285,15 @@ export async function scanPickle(src: ByteSource, scan: PickleScan, limits: Pick
         break;
       case 0x53: {
         // STRING: a quoted Python 2 str literal
-        const line = await readLine();
-        const m = /^(['"])(.*)\1$/.exec(line.trim());
-        push(m && m[2]!.length <= MAX_KEPT_STRING && !m[2]!.includes('\\') ? { k: 's', s: m[2]! } : OTHER);
+        const text = await line(MAX_KEPT_STRING + 2);
+        const m = text === undefined ? null : /^(['"])(.*)\1$/.exec(text.trim());
+        push(m && !m[2]!.includes('\\') ? { k: 's', s: m[2]! } : OTHER);
         break;
       }
       case 0x56: {
         // UNICODE (raw-unicode-escape text)
-        const line = await readLine();
-        push(line.length <= MAX_KEPT_STRING && !line.includes('\\') ? { k: 's', s: line } : OTHER);
+        const text = await line(MAX_KEPT_STRING);
+        push(text !== undefined && !text.includes('\\') ? { k: 's', s: text } : OTHER);
         break;
       }
       case 0x54: // BINSTRING
