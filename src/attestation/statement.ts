@@ -8,11 +8,11 @@
  * Pure apart from reading the schema file once per process.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AibomError } from '../errors.js';
 import { isObject, parseJsonText } from '../util/json.js';
+import { schemaValidator } from '../util/precompiled.js';
 
 export const STATEMENT_TYPE_V1 = 'https://in-toto.io/Statement/v1';
 /** Predicate type of a CycloneDX BOM as an attestation predicate. */
@@ -77,12 +77,9 @@ export function statementSchemaPath(): string {
 
 function getValidator(): CompiledValidator {
   if (validator) return validator;
-  const require = createRequire(import.meta.url);
-  // ajv is CommonJS; its default export is the class.
-  const AjvMod = require('ajv') as { default: new (opts: Record<string, unknown>) => { compile(s: unknown): CompiledValidator } };
-  const schema = JSON.parse(readFileSync(statementSchemaPath(), 'utf8')) as unknown;
-  // strict:false: the schema uses `required` inside anyOf branches, which ajv's strict mode flags.
-  validator = new AjvMod.default({ allErrors: true, strict: false }).compile(schema);
+  // Precompiled by scripts/gen-schema-validators.mjs while current, else compiled with ajv
+  // (strict:false: the schema uses `required` inside anyOf branches, which strict mode flags).
+  validator = schemaValidator('in-toto-statement', 'in-toto-statement-v1.schema.json');
   return validator;
 }
 

@@ -4,7 +4,7 @@ import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { isObject } from '../util/json.js';
-import { readSchema } from '../util/package-root.js';
+import { schemaValidator } from '../util/precompiled.js';
 import { defaultPolicy, type Policy, type SignerPolicy } from './types.js';
 
 const MAX_POLICY_BYTES = 1024 * 1024;
@@ -16,9 +16,8 @@ let validator: Validator | undefined;
 
 async function policyValidator(): Promise<Validator> {
   if (validator) return validator;
-  const { default: Ajv } = await import('ajv');
-  const ajv = new Ajv.default({ allErrors: true, strict: false });
-  validator = ajv.compile(readSchema('aibom-policy.schema.json')) as Validator;
+  // Precompiled by scripts/gen-schema-validators.mjs while current (no ajv import and compile per process).
+  validator = schemaValidator('policy', 'aibom-policy.schema.json') as Validator;
   return validator;
 }
 

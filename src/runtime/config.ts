@@ -1,0 +1,104 @@
+/**
+ * What the zero-code hook (`node --import aibom/register agent.js`) verifies, from a config
+ * file and AIBOM_* environment variables (schemas/aibom-runtime.schema.json):
+ *   - the file named by AIBOM_CONFIG, else aibom.runtime.json / .yaml / .yml in the working
+ *     directory; its paths are relative to the file's folder;
+ *   - AIBOM_BOM, AIBOM_BUNDLE, AIBOM_ROOT, AIBOM_POLICY, AIBOM_TRUSTED_ROOT, AIBOM_KEY,
+ *     AIBOM_CERTIFICATE_IDENTITY[_REGEXP], AIBOM_CERTIFICATE_OIDC_ISSUER[_REGEXP],
+ *     AIBOM_PLUGIN_PATHS (comma-separated), AIBOM_DIGEST_CACHE (1 or a folder),
+ *     AIBOM_FAIL_ON_MISSING (1); relative to the working directory; they override the file.
+ * Nothing configured is an error: the hook never lets an agent start unchecked.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { AibomError } from '../errors.js';
+import { readTextBounded } from '../util/fs.js';
+import { parseJsonText } from '../util/json.js';
+import type { VerifyPluginsOptions } from './types.js';
+
+export const RUNTIME_CONFIG_FILES = ['aibom.runtime.json', 'aibom.runtime.yaml', 'aibom.runtime.yml'];
+const MAX_CONFIG_BYTES = 256 * 1024;
+
+const STRING_KEYS = [
+  'bom',
+  'bundle',
+  'root',
+  'policy',
+  'trustedRoot',
+  'key',
+  'certificateIdentity',
+  'certificateIdentityRegexp',
+  'certificateOidcIssuer',
+  'certificateOidcIssuerRegexp',
+] as const;
+/** Keys whose values are paths (resolved against the config file's folder). */
+const PATH_KEYS = new Set(['bom', 'bundle', 'root', 'policy', 'trustedRoot', 'key']);
+const ENV: Record<(typeof STRING_KEYS)[number], string> = {
+  bom: 'AIBOM_BOM',
+  bundle: 'AIBOM_BUNDLE',
+  root: 'AIBOM_ROOT',
+  policy: 'AIBOM_POLICY',
+  trustedRoot: 'AIBOM_TRUSTED_ROOT',
+  key: 'AIBOM_KEY',
+  certificateIdentity: 'AIBOM_CERTIFICATE_IDENTITY',
+  certificateIdentityRegexp: 'AIBOM_CERTIFICATE_IDENTITY_REGEXP',
+  certificateOidcIssuer: 'AIBOM_CERTIFICATE_OIDC_ISSUER',
+  certificateOidcIssuerRegexp: 'AIBOM_CERTIFICATE_OIDC_ISSUER_REGEXP',
+};
+
+export interface RuntimeConfig {
+  options: VerifyPluginsOptions;
+  /** The config file read, if any. */
+  file?: string;
+}
+
+/** Read the hook's configuration. `cwd` and `env` default to the process's. */
+export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<RuntimeConfig> {
+  const out: Partial<VerifyPluginsOptions> = {};
+  let file: string | undefined;
+  if (env.AIBOM_CONFIG) file = resolve(cwd, env.AIBOM_CONFIG);
+  else file = RUNTIME_CONFIG_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
+  if (file) Object.assign(out, await readConfigFile(file));
+  for (const k of STRING_KEYS) {
+    const v = env[ENV[k]];
+    if (v !== undefined && v !== '') out[k] = PATH_KEYS.has(k) ? resolve(cwd, v) : v;
+  }
+  if (env.AIBOM_PLUGIN_PATHS) out.pluginPaths = env.AIBOM_PLUGIN_PATHS.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.AIBOM_DIGEST_CACHE) out.cache = /^(1|true|yes|on)$/i.test(env.AIBOM_DIGEST_CACHE) ? true : resolve(cwd, env.AIBOM_DIGEST_CACHE);
+  if (env.AIBOM_FAIL_ON_MISSING) out.failOnMissing = /^(1|true|yes|on)$/i.test(env.AIBOM_FAIL_ON_MISSING);
+  if (out.bom === undefined) {
+    throw new AibomError(
+      'USAGE',
+      `nothing to verify: set AIBOM_BOM (and the release identity: AIBOM_CERTIFICATE_IDENTITY + AIBOM_CERTIFICATE_OIDC_ISSUER, or AIBOM_KEY), or write ${RUNTIME_CONFIG_FILES[0]} (or point AIBOM_CONFIG at a config file)`,
+      file ? { file } : {},
+    );
+  }
+  const options = { ...out, env } as VerifyPluginsOptions;
+  return file ? { options, file } : { options };
+}
+
+async function readConfigFile(file: string): Promise<Partial<VerifyPluginsOptions>> {
+  const text = await readTextBounded(file, MAX_CONFIG_BYTES, file);
+  let data: unknown;
+  if (/\.ya?ml$/i.test(file)) {
+    const { parseDocument } = await import('yaml');
+    const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length) throw new AibomError('INPUT', `not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, { file });
+    data = doc.toJS({ maxAliasCount: 100 });
+  } else data = parseJsonText(text, file, 16);
+  const { validateRuntimeConfig } = await import('./config-schema.js');
+  const problems = validateRuntimeConfig(data);
+  if (problems.length) throw new AibomError('INPUT', `invalid aibom runtime config:\n  ${problems.join('\n  ')}`, { file });
+  const raw = data as Record<string, unknown>;
+  const base = dirname(file);
+  const out: Partial<VerifyPluginsOptions> = {};
+  for (const k of STRING_KEYS) {
+    const v = raw[k];
+    if (typeof v === 'string') out[k] = PATH_KEYS.has(k) ? resolve(base, v) : v;
+  }
+  if (Array.isArray(raw.pluginPaths)) out.pluginPaths = raw.pluginPaths as string[];
+  if (raw.cache === true) out.cache = true;
+  else if (typeof raw.cache === 'string') out.cache = resolve(base, raw.cache);
+  if (typeof raw.failOnMissing === 'boolean') out.failOnMissing = raw.failOnMissing;
+  return out;
+}
