@@ -25,6 +25,12 @@ export type FailureReason =
   | 'unsupported'
   | 'input';
 
+/** A signature content error from a parser (AibomError) as a failed verification. */
+export function asVerifyFailure(err: AibomError, file?: string): VerifyFailure {
+  if (err instanceof VerifyFailure) return err;
+  return new VerifyFailure(err.code === 'UNSUPPORTED' ? 'unsupported' : 'malformed', err.message, file);
+}
+
 /** A failed verification: exit 1, with a reason. */
 export class VerifyFailure extends AibomError {
   readonly reason: FailureReason;

@@ -14,7 +14,7 @@ import { folderManifest } from '../inventory/digest.js';
 import { readBytesBounded } from '../util/fs.js';
 import { type LoadedBundle, loadBundle } from './bundle.js';
 import { buildPolicy, type IdentityPolicy, type PolicyOptions } from './policy.js';
-import { type VerificationResult, VerifyFailure } from './result.js';
+import { asVerifyFailure, type VerificationResult, VerifyFailure } from './result.js';
 import { loadTrustedRoot } from './trusted-root.js';
 import { makeTrustContext, messageDigestAlgorithm, type PreparedTarget, type TrustContext, verifyPrepared } from './verify.js';
 
@@ -128,7 +128,12 @@ async function prepareTarget(req: VerifyRequest, kind: TargetKind, loaded: Loade
       // Nothing to hash: the shape check refuses a folder against this bundle.
       return { kind: 'folder', name, isFile: false, manifest: { name: basename(resolve(name)), resources: [], digest: '', totalBytes: 0 } };
     }
-    const { predicate } = parseModelSigningPredicate(loaded.statement!, loaded.file);
+    let predicate: ReturnType<typeof parseModelSigningPredicate>['predicate'];
+    try {
+      predicate = parseModelSigningPredicate(loaded.statement!, loaded.file).predicate;
+    } catch (err) {
+      throw err instanceof AibomError ? asVerifyFailure(err, loaded.file) : err;
+    }
     const ignorePaths = [...(req.ignorePaths ?? [])];
     // Paths the signer left out (model_signing ≥ 1.1 records them) are left out again, relative to the model.
     for (const p of predicate.serialization.ignore_paths ?? []) ignorePaths.push(join(resolve(name), ...p.split('/')));

@@ -9,6 +9,7 @@
  * Every trusted root is validated before it is trusted; a root that fails is refused whole
  * (a log key without `validFor.start` could otherwise vouch for any time).
  */
+import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -16,7 +17,6 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { X509Certificate } from '@sigstore/core';
 import { PublicKeyDetails, TrustedRoot } from '@sigstore/protobuf-specs';
-import { createPublicKey } from 'node:crypto';
 import { AibomError } from '../errors.js';
 import { readBytesBounded, writeFileAtomic } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';

@@ -12,12 +12,12 @@
  *   signature over a digest when only the digest is known (prehash.ts);
  * - model_signing's certificate method (the signing certificate chains to given CAs).
  */
+import { type KeyObject, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
 import { crypto as sigCrypto, X509Certificate } from '@sigstore/core';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { type SignedEntity, type TrustMaterial, toSignedEntity, toTrustMaterial, Verifier, type VerifierOptions } from '@sigstore/verify';
 import { pae } from '../attestation/dsse.js';
-import { type KeyObject, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { compareManifests, isModelSigningStatement, manifestsEqual, parseModelSigningPredicate } from '../attestation/model-signing.js';
 import { subjectsWithDigest } from '../attestation/statement.js';
 import { AibomError } from '../errors.js';
@@ -26,7 +26,7 @@ import type { LoadedBundle } from './bundle.js';
 import { memoizeDer } from './der-cache.js';
 import { checkKeylessIdentity, type IdentityPolicy } from './policy.js';
 import { PrehashUnsupported, verifyPrehashed } from './prehash.js';
-import { type FailureReason, type VerificationResult, VerifyFailure, type VerifiedSigner, type Witness } from './result.js';
+import { asVerifyFailure, type FailureReason, type VerificationResult, VerifyFailure, type VerifiedSigner, type Witness } from './result.js';
 import type { LoadedTrustedRoot } from './trusted-root.js';
 
 /** Trust material built once per trusted root and reused for every verification. */
@@ -184,6 +184,22 @@ function signedEntity(loaded: LoadedBundle, target: PreparedTarget): SignedEntit
       const bytes = target.kind === 'file' ? target.bytes : undefined;
       entity = toSignedEntity(bundle, bytes);
       if (!bytes) entity = { ...entity, signature: prehashedContent(ms.signature, alg, digest) };
+      else {
+        // @sigstore/verify checks every message signature with the digest algorithm named in the
+        // bundle; an Ed25519 signature is over the message itself (no digest), so check it so.
+        const inner = entity.signature;
+        const sig = Buffer.from(ms.signature);
+        entity = {
+          ...entity,
+          signature: {
+            signature: inner.signature,
+            compareSignature: (s: Buffer) => inner.compareSignature(s),
+            compareDigest: (d: Buffer) => inner.compareDigest(d),
+            verifySignature: (key) =>
+              inner.verifySignature(key) || (key.asymmetricKeyType === 'ed25519' && sigCrypto.verify(bytes, key, sig)),
+          },
+        };
+      }
     } else {
       entity = toSignedEntity(bundle);
       const env = bundle.content.dsseEnvelope;
@@ -424,7 +440,7 @@ function toFailure(err: unknown): { reason: FailureReason; message: string; deta
     if (err.details) f.details = err.details;
     return f;
   }
-  if (err instanceof AibomError) return { reason: 'malformed', message: err.message };
+  if (err instanceof AibomError) return { reason: asVerifyFailure(err).reason, message: err.message };
   const e = err as { name?: string; code?: string; message?: string };
   const message = e?.message ?? String(err);
   if (e?.name === 'PolicyError') return { reason: 'wrong-identity', message };
