@@ -42,6 +42,22 @@ describe('uniqueItems in BOM validation', () => {
     });
   });
 
+  it('finds a reordered duplicate among many items, and tells near-duplicates apart', async () => {
+    // More than a handful of items takes the keyed path instead of pairwise comparison.
+    const many = Array.from({ length: 12 }, (_, i) =>
+      lib('same', { hashes: [{ alg: 'SHA-256', content: i.toString(16).padStart(64, '0') }] }),
+    );
+    const ok = await validate(bomWith(many));
+    expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true });
+    const dup = Object.fromEntries(Object.entries(many[4]!).reverse());
+    const bad = await validate(bomWith([...many, dup]));
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).errors).toContainEqual({
+      path: '$.components',
+      message: 'must NOT have duplicate items (items ## 4 and 12 are identical)',
+    });
+  });
+
   it('reports duplicate strings in a dependsOn list', async () => {
     const r = await validate(bomWith([lib('a'), lib('b')], [{ ref: 'ref-a', dependsOn: ['ref-b', 'ref-b'] }]));
     expect(r.code).toBe(1);

@@ -3,10 +3,40 @@ module.exports = function firstDuplicate(items) {
     const n = items.length;
     if (n < 2)
         return undefined;
-    const scalar = (v) => String(JSON.stringify(v));
+    const equal = (a, b) => {
+        if (a === b)
+            return true;
+        if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object')
+            return false;
+        if (Array.isArray(a)) {
+            if (!Array.isArray(b) || a.length !== b.length)
+                return false;
+            for (let k = 0; k < a.length; k++)
+                if (!equal(a[k], b[k]))
+                    return false;
+            return true;
+        }
+        if (Array.isArray(b))
+            return false;
+        const ka = Object.keys(a);
+        if (ka.length !== Object.keys(b).length)
+            return false;
+        for (const k of ka) {
+            if (!Object.hasOwn(b, k) || !equal(a[k], b[k]))
+                return false;
+        }
+        return true;
+    };
+    if (n <= 8) {
+        for (let i = 1; i < n; i++)
+            for (let j = 0; j < i; j++)
+                if (equal(items[j], items[i]))
+                    return [j, i];
+        return undefined;
+    }
     const canonical = (v) => {
         if (v === null || typeof v !== 'object')
-            return scalar(v);
+            return String(JSON.stringify(v));
         if (Array.isArray(v)) {
             let s = '[';
             for (let k = 0; k < v.length; k++)
@@ -17,45 +47,47 @@ module.exports = function firstDuplicate(items) {
         const keys = Object.keys(o).sort();
         let s = '{';
         for (let k = 0; k < keys.length; k++)
-            s += (k ? ',' : '') + scalar(keys[k]) + ':' + canonical(o[keys[k]]);
+            s += (k ? ',' : '') + JSON.stringify(keys[k]) + ':' + canonical(o[keys[k]]);
         return `${s}}`;
     };
-    const shallow = (v) => {
-        if (v === null || typeof v !== 'object')
-            return scalar(v);
-        if (Array.isArray(v))
-            return `[${v.length}`;
-        const o = v;
-        const keys = Object.keys(o).sort();
-        let s = '{';
-        for (let k = 0; k < keys.length; k++) {
-            const x = o[keys[k]];
-            s += scalar(keys[k]) + ':';
-            if (x === null || typeof x !== 'object')
-                s += scalar(x);
-            else if (Array.isArray(x))
-                s += `[${x.length}`;
-            else
-                s += `{${Object.keys(x).length}`;
-            s += ',';
-        }
-        return s;
-    };
-    // shallow key → index of the first item with it, and whether that item is in `exact` yet
+    const primitives = new Map();
     const firstByShallow = new Map();
-    const exact = new Map();
+    let exact;
+    const inExact = new Set();
     for (let i = 0; i < n; i++) {
-        const key = shallow(items[i]);
-        const first = firstByShallow.get(key);
-        if (first === undefined) {
-            firstByShallow.set(key, { index: i, inExact: false });
+        const v = items[i];
+        if (v === null || typeof v !== 'object') {
+            const j = primitives.get(v);
+            if (j !== undefined)
+                return [j, i];
+            primitives.set(v, i);
             continue;
         }
-        if (!first.inExact) {
-            exact.set(canonical(items[first.index]), first.index);
-            first.inExact = true;
+        let key;
+        if (Array.isArray(v))
+            key = `\u0002${v.length}`;
+        else {
+            const o = v;
+            const keys = Object.keys(o);
+            if (keys.length > 1)
+                keys.sort();
+            key = '\u0003';
+            for (const k of keys) {
+                const x = o[k];
+                key += `${k}\u0001${typeof x === 'object' && x !== null ? (Array.isArray(x) ? '\u0002' : '\u0003') : String(x)}\u0001`;
+            }
         }
-        const full = canonical(items[i]);
+        const first = firstByShallow.get(key);
+        if (first === undefined) {
+            firstByShallow.set(key, i);
+            continue;
+        }
+        exact ??= new Map();
+        if (!inExact.has(first)) {
+            exact.set(canonical(items[first]), first);
+            inExact.add(first);
+        }
+        const full = canonical(v);
         const j = exact.get(full);
         if (j !== undefined)
             return [j, i];

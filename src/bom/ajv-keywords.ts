@@ -13,20 +13,41 @@
 import type { Code, CodeKeywordDefinition, KeywordCxt } from 'ajv';
 
 /**
- * Indices `[j, i]` (j < i) of the first pair of deep-equal JSON items, or undefined when all
- * items are distinct. Each item gets a cheap "shallow" key (sorted keys, primitive values,
- * the sizes of nested values) that deep-equal items always share; only items whose shallow
- * keys collide are compared exactly, by canonical JSON text (keys sorted at every level).
- * Two JSON values are deep-equal exactly when their canonical texts are equal.
- * Self-contained on purpose: the validator generator writes this function's source into
- * the standalone validator modules.
+ * Indices `[j, i]` (j < i) of the first pair of deep-equal JSON items found, or undefined
+ * when all items are distinct. Exact JSON deep equality, as ajv's own check:
+ * - a few items: compared pairwise (most arrays in a BOM: hashes, properties, dependsOn);
+ * - primitives: a Map keyed by the value itself (SameValueZero is `===` on JSON values);
+ * - objects and arrays: a cheap "shallow" key (sorted keys and primitive values; it may
+ *   collide, never differ, for deep-equal items), then only items whose shallow keys
+ *   collide are compared exactly, by canonical JSON text (keys sorted at every level).
+ * Self-contained on purpose: the validator generator writes this function's source into the
+ * standalone validator modules.
  */
 export function firstDuplicate(items: unknown[]): [number, number] | undefined {
   const n = items.length;
   if (n < 2) return undefined;
-  const scalar = (v: unknown): string => String(JSON.stringify(v));
+  const equal = (a: unknown, b: unknown): boolean => {
+    if (a === b) return true;
+    if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+    if (Array.isArray(a)) {
+      if (!Array.isArray(b) || a.length !== b.length) return false;
+      for (let k = 0; k < a.length; k++) if (!equal(a[k], b[k])) return false;
+      return true;
+    }
+    if (Array.isArray(b)) return false;
+    const ka = Object.keys(a);
+    if (ka.length !== Object.keys(b).length) return false;
+    for (const k of ka) {
+      if (!Object.hasOwn(b, k) || !equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+    }
+    return true;
+  };
+  if (n <= 8) {
+    for (let i = 1; i < n; i++) for (let j = 0; j < i; j++) if (equal(items[j], items[i])) return [j, i];
+    return undefined;
+  }
   const canonical = (v: unknown): string => {
-    if (v === null || typeof v !== 'object') return scalar(v);
+    if (v === null || typeof v !== 'object') return String(JSON.stringify(v));
     if (Array.isArray(v)) {
       let s = '[';
       for (let k = 0; k < v.length; k++) s += (k ? ',' : '') + canonical(v[k]);
@@ -35,40 +56,44 @@ export function firstDuplicate(items: unknown[]): [number, number] | undefined {
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o).sort();
     let s = '{';
-    for (let k = 0; k < keys.length; k++) s += (k ? ',' : '') + scalar(keys[k]) + ':' + canonical(o[keys[k]!]);
+    for (let k = 0; k < keys.length; k++) s += (k ? ',' : '') + JSON.stringify(keys[k]) + ':' + canonical(o[keys[k]!]);
     return `${s}}`;
   };
-  const shallow = (v: unknown): string => {
-    if (v === null || typeof v !== 'object') return scalar(v);
-    if (Array.isArray(v)) return `[${v.length}`;
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o).sort();
-    let s = '{';
-    for (let k = 0; k < keys.length; k++) {
-      const x = o[keys[k]!];
-      s += scalar(keys[k]) + ':';
-      if (x === null || typeof x !== 'object') s += scalar(x);
-      else if (Array.isArray(x)) s += `[${x.length}`;
-      else s += `{${Object.keys(x).length}`;
-      s += ',';
-    }
-    return s;
-  };
-  // shallow key → index of the first item with it, and whether that item is in `exact` yet
-  const firstByShallow = new Map<string, { index: number; inExact: boolean }>();
-  const exact = new Map<string, number>();
+  const primitives = new Map<unknown, number>();
+  const firstByShallow = new Map<string, number>();
+  let exact: Map<string, number> | undefined;
+  const inExact = new Set<number>();
   for (let i = 0; i < n; i++) {
-    const key = shallow(items[i]);
-    const first = firstByShallow.get(key);
-    if (first === undefined) {
-      firstByShallow.set(key, { index: i, inExact: false });
+    const v = items[i];
+    if (v === null || typeof v !== 'object') {
+      const j = primitives.get(v);
+      if (j !== undefined) return [j, i];
+      primitives.set(v, i);
       continue;
     }
-    if (!first.inExact) {
-      exact.set(canonical(items[first.index]), first.index);
-      first.inExact = true;
+    let key: string;
+    if (Array.isArray(v)) key = `\u0002${v.length}`;
+    else {
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o);
+      if (keys.length > 1) keys.sort();
+      key = '\u0003';
+      for (const k of keys) {
+        const x = o[k];
+        key += `${k}\u0001${typeof x === 'object' && x !== null ? (Array.isArray(x) ? '\u0002' : '\u0003') : String(x)}\u0001`;
+      }
     }
-    const full = canonical(items[i]);
+    const first = firstByShallow.get(key);
+    if (first === undefined) {
+      firstByShallow.set(key, i);
+      continue;
+    }
+    exact ??= new Map();
+    if (!inExact.has(first)) {
+      exact.set(canonical(items[first]), first);
+      inExact.add(first);
+    }
+    const full = canonical(v);
     const j = exact.get(full);
     if (j !== undefined) return [j, i];
     exact.set(full, i);
@@ -96,7 +121,8 @@ export async function uniqueItemsKeyword(requireCode?: Code): Promise<CodeKeywor
       const { gen, data, schema } = cxt;
       if (!schema) return;
       const fn = gen.scopeValue('func', requireCode ? { ref, code: requireCode } : { ref });
-      const dup = gen.const('dup', _`${fn}(${data})`);
+      // Most arrays in a BOM hold one item: no call for those.
+      const dup = gen.const('dup', _`${data}.length < 2 ? undefined : ${fn}(${data})`);
       cxt.setParams({ i: _`${dup}[1]`, j: _`${dup}[0]` });
       cxt.fail(_`${dup} !== undefined`);
     },
