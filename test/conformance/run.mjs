@@ -32,7 +32,8 @@ const DEFAULT_IDENTITY =
   'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const DEFAULT_ISSUER = 'https://token.actions.githubusercontent.com';
 
-const dist = join(repo, 'dist', 'cli', 'aibom.js');
+// AIBOM_CONFORMANCE_CLI points at another build of the CLI.
+const dist = process.env.AIBOM_CONFORMANCE_CLI ? resolve(process.env.AIBOM_CONFORMANCE_CLI) : join(repo, 'dist', 'cli', 'aibom.js');
 const useSource = process.env.AIBOM_CONFORMANCE_SOURCE === '1' || !existsSync(dist);
 const cliArgs = useSource ? ['--import', 'tsx', join(repo, 'cli', 'aibom.ts')] : [dist];
 
