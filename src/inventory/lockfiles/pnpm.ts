@@ -1,12 +1,16 @@
 import { posix } from 'node:path';
-import { type Document, isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { AibomError } from '../../errors.js';
 import { isObject, parseJsonText } from '../../util/json.js';
+import { lazyRequire } from '../../util/lazy.js';
 import type { Provenance } from '../types.js';
 import { hashesFromSri } from './integrity.js';
 import { gitProvenance, isRegistryTarball, localProvenance, urlProvenance } from './source.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import { Warnings } from './warnings.js';
+
+/** Loaded when there is a pnpm-lock.yaml to read (see lazyRequire). */
+const yaml = lazyRequire<typeof import('yaml')>('yaml');
 
 /**
  * pnpm-lock.yaml: lockfileVersion '9.0' (pnpm 9, 10: `importers`, `packages` with resolutions,
@@ -50,6 +54,7 @@ interface Loaded {
 /** Parse the YAML, bounded: flow depth checked first, aliases capped, errors with a line. */
 function loadYaml(text: string, path: string): Loaded {
   checkFlowDepth(text, path);
+  const { LineCounter, parseAllDocuments } = yaml();
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, {
     lineCounter,
@@ -118,6 +123,7 @@ function isEnvDocument(v: unknown): boolean {
  * another integrity could hide behind the first). Every mapping is checked, iteratively.
  */
 function rejectDuplicateKeys(doc: Document, lc: LineCounter, path: string): void {
+  const { isMap, isScalar, isSeq } = yaml();
   const stack: unknown[] = [doc.contents];
   while (stack.length) {
     const node = stack.pop();
@@ -143,6 +149,7 @@ function rejectDuplicateKeys(doc: Document, lc: LineCounter, path: string): void
 }
 
 function sectionLines(doc: Document, lc: LineCounter): Map<string, Map<string, number>> {
+  const { isMap, isScalar } = yaml();
   const out = new Map<string, Map<string, number>>();
   const top = doc.contents;
   if (!isMap(top)) return out;

@@ -1,5 +1,8 @@
-import { GGMLFileQuantizationType, GGMLQuantizationType } from '@huggingface/gguf';
+import { lazyRequire } from '../../util/lazy.js';
 import { type FileSource, FormatError, withFile } from './reader.js';
+
+/** The quantization type names, loaded when a GGUF file is read (see lazyRequire). */
+const gguf = lazyRequire<typeof import('@huggingface/gguf')>('@huggingface/gguf');
 
 /**
  * GGUF (llama.cpp) header reader: magic, version, tensor count, metadata key/values, tensor
@@ -230,7 +233,7 @@ async function parse(src: FileSource): Promise<GgufInfo> {
     const type = src.u32(le);
     src.u64(le); // data offset
     info.parameterCount += numel;
-    const typeName = GGMLQuantizationType[type] ?? `type-${type}`;
+    const typeName = gguf().GGMLQuantizationType[type] ?? `type-${type}`;
     info.tensorTypes.set(typeName, (info.tensorTypes.get(typeName) ?? 0) + 1);
   }
   // Even at one bit per weight, the weights must fit in the file.
@@ -239,7 +242,7 @@ async function parse(src: FileSource): Promise<GgufInfo> {
   }
   const ft = info.metadata.get('general.file_type');
   if (typeof ft === 'number' || typeof ft === 'bigint') {
-    const name = GGMLFileQuantizationType[Number(ft)];
+    const name = gguf().GGMLFileQuantizationType[Number(ft)];
     if (name) info.fileType = name.replace(/^MOSTLY_/, '');
   }
   return info;
