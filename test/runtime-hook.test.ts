@@ -1,0 +1,152 @@
+/**
+ * The zero-code hook: `node --import aibom/register agent.js` verifies the plugins before the
+ * agent's first line runs, from AIBOM_* variables or aibom.runtime.json|yaml, and exits
+ * non-zero with the report (never starting the agent) when anything is refused.
+ *
+ * Under `npm test` (AIBOM_TEST_DIST=1) the agent folder gets node_modules/aibom -> the
+ * repository and the hook is imported by its package name, through package.json `exports`;
+ * run alone, the hook is the TypeScript source loaded through tsx.
+ */
+import { spawn } from 'node:child_process';
+import { appendFile, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBom, copyTree, EXAMPLE_AGENT, type KeyFiles, makeKey, signBom, signPlugin } from './helpers/agent-release.js';
+import { REPO, tempDir, USE_DIST } from './helpers/cli.js';
+import { cleanEnv } from './helpers/sign.js';
+
+let tmp: { dir: string; cleanup: () => Promise<void> };
+let release: string;
+let n = 0;
+const keys: Record<'publisher' | 'release', KeyFiles> = {} as never;
+
+/** The agent: it says so when it runs, and loads its plugins. */
+const AGENT = `import { readdirSync } from 'node:fs';
+process.stdout.write('agent started\\n');
+for (const p of readdirSync(new URL('./plugins/', import.meta.url))) process.stdout.write('loading ' + p + '\\n');
+`;
+
+const env = (extra: Record<string, string | undefined> = {}) =>
+  cleanEnv({
+    AIBOM_CACHE_DIR: join(tmp.dir, 'cache'),
+    XDG_CACHE_HOME: undefined,
+    AIBOM_CONFIG: undefined,
+    AIBOM_BOM: undefined,
+    AIBOM_BUNDLE: undefined,
+    AIBOM_KEY: undefined,
+    AIBOM_ROOT: undefined,
+    AIBOM_POLICY: undefined,
+    AIBOM_TRUSTED_ROOT: undefined,
+    AIBOM_CERTIFICATE_IDENTITY: undefined,
+    AIBOM_CERTIFICATE_OIDC_ISSUER: undefined,
+    AIBOM_VERBOSE: undefined,
+    ...extra,
+  });
+
+beforeAll(async () => {
+  tmp = await tempDir('aibom-hook-');
+  await mkdir(join(tmp.dir, 'cache'));
+  keys.publisher = await makeKey(tmp.dir, 'publisher');
+  keys.release = await makeKey(tmp.dir, 'release');
+  release = join(tmp.dir, 'release');
+  await copyTree(EXAMPLE_AGENT, release);
+  await writeFile(join(release, 'agent.mjs'), AGENT);
+  for (const p of ['calculator', 'web-search']) await signPlugin(join(release, 'plugins', p), keys.publisher, env());
+  await buildBom(release, ['--publisher-key', keys.publisher.pub], env());
+  await signBom(release, keys.release, env());
+}, 180_000);
+
+afterAll(async () => {
+  await tmp?.cleanup();
+});
+
+async function copyRelease(): Promise<string> {
+  const dir = join(tmp.dir, `agent-${++n}`);
+  await copyTree(release, dir);
+  if (USE_DIST) {
+    await mkdir(join(dir, 'node_modules'));
+    await symlink(REPO, join(dir, 'node_modules', 'aibom'));
+  }
+  return dir;
+}
+
+/** `node --import <hook> agent.mjs` in dir. */
+function runAgent(dir: string, extraEnv: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const hook = USE_DIST ? ['--import', 'aibom/register'] : ['--import', import.meta.resolve('tsx'), '--import', join(REPO, 'src', 'runtime', 'register.ts')];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...hook, 'agent.mjs'], { cwd: dir, env: { ...process.env, ...env(extraEnv) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+describe('node --import aibom/register agent.js', () => {
+  it('verified plugins: the agent starts, silently', async () => {
+    const dir = await copyRelease();
+    const r = await runAgent(dir, { AIBOM_BOM: 'aibom.cdx.json', AIBOM_KEY: keys.release.pub });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('agent started\nloading calculator\nloading web-search\n');
+    expect(r.stderr).toBe('');
+    const verbose = await runAgent(dir, { AIBOM_BOM: 'aibom.cdx.json', AIBOM_KEY: keys.release.pub, AIBOM_VERBOSE: '1' });
+    expect(verbose.code).toBe(0);
+    expect(verbose.stderr).toMatch(/plugins verified: 2 verified, 0 refused/);
+  });
+
+  it('a changed plugin: exit 1 with the report, and the agent never runs', async () => {
+    const dir = await copyRelease();
+    await appendFile(join(dir, 'plugins', 'web-search', 'index.js'), 'globalThis.exfiltrate = true;\n');
+    const r = await runAgent(dir, { AIBOM_BOM: 'aibom.cdx.json', AIBOM_KEY: keys.release.pub });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^REFUSED plugins\/web-search \(@support-agent\/web-search@0\.3\.1\):$/m);
+    expect(r.stderr).toMatch(/digest-mismatch: the folder's contents are not what the BOM pins/);
+    expect(r.stderr).toMatch(/start-up check failed: the agent was not started/);
+  });
+
+  it('reads aibom.runtime.yaml (paths relative to it), and AIBOM_CONFIG', async () => {
+    const dir = await copyRelease();
+    await mkdir(join(dir, 'plugins', 'unlisted'));
+    await writeFile(join(dir, 'aibom.runtime.yaml'), `bom: aibom.cdx.json\nkey: ${keys.release.pub}\n`);
+    const r = await runAgent(dir, {});
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/unlisted: plugins\/unlisted is in a plugin folder, and the BOM lists no plugin there/);
+    const conf = join(tmp.dir, `conf-${n}`);
+    await mkdir(conf);
+    await copyTree(join(dir, 'aibom.cdx.json'), join(conf, 'lock.json'));
+    await copyTree(join(dir, 'aibom.cdx.json.sigstore.json'), join(conf, 'lock.json.sigstore.json'));
+    await writeFile(join(conf, 'runtime.json'), JSON.stringify({ bom: 'lock.json', key: keys.release.pub, root: dir, pluginPaths: ['plugins'] }));
+    const viaEnv = await runAgent(dir, { AIBOM_CONFIG: join(conf, 'runtime.json') });
+    expect(viaEnv.code).toBe(1);
+    expect(viaEnv.stderr).toMatch(/REFUSED plugins\/unlisted/);
+  });
+
+  it('nothing configured, a bad config, or a wrong release identity: the agent never runs', async () => {
+    const dir = await copyRelease();
+    const none = await runAgent(dir, {});
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toMatch(/start-up check failed: nothing to verify: set AIBOM_BOM/);
+    await writeFile(join(dir, 'aibom.runtime.json'), JSON.stringify({ bom: 'aibom.cdx.json', key: keys.release.pub, cache: 'yes', surprise: 1 }));
+    const bad = await runAgent(dir, {});
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/aibom\.runtime\.json: invalid aibom runtime config/);
+    expect(bad.stderr).toMatch(/unknown key "surprise"/);
+    const missing = await runAgent(dir, { AIBOM_CONFIG: join(tmp.dir, 'nope.json') });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.json: no such file/);
+    const clean = await copyRelease();
+    const wrongKey = await runAgent(clean, { AIBOM_BOM: 'aibom.cdx.json', AIBOM_KEY: keys.publisher.pub });
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stdout).toBe('');
+    expect(wrongKey.stderr).toMatch(/^REFUSED BOM aibom\.cdx\.json: bom-untrusted: signature/m);
+  });
+});
