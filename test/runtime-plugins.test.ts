@@ -121,6 +121,21 @@ describe('the lock: aibom build pins the publisher', () => {
     expect(prop(calc, 'aibom:publisher:bundle')).toBe('plugins/calculator/model.sig');
     expect(bom.metadata.component.properties).toContainEqual({ name: 'aibom:plugin-path', value: 'plugins' });
   });
+
+  it('a plugin whose signature does not verify against any given publisher is a finding, and not pinned', async () => {
+    const dir = await copyRelease();
+    const r = await buildBom(dir, ['--publisher-key', keys.other.pub, '--json'], env());
+    const summary = JSON.parse(r.stdout);
+    const found = summary.findings.filter((f: { code: string }) => f.code === 'plugin-publisher-unverified');
+    expect(found.map((f: { component: string }) => f.component).sort()).toEqual(['plugin:plugins/calculator', 'plugin:plugins/web-search']);
+    expect(found[0].severity).toBe('high');
+    expect(found[0].message).toMatch(/does not verify against any given publisher.*signature/);
+    expect(r.stderr).toMatch(/warning: .*plugin calculator: its signature does not verify against any given publisher/);
+    const bom = JSON.parse(await readFile(join(dir, 'aibom.cdx.json'), 'utf8'));
+    for (const c of bom.components.filter((x: { 'bom-ref': string }) => x['bom-ref'].startsWith('plugin:'))) {
+      expect(prop(c, 'aibom:publisher:key-fingerprint')).toBeUndefined();
+    }
+  });
 });
 
 describe('honest releases pass', () => {
