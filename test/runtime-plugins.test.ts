@@ -353,6 +353,43 @@ describe('policy: publishers, requirement, exceptions', () => {
   });
 });
 
+describe('the digest cache (off by default)', () => {
+  it('reuses digests of unchanged files, rehashes a file whose ctime changed, and ignores a cache others can write', async () => {
+    const dir = await copyRelease();
+    const cacheDir = join(tmp.dir, `digests-${n}`);
+    // Files changed within 2 s of hashing are never cached (racy timestamps): let the copy age.
+    await new Promise((r) => setTimeout(r, 2200));
+    const first = await check(dir, { cache: cacheDir });
+    expect(first.ok).toBe(true);
+    expect(first.cache).toMatchObject({ hits: 0, dir: cacheDir });
+    const files = first.cache!.misses;
+    expect(files).toBeGreaterThan(4);
+    const second = await check(dir, { cache: cacheDir });
+    expect(second.ok).toBe(true);
+    expect(second.cache).toMatchObject({ hits: files, misses: 0 });
+    expect(second.plugins.map((p) => p.digest)).toEqual(first.plugins.map((p) => p.digest));
+    // Same size, same mtime, other bytes: the ctime gives it away.
+    const f = join(dir, 'plugins', 'calculator', 'index.js');
+    const { stat, utimes } = await import('node:fs/promises');
+    const before = await stat(f);
+    const text = await readFile(f, 'utf8');
+    await writeFile(f, text.replace('a', 'b'));
+    await utimes(f, before.atime, before.mtime);
+    const third = await check(dir, { cache: cacheDir });
+    expect(third.cache).toMatchObject({ hits: files - 1, misses: 1 });
+    expect(plugin(third, 'plugins/calculator').reasons.map((r) => r.code)).toContain('digest-mismatch');
+    // Through the CLI too.
+    const c = await cli(dir, ['--cache', cacheDir]);
+    expect(c.code).toBe(1);
+    expect(c.json.cache?.hits).toBe(files - 1);
+    // A cache folder others can write to is not trusted.
+    const { chmod } = await import('node:fs/promises');
+    await chmod(join(cacheDir, 'digests'), 0o777);
+    const open = await check(dir, { cache: cacheDir });
+    expect(open.cache?.hits).toBe(0);
+  });
+});
+
 describe('aibom verify-plugins usage', () => {
   it('exit 2 without a release identity, without --bom, or with a BOM that is not there', async () => {
     const dir = await copyRelease();
