@@ -38,6 +38,7 @@ const CASES = [
   'checkpoint-wrong-roothash_fail',
   'rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail',
   'wrong-material_fail',
+  'bundle-with-root-cert_fail',
 ];
 
 function argsFor(name: string, mode: 'path' | 'digest'): string[] {
@@ -68,6 +69,12 @@ describe('Sigstore conformance (subset) through the CLI', () => {
       });
     }
   }
+
+  it('a bundle that ships a root certificate is refused for that reason', async () => {
+    const r = await runCli([...argsFor('bundle-with-root-cert_fail', 'path'), '--json'], { env: verifyEnv(cache) });
+    expect(JSON.parse(r.stdout)).toMatchObject({ verified: false, reason: 'malformed' });
+    expect(JSON.parse(r.stdout).error).toContain('contains a root certificate');
+  });
 
   it('the trusted root trap is refused for the right reason', async () => {
     const r = await runCli([...argsFor('trust-root-tlog-missing-validity-start_fail', 'path'), '--json'], { env: verifyEnv(cache) });

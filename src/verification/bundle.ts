@@ -79,7 +79,8 @@ export function parseBundle(bytes: Uint8Array, display: string): LoadedBundle {
   try {
     json = parseJsonText(Buffer.from(bytes).toString('utf8'), display, MAX_BUNDLE_JSON_DEPTH);
   } catch (err) {
-    throw new VerifyFailure('malformed', `bundle is not valid JSON: ${stripFile(err, display)}`, display);
+    const m = stripFile(err, display);
+    throw new VerifyFailure('malformed', m.startsWith('not valid JSON') ? `bundle is ${m}` : `bundle ${m}`, display);
   }
   if (!isObject(json)) throw new VerifyFailure('malformed', 'bundle is not a JSON object', display);
   const mediaType = json.mediaType;
@@ -141,7 +142,7 @@ export function parseBundle(bytes: Uint8Array, display: string): LoadedBundle {
 function describeBundleError(err: unknown): string {
   if (err instanceof Error) {
     const fields = (err as Error & { fields?: string[] }).fields;
-    return fields?.length ? `${err.message} (${fields.join(', ')})` : err.message;
+    return fields?.length ? `missing or invalid ${fields.join(', ')}` : err.message;
   }
   return String(err);
 }

@@ -131,6 +131,21 @@ function checkShape(loaded: LoadedBundle, target: PreparedTarget, policy: Identi
     if (loaded.version === '0.3' && vm.$case === 'x509CertificateChain') {
       fail('malformed', 'a v0.3 bundle carries a single certificate, not a certificate chain');
     }
+    if (vm.$case === 'x509CertificateChain') {
+      // Trust anchors come from the trusted root only; a bundle that ships a root is refused
+      // (as Sigstore clients do), rather than left to chain building.
+      for (const c of vm.x509CertificateChain.certificates) {
+        let cert: X509Certificate;
+        try {
+          cert = X509Certificate.parse(Buffer.from(c.rawBytes));
+        } catch (err) {
+          fail('malformed', `a certificate in the bundle does not parse: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        if (cert.subject.equals(cert.issuer) && safeVerify(cert, cert)) {
+          fail('malformed', 'the bundle\'s certificate chain contains a root certificate; roots come from the trusted root only');
+        }
+      }
+    }
   }
   if (policy.kind === 'certificate-chain' && vm.$case === 'publicKey') {
     fail('wrong-identity', 'the bundle is signed with a key, not a certificate: verify it with --key');
