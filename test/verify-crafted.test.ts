@@ -254,6 +254,21 @@ describe('message signatures: every key type, by path and by digest', () => {
     }
   });
 
+  it('a file over 64 MiB is hashed as a stream and checked over its digest; one changed byte fails', async () => {
+    const big = Buffer.alloc(64 * 1024 * 1024 + 4096, 7);
+    const f = join(tmp.dir, 'big.bin');
+    await writeFile(f, big);
+    const b = await messageBundle(big, 'p256');
+    const r = await verify([f, '--bundle', b, '--key', pubFile.p256!, '--json']);
+    expect(r.code, r.stdout).toBe(0);
+    expect(JSON.parse(r.stdout).target.sha256).toBe(sha256(big));
+    big[big.length - 1] = 8;
+    await writeFile(f, big);
+    const t = await verify([f, '--bundle', b, '--key', pubFile.p256!, '--json']);
+    expect(t.code).toBe(1);
+    expect(JSON.parse(t.stdout).reason).toBe('digest-mismatch');
+  });
+
   it('a sha256 digest against a bundle that signed a sha384 digest says to give the file', async () => {
     const content = 'sha384 bundle\n';
     const b = await messageBundle(Buffer.from(content), 'p384', 'sha384');

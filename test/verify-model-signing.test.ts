@@ -147,6 +147,32 @@ describe('model_signing vectors fail after any change to the folder', () => {
   });
 });
 
+describe('batch over model folders', () => {
+  it('dir entries, each with its own way to identify the signer, relative to the batch file', async () => {
+    const m = await copyModel(CERT_MODEL, 'batch');
+    const list = join(tmp.dir, 'batch', 'models.jsonl');
+    await writeFile(
+      list,
+      [
+        { dir: 'v1.0.0-certificate', key: KEY },
+        { dir: 'v1.0.0-certificate', certificateChain: CA },
+        { artifact: join(KEY_MODEL, 'signme-1'), bundle: join(KEY_MODEL, 'model.sig'), key: KEY },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n'),
+    );
+    const ok = await verify(['--batch', list]);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.stdout.trim().split('\n').at(-1)).toBe('3 verified, 0 not verified');
+    await writeFile(join(m, 'signme-1'), 'changed');
+    const bad = await verify(['--batch', list, '--json']);
+    expect(bad.code).toBe(1);
+    const j = JSON.parse(bad.stdout);
+    expect(j.results.map((r: { verified: boolean }) => r.verified)).toEqual([false, false, true]);
+    expect(j.results[0].differences.changed).toEqual(['signme-1']);
+  });
+});
+
 describe('folder options, as model_signing has them', () => {
   it('--ignore-paths relative to the folder or to the working directory', async () => {
     const m = await copyModel(CERT_MODEL, 'ignore');
