@@ -20,10 +20,17 @@ export const yarnParser: LockfileParser = {
     if (CLASSIC_HEADER.test(text)) {
       return parseClassic(await parseYarnText(text, path), text, path, ctx, warnings, 0);
     }
-    if (!hasMetadata && /^[ \t]+version "[^"\n]*"\r?$/m.test(text)) {
+    if (!hasMetadata && /^[ \t]+(?:version|"version") "[^"\n]*"\r?$/m.test(text)) {
       // Classic syntax (`version "1.2.3"`) without the header yarn writes: read it as
-      // classic, with the header the parser needs put back (lines shift by one).
-      warnings.push('no "# yarn lockfile v1" header; read as a classic yarn.lock on a best effort');
+      // classic, with the header the parser needs put back (lines shift by one). npm 7+
+      // keeps a project's yarn.lock up to date in this form, with every key quoted
+      // (`"version" "1.2.3"`) and no header.
+      const other = /^# yarn lockfile v(\S+)/m.exec(text);
+      warnings.push(
+        other
+          ? `unknown "# yarn lockfile v${other[1]}" header (aibom reads v1): read as a classic yarn.lock on a best effort`
+          : 'no "# yarn lockfile v1" header; read as a classic yarn.lock on a best effort',
+      );
       const withHeader = `# yarn lockfile v1\n${text}`;
       return parseClassic(await parseYarnText(withHeader, path, 1), withHeader, path, ctx, warnings, 1);
     }
