@@ -41,7 +41,7 @@ export function registerVerify(program: Command): void {
     .option('--key <pem>', 'verify with this public key (PEM) instead of a certificate identity')
     .option('--certificate-chain <pem>', 'verify that the signing certificate chains to these CA certificates (PEM)')
     .option('--trusted-root <file>', 'Sigstore trusted root JSON (default: cached by `aibom trust update`, else the public-good root)')
-    .option('--ignore-paths <paths...>', 'folder: paths to leave out, relative to the folder or to the working directory')
+    .option('--ignore-paths <paths...>', 'folder: paths to leave out, relative to the folder or to the working directory (after TARGET)')
     .option('--ignore-git-paths', 'folder: leave out .git, .gitattributes, .github, .gitignore (the default)')
     .option('--no-ignore-git-paths', 'folder: hash the git paths too')
     .option('--allow-symlinks', 'folder: hash the targets of symbolic links (by default a symlink fails)')
