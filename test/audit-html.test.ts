@@ -43,7 +43,7 @@ describe('aibom audit --format html in a real headless Chromium', () => {
       expect(total).toBeGreaterThan(10);
       await expect.poll(() => tab.locator('#count').textContent()).toBe(`${total} of ${total} shown`);
       // Filter by text: only the MCP SDK package remains.
-      await tab.fill('#q', 'modelcontextprotocol');
+      await tab.fill('#q', 'modelcontextprotocol/sdk');
       const visible = await tab.locator('#inv tbody tr:visible').count();
       expect(visible).toBe(1);
       expect(await tab.locator('#count').textContent()).toBe(`1 of ${total} shown`);
