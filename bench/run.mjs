@@ -12,6 +12,7 @@ const BENCHES = {
   lockfile: () => import('./lockfile.mjs'),
   hashing: () => import('./hashing.mjs'),
   verify: () => import('./verify.mjs'),
+  plugins: () => import('./plugins.mjs'),
 };
 
 function usage() {
