@@ -103,6 +103,24 @@ describe('DSSE statements', () => {
     expect(JSON.parse(other.stdout).reason).toBe('digest-mismatch');
   });
 
+  it('subjects named by sha512 or sha3_256 digests match the file', async () => {
+    const content = 'other algorithms\n';
+    const f = await artifact(content);
+    for (const [alg, node] of [
+      ['sha512', 'sha512'],
+      ['sha3_256', 'sha3-256'],
+    ]) {
+      const st = { ...statement([]), subject: [{ name: 'x', digest: { [alg!]: createHash(node!).update(content).digest('hex') } }] };
+      const b = await dsseBundle(st);
+      const r = await verify([f, '--bundle', b, '--key', pubFile.p256!]);
+      expect(r.code, `${alg}: ${r.stdout}`).toBe(0);
+      // A sha256 digest cannot match a statement that only names another algorithm.
+      expect((await verify([`sha256:${sha256(content)}`, '--bundle', b, '--key', pubFile.p256!])).code).toBe(1);
+    }
+    const b512 = await dsseBundle({ ...statement([]), subject: [{ digest: { sha512: createHash('sha512').update(content).digest('hex') } }] });
+    expect((await verify([`sha512:${createHash('sha512').update(content).digest('hex')}`, '--bundle', b512, '--key', pubFile.p256!])).code).toBe(0);
+  });
+
   it('P-384 and Ed25519 DSSE signatures verify', async () => {
     const f = await artifact('curve\n');
     const st = statement([{ name: 'x', sha256: sha256('curve\n') }]);

@@ -16,7 +16,7 @@ import { type LoadedBundle, loadBundle } from './bundle.js';
 import { buildPolicy, type IdentityPolicy, type PolicyOptions } from './policy.js';
 import { asVerifyFailure, type VerificationResult, VerifyFailure } from './result.js';
 import { loadTrustedRoot } from './trusted-root.js';
-import { makeTrustContext, messageDigestAlgorithm, type PreparedTarget, type TrustContext, verifyPrepared } from './verify.js';
+import { IN_TOTO_TO_NODE_HASH, makeTrustContext, messageDigestAlgorithm, type PreparedTarget, type TrustContext, verifyPrepared } from './verify.js';
 
 /** Files up to this size are read whole and verified by @sigstore/verify over their bytes; bigger ones over their digest. */
 export const IN_MEMORY_ARTIFACT_BYTES = 64 * 1024 * 1024;
@@ -159,6 +159,14 @@ async function prepareTarget(req: VerifyRequest, kind: TargetKind, loaded: Loade
   const alg = messageDigestAlgorithm(loaded.bundle);
   const algs = new Set(['sha256']);
   if (alg && alg !== 'unsupported') algs.add(alg);
+  // A statement's subjects may name their digests in other algorithms (sha512, sha3_256 ...):
+  // compute those too, so any of them can match.
+  for (const s of loaded.statement?.subject.slice(0, 1000) ?? []) {
+    for (const a of Object.keys(s.digest)) {
+      const node = IN_TOTO_TO_NODE_HASH[a];
+      if (node) algs.add(node);
+    }
+  }
   const st = await stat(name);
   if (st.size <= IN_MEMORY_ARTIFACT_BYTES) {
     const bytes = await readBytesBounded(name, IN_MEMORY_ARTIFACT_BYTES, name);

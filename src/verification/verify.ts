@@ -73,6 +73,16 @@ const HASH_NAMES: Partial<Record<HashAlgorithm, string>> = {
   [HashAlgorithm.SHA3_384]: 'sha3-384',
 };
 
+/** in-toto DigestSet algorithm names → node:crypto hash names, for the algorithms aibom computes. */
+export const IN_TOTO_TO_NODE_HASH: Record<string, string> = {
+  sha256: 'sha256',
+  sha384: 'sha384',
+  sha512: 'sha512',
+  sha3_256: 'sha3-256',
+  sha3_384: 'sha3-384',
+  sha3_512: 'sha3-512',
+};
+
 /** Node hash name of a message-signature bundle's digest, or undefined for DSSE bundles. */
 export function messageDigestAlgorithm(bundle: Bundle): string | undefined {
   if (bundle.content.$case !== 'messageSignature') return undefined;
@@ -442,9 +452,16 @@ function checkBinding(loaded: LoadedBundle, target: PreparedTarget): void {
     return;
   }
   if (target.kind === 'folder') fail('digest-mismatch', 'a folder verifies against a model_signing signature only');
-  const [alg, hex] = target.kind === 'file' ? ['sha256', target.sha256] : [target.algorithm, target.digest.toString('hex')];
-  if (subjectsWithDigest(st, alg, hex).length === 0) {
-    fail('digest-mismatch', `no subject of the statement has ${alg} ${hex} (subjects: ${st.subject.length})`);
+  // Candidate (in-toto algorithm, hex) pairs for the target: every digest computed for a file, or the given digest.
+  const candidates: Array<[string, string]> =
+    target.kind === 'file'
+      ? Object.entries(IN_TOTO_TO_NODE_HASH)
+          .filter(([, node]) => target.digests[node])
+          .map(([inToto, node]) => [inToto, target.digests[node]!.toString('hex')])
+      : [[target.algorithm, target.digest.toString('hex')]];
+  if (!candidates.some(([alg, hex]) => subjectsWithDigest(st, alg, hex).length > 0)) {
+    const shown = target.kind === 'file' ? `sha256 ${target.sha256}` : `${target.algorithm} ${target.digest.toString('hex')}`;
+    fail('digest-mismatch', `no subject of the statement has ${shown} (subjects: ${st.subject.length})`);
   }
 }
 
