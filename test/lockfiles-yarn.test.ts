@@ -622,6 +622,60 @@ describe('yarn.lock: bad input', () => {
   });
 });
 
+describe('yarn.lock as found in repositories (shapes yarn does not write itself)', () => {
+  const REAL = join(FIXTURES, 'lockfiles', 'yarn-real-world');
+
+  it('a classic file that lost its final newline, ending on a whole integrity line, builds', async () => {
+    const dir = join(REAL, 'classic-no-final-newline');
+    expect((await readFile(join(dir, 'yarn.lock'), 'utf8')).endsWith('\n')).toBe(false);
+    const { bom } = await build(dir);
+    expect(bom.components?.map((c) => c.purl).sort()).toEqual(['pkg:npm/%40babel/helper-regex@7.4.4', 'pkg:npm/lodash@4.17.11']);
+    const lodash = componentByPurl(bom, 'pkg:npm/lodash@4.17.11');
+    expect(lodash?.hashes?.map((h: { alg: string }) => h.alg)).toContain('SHA-512');
+    expect(dependsOn(bom, componentByPurl(bom, 'pkg:npm/%40babel/helper-regex@7.4.4')?.['bom-ref'])).toEqual([lodash?.['bom-ref']]);
+    await expectValid(dir);
+  });
+
+  it('a berry file ending on `linkType: soft` without a newline builds', async () => {
+    const dir = join(REAL, 'berry-no-final-newline');
+    const { bom } = await build(dir);
+    expect(bom.components?.map((c) => c.purl).sort()).toEqual(['pkg:npm/is-number@6.0.0', 'pkg:npm/is-odd@3.0.1']);
+    await expectValid(dir);
+  });
+
+  it('without the final newline, a last line yarn could not have written whole is still named as truncated', async () => {
+    const classic = await readFile(join(REAL, 'classic-no-final-newline', 'yarn.lock'), 'utf8');
+    const cutResolved = classic.slice(0, classic.lastIndexOf('resolved') + 30);
+    await withLock(cutResolved, async (dir) => {
+      const r = await runCli(['build', dir, '--reproducible']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/yarn\.lock: line 13: the file ends mid-line.*truncated/);
+    });
+    const berry = await readFile(join(REAL, 'berry-no-final-newline', 'yarn.lock'), 'utf8');
+    const cutChecksum = berry.slice(0, berry.indexOf('checksum') + 40);
+    await withLock(cutChecksum, async (dir) => {
+      const r = await runCli(['build', dir, '--reproducible']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/yarn\.lock: line 11: the file ends mid-line.*truncated/);
+    });
+    await withLock('bogus yarn.lock', async (dir) => {
+      const r = await runCli(['build', dir, '--reproducible']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^aibom: yarn\.lock: not a yarn\.lock/m);
+    });
+  });
+
+  it('a yarn.lock written by npm (no header, every key quoted) is read as classic', async () => {
+    const dir = join(REAL, 'npm-written');
+    const { bom, stderr } = await build(dir);
+    expect(stderr).toContain('no "# yarn lockfile v1" header');
+    const jquery = componentByPurl(bom, 'pkg:npm/jquery@3.6.0');
+    expect(jquery?.scope).toBe('required');
+    expect(jquery?.hashes?.map((h: { alg: string }) => h.alg)).toEqual(['SHA-512']);
+    await expectValid(dir);
+  });
+});
+
 describe('yarn.lock at scale', () => {
   it('20,000 berry entries and 20,000 classic entries build (linear work, no blow-up)', async () => {
     const n = 20_000;

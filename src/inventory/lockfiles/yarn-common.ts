@@ -1,5 +1,6 @@
 import { AibomError } from '../../errors.js';
 import { isObject } from '../../util/json.js';
+import { hashesFromSri } from './integrity.js';
 import type { LockPackage, ParseContext } from './types.js';
 
 /**
@@ -339,18 +340,46 @@ export class CappedWarnings {
 }
 
 /**
- * Yarn ends every yarn.lock with a newline; text that stops mid-line was cut short (an
- * interrupted write or copy). The last line may still parse, so say so before parsing.
+ * Yarn ends every yarn.lock with a newline, but the files found in repositories have often
+ * lost it (editors and formatters that strip the final newline, files pasted into test
+ * suites), so a missing newline alone proves nothing. Text that stops mid-line was cut short
+ * (an interrupted write or copy) when its last line is not one yarn could have written
+ * whole: a field whose quoted value is closed, an integrity or checksum of the full length,
+ * `linkType: hard|soft`. Anything else is named as truncated before parsing, since a cut
+ * line may still parse (a shortened version or range).
  */
 export function assertComplete(text: string, path: string, lineOffset = 0): void {
   if (text.length === 0 || text.endsWith('\n')) return;
+  const lastBreak = text.lastIndexOf('\n');
+  const last = text.slice(lastBreak + 1).replace(/\r$/, '');
+  if (isCompleteLastLine(last)) return;
   let line = 1;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) line++;
   throw new AibomError(
     'INPUT',
-    `line ${line - lineOffset}: the file ends mid-line, without the final newline yarn always writes: it is truncated`,
+    lastBreak < 0
+      ? 'not a yarn.lock: one line without an entry'
+      : `line ${line - lineOffset}: the file ends mid-line, without the final newline yarn always writes: it is truncated`,
     { file: path },
   );
+}
+
+/** Could yarn have written this (indented) line whole as the last line of an entry? */
+function isCompleteLastLine(line: string): boolean {
+  if (!/^[ \t]+\S/.test(line) || line.length > 10_000) return false;
+  const body = line.trim();
+  // berry: every entry ends with its link type; checksums are hex of a fixed length
+  if (/^linkType: (hard|soft)$/.test(body)) return true;
+  const checksum = /^checksum: (?:[0-9a-z]+\/)?([0-9a-f]+)$/.exec(body);
+  if (checksum) return checksum[1]!.length === 128;
+  // classic: `integrity sha512-…` (quoted or not): every part a digest of its full length
+  const integrity = /^"?integrity"? "?([^"\s][^"]*?)"?$/.exec(body);
+  if (integrity) {
+    const parts = integrity[1]!.trim().split(/\s+/);
+    return hashesFromSri(integrity[1]).length === parts.length;
+  }
+  // a key (quoted or bare) and a closed double-quoted value: version, resolved, a dependency
+  return /^(?:"(?:[^"\\]|\\.)+"|[^\s"]+):? "(?:[^"\\]|\\.)*"$/.test(body);
 }
 
 export function str(v: unknown): string | undefined {
