@@ -301,7 +301,7 @@ async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginRes
     if (required) {
       refuse(
         'signature-missing',
-        'a publisher signature is required (fail-closed) and no publisher is pinned in the BOM or trusted in the policy for this plugin: sign it, build the BOM with --publisher-key or policy publishers, or set requirePublisherSignature: false',
+        'a publisher signature is required (fail-closed), and neither the BOM nor the policy names a publisher for this plugin (have it signed and build with --publisher-key, or set requirePublisherSignature: false)',
       );
     }
   } else if (folder.problems.length === 0) {
