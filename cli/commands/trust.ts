@@ -6,11 +6,12 @@ export function registerTrust(program: Command): void {
     .command('trust')
     .summary('show or refresh the Sigstore trusted root aibom verifies with')
     .description(
-      'The trusted root says which certificate authorities, transparency logs and timestamp\n' +
-        'authorities aibom trusts. Verification is offline: it uses --trusted-root FILE, else the\n' +
-        'root cached by `aibom trust update`, else the Sigstore public-good root shipped inside the\n' +
-        'installed @sigstore/tuf package. The cache lives in $AIBOM_CACHE_DIR, else\n' +
-        '$XDG_CACHE_HOME/aibom, else ~/.cache/aibom.',
+      'The trusted root says which certificate authorities, transparency logs and\n' +
+        'timestamp authorities aibom trusts. Verification is offline: it uses\n' +
+        '--trusted-root FILE, else the root cached by `aibom trust update`, else the\n' +
+        'Sigstore public-good root shipped inside the installed @sigstore/tuf package.\n' +
+        'The cache lives in $AIBOM_CACHE_DIR, else $XDG_CACHE_HOME/aibom, else\n' +
+        '~/.cache/aibom.',
     );
 
   trust

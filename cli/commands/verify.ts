@@ -23,14 +23,15 @@ export function registerVerify(program: Command): void {
     .alias('verify-bundle')
     .summary('verify a Sigstore bundle over a file, a digest or a model/plugin folder')
     .description(
-      'Verify a Sigstore bundle (v0.1, v0.2, v0.3) over a file, a sha256:<hex> digest, or a folder\n' +
-        'signed in the OpenSSF model_signing v1.0 format, offline, against the Sigstore public-good\n' +
-        'trusted root (or --trusted-root). Say who must have signed: a certificate identity and OIDC\n' +
-        'issuer (exact, or regular expressions, which aibom ANCHORS: ^(?:RE)$), a public key (--key),\n' +
-        'or a CA certificate chain (--certificate-chain, model_signing\'s certificate method).\n' +
-        'For DSSE bundles the artifact must be a subject of the in-toto statement; for folders every\n' +
-        'file is re-hashed and files changed, added or missing are reported.\n' +
-        '`verify-bundle` is the same command (the Sigstore conformance suite\'s name).',
+      'Verify a Sigstore bundle (v0.1, v0.2, v0.3) over a file, a sha256:<hex> digest,\n' +
+        'or a folder signed in the OpenSSF model_signing v1.0 format, offline, against\n' +
+        'the Sigstore public-good trusted root (or --trusted-root). Say who must have\n' +
+        'signed: a certificate identity and OIDC issuer (exact, or regular expressions,\n' +
+        'which aibom ANCHORS: ^(?:RE)$), a public key (--key), or a CA certificate chain\n' +
+        "(--certificate-chain, model_signing's certificate method). For DSSE bundles the\n" +
+        'artifact must be a subject of the in-toto statement; a folder is re-hashed and\n' +
+        'files changed, added or missing are reported. `verify-bundle` is the same\n' +
+        "command (the Sigstore conformance suite's name).",
     )
     .argument('[target]', 'file, folder, or sha256:<64 hex> digest (a digest that is not an existing path)')
     .option('--bundle <file>', 'the Sigstore bundle (default: FILE.sigstore.json, or DIR/model.sig for a folder)')
