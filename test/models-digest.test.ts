@@ -64,7 +64,12 @@ describe('aibom build: folder digests and model origins', () => {
       for (const f of await readdir(join(CONFORMANCE, from))) await copyFile(join(CONFORMANCE, from, f), join(dir, to, f));
     }
     await writeTree(dir, {
-      'aibom.config.json': JSON.stringify({ models: { paths: ['vendor/cert-model', 'vendor/ec/signme-1', 'models'] } }),
+      'aibom.config.json': JSON.stringify(
+        { models: { paths: ['vendor/cert-model', 'vendor/ec/signme-1', 'models', 'vendor/missing'], exclude: ['models/skipped'] } },
+        null,
+        2,
+      ),
+      'models/skipped/model.safetensors': safetensorsBytes({ w: { dtype: 'F32', shape: [2] } }),
       'models/big/model-00001-of-00002.safetensors': big1,
       'models/big/model-00002-of-00002.safetensors': big2,
       'models/big/config.json': bigConfig,
@@ -130,6 +135,13 @@ describe('aibom build: folder digests and model origins', () => {
     // The blobs are not models of their own.
     const models = (built.bom.components ?? []).filter((x) => x.type === 'machine-learning-model' && String(x['bom-ref']).startsWith('model:hub/'));
     expect(models.map((m) => m['bom-ref'])).toEqual([ref]);
+  });
+
+  it('models.paths and models.exclude from aibom.config are honoured; a missing path is a finding at its line', () => {
+    expect(built.bom.components?.some((c) => String(c['bom-ref']).startsWith('model:models/skipped'))).toBe(false);
+    const missing = findingsOf(built, 'model-path-missing');
+    expect(missing.map((f) => f.message)).toEqual(['model path vendor/missing not found']);
+    expect(missing[0]!.location).toEqual({ file: 'aibom.config.json', line: 7 });
   });
 
   it('download metadata pins the commit, names the repo from the card, and checks the recorded SHA-256', () => {

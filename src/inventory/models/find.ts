@@ -101,7 +101,12 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
   const findings: Finding[] = [];
   const cfg = modelsConfig(ctx);
   const excluded = cfg.exclude?.length ? picomatch(cfg.exclude, { dot: true }) : () => false;
-  const isExcluded = (rel: string, dir: boolean) => excluded(rel) || (dir && excluded(`${rel}/`));
+  // A path is left out when it, or a folder above it, matches.
+  const isExcluded = (rel: string, dir: boolean): boolean => {
+    if (excluded(rel) || (dir && excluded(`${rel}/`))) return true;
+    for (let p = parentOf(rel); p !== ''; p = parentOf(p)) if (excluded(p) || excluded(`${p}/`)) return true;
+    return false;
+  };
   const dirs = new Set(ctx.walked.dirs);
   const byDir = new Map<string, WalkedFile[]>();
   const weightsBelow = new Set<string>();
