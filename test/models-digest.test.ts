@@ -159,3 +159,30 @@ describe('aibom build: folder digests and model origins', () => {
     expect(f?.message).toContain(`its SHA-256 is ${sha256(dlWeights)}, the download recorded ${'c'.repeat(64)}`);
   });
 });
+
+describe('model hashing progress (library)', () => {
+  it('reports bytes hashed up to the total, in order, while worker threads hash the model', async () => {
+    const { buildInventory } = await import('../src/inventory/index.js');
+    const { dir, cleanup } = await tempDir('aibom-progress-');
+    try {
+      const a = safetensorsBytes({ a: { dtype: 'F32', shape: [6 * 1024 * 1024] } });
+      const b = safetensorsBytes({ b: { dtype: 'F32', shape: [4 * 1024 * 1024] } });
+      await writeTree(dir, { 'models/m/a.safetensors': a, 'models/m/b.safetensors': b, 'models/m/config.json': '{"model_type":"x"}' });
+      const events: Array<{ bytes: number; totalBytes: number }> = [];
+      const inv = await buildInventory(dir, {
+        onProgress: (e) => {
+          if (e.phase === 'hashing models' && e.totalBytes !== undefined) events.push({ bytes: e.bytes ?? 0, totalBytes: e.totalBytes });
+        },
+      });
+      const total = a.length + b.length + '{"model_type":"x"}'.length;
+      expect(events.length).toBeGreaterThan(1);
+      expect(events.every((e) => e.totalBytes === total)).toBe(true);
+      for (let i = 1; i < events.length; i++) expect(events[i]!.bytes).toBeGreaterThanOrEqual(events[i - 1]!.bytes);
+      expect(events.at(-1)!.bytes).toBe(total);
+      const m = inv.components.find((c) => c.ref === 'model:models/m');
+      expect(m?.hashes).toEqual([{ alg: 'SHA-256', content: manifest({ 'a.safetensors': a, 'b.safetensors': b, 'config.json': Buffer.from('{"model_type":"x"}') }) }]);
+    } finally {
+      await cleanup();
+    }
+  }, 60_000);
+});

@@ -25,8 +25,18 @@ async function discoverModels(ctx: DiscoverContext): Promise<DiscoverResult> {
   let done = 0;
   for (const c of candidates) {
     ctx.options.onProgress?.({ phase: 'reading models', done: done++, total: candidates.length });
-    const d = await inspectCandidate(ctx, c, index);
-    if (d) drafts.push(d);
+    try {
+      const d = await inspectCandidate(ctx, c, index);
+      if (d) drafts.push(d);
+    } catch (err) {
+      // Whatever went wrong with one model, the others still make it into the BOM.
+      findings.push({
+        code: 'model-file-unreadable',
+        severity: 'medium',
+        message: `cannot read model ${c.rel || '.'}: ${errorMessage(err)}`,
+        location: { file: c.rel || '.' },
+      });
+    }
   }
 
   // One hashing pass over every model file (a file shared by two models is hashed once).
