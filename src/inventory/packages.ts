@@ -47,9 +47,22 @@ export async function collectPackages(walked: WalkResult, options: PackagesOptio
       findings.push({
         code: tooLarge ? 'lockfile-too-large' : 'unreadable-path',
         severity: tooLarge ? 'high' : 'low',
-        message: err.message,
+        message: tooLarge ? err.message : `cannot read the lockfile (${err.message}); its packages are not in the BOM`,
         location: { file: file.rel },
         fatal: tooLarge,
+      });
+      continue;
+    }
+    // UTF-16 text without a byte-order mark (every other byte NUL) or a binary file: refused
+    // here, once for every format, rather than read as garbage (a requirements.txt would give
+    // a BOM without packages and a warning per line). A stray NUL is left to the parser.
+    if (mostlyNul(text)) {
+      findings.push({
+        code: 'lockfile-invalid',
+        severity: 'high',
+        message: 'not a text lockfile: NUL bytes throughout (binary, or UTF-16 without a byte-order mark; save it as UTF-8)',
+        location: { file: file.rel },
+        fatal: true,
       });
       continue;
     }
@@ -106,6 +119,14 @@ export async function collectPackages(walked: WalkResult, options: PackagesOptio
   const components = [...byRef.values()];
   for (const c of components) keepAllHashes(c);
   return { components, dependencies, lockfiles, findings };
+}
+
+/** A quarter or more of the first 4,096 characters are NUL. */
+function mostlyNul(text: string): boolean {
+  const n = Math.min(text.length, 4096);
+  let nul = 0;
+  for (let i = 0; i < n; i++) if (text.charCodeAt(i) === 0) nul++;
+  return n > 0 && nul * 4 >= n;
 }
 
 /**

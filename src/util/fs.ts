@@ -26,8 +26,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 }
 
 /**
- * Read a whole file as UTF-8 text, refusing files over `maxBytes` before reading them.
- * `display` is the name used in error messages.
+ * Read a whole file as text, refusing files over `maxBytes` before reading them.
+ * `display` is the name used in error messages. See decodeText for the encodings.
  */
 export async function readTextBounded(
   path: string,
@@ -35,7 +35,18 @@ export async function readTextBounded(
   display: string = path,
 ): Promise<string> {
   const buf = await readBytesBounded(path, maxBytes, display);
-  return buf.toString('utf8');
+  return decodeText(buf);
+}
+
+/**
+ * UTF-8, or UTF-16 when the text starts with a UTF-16 byte-order mark: Windows PowerShell 5
+ * writes `pip freeze > requirements.txt` (and any `>` redirection) as UTF-16LE, and pip reads
+ * such files. A UTF-8 byte-order mark is kept (parsers strip it, see stripBom).
+ */
+export function decodeText(buf: Uint8Array): string {
+  if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return new TextDecoder('utf-16le').decode(buf.subarray(2));
+  if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) return new TextDecoder('utf-16be').decode(buf.subarray(2));
+  return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
 }
 
 export async function readBytesBounded(
