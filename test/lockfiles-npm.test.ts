@@ -319,6 +319,28 @@ describe('npm package-lock.json v1 (npm 6)', () => {
   });
 });
 
+describe('npm package-lock.json v1 written by npm 5 (registry tarball URLs as "version")', () => {
+  it('versions come from the tarball names; two versions of one package stay two components', async () => {
+    const dir = join(NPM, 'v1-tarball-versions');
+    const { bom } = await build(dir);
+    expect(purls(bom)).toEqual([
+      'pkg:npm/%40types/node@7.0.5',
+      'pkg:npm/acorn-jsx@3.0.1',
+      'pkg:npm/acorn@3.3.0',
+      'pkg:npm/acorn@4.0.4',
+    ]);
+    const acorn3 = componentByPurl(bom, 'pkg:npm/acorn@3.3.0');
+    expect(hash(acorn3, 'SHA-1')).toBe(sriHex('ReN/s56No/JbruP/U2niu18iAXo='));
+    expect(acorn3?.hashes).toHaveLength(1);
+    expect(prop(acorn3, 'aibom:source')).toBe('registry');
+    expect(dependsOn(bom, 'pkg:npm/acorn-jsx@3.0.1')).toEqual(['pkg:npm/acorn@3.3.0']);
+    const types = componentByPurl(bom, 'pkg:npm/%40types/node@7.0.5');
+    expect(types?.group).toBe('@types');
+    expect(prop(types, 'aibom:pinned')).toBe('false');
+    await expectValid(dir);
+  });
+});
+
 describe('npm-shrinkwrap.json', () => {
   it('is read like a package-lock.json', async () => {
     const { bom } = await build(join(NPM, 'shrinkwrap'));

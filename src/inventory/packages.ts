@@ -194,6 +194,9 @@ function purlFor(p: LockPackage): string {
   const src = p.source;
   if (src.source === 'git' && src.url) q.vcs_url = src.url;
   else if ((src.source === 'url' || src.source === 'file') && src.url) q.download_url = src.url;
+  // A registry package whose version the lockfile does not give: its tarball tells it apart
+  // from other versions of the same name, which must not merge into one component.
+  else if (src.source === 'registry' && src.url && p.version === undefined) q.download_url = src.url;
   const qualifiers = Object.keys(q).length ? q : undefined;
   return p.ecosystem === 'npm' ? npmPurl(p.name, p.version, qualifiers) : pypiPurl(p.name, p.version, qualifiers);
 }

@@ -3,7 +3,7 @@ import { AibomError } from '../../errors.js';
 import { isObject, parseJsonText } from '../../util/json.js';
 import type { Provenance } from '../types.js';
 import { hashesFromSri } from './integrity.js';
-import { gitProvenance, isRegistryTarball, localProvenance, looksLikeGit, urlProvenance } from './source.js';
+import { gitProvenance, isRegistryTarball, localProvenance, looksLikeGit, registryTarballVersion, urlProvenance } from './source.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import { Warnings } from './warnings.js';
 
@@ -446,8 +446,14 @@ async function parseTree(
     } else if (version && (looksLikeGit(version) || /^(file|https?):/i.test(version))) {
       // Non-registry packages carry their spec in "version": the git URL with the commit,
       // "file:folder", "file:x.tgz" or a tarball URL. The real version is not recorded.
+      // npm 5 also wrote registry tarball URLs there: their file name carries the version.
       source = version.startsWith('file:') ? fileSource(version, integrity) : provenanceFor(version, integrity);
-      version = source.source === 'directory' ? await folderVersion(version.slice(5), ctx) : undefined;
+      version =
+        source.source === 'directory'
+          ? await folderVersion(version.slice(5), ctx)
+          : source.source === 'registry'
+            ? registryTarballVersion(version, name)
+            : undefined;
     } else {
       source = provenanceFor(resolved, integrity);
     }

@@ -40,6 +40,27 @@ export function isRegistryTarball(url: string): boolean {
   return /^https?:\/\/[^?#]+\/-\/[^/?#]+\.tgz(\?.*)?$/i.test(url);
 }
 
+/**
+ * The version in an npm-compatible registry tarball URL of package `name`:
+ * `.../<name>/-/<unscoped name>-<version>.tgz` (the scope may be `@s/` or `@s%2f`). npm 5
+ * wrote such URLs as the `version` of registry packages in some lockfiles (v1).
+ */
+export function registryTarballVersion(url: string, name: string): string | undefined {
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(url).pathname);
+  } catch {
+    return undefined;
+  }
+  const base = name.slice(name.indexOf('/') + 1);
+  const m = /\/-\/([^/]+)\.tgz$/.exec(path);
+  if (!m || !path.slice(0, m.index).endsWith(`/${name}`)) return undefined;
+  const file = m[1]!;
+  if (!file.startsWith(`${base}-`)) return undefined;
+  const version = file.slice(base.length + 1);
+  return /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(version) ? version : undefined;
+}
+
 export function urlProvenance(url: string, hasHash: boolean): Provenance {
   return hasHash
     ? { source: 'url', url, pinned: true }
