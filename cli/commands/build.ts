@@ -124,10 +124,22 @@ interface BuildFlags {
   trustedRoot?: string;
 }
 
+/** When each byte-counting phase (hashing) started, for its rate and time left. */
+const phaseStarts = new Map<string, { at: number; bytes: number }>();
+
 function describeProgress(e: ProgressEvent): string {
   if (e.totalBytes) {
-    const pct = Math.floor(((e.bytes ?? 0) / e.totalBytes) * 100);
-    return `aibom: ${e.phase} ${pct}% (${formatBytes(e.bytes ?? 0)} of ${formatBytes(e.totalBytes)})`;
+    const done = e.bytes ?? 0;
+    const pct = Math.floor((done / e.totalBytes) * 100);
+    let start = phaseStarts.get(e.phase);
+    if (!start) {
+      start = { at: Date.now(), bytes: done };
+      phaseStarts.set(e.phase, start);
+    }
+    const secs = (Date.now() - start.at) / 1000;
+    const rate = secs >= 0.5 ? (done - start.bytes) / secs : 0;
+    const speed = rate > 0 ? `, ${formatBytes(rate)}/s, ${Math.ceil((e.totalBytes - done) / rate)} s left` : '';
+    return `aibom: ${e.phase} ${pct}% (${formatBytes(done)} of ${formatBytes(e.totalBytes)}${speed})`;
   }
   if (e.total) return `aibom: ${e.phase} ${e.done ?? 0}/${e.total}`;
   return `aibom: ${e.phase}…`;
