@@ -43,12 +43,16 @@ export function registerTrust(program: Command): void {
     .command('update')
     .description('refresh the cached trusted root from the Sigstore TUF repository (needs the network)')
     .option('--mirror-url <url>', 'TUF repository to update from (default: the Sigstore public-good repository)')
+    .option('--tuf-root <file>', "initial root.json of that repository (a private Sigstore instance's TUF root)")
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExit codes: 0 updated, 1 the new trusted root is invalid, 2 the update failed (network, TUF).')
     .action(
-      action(async (flags: { mirrorUrl?: string; json?: boolean }) => {
+      action(async (flags: { mirrorUrl?: string; tufRoot?: string; json?: boolean }) => {
         const { updateTrustedRoot, summarizeTrustedRoot } = await import('../../src/verification/trusted-root.js');
-        const { root, location } = await updateTrustedRoot(flags.mirrorUrl ? { mirrorUrl: flags.mirrorUrl } : {});
+        const { root, location } = await updateTrustedRoot({
+          ...(flags.mirrorUrl ? { mirrorUrl: flags.mirrorUrl } : {}),
+          ...(flags.tufRoot ? { tufRoot: flags.tufRoot } : {}),
+        });
         const entries = summarizeTrustedRoot(root);
         if (flags.json) printJson({ updated: true, location, entries });
         else printInfo(`trusted root updated: ${location} (${entries.length} trusted keys and authorities)`);

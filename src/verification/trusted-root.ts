@@ -216,7 +216,15 @@ export function summarizeTrustedRoot(root: TrustedRoot, now = new Date()): Trust
  * Refresh the cached trusted root through TUF (network). The TUF metadata lives beside it;
  * the new root is validated before it replaces the cache (atomically).
  */
-export async function updateTrustedRoot(options: { mirrorUrl?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{
+export async function updateTrustedRoot(
+  options: {
+    mirrorUrl?: string;
+    /** The TUF root.json to start from, for a repository other than the public-good one (whose root is in the seeds). */
+    tufRoot?: string;
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+  } = {},
+): Promise<{
   root: TrustedRoot;
   location: string;
 }> {
@@ -224,11 +232,16 @@ export async function updateTrustedRoot(options: { mirrorUrl?: string; env?: Nod
   const { getTrustedRoot } = await import('@sigstore/tuf');
   const dir = join(cacheDir(env), 'trust');
   await mkdir(dir, { recursive: true });
+  const mirrorURL = options.mirrorUrl ?? PUBLIC_GOOD_MIRROR;
+  if (mirrorURL !== PUBLIC_GOOD_MIRROR && !options.tufRoot) {
+    throw new AibomError('USAGE', `--mirror-url ${mirrorURL} needs --tuf-root FILE (the initial root.json of that TUF repository)`);
+  }
   let root: TrustedRoot;
   try {
     root = await getTrustedRoot({
       cachePath: join(dir, 'tuf'),
-      mirrorURL: options.mirrorUrl ?? PUBLIC_GOOD_MIRROR,
+      mirrorURL,
+      ...(options.tufRoot ? { rootPath: options.tufRoot } : {}),
       retry: false,
       timeout: options.timeoutMs ?? 15_000,
       forceCache: false,
