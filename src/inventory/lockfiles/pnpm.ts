@@ -3,6 +3,7 @@ import type { Document, LineCounter } from 'yaml';
 import { AibomError } from '../../errors.js';
 import { isObject, parseJsonText } from '../../util/json.js';
 import { lazyRequire } from '../../util/lazy.js';
+import { parseYamlDocuments } from '../../util/yaml.js';
 import type { Provenance } from '../types.js';
 import { hashesFromSri } from './integrity.js';
 import { gitProvenance, isRegistryTarball, localProvenance, urlProvenance } from './source.js';
@@ -54,15 +55,15 @@ interface Loaded {
 /** Parse the YAML, bounded: flow depth checked first, aliases capped, errors with a line. */
 function loadYaml(text: string, path: string): Loaded {
   checkFlowDepth(text, path);
-  const { LineCounter, parseAllDocuments } = yaml();
+  const { LineCounter } = yaml();
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, {
+  // Bounded (src/util/yaml.ts): stops at the first syntax error, survives deep nesting.
+  const docs = parseYamlDocuments(text, {
     lineCounter,
     schema: 'failsafe',
     // yaml's own uniqueKeys check is quadratic in a map's size; duplicates are found in one
     // pass below instead.
     uniqueKeys: false,
-    prettyErrors: true,
   });
   const list = Array.isArray(docs) ? docs : [];
   if (list.length === 0) throw new AibomError('INPUT', 'not a pnpm lockfile: the file is empty', { file: path });
@@ -76,7 +77,7 @@ function loadYaml(text: string, path: string): Loaded {
     if (/call stack|stack overflow/i.test(msg)) {
       throw new AibomError('TOO_LARGE', 'YAML nests too deeply to read', { file: path });
     }
-    const line = err.linePos?.[0]?.line;
+    const line = err.pos ? lineCounter.linePos(err.pos[0]).line : undefined;
     const where = line !== undefined && !/ at line \d+/.test(msg) ? ` at line ${line}` : '';
     throw new AibomError('INPUT', `not valid YAML: ${msg}${where}`, { file: path });
   }
@@ -231,6 +232,20 @@ function removeSuffix(key: string): string {
   return key.slice(0, end);
 }
 
+/**
+ * A section whose keys start with "/" rebuilt without it (the same object when none does).
+ * The copy has no prototype, so a key such as `__proto__` stays an ordinary key.
+ */
+function withoutLeadingSlash(sec: Rec): Rec {
+  if (!Object.keys(sec).some((k) => k.startsWith('/'))) return sec;
+  const out: Rec = Object.create(null) as Rec;
+  for (const [k, v] of Object.entries(sec)) {
+    const nk = k.startsWith('/') ? k.slice(1) : k;
+    if (!Object.hasOwn(out, nk)) out[nk] = v;
+  }
+  return out;
+}
+
 /** The snapshot / package key a dependency reference points at (pnpm's own rules per format). */
 function refToKey(ref: string, name: string, style: Style): string {
   if (style === 'v9') {
@@ -340,7 +355,9 @@ type DepKind = 'prod' | 'optional' | 'dev';
 const KIND: Record<string, DepKind> = { dependencies: 'prod', optionalDependencies: 'optional', devDependencies: 'dev' };
 
 async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise<ParsedLockfile> {
-  const { data, lineOf } = loadYaml(text, path);
+  const loaded = loadYaml(text, path);
+  const { data } = loaded;
+  const lineOf = (section: string, key: string) => loaded.lineOf(section, key) ?? loaded.lineOf(section, `/${key}`);
   const warnings = new Warnings();
 
   const rawVersion = data.lockfileVersion;
@@ -356,8 +373,8 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
       throw new AibomError('INPUT', `"${section}" is not a mapping`, { file: path });
     }
   }
-  const packagesSec: Rec = hasPackages ? (data.packages as Rec) : {};
-  const snapshotsSec: Rec | undefined = isObject(data.snapshots) ? data.snapshots : undefined;
+  let packagesSec: Rec = hasPackages ? (data.packages as Rec) : {};
+  let snapshotsSec: Rec | undefined = isObject(data.snapshots) ? data.snapshots : undefined;
 
   const major = version === undefined ? Number.NaN : Number.parseInt(version, 10);
   let style: Style;
@@ -373,6 +390,17 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
     warnings.add(
       `unknown lockfileVersion ${version === undefined ? '(none)' : JSON.stringify(version)} (aibom reads '6.0' and '9.0'): read as ${as}; fields aibom does not know were ignored`,
     );
+  }
+  if (style === 'v9') {
+    // 9.0 keys have no leading "/"; files converted by hand or by other tools from 6.0 keep
+    // it (`/name@1.0.0` under lockfileVersion '9.0'). Read them as pnpm would without it.
+    const p = withoutLeadingSlash(packagesSec);
+    const sn = snapshotsSec && withoutLeadingSlash(snapshotsSec);
+    if (p !== packagesSec || sn !== snapshotsSec) {
+      packagesSec = p;
+      snapshotsSec = sn;
+      warnings.add(`keys with a leading "/" (the 6.0 form) in a lockfileVersion ${JSON.stringify(version ?? '')} file: read without it`);
+    }
   }
   if (style === 'v9' && !snapshotsSec && hasPackages && KNOWN_VERSIONS.has(version ?? '')) {
     warnings.add('no "snapshots" section: the dependency graph was read from "packages"');
