@@ -134,7 +134,7 @@ async function inspectFile(
   };
   const dir = posix.dirname(rel) === '.' ? '' : posix.dirname(rel);
   await readWeightFile(draft, { name: '.', abs: file.abs, size: file.size }, rel, dir);
-  if (facts.serializations.size === 0) facts.serializations.add(ext in OTHER_WEIGHTS ? (OTHER_WEIGHTS[ext] as 'hdf5') : 'unknown');
+  if (facts.serializations.size === 0) facts.serializations.add(OTHER_WEIGHTS.get(ext) ?? 'unknown');
   // A signature bundle beside the file: <file>.sig, <file>.sigstore.json, <stem>.sigstore.json.
   const stem = rel.slice(0, rel.length - ext.length - 1);
   const bundles = new Set([`${rel}.sig`, `${rel}.sigstore.json`, `${stem}.sigstore.json`]);
@@ -213,7 +213,7 @@ async function inspectFolder(ctx: DiscoverContext, rel: string, files: FileIndex
   const names = new Set(draft.files.map((f) => f.name));
   for (const f of draft.files) {
     const ext = extensionOf(f.name);
-    if (!['safetensors', 'gguf', 'onnx'].includes(ext) && !PICKLE_EXTENSIONS.has(ext) && !(ext in OTHER_WEIGHTS) && !f.name.endsWith('saved_model.pb')) continue;
+    if (!['safetensors', 'gguf', 'onnx'].includes(ext) && !PICKLE_EXTENSIONS.has(ext) && !OTHER_WEIGHTS.has(ext) && !f.name.endsWith('saved_model.pb')) continue;
     if (++parsed > MAX_PARSED_WEIGHT_FILES) {
       finding(facts, 'model-too-many-files', 'low', `model ${here} has more than ${MAX_PARSED_WEIGHT_FILES} weight files; the rest were hashed, not read`, here);
       break;
@@ -289,7 +289,7 @@ async function readWeightFile(draft: ModelDraft, f: ModelFile, shown: string, di
       else if (await isGgml(f.abs)) facts.serializations.add('ggml');
       // A .pkl/.pt/... that does not open like a pickle is still loaded as one: scan it (fail closed).
       else if (ext !== 'bin') addCheckpoint(facts, await scanCheckpoint(f.abs, 'raw'), shown);
-    } else if (ext in OTHER_WEIGHTS) facts.serializations.add(OTHER_WEIGHTS[ext] as 'hdf5');
+    } else if (OTHER_WEIGHTS.has(ext)) facts.serializations.add(OTHER_WEIGHTS.get(ext)!);
     else if (shown.endsWith('saved_model.pb')) facts.serializations.add('tensorflow-savedmodel');
   } catch (err) {
     const code =

@@ -5,6 +5,7 @@ import { configLocation, normalizeConfigPath } from '../config.js';
 import type { DiscoverContext } from '../index.js';
 import type { Finding } from '../types.js';
 import type { WalkedFile } from '../walk.js';
+import type { Serialization } from './facts.js';
 import { hubCacheOrigin, hubCacheRepo } from './hf-origin.js';
 import { looksLikeModelConfig, readJsonFile } from './hf-config.js';
 
@@ -29,13 +30,13 @@ import { looksLikeModelConfig, readJsonFile } from './hf-config.js';
 export const SELF_DESCRIBING = new Set(['safetensors', 'gguf', 'onnx']);
 export const PICKLE_EXTENSIONS = new Set(['bin', 'pt', 'pth', 'ckpt', 'pkl', 'pickle', 'joblib']);
 /** Weight formats recognized inside model folders but not read (no reader for them). */
-export const OTHER_WEIGHTS: Record<string, string> = {
-  h5: 'hdf5',
-  keras: 'keras',
-  msgpack: 'flax-msgpack',
-  tflite: 'tflite',
-  mlmodel: 'coreml',
-};
+export const OTHER_WEIGHTS = new Map<string, Serialization>([
+  ['h5', 'hdf5'],
+  ['keras', 'keras'],
+  ['msgpack', 'flax-msgpack'],
+  ['tflite', 'tflite'],
+  ['mlmodel', 'coreml'],
+]);
 
 export function extensionOf(name: string): string {
   const base = name.slice(name.lastIndexOf('/') + 1);
@@ -45,7 +46,7 @@ export function extensionOf(name: string): string {
 
 export function isWeightFile(name: string): boolean {
   const ext = extensionOf(name);
-  return SELF_DESCRIBING.has(ext) || PICKLE_EXTENSIONS.has(ext) || ext in OTHER_WEIGHTS || name.endsWith('saved_model.pb');
+  return SELF_DESCRIBING.has(ext) || PICKLE_EXTENSIONS.has(ext) || OTHER_WEIGHTS.has(ext) || name.endsWith('saved_model.pb');
 }
 
 export type Candidate =

@@ -200,7 +200,7 @@ const PY2_MODULES: Record<string, string> = {
 };
 
 export function normalizeModule(module: string): string {
-  return PY2_MODULES[module] ?? module;
+  return Object.hasOwn(PY2_MODULES, module) ? PY2_MODULES[module]! : module;
 }
 
 export function classifyImport(rawModule: string, name: string): ImportVerdict {
