@@ -107,8 +107,11 @@ export async function buildPolicy(o: PolicyOptions, cache?: Map<string, Identity
   return policy;
 }
 
+/** Longest identity or issuer matched against a pattern (a certificate field; keeps a user's regexp from running over megabytes). */
+const MAX_MATCHED_LENGTH = 8192;
+
 function matches(m: Matcher, value: string | undefined): boolean {
-  if (value === undefined) return false;
+  if (value === undefined || value.length > MAX_MATCHED_LENGTH) return false;
   return 'exact' in m ? m.exact === value : m.re.test(value);
 }
 
