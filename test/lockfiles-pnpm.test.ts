@@ -224,15 +224,46 @@ for (const v of ['v9', 'v6'] as const) {
 }
 
 describe('pnpm: other lockfile versions', () => {
-  it("5.4 (pnpm 7) is read on a best effort, with a warning naming the version", async () => {
+  it('5.4 (pnpm 7; 5.x is what pnpm 3 to 7 wrote) is read without a warning', async () => {
     const { bom, stderr } = await build(join(PNPM, 'v5-best-effort'));
-    expect(stderr).toMatch(/aibom: warning: pnpm-lock\.yaml: unknown lockfileVersion "5\.4" .*read as 5\.x/);
+    expect(stderr).not.toMatch(/warning/);
     expect(purls(bom)).toContain('pkg:npm/react-dom@18.3.1');
     expect(dependsOn(bom, 'pkg:npm/react-dom@18.3.1')).toContain('pkg:npm/react@18.3.1');
     expect(prop(componentByPurl(bom, 'pkg:npm/ms@2.1.2'), 'aibom:npm:alias')).toBe('my-ms');
     expect(componentByPurl(bom, 'pkg:npm/%40types/ms@0.7.34')?.scope).toBe('excluded');
     expect(componentByPurl(bom, 'pkg:npm/is-number@6.0.0')?.scope).toBe('optional');
     expect(bom.components).toHaveLength(12);
+  });
+
+  it("a '9.0' lockfile whose keys keep 6.0's leading slash: names without it, edges intact", async () => {
+    const { bom, stderr } = await build(join(PNPM, 'v9-slashed-keys'));
+    expect(stderr).toContain('keys with a leading "/" (the 6.0 form) in a lockfileVersion "9.0" file: read without it');
+    expect(stderr).not.toContain('is not in the lockfile');
+    expect(purls(bom)).toEqual([
+      'pkg:npm/js-tokens@4.0.0',
+      'pkg:npm/loose-envify@1.4.0',
+      'pkg:npm/react-dom@18.2.0',
+      'pkg:npm/react@18.2.0',
+      'pkg:npm/scheduler@0.23.0',
+      'pkg:npm/typescript@5.4.2',
+    ]);
+    expect(dependsOn(bom, 'pkg:npm/react-dom@18.2.0').sort()).toEqual([
+      'pkg:npm/loose-envify@1.4.0',
+      'pkg:npm/react@18.2.0',
+      'pkg:npm/scheduler@0.23.0',
+    ]);
+    expect(componentByPurl(bom, 'pkg:npm/typescript@5.4.2')?.scope).toBe('excluded');
+    expect(componentByPurl(bom, 'pkg:npm/js-tokens@4.0.0')?.hashes?.[0]?.alg).toBe('SHA-512');
+    expect(componentByPurl(bom, 'pkg:npm/react@18.2.0')?.evidence?.occurrences?.[0]?.line).toBe(36);
+  });
+
+  it('a key whose name part is no package name is skipped with a warning, never a purl', async () => {
+    const text = "lockfileVersion: '9.0'\n\npackages:\n\n  a/b@1.0.0:\n    resolution: {integrity: sha512-AAAA}\n\nsnapshots:\n\n  a/b@1.0.0: {}\n";
+    await withLockfile('v9-slashed-keys', text, async (dir) => {
+      const { bom, stderr } = await build(dir);
+      expect(stderr).toContain('skipped "a/b@1.0.0": no package name in the key or the entry');
+      expect(bom.components ?? []).toEqual([]);
+    });
   });
 
   it("an unknown future version with v9's layout is read as '9.0', with a warning", async () => {

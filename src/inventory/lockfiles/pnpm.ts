@@ -37,7 +37,8 @@ const MAX_ALIAS_COUNT = 100;
 const MAX_FLOW_DEPTH = 64;
 /** pnpm 11+ writes two documents (its own environment, then the project). */
 const MAX_DOCUMENTS = 8;
-const KNOWN_VERSIONS = new Set(['6.0', '6.1', '9.0']);
+/** 5.x: pnpm 3 to 7 (`/name/version_peer` keys); 6.x: pnpm 8; 9.0: pnpm 9 and later. */
+const KNOWN_VERSIONS = new Set(['5', '5.0', '5.1', '5.2', '5.3', '5.4', '6.0', '6.1', '9.0']);
 
 type Style = 'v9' | 'v6' | 'v5';
 type Rec = Record<string, unknown>;
@@ -266,6 +267,9 @@ function refToKey(ref: string, name: string, style: Style): string {
   return ref.includes('/') ? ref : `/${name}/${ref}`;
 }
 
+/** What a package name in a key can be (`name` or `@scope/name`); anything else is no name. */
+const NPM_NAME = /^(?:@[^/@\s]+\/)?[^/@\s.][^/@\s]*$/;
+
 /** Name and version from a key, for registry packages (others carry `name`/`version` fields). */
 function parseKey(key: string, style: Style): { name: string; version?: string } | undefined {
   if (style === 'v5') {
@@ -274,7 +278,7 @@ function parseKey(key: string, style: Style): { name: string; version?: string }
     const scoped = parts[0]?.startsWith('@');
     const name = scoped ? `${parts[0]}/${parts[1] ?? ''}` : parts[0];
     const ver = scoped ? parts[2] : parts[1];
-    if (!name || !ver || parts.length > (scoped ? 3 : 2)) return undefined;
+    if (!name || !ver || parts.length > (scoped ? 3 : 2) || !NPM_NAME.test(name)) return undefined;
     return { name, version: ver.split('_')[0]! };
   }
   let k = removeSuffix(key);
@@ -286,6 +290,7 @@ function parseKey(key: string, style: Style): { name: string; version?: string }
   if (at <= 0) return undefined;
   const name = k.slice(0, at);
   const ver = k.slice(at + 1);
+  if (!NPM_NAME.test(name)) return undefined;
   // Non-registry ids (file:, https://, git+...) are not versions.
   return /[:/]/.test(ver) || !ver ? { name } : { name, version: ver };
 }
@@ -388,7 +393,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
   if (version === undefined || !KNOWN_VERSIONS.has(version)) {
     const as = style === 'v9' ? "'9.0'" : style === 'v6' ? "'6.0'" : '5.x (keys /name/version)';
     warnings.add(
-      `unknown lockfileVersion ${version === undefined ? '(none)' : JSON.stringify(version)} (aibom reads '6.0' and '9.0'): read as ${as}; fields aibom does not know were ignored`,
+      `unknown lockfileVersion ${version === undefined ? '(none)' : JSON.stringify(version)} (aibom reads 5.x, '6.0' and '9.0'): read as ${as}; fields aibom does not know were ignored`,
     );
   }
   if (style === 'v9') {
@@ -402,7 +407,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
       warnings.add(`keys with a leading "/" (the 6.0 form) in a lockfileVersion ${JSON.stringify(version ?? '')} file: read without it`);
     }
   }
-  if (style === 'v9' && !snapshotsSec && hasPackages && KNOWN_VERSIONS.has(version ?? '')) {
+  if (style === 'v9' && !snapshotsSec && hasPackages && (version === '9.0' || version === undefined)) {
     warnings.add('no "snapshots" section: the dependency graph was read from "packages"');
   }
   // The resolved graph: v9 snapshots (or, failing them, packages); v6/v5 packages.
