@@ -35,6 +35,8 @@ export interface WalkedSymlink {
   /** Resolves outside the root. */
   outside: boolean;
   broken: boolean;
+  /** Broken because it leads back to itself (a loop of links). */
+  loop?: boolean;
 }
 
 export interface WalkResult {
@@ -103,7 +105,9 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
           result.findings.push({
             code: 'broken-symlink',
             severity: 'low',
-            message: `broken symbolic link to ${link.target}`,
+            message: link.loop
+              ? `symbolic link loop: ${link.target} leads back to this link`
+              : `broken symbolic link to ${link.target}`,
             location: { file: childRel },
           });
           continue;
@@ -189,7 +193,10 @@ async function isVirtualenv(absDir: string): Promise<boolean> {
   }
 }
 
-async function inspectLink(abs: string, realRoot: string): Promise<{ target: string; outside: boolean; broken: boolean }> {
+async function inspectLink(
+  abs: string,
+  realRoot: string,
+): Promise<{ target: string; outside: boolean; broken: boolean; loop?: boolean }> {
   let target = '';
   try {
     target = await readlink(abs);
@@ -199,7 +206,8 @@ async function inspectLink(abs: string, realRoot: string): Promise<{ target: str
   let real: string;
   try {
     real = await realpath(abs);
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') return { target, outside: false, broken: true, loop: true };
     return { target, outside: false, broken: true };
   }
   return { target, outside: !isInside(realRoot, real), broken: false };
