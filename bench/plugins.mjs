@@ -188,24 +188,33 @@ async function worker(spec) {
   const runtime = await import(pathToFileURL(join(s.dist, 'src', 'runtime', 'index.js')).href);
   const importMs = performance.now() - t0;
   let hashMs;
+  let hashCpuMs;
   if (s.hashOnly) {
     // The same digests verifyPlugins computes (same function, same folders), nothing else.
     const { pluginFolderDigest } = await import(pathToFileURL(join(s.dist, 'src', 'runtime', 'folder.js')).href);
     const { readdirSync } = await import('node:fs');
     const base = join(s.options.root, 'plugins');
+    const c1 = process.cpuUsage();
     const t1 = performance.now();
     for (const name of readdirSync(base)) {
-      const r = await pluginFolderDigest(join(base, name), { signatureFiles: ['model.sig'], symlinks: new Map() });
+      const r = await pluginFolderDigest(join(base, name), { signatureFiles: ['model.sig'], symlinks: new Map(), keep: ['package.json'] });
       if (!r.digest) throw new Error(`no digest for ${name}`);
     }
     hashMs = performance.now() - t1;
+    hashCpuMs = cpuMs(process.cpuUsage(c1));
   }
+  const c2 = process.cpuUsage();
   const t2 = performance.now();
   const res = await runtime.verifyPlugins(s.options);
   const verifyMs = performance.now() - t2;
+  const verifyCpuMs = cpuMs(process.cpuUsage(c2));
   process.stdout.write(
-    `${JSON.stringify({ importMs, hashMs, verifyMs, ok: res.ok, verified: res.plugins.filter((p) => p.status === 'verified').length, cache: res.cache })}\n`,
+    `${JSON.stringify({ importMs, hashMs, hashCpuMs, verifyMs, verifyCpuMs, ok: res.ok, verified: res.plugins.filter((p) => p.status === 'verified').length, cache: res.cache })}\n`,
   );
+}
+
+function cpuMs(u) {
+  return (u.user + u.system) / 1000;
 }
 
 async function cold(options, hashOnly = false) {
@@ -253,6 +262,8 @@ export async function run({ runs = 5, warmup = 1, plugins = 100, files = 200, gi
   // Overhead beyond hashing: verifyPlugins minus the digests alone, measured in the same kind of cold process.
   const hashMs = median(hashes.map((h) => h.hashMs));
   const overheadMs = median(hashes.map((h) => h.verifyMs - h.hashMs));
+  // CPU time: what the work costs, whatever else the machine is doing (wall time on a loaded machine is not).
+  const overheadCpuMs = median(hashes.map((h) => h.verifyCpuMs - h.hashCpuMs));
   const speedup = per / wall;
   console.log(
     table([
@@ -262,7 +273,7 @@ export async function run({ runs = 5, warmup = 1, plugins = 100, files = 200, gi
     ]),
   );
   console.log(`in the cold process: import aibom/runtime ${importMs.toFixed(1)} ms; verifyPlugins ${verifyMs.toFixed(1)} ms (${m.totalBytes >> 20} MiB in ${plugins * files} files)`);
-  console.log(`hashing alone ${hashMs.toFixed(1)} ms; verification overhead beyond hashing ${overheadMs.toFixed(1)} ms (target < 100 ms) ${overheadMs < 100 ? 'met' : 'MISSED'}`);
+  console.log(`hashing alone ${hashMs.toFixed(1)} ms; verification overhead beyond hashing ${overheadMs.toFixed(1)} ms wall, ${overheadCpuMs.toFixed(1)} ms cpu (target < 100 ms) ${overheadMs < 100 ? 'met' : 'MISSED'}`);
   console.log(`one process per plugin / verifyPlugins: ${speedup.toFixed(1)}× (target ≥ 20×) ${speedup >= 20 ? 'met' : 'MISSED'}`);
 
   const mm = await modelFixture(join(WORK, 'plugins-model'), gib);
@@ -277,7 +288,8 @@ export async function run({ runs = 5, warmup = 1, plugins = 100, files = 200, gi
     coldModel.push(await cold(mopts));
     warmModel.push(await cold({ ...mopts, cache: cacheDir }));
   }
-  if (warmModel.some((w) => w.cache.misses !== 0)) throw new Error(`the warm runs hashed files: ${JSON.stringify(warmModel.map((w) => w.cache))}`);
+  // Only the manifest (package.json) is read again: the version is read from the bytes that are hashed.
+  if (warmModel.some((w) => w.cache.misses > 1)) throw new Error(`the warm runs hashed files: ${JSON.stringify(warmModel.map((w) => w.cache))}`);
   const cm = median(coldModel.map((c) => c.verifyMs));
   const wm = median(warmModel.map((c) => c.verifyMs));
   const cacheSpeedup = cm / wm;
@@ -303,6 +315,7 @@ export async function run({ runs = 5, warmup = 1, plugins = 100, files = 200, gi
     verifyMs,
     hashMs,
     overheadMs,
+    overheadCpuMs,
     model: { gib, coldMs: cm, warmMs: wm, speedup: cacheSpeedup },
     machine: mach,
   };
@@ -320,7 +333,7 @@ export async function smoke() {
   const mopts = { bom: join(mm.root, 'aibom.cdx.json'), root: mm.root, key: mm.releaseKey, policy: mm.policy, cache: cacheDir };
   await cold(mopts);
   const warm = await cold(mopts);
-  if (!warm.ok || warm.cache.misses !== 0) throw new Error(`warm cache run: ${JSON.stringify(warm)}`);
+  if (!warm.ok || warm.cache.misses > 1) throw new Error(`warm cache run: ${JSON.stringify(warm)}`);
   return `plugins: 5 plugins verified in one process (import ${c.importMs.toFixed(0)} ms); 64 MiB model verified from the digest cache`;
 }
 

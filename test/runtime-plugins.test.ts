@@ -366,7 +366,8 @@ describe('the digest cache (off by default)', () => {
     expect(files).toBeGreaterThan(4);
     const second = await check(dir, { cache: cacheDir });
     expect(second.ok).toBe(true);
-    expect(second.cache).toMatchObject({ hits: files, misses: 0 });
+    // The two manifests are read every time: the version is read from the bytes that were hashed.
+    expect(second.cache).toMatchObject({ hits: files - 2, misses: 2 });
     expect(second.plugins.map((p) => p.digest)).toEqual(first.plugins.map((p) => p.digest));
     // Same size, same mtime, other bytes: the ctime gives it away.
     const f = join(dir, 'plugins', 'calculator', 'index.js');
@@ -376,12 +377,12 @@ describe('the digest cache (off by default)', () => {
     await writeFile(f, text.replace('a', 'b'));
     await utimes(f, before.atime, before.mtime);
     const third = await check(dir, { cache: cacheDir });
-    expect(third.cache).toMatchObject({ hits: files - 1, misses: 1 });
+    expect(third.cache).toMatchObject({ hits: files - 3, misses: 3 });
     expect(plugin(third, 'plugins/calculator').reasons.map((r) => r.code)).toContain('digest-mismatch');
     // Through the CLI too.
     const c = await cli(dir, ['--cache', cacheDir]);
     expect(c.code).toBe(1);
-    expect(c.json.cache?.hits).toBe(files - 1);
+    expect(c.json.cache?.hits).toBe(files - 3);
     // A cache folder others can write to is not trusted.
     const { chmod } = await import('node:fs/promises');
     await chmod(join(cacheDir, 'digests'), 0o777);

@@ -42,6 +42,8 @@ export interface FolderDigestResult {
   problems: PluginReason[];
   cacheHits: number;
   cacheMisses: number;
+  /** Bytes of the `keep` files that were read (a file served from the digest cache is read here, once). */
+  kept: Map<string, Buffer>;
 }
 
 export interface FolderDigestOptions {
@@ -50,6 +52,11 @@ export interface FolderDigestOptions {
   /** Links the BOM records: relative path → link text (left out while unchanged and inside the folder). */
   symlinks: Map<string, string>;
   cache?: DigestCache;
+  /**
+   * Files (POSIX, relative to the folder) whose bytes to hand back, from the very read that was
+   * hashed (the manifest the version is read from: no second read, no window between them).
+   */
+  keep?: string[];
   /** Bounds (hostile folders). */
   maxFiles?: number;
   maxDepth?: number;
@@ -135,13 +142,15 @@ export async function pluginFolderDigest(dir: string, opts: FolderDigestOptions)
   }
   listed.sort((a, b) => compareCodePoints(a.name, b.name));
 
+  const keep = new Set(opts.keep ?? []);
+  const kept = new Map<string, Buffer>();
   const resources: ResourceDigest[] = new Array(listed.length);
   const big: Array<{ index: number; size: number; id: FileIdentity }> = [];
   let hits = 0;
   let misses = 0;
   for (let i = 0; i < listed.length; i++) {
     const f = listed[i]!;
-    const cached = f.id ? opts.cache?.lookup(f.name, f.id) : undefined;
+    const cached = f.id && !keep.has(f.name) ? opts.cache?.lookup(f.name, f.id) : undefined;
     if (cached !== undefined) {
       resources[i] = { name: f.name, digest: cached, size: Number(f.id!.size) };
       hits++;
@@ -182,6 +191,7 @@ export async function pluginFolderDigest(dir: string, opts: FolderDigestOptions)
         continue;
       }
       resources[i] = { name: f.name, digest, size: Number(st.size) };
+      if (keep.has(f.name)) kept.set(f.name, Buffer.from(readBuffer!.subarray(0, Number(st.size))));
       opts.cache?.store(f.name, id, digest);
     } catch (err) {
       problems.push({ code: 'unreadable', message: `cannot read ${f.name}: ${errnoText(err)}` });
@@ -200,7 +210,7 @@ export async function pluginFolderDigest(dir: string, opts: FolderDigestOptions)
       problems.push({ code: 'unreadable', message: err instanceof AibomError ? err.describe() : errnoText(err) });
     }
   }
-  const result: FolderDigestResult = { resources: resources.filter((r) => r !== undefined && r.digest !== ''), problems, cacheHits: hits, cacheMisses: misses };
+  const result: FolderDigestResult = { resources: resources.filter((r) => r !== undefined && r.digest !== ''), problems, cacheHits: hits, cacheMisses: misses, kept };
   if (problems.length === 0) result.digest = manifestDigest(result.resources);
   return result;
 }
@@ -280,4 +290,35 @@ function exists(abs: string): boolean {
 function errnoText(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   return code ? describeErrno(code) : err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Read a small file whole, synchronously, refusing links (O_NOFOLLOW) and anything over
+ * `maxBytes` (checked on the open descriptor, and again while reading). Errors are AibomErrors
+ * naming `display`.
+ */
+export function readSmallFileSync(abs: string, maxBytes: number, display: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(abs, constants.O_RDONLY | O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new AibomError('INPUT', code === 'ELOOP' ? 'is a symbolic link' : errnoText(err), { file: display });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new AibomError('INPUT', 'not a regular file', { file: display });
+    if (st.size > maxBytes) throw new AibomError('TOO_LARGE', `file is over the ${maxBytes} byte limit for this kind of input`, { file: display });
+    const buf = Buffer.allocUnsafe(st.size + 1);
+    let pos = 0;
+    while (pos <= st.size) {
+      const n = readSync(fd, buf, pos, buf.length - pos, pos);
+      if (n === 0) break;
+      pos += n;
+    }
+    if (pos > st.size) throw new AibomError('INPUT', 'changed while it was being read', { file: display });
+    return buf.subarray(0, pos);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -8,20 +8,30 @@
  */
 import { posix } from 'node:path';
 import { AibomError } from '../errors.js';
-import { readTextBounded } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
+import { readSmallFileSync } from './folder.js';
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 const JSON_FORMATS = new Set(['npm', 'claude-plugin', 'mcpb']);
 
 export type ManifestVersion = { version?: string } | { problem: string };
 
-/** `manifestAbs` is the manifest's absolute path; `pluginAbs`/`pluginRel` the plugin folder's. */
-export async function readManifestVersion(manifestAbs: string, manifestRel: string, format: string | undefined, pluginAbs: string, pluginRel: string): Promise<ManifestVersion> {
+/**
+ * `manifestAbs` is the manifest's absolute path; `pluginAbs`/`pluginRel` the plugin folder's;
+ * `bytes` the manifest's bytes when the caller already read them (while hashing the folder).
+ */
+export async function readManifestVersion(
+  manifestAbs: string,
+  manifestRel: string,
+  format: string | undefined,
+  pluginAbs: string,
+  pluginRel: string,
+  bytes?: Buffer,
+): Promise<ManifestVersion> {
   if (format !== undefined && JSON_FORMATS.has(format)) {
     let text: string;
     try {
-      text = await readTextBounded(manifestAbs, MAX_MANIFEST_BYTES, manifestRel);
+      text = (bytes ?? readSmallFileSync(manifestAbs, MAX_MANIFEST_BYTES, manifestRel)).toString('utf8');
     } catch (err) {
       return { problem: `cannot read ${manifestRel}: ${err instanceof AibomError ? err.message : String(err)}` };
     }

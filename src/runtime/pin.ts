@@ -106,7 +106,7 @@ export async function pinPublishers(inv: Inventory, opts: PinOptions): Promise<F
             problems.push(`${k.label}: ${(expected as PluginReason).message}`);
             continue;
           }
-          const check = await checkPublisherBundle(trust, join(opts.root, ...b.split('/')), b, posix.basename(dirRel), folder.resources, expected);
+          const check = checkPublisherBundle(trust, join(opts.root, ...b.split('/')), b, posix.basename(dirRel), folder.resources, expected);
           if (check.problem || !check.signer) {
             problems.push(`${k.label}: ${check.problem?.message ?? 'not verified'}`);
             continue;

@@ -9,7 +9,8 @@ import { isModelSigningStatement, parseModelSigningPredicate } from '../attestat
 import { AibomError } from '../errors.js';
 import { manifestDigest, type ResourceDigest } from '../inventory/digest.js';
 import type { PublisherPolicy } from '../policy/types.js';
-import { type LoadedBundle, loadBundle } from '../verification/bundle.js';
+import { type LoadedBundle, MAX_BUNDLE_BYTES, parseBundle } from '../verification/bundle.js';
+import { readSmallFileSync } from './folder.js';
 import { anchoredRegExp, describeMatcher, type IdentityPolicy, type Matcher } from '../verification/policy.js';
 import { formatDifferences, type VerificationResult, VerifyFailure } from '../verification/result.js';
 import { type TrustContext, verifyPrepared } from '../verification/verify.js';
@@ -130,23 +131,24 @@ export interface BundleCheck {
  * Verify one plugin bundle (absolute path, display name) over the plugin's resources (the
  * manifest without the signature files) against the expected publisher.
  */
-export async function checkPublisherBundle(
+export function checkPublisherBundle(
   ctx: TrustContext,
   bundleAbs: string,
   display: string,
   folderName: string,
   resources: ResourceDigest[],
   expected: ExpectedPublisher,
-): Promise<BundleCheck> {
+): BundleCheck {
   let loaded: LoadedBundle;
   try {
-    loaded = await loadBundle(bundleAbs, display);
+    loaded = parseBundle(readSmallFileSync(bundleAbs, MAX_BUNDLE_BYTES, display), display);
   } catch (err) {
     if (err instanceof VerifyFailure || err instanceof AibomError) return { problem: { code: 'signature-invalid', message: `${display}: ${err.message}` } };
     throw err;
   }
   let used = resources;
-  if (loaded.statement && isModelSigningStatement(loaded.statement)) {
+  const ser = loaded.statement?.predicate?.serialization;
+  if (loaded.statement && isModelSigningStatement(loaded.statement) && ser !== null && typeof ser === 'object' && 'ignore_paths' in ser) {
     try {
       // Paths the publisher left out of the signature (model_signing ≥ 1.1 records them) are left out here too; the BOM's digest still covers them.
       const ignore = parseModelSigningPredicate(loaded.statement, display).predicate.serialization.ignore_paths ?? [];

@@ -12,8 +12,8 @@
  * expired one refuses. Nothing here imports the signing code, TUF or the BOM builder.
  */
 import { createHash } from 'node:crypto';
-import type { Dirent } from 'node:fs';
-import { lstat, readdir, realpath } from 'node:fs/promises';
+import { type Dirent, lstatSync, realpathSync } from 'node:fs';
+import { readdir, realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CYCLONEDX_PREDICATE_TYPE } from '../attestation/statement.js';
 import { AibomError } from '../errors.js';
@@ -246,7 +246,13 @@ async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginRes
     r.status = 'refused';
   };
   const abs = join(ctx.root, ...pin.path.split('/'));
-  const st = await lstat(abs).catch((err: NodeJS.ErrnoException) => err);
+  // Synchronous file-system calls on the start-up path: one thread-pool hop per call costs more than the call.
+  let st: ReturnType<typeof lstatSync> | NodeJS.ErrnoException;
+  try {
+    st = lstatSync(abs);
+  } catch (err) {
+    st = err as NodeJS.ErrnoException;
+  }
   if (st instanceof Error) {
     if (st.code === 'ENOENT' || st.code === 'ENOTDIR') {
       r.status = ctx.failOnMissing ? 'refused' : 'missing';
@@ -262,7 +268,7 @@ async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginRes
     refuse('not-a-folder', `${pin.path} is not a folder`);
     return r;
   }
-  const real = await realpath(abs);
+  const real = realpathSync(abs);
   if (real !== join(ctx.realRoot, ...pin.path.split('/'))) {
     refuse('symlink', `${pin.path} is reached through a symbolic link (it resolves to ${real})`);
     return r;
@@ -271,7 +277,13 @@ async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginRes
   // (2) digest and version.
   const cache = ctx.cacheRoot ? DigestCache.open(ctx.cacheRoot, real) : undefined;
   if (cache) ctx.caches.push(cache);
-  const folder = await pluginFolderDigest(abs, { signatureFiles: pin.bundles, symlinks: pin.symlinks, ...(cache ? { cache } : {}) });
+  const manifestInFolder = pin.manifest !== undefined ? pin.manifest.slice(pin.path.length + 1) : undefined;
+  const folder = await pluginFolderDigest(abs, {
+    signatureFiles: pin.bundles,
+    symlinks: pin.symlinks,
+    ...(manifestInFolder !== undefined ? { keep: [manifestInFolder] } : {}),
+    ...(cache ? { cache } : {}),
+  });
   ctx.stats.hits += folder.cacheHits;
   ctx.stats.misses += folder.cacheMisses;
   for (const p of folder.problems) refuse(p.code, p.message);
@@ -287,7 +299,8 @@ async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginRes
   }
   if (pin.version === undefined) refuse('not-pinned', 'the BOM records no version for this plugin');
   else if (pin.manifest !== undefined) {
-    const mv = await readManifestVersion(join(ctx.root, ...pin.manifest.split('/')), pin.manifest, pin.format, abs, pin.path);
+    const kept = manifestInFolder !== undefined ? folder.kept.get(manifestInFolder) : undefined;
+    const mv = await readManifestVersion(join(ctx.root, ...pin.manifest.split('/')), pin.manifest, pin.format, abs, pin.path, kept);
     if ('problem' in mv) refuse('version-mismatch', `cannot read the version: ${mv.problem}`);
     else if (mv.version !== pin.version) refuse('version-mismatch', `${pin.manifest} says version ${mv.version ?? '(none)'}, the BOM pins ${pin.version}`);
   }
@@ -327,15 +340,17 @@ async function checkSignature(
   let firstProblem: PluginReason | undefined;
   for (const b of candidates) {
     const bundleAbs = join(abs, ...b.split('/'));
-    const exists = await lstat(bundleAbs).then(
-      (s) => s.isFile(),
-      () => false,
-    );
+    let exists = false;
+    try {
+      exists = lstatSync(bundleAbs).isFile();
+    } catch {
+      exists = false;
+    }
     if (!exists) {
       firstProblem ??= { code: 'signature-missing', message: `${pin.path}/${b} (the publisher's signature) is missing` };
       continue;
     }
-    const check = await checkPublisherBundle(ctx.trust, bundleAbs, `${pin.path}/${b}`, pin.path.split('/').pop()!, resources, expected);
+    const check = checkPublisherBundle(ctx.trust, bundleAbs, `${pin.path}/${b}`, pin.path.split('/').pop()!, resources, expected);
     if (!check.problem) {
       if (check.signer) r.signer = check.signer;
       return;
