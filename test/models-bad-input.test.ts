@@ -63,6 +63,10 @@ describe('aibom build: bad model input', () => {
       'models/badcard/model.safetensors': good,
       'models/badcard/config.json': JSON.stringify({ model_type: 'tiny' }),
       'models/badcard/README.md': '---\nlicense: [apache-2.0\ntags: {unclosed\n---\n# card\n',
+      // A card built to make YAML parsers crawl: a 256 KiB line of '}' (one error per character).
+      'models/slowcard/model.safetensors': good,
+      'models/slowcard/config.json': JSON.stringify({ model_type: 'tiny' }),
+      'models/slowcard/README.md': `---\nlicense: mit\nx: ${'}'.repeat(256 * 1024)}\n---\n`,
       // A config.json that is not JSON.
       'models/badconfig/model.safetensors': good,
       'models/badconfig/config.json': '{"model_type": "tiny",',
@@ -143,6 +147,7 @@ describe('aibom build: bad model input', () => {
     const c = component(built.bom, 'model:models/badcard');
     expect(c.modelCard.modelParameters.architectureFamily).toBe('tiny');
     expect(c.licenses).toBeUndefined();
+    expect(only('model-card-invalid', 'model:models/slowcard').message).toMatch(/^model card front matter is not valid YAML \(line 3\)/);
     expect(only('model-config-invalid', 'model:models/badconfig').message).toContain('invalid config.json: not valid JSON');
     expect(props(component(built.bom, 'model:models/badconfig'), 'aibom:serialization')).toEqual(['safetensors']);
   });

@@ -1,5 +1,6 @@
 import { isObject, jsonDepth } from '../../util/json.js';
 import { lazyRequire } from '../../util/lazy.js';
+import { lineAt, parseYamlDocument } from '../../util/yaml.js';
 
 // Loaded on first use (see lazyRequire): most builds have no model card to read.
 const yaml = lazyRequire<typeof import('yaml')>('yaml');
@@ -77,11 +78,13 @@ export function parseModelCard(text: string): CardResult {
   if (jsonDepth(fm.yaml, MAX_NESTING) > MAX_NESTING) return { error: `front matter nests deeper than ${MAX_NESTING} levels` };
   let data: unknown;
   try {
-    const doc = yaml().parseDocument(fm.yaml, { uniqueKeys: false, prettyErrors: true });
+    // Bounded parse (src/util/yaml.ts): stops at the first syntax error, deep nesting is an error.
+    const lineCounter = new (yaml().LineCounter)();
+    const doc = parseYamlDocument(fm.yaml, { uniqueKeys: false, lineCounter });
     if (doc.errors.length) {
       const e = doc.errors[0]!;
-      const line = e.linePos?.[0]?.line;
-      return { error: `front matter is not valid YAML${line ? ` (line ${line + fm.line - 1})` : ''}: ${e.message.split('\n')[0]}` };
+      const line = lineAt(lineCounter, e.pos[0]) + fm.line - 1;
+      return { error: `front matter is not valid YAML (line ${line}): ${e.message.split('\n')[0]}` };
     }
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
