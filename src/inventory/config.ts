@@ -6,6 +6,7 @@ import { readTextBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
 import { lazyRequire } from '../util/lazy.js';
 import { lineIndex } from '../util/lines.js';
+import { duplicateKey, parseYamlDocument } from '../util/yaml.js';
 import { readSchema } from '../util/package-root.js';
 import type { Location } from './types.js';
 
@@ -158,11 +159,12 @@ function parseJsonConfig(text: string, display: string): { data: unknown; lines:
 }
 
 function parseYamlConfig(text: string, display: string): { data: unknown; lines: Map<string, number> } {
-  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yaml();
+  const { isMap, isScalar, isSeq, LineCounter } = yaml();
   const lc = new LineCounter();
-  let doc: ReturnType<typeof parseDocument>;
+  let doc: ReturnType<typeof parseYamlDocument>;
   try {
-    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    // Bounded (src/util/yaml.ts); duplicate keys in one linear pass (yaml's own check is quadratic).
+    doc = parseYamlDocument(text, { lineCounter: lc, uniqueKeys: false });
   } catch (err) {
     throw new AibomError('INPUT', `not valid YAML: ${(err as Error).message.split('\n')[0]}`, { file: display });
   }
@@ -170,6 +172,12 @@ function parseYamlConfig(text: string, display: string): { data: unknown; lines:
     const e = doc.errors[0]!;
     const { line } = lc.linePos(e.pos[0]);
     throw new AibomError('INPUT', `line ${line}: not valid YAML: ${e.message.split('\n')[0]}`, { file: display });
+  }
+  const dup = duplicateKey(doc);
+  if (dup) {
+    throw new AibomError('INPUT', `line ${lc.linePos(dup.offset).line}: not valid YAML: duplicate key ${JSON.stringify(dup.key)}`, {
+      file: display,
+    });
   }
   let data: unknown;
   try {

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, LineCounter } from 'yaml';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { isObject } from '../util/json.js';
 import { schemaValidator } from '../util/precompiled.js';
+import { duplicateKey, parseYamlDocument } from '../util/yaml.js';
 import { defaultPolicy, type Policy, type SignerPolicy } from './types.js';
 
 const MAX_POLICY_BYTES = 1024 * 1024;
@@ -29,12 +30,15 @@ async function policyValidator(): Promise<Validator> {
 export async function loadPolicy(file: string): Promise<Policy> {
   const text = await readTextBounded(file, MAX_POLICY_BYTES, file);
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  // Bounded (src/util/yaml.ts); duplicate keys in one linear pass (yaml's own check is quadratic).
+  const doc = parseYamlDocument(text, { lineCounter: lc, uniqueKeys: false });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const pos = lc.linePos(e.pos[0]);
     throw new AibomError('INPUT', `line ${pos.line}: not valid YAML/JSON: ${e.message.split('\n')[0]}`, { file });
   }
+  const dup = duplicateKey(doc);
+  if (dup) throw new AibomError('INPUT', `line ${lc.linePos(dup.offset).line}: not valid YAML/JSON: duplicate key ${JSON.stringify(dup.key)}`, { file });
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });

@@ -4,11 +4,8 @@ import { parse as parseToml } from 'smol-toml';
 import { isAibomError } from '../../errors.js';
 import { readTextBounded } from '../../util/fs.js';
 import { isObject, parseJsonText } from '../../util/json.js';
-import { lazyRequire } from '../../util/lazy.js';
+import { duplicateKey, parseYamlDocument } from '../../util/yaml.js';
 import { isInside } from '../walk.js';
-
-/** Loaded for an agent-plugin.yaml only (see lazyRequire). */
-const yaml = lazyRequire<typeof import('yaml')>('yaml');
 
 /**
  * Plugin manifests: what a plugin folder says about itself. Several formats exist and a
@@ -175,8 +172,11 @@ function fromJson(format: PluginFormat, text: string, file: string): PluginManif
 }
 
 function readAgentPluginYaml(text: string, file: string): PluginManifest | undefined {
-  const doc = yaml().parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  // Bounded YAML (src/util/yaml.ts); duplicate keys in one linear pass (yaml's own check is quadratic).
+  const doc = parseYamlDocument(text, { uniqueKeys: false });
   if (doc.errors.length) throw new Error(`not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  const dup = duplicateKey(doc);
+  if (dup) throw new Error(`not valid YAML: duplicate key ${JSON.stringify(dup.key)}`);
   const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
   if (!isObject(data)) throw new Error(`${file} is not a YAML mapping`);
   // YAML reads `version: 1.10` as a number: keep what the author wrote.
