@@ -48,6 +48,16 @@ export function looksLikePath(s: string): boolean {
   );
 }
 
+/**
+ * `path[extra1,extra2]` → `path`. What `/\[[^\]]*\]$/` removes, without its backtracking
+ * (quadratic on a line of thousands of `[`).
+ */
+function withoutTrailingExtras(s: string): string {
+  if (!s.endsWith(']')) return s;
+  const open = s.indexOf('[', s.lastIndexOf(']', s.length - 2) + 1);
+  return open >= 0 && open < s.length - 1 ? s.slice(0, open) : s;
+}
+
 /** Parse one requirement (options already split off). Returns a message string on error. */
 export function parseRequirement(input: string): ParsedRequirement | string {
   const s = input.trim();
@@ -55,7 +65,7 @@ export function parseRequirement(input: string): ParsedRequirement | string {
   if (isUrl(s) || isVcsUrl(s)) return parseNameless(s);
   // pip: the first token is a path when it has a separator, starts with '.', or is an archive.
   const head = s.split(/[\s;]/, 1)[0] ?? '';
-  if (!head.includes('@') && looksLikePath(head.replace(/\[[^\]]*\]$/, ''))) return parseNameless(s);
+  if (!head.includes('@') && looksLikePath(withoutTrailingExtras(head))) return parseNameless(s);
   const nm = NAME_RE.exec(s);
   if (!nm) return `cannot read a package name in ${quote(s)}`;
   const out: ParsedRequirement = { name: nm[0], extras: [], specifiers: [] };
