@@ -31,6 +31,14 @@ function dist() {
   return dirname(dirname(AIBOM_CLI));
 }
 
+/** What `import 'aibom/runtime'` loads from that build: package.json `exports`, as an agent resolves it. */
+function runtimeEntry() {
+  const pkg = JSON.parse(readFileSync(join(dirname(dist()), 'package.json'), 'utf8'));
+  const target = pkg.exports?.['./runtime']?.default;
+  if (typeof target !== 'string') throw new Error('the package exports no ./runtime');
+  return join(dirname(dist()), target);
+}
+
 function env() {
   return { AIBOM_CACHE_DIR: join(WORK, 'plugins-cache'), NO_COLOR: '1' };
 }
@@ -185,7 +193,7 @@ async function modelFixture(dir, gib) {
 async function worker(spec) {
   const s = JSON.parse(spec);
   const t0 = performance.now();
-  const runtime = await import(pathToFileURL(join(s.dist, 'src', 'runtime', 'index.js')).href);
+  const runtime = await import(pathToFileURL(s.runtime).href);
   const importMs = performance.now() - t0;
   let hashMs;
   let hashCpuMs;
@@ -218,7 +226,7 @@ function cpuMs(u) {
 }
 
 async function cold(options, hashOnly = false) {
-  const spec = JSON.stringify({ dist: dist(), options, hashOnly });
+  const spec = JSON.stringify({ dist: dist(), runtime: runtimeEntry(), options, hashOnly });
   const r = await timeCommand(process.execPath, [HERE, '--worker', spec], { env: env() });
   if (r.code !== 0) throw new Error(`verifyPlugins process failed (exit ${r.code}): ${r.stderr.slice(-2000)}`);
   return { wall: r.wall, ...JSON.parse(r.stdout.trim().split('\n').pop()) };
