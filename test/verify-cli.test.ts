@@ -262,7 +262,24 @@ describe('aibom verify: trusted roots', () => {
     });
     const r = await verify([...customArgs(root), '--json']);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout).verified).toBe(false);
+    const j = JSON.parse(r.stdout);
+    expect(j.reason).toBe('expired');
+    expect(j.error).toMatch(/transparency log .* was not valid at the entry's time .*valid 2000-01-01T00:00:00\.000Z to 2001-01-01/);
+  });
+
+  it('an expired window of the certificate authority or the timestamp authority fails as expired', async () => {
+    for (const [field, msg] of [
+      ['certificateAuthorities', /no certificate authority of the trusted root was valid/],
+      ['timestampAuthorities', /no timestamp authority of the trusted root was valid/],
+    ] as const) {
+      const root = await customRoot((r) => {
+        r[field][0].validFor = { start: '2000-01-01T00:00:00Z', end: '2001-01-01T00:00:00Z' };
+      });
+      const r = await verify([...customArgs(root), '--json']);
+      expect(r.code, field).toBe(1);
+      expect(JSON.parse(r.stdout).reason, field).toBe('expired');
+      expect(JSON.parse(r.stdout).error, field).toMatch(msg);
+    }
   });
 
   it('refuses a trusted root that is not JSON, or has an unknown media type', async () => {

@@ -290,6 +290,55 @@ function verifyCrypto(
   entity: SignedEntity,
   policy: IdentityPolicy,
 ): { signer: VerifiedSigner; witnesses: Witness[]; signedAt?: string } {
+  try {
+    return verifyCryptoInner(ctx, loaded, entity, policy);
+  } catch (err) {
+    // @sigstore/verify reports a key or authority used outside its validity window as a
+    // failure to find a trusted one; say what it was, when that is the case.
+    const window = (err as { name?: string })?.name === 'VerificationError' ? outsideValidity(ctx, entity) : undefined;
+    if (window) fail('expired', window);
+    throw err;
+  }
+}
+
+const iso = (d: Date) => (d.getTime() >= 8.64e15 ? 'no end' : d.toISOString());
+const within = (v: { start: Date; end: Date }, t: Date) => v.start <= t && t <= v.end;
+
+/** Whether the failure is a trusted key or authority that exists but was not valid at the signature's time. */
+function outsideValidity(ctx: TrustContext, entity: SignedEntity): string | undefined {
+  const times: Date[] = [];
+  for (const e of entity.tlogEntries) {
+    if (!e.integratedTime || e.integratedTime === '0') continue;
+    const t = new Date(Number(e.integratedTime) * 1000);
+    times.push(t);
+    const logs = ctx.material.tlogs.filter((l) => l.logID.equals(Buffer.from(e.logId.keyId)));
+    if (logs.length && !logs.some((l) => within(l.validFor, t))) {
+      const l = logs[0]!;
+      return `transparency log ${l.baseURL || 'key'} was not valid at the entry's time ${t.toISOString()} (valid ${iso(l.validFor.start)} to ${iso(l.validFor.end)})`;
+    }
+  }
+  for (const ts of entity.timestamps) {
+    if (ts.$case !== 'timestamp-authority') continue;
+    const t = ts.timestamp.signingTime;
+    times.push(t);
+    const tsas = ctx.material.timestampAuthorities;
+    if (tsas.length && !tsas.some((a) => within(a.validFor, t))) {
+      return `no timestamp authority of the trusted root was valid at the timestamp's time ${t.toISOString()}`;
+    }
+  }
+  const cas = ctx.material.certificateAuthorities;
+  if (entity.key.$case === 'certificate' && cas.length && times.length && times.every((t) => !cas.some((c) => within(c.validFor, t)))) {
+    return `no certificate authority of the trusted root was valid at the signature's time ${times[0]!.toISOString()}`;
+  }
+  return undefined;
+}
+
+function verifyCryptoInner(
+  ctx: TrustContext,
+  loaded: LoadedBundle,
+  entity: SignedEntity,
+  policy: IdentityPolicy,
+): { signer: VerifiedSigner; witnesses: Witness[]; signedAt?: string } {
   let signer: VerifiedSigner;
   if (policy.kind === 'keyless') {
     const s = ctx.keyless.verify(entity);
