@@ -86,15 +86,16 @@ export async function collectPackages(walked: WalkResult, options: PackagesOptio
     for (const w of parsed.warnings) {
       findings.push({ code: 'lockfile-warning', severity: 'low', message: w, location: { file: parsed.path } });
     }
+    const packages = withinSchemaBounds(parsed, findings);
     const keyToRef = new Map<string, string>();
-    for (const p of parsed.packages) {
+    for (const p of packages) {
       const comp = toComponent(p, parsed);
       keyToRef.set(p.key, comp.ref);
       const prev = byRef.get(comp.ref);
       if (prev) merge(prev, comp);
       else byRef.set(comp.ref, comp);
     }
-    for (const p of parsed.packages) {
+    for (const p of packages) {
       const from = keyToRef.get(p.key)!;
       let set = dependencies.get(from);
       if (!set) dependencies.set(from, (set = new Set()));
@@ -119,6 +120,40 @@ export async function collectPackages(walked: WalkResult, options: PackagesOptio
   const components = [...byRef.values()];
   for (const c of components) keepAllHashes(c);
   return { components, dependencies, lockfiles, findings };
+}
+
+/** CycloneDX's bound on a version string (schema `version`: maxLength 1024). */
+const MAX_VERSION_LENGTH = 1024;
+
+/**
+ * Entries whose version no BOM can hold (a corrupted or hostile lockfile: no real version is
+ * a kilobyte long) are left out, with one warning per lockfile, instead of failing the BOM's
+ * schema validation.
+ */
+function withinSchemaBounds(parsed: ParsedLockfile, findings: Finding[]): LockPackage[] {
+  if (parsed.root.version !== undefined && parsed.root.version.length > MAX_VERSION_LENGTH) {
+    findings.push({
+      code: 'lockfile-warning',
+      severity: 'medium',
+      message: `the project's version is longer than ${MAX_VERSION_LENGTH} characters; left out`,
+      location: { file: parsed.path },
+    });
+    delete parsed.root.version;
+  }
+  const tooLong = parsed.packages.filter((p) => p.version !== undefined && p.version.length > MAX_VERSION_LENGTH);
+  if (!tooLong.length) return parsed.packages;
+  const first = tooLong[0]!;
+  const name = first.name.length > 80 ? `${first.name.slice(0, 80)}…` : first.name;
+  const location: Location = { file: first.file ?? parsed.path };
+  if (first.line !== undefined) location.line = first.line;
+  findings.push({
+    code: 'lockfile-warning',
+    severity: 'medium',
+    message: `${tooLong.length} entr${tooLong.length > 1 ? 'ies' : 'y'} left out: version longer than ${MAX_VERSION_LENGTH} characters (first: ${JSON.stringify(name)})`,
+    location,
+  });
+  const skip = new Set(tooLong);
+  return parsed.packages.filter((p) => !skip.has(p));
 }
 
 /** A quarter or more of the first 4,096 characters are NUL. */
