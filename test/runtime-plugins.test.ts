@@ -6,10 +6,11 @@
  */
 import { appendFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPlugins, PluginsRefusedError, type PluginResult, type VerifyPluginsResult, verifyPlugins } from '../src/runtime/index.js';
 import { buildBom, copyTree, EXAMPLE_AGENT, type KeyFiles, makeKey, signBom, signPlugin } from './helpers/agent-release.js';
-import { prop, runCli, tempDir } from './helpers/cli.js';
+import { prop, REPO, runCli, tempDir, USE_DIST } from './helpers/cli.js';
 import { cleanEnv } from './helpers/sign.js';
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -388,6 +389,30 @@ describe('the digest cache (off by default)', () => {
     await chmod(join(cacheDir, 'digests'), 0o777);
     const open = await check(dir, { cache: cacheDir });
     expect(open.cache?.hits).toBe(0);
+  });
+});
+
+describe('what the start-up check loads', () => {
+  it('never the signing code, TUF, the BOM builder, the CycloneDX library, or a schema compiler', async () => {
+    const dir = await copyRelease();
+    const record = join(tmp.dir, `modules-${n}.txt`);
+    // Every module resolved (ESM imports and require calls) while a cold process verifies the release.
+    const hooks = join(tmp.dir, `record-${n}.mjs`);
+    await writeFile(
+      hooks,
+      `import { registerHooks } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nregisterHooks({ resolve(s, c, next) { const r = next(s, c); appendFileSync(${JSON.stringify(record)}, r.url + '\\n'); return r; } });\n`,
+    );
+    const entry = USE_DIST ? join(REPO, 'dist', 'runtime', 'index.js') : join(REPO, 'src', 'runtime', 'index.ts');
+    const script = `const m = await import(${JSON.stringify(pathToFileURL(entry).href)}); const r = await m.verifyPlugins({ bom: 'aibom.cdx.json', key: ${JSON.stringify(keys.release.pub)}, policy: 'aibom-policy.yaml' }); process.stdout.write(String(r.ok));`;
+    await writeFile(join(dir, 'aibom-policy.yaml'), 'version: 1\n');
+    const args = [...(USE_DIST ? [] : ['--import', import.meta.resolve('tsx')]), '--import', pathToFileURL(hooks).href, '--input-type=module', '-e', script];
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync(process.execPath, args, { cwd: dir, env: { ...process.env, ...env() }, encoding: 'utf8' });
+    expect(out).toBe('true');
+    const loaded = (await readFile(record, 'utf8')).split('\n').filter(Boolean);
+    expect(loaded.some((u) => u.includes('@sigstore/verify') || u.includes('/dist/runtime/'))).toBe(true);
+    const forbidden = [/@sigstore\/sign/, /@sigstore\/tuf\/dist/, /\/sigstore\/dist/, /@cyclonedx/, /\/src\/bom\//, /\/src\/signature\//, /\/src\/inventory\/index/, /\/ajv\/dist\/(?:ajv|core|compile)/, /tuf-js/];
+    for (const re of forbidden) expect(loaded.filter((u) => re.test(u)), String(re)).toEqual([]);
   });
 });
 
