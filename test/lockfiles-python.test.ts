@@ -325,6 +325,20 @@ describe('requirements.txt: hostile and large input', () => {
     }
   });
 
+  it('a text file named requirements*.txt that is prose, not requirements, gives no packages', async () => {
+    const { bom, stderr } = await build(join(FIXTURES, 'lockfiles', 'python-real-world', 'prose-named-requirements'));
+    expect(bom.components ?? []).toEqual([]);
+    expect(stderr).toMatch(/requirements\.complex\.txt: does not look like a pip requirements file \(\d+ of \d+ requirement lines could not be read\); no packages taken from it/);
+    // its lines are not listed one by one
+    expect(stderr).not.toContain('bad version specifier');
+  });
+
+  it('a local folder whose name is no project name is not taken for one', async () => {
+    const { bom, stderr } = await build(join(FIXTURES, 'lockfiles', 'python-real-world', 'folder-requirements'));
+    expect(purls(bom)).toEqual(['pkg:pypi/requests@2.31.0', 'pkg:pypi/shared-utils']);
+    expect(stderr).toContain('requirements.txt:2: cannot tell the package name of "./vendor/legacy parser"');
+  });
+
   it('a 10^5-line pip-compile file is read whole, with its graph', async () => {
     const t = await tempDir();
     try {

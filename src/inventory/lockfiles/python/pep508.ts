@@ -27,6 +27,12 @@ export interface ParsedRequirement {
 const NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?/;
 const CLAUSE_RE = /^(===|~=|==|!=|<=|>=|<|>)\s*([^\s,;()]+)$/;
 
+/** A whole string that is a valid project name (PEP 508 `identifier`). */
+export function isProjectName(s: string): boolean {
+  const m = NAME_RE.exec(s);
+  return !!m && m[0] === s;
+}
+
 export function isUrl(s: string): boolean {
   return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(s) || /^file:/i.test(s);
 }

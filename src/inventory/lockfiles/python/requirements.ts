@@ -21,7 +21,7 @@ import {
   versionFromFilename,
   Warnings,
 } from './common.js';
-import { exactVersion, fragmentHashes, isUrl, isVcsUrl, parseRequirement, type SpecClause } from './pep508.js';
+import { exactVersion, fragmentHashes, isProjectName, isUrl, isVcsUrl, parseRequirement, type SpecClause } from './pep508.js';
 
 /**
  * pip requirements files: `requirements.txt`, `requirements-dev.txt`, `dev-requirements.txt`,
@@ -99,6 +99,9 @@ interface State {
   /** Folder of the top-level file, root-relative ('' for the root). */
   topDir: string;
   included: number;
+  /** Requirement lines read, and ones that could not be read, over all files. */
+  readable: number;
+  unreadable: number;
 }
 
 async function parseRequirementsFile(text: string, path: string, ctx: ParseContext): Promise<ParsedLockfile> {
@@ -111,10 +114,15 @@ async function parseRequirementsFile(text: string, path: string, ctx: ParseConte
     read: ctx.readSibling,
     topDir: posix.dirname(path) === '.' ? '' : posix.dirname(path),
     included: 0,
+    readable: 0,
+    unreadable: 0,
   };
   await readFileText(st, stripBom(text), posix.normalize(path), 'requirements', 0);
   return build(st, path);
 }
+
+/** Unreadable lines from which a file that is mostly unreadable is taken for no requirements file. */
+const NOT_REQUIREMENTS_MIN_BAD = 10;
 
 /** Read one requirements (or constraints) file's text into the state. */
 async function readFileText(
@@ -126,6 +134,11 @@ async function readFileText(
 ): Promise<void> {
   const dev = isDevRequirementsFile(file);
   const fileEntries: Entry[] = [];
+  const readableBefore = st.readable;
+  const unreadableBefore = st.unreadable;
+  // This file's own warnings are held back until it is known to be a requirements file.
+  const outerWarnings = st.warnings;
+  st.warnings = new Warnings();
   let compiled = false;
   let last: Entry | undefined;
   let inVia = false;
@@ -188,6 +201,24 @@ async function readFileText(
     flush();
   }
   flush();
+  const own = st.warnings;
+  st.warnings = outerWarnings;
+  // pip refuses a whole file at its first unreadable line; aibom skips such lines. A file most
+  // of whose many lines are not requirements is no requirements file (prose, notes, a
+  // template under a requirements*.txt name): the few lines that happen to parse (a heading,
+  // a one-word sentence) are not packages.
+  const unreadable = st.unreadable - unreadableBefore;
+  const readable = st.readable - readableBefore;
+  if (unreadable >= NOT_REQUIREMENTS_MIN_BAD && unreadable > readable) {
+    const dropped = new Set(fileEntries);
+    st.entries = st.entries.filter((e) => !dropped.has(e));
+    for (const [name, c] of [...st.constraints]) if (c.file === file) st.constraints.delete(name);
+    st.warnings.add(
+      `${file}: does not look like a pip requirements file (${unreadable} of ${unreadable + readable} requirement lines could not be read); no packages taken from it`,
+    );
+    return;
+  }
+  for (const w of own.done()) st.warnings.add(w);
   for (const e of fileEntries) e.compiled = compiled;
   for (const inc of includes) await include(st, inc.target, file, inc.line, inc.mode, depth);
 }
@@ -333,6 +364,7 @@ function toEntry(
 ): Entry | undefined {
   const parsed = parseRequirement(req);
   if (typeof parsed === 'string') {
+    st.unreadable++;
     st.warnings.add(`${file}:${line}: ${parsed}; line skipped`);
     return undefined;
   }
@@ -382,19 +414,28 @@ function toEntry(
       const fromFile = versionFromFilename(noFragment);
       // Distribution file names escape the project name ("vendored_parser"): use the PEP 503 form.
       if (fromFile && (entry.kind === 'url' || entry.kind === 'file')) entry.name = normalizePypiName(fromFile.name);
-      else if (entry.kind === 'directory' && !entry.self) entry.name = posix.basename(posix.normalize(entry.url ?? ''));
+      else if (entry.kind === 'directory' && !entry.self) {
+        // A folder's name stands in for the project's only when it could be one.
+        const base = posix.basename(posix.normalize(entry.url ?? ''));
+        if (isProjectName(base)) entry.name = base;
+      }
     }
     if (!entry.version && (entry.kind === 'url' || entry.kind === 'file') && entry.name) {
       const v = versionFromFilename(noFragment, entry.name);
       if (v) entry.version = v.version;
     }
   }
-  if (entry.self) return entry;
+  if (entry.self) {
+    st.readable++;
+    return entry;
+  }
   if (!entry.name || entry.name === '.' || entry.name === '..') {
+    st.unreadable++;
     st.warnings.add(`${file}:${line}: cannot tell the package name of ${JSON.stringify(shorten(stripUserinfo(req)))}; add "#egg=<name>" or use "name @ url"`);
     return undefined;
   }
   entry.norm = normalizePypiName(entry.name);
+  st.readable++;
   return entry;
 }
 
