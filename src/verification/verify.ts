@@ -139,7 +139,10 @@ function checkShape(loaded: LoadedBundle, target: PreparedTarget, policy: Identi
   if (policy.kind === 'keyless') {
     if (vm.$case === 'publicKey') fail('wrong-identity', 'the bundle is signed with a key, not a certificate: verify it with --key');
     if (loaded.version === '0.3' && vm.$case === 'x509CertificateChain') {
-      fail('malformed', 'a v0.3 bundle carries a single certificate, not a certificate chain');
+      fail(
+        'malformed',
+        "a v0.3 bundle carries a single certificate, not a certificate chain (model_signing's certificate method writes chains: verify those with --certificate-chain CA.pem)",
+      );
     }
     if (vm.$case === 'x509CertificateChain') {
       // Trust anchors come from the trusted root only; a bundle that ships a root is refused
