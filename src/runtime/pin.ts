@@ -21,11 +21,9 @@ import { NS, prop } from '../inventory/types.js';
 import type { Policy, PublisherPolicy } from '../policy/types.js';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
-import { loadTrustedRoot } from '../verification/trusted-root.js';
-import { makeTrustContext, type TrustContext } from '../verification/verify.js';
+import type { TrustContext } from '../verification/verify.js';
 import { pluginFolderDigest } from './folder.js';
 import { safeRelative } from './lock.js';
-import { checkPublisherBundle, expectedPublisher, keyFingerprint, keyPin } from './publisher.js';
 import type { PluginReason } from './types.js';
 
 export interface PinOptions {
@@ -57,6 +55,10 @@ interface Candidate {
 
 /** Verify plugin bundles against the publishers and pin the one that verifies. Returns the findings. */
 export async function pinPublishers(inv: Inventory, opts: PinOptions): Promise<Finding[]> {
+  // Sigstore verification loads only here: every `aibom build` records plugin paths, few pin.
+  const { loadTrustedRoot } = await import('../verification/trusted-root.js');
+  const { makeTrustContext } = await import('../verification/verify.js');
+  const { checkPublisherBundle, expectedPublisher, keyFingerprint, keyPin } = await import('./publisher.js');
   const candidates: Candidate[] = [];
   for (const file of opts.publisherKeys ?? []) {
     const pem = await readTextBounded(file, 1024 * 1024, file);
