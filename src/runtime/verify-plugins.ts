@@ -278,12 +278,20 @@ async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginRes
   const cache = ctx.cacheRoot ? DigestCache.open(ctx.cacheRoot, real) : undefined;
   if (cache) ctx.caches.push(cache);
   const manifestInFolder = pin.manifest !== undefined ? pin.manifest.slice(pin.path.length + 1) : undefined;
-  const folder = await pluginFolderDigest(abs, {
-    signatureFiles: pin.bundles,
-    symlinks: pin.symlinks,
-    ...(manifestInFolder !== undefined ? { keep: [manifestInFolder] } : {}),
-    ...(cache ? { cache } : {}),
-  });
+  let folder: Awaited<ReturnType<typeof pluginFolderDigest>>;
+  try {
+    folder = await pluginFolderDigest(abs, {
+      signatureFiles: pin.bundles,
+      symlinks: pin.symlinks,
+      ...(manifestInFolder !== undefined ? { keep: [manifestInFolder] } : {}),
+      ...(cache ? { cache } : {}),
+    });
+  } catch (err) {
+    // A folder too big or too deep to check (hostile), or one that vanished mid-way: refused, and the others still checked.
+    if (!(err instanceof AibomError)) throw err;
+    refuse('unreadable', `cannot check ${pin.path}: ${err.message}`);
+    return r;
+  }
   ctx.stats.hits += folder.cacheHits;
   ctx.stats.misses += folder.cacheMisses;
   for (const p of folder.problems) refuse(p.code, p.message);
