@@ -285,6 +285,32 @@ describe('attacks are refused, with the reason', () => {
   });
 });
 
+describe('hostile input', () => {
+  it('a plugin folder nested deeper than any real plugin is refused, the others still checked', async () => {
+    const dir = await copyRelease();
+    let deep = join(dir, 'plugins', 'web-search');
+    for (let i = 0; i < 80; i++) deep = join(deep, 'd');
+    await mkdir(deep, { recursive: true });
+    await writeFile(join(deep, 'x.js'), '1;\n');
+    await expectRefused(dir, 'plugins/web-search', ['unreadable'], /folders nest deeper than 64 levels/);
+  });
+
+  it('a signed BOM whose install path leaves the agent root is an input error, never followed', async () => {
+    const dir = await copyRelease();
+    const bomFile = join(dir, 'aibom.cdx.json');
+    const bom = JSON.parse(await readFile(bomFile, 'utf8'));
+    const calc = bom.components.find((c: { 'bom-ref': string }) => c['bom-ref'] === 'plugin:plugins/calculator');
+    calc.properties.find((p: { name: string }) => p.name === 'aibom:install-path').value = 'plugins/../../outside';
+    await writeFile(bomFile, JSON.stringify(bom));
+    await signBom(dir, keys.release, env());
+    await expect(check(dir)).rejects.toThrow(/aibom:install-path "plugins\/\.\.\/\.\.\/outside" is not a folder inside the agent/);
+    const r = await runCli(['verify-plugins', '--bom', 'aibom.cdx.json', '--key', keys.release.pub], { cwd: dir, env: env() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/aibom\.cdx\.json: plugin plugin:plugins\/calculator: aibom:install-path/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
 describe('policy: publishers, requirement, exceptions', () => {
   let withUnsigned: string;
   beforeAll(async () => {
