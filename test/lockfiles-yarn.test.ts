@@ -665,6 +665,16 @@ describe('yarn.lock as found in repositories (shapes yarn does not write itself)
     });
   });
 
+  it('berry: `resolutions` in package.json lead a dependency to the forced entry', async () => {
+    const dir = join(REAL, 'berry-resolutions');
+    const { bom, stderr } = await build(dir);
+    expect(stderr).not.toContain('is not in the lockfile');
+    const core = componentByPurl(bom, 'pkg:npm/%40babel/core@7.27.7');
+    expect(dependsOn(bom, core?.['bom-ref']).sort()).toEqual(['pkg:npm/%40babel/helpers@7.27.1', 'pkg:npm/%40babel/parser@7.27.3']);
+    expect(componentByPurl(bom, 'pkg:npm/%40babel/helpers@7.27.1')?.scope).toBe('excluded');
+    await expectValid(dir);
+  });
+
   it('a yarn.lock written by npm (no header, every key quoted) is read as classic', async () => {
     const dir = join(REAL, 'npm-written');
     const { bom, stderr } = await build(dir);

@@ -10,6 +10,7 @@ import {
   CappedWarnings,
   declaredLevel,
   EdgeBudget,
+  forcedRanges,
   keyLines,
   type Level,
   type Manifest,
@@ -157,16 +158,29 @@ export async function parseBerry(
   // 3. Edges. A dependency `name: range` is the descriptor `name@range`; descriptors of
   //    file:/link:/portal:/patch: dependencies are bound to their dependent in the key
   //    (`::locator=<dependent>`); lockfiles before v6 wrote ranges without `npm:`.
-  const resolveDep = (name: string, range: string, parentLocator: string): string | undefined => {
-    budget.spend();
+  //    `resolutions` in the root package.json replace the range a dependent asks for: the
+  //    lockfile then holds only the forced descriptor.
+  const forced = forcedRanges(await readManifest(ctx, 'package.json', []));
+  const lookup = (name: string, range: string, parentLocator: string): string | undefined => {
     const d = `${name}@${range}`;
-    const hit =
+    return (
       byDescriptor.get(d) ??
       byDescriptor.get(`${d}::locator=${encodeURIComponent(parentLocator)}`) ??
-      (/^[a-z][a-z0-9+.-]*:/i.test(range) ? undefined : byDescriptor.get(`${name}@npm:${range}`));
+      (/^[a-z][a-z0-9+.-]*:/i.test(range) ? undefined : byDescriptor.get(`${name}@npm:${range}`))
+    );
+  };
+  const resolveDep = (name: string, range: string, parentLocator: string): string | undefined => {
+    budget.spend();
+    const hit = lookup(name, range, parentLocator);
     if (hit) return hit;
-    const bare = byBareDescriptor.get(stripBindings(d));
-    return bare?.size === 1 ? bare.values().next().value : undefined;
+    const bare = byBareDescriptor.get(stripBindings(`${name}@${range}`));
+    if (bare?.size === 1) return bare.values().next().value;
+    for (const f of forced.get(name) ?? []) {
+      if (f.range !== undefined && f.range !== range && `npm:${f.range}` !== range) continue;
+      const to = lookup(name, f.to, parentLocator);
+      if (to) return to;
+    }
+    return undefined;
   };
   const depsByName = new Map<string, Map<string, string>>(); // identity → dep name → identity
   const optionalEdges = new Map<string, Set<string>>();

@@ -194,6 +194,8 @@ export interface Manifest {
   devDependencies: Record<string, string>;
   optionalDependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
+  /** `resolutions`: ranges forced on every dependent (`name`, `parent/name`, `name@range`, any depth with two stars). */
+  resolutions: Record<string, string>;
   /** `workspaces` globs (array, or yarn's `{ packages: [...] }`). */
   workspaces: string[];
 }
@@ -233,11 +235,28 @@ export async function readManifest(
     devDependencies: deps('devDependencies'),
     optionalDependencies: deps('optionalDependencies'),
     peerDependencies: deps('peerDependencies'),
+    resolutions: deps('resolutions'),
     workspaces: Array.isArray(ws) ? ws.filter((g): g is string => typeof g === 'string') : [],
   };
   if (typeof doc.name === 'string') m.name = doc.name;
   if (typeof doc.version === 'string') m.version = doc.version;
   return m;
+}
+
+/**
+ * `resolutions` by the package name they force: `name`, `**\/name`, `parent/name`,
+ * `parent/**\/name` and `name@range` (only that range) all force `name`.
+ */
+export function forcedRanges(manifest: Manifest | undefined): Map<string, Array<{ range?: string; to: string }>> {
+  const out = new Map<string, Array<{ range?: string; to: string }>>();
+  for (const [key, to] of Object.entries(manifest?.resolutions ?? {})) {
+    const m = /(?:^|\/)((?:@[^/@]+\/)?[^/@]+)(?:@([^/]+))?$/.exec(key);
+    if (!m) continue;
+    let list = out.get(m[1]!);
+    if (!list) out.set(m[1]!, (list = []));
+    list.push(m[2] === undefined ? { to } : { range: m[2], to });
+  }
+  return out;
 }
 
 /**
