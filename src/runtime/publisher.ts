@@ -17,9 +17,32 @@ import { type TrustContext, verifyPrepared } from '../verification/verify.js';
 import type { PublisherPin } from './lock.js';
 import type { PluginReason, PluginSigner } from './types.js';
 
+const fingerprints = new WeakMap<KeyObject, string>();
+
 /** `sha256:<hex>` of a public key's DER SubjectPublicKeyInfo (the policy's keyFingerprint). */
 export function keyFingerprint(key: KeyObject): string {
-  return `sha256:${createHash('sha256').update(key.export({ format: 'der', type: 'spki' })).digest('hex')}`;
+  let fp = fingerprints.get(key);
+  if (fp === undefined) {
+    fp = `sha256:${createHash('sha256').update(key.export({ format: 'der', type: 'spki' })).digest('hex')}`;
+    fingerprints.set(key, fp);
+  }
+  return fp;
+}
+
+/** Pinned keys by their base64 DER: a BOM pins the same publisher key for many plugins. */
+const pinnedKeys = new Map<string, KeyObject | null>();
+
+function pinnedKey(b64: string): KeyObject | undefined {
+  let key = pinnedKeys.get(b64);
+  if (key === undefined) {
+    try {
+      key = createPublicKey({ key: Buffer.from(b64, 'base64'), format: 'der', type: 'spki' });
+    } catch {
+      key = null;
+    }
+    if (pinnedKeys.size < 10_000) pinnedKeys.set(b64, key);
+  }
+  return key ?? undefined;
 }
 
 /** Base64 DER SubjectPublicKeyInfo: the `aibom:publisher:key` pin (the PEM body on one line). */
@@ -52,12 +75,8 @@ export function expectedPublisher(pin: PublisherPin | undefined, trusted: Publis
   let describe = '';
   if (pin) {
     if (pin.key !== undefined) {
-      let key: KeyObject;
-      try {
-        key = createPublicKey({ key: Buffer.from(pin.key, 'base64'), format: 'der', type: 'spki' });
-      } catch {
-        return { code: 'signature-invalid', message: 'the BOM pins a publisher key that does not parse' };
-      }
+      const key = pinnedKey(pin.key);
+      if (!key) return { code: 'signature-invalid', message: 'the BOM pins a publisher key that does not parse' };
       const fp = keyFingerprint(key);
       if (fp !== pin.keyFingerprint) return { code: 'signature-invalid', message: `the BOM pins a publisher key whose fingerprint is ${fp}, not the pinned ${pin.keyFingerprint}` };
       policy = { kind: 'key', key, keyFile: 'the key pinned in the BOM' };
