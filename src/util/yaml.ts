@@ -7,11 +7,12 @@ const yaml = lazyRequire<typeof import('yaml')>('yaml');
 /**
  * YAML from outside, read with the `yaml` library but bounded against what makes it slow or
  * crash on hostile text (each measured on yaml 2.9):
- * - every syntax error costs an Error with a stack trace, and a line of 256 KiB of `}` is
- *   256 Ki errors (13 s; minutes with prettyErrors, which copies the line into each): composing
- *   stops at the first syntax error, the only one anyone reports;
- * - its parser recurses on block collections nested on one line (`- - - - … x`): a stack
- *   overflow becomes a document error ("nests too deeply"), not a crash;
+ * - every syntax error costs an Error with a stack trace, and a line of 256 KiB of `}` or `,`
+ *   is 256 Ki errors (5 to 13 s; minutes with prettyErrors, which copies the line into each):
+ *   composing stops at the first error, the only one anyone reports;
+ * - its parser recurses on block collections nested on one line (`- - - - … x`) and its
+ *   composer on flow collections: a stack overflow becomes a document error ("nests too
+ *   deeply"), never a crash;
  * - its `uniqueKeys` check compares every key of a map with every other (40,000 keys: over a
  *   minute): callers pass `uniqueKeys: false` and call `duplicateKey`, one pass with a Set.
  * prettyErrors is never applied: callers name the line from their LineCounter.
@@ -23,11 +24,11 @@ export function parseYamlDocuments(text: string, options: YamlOptions = {}): Doc
   const { Composer, Parser } = yaml();
   const parser = new Parser(options.lineCounter?.addNewLine);
   const composer = new Composer({ ...options, prettyErrors: false });
+  stopAtFirstError(composer);
   try {
-    return Array.from(composer.compose(untilFirstError(parser.parse(text))));
+    return Array.from(composer.compose(untilFirstError(parser.parse(text)))).map(readableErrors);
   } catch (err) {
-    if (err instanceof RangeError) return [tooDeep(options)];
-    throw err;
+    return [errorDocument(err, composer, options)];
   }
 }
 
@@ -36,6 +37,7 @@ export function parseYamlDocument(text: string, options: YamlOptions = {}): Docu
   const { Composer, Parser, YAMLParseError } = yaml();
   const parser = new Parser(options.lineCounter?.addNewLine);
   const composer = new Composer({ ...options, prettyErrors: false });
+  stopAtFirstError(composer);
   let doc: Document.Parsed | undefined;
   try {
     for (const d of composer.compose(untilFirstError(parser.parse(text)), true, text.length)) {
@@ -46,11 +48,49 @@ export function parseYamlDocument(text: string, options: YamlOptions = {}): Docu
       }
     }
   } catch (err) {
-    if (err instanceof RangeError) return tooDeep(options);
-    throw err;
+    return errorDocument(err, composer, options);
   }
   // compose(…, forceDoc = true) always yields a document.
-  return doc!;
+  return readableErrors(doc!);
+}
+
+/** Thrown from the composer's error callback to stop composing at the first error. */
+const STOP = Symbol('first YAML error');
+
+/**
+ * Errors inside flow collections come from the composer, one per bad token, with no CST error
+ * token to stop at: its error callback (an instance field of yaml's Composer) is wrapped to
+ * stop composing at the first one. Should a later yaml rename the field, nothing is wrapped
+ * and every error is collected, as before: slower on hostile text, never wrong.
+ */
+function stopAtFirstError(composer: object): void {
+  const c = composer as { onError?: (source: unknown, code: unknown, message: unknown, warning?: boolean) => void };
+  const original = c.onError;
+  if (typeof original !== 'function') return;
+  c.onError = (source, code, message, warning) => {
+    original(source, code, message, warning);
+    if (!warning) throw STOP;
+  };
+}
+
+/** The document to return when composing stopped: the first error, or "nests too deeply". */
+function errorDocument(err: unknown, composer: object, options: YamlOptions): Document.Parsed {
+  const { Document: Doc, YAMLParseError } = yaml();
+  const doc = new Doc(null, options) as unknown as Document.Parsed;
+  const first = (composer as { errors?: Document.Parsed['errors'] }).errors?.[0];
+  if (err === STOP && first) doc.errors.push(first);
+  else if (err === STOP || err instanceof RangeError) {
+    doc.errors.push(new YAMLParseError([0, 0], 'UNEXPECTED_TOKEN', TOO_DEEP));
+  } else throw err;
+  return readableErrors(doc);
+}
+
+const TOO_DEEP = 'YAML nests too deeply to read (call stack exceeded)';
+
+/** yaml reports a stack overflow it caught as "Maximum call stack size exceeded". */
+function readableErrors(doc: Document.Parsed): Document.Parsed {
+  for (const e of doc.errors) if (/call stack|stack overflow/i.test(e.message) && e.message !== TOO_DEEP) e.message = TOO_DEEP;
+  return doc;
 }
 
 function* untilFirstError<T extends { type: string }>(tokens: Iterable<T>): Generator<T> {
@@ -58,13 +98,6 @@ function* untilFirstError<T extends { type: string }>(tokens: Iterable<T>): Gene
     yield t;
     if (t.type === 'error') return;
   }
-}
-
-function tooDeep(options: YamlOptions): Document.Parsed {
-  const { Document: Doc, YAMLParseError } = yaml();
-  const doc = new Doc(null, options) as unknown as Document.Parsed;
-  doc.errors.push(new YAMLParseError([0, 0], 'UNEXPECTED_TOKEN', 'YAML nests too deeply to read (call stack exceeded)'));
-  return doc;
 }
 
 /**
