@@ -1,7 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BomDoc, prop, runCli, tempDir } from './helpers/cli.js';
+import { type BomDoc, FIXTURES, prop, runCli, tempDir } from './helpers/cli.js';
 
 async function write(root: string, rel: string, content: string): Promise<void> {
   const abs = join(root, ...rel.split('/'));
@@ -380,6 +380,33 @@ describe('MCP secrets never reach the BOM', () => {
       expect(remote.authenticated).toBe(true);
       expect(server('token-in-path')!.endpoints).toEqual(['https://actions.example.com/mcp/REDACTED/sse']);
       expect(prop(server('vs'), 'aibom:mcp:env-names')).toBe('TOKEN');
+    } finally {
+      await cleanup();
+    }
+  }, 120_000);
+});
+
+describe('MCP configs as found in public repositories', () => {
+  it("a plugin's .mcp.json with the servers at the top level (no mcpServers wrapper)", async () => {
+    const { dir: root, cleanup } = await tempDir();
+    try {
+      const dir = join(root, 'plugin');
+      await cp(join(FIXTURES, 'mcp-real-world', 'plugin-flat'), dir, { recursive: true });
+      const { bom, raw } = await build(dir);
+      const all = [...(bom.components ?? []), ...(bom.services ?? [])];
+      const names = all.map((c) => prop(c, 'aibom:mcp:server')).filter(Boolean).sort();
+      expect(names).toEqual(['firebase', 'github', 'terraform']);
+      const firebase = all.find((c) => prop(c, 'aibom:mcp:server') === 'firebase');
+      expect(firebase?.purl).toBe('pkg:npm/firebase-tools');
+      expect(prop(firebase, 'aibom:pinned')).toBe('false');
+      const github = bom.services?.find((s) => prop(s, 'aibom:mcp:server') === 'github');
+      expect(github?.endpoints).toEqual(['https://api.githubcopilot.com/mcp/']);
+      expect(prop(github, 'aibom:mcp:header-names')).toBe('Authorization');
+      const terraform = all.find((c) => prop(c, 'aibom:mcp:server') === 'terraform');
+      expect(terraform?.type).toBe('container');
+      expect(prop(terraform, 'aibom:mcp:config')).toBe('.mcp.json');
+      expect(raw).not.toContain('GITHUB_PERSONAL_ACCESS_TOKEN}');
+      expect(raw).not.toContain('schemastore');
     } finally {
       await cleanup();
     }

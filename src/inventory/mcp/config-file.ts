@@ -94,14 +94,32 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
       servers.push({ name: key.value, def: plainValue(value), line: lineOf(key.offset), section: s.label });
     }
   }
+  if (known && !found.length && (base === '.mcp.json' || base === 'mcp.json')) {
+    // Claude Code plugins' .mcp.json may hold the servers at the top level, without an
+    // `mcpServers` wrapper ({"github": {"type": "http", "url": ...}}). Entries that look like
+    // server definitions are servers; other keys ("$schema") are not.
+    for (const p of tree.children ?? []) {
+      const key = p.children?.[0];
+      const value = p.children?.[1];
+      if (!key || typeof key.value !== 'string' || value?.type !== 'object') continue;
+      const def = plainValue(value);
+      if (!looksLikeServer(def)) continue;
+      servers.push({ name: key.value, def, line: lineOf(key.offset), section: '(top level)' });
+    }
+    if (servers.length) found.push('(top level)');
+  }
   if (!known) {
     // A file found by sniffing counts only when it really looks like a client config.
     if (!found.length || !servers.length) return undefined;
-    if (!servers.every((s) => isPlainObject(s.def) && ('command' in s.def || 'url' in s.def || 'serverUrl' in s.def || 'httpUrl' in s.def))) {
-      return undefined;
-    }
+    if (!servers.every((s) => looksLikeServer(s.def))) return undefined;
   }
   return { ok: true, servers, sections: found };
+}
+
+/** A server definition: a command to run, or an endpoint (clients name the field differently). */
+function looksLikeServer(def: unknown): boolean {
+  if (!isPlainObject(def)) return false;
+  return ['command', 'url', 'serverUrl', 'httpUrl'].some((k) => typeof def[k] === 'string');
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
