@@ -1,7 +1,11 @@
 import type { Readable } from 'node:stream';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
+import { lazyRequire } from '../../util/lazy.js';
 import { emptyScan, looksLikePickle, type PickleScan, scanPickle } from './pickle.js';
 import { FileSource, FormatError, StreamSource } from './reader.js';
+
+/** Loaded when a zip checkpoint is read (see lazyRequire). */
+const yauzlLib = lazyRequire<typeof import('yauzl')>('yauzl');
 
 /**
  * Pickle-based checkpoints (`.bin`, `.pt`, `.pth`, `.ckpt`, `.pkl`): either a raw pickle stream
@@ -112,7 +116,7 @@ interface OpenZip {
 
 function openZip(path: string): Promise<OpenZip> {
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, zip) => {
+    yauzlLib().open(path, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, zip) => {
       if (err || !zip) return reject(err ?? new Error('cannot open zip'));
       let pending: { resolve: (e: yauzl.Entry | undefined) => void; reject: (e: Error) => void } | undefined;
       let failure: Error | undefined;
