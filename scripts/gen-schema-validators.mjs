@@ -1,7 +1,7 @@
 // Precompiles aibom's own small JSON Schemas (the policy file, the in-toto statement, the
 // runtime hook config) into standalone ajv validators, so the start-up check (aibom/runtime)
 // and every verification of a DSSE bundle do not pay for importing ajv and compiling a schema
-// in each process. Output: generated/validators/<name>.cjs, each carrying the SHA-256 of the
+// in each process. Output: generated/validators/<name>.cjs (not committed; built by npm ci), each carrying the SHA-256 of the
 // schema it was compiled from; src/util/precompiled.ts uses a validator only while that hash
 // matches the schema file (an edited schema falls back to compiling at run time, never to a
 // stale validator). Run by scripts/build.mjs; safe to run alone: `node scripts/gen-schema-validators.mjs`.
