@@ -269,8 +269,8 @@ describe('aibom verify: trusted roots', () => {
 
   it('an expired window of the certificate authority or the timestamp authority fails as expired', async () => {
     for (const [field, msg] of [
-      ['certificateAuthorities', /no certificate authority of the trusted root was valid/],
-      ['timestampAuthorities', /no timestamp authority of the trusted root was valid/],
+      ['certificateAuthorities', /the certificate authority that issued the signing certificate was not valid/],
+      ['timestampAuthorities', /the timestamp authority that signed the timestamp was not valid/],
     ] as const) {
       const root = await customRoot((r) => {
         r[field][0].validFor = { start: '2000-01-01T00:00:00Z', end: '2001-01-01T00:00:00Z' };

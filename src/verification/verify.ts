@@ -324,14 +324,19 @@ function outsideValidity(ctx: TrustContext, entity: SignedEntity): string | unde
     if (ts.$case !== 'timestamp-authority') continue;
     const t = ts.timestamp.signingTime;
     times.push(t);
-    const tsas = ctx.material.timestampAuthorities;
+    // Only the authorities that issued this timestamp's signing certificate count.
+    const tsas = ctx.material.timestampAuthorities.filter((a) => a.certChain[0]?.issuer.equals(ts.timestamp.signerIssuer));
     if (tsas.length && !tsas.some((a) => within(a.validFor, t))) {
-      return `no timestamp authority of the trusted root was valid at the timestamp's time ${t.toISOString()}`;
+      return `the timestamp authority that signed the timestamp was not valid at its time ${t.toISOString()}`;
     }
   }
-  const cas = ctx.material.certificateAuthorities;
-  if (entity.key.$case === 'certificate' && cas.length && times.length && times.every((t) => !cas.some((c) => within(c.validFor, t)))) {
-    return `no certificate authority of the trusted root was valid at the signature's time ${times[0]!.toISOString()}`;
+  if (entity.key.$case === 'certificate' && times.length) {
+    // Only the CAs whose chain holds the signing certificate's issuer count.
+    const leaf = entity.key.certificate;
+    const cas = ctx.material.certificateAuthorities.filter((c) => c.certChain.some((x) => x.subject.equals(leaf.issuer)));
+    if (cas.length && times.every((t) => !cas.some((c) => within(c.validFor, t)))) {
+      return `the certificate authority that issued the signing certificate was not valid at the signature's time ${times[0]!.toISOString()}`;
+    }
   }
   return undefined;
 }
