@@ -62,7 +62,15 @@ export async function readProject(dir: string, findings: Finding[], display = '.
     properties: [],
     locations: [{ file: found.file }],
   };
-  if (found.version) comp.version = found.version;
+  // CycloneDX caps a version at 1,024 characters; no real one comes near.
+  if (found.version && found.version.length > 1024) {
+    findings.push({
+      code: 'manifest-invalid',
+      severity: 'low',
+      message: `the project's version is longer than 1,024 characters; left out`,
+      location: { file: found.file },
+    });
+  } else if (found.version) comp.version = found.version;
   if (found.description) comp.description = found.description;
   if (found.license) comp.licenses = [found.license];
   return comp;

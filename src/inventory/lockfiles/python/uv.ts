@@ -295,7 +295,8 @@ function sourceKeyOf(source: Record<string, unknown> | undefined): string {
   if (!source) return '';
   return Object.keys(source)
     .sort()
-    .map((k) => `${k}=${String(source[k])}`)
+    // A hostile file may put a table where a string belongs (TOML tables have no prototype: String() throws).
+    .map((k) => `${k}=${typeof source[k] === 'string' ? source[k] : JSON.stringify(source[k])}`)
     .join('&');
 }
 
