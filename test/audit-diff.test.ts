@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './helpers/cli.js';
+import { FIXTURES, runCli, tempDir } from './helpers/cli.js';
 
 const require = createRequire(import.meta.url);
 
@@ -91,6 +91,43 @@ describe('aibom audit', () => {
     const r = await runCli(['audit', 'package.json']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('package.json: not a CycloneDX JSON BOM');
+  });
+});
+
+describe('BOMs written by other tools', () => {
+  const REAL = join(FIXTURES, 'boms-real-world');
+
+  it('audit lists nested components (cyclonedx-npm) and counts distribution digests as hashes', async () => {
+    const r = await runCli(['audit', join(REAL, 'cyclonedx-npm-nested.cdx.json'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { summary: { total: number; hashed: number }; components: Array<{ name: string; version: string }> };
+    expect(j.components.map((c) => `${c.name}@${c.version}`)).toEqual([
+      'bundle-dependencies@1.0.2',
+      'ansi-regex@2.0.0',
+      'builtin-modules@1.1.1',
+      'is-obj@3.0.0',
+    ]);
+    expect(j.summary).toMatchObject({ total: 4, hashed: 4 });
+  });
+
+  it('diff of the nested and the flat layout of one project finds no change', async () => {
+    const r = await runCli(['diff', join(REAL, 'cyclonedx-npm-nested.cdx.json'), join(REAL, 'cyclonedx-npm-flat.cdx.json'), '--fail-on', 'suspicious,removed,added']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('no changes');
+  });
+
+  it('a nested package whose digest changed between two BOMs is suspicious', async () => {
+    const t = await tempDir();
+    try {
+      const text = await readFile(join(REAL, 'cyclonedx-npm-nested.cdx.json'), 'utf8');
+      const tampered = join(t.dir, 'tampered.json');
+      await writeFile(tampered, text.replace('c5061b6e0ef8a81775e50f5d66151bf6bf371107', 'ffffffffffffffffffffffffffffffffffffffff'));
+      const r = await runCli(['diff', join(REAL, 'cyclonedx-npm-nested.cdx.json'), tampered, '--fail-on', 'suspicious']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/suspicious\s+package\s+ansi-regex@2\.0\.0/);
+    } finally {
+      await t.cleanup();
+    }
   });
 });
 

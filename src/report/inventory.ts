@@ -63,16 +63,24 @@ export function inventoryFromBom(bom: Json): InventoryReport {
   const meta = isObject(bom.metadata) ? bom.metadata : {};
   const root = isObject(meta.component) ? meta.component : {};
   const rows: InventoryRow[] = [];
-  const walkComponents = (list: unknown) => {
+  // Nested components are rows too: other tools nest what a package bundles or installs
+  // below it (cyclonedx-npm's default output, cdxgen). Nested `file` components (the files
+  // of a model or plugin folder) are parts of their parent, not rows. Depth-first, parents
+  // before their children, with an explicit stack (the nesting depth is untrusted).
+  const walk = (list: unknown, isService: boolean, key: 'components' | 'services') => {
     if (!Array.isArray(list)) return;
-    for (const c of list) {
-      if (!isObject(c)) continue;
-      rows.push(rowOf(c, false));
-      // Nested components (e.g. the files of a model folder) are parts, not separate rows.
+    const stack: Array<{ node: unknown; nested: boolean }> = [];
+    for (let i = list.length - 1; i >= 0; i--) stack.push({ node: list[i], nested: false });
+    while (stack.length) {
+      const { node, nested } = stack.pop()!;
+      if (!isObject(node)) continue;
+      if (!(nested && node.type === 'file')) rows.push(rowOf(node, isService));
+      const kids = node[key];
+      if (Array.isArray(kids)) for (let i = kids.length - 1; i >= 0; i--) stack.push({ node: kids[i], nested: true });
     }
   };
-  walkComponents(bom.components);
-  if (Array.isArray(bom.services)) for (const s of bom.services) if (isObject(s)) rows.push(rowOf(s, true));
+  walk(bom.components, false, 'components');
+  walk(bom.services, true, 'services');
   const findings = propsOf(meta).get(FINDING_PROPERTY)?.flatMap((v) => {
     const f = parseFinding(v);
     return f ? [f] : [];
@@ -153,13 +161,19 @@ function rowOf(node: Json, isService: boolean): InventoryRow {
   const name = group && kind === 'package' && group.startsWith('@') ? `${group}/${baseName}` : group ? `${group}/${baseName}` : baseName;
   const hashes: string[] = [];
   const hashValues = new Map<string, string>();
-  if (Array.isArray(node.hashes)) {
-    for (const h of node.hashes) {
-      if (isObject(h) && typeof h.alg === 'string') {
-        hashes.push(h.alg);
-        if (typeof h.content === 'string') hashValues.set(h.alg, h.content.toLowerCase());
-      }
+  const addHashes = (list: unknown) => {
+    if (!Array.isArray(list)) return;
+    for (const h of list) {
+      if (!isObject(h) || typeof h.alg !== 'string' || hashValues.has(h.alg)) continue;
+      hashes.push(h.alg);
+      if (typeof h.content === 'string') hashValues.set(h.alg, h.content.toLowerCase());
     }
+  };
+  addHashes(node.hashes);
+  // The digest of the artifact a package was installed from: cyclonedx-npm (and others) put
+  // the lockfile's integrity there, not in the component's own hashes.
+  if (Array.isArray(node.externalReferences)) {
+    for (const r of node.externalReferences) if (isObject(r) && r.type === 'distribution') addHashes(r.hashes);
   }
   const pinnedProp = first(props, 'aibom:pinned');
   const row: InventoryRow = {
