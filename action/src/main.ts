@@ -31,6 +31,7 @@ interface Inputs {
   signingConfig: string;
   subjects: string[];
   policy: string;
+  trustedRoot: string;
   failOnMissingProvenance: boolean;
   uploadReleaseAssets: string;
   attest: boolean;
@@ -67,6 +68,7 @@ function readInputs(): Inputs {
       .map((s) => s.trim())
       .filter(Boolean),
     policy: core.getInput('policy'),
+    trustedRoot: core.getInput('trusted-root'),
     failOnMissingProvenance: bool('fail-on-missing-provenance', true),
     uploadReleaseAssets: (core.getInput('upload-release-assets') || 'auto').trim().toLowerCase(),
     attest: bool('attest', false),
@@ -171,7 +173,12 @@ export async function run(): Promise<void> {
   }
 
   // 3. Gate (the verdict is acted on after the evidence is uploaded).
-  const gate = await runGate({ bom: output, root, ...(inputs.policy ? { policy: resolve(workspace, inputs.policy) } : {}) });
+  const gate = await runGate({
+    bom: output,
+    root,
+    ...(inputs.policy ? { policy: resolve(workspace, inputs.policy) } : {}),
+    ...(inputs.trustedRoot ? { trustedRoot: resolve(workspace, inputs.trustedRoot) } : {}),
+  });
   core.setOutput('findings-count', String(gate.failures.length));
   core.setOutput('verdict', gate.passed ? 'pass' : 'fail');
   for (const f of gate.failures) {

@@ -16,6 +16,7 @@ import { type LoadedBundle, loadBundle } from './bundle.js';
 import { buildPolicy, type IdentityPolicy, type PolicyOptions } from './policy.js';
 import { asVerifyFailure, type VerificationResult, VerifyFailure } from './result.js';
 import { loadTrustedRoot } from './trusted-root.js';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { IN_TOTO_TO_NODE_HASH, makeTrustContext, messageDigestAlgorithm, type PreparedTarget, type TrustContext, verifyPrepared } from './verify.js';
 
 /** Files up to this size are read whole and verified by @sigstore/verify over their bytes; bigger ones over their digest. */
@@ -99,7 +100,13 @@ export class VerifySession {
       ctx = await this.trustContext(req.trustedRoot);
     } catch (err) {
       if (err instanceof VerifyFailure) return failed(req.target, kind.kind, bundlePath, err);
-      throw err;
+      // With a key (or a certificate chain) the user names the trust anchor; Sigstore's root
+      // is needed only to check log entries or timestamps the bundle carries. Where no root is
+      // installed at all (the GitHub Action's bundle ships none), verify against an empty one:
+      // a bundle that relies on a log or TSA then fails as untrusted, never passes unchecked.
+      if (!req.trustedRoot && policy.kind !== 'keyless' && err instanceof AibomError && /no trusted root/.test(err.message)) {
+        ctx = emptyTrustContext();
+      } else throw err;
     }
     let target: PreparedTarget;
     try {
@@ -110,6 +117,18 @@ export class VerifySession {
     }
     return verifyPrepared(ctx, loaded, target, policy);
   }
+}
+
+let empty: TrustContext | undefined;
+
+/** A trust context that trusts no log, CA or timestamp authority. */
+function emptyTrustContext(): TrustContext {
+  empty ??= makeTrustContext({
+    root: TrustedRoot.fromJSON({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }),
+    source: 'none',
+    location: '(none: no trusted root installed)',
+  });
+  return empty;
 }
 
 function failed(name: string, kind: TargetKind['kind'], bundle: string, err: VerifyFailure): VerificationResult {

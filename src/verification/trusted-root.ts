@@ -39,7 +39,7 @@ const PKCS1_KEY_DETAILS = new Set<PublicKeyDetails>([
 ]);
 const PUBLIC_GOOD_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';
 
-export type TrustedRootSource = 'file' | 'cache' | 'public-good seed';
+export type TrustedRootSource = 'file' | 'cache' | 'public-good seed' | 'none';
 
 export interface LoadedTrustedRoot {
   root: TrustedRoot;

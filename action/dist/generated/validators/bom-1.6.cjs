@@ -1064,7 +1064,8 @@ var require_formats2 = __commonJS({
     "use strict";
     module2.exports = {
       ...require_formats().fullFormats,
-      "idn-email": require_idn_email(),
+      // Loaded on first use: its e-mail grammar (nearley) is rarely needed to check a BOM.
+      "idn-email": (value) => require_idn_email()(value),
       "iri-reference": true
     };
   }
@@ -3726,7 +3727,7 @@ function validate47(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
         }
-        const dup0 = func12(data8);
+        const dup0 = data8.length < 2 ? void 0 : func12(data8);
         if (dup0 !== void 0) {
           const err24 = { instancePath: instancePath + "/tools", schemaPath: "#/properties/tools/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -9477,7 +9478,7 @@ function validate12(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup0 = func12(data40);
+        const dup0 = data40.length < 2 ? void 0 : func12(data40);
         if (dup0 !== void 0) {
           const err37 = { instancePath: instancePath + "/components", schemaPath: "#/properties/components/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -10128,7 +10129,7 @@ function validate105(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup0 = func12(data16);
+        const dup0 = data16.length < 2 ? void 0 : func12(data16);
         if (dup0 !== void 0) {
           const err16 = { instancePath: instancePath + "/services", schemaPath: "#/properties/services/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -10593,7 +10594,7 @@ function validate11(data, { instancePath = "", parentData, parentDataProperty, r
                 errors = vErrors.length;
               }
             }
-            const dup0 = func12(data7);
+            const dup0 = data7.length < 2 ? void 0 : func12(data7);
             if (dup0 !== void 0) {
               const err15 = { instancePath: instancePath + "/tools/components", schemaPath: "#/properties/tools/oneOf/0/properties/components/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
               if (vErrors === null) {
@@ -10623,7 +10624,7 @@ function validate11(data, { instancePath = "", parentData, parentDataProperty, r
                 errors = vErrors.length;
               }
             }
-            const dup1 = func12(data9);
+            const dup1 = data9.length < 2 ? void 0 : func12(data9);
             if (dup1 !== void 0) {
               const err17 = { instancePath: instancePath + "/tools/services", schemaPath: "#/properties/tools/oneOf/0/properties/services/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
               if (vErrors === null) {
@@ -10907,7 +10908,7 @@ function validate129(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        const dup0 = func12(data1);
+        const dup0 = data1.length < 2 ? void 0 : func12(data1);
         if (dup0 !== void 0) {
           const err6 = { instancePath: instancePath + "/dependsOn", schemaPath: "#/properties/dependsOn/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -10953,7 +10954,7 @@ function validate129(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        const dup1 = func12(data3);
+        const dup1 = data3.length < 2 ? void 0 : func12(data3);
         if (dup1 !== void 0) {
           const err10 = { instancePath: instancePath + "/provides", schemaPath: "#/properties/provides/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -11126,7 +11127,7 @@ function validate131(data, { instancePath = "", parentData, parentDataProperty, 
             }
           }
         }
-        const dup0 = func12(data2);
+        const dup0 = data2.length < 2 ? void 0 : func12(data2);
         if (dup0 !== void 0) {
           const err11 = { instancePath: instancePath + "/assemblies", schemaPath: "#/properties/assemblies/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -11161,7 +11162,7 @@ function validate131(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        const dup1 = func12(data4);
+        const dup1 = data4.length < 2 ? void 0 : func12(data4);
         if (dup1 !== void 0) {
           const err14 = { instancePath: instancePath + "/dependencies", schemaPath: "#/properties/dependencies/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -11196,7 +11197,7 @@ function validate131(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        const dup2 = func12(data6);
+        const dup2 = data6.length < 2 ? void 0 : func12(data6);
         if (dup2 !== void 0) {
           const err17 = { instancePath: instancePath + "/vulnerabilities", schemaPath: "#/properties/vulnerabilities/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -12070,7 +12071,7 @@ function validate134(data, { instancePath = "", parentData, parentDataProperty, 
                 errors = vErrors.length;
               }
             }
-            const dup0 = func12(data41);
+            const dup0 = data41.length < 2 ? void 0 : func12(data41);
             if (dup0 !== void 0) {
               const err56 = { instancePath: instancePath + "/tools/components", schemaPath: "#/properties/tools/oneOf/0/properties/components/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
               if (vErrors === null) {
@@ -12100,7 +12101,7 @@ function validate134(data, { instancePath = "", parentData, parentDataProperty, 
                 errors = vErrors.length;
               }
             }
-            const dup1 = func12(data43);
+            const dup1 = data43.length < 2 ? void 0 : func12(data43);
             if (dup1 !== void 0) {
               const err58 = { instancePath: instancePath + "/tools/services", schemaPath: "#/properties/tools/oneOf/0/properties/services/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
               if (vErrors === null) {
@@ -12615,7 +12616,7 @@ function validate134(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        const dup2 = func12(data54);
+        const dup2 = data54.length < 2 ? void 0 : func12(data54);
         if (dup2 !== void 0) {
           const err98 = { instancePath: instancePath + "/affects", schemaPath: "#/properties/affects/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -12862,7 +12863,7 @@ function validate143(data, { instancePath = "", parentData, parentDataProperty, 
             }
           }
         }
-        const dup0 = func12(data1);
+        const dup0 = data1.length < 2 ? void 0 : func12(data1);
         if (dup0 !== void 0) {
           const err12 = { instancePath: instancePath + "/subjects", schemaPath: "#/properties/subjects/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -13795,7 +13796,7 @@ function validate167(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        const dup0 = func12(data3);
+        const dup0 = data3.length < 2 ? void 0 : func12(data3);
         if (dup0 !== void 0) {
           const err11 = { instancePath: instancePath + "/parameters", schemaPath: "#/properties/parameters/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -13921,7 +13922,7 @@ function validate167(data, { instancePath = "", parentData, parentDataProperty, 
             }
           }
         }
-        const dup1 = func12(data8);
+        const dup1 = data8.length < 2 ? void 0 : func12(data8);
         if (dup1 !== void 0) {
           const err20 = { instancePath: instancePath + "/environmentVars", schemaPath: "#/properties/environmentVars/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -14417,7 +14418,7 @@ function validate172(data, { instancePath = "", parentData, parentDataProperty, 
             }
           }
         }
-        const dup0 = func12(data8);
+        const dup0 = data8.length < 2 ? void 0 : func12(data8);
         if (dup0 !== void 0) {
           const err21 = { instancePath: instancePath + "/environmentVars", schemaPath: "#/properties/environmentVars/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -14625,7 +14626,7 @@ function validate159(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup0 = func12(data4);
+        const dup0 = data4.length < 2 ? void 0 : func12(data4);
         if (dup0 !== void 0) {
           const err9 = { instancePath: instancePath + "/resourceReferences", schemaPath: "#/properties/resourceReferences/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -14682,7 +14683,7 @@ function validate159(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup1 = func12(data8);
+        const dup1 = data8.length < 2 ? void 0 : func12(data8);
         if (dup1 !== void 0) {
           const err13 = { instancePath: instancePath + "/conditions", schemaPath: "#/properties/conditions/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -14734,7 +14735,7 @@ function validate159(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup2 = func12(data11);
+        const dup2 = data11.length < 2 ? void 0 : func12(data11);
         if (dup2 !== void 0) {
           const err17 = { instancePath: instancePath + "/inputs", schemaPath: "#/properties/inputs/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -14764,7 +14765,7 @@ function validate159(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup3 = func12(data13);
+        const dup3 = data13.length < 2 ? void 0 : func12(data13);
         if (dup3 !== void 0) {
           const err19 = { instancePath: instancePath + "/outputs", schemaPath: "#/properties/outputs/uniqueItems", keyword: "uniqueItems", params: { i: dup3[1], j: dup3[0] }, message: "must NOT have duplicate items (items ## " + dup3[0] + " and " + dup3[1] + " are identical)" };
           if (vErrors === null) {
@@ -15418,7 +15419,7 @@ function validate184(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup0 = func12(data6);
+        const dup0 = data6.length < 2 ? void 0 : func12(data6);
         if (dup0 !== void 0) {
           const err10 = { instancePath: instancePath + "/resourceReferences", schemaPath: "#/properties/resourceReferences/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -15686,7 +15687,7 @@ function validate157(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup0 = func12(data4);
+        const dup0 = data4.length < 2 ? void 0 : func12(data4);
         if (dup0 !== void 0) {
           const err9 = { instancePath: instancePath + "/resourceReferences", schemaPath: "#/properties/resourceReferences/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -15757,7 +15758,7 @@ function validate157(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup1 = func12(data9);
+        const dup1 = data9.length < 2 ? void 0 : func12(data9);
         if (dup1 !== void 0) {
           const err14 = { instancePath: instancePath + "/steps", schemaPath: "#/properties/steps/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -15787,7 +15788,7 @@ function validate157(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup2 = func12(data11);
+        const dup2 = data11.length < 2 ? void 0 : func12(data11);
         if (dup2 !== void 0) {
           const err16 = { instancePath: instancePath + "/inputs", schemaPath: "#/properties/inputs/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -15817,7 +15818,7 @@ function validate157(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup3 = func12(data13);
+        const dup3 = data13.length < 2 ? void 0 : func12(data13);
         if (dup3 !== void 0) {
           const err18 = { instancePath: instancePath + "/outputs", schemaPath: "#/properties/outputs/uniqueItems", keyword: "uniqueItems", params: { i: dup3[1], j: dup3[0] }, message: "must NOT have duplicate items (items ## " + dup3[0] + " and " + dup3[1] + " are identical)" };
           if (vErrors === null) {
@@ -15891,7 +15892,7 @@ function validate157(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup4 = func12(data17);
+        const dup4 = data17.length < 2 ? void 0 : func12(data17);
         if (dup4 !== void 0) {
           const err24 = { instancePath: instancePath + "/workspaces", schemaPath: "#/properties/workspaces/uniqueItems", keyword: "uniqueItems", params: { i: dup4[1], j: dup4[0] }, message: "must NOT have duplicate items (items ## " + dup4[0] + " and " + dup4[1] + " are identical)" };
           if (vErrors === null) {
@@ -15921,7 +15922,7 @@ function validate157(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup5 = func12(data19);
+        const dup5 = data19.length < 2 ? void 0 : func12(data19);
         if (dup5 !== void 0) {
           const err26 = { instancePath: instancePath + "/runtimeTopology", schemaPath: "#/properties/runtimeTopology/uniqueItems", keyword: "uniqueItems", params: { i: dup5[1], j: dup5[0] }, message: "must NOT have duplicate items (items ## " + dup5[0] + " and " + dup5[1] + " are identical)" };
           if (vErrors === null) {
@@ -16129,7 +16130,7 @@ function validate153(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup0 = func12(data4);
+        const dup0 = data4.length < 2 ? void 0 : func12(data4);
         if (dup0 !== void 0) {
           const err9 = { instancePath: instancePath + "/resourceReferences", schemaPath: "#/properties/resourceReferences/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -16159,7 +16160,7 @@ function validate153(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup1 = func12(data6);
+        const dup1 = data6.length < 2 ? void 0 : func12(data6);
         if (dup1 !== void 0) {
           const err11 = { instancePath: instancePath + "/tasks", schemaPath: "#/properties/tasks/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -16189,7 +16190,7 @@ function validate153(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup2 = func12(data8);
+        const dup2 = data8.length < 2 ? void 0 : func12(data8);
         if (dup2 !== void 0) {
           const err13 = { instancePath: instancePath + "/taskDependencies", schemaPath: "#/properties/taskDependencies/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -16260,7 +16261,7 @@ function validate153(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup3 = func12(data13);
+        const dup3 = data13.length < 2 ? void 0 : func12(data13);
         if (dup3 !== void 0) {
           const err18 = { instancePath: instancePath + "/steps", schemaPath: "#/properties/steps/uniqueItems", keyword: "uniqueItems", params: { i: dup3[1], j: dup3[0] }, message: "must NOT have duplicate items (items ## " + dup3[0] + " and " + dup3[1] + " are identical)" };
           if (vErrors === null) {
@@ -16290,7 +16291,7 @@ function validate153(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup4 = func12(data15);
+        const dup4 = data15.length < 2 ? void 0 : func12(data15);
         if (dup4 !== void 0) {
           const err20 = { instancePath: instancePath + "/inputs", schemaPath: "#/properties/inputs/uniqueItems", keyword: "uniqueItems", params: { i: dup4[1], j: dup4[0] }, message: "must NOT have duplicate items (items ## " + dup4[0] + " and " + dup4[1] + " are identical)" };
           if (vErrors === null) {
@@ -16320,7 +16321,7 @@ function validate153(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup5 = func12(data17);
+        const dup5 = data17.length < 2 ? void 0 : func12(data17);
         if (dup5 !== void 0) {
           const err22 = { instancePath: instancePath + "/outputs", schemaPath: "#/properties/outputs/uniqueItems", keyword: "uniqueItems", params: { i: dup5[1], j: dup5[0] }, message: "must NOT have duplicate items (items ## " + dup5[0] + " and " + dup5[1] + " are identical)" };
           if (vErrors === null) {
@@ -16394,7 +16395,7 @@ function validate153(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup6 = func12(data21);
+        const dup6 = data21.length < 2 ? void 0 : func12(data21);
         if (dup6 !== void 0) {
           const err28 = { instancePath: instancePath + "/workspaces", schemaPath: "#/properties/workspaces/uniqueItems", keyword: "uniqueItems", params: { i: dup6[1], j: dup6[0] }, message: "must NOT have duplicate items (items ## " + dup6[0] + " and " + dup6[1] + " are identical)" };
           if (vErrors === null) {
@@ -16424,7 +16425,7 @@ function validate153(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup7 = func12(data23);
+        const dup7 = data23.length < 2 ? void 0 : func12(data23);
         if (dup7 !== void 0) {
           const err30 = { instancePath: instancePath + "/runtimeTopology", schemaPath: "#/properties/runtimeTopology/uniqueItems", keyword: "uniqueItems", params: { i: dup7[1], j: dup7[0] }, message: "must NOT have duplicate items (items ## " + dup7[0] + " and " + dup7[1] + " are identical)" };
           if (vErrors === null) {
@@ -16572,7 +16573,7 @@ function validate150(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup0 = func12(data1);
+        const dup0 = data1.length < 2 ? void 0 : func12(data1);
         if (dup0 !== void 0) {
           const err3 = { instancePath: instancePath + "/components", schemaPath: "#/properties/components/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -16602,7 +16603,7 @@ function validate150(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup1 = func12(data3);
+        const dup1 = data3.length < 2 ? void 0 : func12(data3);
         if (dup1 !== void 0) {
           const err5 = { instancePath: instancePath + "/services", schemaPath: "#/properties/services/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -16632,7 +16633,7 @@ function validate150(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup2 = func12(data5);
+        const dup2 = data5.length < 2 ? void 0 : func12(data5);
         if (dup2 !== void 0) {
           const err7 = { instancePath: instancePath + "/workflows", schemaPath: "#/properties/workflows/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -17386,7 +17387,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup0 = func12(data6);
+        const dup0 = data6.length < 2 ? void 0 : func12(data6);
         if (dup0 !== void 0) {
           const err11 = { instancePath: instancePath + "/components", schemaPath: "#/properties/components/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -17416,7 +17417,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup1 = func12(data8);
+        const dup1 = data8.length < 2 ? void 0 : func12(data8);
         if (dup1 !== void 0) {
           const err13 = { instancePath: instancePath + "/services", schemaPath: "#/properties/services/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -17466,7 +17467,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup2 = func12(data12);
+        const dup2 = data12.length < 2 ? void 0 : func12(data12);
         if (dup2 !== void 0) {
           const err16 = { instancePath: instancePath + "/dependencies", schemaPath: "#/properties/dependencies/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -17496,7 +17497,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup3 = func12(data14);
+        const dup3 = data14.length < 2 ? void 0 : func12(data14);
         if (dup3 !== void 0) {
           const err18 = { instancePath: instancePath + "/compositions", schemaPath: "#/properties/compositions/uniqueItems", keyword: "uniqueItems", params: { i: dup3[1], j: dup3[0] }, message: "must NOT have duplicate items (items ## " + dup3[0] + " and " + dup3[1] + " are identical)" };
           if (vErrors === null) {
@@ -17526,7 +17527,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup4 = func12(data16);
+        const dup4 = data16.length < 2 ? void 0 : func12(data16);
         if (dup4 !== void 0) {
           const err20 = { instancePath: instancePath + "/vulnerabilities", schemaPath: "#/properties/vulnerabilities/uniqueItems", keyword: "uniqueItems", params: { i: dup4[1], j: dup4[0] }, message: "must NOT have duplicate items (items ## " + dup4[0] + " and " + dup4[1] + " are identical)" };
           if (vErrors === null) {
@@ -17556,7 +17557,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup5 = func12(data18);
+        const dup5 = data18.length < 2 ? void 0 : func12(data18);
         if (dup5 !== void 0) {
           const err22 = { instancePath: instancePath + "/annotations", schemaPath: "#/properties/annotations/uniqueItems", keyword: "uniqueItems", params: { i: dup5[1], j: dup5[0] }, message: "must NOT have duplicate items (items ## " + dup5[0] + " and " + dup5[1] + " are identical)" };
           if (vErrors === null) {
@@ -17586,7 +17587,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup6 = func12(data20);
+        const dup6 = data20.length < 2 ? void 0 : func12(data20);
         if (dup6 !== void 0) {
           const err24 = { instancePath: instancePath + "/formulation", schemaPath: "#/properties/formulation/uniqueItems", keyword: "uniqueItems", params: { i: dup6[1], j: dup6[0] }, message: "must NOT have duplicate items (items ## " + dup6[0] + " and " + dup6[1] + " are identical)" };
           if (vErrors === null) {

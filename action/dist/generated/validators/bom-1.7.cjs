@@ -1064,7 +1064,8 @@ var require_formats2 = __commonJS({
     "use strict";
     module2.exports = {
       ...require_formats().fullFormats,
-      "idn-email": require_idn_email(),
+      // Loaded on first use: its e-mail grammar (nearley) is rarely needed to check a BOM.
+      "idn-email": (value) => require_idn_email()(value),
       "iri-reference": true
     };
   }
@@ -4225,7 +4226,7 @@ function validate54(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
         }
-        const dup0 = func18(data8);
+        const dup0 = data8.length < 2 ? void 0 : func18(data8);
         if (dup0 !== void 0) {
           const err24 = { instancePath: instancePath + "/tools", schemaPath: "#/properties/tools/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -11378,7 +11379,7 @@ function validate12(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup0 = func18(data44);
+        const dup0 = data44.length < 2 ? void 0 : func18(data44);
         if (dup0 !== void 0) {
           const err47 = { instancePath: instancePath + "/components", schemaPath: "#/properties/components/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -12035,7 +12036,7 @@ function validate131(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup0 = func18(data17);
+        const dup0 = data17.length < 2 ? void 0 : func18(data17);
         if (dup0 !== void 0) {
           const err16 = { instancePath: instancePath + "/services", schemaPath: "#/properties/services/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -12500,7 +12501,7 @@ function validate11(data, { instancePath = "", parentData, parentDataProperty, r
                 errors = vErrors.length;
               }
             }
-            const dup0 = func18(data7);
+            const dup0 = data7.length < 2 ? void 0 : func18(data7);
             if (dup0 !== void 0) {
               const err15 = { instancePath: instancePath + "/tools/components", schemaPath: "#/properties/tools/oneOf/0/properties/components/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
               if (vErrors === null) {
@@ -12530,7 +12531,7 @@ function validate11(data, { instancePath = "", parentData, parentDataProperty, r
                 errors = vErrors.length;
               }
             }
-            const dup1 = func18(data9);
+            const dup1 = data9.length < 2 ? void 0 : func18(data9);
             if (dup1 !== void 0) {
               const err17 = { instancePath: instancePath + "/tools/services", schemaPath: "#/properties/tools/oneOf/0/properties/services/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
               if (vErrors === null) {
@@ -12859,7 +12860,7 @@ function validate156(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        const dup0 = func18(data1);
+        const dup0 = data1.length < 2 ? void 0 : func18(data1);
         if (dup0 !== void 0) {
           const err6 = { instancePath: instancePath + "/dependsOn", schemaPath: "#/properties/dependsOn/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -12905,7 +12906,7 @@ function validate156(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        const dup1 = func18(data3);
+        const dup1 = data3.length < 2 ? void 0 : func18(data3);
         if (dup1 !== void 0) {
           const err10 = { instancePath: instancePath + "/provides", schemaPath: "#/properties/provides/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -13078,7 +13079,7 @@ function validate158(data, { instancePath = "", parentData, parentDataProperty, 
             }
           }
         }
-        const dup0 = func18(data2);
+        const dup0 = data2.length < 2 ? void 0 : func18(data2);
         if (dup0 !== void 0) {
           const err11 = { instancePath: instancePath + "/assemblies", schemaPath: "#/properties/assemblies/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -13113,7 +13114,7 @@ function validate158(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        const dup1 = func18(data4);
+        const dup1 = data4.length < 2 ? void 0 : func18(data4);
         if (dup1 !== void 0) {
           const err14 = { instancePath: instancePath + "/dependencies", schemaPath: "#/properties/dependencies/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -13148,7 +13149,7 @@ function validate158(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        const dup2 = func18(data6);
+        const dup2 = data6.length < 2 ? void 0 : func18(data6);
         if (dup2 !== void 0) {
           const err17 = { instancePath: instancePath + "/vulnerabilities", schemaPath: "#/properties/vulnerabilities/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -14022,7 +14023,7 @@ function validate161(data, { instancePath = "", parentData, parentDataProperty, 
                 errors = vErrors.length;
               }
             }
-            const dup0 = func18(data41);
+            const dup0 = data41.length < 2 ? void 0 : func18(data41);
             if (dup0 !== void 0) {
               const err56 = { instancePath: instancePath + "/tools/components", schemaPath: "#/properties/tools/oneOf/0/properties/components/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
               if (vErrors === null) {
@@ -14052,7 +14053,7 @@ function validate161(data, { instancePath = "", parentData, parentDataProperty, 
                 errors = vErrors.length;
               }
             }
-            const dup1 = func18(data43);
+            const dup1 = data43.length < 2 ? void 0 : func18(data43);
             if (dup1 !== void 0) {
               const err58 = { instancePath: instancePath + "/tools/services", schemaPath: "#/properties/tools/oneOf/0/properties/services/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
               if (vErrors === null) {
@@ -14567,7 +14568,7 @@ function validate161(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        const dup2 = func18(data54);
+        const dup2 = data54.length < 2 ? void 0 : func18(data54);
         if (dup2 !== void 0) {
           const err98 = { instancePath: instancePath + "/affects", schemaPath: "#/properties/affects/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -14814,7 +14815,7 @@ function validate170(data, { instancePath = "", parentData, parentDataProperty, 
             }
           }
         }
-        const dup0 = func18(data1);
+        const dup0 = data1.length < 2 ? void 0 : func18(data1);
         if (dup0 !== void 0) {
           const err12 = { instancePath: instancePath + "/subjects", schemaPath: "#/properties/subjects/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -15747,7 +15748,7 @@ function validate194(data, { instancePath = "", parentData, parentDataProperty, 
             errors++;
           }
         }
-        const dup0 = func18(data3);
+        const dup0 = data3.length < 2 ? void 0 : func18(data3);
         if (dup0 !== void 0) {
           const err11 = { instancePath: instancePath + "/parameters", schemaPath: "#/properties/parameters/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -15873,7 +15874,7 @@ function validate194(data, { instancePath = "", parentData, parentDataProperty, 
             }
           }
         }
-        const dup1 = func18(data8);
+        const dup1 = data8.length < 2 ? void 0 : func18(data8);
         if (dup1 !== void 0) {
           const err20 = { instancePath: instancePath + "/environmentVars", schemaPath: "#/properties/environmentVars/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -16369,7 +16370,7 @@ function validate199(data, { instancePath = "", parentData, parentDataProperty, 
             }
           }
         }
-        const dup0 = func18(data8);
+        const dup0 = data8.length < 2 ? void 0 : func18(data8);
         if (dup0 !== void 0) {
           const err21 = { instancePath: instancePath + "/environmentVars", schemaPath: "#/properties/environmentVars/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -16577,7 +16578,7 @@ function validate186(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup0 = func18(data4);
+        const dup0 = data4.length < 2 ? void 0 : func18(data4);
         if (dup0 !== void 0) {
           const err9 = { instancePath: instancePath + "/resourceReferences", schemaPath: "#/properties/resourceReferences/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -16634,7 +16635,7 @@ function validate186(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup1 = func18(data8);
+        const dup1 = data8.length < 2 ? void 0 : func18(data8);
         if (dup1 !== void 0) {
           const err13 = { instancePath: instancePath + "/conditions", schemaPath: "#/properties/conditions/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -16686,7 +16687,7 @@ function validate186(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup2 = func18(data11);
+        const dup2 = data11.length < 2 ? void 0 : func18(data11);
         if (dup2 !== void 0) {
           const err17 = { instancePath: instancePath + "/inputs", schemaPath: "#/properties/inputs/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -16716,7 +16717,7 @@ function validate186(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup3 = func18(data13);
+        const dup3 = data13.length < 2 ? void 0 : func18(data13);
         if (dup3 !== void 0) {
           const err19 = { instancePath: instancePath + "/outputs", schemaPath: "#/properties/outputs/uniqueItems", keyword: "uniqueItems", params: { i: dup3[1], j: dup3[0] }, message: "must NOT have duplicate items (items ## " + dup3[0] + " and " + dup3[1] + " are identical)" };
           if (vErrors === null) {
@@ -17370,7 +17371,7 @@ function validate211(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup0 = func18(data6);
+        const dup0 = data6.length < 2 ? void 0 : func18(data6);
         if (dup0 !== void 0) {
           const err10 = { instancePath: instancePath + "/resourceReferences", schemaPath: "#/properties/resourceReferences/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -17638,7 +17639,7 @@ function validate184(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup0 = func18(data4);
+        const dup0 = data4.length < 2 ? void 0 : func18(data4);
         if (dup0 !== void 0) {
           const err9 = { instancePath: instancePath + "/resourceReferences", schemaPath: "#/properties/resourceReferences/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -17709,7 +17710,7 @@ function validate184(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup1 = func18(data9);
+        const dup1 = data9.length < 2 ? void 0 : func18(data9);
         if (dup1 !== void 0) {
           const err14 = { instancePath: instancePath + "/steps", schemaPath: "#/properties/steps/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -17739,7 +17740,7 @@ function validate184(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup2 = func18(data11);
+        const dup2 = data11.length < 2 ? void 0 : func18(data11);
         if (dup2 !== void 0) {
           const err16 = { instancePath: instancePath + "/inputs", schemaPath: "#/properties/inputs/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -17769,7 +17770,7 @@ function validate184(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup3 = func18(data13);
+        const dup3 = data13.length < 2 ? void 0 : func18(data13);
         if (dup3 !== void 0) {
           const err18 = { instancePath: instancePath + "/outputs", schemaPath: "#/properties/outputs/uniqueItems", keyword: "uniqueItems", params: { i: dup3[1], j: dup3[0] }, message: "must NOT have duplicate items (items ## " + dup3[0] + " and " + dup3[1] + " are identical)" };
           if (vErrors === null) {
@@ -17843,7 +17844,7 @@ function validate184(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup4 = func18(data17);
+        const dup4 = data17.length < 2 ? void 0 : func18(data17);
         if (dup4 !== void 0) {
           const err24 = { instancePath: instancePath + "/workspaces", schemaPath: "#/properties/workspaces/uniqueItems", keyword: "uniqueItems", params: { i: dup4[1], j: dup4[0] }, message: "must NOT have duplicate items (items ## " + dup4[0] + " and " + dup4[1] + " are identical)" };
           if (vErrors === null) {
@@ -17873,7 +17874,7 @@ function validate184(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup5 = func18(data19);
+        const dup5 = data19.length < 2 ? void 0 : func18(data19);
         if (dup5 !== void 0) {
           const err26 = { instancePath: instancePath + "/runtimeTopology", schemaPath: "#/properties/runtimeTopology/uniqueItems", keyword: "uniqueItems", params: { i: dup5[1], j: dup5[0] }, message: "must NOT have duplicate items (items ## " + dup5[0] + " and " + dup5[1] + " are identical)" };
           if (vErrors === null) {
@@ -18081,7 +18082,7 @@ function validate180(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup0 = func18(data4);
+        const dup0 = data4.length < 2 ? void 0 : func18(data4);
         if (dup0 !== void 0) {
           const err9 = { instancePath: instancePath + "/resourceReferences", schemaPath: "#/properties/resourceReferences/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -18111,7 +18112,7 @@ function validate180(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup1 = func18(data6);
+        const dup1 = data6.length < 2 ? void 0 : func18(data6);
         if (dup1 !== void 0) {
           const err11 = { instancePath: instancePath + "/tasks", schemaPath: "#/properties/tasks/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -18141,7 +18142,7 @@ function validate180(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup2 = func18(data8);
+        const dup2 = data8.length < 2 ? void 0 : func18(data8);
         if (dup2 !== void 0) {
           const err13 = { instancePath: instancePath + "/taskDependencies", schemaPath: "#/properties/taskDependencies/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -18212,7 +18213,7 @@ function validate180(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup3 = func18(data13);
+        const dup3 = data13.length < 2 ? void 0 : func18(data13);
         if (dup3 !== void 0) {
           const err18 = { instancePath: instancePath + "/steps", schemaPath: "#/properties/steps/uniqueItems", keyword: "uniqueItems", params: { i: dup3[1], j: dup3[0] }, message: "must NOT have duplicate items (items ## " + dup3[0] + " and " + dup3[1] + " are identical)" };
           if (vErrors === null) {
@@ -18242,7 +18243,7 @@ function validate180(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup4 = func18(data15);
+        const dup4 = data15.length < 2 ? void 0 : func18(data15);
         if (dup4 !== void 0) {
           const err20 = { instancePath: instancePath + "/inputs", schemaPath: "#/properties/inputs/uniqueItems", keyword: "uniqueItems", params: { i: dup4[1], j: dup4[0] }, message: "must NOT have duplicate items (items ## " + dup4[0] + " and " + dup4[1] + " are identical)" };
           if (vErrors === null) {
@@ -18272,7 +18273,7 @@ function validate180(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup5 = func18(data17);
+        const dup5 = data17.length < 2 ? void 0 : func18(data17);
         if (dup5 !== void 0) {
           const err22 = { instancePath: instancePath + "/outputs", schemaPath: "#/properties/outputs/uniqueItems", keyword: "uniqueItems", params: { i: dup5[1], j: dup5[0] }, message: "must NOT have duplicate items (items ## " + dup5[0] + " and " + dup5[1] + " are identical)" };
           if (vErrors === null) {
@@ -18346,7 +18347,7 @@ function validate180(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup6 = func18(data21);
+        const dup6 = data21.length < 2 ? void 0 : func18(data21);
         if (dup6 !== void 0) {
           const err28 = { instancePath: instancePath + "/workspaces", schemaPath: "#/properties/workspaces/uniqueItems", keyword: "uniqueItems", params: { i: dup6[1], j: dup6[0] }, message: "must NOT have duplicate items (items ## " + dup6[0] + " and " + dup6[1] + " are identical)" };
           if (vErrors === null) {
@@ -18376,7 +18377,7 @@ function validate180(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup7 = func18(data23);
+        const dup7 = data23.length < 2 ? void 0 : func18(data23);
         if (dup7 !== void 0) {
           const err30 = { instancePath: instancePath + "/runtimeTopology", schemaPath: "#/properties/runtimeTopology/uniqueItems", keyword: "uniqueItems", params: { i: dup7[1], j: dup7[0] }, message: "must NOT have duplicate items (items ## " + dup7[0] + " and " + dup7[1] + " are identical)" };
           if (vErrors === null) {
@@ -18524,7 +18525,7 @@ function validate177(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup0 = func18(data1);
+        const dup0 = data1.length < 2 ? void 0 : func18(data1);
         if (dup0 !== void 0) {
           const err3 = { instancePath: instancePath + "/components", schemaPath: "#/properties/components/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -18554,7 +18555,7 @@ function validate177(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup1 = func18(data3);
+        const dup1 = data3.length < 2 ? void 0 : func18(data3);
         if (dup1 !== void 0) {
           const err5 = { instancePath: instancePath + "/services", schemaPath: "#/properties/services/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -18584,7 +18585,7 @@ function validate177(data, { instancePath = "", parentData, parentDataProperty, 
             errors = vErrors.length;
           }
         }
-        const dup2 = func18(data5);
+        const dup2 = data5.length < 2 ? void 0 : func18(data5);
         if (dup2 !== void 0) {
           const err7 = { instancePath: instancePath + "/workflows", schemaPath: "#/properties/workflows/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -20274,7 +20275,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup0 = func18(data6);
+        const dup0 = data6.length < 2 ? void 0 : func18(data6);
         if (dup0 !== void 0) {
           const err11 = { instancePath: instancePath + "/components", schemaPath: "#/properties/components/uniqueItems", keyword: "uniqueItems", params: { i: dup0[1], j: dup0[0] }, message: "must NOT have duplicate items (items ## " + dup0[0] + " and " + dup0[1] + " are identical)" };
           if (vErrors === null) {
@@ -20304,7 +20305,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup1 = func18(data8);
+        const dup1 = data8.length < 2 ? void 0 : func18(data8);
         if (dup1 !== void 0) {
           const err13 = { instancePath: instancePath + "/services", schemaPath: "#/properties/services/uniqueItems", keyword: "uniqueItems", params: { i: dup1[1], j: dup1[0] }, message: "must NOT have duplicate items (items ## " + dup1[0] + " and " + dup1[1] + " are identical)" };
           if (vErrors === null) {
@@ -20354,7 +20355,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup2 = func18(data12);
+        const dup2 = data12.length < 2 ? void 0 : func18(data12);
         if (dup2 !== void 0) {
           const err16 = { instancePath: instancePath + "/dependencies", schemaPath: "#/properties/dependencies/uniqueItems", keyword: "uniqueItems", params: { i: dup2[1], j: dup2[0] }, message: "must NOT have duplicate items (items ## " + dup2[0] + " and " + dup2[1] + " are identical)" };
           if (vErrors === null) {
@@ -20384,7 +20385,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup3 = func18(data14);
+        const dup3 = data14.length < 2 ? void 0 : func18(data14);
         if (dup3 !== void 0) {
           const err18 = { instancePath: instancePath + "/compositions", schemaPath: "#/properties/compositions/uniqueItems", keyword: "uniqueItems", params: { i: dup3[1], j: dup3[0] }, message: "must NOT have duplicate items (items ## " + dup3[0] + " and " + dup3[1] + " are identical)" };
           if (vErrors === null) {
@@ -20414,7 +20415,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup4 = func18(data16);
+        const dup4 = data16.length < 2 ? void 0 : func18(data16);
         if (dup4 !== void 0) {
           const err20 = { instancePath: instancePath + "/vulnerabilities", schemaPath: "#/properties/vulnerabilities/uniqueItems", keyword: "uniqueItems", params: { i: dup4[1], j: dup4[0] }, message: "must NOT have duplicate items (items ## " + dup4[0] + " and " + dup4[1] + " are identical)" };
           if (vErrors === null) {
@@ -20444,7 +20445,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup5 = func18(data18);
+        const dup5 = data18.length < 2 ? void 0 : func18(data18);
         if (dup5 !== void 0) {
           const err22 = { instancePath: instancePath + "/annotations", schemaPath: "#/properties/annotations/uniqueItems", keyword: "uniqueItems", params: { i: dup5[1], j: dup5[0] }, message: "must NOT have duplicate items (items ## " + dup5[0] + " and " + dup5[1] + " are identical)" };
           if (vErrors === null) {
@@ -20474,7 +20475,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup6 = func18(data20);
+        const dup6 = data20.length < 2 ? void 0 : func18(data20);
         if (dup6 !== void 0) {
           const err24 = { instancePath: instancePath + "/formulation", schemaPath: "#/properties/formulation/uniqueItems", keyword: "uniqueItems", params: { i: dup6[1], j: dup6[0] }, message: "must NOT have duplicate items (items ## " + dup6[0] + " and " + dup6[1] + " are identical)" };
           if (vErrors === null) {
@@ -21941,7 +21942,7 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
             errors = vErrors.length;
           }
         }
-        const dup7 = func18(data109);
+        const dup7 = data109.length < 2 ? void 0 : func18(data109);
         if (dup7 !== void 0) {
           const err135 = { instancePath: instancePath + "/citations", schemaPath: "#/properties/citations/uniqueItems", keyword: "uniqueItems", params: { i: dup7[1], j: dup7[0] }, message: "must NOT have duplicate items (items ## " + dup7[0] + " and " + dup7[1] + " are identical)" };
           if (vErrors === null) {
