@@ -26,8 +26,8 @@ export function makeProgram(): Command {
   program
     .name('aibom')
     .description(
-      'AI-BOM and supply-chain provenance for AI agents: build CycloneDX AI-BOMs of models,\n' +
-        'datasets, plugins, MCP servers and packages; sign and verify them with Sigstore; verify\n' +
+      'AI-BOM and supply-chain provenance for AI agents: build CycloneDX AI-BOMs of models, ' +
+        'datasets, plugins, MCP servers and packages; sign and verify them with Sigstore; verify ' +
         'plugins at agent start-up; gate releases on missing provenance.',
     )
     .version(TOOL_VERSION, '-V, --version')

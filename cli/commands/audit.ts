@@ -8,8 +8,8 @@ export function registerAudit(program: Command): void {
     .command('audit')
     .summary('show what is in a BOM: pinned, hashed, signed, provenance, risks')
     .description(
-      'The inventory a reviewer reads. For each component: kind, name, version, pinned?, hashed?,\n' +
-        'signed (by whom)?, provenance, license and risks, with counts at the top. Reads a CycloneDX\n' +
+      'The inventory a reviewer reads. For each component: kind, name, version, pinned?, hashed?, ' +
+        'signed (by whom)?, provenance, license and risks, with counts at the top. Reads a CycloneDX ' +
         'JSON BOM, or builds one in memory from a folder (default: the current folder).',
     )
     .argument('[bom-or-dir]', 'a CycloneDX JSON BOM or a folder to scan', '.')

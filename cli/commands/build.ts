@@ -8,9 +8,9 @@ export function registerBuild(program: Command): void {
     .command('build')
     .summary('build a CycloneDX AI-BOM of a folder')
     .description(
-      'Walk DIR (default: the current folder), find lockfiles (npm, pnpm, yarn, Python), models,\n' +
-        'datasets, plugins and MCP servers, and write one CycloneDX JSON BOM. The BOM is validated\n' +
-        'against the official CycloneDX schema before it is written; an invalid BOM is never written.\n' +
+      'Walk DIR (default: the current folder), find lockfiles (npm, pnpm, yarn, Python), models, ' +
+        'datasets, plugins and MCP servers, and write one CycloneDX JSON BOM. The BOM is validated ' +
+        'against the official CycloneDX schema before it is written; an invalid BOM is never written. ' +
         'node_modules, .git and Python virtualenvs are skipped.',
     )
     .argument('[dir]', 'folder to scan', '.')

@@ -9,8 +9,8 @@ export function registerDiff(program: Command): void {
     .command('diff')
     .summary('compare two BOMs: added, removed, upgraded, downgraded, suspicious')
     .description(
-      'Compare two BOMs (files, or folders to scan). Components are matched by kind and name.\n' +
-        'The alarm case, the same name and version with a different hash, is flagged "suspicious":\n' +
+      'Compare two BOMs (files, or folders to scan). Components are matched by kind and name. ' +
+        'The alarm case, the same name and version with a different hash, is flagged "suspicious": ' +
         'the artifact was re-published or tampered with.',
     )
     .argument('<old>', 'the old BOM (or folder)')

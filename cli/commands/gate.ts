@@ -26,11 +26,11 @@ export function registerGate(program: Command): void {
     .command('gate')
     .summary('fail a release whose BOM lacks provenance')
     .description(
-      'Evaluate a BOM against a policy and exit 1 when any rule fails, listing every failure with\n' +
-        'the component, the rule and how to fix it. Without --bom, a BOM is built from the current\n' +
-        'folder. Without --policy, the default policy applies: models and datasets hashed, models\n' +
-        'signed, no pickle models, plugins and MCP servers pinned, plugins signed by trusted\n' +
-        'publishers, packages hashed and pinned, the BOM signed (with --bundle), every release\n' +
+      'Evaluate a BOM against a policy and exit 1 when any rule fails, listing every failure with ' +
+        'the component, the rule and how to fix it. Without --bom, a BOM is built from the current ' +
+        'folder. Without --policy, the default policy applies: models and datasets hashed, models ' +
+        'signed, no pickle models, plugins and MCP servers pinned, plugins signed by trusted ' +
+        'publishers, packages hashed and pinned, the BOM signed (with --bundle), every release ' +
         'artifact attested (with --artifacts). See schemas/aibom-policy.schema.json.',
     )
     .option('--bom <file>', 'the BOM to check (default: build one from --root)')

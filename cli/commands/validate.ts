@@ -6,7 +6,7 @@ export function registerValidate(program: Command): void {
     .command('validate')
     .summary('validate a CycloneDX JSON BOM against the official schema')
     .description(
-      'Validate any CycloneDX JSON document (spec 1.4 to 1.7, the version is read from the file)\n' +
+      'Validate any CycloneDX JSON document (spec 1.4 to 1.7, the version is read from the file) ' +
         'against the official CycloneDX JSON schema, offline. Prints every error with its JSON path.',
     )
     .argument('<bom>', 'the BOM file (JSON)')
