@@ -1,25 +1,17 @@
 import type { Command } from 'commander';
+import type { GateOptions } from '../../src/policy/gate.js';
 import { action, collect, EXIT_CHECK_FAILED, EXIT_USAGE, printError, printInfo, writeOutput } from '../io.js';
 
 const FORMATS = ['text', 'json', 'sarif', 'markdown'] as const;
 
-export interface GateFlags {
-  bom?: string;
+/** The command's flags: the library's gate options plus how to print the result. */
+export type GateFlags = Omit<GateOptions, 'bundle' | 'artifacts'> & {
   bundle: string[];
-  policy?: string;
+  artifacts: string[];
   format: string;
   json?: boolean;
   output?: string;
-  root?: string;
-  artifacts: string[];
-  attestations?: string;
-  certificateIdentity?: string;
-  certificateIdentityRegexp?: string;
-  certificateOidcIssuer?: string;
-  certificateOidcIssuerRegexp?: string;
-  key?: string;
-  trustedRoot?: string;
-}
+};
 
 export function registerGate(program: Command): void {
   program
