@@ -403,4 +403,13 @@ describe('pnpm lockfiles: bad input', () => {
       expect(r.stderr).toContain('pnpm-lock.yaml: not valid YAML: duplicate key "ms@2.0.0" at line 5');
     });
   });
+
+  it('a mapping or list used as a key is refused with its line, without a warning from the YAML reader', async () => {
+    await withLockfile(undefined, "lockfileVersion: '9.0'\npackages:\n  { ms }: {}\n", async (dir) => {
+      const r = await runCli(['build', dir]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('pnpm-lock.yaml: not valid: a mapping key that is not a plain value at line 3');
+      expect(r.stderr).not.toContain('Warning');
+    });
+  });
 });

@@ -141,6 +141,14 @@ function rejectDuplicateKeys(doc: Document, lc: LineCounter, path: string): void
             });
           }
           seen.add(k);
+        } else if (item.key !== null && item.key !== undefined) {
+          // pnpm writes only scalar keys; a mapping or list as a key is no lockfile (and yaml
+          // would stringify it with a process warning on stderr).
+          const range = (item.key as { range?: [number, number, number] }).range;
+          const line = range ? lc.linePos(range[0]).line : undefined;
+          throw new AibomError('INPUT', `not valid: a mapping key that is not a plain value${line ? ` at line ${line}` : ''}`, {
+            file: path,
+          });
         }
         stack.push(item.value);
       }
