@@ -20,6 +20,7 @@ import { buildPolicy, type PolicyOptions } from '../verification/policy.js';
 import { VerifyFailure } from '../verification/result.js';
 import { VerifySession } from '../verification/run.js';
 import { verifyPrepared } from '../verification/verify.js';
+import { verifyBomPredicate } from '../verification/bom-predicate.js';
 import { type ArtifactCheck, evaluatePolicy, type GateResult, type SignatureCheck } from './evaluate.js';
 import { loadPolicy } from './load.js';
 import { defaultPolicy, type Policy, type SignerPolicy } from './types.js';
@@ -200,25 +201,8 @@ async function verifyBomAsPredicate(
   } catch {
     return undefined;
   }
-  const st = loaded.statement;
-  if (!st || st.predicateType !== CYCLONEDX_PREDICATE_TYPE || !isObject(st.predicate)) return undefined;
-  if (canonical(st.predicate) !== canonical(bom)) return undefined;
-  const subject = st.subject.find((s) => typeof s.digest?.sha256 === 'string');
-  if (!subject) return undefined;
   const ctx = await session.trustContext(trustedRoot);
-  const policy = await buildPolicy(identity);
-  return verifyPrepared(ctx, loaded, { kind: 'digest', name: bundleFile, algorithm: 'sha256', digest: Buffer.from(subject.digest.sha256!, 'hex') }, policy);
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (isObject(v)) {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
+  return verifyBomPredicate(ctx, loaded, bom, bundleFile, await buildPolicy(identity));
 }
 
 /** Bundles from a file (one bundle, or JSON Lines as `gh attestation download` writes) or a folder of them. */

@@ -15,15 +15,15 @@ import { createHash } from 'node:crypto';
 import { type Dirent, lstatSync, realpathSync } from 'node:fs';
 import { readdir, realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CYCLONEDX_PREDICATE_TYPE } from '../attestation/statement.js';
 import { AibomError } from '../errors.js';
 import type { Policy, PolicyException, PublisherPolicy } from '../policy/types.js';
 import { readBytesBounded } from '../util/fs.js';
-import { isObject, parseJsonText } from '../util/json.js';
+import { parseJsonText } from '../util/json.js';
 import { type LoadedBundle, loadBundle } from '../verification/bundle.js';
 import { buildPolicy, type IdentityPolicy, type PolicyOptions } from '../verification/policy.js';
 import { type VerificationResult, VerifyFailure } from '../verification/result.js';
 import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
+import { verifyBomPredicate } from '../verification/bom-predicate.js';
 import { makeTrustContext, messageDigestAlgorithm, type TrustContext, verifyPrepared } from '../verification/verify.js';
 import { DigestCache } from './cache.js';
 import { pluginFolderDigest } from './folder.js';
@@ -181,30 +181,13 @@ async function verifyBom(ctx: TrustContext, bytes: Buffer, bomFile: string, bund
 }
 
 function verifyBomAsPredicate(ctx: TrustContext, loaded: LoadedBundle, bytes: Buffer, bomFile: string, policy: IdentityPolicy): VerificationResult | undefined {
-  const st = loaded.statement;
-  if (!st || st.predicateType !== CYCLONEDX_PREDICATE_TYPE || !isObject(st.predicate)) return undefined;
   let bom: unknown;
   try {
     bom = parseJsonText(bytes.toString('utf8'), bomFile, 128);
   } catch {
     return undefined;
   }
-  if (canonical(st.predicate) !== canonical(bom)) return undefined;
-  const subject = st.subject.find((s) => typeof s.digest?.sha256 === 'string');
-  if (!subject) return undefined;
-  return verifyPrepared(ctx, loaded, { kind: 'digest', name: bomFile, algorithm: 'sha256', digest: Buffer.from(subject.digest.sha256!, 'hex') }, policy);
-}
-
-/** Canonical JSON (sorted keys). Recursion is bounded: both documents were parsed with a depth limit. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (isObject(v)) {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
+  return verifyBomPredicate(ctx, loaded, bom, bomFile, policy);
 }
 
 /** The BOM did not verify: nothing it says is trusted; every plugin it names is refused. */

@@ -1,0 +1,44 @@
+/**
+ * A BOM can be signed two ways: a signature over the BOM file itself, or an in-toto
+ * attestation (aibom attest, the GitHub Action) whose predicate IS the BOM and whose subjects
+ * are the release artifacts. The second verifies when the bundle's signature is good over one
+ * of its subjects and its predicate equals the BOM, compared as canonical JSON (sorted keys),
+ * so a re-serialized but identical BOM still matches and any edited field does not.
+ */
+import { CYCLONEDX_PREDICATE_TYPE } from '../attestation/statement.js';
+import { isObject } from '../util/json.js';
+import type { LoadedBundle } from './bundle.js';
+import type { IdentityPolicy } from './policy.js';
+import type { VerificationResult } from './result.js';
+import { type TrustContext, verifyPrepared } from './verify.js';
+
+/** Canonical JSON (sorted keys). Recursion is bounded by the depth limit both documents were parsed with. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (isObject(v)) {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/**
+ * Verify `loaded` as an attestation whose predicate is `bom`. Undefined when the bundle is not
+ * such an attestation (or its predicate is another BOM): the caller keeps its own verdict.
+ */
+export function verifyBomPredicate(
+  ctx: TrustContext,
+  loaded: LoadedBundle,
+  bom: unknown,
+  name: string,
+  policy: IdentityPolicy,
+): VerificationResult | undefined {
+  const st = loaded.statement;
+  if (!st || st.predicateType !== CYCLONEDX_PREDICATE_TYPE || !isObject(st.predicate)) return undefined;
+  if (canonicalJson(st.predicate) !== canonicalJson(bom)) return undefined;
+  const subject = st.subject.find((s) => typeof s.digest?.sha256 === 'string');
+  if (!subject) return undefined;
+  return verifyPrepared(ctx, loaded, { kind: 'digest', name, algorithm: 'sha256', digest: Buffer.from(subject.digest.sha256!, 'hex') }, policy);
+}
