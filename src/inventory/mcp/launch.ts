@@ -1,9 +1,10 @@
-import { PackageURL } from 'packageurl-js';
 import { lazyRequire } from '../../util/lazy.js';
 import { npmPurl, pypiPurl } from '../purl.js';
 
 /** Loaded when an MCP server is launched by npm package spec (see lazyRequire). */
 const semver = lazyRequire<typeof import('semver')>('semver');
+/** Loaded for a container image's purl (see lazyRequire). */
+const purlLib = lazyRequire<typeof import('packageurl-js')>('packageurl-js');
 
 /**
  * How an MCP server runs and what exactly it runs: the launcher (npx, uvx, docker, ...),
@@ -452,7 +453,7 @@ export function parseImageRef(ref: string): { package: LaunchedPackage; pin: Pin
   try {
     const q: Record<string, string> = {};
     if (registry) q.repository_url = registry;
-    pkg.purl = new PackageURL(
+    pkg.purl = new (purlLib().PackageURL)(
       'docker',
       namespace,
       name,
