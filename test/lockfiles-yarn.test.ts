@@ -675,6 +675,24 @@ describe('yarn.lock as found in repositories (shapes yarn does not write itself)
     await expectValid(dir);
   });
 
+  it('berry: catalog: ranges through .yarnrc.yml, link: resolutions bound to the root, a remapped single entry', async () => {
+    const dir = join(REAL, 'berry-catalogs');
+    const { bom, stderr } = await build(dir);
+    expect(stderr).not.toContain('is not in the lockfile');
+    const root = bom.metadata.component?.['bom-ref'] as string;
+    expect(dependsOn(bom, root).sort()).toEqual([
+      'pkg:npm/%40jridgewell/sourcemap-codec@1.6.0-beta.0',
+      'pkg:npm/%40yarnpkg/libui@3.0.0',
+      'pkg:npm/babel-jest@30.4.1',
+      'pkg:npm/verkit@0.3.2',
+    ]);
+    expect(componentByPurl(bom, 'pkg:npm/verkit@0.3.2')?.scope).toBe('required');
+    expect(componentByPurl(bom, 'pkg:npm/%40jridgewell/sourcemap-codec@1.6.0-beta.0')?.scope).toBe('excluded');
+    expect(dependsOn(bom, 'pkg:npm/babel-jest@30.4.1')).toEqual(['pkg:npm/%40types/babel__core']);
+    expect(dependsOn(bom, 'pkg:npm/%40yarnpkg/libui@3.0.0')).toEqual(['pkg:npm/ink@3.0.8']);
+    await expectValid(dir);
+  });
+
   it('a yarn.lock written by npm (no header, every key quoted) is read as classic', async () => {
     const dir = join(REAL, 'npm-written');
     const { bom, stderr } = await build(dir);

@@ -15,6 +15,7 @@ import {
   type Level,
   type Manifest,
   readManifest,
+  readYarnCatalogs,
   safeWorkspaceDir,
   splitDescriptor,
   splitDescriptors,
@@ -161,6 +162,15 @@ export async function parseBerry(
   //    `resolutions` in the root package.json replace the range a dependent asks for: the
   //    lockfile then holds only the forced descriptor.
   const forced = forcedRanges(await readManifest(ctx, 'package.json', []));
+  const catalogs = await readYarnCatalogs(ctx, warnings);
+  const identitiesByName = new Map<string, Set<string>>();
+  for (const identity of byKey.keys()) {
+    const name = splitDescriptor(identity)?.[0];
+    if (name === undefined) continue;
+    let set = identitiesByName.get(name);
+    if (!set) identitiesByName.set(name, (set = new Set()));
+    set.add(identity);
+  }
   const lookup = (name: string, range: string, parentLocator: string): string | undefined => {
     const d = `${name}@${range}`;
     return (
@@ -173,14 +183,23 @@ export async function parseBerry(
     budget.spend();
     const hit = lookup(name, range, parentLocator);
     if (hit) return hit;
+    if (range.startsWith('catalog:')) {
+      const fromCatalog = catalogs.get(range.slice('catalog:'.length))?.get(name);
+      const to = fromCatalog === undefined ? undefined : lookup(name, fromCatalog, parentLocator);
+      if (to) return to;
+    }
     const bare = byBareDescriptor.get(stripBindings(`${name}@${range}`));
     if (bare?.size === 1) return bare.values().next().value;
     for (const f of forced.get(name) ?? []) {
       if (f.range !== undefined && f.range !== range && `npm:${f.range}` !== range) continue;
-      const to = lookup(name, f.to, parentLocator);
+      // A forced link:/portal:/file: range is bound to the root workspace, where it is written.
+      const to = lookup(name, f.to, parentLocator) ?? (rootIdentity === undefined ? undefined : lookup(name, f.to, rootIdentity));
       if (to) return to;
     }
-    return undefined;
+    // Remapped by something aibom cannot see (`resolutions` in a package.json that is not
+    // there, a plugin): with a single package of that name the edge is still unambiguous.
+    const named = identitiesByName.get(name);
+    return named?.size === 1 ? named.values().next().value : undefined;
   };
   const depsByName = new Map<string, Map<string, string>>(); // identity → dep name → identity
   const optionalEdges = new Map<string, Set<string>>();

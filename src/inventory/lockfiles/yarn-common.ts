@@ -244,6 +244,38 @@ export async function readManifest(
 }
 
 /**
+ * Yarn catalogs (yarn 4.10+): `.yarnrc.yml` beside the lockfile maps names to ranges under
+ * `catalog` (what `catalog:` means) and `catalogs.<name>` (`catalog:<name>`); a dependency
+ * written `"pkg": "catalog:"` is locked under the range the catalog gives. Read with yarn's
+ * own parser; an unreadable file is a warning and no catalogs.
+ */
+export async function readYarnCatalogs(ctx: ParseContext, warnings: string[]): Promise<Map<string, Map<string, string>>> {
+  const out = new Map<string, Map<string, string>>();
+  let text: string | undefined;
+  try {
+    text = await ctx.readSibling?.('.yarnrc.yml');
+  } catch {
+    return out;
+  }
+  if (text === undefined || !/^catalogs?:/m.test(text)) return out;
+  let doc: Record<string, unknown>;
+  try {
+    doc = await parseYarnText(text, '.yarnrc.yml');
+  } catch {
+    warnings.push('.yarnrc.yml is not valid YAML: its catalogs were not read');
+    return out;
+  }
+  const add = (catalog: string, v: unknown) => {
+    const m = new Map<string, string>();
+    for (const [name, range] of stringMap(v)) m.set(name, range);
+    if (m.size) out.set(catalog, m);
+  };
+  add('', doc.catalog);
+  if (isObject(doc.catalogs)) for (const [catalog, v] of Object.entries(doc.catalogs)) if (catalog !== '') add(catalog, v);
+  return out;
+}
+
+/**
  * `resolutions` by the package name they force: `name`, `**\/name`, `parent/name`,
  * `parent/**\/name` and `name@range` (only that range) all force `name`.
  */
