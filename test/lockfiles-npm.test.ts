@@ -395,6 +395,33 @@ describe('npm lockfiles: bad input', () => {
     });
   });
 
+  it('a lockfile committed mid-merge (conflict markers) is named as such, with the line', async () => {
+    // Modelled on npm's own test fixture of a conflicted package-lock.json (npm/cli, arborist).
+    const text = [
+      '{',
+      '  "name": "conflict-package-lock",',
+      '  "lockfileVersion": 2,',
+      '  "packages": {',
+      '    "node_modules/abbrev": {',
+      '<<<<<<< HEAD',
+      '      "version": "1.1.1",',
+      '=======',
+      '      "version": "1.1.2",',
+      '>>>>>>> conflict',
+      '      "integrity": "sha512-nne9/IiQ/hzIhY6pdDnbBtz7DjPTKrY00P/zvPSm5pOFkl6xuGrGnXn/VtTNNfNtAfZ9/1RtehkszU9qcTii0Q=="',
+      '    }',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    await withLock(text, async (dir) => {
+      const r = await runCli(['build', dir]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^aibom: package-lock\.json: line 6: unresolved git merge conflict/m);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  });
+
   it('not a lockfile: a top-level array, or v3 without a packages map', async () => {
     await withLock('[1, 2]', async (dir) => {
       const r = await runCli(['build', dir]);

@@ -20,6 +20,7 @@ export const npmParser: LockfileParser = {
   kind: 'npm',
   matches: (base) => base === 'package-lock.json' || base === 'npm-shrinkwrap.json',
   async parse(text, path, ctx) {
+    rejectMergeConflict(text, path);
     const doc = parseJsonText(text, path);
     if (!isObject(doc)) throw new AibomError('INPUT', 'not an npm lockfile: the top level is not an object', { file: path });
     const version = doc.lockfileVersion;
@@ -88,6 +89,23 @@ function parentDir(p: string): string {
 
 function isInNodeModules(p: string): boolean {
   return p.startsWith('node_modules/') || p.includes('/node_modules/');
+}
+
+/**
+ * A lockfile committed in the middle of a git merge: npm resolves such a file itself on the
+ * next install, but its text is no JSON, and neither side alone is what gets installed.
+ * Named as what it is rather than as a JSON syntax error at the first marker.
+ */
+function rejectMergeConflict(text: string, path: string): void {
+  const m = /^<{7}(?: |$)/m.exec(text);
+  if (!m || !/^={7}$/m.test(text) || !/^>{7}(?: |$)/m.test(text)) return;
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < m.index; i = text.indexOf('\n', i + 1)) line++;
+  throw new AibomError(
+    'INPUT',
+    `line ${line}: unresolved git merge conflict (<<<<<<< / ======= / >>>>>>> markers); resolve it (npm install does) and build again`,
+    { file: path },
+  );
 }
 
 /**
