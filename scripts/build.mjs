@@ -13,5 +13,6 @@ const tsc = require.resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
 chmodSync(join(root, 'dist', 'cli', 'aibom.js'), 0o755);
 execFileSync(process.execPath, [join(root, 'scripts', 'bundle-runtime.mjs')], { stdio: 'inherit', cwd: root });
+execFileSync(process.execPath, [join(root, 'scripts', 'bundle-cli.mjs')], { stdio: 'inherit', cwd: root });
 execFileSync(process.execPath, [join(root, 'scripts', 'gen-validators.mjs')], { stdio: 'inherit', cwd: root });
 execFileSync(process.execPath, [join(root, 'scripts', 'gen-schema-validators.mjs')], { stdio: 'inherit', cwd: root });
