@@ -257,6 +257,24 @@ describe('pnpm: other lockfile versions', () => {
     expect(componentByPurl(bom, 'pkg:npm/react@18.2.0')?.evidence?.occurrences?.[0]?.line).toBe(36);
   });
 
+  it('patchedDependencies: the patch hash and the patch file (from pnpm-workspace.yaml) are recorded on the package', async () => {
+    const { bom, stderr } = await build(join(PNPM, 'v9-patches'));
+    expect(stderr).not.toMatch(/warning/);
+    const gfs = componentByPurl(bom, 'pkg:npm/graceful-fs@4.2.11');
+    expect(prop(gfs, 'aibom:pnpm:patch')).toBe('__patches__/graceful-fs@4.2.11.patch');
+    expect(prop(gfs, 'aibom:pnpm:patch-hash')).toBe('68ebc232025360cb3dcd3081f4067f4e9fc022ab6b6f71a3230e86c7a5b337d1');
+    expect(gfs?.hashes?.[0]?.alg).toBe('SHA-512');
+    expect(dependsOn(bom, bom.metadata.component?.['bom-ref'] as string)).toEqual(['pkg:npm/graceful-fs@4.2.11']);
+    // without the workspace file the hash is still recorded, the path is not known
+    const text = await readFile(join(PNPM, 'v9-patches', 'pnpm-lock.yaml'), 'utf8');
+    await withLockfile(undefined, text, async (dir) => {
+      const r = await build(dir);
+      const c = componentByPurl(r.bom, 'pkg:npm/graceful-fs@4.2.11');
+      expect(prop(c, 'aibom:pnpm:patch')).toBe('(path not recorded)');
+      expect(prop(c, 'aibom:pnpm:patch-hash')).toBe('68ebc232025360cb3dcd3081f4067f4e9fc022ab6b6f71a3230e86c7a5b337d1');
+    });
+  });
+
   it('a key whose name part is no package name is skipped with a warning, never a purl', async () => {
     const text = "lockfileVersion: '9.0'\n\npackages:\n\n  a/b@1.0.0:\n    resolution: {integrity: sha512-AAAA}\n\nsnapshots:\n\n  a/b@1.0.0: {}\n";
     await withLockfile('v9-slashed-keys', text, async (dir) => {

@@ -5,6 +5,7 @@ import { isObject, parseJsonText } from '../../util/json.js';
 import { lazyRequire } from '../../util/lazy.js';
 import { parseYamlDocuments } from '../../util/yaml.js';
 import type { Provenance } from '../types.js';
+import { NS, prop } from '../types.js';
 import { hashesFromSri } from './integrity.js';
 import { gitProvenance, isRegistryTarball, localProvenance, urlProvenance } from './source.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
@@ -602,10 +603,15 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
   }
 
   applyScopes(packages, edges, importerEdges, nodesSec, packagesSec, style);
+  const rootManifest = await readManifest('package.json', ctx);
+  const declaredPatches: Rec = {
+    ...(isObject(rootManifest?.pnpm) && isObject(rootManifest.pnpm.patchedDependencies) ? rootManifest.pnpm.patchedDependencies : {}),
+    ...((await readWorkspacePatches(ctx)) ?? {}),
+  };
+  applyPatches(packages, data.patchedDependencies, declaredPatches, warnings);
 
   if (warnings.missingCount > 0 && !text.endsWith('\n')) warnings.add('the file does not end with a newline: truncated?');
 
-  const rootManifest = await readManifest('package.json', ctx);
   const root: ParsedLockfile['root'] = {
     dependencies: [...new Set([...rootEdges.prod, ...rootEdges.optional, ...rootEdges.dev, ...workspaceKeys])],
   };
@@ -616,6 +622,59 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
   const out: ParsedLockfile = { path, kind: 'pnpm', root, packages, warnings: warnings.done() };
   if (version !== undefined) out.formatVersion = version;
   return out;
+}
+
+/**
+ * `patchedDependencies`: packages pnpm patches after fetching them, keyed `name@version` (or
+ * `name` for every version, pnpm 10). The value is the patch's hash ('9.0') or
+ * `{hash, path}` ('6.0'); '9.0' leaves the patch file's path to package.json
+ * (`pnpm.patchedDependencies`) or, from pnpm 10, pnpm-workspace.yaml. Recorded on the package the patch changes, as yarn's are.
+ */
+function applyPatches(packages: LockPackage[], section: unknown, declared: Rec, warnings: Warnings): void {
+  if (section === undefined || section === '') return;
+  if (!isObject(section)) {
+    warnings.add('"patchedDependencies" is not a mapping: patches not recorded');
+    return;
+  }
+  const patches = new Map<string, { hash?: string; path?: string }>();
+  for (const [key, v] of Object.entries(section)) {
+    const hash = str(v) ?? (isObject(v) ? str(v.hash) : undefined);
+    let path = (isObject(v) ? str(v.path) : undefined) ?? (Object.hasOwn(declared, key) ? str(declared[key]) : undefined);
+    if (path !== undefined && path.length > 1024) path = undefined;
+    const info: { hash?: string; path?: string } = {};
+    if (hash) info.hash = hash;
+    if (path) info.path = path;
+    patches.set(key, info);
+  }
+  if (!patches.size) return;
+  for (const pkg of packages) {
+    if (pkg.workspace || pkg.key.startsWith('link:')) continue;
+    const p = (pkg.version !== undefined ? patches.get(`${pkg.name}@${pkg.version}`) : undefined) ?? patches.get(pkg.name);
+    if (!p) continue;
+    const props = (pkg.properties ??= []);
+    props.push(prop(`${NS}pnpm:patch`, p.path ?? '(path not recorded)'));
+    if (p.hash) props.push(prop(`${NS}pnpm:patch-hash`, p.hash));
+  }
+}
+
+/** `patchedDependencies` of pnpm-workspace.yaml beside the lockfile (pnpm 10), when readable. */
+async function readWorkspacePatches(ctx: ParseContext): Promise<Rec | undefined> {
+  let text: string | undefined;
+  try {
+    text = await ctx.readSibling?.('pnpm-workspace.yaml');
+  } catch {
+    return undefined;
+  }
+  if (text === undefined || !/^patchedDependencies:/m.test(text)) return undefined;
+  try {
+    const docs = parseYamlDocuments(text, { schema: 'failsafe', uniqueKeys: false });
+    const doc = Array.isArray(docs) ? docs[0] : undefined;
+    if (!doc || doc.errors.length) return undefined;
+    const v = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    return isObject(v) && isObject(v.patchedDependencies) ? v.patchedDependencies : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Breadth-first closure over the given edge kinds, iterative (the graph is untrusted). */
