@@ -140,7 +140,10 @@ async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ comp
     findings.push({
       code: 'plugin-no-version',
       severity: 'medium',
-      message: `plugin ${component.name} has no version in ${rel}/${primary.file}`,
+      message:
+        primary.version !== undefined
+          ? `plugin ${component.name}: the version in ${rel}/${primary.file} is longer than ${MAX_VERSION_LENGTH} characters; left out`
+          : `plugin ${component.name} has no version in ${rel}/${primary.file}`,
       component: ref,
       location: { file: `${rel}/${primary.file}` },
     });
@@ -213,9 +216,12 @@ function digestFailure(ref: string, rel: string, err: unknown): Finding {
   };
 }
 
+const MAX_VERSION_LENGTH = 1024;
+
 /** Name, version, description, license, authors, purl and links from the manifests. */
 function applyManifest(c: Component, primary: PluginManifest, all: PluginManifest[]): void {
-  if (primary.version) c.version = primary.version;
+  // CycloneDX caps a version at 1,024 characters (a longer one is reported as missing).
+  if (primary.version && primary.version.length <= MAX_VERSION_LENGTH) c.version = primary.version;
   const pick = <K extends keyof PluginManifest>(k: K) => primary[k] ?? all.find((m) => m[k] !== undefined)?.[k];
   const description = pick('description');
   if (typeof description === 'string') c.description = description;

@@ -117,15 +117,36 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() ? v.trim() : undefined;
 }
 
-/** package.json / plugin.json / manifest.json people fields: "Name <email> (url)" or an object. */
+/**
+ * package.json / plugin.json / manifest.json people fields: "Name <email> (url)" or an object.
+ * Read by hand, not by one regex: the regex this replaces backtracked catastrophically on a
+ * string of spaces and a stray `<` (250 spaces: 80 s).
+ */
 export function parseAuthor(v: unknown): PluginAuthor | undefined {
   if (typeof v === 'string') {
-    const m = /^\s*([^<(]*?)\s*(?:<([^>]*)>)?\s*(?:\(([^)]*)\))?\s*$/.exec(v);
-    const name = m?.[1]?.trim();
+    const s = v.trim();
+    const cut = s.search(/[<(]/);
+    const name = (cut < 0 ? s : s.slice(0, cut)).trim();
     if (!name) return undefined;
+    let rest = cut < 0 ? '' : s.slice(cut);
+    let email: string | undefined;
+    let url: string | undefined;
+    if (rest.startsWith('<')) {
+      const close = rest.indexOf('>');
+      if (close < 0) return undefined;
+      email = rest.slice(1, close).trim();
+      rest = rest.slice(close + 1).trimStart();
+    }
+    if (rest.startsWith('(')) {
+      const close = rest.indexOf(')');
+      if (close < 0) return undefined;
+      url = rest.slice(1, close).trim();
+      rest = rest.slice(close + 1).trimStart();
+    }
+    if (rest) return undefined;
     const a: PluginAuthor = { name };
-    if (m?.[2]?.trim()) a.email = m[2].trim();
-    if (m?.[3]?.trim()) a.url = m[3].trim();
+    if (email) a.email = email;
+    if (url) a.url = url;
     return a;
   }
   if (isObject(v) && str(v.name)) {
