@@ -161,7 +161,7 @@ const DIST_EXT = /\.(whl|tar\.gz|tar\.bz2|tar\.xz|tgz|zip|egg)$/i;
 
 /** Is this (URL path or file name) a Python distribution file (wheel or sdist)? */
 export function isDistFile(name: string): boolean {
-  return DIST_EXT.test(name.replace(/[?#].*$/, ''));
+  return DIST_EXT.test(name.replace(/[?#][\s\S]*$/, ''));
 }
 
 /**
@@ -170,7 +170,7 @@ export function isDistFile(name: string): boolean {
  * Names compare PEP 503-normalized. Undefined when the name does not match or it is unclear.
  */
 export function versionFromFilename(file: string, name?: string): { name: string; version: string } | undefined {
-  const base = decodeURIComponentSafe(file.replace(/[?#].*$/, '').split('/').pop() ?? '');
+  const base = decodeURIComponentSafe(file.replace(/[?#][\s\S]*$/, '').split('/').pop() ?? '');
   if (/\.whl$/i.test(base)) {
     const parts = base.slice(0, -4).split('-');
     if (parts.length !== 5 && parts.length !== 6) return undefined;

@@ -75,7 +75,7 @@ export function satisfies(version: string, constraint: string): boolean {
 
 function clauseHolds(v: Parsed, raw: string, clause: string): boolean {
   if (!clause || clause === '*') return true;
-  const m = /^(\^|~=|~|===|==|!=|<=|>=|<|>)?\s*(.+)$/.exec(clause);
+  const m = /^(\^|~=|~|===|==|!=|<=|>=|<|>)?\s*([\s\S]+)$/.exec(clause);
   if (!m) return true;
   const op = m[1] ?? '==';
   const target = m[2]!.trim();

@@ -235,7 +235,7 @@ function commentStart(line: string): number {
 
 function addVia(e: Entry, text: string): void {
   for (const part of text.split(',')) {
-    const v = part.trim().replace(/\s+\(line \d+\)$/, '');
+    const v = part.trim().replace(/(?<!\s)\s+\(line \d+\)$/, '');
     if (v) e.via.push(v);
   }
 }
@@ -307,11 +307,13 @@ function readLine(
 
 /** "-r file", "-rfile", "--requirement=file", "--requirement file". */
 function splitOption(body: string): [string, string] {
-  const eq = /^(--[A-Za-z-]+)=(.*)$/.exec(body);
+  // `[\s\S]`, not `.`, in these patterns: `.` stops at a lone CR, and the failed match then
+  // backtracks quadratically over a long line (ReDoS).
+  const eq = /^(--[A-Za-z-]+)=([\s\S]*)$/.exec(body);
   if (eq) return [eq[1]!, unquote(eq[2]!.trim())];
-  const long = /^(--[A-Za-z-]+)(?:\s+(.*))?$/.exec(body);
+  const long = /^(--[A-Za-z-]+)(?:\s+([\s\S]*))?$/.exec(body);
   if (long) return [long[1]!, unquote((long[2] ?? '').trim())];
-  const short = /^(-[A-Za-z])\s*(.*)$/.exec(body);
+  const short = /^(-[A-Za-z])\s*([\s\S]*)$/.exec(body);
   if (short) return [short[1]!, unquote(short[2]!.trim())];
   return [body.split(/\s/, 1)[0]!, ''];
 }
@@ -394,7 +396,7 @@ function toEntry(
       const h = hashFromHex(fh.alg, fh.hex);
       if (h) pushUnique(entry.hashes, h);
     }
-    const noFragment = raw.replace(/#.*$/, '');
+    const noFragment = raw.replace(/#[\s\S]*$/, '');
     if (isVcsUrl(raw)) {
       entry.kind = 'vcs';
       entry.url = stripUserinfo(noFragment);
@@ -407,7 +409,7 @@ function toEntry(
       const p = local.replace(/\\/g, '/');
       entry.url = p;
       entry.kind = isDistFile(p) ? 'file' : 'directory';
-      const n = posix.normalize(p || '.').replace(/\/+$/, '');
+      const n = posix.normalize(p || '.').replace(/(?<!\/)\/+$/, '');
       if (entry.kind === 'directory' && !parsed.name && (n === '.' || n === '')) entry.self = true;
     }
     if (!entry.name) {
@@ -615,12 +617,12 @@ function build(st: State, path: string): ParsedLockfile {
     const key = keyOf(e);
     let direct = !e.compiled || e.via.length === 0;
     for (const v of e.via) {
-      if (v.startsWith('-') || /\([^)]*\)$/.test(v)) {
+      if (v.startsWith('-') || (v.endsWith(')') && v.lastIndexOf('(') > v.lastIndexOf(')', v.length - 2))) {
         // "-r requirements.in", "-c constraints.txt", "myproject (pyproject.toml)": the project's own input.
         direct = true;
         continue;
       }
-      const parent = normalizePypiName(v.replace(/\[.*$/, '').trim());
+      const parent = normalizePypiName(v.replace(/\[[\s\S]*$/, '').trim());
       const parents = keysByName.get(parent);
       if (parents && parents.length > MAX_VERSIONS_PER_NAME) {
         if (!missingParents.has(parent)) st.warnings.add(`"${v}" is pinned ${parents.length} times; edges from it are not resolved`);
