@@ -31,7 +31,7 @@ export function hashesFromSri(integrity: string | undefined): Hash[] {
     if (dash < 0) continue;
     const alg = SRI_ALGS[part.slice(0, dash).toLowerCase()];
     if (!alg) continue;
-    const b64 = part.slice(dash + 1).replace(/\?.*$/, '');
+    const b64 = part.slice(dash + 1).replace(/\?[\s\S]*$/, '');
     if (!/^[A-Za-z0-9+/_-]+=*$/.test(b64)) continue;
     const hex = Buffer.from(b64, 'base64').toString('hex');
     if (hex.length !== HEX_LEN[alg]) continue;

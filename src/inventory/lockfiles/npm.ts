@@ -187,7 +187,7 @@ function workspaceMatcher(root: Record<string, unknown> | undefined): (path: str
   let globs: unknown = root?.workspaces;
   if (isObject(globs)) globs = globs.packages;
   if (!Array.isArray(globs)) return () => false;
-  const clean = (g: string) => g.replace(/^\.\//, '').replace(/\/+$/, '');
+  const clean = (g: string) => g.replace(/^\.\//, '').replace(/(?<!\/)\/+$/, '');
   const pos = globs.filter((g): g is string => typeof g === 'string' && !g.startsWith('!')).map(clean);
   const neg = globs.filter((g): g is string => typeof g === 'string' && g.startsWith('!')).map((g) => clean(g.slice(1)));
   if (!pos.length) return () => false;
@@ -528,7 +528,7 @@ function fileSource(spec: string, integrity: string | undefined): Provenance {
 
 /** The version of a local folder dependency, from its package.json when it is readable. */
 async function folderVersion(folder: string, ctx: ParseContext): Promise<string | undefined> {
-  const manifest = await readManifest(`${folder.replace(/\/+$/, '')}/package.json`, ctx);
+  const manifest = await readManifest(`${folder.replace(/(?<!\/)\/+$/, '')}/package.json`, ctx);
   return manifest && typeof manifest.version === 'string' ? manifest.version : undefined;
 }
 

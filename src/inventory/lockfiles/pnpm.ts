@@ -361,7 +361,7 @@ async function readManifest(rel: string, ctx: ParseContext): Promise<Rec | undef
 /** A folder path relative to the lockfile, normalized; '' for the lockfile's own folder. */
 function folder(base: string, rel: string): string {
   const p = posix.normalize(posix.join(base === '.' ? '' : base, rel));
-  return p === '.' ? '' : p.replace(/\/+$/, '');
+  return p === '.' ? '' : p.replace(/(?<!\/)\/+$/, '');
 }
 
 const IMPORTER_FIELDS = ['dependencies', 'optionalDependencies', 'devDependencies'] as const;

@@ -459,7 +459,7 @@ function isBerryGit(ref: string): boolean {
   return (
     looksLikeGit(ref) ||
     /^(git\+[a-z]+|ssh):\/\//i.test(ref) ||
-    /#(.*&)?(commit|head|tag|semver)=/i.test(ref) ||
+    /#([^#]*&)?(commit|head|tag|semver)=/i.test(ref) ||
     /^https?:\/\/(www\.)?(github\.com|gitlab\.com|bitbucket\.org)\/[^/]+\/[^/#]+(#|$)/i.test(ref)
   );
 }

@@ -296,7 +296,7 @@ async function classicWorkspaces(root: Manifest, ctx: ParseContext, warnings: st
     warnings.push('package.json declares workspaces, but this build cannot list files: workspace members are left out');
     return [];
   }
-  const clean = (g: string) => g.replace(/^\.\/+/, '').replace(/\/+$/, '');
+  const clean = (g: string) => g.replace(/^\.\/+/, '').replace(/(?<!\/)\/+$/, '');
   const pos = root.workspaces.filter((g) => !g.startsWith('!')).map(clean);
   const neg = root.workspaces.filter((g) => g.startsWith('!')).map((g) => clean(g.slice(1)));
   if (pos.length === 0) return [];

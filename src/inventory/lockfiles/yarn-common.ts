@@ -306,7 +306,7 @@ export function declaredLevel(m: Manifest, name: string): Level | undefined {
 
 /** A workspace folder inside the project: relative, no '..', no absolute path. */
 export function safeWorkspaceDir(dir: string): string | undefined {
-  const d = dir.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/\/+$/, '');
+  const d = dir.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/(?<!\/)\/+$/, '');
   if (d === '' || d === '.') return '';
   if (d.startsWith('/') || /^[A-Za-z]:/.test(d) || d.split('/').some((s) => s === '..' || s === '')) return undefined;
   return d;

@@ -164,7 +164,7 @@ async function readFileText(
       st.entries.push(entry);
       last = entry;
       // pip-compile's "line" annotation style: "name==1.0  # via parent".
-      const via = /^via\b\s*(.*)$/.exec(comment);
+      const via = /^via\b\s*([\s\S]*)$/.exec(comment);
       if (via) {
         compiled = true;
         addVia(entry, via[1]!);
@@ -178,7 +178,7 @@ async function readFileText(
       // A comment line ends a continuation (as in pip), then may annotate the entry above.
       flush();
       const c = raw.replace(/^\s*#/, '');
-      const via = /^\s*via\b\s*(.*)$/.exec(c);
+      const via = /^\s*via\b\s*([\s\S]*)$/.exec(c);
       if (via && last) {
         compiled = true;
         inVia = true;
