@@ -123,7 +123,7 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
     }
     if (on('license-allowed') && (policy.licenses.allow || policy.licenses.deny)) {
       for (const lic of row.licenses) {
-        const ids = lic.split(/\s+(?:AND|OR|WITH)\s+|[()]/).map((s) => s.trim()).filter(Boolean);
+        const ids = lic.split(/(?<!\s)\s+(?:AND|OR|WITH)\s+|[()]/).map((s) => s.trim()).filter(Boolean);
         const denied = ids.filter((id) => policy.licenses.deny?.includes(id));
         if (denied.length) fail(row, 'license-allowed', `license ${denied.join(', ')} is denied by the policy`, 'replace the component or add a policy exception');
         else if (policy.licenses.allow && !ids.some((id) => policy.licenses.allow!.includes(id))) {

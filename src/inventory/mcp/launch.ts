@@ -309,7 +309,7 @@ export function parsePythonSpec(spec: string, launcher: Launcher = 'uvx'): { pac
   if (direct) {
     const url = direct[1]!;
     if (/^git\+/.test(url)) {
-      const path = url.replace(/#.*$/, '');
+      const path = url.replace(/#[\s\S]*$/, '');
       const rev = /@([^@/]+)$/.exec(path)?.[1] ?? '';
       return {
         package: { ecosystem: 'git', spec },
@@ -344,7 +344,7 @@ export function parsePythonSpec(spec: string, launcher: Launcher = 'uvx'): { pac
     else pin = { pinned: false, reason: `"${v}" is not an exact version` };
   } else {
     const clauses = rest.split(',').map((c) => c.trim());
-    const only = clauses.length === 1 ? /^(===?)\s*(.+)$/.exec(clauses[0]!) : null;
+    const only = clauses.length === 1 ? /^(===?)\s*([\s\S]+)$/.exec(clauses[0]!) : null;
     if (only && !only[2]!.includes('*') && (only[1] === '===' || PEP440.test(only[2]!.trim()))) exact = only[2]!.trim();
     else pin = { pinned: false, reason: `version range "${rest}" instead of an exact version` };
   }
