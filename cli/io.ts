@@ -2,6 +2,9 @@
  * What every command shares: printing, errors, exit codes, output files, progress.
  * Exit codes: 0 ok, 1 a check failed (policy, verification, invalid BOM), 2 usage or input error.
  */
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { AibomError, errorMessage, exitCodeFor } from '../src/errors.js';
 import { writeFileAtomic } from '../src/util/fs.js';
 
@@ -51,6 +54,25 @@ export async function writeOutput(file: string | undefined, data: string): Promi
     return;
   }
   await writeFileAtomic(file, data);
+}
+
+/**
+ * Fail early, before minutes of work, when `-o FILE` cannot be written: its folder is missing,
+ * not a folder or not writable, or FILE is a folder. The write itself stays atomic (and still
+ * reports what goes wrong later); this only saves the wait.
+ */
+export async function checkOutputPath(file: string | undefined): Promise<void> {
+  if (!file || file === '-') return;
+  const dir = dirname(resolve(file));
+  const st = await stat(dir).catch(() => undefined);
+  if (!st) throw new AibomError('USAGE', `cannot write output: the folder ${dir} does not exist`, { file });
+  if (!st.isDirectory()) throw new AibomError('USAGE', `cannot write output: ${dir} is not a folder`, { file });
+  if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new AibomError('USAGE', 'cannot write output: is a folder', { file });
+  const writable = await access(dir, constants.W_OK).then(
+    () => true,
+    () => false,
+  );
+  if (!writable) throw new AibomError('USAGE', `cannot write output: permission denied in ${dir}`, { file });
 }
 
 export function printJson(value: unknown): void {

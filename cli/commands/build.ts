@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ProgressEvent } from '../../src/inventory/index.js';
 import { formatBytes } from '../../src/util/fs.js';
-import { action, collect, EXIT_USAGE, printError, printInfo, printJson, printWarning, Progress, writeOutput } from '../io.js';
+import { action, checkOutputPath, collect, EXIT_USAGE, printError, printInfo, printJson, printWarning, Progress, writeOutput } from '../io.js';
 
 export function registerBuild(program: Command): void {
   program
@@ -45,6 +45,7 @@ export function registerBuild(program: Command): void {
           printError('--json prints a summary and needs -o FILE for the BOM itself');
           return EXIT_USAGE;
         }
+        await checkOutputPath(opts.output);
         const { buildInventory } = await import('../../src/inventory/index.js');
         const { buildBom, serializeBom } = await import('../../src/bom/build.js');
         const { specFor } = await import('../../src/bom/spec.js');
