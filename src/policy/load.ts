@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter } from 'yaml';
 import { AibomError } from '../errors.js';
@@ -9,6 +8,8 @@ import { duplicateKey, parseYamlDocument } from '../util/yaml.js';
 import { defaultPolicy, type Policy, type SignerPolicy } from './types.js';
 
 const MAX_POLICY_BYTES = 1024 * 1024;
+/** A PEM public key is under 1 KiB (RSA-4096: 800 bytes); room for comments. */
+const MAX_KEY_BYTES = 64 * 1024;
 
 type Validator = ((d: unknown) => boolean) & {
   errors?: Array<{ instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }> | null;
@@ -149,10 +150,11 @@ async function readSigner(
   if (typeof rec.key === 'string') {
     const keyPath = resolve(base, rec.key);
     try {
-      s.keyPem = await readFile(keyPath, 'utf8');
+      // Bounded, and never a FIFO or device: the path comes from the policy file.
+      s.keyPem = await readTextBounded(keyPath, MAX_KEY_BYTES, keyPath);
       s.keyPath = keyPath;
-    } catch {
-      fail('key', `cannot read public key file "${rec.key}"`);
+    } catch (err) {
+      fail('key', `cannot read public key file "${rec.key}"${err instanceof AibomError ? `: ${err.message}` : ''}`);
     }
     if (!/-----BEGIN PUBLIC KEY-----/.test(s.keyPem ?? '')) fail('key', `"${rec.key}" is not a PEM public key`);
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AibomError, describeErrno } from '../errors.js';
@@ -56,9 +57,14 @@ export async function readBytesBounded(
 ): Promise<Buffer> {
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    fh = await open(path, 'r');
+    // O_NONBLOCK: opening a FIFO (a named pipe called package-lock.json, say) must not wait
+    // forever for a writer; what is not a regular file is then refused below, unread.
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const st = await fh.stat();
     if (st.isDirectory()) throw new AibomError('INPUT', 'is a directory, expected a file', { file: display });
+    if (!st.isFile()) {
+      throw new AibomError('INPUT', 'not a regular file (a named pipe, socket or device); not read', { file: display });
+    }
     if (st.size > maxBytes) {
       throw new AibomError(
         'TOO_LARGE',
