@@ -171,7 +171,15 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
           continue;
         }
         result.files.push({ rel: childRel, abs, size });
+        continue;
       }
+      // A named pipe, socket or device is never opened (opening a FIFO waits for a writer).
+      result.findings.push({
+        code: 'special-file',
+        severity: 'low',
+        message: 'not a regular file (a named pipe, socket or device); not read',
+        location: { file: childRel },
+      });
     }
   }
   if (truncated) {
