@@ -29,6 +29,8 @@ import { looksLikeSecret, REDACTED, redactArgs, sanitizeToken, sanitizeUrl, spli
 
 /** Total bytes read while sniffing JSON files for an `mcpServers` object. */
 const MAX_SNIFF_TOTAL_BYTES = 64 * 1024 * 1024;
+/** Files read ahead of the one being looked at (each at most 256 KiB when sniffed). */
+const READ_AHEAD = 16;
 
 export const mcpDiscoverer: Discoverer = {
   name: 'mcp',
@@ -48,14 +50,22 @@ async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
   const services: Service[] = [];
   const files = await configFiles(ctx, findings);
   let sniffed = 0;
-  for (const f of files) {
-    let text: string;
-    try {
-      text = await readTextBounded(f.abs, f.known ? MAX_KNOWN_CONFIG_BYTES : MAX_SNIFFED_JSON_BYTES, f.rel);
-    } catch (err) {
-      if (f.known) findings.push(invalidConfig(f.rel, isAibomError(err) ? err.message : String(err)));
+  // Read a few files ahead: one at a time, 50,000 small JSON files cost 15 s of waiting on I/O.
+  const read = (f: ConfigFile) =>
+    readTextBounded(f.abs, f.known ? MAX_KNOWN_CONFIG_BYTES : MAX_SNIFFED_JSON_BYTES, f.rel).then(
+      (text) => ({ text }),
+      (err: unknown) => ({ err }),
+    );
+  const ahead: Array<ReturnType<typeof read>> = [];
+  for (let i = 0; i < files.length; i++) {
+    while (ahead.length < READ_AHEAD && i + ahead.length < files.length) ahead.push(read(files[i + ahead.length]!));
+    const f = files[i]!;
+    const got = await ahead.shift()!;
+    if ('err' in got) {
+      if (f.known) findings.push(invalidConfig(f.rel, isAibomError(got.err) ? got.err.message : String(got.err)));
       continue;
     }
+    const text = got.text;
     if (!f.known) {
       sniffed += text.length;
       if (sniffed > MAX_SNIFF_TOTAL_BYTES) {
