@@ -11,6 +11,7 @@
  * Many mutants share one folder, so one `aibom build` reads hundreds of them: the build names
  * every input it could not read, and `--keep-going` must then write a valid BOM of the rest.
  */
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -410,6 +411,34 @@ describe('single-file inputs: aibom.config, policies, BOMs, Sigstore bundles', (
       if (one.code === 1) expect(one.stdout + one.stderr).toMatch(/not verified|fail|invalid|mismatch|malformed/i);
       else expect(errorLines(one.stderr)[0], one.stderr).toMatch(/^aibom: \S.*?: /);
     });
+  });
+});
+
+describe('named pipes where inputs are expected', () => {
+  it('a FIFO named like a lockfile, a manifest, a plugin manifest or a policy: never opened for reading, never a hang', async () => {
+    const root = join(tmp.dir, 'fifos');
+    await mkdir(join(root, 'plugins', 'tool'), { recursive: true });
+    await mkdir(join(root, 'sub'), { recursive: true });
+    await writeFile(join(root, 'plugins', 'tool', 'index.js'), 'export {};\n');
+    // Opening any of these for reading would wait forever for a writer.
+    for (const f of ['package.json', 'sub/package-lock.json', 'sub/poetry.lock', '.mcp.json', 'plugins/tool/package.json', 'policy.yaml']) {
+      execFileSync('mkfifo', [join(root, ...f.split('/'))]);
+    }
+    const out = join(tmp.dir, 'fifos.cdx.json');
+    const r = await runCli(['build', root, '-o', out, '--json'], { timeoutMs: 30_000 });
+    expectClean(r, 'build with FIFOs');
+    expect(r.code, r.stderr).toBe(0);
+    await expectValid(out);
+    const findings = (JSON.parse(r.stdout) as BuildOutcome).findings;
+    const special = findings.filter((f) => f.code === 'special-file').map((f) => f.location?.file).sort();
+    expect(special).toEqual(['.mcp.json', 'package.json', 'plugins/tool/package.json', 'policy.yaml', 'sub/package-lock.json', 'sub/poetry.lock']);
+    // Read because of their names: the project's package.json and the plugin's manifest are refused, unread.
+    expect(r.stderr).toContain('aibom: warning: package.json: not a regular file');
+    expect(r.stderr).toContain('aibom: warning: plugins/tool/package.json: cannot read plugin manifest: not a regular file');
+    const g = await runCli(['gate', '--bom', out, '--policy', join(root, 'policy.yaml')], { timeoutMs: 30_000 });
+    expectClean(g, 'gate with a FIFO policy');
+    expect(g.code).toBe(2);
+    expect(g.stderr).toContain(`aibom: ${join(root, 'policy.yaml')}: not a regular file`);
   });
 });
 
