@@ -37,6 +37,18 @@ const bundleRequire = {
   },
 };
 
+// aibom reads GGUF itself and takes only the quantization-name tables from @huggingface/gguf;
+// those live in @huggingface/tasks' gguf module. Bundling the whole package would pull in the
+// Hub's app catalogue (docs URLs, docker command lines) for nothing.
+const ggufTablesOnly = {
+  name: 'gguf-tables-only',
+  setup(b) {
+    b.onResolve({ filter: /^@huggingface\/gguf$/ }, () => ({
+      path: join(root, 'node_modules', '@huggingface', 'tasks', 'dist', 'esm', 'gguf.js'),
+    }));
+  },
+};
+
 await build({
   absWorkingDir: root,
   entryPoints: ['action/src/main.ts'],
@@ -58,7 +70,7 @@ await build({
       'const __dirname = __aibomDirname(__filename);',
     ].join('\n'),
   },
-  plugins: [bundleRequire],
+  plugins: [bundleRequire, ggufTablesOnly],
   // Prefer ES module builds: some packages' "main" is a UMD wrapper whose requires esbuild cannot follow.
   mainFields: ['module', 'main'],
   // Optional XML plug-ins of the cyclonedx library (aibom writes JSON only).

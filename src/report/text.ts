@@ -12,7 +12,7 @@ function paint(on: boolean, c: keyof typeof ANSI, s: string): string {
   return on ? `\x1b[${ANSI[c]}m${s}\x1b[0m` : s;
 }
 
-function fit(s: string, n: number): string {
+function padTo(s: string, n: number): string {
   if (s.length <= n) return s.padEnd(n);
   return `${s.slice(0, Math.max(0, n - 1))}…`;
 }
@@ -42,7 +42,7 @@ export function renderAuditTable(rep: InventoryReport, rows: InventoryRow[], opt
   // KIND NAME PINNED HASHED SIGNED RISKS: fixed columns, the name takes the rest.
   const fixed = 10 + 1 + 6 + 1 + 6 + 1 + 6 + 1 + 6;
   const nameW = width - fixed - 1;
-  lines.push(paint(opt.color, 'dim', `${fit('KIND', 10)} ${fit('NAME', nameW)} ${fit('PINNED', 6)} ${fit('HASHED', 6)} ${fit('SIGNED', 6)} RISKS`));
+  lines.push(paint(opt.color, 'dim', `${padTo('KIND', 10)} ${padTo('NAME', nameW)} ${padTo('PINNED', 6)} ${padTo('HASHED', 6)} ${padTo('SIGNED', 6)} RISKS`));
   for (const r of rows) {
     const pinned = yesNo(r.pinned);
     const hashed = r.hashes.length || r.folderDigest ? 'yes' : 'no';
@@ -51,11 +51,11 @@ export function renderAuditTable(rep: InventoryReport, rows: InventoryRow[], opt
     const name = r.version ? `${r.name}@${r.version}` : r.name;
     lines.push(
       [
-        fit(r.kind, 10),
-        fit(name, nameW),
-        paint(opt.color, r.pinned === false ? 'red' : 'green', fit(pinned, 6)),
-        paint(opt.color, hashed === 'no' ? 'red' : 'green', fit(hashed, 6)),
-        paint(opt.color, signed === 'no' ? 'yellow' : 'green', fit(signed, 6)),
+        padTo(r.kind, 10),
+        padTo(name, nameW),
+        paint(opt.color, r.pinned === false ? 'red' : 'green', padTo(pinned, 6)),
+        paint(opt.color, hashed === 'no' ? 'red' : 'green', padTo(hashed, 6)),
+        paint(opt.color, signed === 'no' ? 'yellow' : 'green', padTo(signed, 6)),
         paint(opt.color, r.risks.length ? 'red' : 'dim', risks),
       ].join(' '),
     );
