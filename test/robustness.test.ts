@@ -208,7 +208,7 @@ describe('aibom build on mutated lockfile fixtures', () => {
 });
 
 describe('aibom build on the mutated example agent and model files', () => {
-  /** Inputs of the agent that `aibom build` reads from any folder (config and policy: below). */
+  /** Read only at the scanned root or when named on the command line: one mutant per run, below. */
   const skipped = new Set(['aibom.config.yaml', 'aibom-policy.yaml', 'keys/web-search-publisher.pub']);
 
   it('example agent: models, model card, dataset, plugins (signed one verified), MCP config, lockfile', async () => {
