@@ -4,6 +4,7 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { AibomError, describeErrno } from '../errors.js';
 import { defaultHashConcurrency, type HashJob, type HashPoolOptions, hashFilesInWorkers } from './hash-pool.js';
+import { trimTrailing } from '../util/text.js';
 
 /**
  * Folder digests computed exactly as OpenSSF model signing (model_signing v1.0, "files"
@@ -230,7 +231,7 @@ function normalizeIgnores(root: string, options: ManifestOptions): Ignores {
     const abs = resolve(p);
     const relToRoot = relative(root, abs);
     if (relToRoot && !relToRoot.startsWith('..') && !relToRoot.startsWith(sep)) exact.add(relToRoot.split(sep).join('/'));
-    exact.add(p.split(sep).join('/').replace(/^\.\//, '').replace(/\/+$/, ''));
+    exact.add(trimTrailing(p.split(sep).join('/').replace(/^\.\//, ''), '/'));
   }
   if (options.ignoreGitPaths ?? true) for (const g of GIT_PATHS) exact.add(g);
   return { exact };

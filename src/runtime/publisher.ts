@@ -16,6 +16,7 @@ import { formatDifferences, type VerificationResult, VerifyFailure } from '../ve
 import { type TrustContext, verifyPrepared } from '../verification/verify.js';
 import type { PublisherPin } from './lock.js';
 import type { PluginReason, PluginSigner } from './types.js';
+import { trimTrailing } from '../util/text.js';
 
 const fingerprints = new WeakMap<KeyObject, string>();
 
@@ -171,7 +172,7 @@ export function checkPublisherBundle(
     try {
       // Paths the publisher left out of the signature (model_signing ≥ 1.1 records them) are left out here too; the BOM's digest still covers them.
       const ignore = parseModelSigningPredicate(loaded.statement, display).predicate.serialization.ignore_paths ?? [];
-      if (ignore.length) used = resources.filter((r) => !ignore.some((p) => r.name === p || r.name.startsWith(`${p.replace(/\/+$/, '')}/`)));
+      if (ignore.length) used = resources.filter((r) => !ignore.some((p) => r.name === p || r.name.startsWith(`${trimTrailing(p, '/')}/`)));
     } catch (err) {
       if (err instanceof AibomError) return { problem: { code: 'signature-invalid', message: `${display}: ${err.message}` } };
       throw err;

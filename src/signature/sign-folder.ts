@@ -20,6 +20,7 @@ import { compareCodePoints, folderManifest, GIT_PATHS } from '../inventory/diges
 import { createBundle, type SigningIdentity } from './bundle-builder.js';
 import { keyOf } from './sign-file.js';
 import { type SignOutcome, summarizeBundle } from './summary.js';
+import { trimTrailing } from '../util/text.js';
 
 export interface FolderSignOptions {
   /** Where the bundle will be written (left out of the manifest when inside the folder). */
@@ -79,7 +80,7 @@ export function recordedIgnores(root: string, ignorePaths: string[], bundlePath:
     const viaCwd = inside(resolve(p));
     if (viaCwd) out.add(viaCwd);
     // The folder-relative reading, spelled exactly as the manifest matches it.
-    const literal = p.split(sep).join('/').replace(/^\.\//, '').replace(/\/+$/, '');
+    const literal = trimTrailing(p.split(sep).join('/').replace(/^\.\//, ''), '/');
     if (literal !== '.' && isSafeResourceName(literal)) out.add(literal);
   }
   // The bundle is a real path (relative to the working directory): only that reading.

@@ -15,6 +15,7 @@ import { X509Certificate } from '@sigstore/core';
 import { AibomError } from '../errors.js';
 import { readBytesBounded } from '../util/fs.js';
 import type { FailureReason } from './result.js';
+import { pemBlocks } from '../util/text.js';
 
 export type Matcher = { exact: string } | { regexp: string; re: RegExp };
 
@@ -91,7 +92,7 @@ export async function buildPolicy(o: PolicyOptions, cache?: Map<string, Identity
   } else {
     const file = o.certificateChain!;
     const pem = (await readBytesBounded(file, MAX_PEM_BYTES, file)).toString('utf8');
-    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+    const blocks = pemBlocks(pem, 'CERTIFICATE', 32);
     if (blocks.length === 0) throw new AibomError('INPUT', 'no PEM certificates found', { file });
     if (blocks.length > 32) throw new AibomError('TOO_LARGE', `${blocks.length} certificates (limit 32)`, { file });
     const roots = blocks.map((b, i) => {

@@ -2,6 +2,7 @@ import { isAibomError } from '../../errors.js';
 import { readTextBounded } from '../../util/fs.js';
 import { isObject, parseJsonText } from '../../util/json.js';
 import { FormatError, withFile } from './reader.js';
+import { trimTrailing } from '../../util/text.js';
 
 /**
  * safetensors: an 8-byte little-endian header length N, N bytes of JSON describing each tensor
@@ -70,7 +71,7 @@ export async function readSafetensors(path: string): Promise<SafetensorsInfo> {
 function parseHeader(text: string, headerBytes: number, dataBytes: number): SafetensorsInfo {
   let header: unknown;
   try {
-    header = parseJsonText(text.replace(/ +$/, ''), 'header', 64);
+    header = parseJsonText(trimTrailing(text, ' '), 'header', 64);
   } catch (err) {
     throw new FormatError(isAibomError(err) ? `header ${err.message}` : 'header is not valid JSON');
   }
