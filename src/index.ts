@@ -11,6 +11,9 @@ export { buildInventory, type Discoverer, type InventoryOptions } from './invent
 export type { Component, Finding, Inventory, Service } from './inventory/types.js';
 export { type FolderManifest, folderManifest, manifestDigest } from './inventory/digest.js';
 
+// The build: a folder → its AI-BOM, as `aibom build` and the GitHub Action build it.
+export { type BuildAibomOptions, type BuiltAibom, buildAibom, IncompleteInventoryError } from './build/aibom.js';
+
 // BOM: CycloneDX JSON, always schema-validated.
 export { type BomJson, type BomOptions, buildBom, serializeBom } from './bom/build.js';
 export { type SchemaError, validateBomJson } from './bom/validate.js';

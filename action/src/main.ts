@@ -1,7 +1,9 @@
 /**
  * The aibom GitHub Action: a thin shell over the library. On a release (or a tag push):
  * build → sign → attest → upload → gate; a gate failure fails the step only after the evidence
- * is uploaded. On a pull request: build and gate, with a job summary, no signing, no upload.
+ * is uploaded. On a pull request or a branch push: build and gate, with a job summary; no
+ * upload, and no signing unless `sign: true` (never on pull requests). The build is the CLI's
+ * (src/build/aibom.ts); errors name the Action's inputs and permissions (./messages.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -9,76 +11,19 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { glob } from 'tinyglobby';
-import { buildBom, serializeBom } from '../../src/bom/build.js';
-import { isWritableSpecVersion } from '../../src/bom/spec.js';
-import { errorMessage } from '../../src/errors.js';
-import { buildInventory } from '../../src/inventory/index.js';
+import { buildAibom } from '../../src/build/aibom.js';
 import { runGate } from '../../src/policy/gate.js';
 import { inventoryFromBom } from '../../src/report/inventory.js';
 import { renderAuditMarkdown, renderGateMarkdown } from '../../src/report/markdown.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
 import { createAttestation, getReleaseByTag, makeOctokit, type Repo, uploadAssets } from './github.js';
-
-interface Inputs {
-  path: string;
-  specVersion: string;
-  output: string;
-  sign: boolean;
-  key: string;
-  fulcioUrl: string;
-  rekorUrl: string;
-  tsaUrl: string;
-  signingConfig: string;
-  subjects: string[];
-  policy: string;
-  trustedRoot: string;
-  failOnMissingProvenance: boolean;
-  uploadReleaseAssets: string;
-  attest: boolean;
-  githubToken: string;
-}
-
-function bool(name: string, fallback: boolean): boolean {
-  const v = core.getInput(name).trim().toLowerCase();
-  if (v === '') return fallback;
-  if (['true', 'yes', '1', 'on'].includes(v)) return true;
-  if (['false', 'no', '0', 'off'].includes(v)) return false;
-  throw new Error(`input ${name} must be true or false, got "${v}"`);
-}
-
-function readInputs(): Inputs {
-  const key = core.getInput('key');
-  const githubToken = core.getInput('github-token');
-  // Never let a secret reach the log, even inside an error message.
-  if (key) core.setSecret(key);
-  if (githubToken) core.setSecret(githubToken);
-  return {
-    path: core.getInput('path') || '.',
-    specVersion: core.getInput('spec-version') || '1.6',
-    output: core.getInput('output') || 'aibom.cdx.json',
-    sign: bool('sign', true),
-    key,
-    fulcioUrl: core.getInput('fulcio-url'),
-    rekorUrl: core.getInput('rekor-url'),
-    tsaUrl: core.getInput('tsa-url'),
-    signingConfig: core.getInput('signing-config'),
-    subjects: core
-      .getInput('subjects')
-      .split(/[\n,]/)
-      .map((s) => s.trim())
-      .filter(Boolean),
-    policy: core.getInput('policy'),
-    trustedRoot: core.getInput('trusted-root'),
-    failOnMissingProvenance: bool('fail-on-missing-provenance', true),
-    uploadReleaseAssets: (core.getInput('upload-release-assets') || 'auto').trim().toLowerCase(),
-    attest: bool('attest', false),
-    githubToken,
-  };
-}
+import { InputError, type Inputs, readInputs } from './inputs.js';
+import { actionMessage, type MessageContext } from './messages.js';
 
 interface EventInfo {
   name: string;
   isPullRequest: boolean;
+  /** A release event, or a push of a tag: the events that publish something. */
   isRelease: boolean;
   tag?: string;
 }
@@ -89,8 +34,8 @@ async function readEvent(): Promise<EventInfo> {
   if (process.env.GITHUB_EVENT_PATH) {
     try {
       payload = JSON.parse(await readFile(process.env.GITHUB_EVENT_PATH, 'utf8')) as Record<string, any>;
-    } catch (err) {
-      throw new Error(`cannot read the event payload ${process.env.GITHUB_EVENT_PATH}: ${errorMessage(err)}`);
+    } catch {
+      throw new Error('cannot read the event payload the runner wrote (GITHUB_EVENT_PATH)');
     }
   }
   const ref = process.env.GITHUB_REF ?? '';
@@ -108,40 +53,69 @@ async function readEvent(): Promise<EventInfo> {
 function repoFromEnv(): Repo {
   const full = process.env.GITHUB_REPOSITORY ?? '';
   const [owner, repo] = full.split('/');
-  if (!owner || !repo) throw new Error('GITHUB_REPOSITORY is not set (owner/repo)');
+  if (!owner || !repo) throw new Error('GITHUB_REPOSITORY is not set (owner/repo): run the Action in a GitHub Actions workflow');
   return { owner, repo };
 }
 
+/** Sign? `auto`: on releases and tag pushes. Never on pull requests (their code is not yours to vouch for). */
+function shouldSign(inputs: Inputs, event: EventInfo): boolean {
+  if (event.isPullRequest) return false;
+  if (inputs.sign === 'auto') return event.isRelease;
+  return inputs.sign === 'true';
+}
+
+const ctx: MessageContext = { workspace: process.env.GITHUB_WORKSPACE ?? process.cwd(), secretPaths: [] };
+if (process.env.RUNNER_TEMP) ctx.runnerTemp = process.env.RUNNER_TEMP;
+
 export async function run(): Promise<void> {
   const inputs = readInputs();
-  if (!isWritableSpecVersion(inputs.specVersion)) throw new Error(`spec-version must be 1.6 or 1.7, got "${inputs.specVersion}"`);
   const event = await readEvent();
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const workspace = ctx.workspace;
   const root = resolve(workspace, inputs.path);
   const output = resolve(workspace, inputs.output);
   core.info(`aibom: ${event.name || 'manual'} event${event.tag ? ` for ${event.tag}` : ''}; scanning ${inputs.path}`);
 
-  // 1. Build.
-  const inv = await buildInventory(root, {});
-  const bom = await buildBom(inv, { specVersion: inputs.specVersion });
-  await writeFileAtomic(output, serializeBom(bom));
+  // 1. Build: the same build as `aibom build` (src/build/aibom.ts); an unreadable input fails the step.
+  const built = await buildAibom(root, {
+    specVersion: inputs.specVersion,
+    reproducible: inputs.reproducible,
+    ...(inputs.policy ? { policy: resolve(workspace, inputs.policy) } : {}),
+    ...(inputs.trustedRoot ? { trustedRoot: resolve(workspace, inputs.trustedRoot) } : {}),
+  });
+  const bom = built.bom;
+  for (const f of built.findings) {
+    if (f.severity === 'info') continue;
+    core.warning(f.message, f.location ? { file: join(inputs.path, f.location.file).replace(/^\.\//, '') } : {});
+  }
+  await writeFileAtomic(output, built.text);
   core.setOutput('bom-path', output);
   core.info(`aibom: wrote ${output}: ${bom.components?.length ?? 0} components, ${bom.services?.length ?? 0} services`);
 
-  // 2. Sign and attest (never on pull requests).
-  const signing = inputs.sign && !event.isPullRequest;
+  // 2. Sign and attest: by default on releases and tag pushes, never on pull requests.
+  const signing = shouldSign(inputs, event);
+  if (!signing && inputs.sign !== 'false') {
+    core.info(`aibom: not signing on a ${event.isPullRequest ? 'pull request' : `${event.name || 'manual'} event that publishes no release`} (the \`sign\` input)`);
+  }
   const produced: string[] = [output];
   let attestationBundle: unknown;
   if (signing) {
     const { resolveSigningIdentity } = await import('../../src/signature/identity.js');
     const { signFile } = await import('../../src/signature/sign-file.js');
     const { attest } = await import('../../src/signature/attest.js');
+    if (!inputs.key && !process.env.ACTIONS_ID_TOKEN_REQUEST_URL && !process.env.SIGSTORE_ID_TOKEN) {
+      throw new InputError(
+        'signing needs an identity: give the job `permissions: id-token: write` for keyless signing, set the `key` input, or set `sign: false`',
+      );
+    }
     let keyDir: string | undefined;
     try {
       const opts: Parameters<typeof resolveSigningIdentity>[0] = { env: process.env };
       if (inputs.key) {
-        keyDir = await mkdtemp(join(tmpdir(), 'aibom-key-'));
+        // A private file for the step only, in the runner's temp folder (removed below).
+        keyDir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'aibom-key-'));
+        ctx.secretPaths.push({ path: keyDir, input: 'key' });
         const keyFile = join(keyDir, `${randomBytes(8).toString('hex')}.pem`);
+        ctx.secretPaths.push({ path: keyFile, input: 'key' });
         await writeFile(keyFile, inputs.key, { mode: 0o600 });
         opts.key = keyFile;
       }
@@ -150,15 +124,22 @@ export async function run(): Promise<void> {
       if (inputs.rekorUrl) opts.rekorUrl = inputs.rekorUrl;
       if (inputs.tsaUrl) opts.tsaUrl = inputs.tsaUrl;
       const identity = await resolveSigningIdentity(opts);
-      const signed = await signFile(output, identity);
       const bundlePath = `${output}.sigstore.json`;
-      await writeFileAtomic(bundlePath, `${JSON.stringify(signed.bundle, null, 2)}\n`);
+      if (identity.mode === 'key' && identity.key.kind === 'ed25519') {
+        // Ed25519 signs DSSE envelopes only: the BOM's bundle is an in-toto statement whose
+        // subject is the BOM file (its sha256) and whose predicate is the BOM.
+        const signed = await attest([output], identity, { predicate: output });
+        await writeFileAtomic(bundlePath, `${JSON.stringify(signed.bundle, null, 2)}\n`);
+      } else {
+        const signed = await signFile(output, identity);
+        await writeFileAtomic(bundlePath, `${JSON.stringify(signed.bundle, null, 2)}\n`);
+      }
       produced.push(bundlePath);
       core.setOutput('bundle-path', bundlePath);
       core.info(`aibom: signed the BOM: ${bundlePath}`);
       if (inputs.subjects.length) {
         const files = (await glob(inputs.subjects, { cwd: workspace, onlyFiles: true, absolute: true })).sort();
-        if (files.length === 0) throw new Error(`subjects ${inputs.subjects.join(', ')} matched no files`);
+        if (files.length === 0) throw new InputError(`the \`subjects\` input (${inputs.subjects.join(', ')}) matched no files in the workspace`);
         const att = await attest(files, identity, { predicate: output });
         const attPath = join(dirname(output), `${basename(output).replace(/\.json$/, '')}.intoto.sigstore.json`);
         await writeFileAtomic(attPath, `${JSON.stringify(att.bundle, null, 2)}\n`);
@@ -193,7 +174,7 @@ export async function run(): Promise<void> {
   // 4. Upload to the release, and 5. store the attestation with GitHub.
   const upload = inputs.uploadReleaseAssets === 'auto' ? event.isRelease : inputs.uploadReleaseAssets === 'true';
   if ((upload && event.tag) || (inputs.attest && attestationBundle && !event.isPullRequest)) {
-    if (!inputs.githubToken) throw new Error('github-token is empty: it is needed to upload release assets and attestations');
+    if (!inputs.githubToken) throw new InputError('the `github-token` input is empty: it is needed to upload release assets and attestations');
     const gh = makeOctokit(inputs.githubToken, process.env.GITHUB_API_URL ?? 'https://api.github.com');
     const repo = repoFromEnv();
     if (upload && event.tag && !event.isPullRequest) {
@@ -234,5 +215,5 @@ export async function run(): Promise<void> {
 }
 
 run().catch((err: unknown) => {
-  core.setFailed(`aibom: ${errorMessage(err)}`);
+  core.setFailed(`aibom: ${actionMessage(err, ctx)}`);
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ProgressEvent } from '../../src/inventory/index.js';
+import type { Finding } from '../../src/inventory/types.js';
 import { formatBytes } from '../../src/util/fs.js';
 import { action, checkOutputPath, collect, EXIT_USAGE, printError, printInfo, printJson, printWarning, Progress, writeOutput } from '../io.js';
 
@@ -46,52 +47,47 @@ export function registerBuild(program: Command): void {
           return EXIT_USAGE;
         }
         await checkOutputPath(opts.output);
-        const { buildInventory } = await import('../../src/inventory/index.js');
-        const { buildBom, serializeBom } = await import('../../src/bom/build.js');
+        const { buildAibom, IncompleteInventoryError } = await import('../../src/build/aibom.js');
         const { specFor } = await import('../../src/bom/spec.js');
         specFor(opts.specVersion);
         const progress = new Progress(!opts.json);
-        const inv = await buildInventory(dir, {
-          ...(opts.config !== undefined ? { configFile: opts.config } : {}),
-          exclude: opts.exclude,
-          followSymlinks: !!opts.followSymlinks,
-          maxLockfileBytes: Math.floor(maxMiB * 1024 * 1024),
-          onProgress: (e) => progress.update(describeProgress(e)),
-        });
-        progress.done();
-        {
-          // The lock: scanned plugin folders, and the publishers whose plugin signatures verify (src/runtime/pin.ts).
-          const { recordPluginPaths, pinPublishers } = await import('../../src/runtime/pin.js');
-          const { loadConfig } = await import('../../src/inventory/config.js');
-          const { resolve } = await import('node:path');
-          const root = resolve(dir);
-          await recordPluginPaths(inv, root, await loadConfig(root, { display: dir, ...(opts.config !== undefined ? { file: opts.config } : {}) }));
-          if (opts.publisherKey.length || opts.policy) {
-            const policy = opts.policy ? await (await import('../../src/policy/load.js')).loadPolicy(opts.policy) : undefined;
-            await pinPublishers(inv, {
-              root,
-              publisherKeys: opts.publisherKey,
-              ...(policy ? { policy } : {}),
-              ...(opts.trustedRoot !== undefined ? { trustedRoot: opts.trustedRoot } : {}),
-            });
+        const printWarnings = (findings: Finding[]) => {
+          for (const f of findings) {
+            if (f.fatal || f.severity === 'info') continue;
+            printWarning(`${f.location ? `${f.location.file}: ` : ''}${f.message}`);
           }
-        }
-        const fatal = inv.findings.filter((f) => f.fatal);
-        for (const f of inv.findings) {
-          if (f.fatal) continue;
-          if (f.severity === 'info') continue;
-          printWarning(`${f.location ? `${f.location.file}: ` : ''}${f.message}`);
-        }
-        if (fatal.length && !opts.keepGoing) {
-          for (const f of fatal) printError(`${f.location ? `${f.location.file}: ` : ''}${f.message}`);
+        };
+        let built: Awaited<ReturnType<typeof buildAibom>>;
+        try {
+          built = await buildAibom(dir, {
+            specVersion: opts.specVersion as '1.6' | '1.7',
+            reproducible: !!opts.reproducible,
+            ...(opts.config !== undefined ? { configFile: opts.config } : {}),
+            exclude: opts.exclude,
+            followSymlinks: !!opts.followSymlinks,
+            maxLockfileBytes: Math.floor(maxMiB * 1024 * 1024),
+            keepGoing: !!opts.keepGoing,
+            publisherKeys: opts.publisherKey,
+            ...(opts.policy !== undefined ? { policy: opts.policy } : {}),
+            ...(opts.trustedRoot !== undefined ? { trustedRoot: opts.trustedRoot } : {}),
+            onProgress: (e) => progress.update(describeProgress(e)),
+          });
+        } catch (err) {
+          progress.done();
+          if (!(err instanceof IncompleteInventoryError)) throw err;
+          printWarnings(err.all);
+          for (const f of err.findings) printError(`${f.location ? `${f.location.file}: ` : ''}${f.message}`);
           printError(
-            `no BOM written: ${fatal.length} input${fatal.length > 1 ? 's' : ''} could not be read (use --keep-going to write an incomplete BOM)`,
+            `no BOM written: ${err.findings.length} input${err.findings.length > 1 ? 's' : ''} could not be read (use --keep-going to write an incomplete BOM)`,
           );
           return EXIT_USAGE;
         }
-        for (const f of fatal) printWarning(`${f.location ? `${f.location.file}: ` : ''}${f.message} (left out)`);
-        const json = await buildBom(inv, { specVersion: opts.specVersion as '1.6' | '1.7', reproducible: !!opts.reproducible });
-        await writeOutput(opts.output, serializeBom(json));
+        progress.done();
+        const inv = built.inventory;
+        const json = built.bom;
+        printWarnings(inv.findings);
+        for (const f of inv.findings.filter((x) => x.fatal)) printWarning(`${f.location ? `${f.location.file}: ` : ''}${f.message} (left out)`);
+        await writeOutput(opts.output, built.text);
         const summary = {
           output: opts.output ?? '-',
           specVersion: opts.specVersion,

@@ -1,3 +1,4 @@
+import type { BuildAibomOptions } from '../build/aibom.js';
 import { AibomError } from '../errors.js';
 import { pathKind, readTextBounded } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
@@ -14,16 +15,16 @@ const MAX_BOM_BYTES = 256 * 1024 * 1024;
 
 /**
  * A BOM to report on: read from a CycloneDX JSON file, or built in memory from a folder
- * (nothing is written). A file that is not CycloneDX JSON is an input error.
+ * (nothing is written) exactly as `aibom build --reproducible` builds it. A file that is not
+ * CycloneDX JSON, or a folder with an input that cannot be read, is an input error.
  */
-export async function loadOrBuildBom(pathArg: string, options: { specVersion?: '1.6' | '1.7' } = {}): Promise<LoadedBom> {
+export async function loadOrBuildBom(pathArg: string, options: Omit<BuildAibomOptions, 'reproducible'> = {}): Promise<LoadedBom> {
   const kind = await pathKind(pathArg);
   if (kind === 'missing') throw new AibomError('INPUT', 'no such file or folder', { file: pathArg });
   if (kind === 'dir') {
-    const { buildInventory } = await import('../inventory/index.js');
-    const { buildBom } = await import('../bom/build.js');
-    const inv = await buildInventory(pathArg, {});
-    const bom = await buildBom(inv, { specVersion: options.specVersion ?? '1.6', reproducible: true });
+    // The same build as `aibom build --reproducible` (src/build/aibom.ts): an unreadable input is an error.
+    const { buildAibom } = await import('../build/aibom.js');
+    const { bom } = await buildAibom(pathArg, { ...options, reproducible: true });
     return { bom, source: pathArg, builtFromDir: true };
   }
   const data = parseJsonText(await readTextBounded(pathArg, MAX_BOM_BYTES, pathArg), pathArg);

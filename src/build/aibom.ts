@@ -1,0 +1,106 @@
+/**
+ * The one way to build an AI-BOM of a folder: inventory → lock (plugin paths, publisher pins) →
+ * CycloneDX JSON. The CLI (`aibom build`), the library (`import { buildAibom } from 'aibom'`,
+ * reports built from a folder) and the GitHub Action all call this, so the three give the same
+ * bytes for the same inputs (with `reproducible`).
+ *
+ * An input that could not be read at all (a malformed lockfile, an unreadable config) fails the
+ * build with an IncompleteInventoryError: a BOM that silently misses it would be signed and
+ * trusted. `keepGoing` builds it anyway and leaves those inputs out (they stay in `findings`).
+ */
+import { resolve } from 'node:path';
+import { type BomJson, buildBom, serializeBom } from '../bom/build.js';
+import { specFor, type WritableSpecVersion } from '../bom/spec.js';
+import { AibomError } from '../errors.js';
+import { loadConfig } from '../inventory/config.js';
+import { buildInventory, type InventoryOptions, type ProgressEvent } from '../inventory/index.js';
+import type { Finding, Inventory } from '../inventory/types.js';
+import type { Policy } from '../policy/types.js';
+
+export interface BuildAibomOptions {
+  /** CycloneDX spec version: '1.6' (default) or '1.7'. */
+  specVersion?: WritableSpecVersion;
+  /** Same inputs, same bytes: no timestamp or serial number, sorted lists. */
+  reproducible?: boolean;
+  /** A config file to read instead of aibom.config.* in the folder. */
+  configFile?: string;
+  /** Globs (POSIX, relative to the folder) to leave out. */
+  exclude?: string[];
+  /** Follow symbolic links that stay inside the folder. */
+  followSymlinks?: boolean;
+  /** Bound for one lockfile's size in bytes. */
+  maxLockfileBytes?: number;
+  /** Build even when an input could not be read (the BOM will be incomplete). */
+  keepGoing?: boolean;
+  /** PEM public keys of plugin publishers (files): plugins whose signature verifies are pinned. */
+  publisherKeys?: string[];
+  /** A policy (loaded, or a file to load) whose publishers pin the plugins they signed. */
+  policy?: Policy | string;
+  /** Sigstore trusted root JSON for keyless plugin signatures (default: cached, else public-good). */
+  trustedRoot?: string;
+  /** Environment for the trust-material cache (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface BuiltAibom {
+  bom: BomJson;
+  /** The BOM as written to a file (validated, newline-terminated). */
+  text: string;
+  inventory: Inventory;
+  /** Everything found on the way, including inputs left out under `keepGoing` (`fatal`). */
+  findings: Finding[];
+}
+
+/** Some inputs could not be read, so no BOM was built. `findings` are the unreadable inputs, `all` every finding. */
+export class IncompleteInventoryError extends AibomError {
+  readonly findings: Finding[];
+  readonly all: Finding[];
+  constructor(findings: Finding[], all: Finding[] = findings) {
+    const first = findings
+      .slice(0, 3)
+      .map((f) => `${f.location ? `${f.location.file}: ` : ''}${f.message}`)
+      .join('; ');
+    super(
+      'INPUT',
+      `no BOM built: ${findings.length} input${findings.length === 1 ? '' : 's'} could not be read: ${first}${findings.length > 3 ? ` (and ${findings.length - 3} more)` : ''}`,
+    );
+    this.name = 'IncompleteInventoryError';
+    this.findings = findings;
+    this.all = all;
+  }
+}
+
+export async function buildAibom(dir: string, options: BuildAibomOptions = {}): Promise<BuiltAibom> {
+  const specVersion = options.specVersion ?? '1.6';
+  specFor(specVersion);
+  const root = resolve(dir);
+  // Policy first: a bad policy file is reported before the (possibly long) scan.
+  const policy =
+    typeof options.policy === 'string' ? await (await import('../policy/load.js')).loadPolicy(options.policy) : options.policy;
+  const config = await loadConfig(root, { display: dir, ...(options.configFile !== undefined ? { file: options.configFile } : {}) });
+  const invOpts: InventoryOptions = { config };
+  if (options.exclude?.length) invOpts.exclude = options.exclude;
+  if (options.followSymlinks) invOpts.followSymlinks = true;
+  if (options.maxLockfileBytes !== undefined) invOpts.maxLockfileBytes = options.maxLockfileBytes;
+  if (options.onProgress) invOpts.onProgress = options.onProgress;
+  const inventory = await buildInventory(dir, invOpts);
+
+  // The lock: scanned plugin folders, and the publishers whose plugin signatures verify (src/runtime/pin.ts).
+  const { recordPluginPaths, pinPublishers } = await import('../runtime/pin.js');
+  await recordPluginPaths(inventory, root, config);
+  if (options.publisherKeys?.length || policy) {
+    await pinPublishers(inventory, {
+      root,
+      ...(options.publisherKeys?.length ? { publisherKeys: options.publisherKeys } : {}),
+      ...(policy ? { policy } : {}),
+      ...(options.trustedRoot !== undefined ? { trustedRoot: options.trustedRoot } : {}),
+      ...(options.env ? { env: options.env } : {}),
+    });
+  }
+
+  const fatal = inventory.findings.filter((f) => f.fatal);
+  if (fatal.length && !options.keepGoing) throw new IncompleteInventoryError(fatal, inventory.findings);
+  const bom = await buildBom(inventory, { specVersion, reproducible: !!options.reproducible });
+  return { bom, text: serializeBom(bom), inventory, findings: inventory.findings };
+}
