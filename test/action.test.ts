@@ -51,6 +51,8 @@ interface ActionRun {
   outputs: Record<string, string>;
   summary: string;
   runnerTemp: string;
+  /** The values the step asked the runner to mask (`::add-mask::`). */
+  masked: string[];
 }
 
 /** GITHUB_OUTPUT is `name<<DELIM\nvalue\nDELIM` blocks. */
@@ -140,7 +142,11 @@ async function runAction(opts: RunOptions): Promise<ActionRun> {
     .split('\n')
     .filter((l) => !l.startsWith('::add-mask::'))
     .join('\n');
-  const run = { ...res, stdout, outputs: parseOutputs(await readFile(outputPath, 'utf8')), summary: await readFile(summaryPath, 'utf8'), runnerTemp };
+  const masked = res.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('::add-mask::'))
+    .map((l) => l.slice('::add-mask::'.length));
+  const run = { ...res, stdout, masked, outputs: parseOutputs(await readFile(outputPath, 'utf8')), summary: await readFile(summaryPath, 'utf8'), runnerTemp };
   // The key the Action wrote for the step is gone afterwards.
   expect((await readdir(runnerTemp)).filter((f) => f.startsWith('aibom-key-'))).toEqual([]);
   return run;
@@ -567,6 +573,7 @@ describe('the aibom Action (bundled) with an Ed25519 `key`', () => {
       const ws = await workspace('release-ed25519');
       const release = gh.addRelease('v9.0.0');
       const k = generateKeyPairSync('ed25519');
+      const pem = k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
       const pub = join(tmp.dir, 'ed25519.pub');
       await writeFile(pub, k.publicKey.export({ type: 'spki', format: 'pem' }));
       const before = { ...stack.requests };
@@ -574,11 +581,18 @@ describe('the aibom Action (bundled) with an Ed25519 `key`', () => {
         workspace: ws,
         event: 'release',
         payload: { action: 'published', release: { tag_name: 'v9.0.0' } },
-        inputs: { key: k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), subjects: 'dist/*.tgz', policy: 'aibom-policy.yaml' },
+        inputs: { key: pem, subjects: 'dist/*.tgz', policy: 'aibom-policy.yaml' },
         gh,
         idToken: false,
       });
       expect(run.code, run.stdout + run.stderr).toBe(0);
+      // The runner masks multi-line secrets line by line: every line of the key's body is masked.
+      const body = pem.split('\n').filter((l) => l && !l.startsWith('-----'));
+      expect(body.length).toBeGreaterThan(0);
+      for (const line of body) {
+        expect(run.masked).toContain(line);
+        expect(run.stdout + run.stderr).not.toContain(line);
+      }
       expect(stack.requests.fulcio).toBe(before.fulcio);
       expect(release.assets.map((a) => a.name).sort()).toEqual(['aibom.cdx.intoto.sigstore.json', 'aibom.cdx.json', 'aibom.cdx.json.sigstore.json']);
       const bundle = JSON.parse(await readFile(join(ws, 'aibom.cdx.json.sigstore.json'), 'utf8'));

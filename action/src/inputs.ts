@@ -62,7 +62,14 @@ export function readInputs(): Inputs {
   const key = input('key');
   const githubToken = input('github-token');
   // Never let a secret reach the log, even inside an error message.
-  if (key) core.setSecret(key);
+  if (key) {
+    core.setSecret(key);
+    // The runner masks a multi-line secret only line by line: register each line of the PEM body.
+    for (const line of key.split(/\r?\n/)) {
+      const t = line.trim();
+      if (t && !t.startsWith('-----')) core.setSecret(t);
+    }
+  }
   if (githubToken) core.setSecret(githubToken);
   const specVersion = input('spec-version').trim() || '1.6';
   if (specVersion !== '1.6' && specVersion !== '1.7') throw new InputError(`the \`spec-version\` input must be 1.6 or 1.7, got "${specVersion}"`);
