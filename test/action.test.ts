@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -165,6 +165,19 @@ async function write(path: string, data: string) {
   await writeFile(path, data);
 }
 
+let pluginTemplate: string | undefined;
+/** The `tools` plugin, signed once by the publisher (`aibom sign DIR --key`), copied into each workspace. */
+async function signedPlugin(): Promise<string> {
+  if (pluginTemplate) return pluginTemplate;
+  const dir = join(tmp.dir, 'plugin-template', 'tools');
+  await write(join(dir, 'package.json'), JSON.stringify({ name: 'tools', version: '2.0.0' }));
+  await write(join(dir, 'index.js'), 'export const tool = () => 1;\n');
+  const s = await runCli(['sign', dir, '--key', publisherKey], { env: { SIGSTORE_ID_TOKEN: undefined } });
+  expect(s.code, s.stderr).toBe(0);
+  pluginTemplate = dir;
+  return dir;
+}
+
 /** An agent repository: npm packages, one plugin, an MCP config; `unpinned` adds an unpinned MCP server. */
 async function workspace(name: string, opts: { unpinned?: boolean } = {}): Promise<string> {
   const dir = join(tmp.dir, name);
@@ -183,10 +196,7 @@ async function workspace(name: string, opts: { unpinned?: boolean } = {}): Promi
   const servers: Record<string, unknown> = { fs: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.8.21', '.'] } };
   if (opts.unpinned) servers.memory = { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory@latest'] };
   await write(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: servers }, null, 2));
-  await write(join(dir, 'plugins', 'tools', 'package.json'), JSON.stringify({ name: 'tools', version: '2.0.0' }));
-  await write(join(dir, 'plugins', 'tools', 'index.js'), 'export const tool = () => 1;\n');
-  const s = await runCli(['sign', join(dir, 'plugins', 'tools'), '--key', publisherKey], { env: { SIGSTORE_ID_TOKEN: undefined } });
-  expect(s.code, s.stderr).toBe(0);
+  await cp(await signedPlugin(), join(dir, 'plugins', 'tools'), { recursive: true });
   await write(join(dir, 'aibom-policy.yaml'), `version: 1\npublishers:\n  - match: tools\n    key: ${publisherPub}\n`);
   await write(join(dir, 'dist', 'agent-1.0.0.tgz'), 'the release tarball');
   return dir;
