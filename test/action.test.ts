@@ -611,6 +611,10 @@ describe('the aibom Action (bundled) with an Ed25519 `key`', () => {
       expect(statement.predicateType).toBe('https://cyclonedx.org/bom');
       const ok = await runCli(['verify', join(ws, 'aibom.cdx.json'), '--bundle', join(ws, 'aibom.cdx.json.sigstore.json'), '--key', pub]);
       expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+      // The start-up check takes the released BOM as the lock: its bundle verifies with the release
+      // key, and the plugin matches the folder digest and the publisher pinned in it.
+      const startup = await runCli(['verify-plugins', '--bom', join(ws, 'aibom.cdx.json'), '--key', pub, '--root', ws, '--policy', join(ws, 'aibom-policy.yaml'), '--json']);
+      expect(startup.code, startup.stdout + startup.stderr).toBe(0);
       // The bundle is about these bytes: a changed BOM does not verify.
       await writeFile(join(ws, 'aibom.cdx.json'), (await readFile(join(ws, 'aibom.cdx.json'), 'utf8')).replace('"tools"', '"t00ls"'));
       const bad = await runCli(['verify', join(ws, 'aibom.cdx.json'), '--bundle', join(ws, 'aibom.cdx.json.sigstore.json'), '--key', pub]);
