@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the spec's ${PLUGIN_ROOT} and ${PLUGIN_DATA} placeholders are literal text here
 // Part of `npm run test:conformance`: aibom's own checks of Agent Plugins 1.0.0 `plugin.json`
 // and `mcp.json` (src/inventory/agent-plugins, written from the specification's text) against
 // the published JSON Schemas, on a corpus of documents generated here (the spec's examples and
