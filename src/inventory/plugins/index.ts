@@ -12,6 +12,7 @@ import { NS, prop } from '../types.js';
 import { type PluginManifest, type PluginManifests, readPluginManifests } from './manifest.js';
 import { AGENT_PLUGINS_SCHEMA_PREFIX, isAgentPluginsDoc } from '../agent-plugins/manifest.js';
 import { describePluginParts, type Parts, type PluginUnit } from '../agent-plugins/parts.js';
+import { SIGNATURE_DIR } from '../agent-plugins/signature.js';
 import { readTextBounded } from '../../util/fs.js';
 
 /**
@@ -381,5 +382,3 @@ async function signatureFiles(abs: string): Promise<string[]> {
   return out.sort();
 }
 
-/** aibom's extension folder in an Agent Plugins package (reverse-domain, spec §8.2). */
-export const SIGNATURE_DIR = 'dev.aibom';
