@@ -122,7 +122,7 @@ export function registerSign(program: Command): void {
 async function runSign(path: string, opts: SignFlags): Promise<number> {
   const { AibomError } = await import('../../src/errors.js');
   const { pathKind, writeFileAtomic } = await import('../../src/util/fs.js');
-  const { join, resolve } = await import('node:path');
+  const { dirname, resolve } = await import('node:path');
   const kind = await pathKind(path);
   if (kind === 'missing') throw new AibomError('INPUT', 'no such file or folder', { file: path });
   if (kind === 'other') throw new AibomError('INPUT', 'not a regular file or folder', { file: path });
@@ -172,7 +172,6 @@ async function runSign(path: string, opts: SignFlags): Promise<number> {
   }
   if (opts.bundle === undefined && folder) {
     const { mkdir } = await import('node:fs/promises');
-    const { dirname } = await import('node:path');
     await mkdir(dirname(bundlePath), { recursive: true });
   }
   await writeFileAtomic(bundlePath, `${JSON.stringify(outcome.bundle)}\n`);
