@@ -43,6 +43,7 @@ async function agentDir(): Promise<string> {
 
 describe('RFC 8785 canonical JSON and tool hashes', () => {
   it('sorts members by UTF-16 code units and writes numbers in ECMAScript form (RFC 8785 examples)', () => {
+    // biome-ignore lint/correctness/noPrecisionLoss: RFC 8785's own example (the literal rounds, as the RFC shows)
     expect(canonicalJson({ numbers: [333333333.33333329, 1e30, 4.5, 2e-3, 0.000000000000000000000000001], string: '\u20ac$\u000f\nA\'B"\\\\"/', literals: [null, true, false] })).toBe(
       '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
     );

@@ -14,6 +14,7 @@ import { REPO } from './cli.js';
 const sdk = (p: string) => import.meta.resolve(`@modelcontextprotocol/sdk/${p}`);
 
 export interface ToolDef {
+  [k: string]: unknown;
   name: string;
   description?: string;
   inputSchema: Record<string, unknown>;
