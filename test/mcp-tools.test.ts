@@ -216,6 +216,17 @@ describe('aibom build --mcp-tools and aibom mcp check (stdio)', () => {
     expect(byName.reports).toMatchObject({ ok: false, added: ['upload'], removed: ['archive'], changed: ['list_reports'] });
     expect(byName.local).toMatchObject({ ok: false, added: ['upload'], removed: ['archive'], changed: ['list_reports'] });
     expect(byName.memory).toMatchObject({ ok: true });
+    // The tool-definition findings of the changed server, and aibom diff between the two releases.
+    const b2 = await runCli(['build', dir, '--mcp-tools', '--mcp-timeout', '8', '--exclude', 'bom.json', '-o', join(dir, 'bom2.json'), '--json'], { env });
+    expect(b2.code, b2.stderr).toBe(0);
+    expect(JSON.parse(b2.stdout).findings.some((f: { code: string; message: string }) => f.code === 'invisible-unicode' && /tool "list_reports" carries .* spell "IGN"/.test(f.message))).toBe(true);
+    const d = await runCli(['diff', join(dir, 'bom.json'), join(dir, 'bom2.json'), '--json']);
+    expect(d.code, d.stderr).toBe(0);
+    const changes = JSON.parse(d.stdout).changes.filter((c: { detail?: string }) => c.detail?.startsWith('MCP tools'));
+    expect(changes.map((c: { name: string; kind: string; detail: string }) => [c.name, c.kind, c.detail]).sort()).toEqual([
+      ['local', 'suspicious', 'MCP tools: added "upload"; removed "archive"; changed "list_reports"'],
+      ['reports', 'suspicious', 'MCP tools: added "upload"; removed "archive"; changed "list_reports"'],
+    ]);
   });
 
   it('refuses bad usage with exit 2 and a reason', async () => {
