@@ -27,6 +27,7 @@ export function registerBuild(program: Command): void {
     .option('--policy <file>', "verify plugin signatures against the policy's publishers and pin the one that signed")
     .option('--mcp-tools', 'start each MCP server (isolated) or connect to it, and pin its tool definitions in the BOM')
     .option('--mcp-timeout <seconds>', 'with --mcp-tools: give each server this long to answer', '30')
+    .option('--mcp-server <name>', 'with --mcp-tools: only this server (its name in the config, or its bom-ref; repeatable)', collect, [])
     .option('--trusted-root <file>', 'Sigstore trusted root for verifying keyless plugin signatures (default: cached, else public-good)')
     .addHelpText(
       'after',
@@ -90,6 +91,7 @@ export function registerBuild(program: Command): void {
           const { resolve } = await import('node:path');
           await pinMcpTools(inv, resolve(dir), {
             timeoutMs: seconds * 1000,
+            only: opts.mcpServer,
             onProgress: (done, total, name) => progress.update(`aibom: reading MCP server ${name} (${done + 1} of ${total})`),
           });
           progress.done();
@@ -141,6 +143,7 @@ interface BuildFlags {
   publisherKey: string[];
   mcpTools?: boolean;
   mcpTimeout: string;
+  mcpServer: string[];
   policy?: string;
   trustedRoot?: string;
 }
