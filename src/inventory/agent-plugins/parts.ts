@@ -181,7 +181,7 @@ export async function describeSkill(
   const digest = manifestDigest(files);
   const properties: Property[] = [
     prop(`${NS}kind`, 'skill'),
-    prop(`${NS}install-path`, relDir),
+    prop(`${NS}skill:path`, relDir),
     prop(`${NS}folder-digest`, `sha256:${digest}`),
     prop(`${NS}file-count`, files.length),
   ];
@@ -384,7 +384,7 @@ export function hookComponents(
     } else if (h.script) {
       reason = `runs ${h.script}, which is not a file in the scanned folder`;
     } else if (h.launch) {
-      properties.push(prop(`${NS}mcp:launcher`, h.launch.launcher));
+      properties.push(prop(`${NS}hook:launcher`, h.launch.launcher));
       if (h.launch.package) properties.push(prop(`${NS}hook:package`, h.launch.package.spec));
       if (h.launch.package?.purl && h.launch.pinned) c.purl = h.launch.package.purl;
       pinned = h.launch.pinned;
