@@ -182,7 +182,11 @@ describe('aibom build --mcp-tools and aibom mcp check (stdio)', () => {
       }),
     );
     const env = { PARENT_API_KEY: 'k-123', UNRELATED_SECRET: 'must-not-leak' };
-    const b = await runCli(['build', dir, '--mcp-tools', '--mcp-timeout', '8', '-o', join(dir, 'bom.json'), '--json'], { env });
+    // Without --mcp-env the config cannot take anything from aibom's environment.
+    const closed = await runCli(['build', dir, '--mcp-tools', '--mcp-server', 'local', '--mcp-timeout', '8', '-o', join(dir, 'bom0.json')], { env });
+    expect(closed.code, closed.stderr).toBe(0);
+    expect(JSON.parse(await readFile(envDump, 'utf8')).API_KEY).toBe('${PARENT_API_KEY}');
+    const b = await runCli(['build', dir, '--mcp-tools', '--mcp-env', 'PARENT_API_KEY', '--mcp-timeout', '8', '-o', join(dir, 'bom.json'), '--json'], { env });
     expect(b.code, b.stderr).toBe(0);
     const summary = JSON.parse(b.stdout);
     expect(summary.findings.find((f: { code: string }) => f.code === 'mcp-tools-unreadable')?.message).toMatch(/MCP server "hang": its tools could not be read \(timeout\)/);

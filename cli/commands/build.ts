@@ -27,6 +27,7 @@ export function registerBuild(program: Command): void {
     .option('--policy <file>', "verify plugin signatures against the policy's publishers and pin the one that signed")
     .option('--mcp-tools', 'start each MCP server (isolated) or connect to it, and pin its tool definitions in the BOM')
     .option('--mcp-timeout <seconds>', 'with --mcp-tools: give each server this long to answer', '30')
+    .option('--mcp-env <name>', "with --mcp-tools: let configs take this variable from aibom's environment with ${NAME} (repeatable; none by default)", collect, [])
     .option('--mcp-server <name>', 'with --mcp-tools: only this server (its name in the config, or its bom-ref; repeatable)', collect, [])
     .option('--trusted-root <file>', 'Sigstore trusted root for verifying keyless plugin signatures (default: cached, else public-good)')
     .addHelpText(
@@ -92,6 +93,7 @@ export function registerBuild(program: Command): void {
           await pinMcpTools(inv, resolve(dir), {
             timeoutMs: seconds * 1000,
             only: opts.mcpServer,
+            passEnv: opts.mcpEnv,
             onProgress: (done, total, name) => progress.update(`aibom: reading MCP server ${name} (${done + 1} of ${total})`),
           });
           progress.done();
@@ -144,6 +146,7 @@ interface BuildFlags {
   mcpTools?: boolean;
   mcpTimeout: string;
   mcpServer: string[];
+  mcpEnv: string[];
   policy?: string;
   trustedRoot?: string;
 }

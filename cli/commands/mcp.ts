@@ -6,6 +6,7 @@ interface McpCheckFlags {
   root?: string;
   server: string[];
   timeout: string;
+  env: string[];
   json?: boolean;
 }
 
@@ -26,6 +27,7 @@ export function registerMcp(program: Command): void {
     .option('--root <dir>', 'the folder the BOM was built from (its MCP configs are read there; default: the current folder)')
     .option('--server <name>', 'only this server (its name in the config, or its bom-ref; repeatable)', (v: string, p: string[]) => [...p, v], [])
     .option('--timeout <seconds>', 'give each server this long to answer', '30')
+    .option('--env <name>', "let configs take this variable from aibom's environment with ${NAME} (repeatable; none by default)", (v: string, p: string[]) => [...p, v], [])
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -66,7 +68,7 @@ export function registerMcp(program: Command): void {
             const ref = { ref: s.ref, config: s.config, name: s.name };
             const agentPlugins = isAgentPluginsServer(bom, s.ref);
             const plugin = pluginOf(bom, s.ref);
-            const { pins } = await readServerTools(root, { ...ref, ...(agentPlugins ? { agentPlugins } : {}), ...(plugin ? { plugin } : {}) }, { timeoutMs: seconds * 1000 });
+            const { pins } = await readServerTools(root, { ...ref, ...(agentPlugins ? { agentPlugins } : {}), ...(plugin ? { plugin } : {}) }, { timeoutMs: seconds * 1000, passEnv: opts.env });
             const c = compareToolPins(s.pins.tools, pins.tools);
             const ok = !c.added.length && !c.removed.length && !c.changed.length && pins.sha256 === s.pins.sha256;
             results.push({ server: s.name, ref: s.ref, ok, ...c });

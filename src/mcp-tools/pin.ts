@@ -21,6 +21,8 @@ export interface McpToolsOptions extends ProbeOptions {
   /** Only these servers (bom-ref, or server name). */
   only?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Variables configs may take from aibom's environment (`${VAR}`); none by default. */
+  passEnv?: readonly string[];
   onProgress?: (done: number, total: number, name: string) => void;
 }
 
@@ -46,7 +48,7 @@ export function serverRefs(inv: { components: Entity[]; services: Entity[] }): A
 
 /** Read one server live: its listing and tool pins. */
 export async function readServerTools(root: string, s: ServerRef, options: McpToolsOptions = {}): Promise<{ listing: ServerListing; pins: ToolSetPin }> {
-  const prepared = await prepareTarget(root, s, options.env);
+  const prepared = await prepareTarget(root, s, { ...(options.env ? { env: options.env } : {}), ...(options.passEnv ? { passEnv: options.passEnv } : {}) });
   try {
     const listing = await probeServer(prepared.target, options);
     return { listing, pins: pinTools(listing.tools) };

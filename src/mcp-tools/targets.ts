@@ -15,7 +15,7 @@ import type { HttpTarget, ProbeTarget, StdioTarget } from './client.js';
  * How to reach an MCP server the BOM lists, read again from its config file (the BOM holds only
  * redacted arguments and no env values). A stdio server runs isolated: its environment is only
  * what its config names (literal values, and `${VAR}` references taken from aibom's own
- * environment), a fresh temporary HOME and TMPDIR, PATH reduced to the folders of the resolved
+ * environment for the names the caller allows, `passEnv`), a fresh temporary HOME and TMPDIR, PATH reduced to the folders of the resolved
  * command and of this Node.js (so `#!/usr/bin/env node` scripts start); an Agent Plugins server
  * also gets PLUGIN_ROOT and a temporary PLUGIN_DATA, with `${PLUGIN_ROOT}`/`${PLUGIN_DATA}`
  * expanded by the spec's rules (§9.2).
@@ -40,7 +40,20 @@ export interface PreparedTarget {
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
-export async function prepareTarget(root: string, s: ServerRef, parentEnv: NodeJS.ProcessEnv = process.env): Promise<PreparedTarget> {
+export interface TargetOptions {
+  /** aibom's environment (default process.env): where PATH and allowed `${VAR}` values come from. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Variables a config may take from aibom's environment with `${VAR}` (in env values, args,
+   * headers, urls). None by default: a config in a pull request must not be able to send the
+   * CI's secrets to a server of its choosing just by naming them.
+   */
+  passEnv?: readonly string[];
+}
+
+export async function prepareTarget(root: string, s: ServerRef, options: TargetOptions = {}): Promise<PreparedTarget> {
+  const parentEnv = options.env ?? process.env;
+  const allowed = new Set(options.passEnv ?? []);
   const abs = join(root, ...s.config.split('/'));
   const realRoot = await realpath(root);
   const real = await realpath(abs).catch(() => undefined);
@@ -67,7 +80,7 @@ export async function prepareTarget(root: string, s: ServerRef, parentEnv: NodeJ
     const entry = [...parsed.servers].reverse().find((x) => x.name === s.name);
     if (!entry || !isObject(entry.def)) throw new Error(`${s.config}: no server "${s.name}"`);
     const d = entry.def;
-    const vars = (v: string) => expandVars(v, parentEnv, s.plugin ? join(root, ...s.plugin.split('/')) : undefined);
+    const vars = (v: string) => expandVars(v, parentEnv, allowed, s.plugin ? join(root, ...s.plugin.split('/')) : undefined);
     const url = [d.url, d.serverUrl, d.httpUrl].find((u): u is string => typeof u === 'string');
     if (typeof d.command !== 'string') {
       if (!url) throw new Error(`${s.config}: server "${s.name}" has neither a command nor a url`);
@@ -95,10 +108,11 @@ function resolveIn(dir: string, p: string): string {
   return isAbsolute(p) ? p : join(dir, p);
 }
 
-/** `${VAR}`, `${env:VAR}` (VS Code), and `${CLAUDE_PLUGIN_ROOT}` inside a plugin; nothing else. */
-function expandVars(v: string, env: NodeJS.ProcessEnv, pluginDir: string | undefined): string {
+/** `${VAR}`, `${env:VAR}` (VS Code) for allowed names, and `${CLAUDE_PLUGIN_ROOT}` inside a plugin; nothing else. */
+function expandVars(v: string, env: NodeJS.ProcessEnv, allowed: ReadonlySet<string>, pluginDir: string | undefined): string {
   return v.replace(/\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string) => {
     if (name === 'CLAUDE_PLUGIN_ROOT' && pluginDir) return pluginDir;
+    if (!allowed.has(name)) return m;
     const x = env[name];
     return typeof x === 'string' ? x : m;
   });
