@@ -27,7 +27,7 @@ export function registerBuild(program: Command): void {
     .option('--policy <file>', "verify plugin signatures against the policy's publishers and pin the one that signed")
     .option('--mcp-tools', 'start each MCP server (isolated) or connect to it, and pin its tool definitions in the BOM')
     .option('--mcp-timeout <seconds>', 'with --mcp-tools: give each server this long to answer', '30')
-    .option('--mcp-env <name>', "with --mcp-tools: let configs take this variable from aibom's environment as $NAME in a config (repeatable; none by default)", collect, [])
+    .option('--mcp-env <name>', "with --mcp-tools: let configs read this variable of aibom's environment (repeatable; none by default)", collect, [])
     .option('--mcp-server <name>', 'with --mcp-tools: only this server (its name in the config, or its bom-ref; repeatable)', collect, [])
     .option('--trusted-root <file>', 'Sigstore trusted root for verifying keyless plugin signatures (default: cached, else public-good)')
     .addHelpText(

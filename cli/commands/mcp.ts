@@ -27,7 +27,7 @@ export function registerMcp(program: Command): void {
     .option('--root <dir>', 'the folder the BOM was built from (its MCP configs are read there; default: the current folder)')
     .option('--server <name>', 'only this server (its name in the config, or its bom-ref; repeatable)', (v: string, p: string[]) => [...p, v], [])
     .option('--timeout <seconds>', 'give each server this long to answer', '30')
-    .option('--env <name>', "let configs take this variable from aibom's environment as $NAME in a config (repeatable; none by default)", (v: string, p: string[]) => [...p, v], [])
+    .option('--env <name>', "let configs read this variable of aibom's environment (repeatable; none by default)", (v: string, p: string[]) => [...p, v], [])
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
