@@ -156,7 +156,7 @@ describe('verify at load', () => {
       child.on('error', reject);
       child.on('close', (code) => resolve({ code: code ?? -1, stdout: out, stderr: err }));
     });
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^REFUSED plugins\/reports \(reports@1\.2\.0\):$/m);
     expect(r.stderr).toMatch(/digest-mismatch/);

@@ -3,6 +3,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildInventory } from '../src/inventory/index.js';
+import { duplicateKey } from '../src/inventory/agent-plugins/json.js';
 import { checkAgentPluginManifest, isValidPluginName } from '../src/inventory/agent-plugins/manifest.js';
 import { checkAgentMcpConfig, expandPlaceholders, expandServer } from '../src/inventory/agent-plugins/mcp-config.js';
 import { findInvisible } from '../src/inventory/agent-plugins/invisible.js';
@@ -105,6 +106,14 @@ describe('Agent Plugins 1.0 manifest (spec §5)', () => {
     const r = checkAgentPluginManifest(text, 'p.json');
     expect(r.errors.join()).toMatch(/key "name" is given twice/);
     expect(r.line).toBe(3);
+  });
+
+  it('finds duplicate keys in any object, and only keys', () => {
+    expect(duplicateKey('{"a":"a","b":["a","a"],"c":{"a":1},"d":[{"a":1},{"a":2}]}')).toBeUndefined();
+    expect(duplicateKey('{"a\\"":1,"a\\"\\u0022":2}')).toBeUndefined();
+    expect(duplicateKey('{"x":[{"k":1,\n"k":2}]}')).toEqual({ key: 'k', line: 2 });
+    expect(duplicateKey('{"n\\u0061me":1,"name":2}')).toEqual({ key: 'name', line: 1 });
+    expect(duplicateKey('{"a":{"b":1},"a":{}}')).toEqual({ key: 'a', line: 1 });
   });
 
   it('applies the naming rules of §5.5', () => {

@@ -1,6 +1,4 @@
-import { visit } from 'jsonc-parser';
 import { isAibomError } from '../../errors.js';
-import { lineIndex } from '../../util/lines.js';
 import { parseJsonText } from '../../util/json.js';
 
 /**
@@ -25,24 +23,35 @@ export function parseStrictJson(text: string, file: string): StrictJson {
   return { ok: true, value };
 }
 
-/** The first key given twice in one object, in one linear pass (jsonc-parser's visitor). */
+/**
+ * The first key given twice in one object, in one linear pass over text that JSON.parse has
+ * accepted (no parser library: this module is on the start-up check's import path).
+ */
 export function duplicateKey(text: string): { key: string; line: number } | undefined {
-  const stack: Array<Set<string>> = [];
-  let found: { key: string; offset: number } | undefined;
-  visit(text, {
-    onObjectBegin: () => {
-      stack.push(new Set());
-    },
-    onObjectEnd: () => {
-      stack.pop();
-    },
-    onObjectProperty: (key, offset) => {
-      const keys = stack[stack.length - 1];
-      if (!keys || found) return;
-      if (keys.has(key)) found = { key, offset };
-      keys.add(key);
-    },
-  });
-  if (!found) return undefined;
-  return { key: found.key, line: lineIndex(text)(found.offset) };
+  // One frame per open container: the keys of an object (undefined for an array), and
+  // whether the next string in it is a key.
+  const stack: Array<{ keys?: Set<string>; expectKey: boolean }> = [];
+  let line = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) line++;
+    else if (c === 0x7b /* { */) stack.push({ keys: new Set(), expectKey: true });
+    else if (c === 0x5b /* [ */) stack.push({ expectKey: false });
+    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) stack.pop();
+    else if (c === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.keys) top.expectKey = true;
+    } else if (c === 0x22 /* " */) {
+      const start = i;
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        if (top.keys.has(key)) return { key, line };
+        top.keys.add(key);
+        top.expectKey = false;
+      }
+    }
+  }
+  return undefined;
 }
