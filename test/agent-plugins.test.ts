@@ -366,6 +366,24 @@ describe('inventory of plugins, skills and hooks', () => {
     expect(inv.findings.some((f) => f.code === 'invisible-unicode' && f.location?.file === 'plugins/pr-review/agents/reviewer.md' && f.location.line === 5)).toBe(true);
   });
 
+  it('an MCP bundle folder (unpublished) gets no registry purl', async () => {
+    const root = await tempDir('ap-');
+    await write(root, {
+      'plugins/time-bundle/manifest.json': JSON.stringify({
+        manifest_version: '0.3',
+        name: 'time-bundle',
+        version: '0.1.0',
+        server: { type: 'node', entry_point: 'server/index.js', mcp_config: { command: 'node', args: ['${__dirname}/server/index.js'] } },
+      }),
+      'plugins/time-bundle/package.json': JSON.stringify({ name: 'time-bundle', version: '0.1.0', type: 'module' }),
+      'plugins/time-bundle/server/index.js': 'export {};\n',
+    });
+    const inv = await buildInventory(root);
+    const p = byRef(inv, 'plugin:plugins/time-bundle')!;
+    expect(p.version).toBe('0.1.0');
+    expect(p.purl).toBeUndefined();
+  });
+
   it('a plugin whose package.json agrees keeps its purl', async () => {
     const root = await tempDir('ap-');
     await write(root, {

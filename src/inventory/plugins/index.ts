@@ -329,7 +329,10 @@ function applyManifest(c: Component, primary: PluginManifest, all: PluginManifes
   const npm = all.find((m) => m.format === 'npm' && m.name && m.version);
   const py = all.find((m) => m.format === 'python' && m.name && m.version);
   const pkg = primary.format === 'python' ? py : (npm ?? py);
-  const samePackage = pkg !== undefined && (pkg === primary || primary.version === undefined || primary.version === pkg.version);
+  // An MCP bundle ships as a .mcpb file, not through a registry: its package.json is the
+  // server's build manifest, unpublished (a registry package of that name is someone else's).
+  const samePackage =
+    pkg !== undefined && primary.format !== 'mcpb' && (pkg === primary || primary.version === undefined || primary.version === pkg.version);
   if (pkg?.name && pkg.version && !pkg.private && samePackage) {
     try {
       c.purl = pkg.format === 'npm' ? npmPurl(pkg.name, pkg.version) : pypiPurl(pkg.name, pkg.version);
