@@ -14,6 +14,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerBuild } from './commands/build.js';
 import { registerDiff } from './commands/diff.js';
 import { registerGate } from './commands/gate.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerSign } from './commands/sign.js';
 import { registerTrust } from './commands/trust.js';
 import { registerValidate } from './commands/validate.js';
@@ -55,6 +56,7 @@ export function makeProgram(): Command {
   registerAttest(program);
   registerVerify(program);
   registerVerifyPlugins(program);
+  registerMcp(program);
   registerTrust(program);
   return program;
 }

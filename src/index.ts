@@ -38,3 +38,7 @@ export { type GateOptions, runGate } from './policy/gate.js';
 export { type InventoryReport, type InventoryRow, inventoryFromBom } from './report/inventory.js';
 export { diffInventories, type DiffResult } from './report/diff.js';
 export { auditToSarif, gateToSarif } from './report/sarif.js';
+
+// MCP tool-definition pins: check a server's live tools against the BOM before exposing them.
+export { McpToolsChangedError, type PinnedServer, pinnedServers, type VerifyMcpToolsOptions, verifyMcpTools } from './mcp-tools/verify.js';
+export { pinTools, type ToolPin, type ToolSetPin, toolHash } from './mcp-tools/definitions.js';

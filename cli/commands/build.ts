@@ -26,6 +26,10 @@ export function registerBuild(program: Command): void {
     .option('--json', 'print a JSON summary on stdout (with -o)')
     .option('--publisher-key <pem>', "verify plugin signatures against this publisher's public key and pin it in the BOM (repeatable)", collect, [])
     .option('--policy <file>', "verify plugin signatures against the policy's publishers and pin the one that signed")
+    .option('--mcp-tools', 'start each MCP server (isolated) or connect to it, and pin its tool definitions in the BOM')
+    .option('--mcp-timeout <seconds>', 'with --mcp-tools: give each server this long to answer', '30')
+    .option('--mcp-env <name>', "with --mcp-tools: let configs read this variable of aibom's environment (repeatable; none by default)", collect, [])
+    .option('--mcp-server <name>', 'with --mcp-tools: only this server (its name in the config, or its bom-ref; repeatable)', collect, [])
     .option('--trusted-root <file>', 'Sigstore trusted root for verifying keyless plugin signatures (default: cached, else public-good)')
     .addHelpText(
       'after',
@@ -33,6 +37,7 @@ export function registerBuild(program: Command): void {
         '  $ aibom build examples/agent -o aibom.cdx.json\n' +
         '  $ aibom build . --reproducible --spec-version 1.7 --exclude "test/**" > bom.json\n' +
         '  $ aibom build . --publisher-key acme-plugins.pub -o aibom.cdx.json   # pin plugin publishers\n' +
+        '  $ aibom build . --mcp-tools -o aibom.cdx.json   # pin MCP tool definitions (starts the servers)\n' +
         '\nExit codes: 0 written, 2 usage error or an input that could not be read.',
     )
     .action(
@@ -44,6 +49,11 @@ export function registerBuild(program: Command): void {
         }
         if (opts.json && !opts.output) {
           printError('--json prints a summary and needs -o FILE for the BOM itself');
+          return EXIT_USAGE;
+        }
+        const seconds = Number(opts.mcpTimeout);
+        if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+          printError(`--mcp-timeout must be a number of seconds between 0 and 3600, got "${opts.mcpTimeout}"`);
           return EXIT_USAGE;
         }
         await checkOutputPath(opts.output);
@@ -71,6 +81,17 @@ export function registerBuild(program: Command): void {
             ...(opts.policy !== undefined ? { policy: opts.policy } : {}),
             ...(opts.trustedRoot !== undefined ? { trustedRoot: opts.trustedRoot } : {}),
             onProgress: (e) => progress.update(describeProgress(e)),
+            ...(opts.mcpTools
+              ? {
+                  mcpTools: {
+                    timeoutMs: seconds * 1000,
+                    only: opts.mcpServer,
+                    passEnv: opts.mcpEnv,
+                    onProgress: (done: number, total: number, name: string) =>
+                      progress.update(`aibom: reading MCP server ${name} (${done + 1} of ${total})`),
+                  },
+                }
+              : {}),
           });
         } catch (err) {
           progress.done();
@@ -117,6 +138,10 @@ interface BuildFlags {
   maxLockfileSize: string;
   json?: boolean;
   publisherKey: string[];
+  mcpTools?: boolean;
+  mcpTimeout: string;
+  mcpServer: string[];
+  mcpEnv: string[];
   policy?: string;
   trustedRoot?: string;
 }

@@ -65,7 +65,8 @@ export function registerSign(program: Command): void {
         'statement, signed unchanged in a DSSE envelope.\n' +
         'Sign DIR: the folder in the OpenSSF model_signing v1.0 format (an in-toto\n' +
         'statement listing a SHA-256 per file, in DSSE), written to DIR/model.sig\n' +
-        '(never itself hashed); model_signing verifies it.\n\n' +
+        '(never itself hashed), or for an Agent Plugins 1.0 package to\n' +
+        'DIR/dev.aibom/model.sig, aibom\'s extension folder; model_signing verifies it.\n\n' +
         'Keyless signing gets a short-lived Fulcio certificate for an OIDC identity\n' +
         '(--identity-token, $SIGSTORE_ID_TOKEN, or the ambient GitHub Actions token\n' +
         'with `id-token: write`) and records the signature in Rekor. Services come from\n' +
@@ -121,7 +122,7 @@ export function registerSign(program: Command): void {
 async function runSign(path: string, opts: SignFlags): Promise<number> {
   const { AibomError } = await import('../../src/errors.js');
   const { pathKind, writeFileAtomic } = await import('../../src/util/fs.js');
-  const { join, resolve } = await import('node:path');
+  const { dirname, resolve } = await import('node:path');
   const kind = await pathKind(path);
   if (kind === 'missing') throw new AibomError('INPUT', 'no such file or folder', { file: path });
   if (kind === 'other') throw new AibomError('INPUT', 'not a regular file or folder', { file: path });
@@ -131,7 +132,9 @@ async function runSign(path: string, opts: SignFlags): Promise<number> {
   if (!folder && (ignorePaths.length > 0 || opts.allowSymlinks || opts.ignoreGitPaths === false)) {
     throw new AibomError('USAGE', '--ignore-paths, --allow-symlinks and --no-ignore-git-paths are for signing folders', { file: path });
   }
-  const bundlePath = opts.bundle ?? (folder ? join(path, 'model.sig') : `${path}.sigstore.json`);
+  // An Agent Plugins package keeps its signature in aibom's extension folder, dev.aibom/.
+  const { defaultFolderBundle } = await import('../../src/inventory/agent-plugins/signature.js');
+  const bundlePath = opts.bundle ?? (folder ? defaultFolderBundle(path) : `${path}.sigstore.json`);
   if (!folder && resolve(bundlePath) === resolve(path)) {
     throw new AibomError('USAGE', '--bundle names the file being signed; choose another output', { file: path });
   }
@@ -166,6 +169,10 @@ async function runSign(path: string, opts: SignFlags): Promise<number> {
   } else {
     const { signFile } = await import('../../src/signature/sign-file.js');
     outcome = await signFile(path, identity, { inToto: !!opts.inToto, ...(check ? { check } : {}) });
+  }
+  if (opts.bundle === undefined && folder) {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(dirname(bundlePath), { recursive: true });
   }
   await writeFileAtomic(bundlePath, `${JSON.stringify(outcome.bundle)}\n`);
   await report(outcome, bundlePath, !!opts.json);

@@ -15,6 +15,7 @@ import { AibomError } from '../errors.js';
 import { loadConfig } from '../inventory/config.js';
 import { buildInventory, type InventoryOptions, type ProgressEvent } from '../inventory/index.js';
 import type { Finding, Inventory } from '../inventory/types.js';
+import type { McpToolsOptions } from '../mcp-tools/pin.js';
 import type { Policy } from '../policy/types.js';
 
 export interface BuildAibomOptions {
@@ -41,6 +42,8 @@ export interface BuildAibomOptions {
   /** Environment for the trust-material cache (default process.env). */
   env?: NodeJS.ProcessEnv;
   onProgress?: (event: ProgressEvent) => void;
+  /** Start (isolated) or connect to each MCP server and pin its tool definitions (src/mcp-tools). */
+  mcpTools?: McpToolsOptions;
 }
 
 export interface BuiltAibom {
@@ -97,6 +100,12 @@ export async function buildAibom(dir: string, options: BuildAibomOptions = {}): 
       ...(options.trustedRoot !== undefined ? { trustedRoot: options.trustedRoot } : {}),
       ...(options.env ? { env: options.env } : {}),
     });
+  }
+
+  if (options.mcpTools) {
+    // Tool-definition pins: a server that cannot be read is a finding, never a hang.
+    const { pinMcpTools } = await import('../mcp-tools/pin.js');
+    await pinMcpTools(inventory, root, options.mcpTools);
   }
 
   const fatal = inventory.findings.filter((f) => f.fatal);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { AibomError } from '../errors.js';
 import { type AibomConfig, loadConfig } from './config.js';
+import { agentFilesDiscoverer } from './agent-plugins/discover.js';
 import { datasetsDiscoverer } from './datasets/index.js';
 import { mcpDiscoverer } from './mcp/index.js';
 import { modelsDiscoverer } from './models/index.js';
@@ -45,6 +46,11 @@ export interface DiscoverContext {
   walked: WalkResult;
   project: Component;
   options: InventoryOptions;
+  /**
+   * Files an earlier discoverer read under rules of their own (an Agent Plugins package's
+   * mcp.json); later discoverers leave them alone. Shared by every discoverer of one build.
+   */
+  claimed?: Set<string>;
 }
 
 export interface DiscoverResult {
@@ -119,6 +125,7 @@ export const DEFAULT_DISCOVERERS: Discoverer[] = [
   modelsDiscoverer,
   datasetsDiscoverer,
   pluginsDiscoverer,
+  agentFilesDiscoverer,
   mcpDiscoverer,
   servicesDiscoverer,
 ];
@@ -148,9 +155,10 @@ export async function buildInventory(
   const project = await readProject(root, findings);
   const inv: Inventory = { root: project, components: [], services: [], dependencies: new Map(), findings };
   const rootDeps = new Set<string>();
+  const claimed = new Set<string>();
   for (const d of discoverers) {
     options.onProgress?.({ phase: d.name });
-    const res = await d.discover({ root, walked, project, options });
+    const res = await d.discover({ root, walked, project, options, claimed });
     if (res.components) inv.components.push(...res.components);
     if (res.services) inv.services.push(...res.services);
     if (res.findings) inv.findings.push(...res.findings);

@@ -48,6 +48,8 @@ export function diffInventories(oldInv: InventoryReport, newInv: InventoryReport
       const d = digestDifference(oldRow, newRow);
       if (d) changes.push({ kind: 'suspicious', component: kind, name, from: v, to: v, detail: d });
     }
+    const tools = toolDifference(ov, nv);
+    if (tools) changes.push({ ...tools, component: kind, name });
     const removed = [...ov.keys()].filter((v) => !nv.has(v));
     const added = [...nv.keys()].filter((v) => !ov.has(v));
     if (removed.length === 1 && added.length === 1) {
@@ -84,4 +86,28 @@ export function compareVersions(a: string, b: string): number {
   const vb = semver.valid(b) ?? semver.valid(semver.coerce(b, { loose: true }));
   if (va && vb && semver.compare(va, vb) !== 0) return semver.compare(va, vb);
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * MCP tool-definition pins (aibom build --mcp-tools) that differ between the releases: the same
+ * server version with other tools is a rug pull (suspicious); across versions, a change named.
+ */
+function toolDifference(ov: Map<string, InventoryRow>, nv: Map<string, InventoryRow>): Omit<Change, 'component' | 'name'> | undefined {
+  const o = [...ov.values()].find((r) => r.properties.has('aibom:mcp:tools-sha256'));
+  const n = [...nv.values()].find((r) => r.properties.has('aibom:mcp:tools-sha256'));
+  if (!o || !n || o.properties.get('aibom:mcp:tools-sha256')?.[0] === n.properties.get('aibom:mcp:tools-sha256')?.[0]) return undefined;
+  const pins = (r: InventoryRow) => new Map((r.properties.get('aibom:mcp:tool') ?? []).map((v) => [v.slice(0, v.lastIndexOf(' ')), v.slice(v.lastIndexOf(' ') + 1)]));
+  const a = pins(o);
+  const b = pins(n);
+  const list = (xs: string[]) => xs.sort().map((x) => JSON.stringify(x)).join(', ');
+  const parts: string[] = [];
+  const added = [...b.keys()].filter((k) => !a.has(k));
+  const removed = [...a.keys()].filter((k) => !b.has(k));
+  const changed = [...a.keys()].filter((k) => b.has(k) && a.get(k) !== b.get(k));
+  if (added.length) parts.push(`added ${list(added)}`);
+  if (removed.length) parts.push(`removed ${list(removed)}`);
+  if (changed.length) parts.push(`changed ${list(changed)}`);
+  const from = o.version ?? '';
+  const to = n.version ?? '';
+  return { kind: from === to ? 'suspicious' : 'changed', from, to, detail: `MCP tools: ${parts.join('; ') || 'the pinned set differs'}` };
 }

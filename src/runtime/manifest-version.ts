@@ -12,7 +12,7 @@ import { isObject, parseJsonText } from '../util/json.js';
 import { readSmallFileSync } from './folder.js';
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
-const JSON_FORMATS = new Set(['npm', 'claude-plugin', 'mcpb']);
+const JSON_FORMATS = new Set(['npm', 'claude-plugin', 'mcpb', 'agent-plugins']);
 
 export type ManifestVersion = { version?: string } | { problem: string };
 

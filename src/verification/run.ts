@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { isModelSigningStatement, parseModelSigningPredicate } from '../attestation/model-signing.js';
+import { defaultFolderBundle } from '../inventory/agent-plugins/signature.js';
 import { AibomError } from '../errors.js';
 import { folderManifest } from '../inventory/digest.js';
 import { readBytesBounded } from '../util/fs.js';
@@ -57,7 +58,7 @@ export async function classifyTarget(target: string): Promise<TargetKind> {
 
 export function defaultBundlePath(target: string, kind: TargetKind['kind']): string | undefined {
   if (kind === 'file') return `${target}.sigstore.json`;
-  if (kind === 'folder') return join(target, 'model.sig');
+  if (kind === 'folder') return defaultFolderBundle(target);
   return undefined;
 }
 

@@ -123,6 +123,11 @@ async function configFiles(ctx: DiscoverContext, findings: Finding[]): Promise<C
   const out: ConfigFile[] = [];
   const seen = new Set<string>();
   for (const f of ctx.walked.files) {
+    // Read by the discoverer that owns it (an Agent Plugins package's mcp.json: src/inventory/agent-plugins).
+    if (ctx.claimed?.has(f.rel)) {
+      seen.add(f.rel);
+      continue;
+    }
     if (isKnownMcpConfig(f.rel)) {
       out.push({ rel: f.rel, abs: f.abs, known: true });
       seen.add(f.rel);
@@ -161,7 +166,7 @@ async function configFiles(ctx: DiscoverContext, findings: Finding[]): Promise<C
 }
 
 /** A name from the config as it may appear in the BOM: never something shaped like a credential. */
-function safeName(name: string): string {
+export function safeName(name: string): string {
   return looksLikeSecret(name) ? REDACTED : name;
 }
 
@@ -189,13 +194,13 @@ function isLocalHost(url: string): boolean {
 
 const AUTH_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|x-auth-token|cookie)$/i;
 
-interface Described {
+export interface Described {
   component?: Component;
   service?: Service;
   findings: Finding[];
 }
 
-function describeServer(entry: McpServerEntry, file: string): Described {
+export function describeServer(entry: McpServerEntry, file: string): Described {
   const name = safeName(entry.name);
   const ref = `mcp:${file}#${name}`;
   const location = { file, line: entry.line };

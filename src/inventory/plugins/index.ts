@@ -3,13 +3,17 @@ import { join, posix } from 'node:path';
 import picomatch from 'picomatch';
 import { isAibomError } from '../../errors.js';
 import { configLocation, DEFAULT_PLUGIN_PATHS, normalizeConfigPath } from '../config.js';
-import { folderManifest } from '../digest.js';
+import { folderManifest, type ResourceDigest } from '../digest.js';
 import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
 import { npmPurl, pypiPurl } from '../purl.js';
 import { findFolderSymlinks, type FolderSymlink } from '../symlinks.js';
-import type { Component, Finding, Property } from '../types.js';
+import type { Component, Finding, Property, Service } from '../types.js';
 import { NS, prop } from '../types.js';
 import { type PluginManifest, type PluginManifests, readPluginManifests } from './manifest.js';
+import { AGENT_PLUGINS_SCHEMA_PREFIX, isAgentPluginsDoc } from '../agent-plugins/manifest.js';
+import { describePluginParts, type Parts, type PluginUnit } from '../agent-plugins/parts.js';
+import { SIGNATURE_DIR } from '../agent-plugins/signature.js';
+import { readTextBounded } from '../../util/fs.js';
 
 /**
  * Agent plugins: every subfolder of the plugin folders (default `plugins/`, or
@@ -42,6 +46,9 @@ async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
   const excluded = config?.plugins?.exclude?.length ? picomatch(config.plugins.exclude, { dot: true }) : () => false;
   const findings: Finding[] = [];
   const components: Component[] = [];
+  const services: Service[] = [];
+  const dependencies = new Map<string, Set<string>>();
+  const pluginRefs: string[] = [];
   const dirs = new Set(ctx.walked.dirs);
 
   const folders: string[] = [];
@@ -79,17 +86,57 @@ async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
       });
     }
   });
+  // Agent Plugins packages (a plugin.json with an agent-plugins.org $schema) and Claude Code
+  // plugins (.claude-plugin/plugin.json) wherever they are, not only under the plugin folders.
+  for (const dir of await packageFolders(ctx)) {
+    if (!folders.includes(dir) && !folders.some((f) => dir.startsWith(`${f}/`))) folders.push(dir);
+  }
   folders.sort();
 
   let done = 0;
   for (const rel of folders) {
     if (excluded(rel) || excluded(`${rel}/`)) continue;
     ctx.options.onProgress?.({ phase: 'plugins', done: done++, total: folders.length });
-    const { component, findings: fs } = await describePlugin(ctx, rel);
+    const { component, findings: fs, parts } = await describePlugin(ctx, rel);
     components.push(component);
     findings.push(...fs);
+    pluginRefs.push(component.ref);
+    if (parts) {
+      components.push(...parts.components);
+      services.push(...parts.services);
+      findings.push(...parts.findings);
+      for (const [from, tos] of parts.dependencies) dependencies.set(from, tos);
+      for (const f of parts.claimed) ctx.claimed?.add(f);
+    }
   }
-  return { components, findings, rootDependencies: components.map((c) => c.ref) };
+  return { components, services, findings, dependencies, rootDependencies: pluginRefs };
+}
+
+const MAX_SNIFF_MANIFEST_BYTES = 1024 * 1024;
+
+/** Folders holding an Agent Plugins plugin.json or a .claude-plugin/plugin.json, anywhere in the walk. */
+async function packageFolders(ctx: DiscoverContext): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of ctx.walked.files) {
+    if (f.rel.endsWith('/.claude-plugin/plugin.json')) {
+      out.push(f.rel.slice(0, -'/.claude-plugin/plugin.json'.length));
+      continue;
+    }
+    if (!f.rel.endsWith('/plugin.json') || f.rel.endsWith('/.claude-plugin/plugin.json') || f.size > MAX_SNIFF_MANIFEST_BYTES) continue;
+    let text: string;
+    try {
+      text = await readTextBounded(f.abs, MAX_SNIFF_MANIFEST_BYTES, f.rel);
+    } catch {
+      continue;
+    }
+    if (!text.includes(AGENT_PLUGINS_SCHEMA_PREFIX)) continue;
+    try {
+      if (isAgentPluginsDoc(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text))) out.push(f.rel.slice(0, -'/plugin.json'.length));
+    } catch {
+      // not JSON: read (and reported) only when it sits in a plugin folder
+    }
+  }
+  return out;
 }
 
 function parentOf(rel: string): string {
@@ -97,7 +144,7 @@ function parentOf(rel: string): string {
   return i < 0 ? '' : rel.slice(0, i);
 }
 
-async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ component: Component; findings: Finding[] }> {
+async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ component: Component; findings: Finding[]; parts?: Parts }> {
   const abs = join(ctx.root, ...rel.split('/'));
   const ref = `plugin:${rel}`;
   const findings: Finding[] = [];
@@ -112,6 +159,25 @@ async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ comp
     });
   }
   const primary = manifests.primary;
+  const agent = manifests.all.find((m) => m.format === 'agent-plugins')?.agentPlugins;
+  if (agent) {
+    for (const w of agent.warnings)
+      findings.push({
+        code: 'agent-plugin-manifest-warning',
+        severity: 'low',
+        message: `${rel}/plugin.json: ${w}`,
+        component: ref,
+        location: { file: `${rel}/plugin.json` },
+      });
+    if (agent.errors.length)
+      findings.push({
+        code: 'agent-plugin-manifest-invalid',
+        severity: 'high',
+        message: `${rel}/plugin.json does not conform to Agent Plugins 1.0: ${agent.errors.join('; ')}; a conformant client rejects the plugin and loads none of its components (they are listed here all the same)`,
+        component: ref,
+        location: agent.line !== undefined ? { file: `${rel}/plugin.json`, line: agent.line } : { file: `${rel}/plugin.json` },
+      });
+  }
   const properties: Property[] = [prop(`${NS}kind`, 'plugin'), prop(`${NS}install-path`, rel)];
   const component: Component = {
     ref,
@@ -123,6 +189,17 @@ async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ comp
   };
   if (primary) {
     applyManifest(component, primary, manifests.all);
+    for (const pkg of manifests.all) {
+      if (pkg === primary || (pkg.format !== 'npm' && pkg.format !== 'python') || !pkg.version || !primary.version) continue;
+      if (pkg.version === primary.version) continue;
+      findings.push({
+        code: 'plugin-version-mismatch',
+        severity: 'medium',
+        message: `plugin ${component.name}: ${rel}/${primary.file} says version ${primary.version.slice(0, 100)}, ${rel}/${pkg.file} says ${pkg.version.slice(0, 100)}; the plugin's version is ${primary.version.slice(0, 100)} (from ${primary.file}) and it gets no package identity (purl) from ${pkg.file}`,
+        component: ref,
+        location: { file: `${rel}/${pkg.file}` },
+      });
+    }
     properties.push(prop(`${NS}plugin:format`, primary.format), prop(`${NS}plugin:manifest`, `${rel}/${primary.file}`));
     if (primary.server?.type) properties.push(prop(`${NS}mcpb:server-type`, primary.server.type));
     if (primary.server?.entryPoint) properties.push(prop(`${NS}mcpb:entry-point`, primary.server.entryPoint));
@@ -180,6 +257,7 @@ async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ comp
   for (const s of signatures) properties.push(prop(`${NS}signature-bundle`, `${rel}/${s}`));
 
   let digested = false;
+  let resources: ResourceDigest[] | undefined;
   try {
     const manifest = await folderManifest(abs, {
       ignorePaths: [...signatures, ...links.map((l) => l.rel)],
@@ -192,6 +270,7 @@ async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ comp
       prop(`${NS}size`, manifest.totalBytes),
     );
     digested = true;
+    resources = manifest.resources;
   } catch (err) {
     findings.push(digestFailure(ref, rel, err));
   }
@@ -202,7 +281,16 @@ async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ comp
   if (!digested) reasons.push('no folder digest');
   properties.push(prop(`${NS}pinned`, reasons.length === 0));
   if (reasons.length) properties.push(prop(`${NS}unpinned-reason`, reasons.join('; ')));
-  return { component, findings };
+  const pinned = reasons.length === 0;
+  if (agent) {
+    properties.push(prop(`${NS}agent-plugins:loadable`, agent.errors.length === 0));
+    if (agent.schema) properties.push(prop(`${NS}agent-plugins:schema`, agent.schema.slice(0, 200)));
+    for (const e of agent.manifest?.extensions ?? []) properties.push(prop(`${NS}agent-plugins:extension`, e.slice(0, 200)));
+  }
+  const unit: PluginUnit = { root: ctx.root, rel, abs, ref, name: component.name, pinned, resources };
+  if (agent) unit.agentPlugins = { ...(agent.schema ? { schema: agent.schema } : {}), loadable: agent.errors.length === 0, extensions: agent.manifest?.extensions ?? [] };
+  const parts = await describePluginParts(unit);
+  return { component, findings, parts };
 }
 
 function digestFailure(ref: string, rel: string, err: unknown): Finding {
@@ -234,11 +322,18 @@ function applyManifest(c: Component, primary: PluginManifest, all: PluginManifes
     if (author.email && EMAIL.test(author.email)) contact.email = author.email;
     c.extra = { ...c.extra, authors: [contact] };
   }
-  // A package manifest gives the package identity, when it names a version.
+  // A package manifest gives the package identity, when it names a version, was meant to be
+  // published (not "private"), and is the plugin: the plugin's own manifest is the package
+  // manifest, or names the same version (a plugin.json at 0.0.4 beside a package.json at 0.0.1
+  // is not that package: no purl, and a finding says so).
   const npm = all.find((m) => m.format === 'npm' && m.name && m.version);
   const py = all.find((m) => m.format === 'python' && m.name && m.version);
   const pkg = primary.format === 'python' ? py : (npm ?? py);
-  if (pkg?.name && pkg.version) {
+  // An MCP bundle ships as a .mcpb file, not through a registry: its package.json is the
+  // server's build manifest, unpublished (a registry package of that name is someone else's).
+  const samePackage =
+    pkg !== undefined && primary.format !== 'mcpb' && (pkg === primary || primary.version === undefined || primary.version === pkg.version);
+  if (pkg?.name && pkg.version && !pkg.private && samePackage) {
     try {
       c.purl = pkg.format === 'npm' ? npmPurl(pkg.name, pkg.version) : pypiPurl(pkg.name, pkg.version);
     } catch {
@@ -272,14 +367,21 @@ function webUrl(v: unknown, scheme: RegExp): string | undefined {
   }
 }
 
+/**
+ * The signature files of a plugin folder: at its top (model.sig, *.sigstore.json) and, for an
+ * Agent Plugins package, in aibom's reverse-domain extension folder `dev.aibom/` (where
+ * `aibom sign` writes them: the spec leaves the top level to its own files).
+ */
 async function signatureFiles(abs: string): Promise<string[]> {
-  try {
-    const entries = await readdir(abs, { withFileTypes: true });
-    return entries
-      .filter((e) => e.isFile() && isSignatureFile(e.name))
-      .map((e) => e.name)
-      .sort();
-  } catch {
-    return [];
+  const out: string[] = [];
+  for (const sub of ['', SIGNATURE_DIR]) {
+    try {
+      const entries = await readdir(sub ? join(abs, sub) : abs, { withFileTypes: true });
+      for (const e of entries) if (e.isFile() && isSignatureFile(e.name)) out.push(sub ? `${sub}/${e.name}` : e.name);
+    } catch {
+      // no such folder
+    }
   }
+  return out.sort();
 }
+

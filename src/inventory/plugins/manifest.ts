@@ -6,6 +6,7 @@ import { readTextBounded } from '../../util/fs.js';
 import { isObject, parseJsonText } from '../../util/json.js';
 import { duplicateKey, parseYamlDocument } from '../../util/yaml.js';
 import { isInside } from '../walk.js';
+import { checkAgentPluginManifest, isAgentPluginsDoc, type ManifestCheck } from '../agent-plugins/manifest.js';
 
 /**
  * Plugin manifests: what a plugin folder says about itself. Several formats exist and a
@@ -14,7 +15,7 @@ import { isInside } from '../walk.js';
  * still give its package identity (purl).
  */
 
-export type PluginFormat = 'claude-plugin' | 'agent-plugin' | 'mcpb' | 'npm' | 'python';
+export type PluginFormat = 'agent-plugins' | 'claude-plugin' | 'agent-plugin' | 'mcpb' | 'npm' | 'python';
 
 export interface PluginAuthor {
   name: string;
@@ -37,6 +38,10 @@ export interface PluginManifest {
   server?: { type?: string; entryPoint?: string };
   /** MCPB manifest_version / dxt_version. */
   manifestVersion?: string;
+  /** package.json `"private": true`: never published, so no registry identity. */
+  private?: boolean;
+  /** Agent Plugins 1.0: the spec's check of the manifest (src/inventory/agent-plugins/manifest.ts). */
+  agentPlugins?: ManifestCheck & { schema?: string };
 }
 
 export interface ManifestProblem {
@@ -61,6 +66,7 @@ interface Candidate {
 
 /** Most specific first: a plugin manifest beats a package manifest when both name the plugin. */
 const CANDIDATES: Candidate[] = [
+  { format: 'agent-plugins', files: ['plugin.json'], read: readAgentPlugins },
   { format: 'claude-plugin', files: ['.claude-plugin/plugin.json'], read: (t, f) => fromJson('claude-plugin', t, f) },
   { format: 'agent-plugin', files: ['agent-plugin.yaml', 'agent-plugin.yml'], read: readAgentPluginYaml },
   { format: 'mcpb', files: ['manifest.json'], read: readMcpb },
@@ -70,6 +76,7 @@ const CANDIDATES: Candidate[] = [
 
 /** The file names (relative to a plugin folder) that can be a plugin manifest. */
 export const MANIFEST_FILES = CANDIDATES.flatMap((c) => c.files);
+
 
 export async function readPluginManifests(absDir: string, relDir: string): Promise<PluginManifests> {
   const all: PluginManifest[] = [];
@@ -189,7 +196,29 @@ function common(format: PluginFormat, doc: Record<string, unknown>): PluginManif
 function fromJson(format: PluginFormat, text: string, file: string): PluginManifest | undefined {
   const doc = parseJsonText(text, file, 64);
   if (!isObject(doc)) throw new Error('not a JSON object');
-  return common(format, doc);
+  const m = common(format, doc);
+  if (format === 'npm' && doc.private === true) m.private = true;
+  return m;
+}
+
+/**
+ * Agent Plugins 1.0 root `plugin.json`: only one carrying an agent-plugins.org `$schema` is one.
+ * Checked by the spec's rules; an invalid manifest still names the plugin in the BOM (its
+ * problems are findings), but gives no other facts: a client loads nothing from it.
+ */
+function readAgentPlugins(text: string, file: string): PluginManifest | undefined {
+  let doc: unknown;
+  try {
+    doc = parseJsonText(text, file, 64);
+  } catch {
+    return undefined; // not JSON: not recognisable as an Agent Plugins manifest
+  }
+  if (!isAgentPluginsDoc(doc)) return undefined;
+  const check = checkAgentPluginManifest(text, file);
+  const m: PluginManifest = check.manifest ? common('agent-plugins', check.manifest as unknown as Record<string, unknown>) : { format: 'agent-plugins', file: '' };
+  if (!check.manifest && check.rawName) m.name = check.rawName.slice(0, 214);
+  m.agentPlugins = { ...check, schema: (doc as { $schema: string }).$schema };
+  return m;
 }
 
 function readAgentPluginYaml(text: string, file: string): PluginManifest | undefined {
