@@ -13,6 +13,7 @@ import {
   MAX_SNIFFED_JSON_BYTES,
   type McpServerEntry,
   mayHoldMcpServers,
+  mayMentionServers,
   parseMcpConfig,
 } from './config-file.js';
 import { analyzeCommand, type LaunchInfo, transportOf } from './launch.js';
@@ -77,7 +78,7 @@ async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
         });
         break;
       }
-      if (!text.includes('"mcpServers"')) continue;
+      if (!mayMentionServers(text)) continue;
     }
     const parsed = parseMcpConfig(text, f.rel, f.known);
     if (!parsed) continue;
@@ -163,6 +164,10 @@ async function configFiles(ctx: DiscoverContext, findings: Finding[]): Promise<C
 /** A name from the config as it may appear in the BOM: never something shaped like a credential. */
 function safeName(name: string): string {
   return looksLikeSecret(name) ? REDACTED : name;
+}
+
+function rawNames(v: unknown): string[] {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.keys(v) : [];
 }
 
 function namesOf(v: unknown): string[] {
@@ -279,14 +284,17 @@ function describeServer(entry: McpServerEntry, file: string): Described {
   const red = redactArgs(rawArgs);
   for (const n of red.envNames) envNames.add(safeName(n));
   for (const n of red.headerNames) headerNames.add(safeName(n));
-  const info: LaunchInfo = analyzeCommand(safeCommand, red.args);
+  // The variable names the client sets (raw: only tested, never written) judge registry overrides.
+  const info: LaunchInfo = analyzeCommand(safeCommand, red.args, [...rawNames(d.env), ...red.envNames]);
   for (const n of info.envNames) envNames.add(safeName(n));
   const transport = transportOf(d, undefined);
   properties.push(prop(`${NS}mcp:transport`, transport), prop(`${NS}mcp:launcher`, info.launcher));
   properties.push(prop(`${NS}mcp:command`, safeCommand));
   if (red.args.length) properties.push(prop(`${NS}mcp:args`, JSON.stringify(red.args)));
   if (red.redactions) properties.push(prop(`${NS}mcp:redacted-args`, red.redactions));
+  if (info.wrapper) properties.push(prop(`${NS}mcp:wrapper`, info.wrapper));
   if (info.package) properties.push(prop(`${NS}mcp:package`, info.package.spec));
+  if (info.extraPackages?.length) properties.push(prop(`${NS}mcp:extra-packages`, JSON.stringify(info.extraPackages)));
   if (info.package?.tag) properties.push(prop(`${NS}mcp:image-tag`, info.package.tag));
   if (url) properties.push(prop(`${NS}mcp:url`, url));
   addNames(properties, envNames, headerNames, envFile, disabled);
