@@ -302,3 +302,53 @@ describe('the default gate fails on each of these', () => {
     expect(res.failures.some((f) => f.rule === 'mcp-pinned')).toBe(true);
   });
 });
+
+describe('home-directory paths are redacted like secrets', () => {
+  it('POSIX, macOS and Windows home paths in command, args, flag values and shell lines', async () => {
+    const { inv } = await inventoryOf({
+      '.mcp.json': JSON.stringify({
+        mcpServers: {
+          a: { command: '/home/alice/bin/mcp-server', args: ['--db', '/home/alice/data/notes.db'] },
+          b: { command: 'npx', args: ['-y', 'fs-mcp@1.0.0', '--root=/Users/carol/Documents'] },
+          c: { command: 'C:\\Users\\Bob\\tools\\srv.exe', args: ['C:\\Users\\Bob\\AppData\\cfg.json'] },
+          d: { command: 'sh', args: ['-c', 'exec /home/dave/.local/bin/srv --stdio'] },
+          e: { command: 'uvx', args: ['mcp-x==1.0.0'], envFile: '/home/erin/.env' },
+        },
+      }),
+    });
+    const text = JSON.stringify(inv.components);
+    for (const user of ['alice', 'carol', 'Bob', 'dave', 'erin']) expect(text).not.toContain(user);
+    const a = server(inv, 'a')!;
+    expect(propOf(a, 'aibom:mcp:command')).toBe('~/bin/mcp-server');
+    expect(JSON.parse(propOf(a, 'aibom:mcp:args')!)).toEqual(['--db', '~/data/notes.db']);
+    expect(Number(propOf(a, 'aibom:mcp:redacted-args'))).toBeGreaterThan(0);
+  });
+});
+
+describe('MCPB bundles: server.mcp_config is the server', () => {
+  it('a manifest.json with server.mcp_config is recorded as an MCP server', async () => {
+    const manifest = {
+      manifest_version: '0.2',
+      name: 'files-mcp',
+      version: '0.3.1',
+      server: { type: 'node', entry_point: 'server/index.js', mcp_config: { command: 'npx', args: ['-y', 'files-mcp-server'], env: { ROOT: '${user_config.root}' } } },
+    };
+    const { inv } = await inventoryOf({ 'bundles/files/manifest.json': JSON.stringify(manifest) });
+    const s = server(inv, 'files-mcp')!;
+    expect(s).toBeDefined();
+    expect(propOf(s, 'aibom:mcp:config')).toBe('bundles/files/manifest.json');
+    expect(propOf(s, 'aibom:pinned')).toBe('false');
+    expect(propOf(s, 'aibom:mcp:env-names')).toBe('ROOT');
+  });
+  it('a bundle running its own entry point is a local command', async () => {
+    const manifest = {
+      manifest_version: '0.3',
+      name: 'local-mcp',
+      version: '1.0.0',
+      server: { type: 'node', entry_point: 'server/index.js', mcp_config: { command: 'node', args: ['${__dirname}/server/index.js'] } },
+    };
+    const { inv } = await inventoryOf({ 'ext/manifest.json': JSON.stringify(manifest) });
+    const s = server(inv, 'local-mcp')!;
+    expect(propOf(s, 'aibom:mcp:launcher')).toBe('binary');
+  });
+});

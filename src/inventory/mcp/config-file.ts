@@ -52,7 +52,7 @@ export function isKnownMcpConfig(rel: string): boolean {
 
 /** Could this text hold a servers section (before escapes, a key can be spelled any way)? */
 export function mayMentionServers(text: string): boolean {
-  return text.includes('mcpServers') || text.includes('context_servers') || text.includes('\\u');
+  return text.includes('mcpServers') || text.includes('context_servers') || text.includes('mcp_config') || text.includes('\\u');
 }
 
 /** Could this JSON file hold an `mcpServers` object (worth reading to find out)? */
@@ -134,6 +134,16 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
       const value = p.children?.[1];
       if (!key || typeof key.value !== 'string' || !value) continue;
       servers.push({ name: key.value, def: normalizeServerDef(plainValue(value)), line: lineOf(key.offset), section: s.label });
+    }
+  }
+  if (base === 'manifest.json') {
+    // An MCPB (formerly DXT) bundle: the client runs server.mcp_config, named by the bundle.
+    const cfg = child(tree, ['server', 'mcp_config']);
+    const nameNode = child(tree, ['name']);
+    if (cfg?.type === 'object') {
+      const name = typeof nameNode?.value === 'string' && nameNode.value ? nameNode.value : rel;
+      servers.push({ name, def: normalizeServerDef(plainValue(cfg)), line: lineOf(cfg.offset), section: 'server.mcp_config' });
+      found.push('server.mcp_config');
     }
   }
   if (known && !found.length && (base === '.mcp.json' || base === 'mcp.json')) {
