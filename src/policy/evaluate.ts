@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import type { InventoryReport, InventoryRow } from '../report/inventory.js';
+import { type InventoryReport, type InventoryRow, STRONG_HASH_ALGS } from '../report/inventory.js';
 import type { Location } from '../inventory/types.js';
 import type { Policy, PolicyException, RuleId } from './types.js';
 
@@ -112,10 +112,15 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
         'pin an exact version (npx -y pkg@1.2.3, uvx pkg==1.2.3) or an image digest (image@sha256:...)',
       );
     }
-    if (row.kind === 'package' && (policy.includeDevPackages || row.scope !== 'excluded')) {
+    if (row.kind === 'package' && (policy.includeDevPackages || (row.scope !== 'excluded' && !row.dev))) {
       const workspace = row.properties.get('aibom:workspace')?.[0] === 'true';
-      if (on('package-hashed') && !workspace && row.hashes.length === 0) {
-        fail(row, 'package-hashed', 'package has no integrity hash in its lockfile', 'regenerate the lockfile so it records integrity hashes');
+      if (on('package-hashed') && !workspace && !row.hashes.some((h) => STRONG_HASH_ALGS.has(h))) {
+        fail(
+          row,
+          'package-hashed',
+          row.hashes.length ? `package has only ${row.hashes.join(', ')}, which do not bind content (SHA-256 or stronger needed)` : 'package has no integrity hash in its lockfile',
+          'regenerate the lockfile so it records integrity hashes',
+        );
       }
       if (on('package-pinned') && row.pinned === false) {
         fail(row, 'package-pinned', `package source is not pinned: ${row.unpinnedReason ?? 'no reason recorded'}`, 'pin an exact version, a git commit, or a URL with a hash');
