@@ -57,6 +57,8 @@ export function registerBuild(program: Command): void {
           followSymlinks: !!opts.followSymlinks,
           maxLockfileBytes: Math.floor(maxMiB * 1024 * 1024),
           onProgress: (e) => progress.update(describeProgress(e)),
+          // Fatal findings are refused below (unless --keep-going), each printed on its own line.
+          keepGoing: true,
         });
         progress.done();
         {

@@ -28,6 +28,12 @@ export interface InventoryOptions {
   config?: AibomConfig;
   /** A config file named by the user (`--config FILE`), instead of aibom.config.* at the root. */
   configFile?: string;
+  /**
+   * Return the inventory even when an input could not be read (its fatal findings say which).
+   * Without it buildInventory throws: a BOM that silently lacks a lockfile's packages must
+   * never be written, let alone signed.
+   */
+  keepGoing?: boolean;
 }
 
 export interface ProgressEvent {
@@ -164,7 +170,18 @@ export async function buildInventory(
   dedupeRefs(inv);
   rootDeps.delete(project.ref);
   inv.dependencies.set(project.ref, rootDeps);
+  if (!options.keepGoing) throwOnFatal(inv.findings, dir);
   return inv;
+}
+
+/** Inputs that could not be read fail the build: one typed error naming each. */
+function throwOnFatal(findings: Finding[], dir: string): void {
+  const fatal = findings.filter((f) => f.fatal);
+  if (!fatal.length) return;
+  const first = fatal[0]!;
+  const rest = fatal.slice(1).map((f) => `${f.location?.file ?? dir}: ${f.message}`);
+  const more = rest.length ? `; and ${rest.length} more input${rest.length > 1 ? 's' : ''}: ${rest.join('; ')}` : '';
+  throw new AibomError('INPUT', `${first.message}${more}`, { file: first.location?.file ?? dir });
 }
 
 /** The same bom-ref from two discoverers (or the project itself) must not appear twice. */
