@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { AibomError } from '../errors.js';
-import { type AibomConfig, loadConfig } from './config.js';
+import { type AibomConfig, DEFAULT_PLUGIN_PATHS, loadConfig, normalizeConfigPath } from './config.js';
 import { datasetsDiscoverer } from './datasets/index.js';
 import { mcpDiscoverer } from './mcp/index.js';
 import { modelsDiscoverer } from './models/index.js';
@@ -149,6 +149,8 @@ export async function buildInventory(
   const exclude = [...(options.exclude ?? []), ...(options.config?.exclude ?? [])];
   if (exclude.length) walkOpts.exclude = exclude;
   if (options.followSymlinks) walkOpts.followSymlinks = true;
+  // Nothing is skipped inside the folders the config names for models and plugins.
+  walkOpts.keepPaths = [...(options.config?.plugins?.paths ?? DEFAULT_PLUGIN_PATHS), ...(options.config?.models?.paths ?? [])].map(normalizeConfigPath);
   const walked = await walk(root, walkOpts);
   const findings: Finding[] = [...walked.findings];
   const project = await readProject(root, findings);

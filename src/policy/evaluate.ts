@@ -98,6 +98,15 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
       }
     }
     if (row.kind === 'plugin') {
+      const linkTarget = row.properties.get('aibom:plugin:entry-symlink')?.[0];
+      if (on('plugin-pinned') && linkTarget !== undefined) {
+        fail(
+          row,
+          'plugin-pinned',
+          `plugin entry is a symbolic link (to ${linkTarget}): what it points to can change after the check`,
+          'put the plugin itself in the plugin folder, not a link to it',
+        );
+      }
       if (on('plugin-pinned')) {
         if (!row.version) fail(row, 'plugin-pinned', 'plugin has no version', 'give the plugin manifest an exact version');
         if (!hasSha256) fail(row, 'plugin-pinned', 'plugin has no folder digest', 'rebuild the BOM with aibom build so the folder is hashed');

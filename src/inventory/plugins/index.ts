@@ -45,15 +45,19 @@ async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
   const dirs = new Set(ctx.walked.dirs);
 
   const folders: string[] = [];
+  // Plugin entries that are symbolic links (or a plugin path that is one): each is a plugin the
+  // gate fails (aibom:plugin:entry-symlink), whether the walk followed it or not.
+  const linkedEntries = new Map<string, string>();
   bases.forEach((base, i) => {
     const link = ctx.walked.symlinks.find((s) => s.rel === base);
     if (link) {
       findings.push({
         code: 'plugin-symlink',
-        severity: 'medium',
+        severity: 'high',
         message: `plugin folder ${base} is a symbolic link to ${link.target}; not followed`,
         location: { file: base },
       });
+      linkedEntries.set(base, link.target);
       if (!dirs.has(base)) return;
     }
     if (!dirs.has(base)) {
@@ -70,7 +74,9 @@ async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
     }
     // A plugin folder that is itself a link was not walked into: record it, do not follow it.
     for (const s of ctx.walked.symlinks) {
-      if (parentOf(s.rel) !== base || dirs.has(s.rel)) continue;
+      if (parentOf(s.rel) !== base) continue;
+      linkedEntries.set(s.rel, s.target);
+      if (dirs.has(s.rel)) continue;
       findings.push({
         code: 'plugin-symlink',
         severity: s.outside ? 'high' : 'medium',
@@ -86,8 +92,24 @@ async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
     if (excluded(rel) || excluded(`${rel}/`)) continue;
     ctx.options.onProgress?.({ phase: 'plugins', done: done++, total: folders.length });
     const { component, findings: fs } = await describePlugin(ctx, rel);
+    const target = linkedEntries.get(rel);
+    if (target !== undefined) {
+      component.properties.push(prop(`${NS}plugin:entry-symlink`, target));
+      linkedEntries.delete(rel);
+    }
     components.push(component);
     findings.push(...fs);
+  }
+  for (const [rel, target] of linkedEntries) {
+    if (excluded(rel) || excluded(`${rel}/`)) continue;
+    components.push({
+      ref: `plugin:${rel}`,
+      type: 'library',
+      name: posix.basename(rel),
+      hashes: [],
+      properties: [prop(`${NS}kind`, 'plugin'), prop(`${NS}install-path`, rel), prop(`${NS}plugin:entry-symlink`, target)],
+      locations: [{ file: rel }],
+    });
   }
   return { components, findings, rootDependencies: components.map((c) => c.ref) };
 }
