@@ -352,3 +352,24 @@ describe('MCPB bundles: server.mcp_config is the server', () => {
     expect(propOf(s, 'aibom:mcp:launcher')).toBe('binary');
   });
 });
+
+describe('a client config aibom cannot read fails the default gate (its servers cannot be judged)', () => {
+  const cases: Record<string, string> = {
+    'padded over the size bound': `{"mcpServers": {"s": {"command": "npx", "args": ["-y", "evil"]}}, "pad": "${'x'.repeat(1024 * 1024 + 16)}"}`,
+    'not JSON': '{"mcpServers": {"s": {"command": "npx", "args": ["-y", "evil"]}}',
+    'mcpServers not an object': '{"mcpServers": [{"command": "npx", "args": ["-y", "evil"]}]}',
+  };
+  for (const [label, text] of Object.entries(cases)) {
+    it(label, async () => {
+      const { dir } = await inventoryOf({ '.mcp.json': text });
+      const res = await runGate({ root: dir });
+      const f = res.failures.find((x) => x.rule === 'mcp-pinned' && x.subject === '.mcp.json');
+      expect(f?.message).toMatch(/cannot read MCP client config/);
+    });
+  }
+  it('Codex TOML that does not parse', async () => {
+    const { dir } = await inventoryOf({ '.codex/config.toml': '[mcp_servers.s]\ncommand = "npx\n' });
+    const res = await runGate({ root: dir });
+    expect(res.failures.some((x) => x.rule === 'mcp-pinned' && x.subject === '.codex/config.toml')).toBe(true);
+  });
+});

@@ -147,6 +147,24 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
     }
   }
 
+  // An MCP client config the build could not read (too large, malformed, missing when named
+  // in the config): its servers are not in the BOM, so nothing says they are pinned.
+  if (on('mcp-pinned')) {
+    for (const f of inv.findings) {
+      if (f.code !== 'mcp-config-invalid' && f.code !== 'mcp-config-missing') continue;
+      const file = f.location?.file ?? '(unknown MCP config)';
+      const g: GateFailure = {
+        rule: 'mcp-pinned',
+        subject: file,
+        name: file,
+        message: `${f.message}: the MCP servers it starts cannot be judged`,
+        fix: 'make the config readable by aibom (valid JSON/TOML/YAML under 1 MiB) or remove it',
+      };
+      if (f.location) g.location = f.location;
+      failures.push(g);
+    }
+  }
+
   if (ctx.bomSignature && on('bom-signed') && !ctx.bomSignature.verified) {
     failures.push({
       rule: 'bom-signed',
