@@ -1,9 +1,12 @@
-import { LineCounter } from 'yaml';
 import { isAibomError } from '../../errors.js';
 import { isObject } from '../../util/json.js';
+import { lazyRequire } from '../../util/lazy.js';
 import { duplicateKey, parseYamlDocument } from '../../util/yaml.js';
 import { parseTomlText } from '../lockfiles/python/common.js';
 import type { McpConfigParse, McpServerEntry } from './config-file.js';
+
+/** Loaded when there is a YAML client config to read (see lazyRequire). */
+const yaml = lazyRequire<typeof import('yaml')>('yaml');
 
 /**
  * The MCP client config formats that are not `mcpServers` JSON, and the server definition
@@ -73,7 +76,7 @@ function tomlLine(lines: string[], name: string): number {
 }
 
 function parseYamlClient(text: string, rel: string): McpConfigParse {
-  const lc = new LineCounter();
+  const lc = new (yaml().LineCounter)();
   const doc = parseYamlDocument(text, { lineCounter: lc, uniqueKeys: false });
   const err = doc.errors[0];
   if (err) {
