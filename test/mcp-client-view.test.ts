@@ -331,6 +331,7 @@ describe('MCPB bundles: server.mcp_config is the server', () => {
       manifest_version: '0.2',
       name: 'files-mcp',
       version: '0.3.1',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: MCPB's own placeholder syntax, written as the bundle has it
       server: { type: 'node', entry_point: 'server/index.js', mcp_config: { command: 'npx', args: ['-y', 'files-mcp-server'], env: { ROOT: '${user_config.root}' } } },
     };
     const { inv } = await inventoryOf({ 'bundles/files/manifest.json': JSON.stringify(manifest) });
@@ -345,6 +346,7 @@ describe('MCPB bundles: server.mcp_config is the server', () => {
       manifest_version: '0.3',
       name: 'local-mcp',
       version: '1.0.0',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: MCPB's own placeholder syntax, written as the bundle has it
       server: { type: 'node', entry_point: 'server/index.js', mcp_config: { command: 'node', args: ['${__dirname}/server/index.js'] } },
     };
     const { inv } = await inventoryOf({ 'ext/manifest.json': JSON.stringify(manifest) });
