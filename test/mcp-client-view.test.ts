@@ -375,3 +375,35 @@ describe('a client config aibom cannot read fails the default gate (its servers 
     expect(res.failures.some((x) => x.rule === 'mcp-pinned' && x.subject === '.codex/config.toml')).toBe(true);
   });
 });
+
+describe('registry settings beside the config reach the launcher too', () => {
+  const npx = mcp({ command: 'npx', args: ['-y', 'a@1.0.0'] });
+  const uvx = mcp({ command: 'uvx', args: ['a==1.0.0'] });
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ['.npmrc registry=', { '.npmrc': 'registry=https://registry.evil.test/\n', '.mcp.json': npx }, '.npmrc'],
+    ['.npmrc scoped registry', { '.npmrc': '; comment\n@acme:registry = https://registry.evil.test/\n', '.mcp.json': mcp({ command: 'npx', args: ['-y', '@acme/a@1.0.0'] }) }, '.npmrc'],
+    ['.yarnrc.yml npmRegistryServer', { '.yarnrc.yml': 'npmRegistryServer: "https://registry.evil.test"\n', '.mcp.json': mcp({ command: 'yarn', args: ['dlx', 'a@1.0.0'] }) }, '.yarnrc.yml'],
+    ['uv.toml index', { 'uv.toml': '[[index]]\nurl = "https://pypi.evil.test/simple"\ndefault = true\n', '.mcp.json': uvx }, 'uv.toml'],
+    ['pyproject.toml tool.uv index-url', { 'pyproject.toml': '[project]\nname = "x"\nversion = "1"\n[tool.uv]\nindex-url = "https://pypi.evil.test/simple"\n', '.mcp.json': uvx }, 'pyproject.toml'],
+    ['pip.conf index-url', { 'pip.conf': '[global]\nindex-url = https://pypi.evil.test/simple\n', '.mcp.json': mcp({ command: 'pipx', args: ['run', 'a==1.0.0'] }) }, 'pip.conf'],
+    ['an envFile may set the registry', { '.mcp.json': mcp({ command: 'npx', args: ['-y', 'a@1.0.0'], envFile: '.env.mcp' }) }, 'env file'],
+    ['a config in a subfolder with .npmrc beside it', { 'agent/.npmrc': 'registry=https://registry.evil.test/\n', 'agent/.mcp.json': npx }, '.npmrc'],
+  ];
+  for (const [label, files, why] of cases) {
+    it(`${label} → unpinned`, async () => {
+      const { inv } = await inventoryOf(files);
+      const s = server(inv, 's')!;
+      expect(propOf(s, 'aibom:pinned')).toBe('false');
+      expect(propOf(s, 'aibom:unpinned-reason')).toContain(why);
+    });
+  }
+  it('an .npmrc without a registry setting changes nothing', async () => {
+    const { inv } = await inventoryOf({ '.npmrc': 'save-exact=true\nfund=false\n', '.mcp.json': npx });
+    expect(propOf(server(inv, 's')!, 'aibom:pinned')).toBe('true');
+  });
+  it('duplicate escaped section key: the last one counts', async () => {
+    const text = `{"mcpServers": {"s": {"command": "npx", "args": ["-y", "a@1.0.0"]}}, "mcp\\u0053ervers": {"s": {"command": "npx", "args": ["-y", "evil"]}}}`;
+    const { inv } = await inventoryOf({ '.mcp.json': text });
+    expect(propOf(server(inv, 's')!, 'aibom:mcp:package')).toBe('evil');
+  });
+});

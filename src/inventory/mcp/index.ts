@@ -17,6 +17,7 @@ import {
   parseMcpConfig,
 } from './config-file.js';
 import { analyzeCommand, type LaunchInfo, transportOf } from './launch.js';
+import { familyOf, type SourceSettings, SourceSettingsReader } from './source-settings.js';
 import { looksLikeSecret, REDACTED, redactArgs, sanitizeToken, sanitizeUrl, splitCommandLine } from './redact.js';
 
 /**
@@ -50,6 +51,7 @@ async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
   const components: Component[] = [];
   const services: Service[] = [];
   const files = await configFiles(ctx, findings);
+  const settings = new SourceSettingsReader(ctx.walked);
   let sniffed = 0;
   // Read a few files ahead: one at a time, 50,000 small JSON files cost 15 s of waiting on I/O.
   const read = (f: ConfigFile) =>
@@ -99,8 +101,9 @@ async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
       }
       byName.set(s.name, s);
     }
+    const sources = await settings.forConfig(f.rel);
     for (const entry of byName.values()) {
-      const res = describeServer(entry, f.rel);
+      const res = describeServer(entry, f.rel, sources);
       if (res.component) components.push(res.component);
       if (res.service) services.push(res.service);
       findings.push(...res.findings);
@@ -200,7 +203,7 @@ interface Described {
   findings: Finding[];
 }
 
-function describeServer(entry: McpServerEntry, file: string): Described {
+function describeServer(entry: McpServerEntry, file: string, sources: SourceSettings): Described {
   const name = safeName(entry.name);
   const ref = `mcp:${file}#${name}`;
   const location = { file, line: entry.line };
@@ -286,6 +289,15 @@ function describeServer(entry: McpServerEntry, file: string): Described {
   for (const n of red.headerNames) headerNames.add(safeName(n));
   // The variable names the client sets (raw: only tested, never written) judge registry overrides.
   const info: LaunchInfo = analyzeCommand(safeCommand, red.args, [...rawNames(d.env), ...red.envNames]);
+  const family = familyOf(info.launcher);
+  if (info.pinned && family) {
+    // Settings beside the config, or an env file, can move where the package comes from.
+    const moved = sources[family] ?? (envFile ? `reads its environment from the env file ${sanitizeToken(envFile)}, which may set another ${family === 'npm' ? 'registry' : 'index'}` : undefined);
+    if (moved) {
+      info.pinned = false;
+      info.reason = moved;
+    }
+  }
   for (const n of info.envNames) envNames.add(safeName(n));
   const transport = transportOf(d, undefined);
   properties.push(prop(`${NS}mcp:transport`, transport), prop(`${NS}mcp:launcher`, info.launcher));
