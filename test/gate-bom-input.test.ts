@@ -208,3 +208,23 @@ describe("other generators' dev flags", () => {
     expect(res.failures.some((f) => f.rule === 'pickle-model')).toBe(true);
   });
 });
+
+describe('policies: duplicate keys, escaped or not, are refused', () => {
+  for (const [label, text] of [
+    ['plain', '{"rules": {"mcp-pinned": true}, "rules": {"mcp-pinned": false}}'],
+    ['escaped', '{"rules": {"mcp-pinned": true}, "rul\\u0065s": {"mcp-pinned": false}}'],
+    ['nested', '{"rules": {"mcp-pinned": true, "mcp-pinn\\u0065d": false}}'],
+  ] as const) {
+    it(label, async () => {
+      const f = join(tmp.dir, `policy-${n++}.json`);
+      await writeFile(f, text);
+      const { loadPolicy } = await import('../src/policy/load.js');
+      const e = await loadPolicy(f).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(e).toBeInstanceOf(AibomError);
+      expect((e as AibomError).message).toMatch(/duplicate key/);
+    });
+  }
+});
