@@ -407,3 +407,31 @@ describe('registry settings beside the config reach the launcher too', () => {
     expect(propOf(server(inv, 's')!, 'aibom:mcp:package')).toBe('evil');
   });
 });
+
+describe('more ways a pinned-looking server runs other code', () => {
+  const cases: Array<[string, unknown]> = [
+    ['npx --node-options', { command: 'npx', args: ['--node-options=--require=./evil.js', '-y', 'a@1.0.0'] }],
+    ['npx --node-options value', { command: 'npx', args: ['--node-options', '--import=./evil.mjs', '-y', 'a@1.0.0'] }],
+    ['uvx --python pointing at a file', { command: 'uvx', args: ['--python', './tools/python', 'a==1.0.0'] }],
+    ['uvx -p= path', { command: 'uvx', args: ['-p=/opt/evil/bin/python3', 'a==1.0.0'] }],
+    ['a cwd outside what was scanned', { command: 'npx', args: ['-y', 'a@1.0.0'], cwd: '/opt/elsewhere' }],
+    ['a cwd that escapes upwards', { command: 'npx', args: ['-y', 'a@1.0.0'], cwd: '../other' }],
+  ];
+  for (const [label, def] of cases) {
+    it(`${label} → unpinned`, async () => {
+      const r = await judge('.mcp.json', mcp(def));
+      expect(r.pinned).toBe('false');
+    });
+  }
+  it('a cwd inside the project is where npm settings are read', async () => {
+    const { inv } = await inventoryOf({
+      'tools/.npmrc': 'registry=https://registry.evil.test/\n',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: VS Code's own variable syntax, as the config has it
+      '.mcp.json': mcp({ command: 'npx', args: ['-y', 'a@1.0.0'], cwd: '${workspaceFolder}/tools' }),
+    });
+    expect(propOf(server(inv, 's')!, 'aibom:unpinned-reason')).toContain('tools/.npmrc');
+  });
+  it('uvx --python 3.12 stays pinned', async () => {
+    expect((await judge('.mcp.json', mcp({ command: 'uvx', args: ['--python', '3.12', 'a==1.0.0'] }))).pinned).toBe('true');
+  });
+});

@@ -163,7 +163,7 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
         if (!keepIt && (await isVirtualenv(abs))) {
           result.findings.push({
             code: 'virtualenv-skipped',
-            severity: 'info',
+            severity: 'low',
             message: 'a Python virtualenv (pyvenv.cfg, interpreter, site-packages); not scanned',
             location: { file: childRel },
           });

@@ -1,5 +1,5 @@
 import { realpath } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { isAibomError } from '../../errors.js';
 import { readTextBounded } from '../../util/fs.js';
 import { configLocation, normalizeConfigPath } from '../config.js';
@@ -103,7 +103,7 @@ async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
     }
     const sources = await settings.forConfig(f.rel);
     for (const entry of byName.values()) {
-      const res = describeServer(entry, f.rel, sources);
+      const res = describeServer(entry, f.rel, { ...(await cwdSettings(entry.def, f.rel, settings)), ...dropUndefined(sources) });
       if (res.component) components.push(res.component);
       if (res.service) services.push(res.service);
       findings.push(...res.findings);
@@ -111,6 +111,37 @@ async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
   }
   const rootDependencies = [...components.map((c) => c.ref), ...services.map((s) => s.ref)];
   return { components, services, findings, rootDependencies };
+}
+
+function dropUndefined(s: SourceSettings): SourceSettings {
+  const out: SourceSettings = {};
+  if (s.npm) out.npm = s.npm;
+  if (s.python) out.python = s.python;
+  return out;
+}
+
+/**
+ * The registry settings of the folder a server runs in (`cwd`): VS Code's `${workspaceFolder}`
+ * is the scanned root, a relative path is relative to the config's folder. A folder aibom did
+ * not scan (absolute, above the root, other variables) may hold any settings.
+ */
+async function cwdSettings(def: unknown, configRel: string, settings: SourceSettingsReader): Promise<SourceSettings> {
+  if (typeof def !== 'object' || def === null || Array.isArray(def)) return {};
+  const cwd = (def as Record<string, unknown>).cwd;
+  if (typeof cwd !== 'string' || !cwd.trim()) return {};
+  let p = cwd.trim().replace(/\\/g, '/');
+  let base = posix.dirname(configRel);
+  const ws = /^\$\{(workspaceFolder|workspaceRoot)\}(\/|$)/.exec(p);
+  if (ws) {
+    p = p.slice(ws[0].length);
+    base = '.';
+  }
+  const rel = posix.normalize(posix.join(base, p || '.'));
+  if (p.startsWith('/') || /^[A-Za-z]:/.test(p) || p.includes('${') || p.startsWith('~') || rel === '..' || rel.startsWith('../')) {
+    const why = `runs in ${sanitizeToken(cwd)}, outside the scanned folder, whose registry settings aibom cannot see`;
+    return { npm: why, python: why };
+  }
+  return settings.forConfig(rel === '.' ? 'x' : `${rel}/x`);
 }
 
 function invalidConfig(rel: string, error: string, line?: number): Finding {

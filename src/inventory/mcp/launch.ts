@@ -281,6 +281,7 @@ function npmLike(launcher: Launcher, args: readonly string[]): LaunchInfo {
   let positional: string | undefined;
   let shellLine = false;
   let override: string | undefined;
+  let codeFlag: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') {
@@ -291,6 +292,7 @@ function npmLike(launcher: Launcher, args: readonly string[]): LaunchInfo {
       const eq = a.indexOf('=');
       const flag = eq > 0 ? a.slice(0, eq) : a;
       if (NPM_SOURCE_FLAG.test(flag)) override ??= flag;
+      if (flag === '--node-options') codeFlag ??= flag;
       if (flag === '-c' || flag === '--call') shellLine = true;
       if (eq > 0) {
         if (flag === '--package' || flag === '-p') packages.push(a.slice(eq + 1));
@@ -325,6 +327,10 @@ function npmLike(launcher: Launcher, args: readonly string[]): LaunchInfo {
   if (info.pinned && override) {
     info.pinned = false;
     info.reason = `${override} points npm at another registry or config: the version does not pin the content`;
+  }
+  if (info.pinned && codeFlag) {
+    info.pinned = false;
+    info.reason = `${codeFlag} makes Node load other code beside the package`;
   }
   return info;
 }
@@ -468,6 +474,8 @@ function pythonLike(launcher: Launcher, args: readonly string[]): LaunchInfo {
       if (PY_UNPINNABLE_WITH.has(flag)) unpinnable ??= flag;
       if (PY_WITH_FLAG.has(flag) && value !== undefined) extra.push(value);
       if ((flag === '--from' || flag === '--spec') && value !== undefined) from = value;
+      // An interpreter named by path (not a version request such as 3.12) is whatever that file is.
+      if ((flag === '--python' || flag === '-p') && value !== undefined && /[\\/]/.test(value)) unpinnable ??= `${flag} ${value}`;
       if (eq < 0 && (PY_VALUE_OPTIONS.has(a) || PY_SOURCE_FLAG.has(a) || PY_UNPINNABLE_WITH.has(a))) i++;
       continue;
     }
@@ -484,7 +492,10 @@ function pythonLike(launcher: Launcher, args: readonly string[]): LaunchInfo {
     const p = parsePythonSpec(e, launcher);
     if (!p.pin.pinned) return { ...info, pinned: false, reason: `installs the extra package "${e}" unpinned: ${p.pin.reason ?? 'not an exact version'}` };
   }
-  if (unpinnable) return { ...info, pinned: false, reason: `${unpinnable} installs packages aibom cannot pin` };
+  if (unpinnable) {
+    const reason = /^(-p|--python) /.test(unpinnable) ? `${unpinnable}: runs an interpreter from a path aibom cannot pin` : `${unpinnable} installs packages aibom cannot pin`;
+    return { ...info, pinned: false, reason };
+  }
   if (override) return { ...info, pinned: false, reason: `${override} adds or replaces the package index: the version does not pin the content` };
   return info;
 }
