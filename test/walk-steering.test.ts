@@ -127,3 +127,18 @@ describe('a plugin entry that is a symbolic link fails the gate', () => {
     expect(plugins(inv).some((c) => c.ref === 'plugin:plugins/linked' && c.properties.some((p) => p.name === 'aibom:plugin:entry-symlink'))).toBe(true);
   });
 });
+
+describe("inside a plugin's node_modules", () => {
+  it('a pickle is found; lockfiles and MCP configs shipped by dependencies are not read as the agent’s', async () => {
+    const dir = await project({
+      'plugins/calc/package.json': JSON.stringify({ name: 'calc', version: '1.0.0' }),
+      'plugins/calc/node_modules/dep/package.json': JSON.stringify({ name: 'dep', version: '1.0.0' }),
+      'plugins/calc/node_modules/dep/yarn.lock': 'this is not a yarn lockfile {{{',
+      'plugins/calc/node_modules/dep/.mcp.json': JSON.stringify({ mcpServers: { x: { command: 'npx', args: ['evil'] } } }),
+      'plugins/calc/node_modules/dep/weights.pkl': osSystemPickle(),
+    });
+    const inv = await buildInventory(dir, {});
+    expect(pickles(inv).length).toBeGreaterThan(0);
+    expect(inv.components.some((c) => c.properties.some((p) => p.name === 'aibom:mcp:server'))).toBe(false);
+  });
+});

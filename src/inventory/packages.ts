@@ -32,10 +32,14 @@ const OCCURRENCE_FACTS = new Set([`${NS}npm:alias`, `${NS}bundled`]);
  * symbolic link, one that leads out of the folder or is not followed, a named pipe or device,
  * a folder. Each is a fatal finding: the BOM would silently miss its packages.
  */
+function insideInstalledPackages(rel: string): boolean {
+  return rel.startsWith('node_modules/') || rel.includes('/node_modules/');
+}
+
 function unreadableLockfiles(walked: WalkResult): Finding[] {
   const out: Finding[] = [];
   const files = new Set(walked.files.map((f) => f.rel));
-  const named = (rel: string) => !files.has(rel) && parserFor(posix.basename(rel)) !== undefined;
+  const named = (rel: string) => !files.has(rel) && !insideInstalledPackages(rel) && parserFor(posix.basename(rel)) !== undefined;
   const fatal = (rel: string, why: string): Finding => ({
     code: 'lockfile-unreadable',
     severity: 'high',
@@ -65,7 +69,9 @@ export async function collectPackages(walked: WalkResult, options: PackagesOptio
   const findings: Finding[] = [];
   const lockfiles: PackagesResult['lockfiles'] = [];
 
-  const candidates = walked.files.filter((f) => parserFor(posix.basename(f.rel)) !== undefined);
+  // Lockfiles shipped inside installed packages (walked only within plugin and model folders,
+  // where nothing is skipped) describe how those packages were developed, not what is installed.
+  const candidates = walked.files.filter((f) => parserFor(posix.basename(f.rel)) !== undefined && !insideInstalledPackages(f.rel));
   findings.push(...unreadableLockfiles(walked));
   for (const file of candidates) {
     const parser = parserFor(posix.basename(file.rel))!;

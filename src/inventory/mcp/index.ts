@@ -157,7 +157,11 @@ function invalidConfig(rel: string, error: string, line?: number): Finding {
 async function configFiles(ctx: DiscoverContext, findings: Finding[]): Promise<ConfigFile[]> {
   const out: ConfigFile[] = [];
   const seen = new Set<string>();
+  // Configs inside installed packages (walked only within plugin and model folders) are not
+  // ones a client reads.
+  const installed = (rel: string) => rel.startsWith('node_modules/') || rel.includes('/node_modules/');
   for (const f of ctx.walked.files) {
+    if (installed(f.rel)) continue;
     if (isKnownMcpConfig(f.rel)) {
       out.push({ rel: f.rel, abs: f.abs, known: true });
       seen.add(f.rel);
@@ -190,7 +194,7 @@ async function configFiles(ctx: DiscoverContext, findings: Finding[]): Promise<C
     seen.add(rel);
   }
   for (const f of ctx.walked.files) {
-    if (!seen.has(f.rel) && mayHoldMcpServers(f.rel, f.size)) out.push({ rel: f.rel, abs: f.abs, known: false });
+    if (!seen.has(f.rel) && !installed(f.rel) && mayHoldMcpServers(f.rel, f.size)) out.push({ rel: f.rel, abs: f.abs, known: false });
   }
   return out;
 }
