@@ -50,20 +50,20 @@ export function findDuplicateKey(text: string): DuplicateKey | undefined {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       const start = i;
-      let escaped = false;
-      i++;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c /* \ */) {
-          escaped = true;
-          i += 2;
-        } else if (d === 0x22) break;
-        else i++;
+      // The closing quote: the next one not preceded by an odd run of backslashes.
+      let end = text.indexOf('"', i + 1);
+      while (end > 0) {
+        let k = end - 1;
+        while (k > start && text.charCodeAt(k) === 0x5c) k--;
+        if ((end - 1 - k) % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
       }
+      i = end < 0 ? n : end;
+      if (!expectKey) continue;
       const keys = stack[stack.length - 1];
-      if (expectKey && keys) {
+      if (keys) {
         let key = text.slice(start + 1, i);
-        if (escaped) {
+        if (key.includes('\\')) {
           try {
             key = JSON.parse(text.slice(start, i + 1)) as string;
           } catch {
