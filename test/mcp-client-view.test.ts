@@ -5,7 +5,7 @@
  * config formats of the major clients. Each attack is a server the client would run unpinned
  * (or from another registry): aibom must record it as not pinned, and the default gate fails.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInventory } from '../src/inventory/index.js';
@@ -434,4 +434,37 @@ describe('more ways a pinned-looking server runs other code', () => {
   it('uvx --python 3.12 stays pinned', async () => {
     expect((await judge('.mcp.json', mcp({ command: 'uvx', args: ['--python', '3.12', 'a==1.0.0'] }))).pinned).toBe('true');
   });
+});
+
+describe('client configs reached through symbolic links', () => {
+  it('a .mcp.json linking to a file inside the project is read through the link', async () => {
+    const dir = join(base, `case-${n++}`);
+    await write(dir, 'package.json', '{"name":"a","version":"1.0.0"}');
+    await write(dir, 'conf/servers.txt', mcp({ command: 'npx', args: ['-y', 'evil'] }));
+    await symlink('conf/servers.txt', join(dir, '.mcp.json'));
+    const inv = await buildInventory(dir, {});
+    expect(propOf(server(inv, 's')!, 'aibom:pinned')).toBe('false');
+  });
+  for (const [label, target] of [
+    ['outside the project', '/etc/hostname'],
+    ['broken', 'nowhere.json'],
+  ] as const) {
+    it(`a .mcp.json linking ${label} fails the gate`, async () => {
+      const dir = join(base, `case-${n++}`);
+      await write(dir, 'package.json', '{"name":"a","version":"1.0.0"}');
+      await symlink(target, join(dir, '.mcp.json'));
+      const res = await runGate({ root: dir });
+      expect(res.failures.some((f) => f.rule === 'mcp-pinned' && f.subject === '.mcp.json')).toBe(true);
+    });
+  }
+  for (const folder of ['.vscode', '.cursor', '.codex', '.gemini', '.zed', '.continue']) {
+    it(`a ${folder} folder that is a link fails the gate`, async () => {
+      const dir = join(base, `case-${n++}`);
+      await write(dir, 'package.json', '{"name":"a","version":"1.0.0"}');
+      await write(dir, 'elsewhere/mcp.json', mcp({ command: 'npx', args: ['-y', 'evil'] }));
+      await symlink('elsewhere', join(dir, folder));
+      const res = await runGate({ root: dir });
+      expect(res.failures.some((f) => f.rule === 'mcp-pinned' && f.subject === folder)).toBe(true);
+    });
+  }
 });

@@ -153,6 +153,9 @@ function invalidConfig(rel: string, error: string, line?: number): Finding {
   };
 }
 
+/** Folders MCP clients keep their configs in. */
+const CLIENT_FOLDERS = new Set(['.vscode', '.cursor', '.codex', '.gemini', '.zed', '.continue', '.roo', '.amazonq', '.windsurf', '.codeium', 'goose']);
+
 /** Config files named by convention, named in aibom.config (mcp.configs), then JSON files that may hold mcpServers. */
 async function configFiles(ctx: DiscoverContext, findings: Finding[]): Promise<ConfigFile[]> {
   const out: ConfigFile[] = [];
@@ -165,6 +168,25 @@ async function configFiles(ctx: DiscoverContext, findings: Finding[]): Promise<C
     if (isKnownMcpConfig(f.rel)) {
       out.push({ rel: f.rel, abs: f.abs, known: true });
       seen.add(f.rel);
+    }
+  }
+  // Configs and client folders that are symbolic links (not walked): read a link to a file
+  // inside the scanned folder; anything else is a config aibom cannot read, so a finding
+  // (and a gate failure): the client follows the link.
+  const walkedFiles = new Set(ctx.walked.files.map((f) => f.rel));
+  const walkedDirs = new Set(ctx.walked.dirs);
+  for (const l of ctx.walked.symlinks) {
+    if (installed(l.rel) || walkedFiles.has(l.rel) || walkedDirs.has(l.rel)) continue;
+    const base = l.rel.slice(l.rel.lastIndexOf('/') + 1);
+    if (isKnownMcpConfig(l.rel)) {
+      if (l.broken || l.outside) {
+        findings.push(invalidConfig(l.rel, `symbolic link to ${sanitizeToken(l.target)}, ${l.broken ? 'which leads nowhere' : 'outside the scanned folder'}`));
+      } else {
+        out.push({ rel: l.rel, abs: join(ctx.root, ...l.rel.split('/')), known: true });
+        seen.add(l.rel);
+      }
+    } else if (CLIENT_FOLDERS.has(base)) {
+      findings.push(invalidConfig(l.rel, `the client folder is a symbolic link to ${sanitizeToken(l.target)}, not scanned`));
     }
   }
   const config = ctx.options.config;
