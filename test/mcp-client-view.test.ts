@@ -468,3 +468,27 @@ describe('client configs reached through symbolic links', () => {
     });
   }
 });
+
+describe('the same server name in two sections is two servers', () => {
+  it('mcp.json with mcpServers and servers', async () => {
+    const text = JSON.stringify({ mcpServers: { s: { command: 'npx', args: ['-y', 'good@1.0.0'] } }, servers: { s: { command: 'npx', args: ['-y', 'evil'] } } });
+    const { inv } = await inventoryOf({ '.vscode/mcp.json': text });
+    const all = inv.components.filter((c) => propOf(c, 'aibom:mcp:server') === 's');
+    expect(all.map((c) => propOf(c, 'aibom:pinned')).sort()).toEqual(['false', 'true']);
+    expect(new Set(all.map((c) => c.ref)).size).toBe(2);
+  });
+  it('~/.claude.json: two projects with a server of the same name, no home path in the BOM', async () => {
+    const text = JSON.stringify({
+      mcpServers: {},
+      projects: {
+        '/home/alice/a': { mcpServers: { s: { command: 'npx', args: ['-y', 'evil'] } } },
+        '/home/alice/b': { mcpServers: { s: { command: 'npx', args: ['-y', 'good@1.0.0'] } } },
+      },
+    });
+    const { inv, dir } = await inventoryOf({ '.claude.json': text });
+    const all = inv.components.filter((c) => propOf(c, 'aibom:mcp:server') === 's');
+    expect(all.map((c) => propOf(c, 'aibom:pinned')).sort()).toEqual(['false', 'true']);
+    expect(JSON.stringify(inv.components)).not.toContain('alice');
+    expect((await runGate({ root: dir })).failures.some((f) => f.rule === 'mcp-pinned')).toBe(true);
+  });
+});

@@ -111,11 +111,13 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
     const projects = child(tree, ['projects']);
     if (projects?.type === 'object') {
       const seen = new Set<string>();
+      let i = 0;
       for (const p of [...(projects.children ?? [])].reverse()) {
         const k = p.children?.[0]?.value;
         if (typeof k !== 'string' || seen.has(k)) continue;
         seen.add(k);
-        sections.push({ path: ['projects', k, 'mcpServers'], label: `projects.${k}.mcpServers` });
+        // Labelled by position: project keys are home-folder paths.
+        sections.push({ path: ['projects', k, 'mcpServers'], label: `projects[${i++}].mcpServers` });
       }
     }
   }

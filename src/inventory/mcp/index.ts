@@ -88,9 +88,13 @@ async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
       findings.push(invalidConfig(f.rel, parsed.error, parsed.line));
       continue;
     }
+    // One server per section and name: the same name in two sections (`mcpServers` and
+    // `servers`, two projects of ~/.claude.json) is two servers, each judged (different
+    // clients, or projects, run each one).
     const byName = new Map<string, McpServerEntry>();
     for (const s of parsed.servers) {
-      const prev = byName.get(s.name);
+      const key = `${s.section}\u0000${s.name}`;
+      const prev = byName.get(key);
       if (prev) {
         findings.push({
           code: 'mcp-server-duplicate',
@@ -99,11 +103,12 @@ async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
           location: { file: f.rel, line: prev.line },
         });
       }
-      byName.set(s.name, s);
+      byName.set(key, s);
     }
     const sources = await settings.forConfig(f.rel);
+    const refs = new Set<string>();
     for (const entry of byName.values()) {
-      const res = describeServer(entry, f.rel, { ...(await cwdSettings(entry.def, f.rel, settings)), ...dropUndefined(sources) });
+      const res = describeServer(entry, f.rel, { ...(await cwdSettings(entry.def, f.rel, settings)), ...dropUndefined(sources) }, refs);
       if (res.component) components.push(res.component);
       if (res.service) services.push(res.service);
       findings.push(...res.findings);
@@ -260,9 +265,11 @@ interface Described {
   findings: Finding[];
 }
 
-function describeServer(entry: McpServerEntry, file: string, sources: SourceSettings): Described {
+function describeServer(entry: McpServerEntry, file: string, sources: SourceSettings, refs: Set<string>): Described {
   const name = safeName(entry.name);
-  const ref = `mcp:${file}#${name}`;
+  let ref = `mcp:${file}#${name}`;
+  if (refs.has(ref)) ref = `mcp:${file}#${entry.section}/${name}`;
+  refs.add(ref);
   const location = { file, line: entry.line };
   const def = entry.def;
   if (typeof def !== 'object' || def === null || Array.isArray(def)) {
