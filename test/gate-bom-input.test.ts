@@ -119,6 +119,14 @@ describe('components wherever CycloneDX allows them', () => {
     expect(res.passed).toBe(false);
     expect(res.failures.map((f) => f.rule)).toContain('pickle-model');
   });
+  it('a subject that is itself a pickle model', async () => {
+    const res = await gate(base({ metadata: { component: pickleModel('subject') } }));
+    expect(res.failures.some((f) => f.rule === 'pickle-model' && f.subject === 'model:subject')).toBe(true);
+  });
+  it('a library subject (another generator’s project) is not judged as a package', async () => {
+    const res = await gate(base({ metadata: { component: { type: 'library', name: 'proj', version: '1.0.0' } }, components: [pkg('ok')] }));
+    expect(res.passed).toBe(true);
+  });
   it('nested components, several levels deep', async () => {
     const res = await gate(base({ components: [pkg('outer', { components: [pkg('mid', { components: [pickleModel('deep')] })] })] }));
     expect(res.failures.some((f) => f.rule === 'pickle-model' && f.subject === 'model:deep')).toBe(true);

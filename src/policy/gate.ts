@@ -52,7 +52,7 @@ export async function runGate(opts: GateOptions): Promise<GateResult & { bom: st
   const root = resolve(opts.root ?? '.');
   const loaded = await loadOrBuildBom(opts.bom ?? root);
   if (!loaded.builtFromDir) await assertValidBom(loaded.bom, loaded.source);
-  const inv = inventoryFromBom(loaded.bom, { nestedFiles: true });
+  const inv = inventoryFromBom(loaded.bom, { nestedFiles: true, modelSubject: true });
   const session = new VerifySession();
   const releaseIdentity = releaseOptions(opts, policy);
   if ((opts.bundle?.length || opts.artifacts?.length) && !releaseIdentity) {

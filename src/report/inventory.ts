@@ -67,6 +67,12 @@ export interface InventoryFromBomOptions {
    * nested under a package may carry a risk). Reports leave them out (parts of their parent).
    */
   nestedFiles?: boolean;
+  /**
+   * The BOM's subject (metadata.component) as a row when it is itself a model or a dataset:
+   * a release that is a pickle model is judged as one. (A project or package subject is not a
+   * row: it is what the BOM describes, not something it ships.)
+   */
+  modelSubject?: boolean;
 }
 
 export function inventoryFromBom(bom: Json, options: InventoryFromBomOptions = {}): InventoryReport {
@@ -89,6 +95,7 @@ export function inventoryFromBom(bom: Json, options: InventoryFromBomOptions = {
       if (Array.isArray(kids)) for (let i = kids.length - 1; i >= 0; i--) stack.push({ node: kids[i], nested: true });
     }
   };
+  if (options.modelSubject && (root.type === 'machine-learning-model' || root.type === 'data')) walk([{ ...root, components: undefined }], false, 'components');
   // The BOM's subject may hold components of its own (CycloneDX allows them there too).
   walk(root.components, false, 'components');
   walk(bom.components, false, 'components');
