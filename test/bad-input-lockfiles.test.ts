@@ -395,7 +395,7 @@ describe('unreadable paths and symlinks are reported, not fatal', () => {
     if (mode === 'nobody') for (let d = root; d !== dirname(work.dir); d = dirname(d)) await chmod(d, 0o755);
   }
 
-  it('an unreadable lockfile and an unreadable folder: warnings naming them; the rest is read', async () => {
+  it('an unreadable lockfile fails the build; with --keep-going, warnings name it and the unreadable folder, the rest is read', async () => {
     const root = await fresh();
     await cp(join(LOCKS, 'npm', 'v3-features'), join(root, 'readable'), { recursive: true });
     await cp(join(LOCKS, 'python', 'poetry-2.0'), join(root, 'locked-file'), { recursive: true });
@@ -404,7 +404,13 @@ describe('unreadable paths and symlinks are reported, not fatal', () => {
     await chmod(join(root, 'locked-dir'), 0o000);
     await openUp(root);
     try {
-      const r = await runCli(['build', root, '--reproducible'], runAs);
+      if (mode !== 'root reads anyway') {
+        const refused = await runCli(['build', root, '--reproducible'], runAs);
+        expect(refused.code, refused.stderr).toBe(2);
+        expect(refused.stderr).toContain('aibom: locked-file/poetry.lock: cannot read the lockfile (permission denied)');
+        expect(refused.stdout).toBe('');
+      }
+      const r = await runCli(['build', root, '--reproducible', '--keep-going'], runAs);
       expect(r.code, r.stderr).toBe(0);
       expectNoStack(r);
       const bom = JSON.parse(r.stdout) as BomDoc;
@@ -440,7 +446,7 @@ describe('unreadable paths and symlinks are reported, not fatal', () => {
     }
   });
 
-  it('a broken lockfile symlink, a symlink loop and a link out of the folder: reported, the build goes on', async () => {
+  it('a broken lockfile symlink, a symlink loop and a link out of the folder: the build fails; with --keep-going, reported', async () => {
     const root = await fresh();
     const proj = join(root, 'proj');
     await cp(join(LOCKS, 'npm', 'v3-features'), join(proj, 'app'), { recursive: true });
@@ -453,7 +459,12 @@ describe('unreadable paths and symlinks are reported, not fatal', () => {
     await symlink('..', join(proj, 'app', 'up')); // a folder loop, for --follow-symlinks
 
     for (const flags of [[], ['--follow-symlinks']]) {
-      const r = await runCli(['build', proj, '--reproducible', ...flags], { timeoutMs: 60_000 });
+      const refused = await runCli(['build', proj, '--reproducible', ...flags], { timeoutMs: 60_000 });
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toContain('aibom: package-lock.json: cannot read the lockfile: broken symbolic link to does-not-exist.json');
+      expect(refused.stderr).toContain('aibom: py/poetry.lock: cannot read the lockfile: symbolic link to ../../outside/poetry.lock, outside the scanned folder');
+      expect(refused.stdout).toBe('');
+      const r = await runCli(['build', proj, '--reproducible', '--keep-going', ...flags], { timeoutMs: 60_000 });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain('aibom: warning: package-lock.json: broken symbolic link to does-not-exist.json');
       expect(r.stderr).toContain('aibom: warning: loop-a: symbolic link loop');

@@ -434,7 +434,15 @@ describe('named pipes where inputs are expected', () => {
       execFileSync('mkfifo', [join(root, ...f.split('/'))]);
     }
     const out = join(tmp.dir, 'fifos.cdx.json');
-    const r = await runCli(['build', root, '-o', out, '--json'], { timeoutMs: 30_000 });
+    // A lockfile that cannot be read fails the build (its packages would silently be missing)...
+    const refused = await runCli(['build', root, '-o', out, '--json'], { timeoutMs: 30_000 });
+    expectClean(refused, 'build with FIFO lockfiles');
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain('aibom: sub/package-lock.json: cannot read the lockfile: not a regular file');
+    expect(refused.stderr).toContain('aibom: sub/poetry.lock: cannot read the lockfile: not a regular file');
+    expect(existsSync(out)).toBe(false);
+    // ...and --keep-going writes the rest.
+    const r = await runCli(['build', root, '-o', out, '--json', '--keep-going'], { timeoutMs: 30_000 });
     expectClean(r, 'build with FIFOs');
     expect(r.code, r.stderr).toBe(0);
     await expectValid(out);

@@ -82,7 +82,8 @@ export async function buildAibom(dir: string, options: BuildAibomOptions = {}): 
   const policy =
     typeof options.policy === 'string' ? await (await import('../policy/load.js')).loadPolicy(options.policy) : options.policy;
   const config = await loadConfig(root, { display: dir, ...(options.configFile !== undefined ? { file: options.configFile } : {}) });
-  const invOpts: InventoryOptions = { config };
+  // Fatal findings (unreadable inputs) are refused below, after the lock, unless keepGoing.
+  const invOpts: InventoryOptions = { config, keepGoing: true };
   if (options.exclude?.length) invOpts.exclude = options.exclude;
   if (options.followSymlinks) invOpts.followSymlinks = true;
   if (options.maxLockfileBytes !== undefined) invOpts.maxLockfileBytes = options.maxLockfileBytes;

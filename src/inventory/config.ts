@@ -96,11 +96,20 @@ export async function loadConfig(root: string, options: LoadConfigOptions = {}):
   } else {
     const present: string[] = [];
     for (const name of CONFIG_FILE_NAMES) {
+      let st: Awaited<ReturnType<typeof lstat>> | undefined;
       try {
-        if ((await lstat(join(absRoot, name))).isFile()) present.push(name);
+        st = await lstat(join(absRoot, name));
       } catch {
         // not there
       }
+      if (!st) continue;
+      if (!st.isFile()) {
+        // A link, folder or pipe by that name: reading no config would drop its settings (model and plugin paths).
+        throw new AibomError('INPUT', 'not a regular file (a symbolic link, folder or special file); aibom reads its config only from a regular file', {
+          file: options.display && options.display !== '.' ? posix.join(toPosixPath(options.display), name) : name,
+        });
+      }
+      present.push(name);
     }
     if (present.length === 0) return {};
     const shown = (n: string) => (options.display && options.display !== '.' ? posix.join(toPosixPath(options.display), n) : n);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { AibomError } from '../errors.js';
-import { type AibomConfig, loadConfig } from './config.js';
 import { agentFilesDiscoverer } from './agent-plugins/discover.js';
+import { type AibomConfig, DEFAULT_PLUGIN_PATHS, loadConfig, normalizeConfigPath } from './config.js';
 import { datasetsDiscoverer } from './datasets/index.js';
 import { mcpDiscoverer } from './mcp/index.js';
 import { modelsDiscoverer } from './models/index.js';
@@ -29,6 +29,12 @@ export interface InventoryOptions {
   config?: AibomConfig;
   /** A config file named by the user (`--config FILE`), instead of aibom.config.* at the root. */
   configFile?: string;
+  /**
+   * Return the inventory even when an input could not be read (its fatal findings say which).
+   * Without it buildInventory throws: a BOM that silently lacks a lockfile's packages must
+   * never be written, let alone signed.
+   */
+  keepGoing?: boolean;
 }
 
 export interface ProgressEvent {
@@ -150,6 +156,8 @@ export async function buildInventory(
   const exclude = [...(options.exclude ?? []), ...(options.config?.exclude ?? [])];
   if (exclude.length) walkOpts.exclude = exclude;
   if (options.followSymlinks) walkOpts.followSymlinks = true;
+  // Nothing is skipped inside the folders the config names for models and plugins.
+  walkOpts.keepPaths = [...(options.config?.plugins?.paths ?? DEFAULT_PLUGIN_PATHS), ...(options.config?.models?.paths ?? [])].map(normalizeConfigPath);
   const walked = await walk(root, walkOpts);
   const findings: Finding[] = [...walked.findings];
   const project = await readProject(root, findings);
@@ -172,7 +180,18 @@ export async function buildInventory(
   dedupeRefs(inv);
   rootDeps.delete(project.ref);
   inv.dependencies.set(project.ref, rootDeps);
+  if (!options.keepGoing) throwOnFatal(inv.findings, dir);
   return inv;
+}
+
+/** Inputs that could not be read fail the build: one typed error naming each. */
+function throwOnFatal(findings: Finding[], dir: string): void {
+  const fatal = findings.filter((f) => f.fatal);
+  if (!fatal.length) return;
+  const first = fatal[0]!;
+  const rest = fatal.slice(1).map((f) => `${f.location?.file ?? dir}: ${f.message}`);
+  const more = rest.length ? `; and ${rest.length} more input${rest.length > 1 ? 's' : ''}: ${rest.join('; ')}` : '';
+  throw new AibomError('INPUT', `${first.message}${more}`, { file: first.location?.file ?? dir });
 }
 
 /** The same bom-ref from two discoverers (or the project itself) must not appear twice. */

@@ -27,6 +27,41 @@ const SCOPE_RANK = { required: 2, optional: 1, excluded: 0 } as const;
 /** Properties about one occurrence of a package that merging occurrences must not drop. */
 const OCCURRENCE_FACTS = new Set([`${NS}npm:alias`, `${NS}bundled`]);
 
+/**
+ * Entries named like a lockfile that the walk could not give as a regular file: a broken
+ * symbolic link, one that leads out of the folder or is not followed, a named pipe or device,
+ * a folder. Each is a fatal finding: the BOM would silently miss its packages.
+ */
+function insideInstalledPackages(rel: string): boolean {
+  return rel.startsWith('node_modules/') || rel.includes('/node_modules/');
+}
+
+function unreadableLockfiles(walked: WalkResult): Finding[] {
+  const out: Finding[] = [];
+  const files = new Set(walked.files.map((f) => f.rel));
+  const named = (rel: string) => !files.has(rel) && !insideInstalledPackages(rel) && parserFor(posix.basename(rel)) !== undefined;
+  const fatal = (rel: string, why: string): Finding => ({
+    code: 'lockfile-unreadable',
+    severity: 'high',
+    message: `cannot read the lockfile: ${why}; its packages would not be in the BOM`,
+    location: { file: rel },
+    fatal: true,
+  });
+  for (const l of walked.symlinks) {
+    if (!named(l.rel)) continue;
+    if (l.broken) out.push(fatal(l.rel, `broken symbolic link to ${l.target}`));
+    else if (l.outside) out.push(fatal(l.rel, `symbolic link to ${l.target}, outside the scanned folder`));
+    else out.push(fatal(l.rel, `symbolic link to ${l.target}, not followed (build with --follow-symlinks, or replace the link with the file)`));
+  }
+  for (const f of walked.findings) {
+    if (f.code === 'special-file' && f.location && named(f.location.file)) out.push(fatal(f.location.file, 'not a regular file (a named pipe, socket or device)'));
+  }
+  for (const d of walked.dirs) {
+    if (d && named(d)) out.push(fatal(d, 'it is a folder, not a file'));
+  }
+  return out;
+}
+
 /** Find, parse and merge every lockfile in a walked tree into package components. */
 export async function collectPackages(walked: WalkResult, options: PackagesOptions = {}): Promise<PackagesResult> {
   const byRef = new Map<string, Component>();
@@ -34,7 +69,10 @@ export async function collectPackages(walked: WalkResult, options: PackagesOptio
   const findings: Finding[] = [];
   const lockfiles: PackagesResult['lockfiles'] = [];
 
-  const candidates = walked.files.filter((f) => parserFor(posix.basename(f.rel)) !== undefined);
+  // Lockfiles shipped inside installed packages (walked only within plugin and model folders,
+  // where nothing is skipped) describe how those packages were developed, not what is installed.
+  const candidates = walked.files.filter((f) => parserFor(posix.basename(f.rel)) !== undefined && !insideInstalledPackages(f.rel));
+  findings.push(...unreadableLockfiles(walked));
   for (const file of candidates) {
     const parser = parserFor(posix.basename(file.rel))!;
     let parsed: ParsedLockfile;
@@ -45,11 +83,11 @@ export async function collectPackages(walked: WalkResult, options: PackagesOptio
       if (!isAibomError(err)) throw err;
       const tooLarge = err.code === 'TOO_LARGE';
       findings.push({
-        code: tooLarge ? 'lockfile-too-large' : 'unreadable-path',
-        severity: tooLarge ? 'high' : 'low',
+        code: tooLarge ? 'lockfile-too-large' : 'lockfile-unreadable',
+        severity: 'high',
         message: tooLarge ? err.message : `cannot read the lockfile (${err.message}); its packages are not in the BOM`,
         location: { file: file.rel },
-        fatal: tooLarge,
+        fatal: true,
       });
       continue;
     }

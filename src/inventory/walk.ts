@@ -5,15 +5,17 @@ import picomatch from 'picomatch';
 import { describeErrno } from '../errors.js';
 import type { Finding } from './types.js';
 
-/** Folders never descended into: dependency installs, VCS data, caches, virtualenvs. */
+/**
+ * Folders not descended into: dependency installs, VCS data, caches. Virtualenvs are skipped
+ * by their layout (isVirtualenv), never by name. Inside the configured model and plugin
+ * folders (WalkOptions.keepPaths) nothing is skipped.
+ */
 export const SKIPPED_DIRS = new Set([
   'node_modules',
   '.git',
   '.hg',
   '.svn',
   '__pycache__',
-  '.venv',
-  'venv',
   '.tox',
   '.nox',
   '.mypy_cache',
@@ -55,6 +57,12 @@ export interface WalkOptions {
   followSymlinks?: boolean;
   maxFiles?: number;
   maxDepth?: number;
+  /**
+   * Folders (POSIX, relative; '' is the root) in which nothing is skipped: the configured
+   * model and plugin paths. A folder there named `venv` or `node_modules`, or holding a
+   * virtualenv's layout, is walked like any other.
+   */
+  keepPaths?: string[];
 }
 
 const DEFAULT_MAX_FILES = 500_000;
@@ -76,6 +84,8 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
   const queue: Array<{ rel: string; depth: number }> = [{ rel: '', depth: 0 }];
   const seenReal = new Set<string>([realRoot]);
   let truncated = false;
+  const keep = options.keepPaths ?? [];
+  const kept = (rel: string) => keep.some((k) => k === '' || rel === k || rel.startsWith(`${k}/`));
 
   while (queue.length) {
     const { rel, depth } = queue.shift()!;
@@ -126,7 +136,7 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
           const st = await stat(abs);
           const real = await realpath(abs);
           if (st.isDirectory()) {
-            if (seenReal.has(real) || SKIPPED_DIRS.has(e.name) || depth + 1 > maxDepth) continue;
+            if (seenReal.has(real) || (SKIPPED_DIRS.has(e.name) && !kept(childRel)) || depth + 1 > maxDepth) continue;
             seenReal.add(real);
             queue.push({ rel: childRel, depth: depth + 1 });
           } else if (st.isFile()) {
@@ -138,7 +148,8 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
         continue;
       }
       if (e.isDirectory()) {
-        if (SKIPPED_DIRS.has(e.name)) continue;
+        const keepIt = kept(childRel);
+        if (SKIPPED_DIRS.has(e.name) && !keepIt) continue;
         if (depth + 1 > maxDepth) {
           result.findings.push({
             code: 'walk-too-deep',
@@ -148,8 +159,16 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
           });
           continue;
         }
-        // A Python virtualenv under any name has a pyvenv.cfg at its top.
-        if (await isVirtualenv(abs)) continue;
+        // A Python virtualenv under any name: skipped when it has a virtualenv's whole layout.
+        if (!keepIt && (await isVirtualenv(abs))) {
+          result.findings.push({
+            code: 'virtualenv-skipped',
+            severity: 'low',
+            message: 'a Python virtualenv (pyvenv.cfg, interpreter, site-packages); not scanned',
+            location: { file: childRel },
+          });
+          continue;
+        }
         queue.push({ rel: childRel, depth: depth + 1 });
         continue;
       }
@@ -193,12 +212,37 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
   return result;
 }
 
-async function isVirtualenv(absDir: string): Promise<boolean> {
-  try {
-    return (await lstat(join(absDir, 'pyvenv.cfg'))).isFile();
-  } catch {
-    return false;
+/**
+ * A Python virtualenv, by its layout rather than one marker file (a lone `pyvenv.cfg` must not
+ * make a folder invisible): `pyvenv.cfg` (a regular file), an interpreter (`bin/python*` or
+ * `Scripts/python.exe`), and a site-packages folder (`lib/pythonX.Y/site-packages`,
+ * `lib64/...` or `Lib/site-packages`).
+ */
+export async function isVirtualenv(absDir: string): Promise<boolean> {
+  const is = async (rel: string[], want: 'file' | 'dir' | 'any') => {
+    try {
+      const st = await lstat(join(absDir, ...rel));
+      return want === 'any' ? true : want === 'file' ? st.isFile() : st.isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  if (!(await is(['pyvenv.cfg'], 'file'))) return false;
+  const interpreter = (await is(['Scripts', 'python.exe'], 'any')) || (await is(['bin', 'python'], 'any')) || (await is(['bin', 'python3'], 'any'));
+  if (!interpreter) return false;
+  if (await is(['Lib', 'site-packages'], 'dir')) return true;
+  for (const lib of ['lib', 'lib64']) {
+    let names: string[];
+    try {
+      names = await readdir(join(absDir, lib));
+    } catch {
+      continue;
+    }
+    for (const n of names.slice(0, 16)) {
+      if (/^(python|pypy)\d+(\.\d+)*t?$/.test(n) && (await is([lib, n, 'site-packages'], 'dir'))) return true;
+    }
   }
+  return false;
 }
 
 async function inspectLink(

@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import type { InventoryReport, InventoryRow } from '../report/inventory.js';
+import { type InventoryReport, type InventoryRow, STRONG_HASH_ALGS } from '../report/inventory.js';
 import type { Location } from '../inventory/types.js';
 import type { Policy, PolicyException, RuleId } from './types.js';
 
@@ -98,6 +98,15 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
       }
     }
     if (row.kind === 'plugin') {
+      const linkTarget = row.properties.get('aibom:plugin:entry-symlink')?.[0];
+      if (on('plugin-pinned') && linkTarget !== undefined) {
+        fail(
+          row,
+          'plugin-pinned',
+          `plugin entry is a symbolic link (to ${linkTarget}): what it points to can change after the check`,
+          'put the plugin itself in the plugin folder, not a link to it',
+        );
+      }
       if (on('plugin-pinned')) {
         if (!row.version) fail(row, 'plugin-pinned', 'plugin has no version', 'give the plugin manifest an exact version');
         if (!hasSha256) fail(row, 'plugin-pinned', 'plugin has no folder digest', 'rebuild the BOM with aibom build so the folder is hashed');
@@ -112,10 +121,15 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
         'pin an exact version (npx -y pkg@1.2.3, uvx pkg==1.2.3) or an image digest (image@sha256:...)',
       );
     }
-    if (row.kind === 'package' && (policy.includeDevPackages || row.scope !== 'excluded')) {
+    if (row.kind === 'package' && (policy.includeDevPackages || (row.scope !== 'excluded' && !row.dev))) {
       const workspace = row.properties.get('aibom:workspace')?.[0] === 'true';
-      if (on('package-hashed') && !workspace && row.hashes.length === 0) {
-        fail(row, 'package-hashed', 'package has no integrity hash in its lockfile', 'regenerate the lockfile so it records integrity hashes');
+      if (on('package-hashed') && !workspace && !row.hashes.some((h) => STRONG_HASH_ALGS.has(h))) {
+        fail(
+          row,
+          'package-hashed',
+          row.hashes.length ? `package has only ${row.hashes.join(', ')}, which do not bind content (SHA-256 or stronger needed)` : 'package has no integrity hash in its lockfile',
+          'regenerate the lockfile so it records integrity hashes',
+        );
       }
       if (on('package-pinned') && row.pinned === false) {
         fail(row, 'package-pinned', `package source is not pinned: ${row.unpinnedReason ?? 'no reason recorded'}`, 'pin an exact version, a git commit, or a URL with a hash');
@@ -130,6 +144,24 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
           fail(row, 'license-allowed', `license ${lic} is not in the policy's allow list`, 'replace the component or extend licenses.allow');
         }
       }
+    }
+  }
+
+  // An MCP client config the build could not read (too large, malformed, missing when named
+  // in the config): its servers are not in the BOM, so nothing says they are pinned.
+  if (on('mcp-pinned')) {
+    for (const f of inv.findings) {
+      if (f.code !== 'mcp-config-invalid' && f.code !== 'mcp-config-missing') continue;
+      const file = f.location?.file ?? '(unknown MCP config)';
+      const g: GateFailure = {
+        rule: 'mcp-pinned',
+        subject: file,
+        name: file,
+        message: `${f.message}: the MCP servers it starts cannot be judged`,
+        fix: 'make the config readable by aibom (valid JSON/TOML/YAML under 1 MiB) or remove it',
+      };
+      if (f.location) g.location = f.location;
+      failures.push(g);
     }
   }
 

@@ -21,6 +21,7 @@ import { VerifyFailure } from '../verification/result.js';
 import { VerifySession } from '../verification/run.js';
 import { verifyPrepared } from '../verification/verify.js';
 import { verifyBomPredicate } from '../verification/bom-predicate.js';
+import { assertValidBom } from './bom-input.js';
 import { type ArtifactCheck, evaluatePolicy, type GateResult, type SignatureCheck } from './evaluate.js';
 import { loadPolicy } from './load.js';
 import { defaultPolicy, type Policy, type SignerPolicy } from './types.js';
@@ -50,7 +51,8 @@ export async function runGate(opts: GateOptions): Promise<GateResult & { bom: st
   const policy = opts.policy ? await loadPolicy(opts.policy) : defaultPolicy();
   const root = resolve(opts.root ?? '.');
   const loaded = await loadOrBuildBom(opts.bom ?? root);
-  const inv = inventoryFromBom(loaded.bom);
+  if (!loaded.builtFromDir) await assertValidBom(loaded.bom, loaded.source);
+  const inv = inventoryFromBom(loaded.bom, { nestedFiles: true, modelSubject: true });
   const session = new VerifySession();
   const releaseIdentity = releaseOptions(opts, policy);
   if ((opts.bundle?.length || opts.artifacts?.length) && !releaseIdentity) {

@@ -18,6 +18,8 @@ export interface InventoryRow {
   version?: string;
   purl?: string;
   scope?: string;
+  /** A development-only package by another generator's flag (see isDevByGenerator). */
+  dev?: boolean;
   /** true/false when the BOM says; undefined when it does not. */
   pinned?: boolean;
   unpinnedReason?: string;
@@ -59,7 +61,21 @@ export interface InventoryReport {
 
 type Json = Record<string, unknown>;
 
-export function inventoryFromBom(bom: Json): InventoryReport {
+export interface InventoryFromBomOptions {
+  /**
+   * Nested `file` components as rows of their own (the gate judges every component: a file
+   * nested under a package may carry a risk). Reports leave them out (parts of their parent).
+   */
+  nestedFiles?: boolean;
+  /**
+   * The BOM's subject (metadata.component) as a row when it is itself a model or a dataset:
+   * a release that is a pickle model is judged as one. (A project or package subject is not a
+   * row: it is what the BOM describes, not something it ships.)
+   */
+  modelSubject?: boolean;
+}
+
+export function inventoryFromBom(bom: Json, options: InventoryFromBomOptions = {}): InventoryReport {
   const meta = isObject(bom.metadata) ? bom.metadata : {};
   const root = isObject(meta.component) ? meta.component : {};
   const rows: InventoryRow[] = [];
@@ -74,11 +90,14 @@ export function inventoryFromBom(bom: Json): InventoryReport {
     while (stack.length) {
       const { node, nested } = stack.pop()!;
       if (!isObject(node)) continue;
-      if (!(nested && node.type === 'file')) rows.push(rowOf(node, isService));
+      if (!(nested && node.type === 'file' && !options.nestedFiles)) rows.push(rowOf(node, isService));
       const kids = node[key];
       if (Array.isArray(kids)) for (let i = kids.length - 1; i >= 0; i--) stack.push({ node: kids[i], nested: true });
     }
   };
+  if (options.modelSubject && (root.type === 'machine-learning-model' || root.type === 'data')) walk([{ ...root, components: undefined }], false, 'components');
+  // The BOM's subject may hold components of its own (CycloneDX allows them there too).
+  walk(root.components, false, 'components');
   walk(bom.components, false, 'components');
   walk(bom.services, true, 'services');
   const findings = propsOf(meta).get(FINDING_PROPERTY)?.flatMap((v) => {
@@ -123,20 +142,58 @@ function first(props: Map<string, string[]>, name: string): string | undefined {
   return props.get(name)?.[0];
 }
 
+/** What a CycloneDX type says a component is; `undefined` when the type leaves it open. */
+const KIND_OF_TYPE: Record<string, RowKind> = {
+  'machine-learning-model': 'model',
+  data: 'dataset',
+  library: 'package',
+  framework: 'package',
+  file: 'other',
+};
+/** The refinements an `aibom:` property may make of a typed kind: only to a kind judged as strictly. */
+const REFINES: Partial<Record<RowKind, RowKind[]>> = { package: ['plugin'] };
+
+/**
+ * A row's kind. The component's CycloneDX `type` wins: a `machine-learning-model` is a model
+ * and `data` a dataset whatever its `aibom:` properties say, a `library` is a package unless
+ * aibom marks it a plugin (judged more strictly). Only components whose type leaves it open
+ * (application, container, service...) take their kind from `aibom:kind` or `aibom:mcp:*`.
+ */
 function kindOf(node: Json, props: Map<string, string[]>, isService: boolean): RowKind {
   const explicit = first(props, 'aibom:kind');
+  const typed = isService ? undefined : typeof node.type === 'string' ? KIND_OF_TYPE[node.type] : undefined;
+  if (typed) {
+    const plugin = explicit === 'plugin' || props.has('aibom:plugin:manifest') || (props.has('aibom:install-path') && props.has('aibom:folder-digest'));
+    if (plugin && REFINES[typed]?.includes('plugin')) return 'plugin';
+    return typed;
+  }
   if (explicit && ['package', 'model', 'dataset', 'plugin', 'mcp-server', 'service', 'application'].includes(explicit)) {
     return explicit as RowKind;
   }
   if ([...props.keys()].some((k) => k.startsWith('aibom:mcp:'))) return 'mcp-server';
   if (isService) return 'service';
-  if (node.type === 'machine-learning-model') return 'model';
-  if (node.type === 'data') return 'dataset';
   if (props.has('aibom:package-manager')) return 'package';
   if (props.has('aibom:plugin:manifest') || (props.has('aibom:install-path') && props.has('aibom:folder-digest'))) return 'plugin';
   if (node.type === 'application') return 'application';
   if (typeof node.purl === 'string') return 'package';
   return 'other';
+}
+
+/** Hash algorithms that bind content: not MD5, not SHA-1 (collisions can be made for both). */
+export const STRONG_HASH_ALGS = new Set(['SHA-256', 'SHA-384', 'SHA-512', 'SHA3-256', 'SHA3-384', 'SHA3-512', 'BLAKE2b-256', 'BLAKE2b-384', 'BLAKE2b-512', 'BLAKE3']);
+
+/**
+ * Development-only flags other generators write: cyclonedx-npm and cdxgen
+ * (`cdx:npm:package:development`), cyclonedx-py for Poetry (`cdx:poetry:group`, dev when no
+ * group is "main") and Pipenv (`cdx:pipenv:category` "develop").
+ */
+function isDevByGenerator(props: Map<string, string[]>): boolean {
+  if (props.get('cdx:npm:package:development')?.some((v) => v === 'true')) return true;
+  const groups = props.get('cdx:poetry:group');
+  if (groups?.length && !groups.includes('main')) return true;
+  const cats = props.get('cdx:pipenv:category');
+  if (cats?.length && cats.every((c) => c === 'develop')) return true;
+  return false;
 }
 
 function licensesOf(node: Json): string[] {
@@ -195,6 +252,7 @@ function rowOf(node: Json, isService: boolean): InventoryRow {
   if (typeof node.version === 'string') row.version = node.version;
   if (typeof node.purl === 'string') row.purl = node.purl;
   if (typeof node.scope === 'string') row.scope = node.scope;
+  if (isDevByGenerator(props)) row.dev = true;
   if (pinnedProp === 'true') row.pinned = true;
   else if (pinnedProp === 'false') row.pinned = false;
   const reason = first(props, 'aibom:unpinned-reason');

@@ -5,18 +5,101 @@ export const DEFAULT_MAX_JSON_DEPTH = 512;
 /**
  * Parse JSON text that came from outside. Checks nesting depth first (a document nested
  * 10,000 levels deep must not blow the stack of whatever walks it later), then parses,
- * and reports any failure as an AibomError naming the file, with line and column.
+ * then refuses duplicate object keys (compared after unescaping, so `"a"` and `"\u0061"` are
+ * the same key): JSON.parse keeps the last of two, other readers the first, so a document
+ * with both says two things at once and is never judged. Any failure is an AibomError
+ * naming the file, with line and column.
  */
 export function parseJsonText(text: string, file: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): unknown {
-  const depth = jsonDepth(text, maxDepth);
+  const body = stripBom(text);
+  const depth = jsonDepth(body, maxDepth);
   if (depth > maxDepth) {
     throw new AibomError('TOO_LARGE', `JSON nests deeper than ${maxDepth} levels`, { file });
   }
+  let value: unknown;
   try {
-    return JSON.parse(stripBom(text));
+    value = JSON.parse(body);
   } catch (err) {
-    throw new AibomError('INPUT', `not valid JSON: ${describeJsonError(err, text)}`, { file, cause: err });
+    throw new AibomError('INPUT', `not valid JSON: ${describeJsonError(err, body)}`, { file, cause: err });
   }
+  const dup = findDuplicateKey(body);
+  if (dup) {
+    const { line, column } = lineColumn(body, dup.offset);
+    throw new AibomError('INPUT', `not valid JSON: duplicate key ${JSON.stringify(dup.key)} at line ${line}, column ${column}`, { file });
+  }
+  return value;
+}
+
+/** Where a duplicate key is: the key (unescaped) and the offset of its second occurrence. */
+export interface DuplicateKey {
+  key: string;
+  offset: number;
+}
+
+/**
+ * The first object key that appears twice in the same object of a JSON text (keys compared
+ * after unescaping), or undefined. Meant for text JSON.parse accepted; on other text it
+ * returns whatever it finds without throwing. Linear, no recursion: one Set per open object.
+ */
+export function findDuplicateKey(text: string): DuplicateKey | undefined {
+  // Per open container: a Set of keys for an object, null for an array.
+  const stack: Array<Set<string> | null> = [];
+  let expectKey = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      // The closing quote: the next one not preceded by an odd run of backslashes.
+      let end = text.indexOf('"', i + 1);
+      while (end > 0) {
+        let k = end - 1;
+        while (k > start && text.charCodeAt(k) === 0x5c) k--;
+        if ((end - 1 - k) % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
+      }
+      i = end < 0 ? n : end;
+      if (!expectKey) continue;
+      const keys = stack[stack.length - 1];
+      if (keys) {
+        let key = text.slice(start + 1, i);
+        if (key.includes('\\')) {
+          try {
+            key = JSON.parse(text.slice(start, i + 1)) as string;
+          } catch {
+            // not valid JSON: the parser reports it
+          }
+        }
+        if (keys.has(key)) return { key, offset: start };
+        keys.add(key);
+      }
+      expectKey = false;
+    } else if (c === 0x7b /* { */) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 0x5b /* [ */) {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 0x2c /* , */) {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    } else if (c === 0x3a /* : */) {
+      expectKey = false;
+    }
+  }
+  return undefined;
+}
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
 }
 
 export function stripBom(text: string): string {

@@ -56,7 +56,7 @@ async function discoverAgentFiles(ctx: DiscoverContext): Promise<DiscoverResult>
         // vanished while scanning: left out
       }
     }
-    const unit: PluginUnit = { root: ctx.root, rel: base, abs: join(ctx.root, ...base.split('/')), ref: `skill:${dir}`, name: folder, pinned: true, resources };
+    const unit: PluginUnit = { root: ctx.root, rel: base, abs: join(ctx.root, ...base.split('/')), ref: `skill:${dir}`, name: folder, pinned: true, resources, walked: ctx.walked };
     const res = await describeSkill(unit, folder, folder, resources, true);
     components.push(...res.components);
     findings.push(...res.findings);

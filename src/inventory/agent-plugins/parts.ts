@@ -4,8 +4,9 @@ import { readTextBounded } from '../../util/fs.js';
 import { isObject } from '../../util/json.js';
 import { manifestDigest, type ResourceDigest } from '../digest.js';
 import { parseMcpConfig } from '../mcp/config-file.js';
-import { describeServer, safeName } from '../mcp/index.js';
+import { describeOwnedServer, safeName } from '../mcp/index.js';
 import type { Component, Finding, Property, Service } from '../types.js';
+import type { WalkResult } from '../walk.js';
 import { NS, prop } from '../types.js';
 import { hookCommands } from './hooks.js';
 import { describeHit, findInvisible } from './invisible.js';
@@ -37,6 +38,8 @@ export interface PluginUnit {
   resources: ResourceDigest[] | undefined;
   /** Agent Plugins 1.0 package: its manifest `$schema`, and whether a client would load it. */
   agentPlugins?: { schema?: string; loadable: boolean; extensions: string[] };
+  /** The scan's walk: registry and index settings beside the plugin's MCP config count (src/inventory/mcp). */
+  walked: WalkResult;
 }
 
 export interface Parts {
@@ -280,9 +283,10 @@ async function agentMcp(
     : generic?.ok
       ? generic.servers.filter((s) => s.section === 'mcpServers').map((s) => ({ name: s.name, def: s.def, errors: [] }))
       : [];
+  const refs = new Set<string>();
   for (const e of entries) {
     const line = lines.get(e.name) ?? 1;
-    const d = describeServer({ name: e.name, def: e.def, line, section: 'mcpServers' }, file);
+    const d = await describeOwnedServer({ name: e.name, def: e.def, line, section: 'mcpServers' }, file, unit.walked, refs);
     const target = d.component ?? d.service;
     let findings = d.findings;
     if (target) {

@@ -1,5 +1,5 @@
 import { AibomError } from '../../errors.js';
-import { isObject } from '../../util/json.js';
+import { isObject, parseJsonText } from '../../util/json.js';
 import { hashesFromSri } from './integrity.js';
 import type { LockPackage, ParseContext } from './types.js';
 
@@ -213,9 +213,9 @@ export async function readManifest(
   if (text === undefined) return undefined;
   let doc: unknown;
   try {
-    doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch {
-    warnings.push(`${relPath} is not valid JSON; read the lockfile without it`);
+    doc = parseJsonText(text, relPath, 64);
+  } catch (err) {
+    warnings.push(`${relPath} is not valid JSON (${err instanceof Error ? err.message : String(err)}); read the lockfile without it`);
     return undefined;
   }
   if (!isObject(doc)) {

@@ -1,14 +1,20 @@
 import { type Node as JsonNode, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import { jsonDepth } from '../../util/json.js';
 import { lineIndex } from '../../util/lines.js';
+import { isKnownNonJsonConfig, normalizeServerDef, parseNonJsonConfig } from './client-formats.js';
 
 /**
  * MCP client configuration files: which files are ones, and the server entries in them.
  *
- * Formats: `mcpServers` (Claude Desktop's claude_desktop_config.json, Claude Code's .mcp.json,
- * Cursor's .cursor/mcp.json, Windsurf, Cline, Gemini CLI settings.json and most others),
- * `servers` (VS Code's .vscode/mcp.json) and `mcp.servers` (VS Code settings.json). VS Code
- * files are JSON with comments and trailing commas, so every file is read as JSONC.
+ * Formats: `mcpServers` (Claude Desktop's claude_desktop_config.json, Claude Code's .mcp.json
+ * and ~/.claude.json (also under `projects.*`), Cursor's .cursor/mcp.json, Windsurf, Cline,
+ * Gemini CLI's .gemini/settings.json and most others), `servers` (VS Code's .vscode/mcp.json),
+ * `mcp.servers` (VS Code settings.json), `context_servers` (Zed) and `mcp` (opencode.json).
+ * VS Code and Zed files are JSON with comments and trailing commas, so every file is read as
+ * JSONC. TOML and YAML clients (Codex CLI, Continue, Goose) are in client-formats.ts.
+ *
+ * Read as the client reads it: of two equal keys the last one counts (JSON.parse, jsonc's
+ * parse and every JSON client keep the last), escaped keys are the keys they spell.
  *
  * Parsed with jsonc-parser's tree, which keeps offsets: each server's key line goes into the
  * BOM for SARIF. Its errors carry codes and offsets only, never a slice of the text, so a
@@ -16,7 +22,19 @@ import { lineIndex } from '../../util/lines.js';
  */
 
 /** File names that are MCP client configs wherever they are. */
-const KNOWN_NAMES = new Set(['.mcp.json', 'mcp.json', 'claude_desktop_config.json', 'mcp_config.json', 'cline_mcp_settings.json']);
+const KNOWN_NAMES = new Set([
+  '.mcp.json',
+  'mcp.json',
+  'claude_desktop_config.json',
+  'mcp_config.json',
+  'cline_mcp_settings.json',
+  '.claude.json',
+  'opencode.json',
+  'opencode.jsonc',
+]);
+
+/** Settings files that are MCP configs in their client's folder. */
+const KNOWN_SETTINGS = /(^|\/)(\.vscode\/settings|\.zed\/settings|zed\/settings|\.gemini\/settings|\.continue\/config|\.continue\/mcpServers\/[^/]+)\.jsonc?$/;
 
 /** Lockfiles and other big machine-written JSON never hold MCP servers. */
 const NEVER = new Set(['package-lock.json', 'npm-shrinkwrap.json', 'composer.lock', 'bun.lock', 'deno.lock']);
@@ -29,7 +47,12 @@ const MAX_DEPTH = 64;
 export function isKnownMcpConfig(rel: string): boolean {
   const base = rel.slice(rel.lastIndexOf('/') + 1);
   if (KNOWN_NAMES.has(base)) return true;
-  return rel === '.vscode/settings.json' || rel.endsWith('/.vscode/settings.json');
+  return KNOWN_SETTINGS.test(rel) || isKnownNonJsonConfig(rel);
+}
+
+/** Could this text hold a servers section (before escapes, a key can be spelled any way)? */
+export function mayMentionServers(text: string): boolean {
+  return text.includes('mcpServers') || text.includes('context_servers') || text.includes('mcp_config') || text.includes('\\u');
 }
 
 /** Could this JSON file hold an `mcpServers` object (worth reading to find out)? */
@@ -59,6 +82,8 @@ export type McpConfigParse =
  * files (sniffed because they mention `mcpServers`) `undefined` means "not an MCP config".
  */
 export function parseMcpConfig(text: string, rel: string, known: boolean): McpConfigParse | undefined {
+  const other = parseNonJsonConfig(text, rel);
+  if (other) return other;
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) return { ok: false, error: `nests deeper than ${MAX_DEPTH} levels` };
   const errors: ParseError[] = [];
@@ -74,9 +99,28 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
   if (tree.type !== 'object') return known ? { ok: false, error: 'top level is not a JSON object' } : undefined;
   const base = rel.slice(rel.lastIndexOf('/') + 1);
   const isVsCodeSettings = rel === '.vscode/settings.json' || rel.endsWith('/.vscode/settings.json');
-  const sections: Array<{ path: string[]; label: string }> = [{ path: ['mcpServers'], label: 'mcpServers' }];
+  const sections: Array<{ path: string[]; label: string }> = [
+    { path: ['mcpServers'], label: 'mcpServers' },
+    { path: ['context_servers'], label: 'context_servers' },
+  ];
   if (base === 'mcp.json') sections.push({ path: ['servers'], label: 'servers' });
   if (isVsCodeSettings) sections.push({ path: ['mcp', 'servers'], label: 'mcp.servers' });
+  if (base === 'opencode.json' || base === 'opencode.jsonc') sections.push({ path: ['mcp'], label: 'mcp' });
+  if (base === '.claude.json') {
+    // Claude Code keeps per-project servers under projects.<path>.mcpServers.
+    const projects = child(tree, ['projects']);
+    if (projects?.type === 'object') {
+      const seen = new Set<string>();
+      let i = 0;
+      for (const p of [...(projects.children ?? [])].reverse()) {
+        const k = p.children?.[0]?.value;
+        if (typeof k !== 'string' || seen.has(k)) continue;
+        seen.add(k);
+        // Labelled by position: project keys are home-folder paths.
+        sections.push({ path: ['projects', k, 'mcpServers'], label: `projects[${i++}].mcpServers` });
+      }
+    }
+  }
   const servers: McpServerEntry[] = [];
   const found: string[] = [];
   for (const s of sections) {
@@ -91,7 +135,17 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
       const key = p.children?.[0];
       const value = p.children?.[1];
       if (!key || typeof key.value !== 'string' || !value) continue;
-      servers.push({ name: key.value, def: plainValue(value), line: lineOf(key.offset), section: s.label });
+      servers.push({ name: key.value, def: normalizeServerDef(plainValue(value)), line: lineOf(key.offset), section: s.label });
+    }
+  }
+  if (base === 'manifest.json') {
+    // An MCPB (formerly DXT) bundle: the client runs server.mcp_config, named by the bundle.
+    const cfg = child(tree, ['server', 'mcp_config']);
+    const nameNode = child(tree, ['name']);
+    if (cfg?.type === 'object') {
+      const name = typeof nameNode?.value === 'string' && nameNode.value ? nameNode.value : rel;
+      servers.push({ name, def: normalizeServerDef(plainValue(cfg)), line: lineOf(cfg.offset), section: 'server.mcp_config' });
+      found.push('server.mcp_config');
     }
   }
   if (known && !found.length && (base === '.mcp.json' || base === 'mcp.json')) {
@@ -102,16 +156,16 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
       const key = p.children?.[0];
       const value = p.children?.[1];
       if (!key || typeof key.value !== 'string' || value?.type !== 'object') continue;
-      const def = plainValue(value);
+      const def = normalizeServerDef(plainValue(value));
       if (!looksLikeServer(def)) continue;
       servers.push({ name: key.value, def, line: lineOf(key.offset), section: '(top level)' });
     }
     if (servers.length) found.push('(top level)');
   }
   if (!known) {
-    // A file found by sniffing counts only when it really looks like a client config.
-    if (!found.length || !servers.length) return undefined;
-    if (!servers.every((s) => looksLikeServer(s.def))) return undefined;
+    // A file found by sniffing counts when it really looks like a client config: one server
+    // definition is enough (a note or a disabled entry beside it must not hide the rest).
+    if (!found.length || !servers.some((s) => looksLikeServer(s.def))) return undefined;
   }
   return { ok: true, servers, sections: found };
 }
@@ -126,11 +180,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The value at `path`, taking the last of equal keys at every level (as JSON clients do). */
 function child(node: JsonNode, path: string[]): JsonNode | undefined {
   let cur: JsonNode | undefined = node;
   for (const seg of path) {
     if (cur?.type !== 'object') return undefined;
-    const prop: JsonNode | undefined = cur.children?.find((p) => p.children?.[0]?.value === seg);
+    const prop: JsonNode | undefined = cur.children?.findLast((p) => p.children?.[0]?.value === seg);
     cur = prop?.children?.[1];
   }
   return cur;

@@ -1,21 +1,23 @@
 import { realpath } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { isAibomError } from '../../errors.js';
 import { readTextBounded } from '../../util/fs.js';
 import { configLocation, normalizeConfigPath } from '../config.js';
 import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
 import type { Component, Finding, Property, Service } from '../types.js';
 import { NS, prop } from '../types.js';
-import { isInside } from '../walk.js';
+import { isInside, type WalkResult } from '../walk.js';
 import {
   isKnownMcpConfig,
   MAX_KNOWN_CONFIG_BYTES,
   MAX_SNIFFED_JSON_BYTES,
   type McpServerEntry,
   mayHoldMcpServers,
+  mayMentionServers,
   parseMcpConfig,
 } from './config-file.js';
 import { analyzeCommand, type LaunchInfo, transportOf } from './launch.js';
+import { familyOf, type SourceSettings, SourceSettingsReader } from './source-settings.js';
 import { looksLikeSecret, REDACTED, redactArgs, sanitizeToken, sanitizeUrl, splitCommandLine } from './redact.js';
 
 /**
@@ -49,6 +51,7 @@ async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
   const components: Component[] = [];
   const services: Service[] = [];
   const files = await configFiles(ctx, findings);
+  const settings = new SourceSettingsReader(ctx.walked);
   let sniffed = 0;
   // Read a few files ahead: one at a time, 50,000 small JSON files cost 15 s of waiting on I/O.
   const read = (f: ConfigFile) =>
@@ -77,7 +80,7 @@ async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
         });
         break;
       }
-      if (!text.includes('"mcpServers"')) continue;
+      if (!mayMentionServers(text)) continue;
     }
     const parsed = parseMcpConfig(text, f.rel, f.known);
     if (!parsed) continue;
@@ -85,9 +88,13 @@ async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
       findings.push(invalidConfig(f.rel, parsed.error, parsed.line));
       continue;
     }
+    // One server per section and name: the same name in two sections (`mcpServers` and
+    // `servers`, two projects of ~/.claude.json) is two servers, each judged (different
+    // clients, or projects, run each one).
     const byName = new Map<string, McpServerEntry>();
     for (const s of parsed.servers) {
-      const prev = byName.get(s.name);
+      const key = `${s.section}\u0000${s.name}`;
+      const prev = byName.get(key);
       if (prev) {
         findings.push({
           code: 'mcp-server-duplicate',
@@ -96,10 +103,12 @@ async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
           location: { file: f.rel, line: prev.line },
         });
       }
-      byName.set(s.name, s);
+      byName.set(key, s);
     }
+    const sources = await settings.forConfig(f.rel);
+    const refs = new Set<string>();
     for (const entry of byName.values()) {
-      const res = describeServer(entry, f.rel);
+      const res = describeServer(entry, f.rel, { ...(await cwdSettings(entry.def, f.rel, settings)), ...dropUndefined(sources) }, refs);
       if (res.component) components.push(res.component);
       if (res.service) services.push(res.service);
       findings.push(...res.findings);
@@ -107,6 +116,37 @@ async function discoverMcp(ctx: DiscoverContext): Promise<DiscoverResult> {
   }
   const rootDependencies = [...components.map((c) => c.ref), ...services.map((s) => s.ref)];
   return { components, services, findings, rootDependencies };
+}
+
+function dropUndefined(s: SourceSettings): SourceSettings {
+  const out: SourceSettings = {};
+  if (s.npm) out.npm = s.npm;
+  if (s.python) out.python = s.python;
+  return out;
+}
+
+/**
+ * The registry settings of the folder a server runs in (`cwd`): VS Code's `${workspaceFolder}`
+ * is the scanned root, a relative path is relative to the config's folder. A folder aibom did
+ * not scan (absolute, above the root, other variables) may hold any settings.
+ */
+async function cwdSettings(def: unknown, configRel: string, settings: SourceSettingsReader): Promise<SourceSettings> {
+  if (typeof def !== 'object' || def === null || Array.isArray(def)) return {};
+  const cwd = (def as Record<string, unknown>).cwd;
+  if (typeof cwd !== 'string' || !cwd.trim()) return {};
+  let p = cwd.trim().replace(/\\/g, '/');
+  let base = posix.dirname(configRel);
+  const ws = /^\$\{(workspaceFolder|workspaceRoot)\}(\/|$)/.exec(p);
+  if (ws) {
+    p = p.slice(ws[0].length);
+    base = '.';
+  }
+  const rel = posix.normalize(posix.join(base, p || '.'));
+  if (p.startsWith('/') || /^[A-Za-z]:/.test(p) || p.includes('${') || p.startsWith('~') || rel === '..' || rel.startsWith('../')) {
+    const why = `runs in ${sanitizeToken(cwd)}, outside the scanned folder, whose registry settings aibom cannot see`;
+    return { npm: why, python: why };
+  }
+  return settings.forConfig(rel === '.' ? 'x' : `${rel}/x`);
 }
 
 function invalidConfig(rel: string, error: string, line?: number): Finding {
@@ -118,11 +158,18 @@ function invalidConfig(rel: string, error: string, line?: number): Finding {
   };
 }
 
+/** Folders MCP clients keep their configs in. */
+const CLIENT_FOLDERS = new Set(['.vscode', '.cursor', '.codex', '.gemini', '.zed', '.continue', '.roo', '.amazonq', '.windsurf', '.codeium', 'goose']);
+
 /** Config files named by convention, named in aibom.config (mcp.configs), then JSON files that may hold mcpServers. */
 async function configFiles(ctx: DiscoverContext, findings: Finding[]): Promise<ConfigFile[]> {
   const out: ConfigFile[] = [];
   const seen = new Set<string>();
+  // Configs inside installed packages (walked only within plugin and model folders) are not
+  // ones a client reads.
+  const installed = (rel: string) => rel.startsWith('node_modules/') || rel.includes('/node_modules/');
   for (const f of ctx.walked.files) {
+    if (installed(f.rel)) continue;
     // Read by the discoverer that owns it (an Agent Plugins package's mcp.json: src/inventory/agent-plugins).
     if (ctx.claimed?.has(f.rel)) {
       seen.add(f.rel);
@@ -131,6 +178,25 @@ async function configFiles(ctx: DiscoverContext, findings: Finding[]): Promise<C
     if (isKnownMcpConfig(f.rel)) {
       out.push({ rel: f.rel, abs: f.abs, known: true });
       seen.add(f.rel);
+    }
+  }
+  // Configs and client folders that are symbolic links (not walked): read a link to a file
+  // inside the scanned folder; anything else is a config aibom cannot read, so a finding
+  // (and a gate failure): the client follows the link.
+  const walkedFiles = new Set(ctx.walked.files.map((f) => f.rel));
+  const walkedDirs = new Set(ctx.walked.dirs);
+  for (const l of ctx.walked.symlinks) {
+    if (installed(l.rel) || walkedFiles.has(l.rel) || walkedDirs.has(l.rel)) continue;
+    const base = l.rel.slice(l.rel.lastIndexOf('/') + 1);
+    if (isKnownMcpConfig(l.rel)) {
+      if (l.broken || l.outside) {
+        findings.push(invalidConfig(l.rel, `symbolic link to ${sanitizeToken(l.target)}, ${l.broken ? 'which leads nowhere' : 'outside the scanned folder'}`));
+      } else {
+        out.push({ rel: l.rel, abs: join(ctx.root, ...l.rel.split('/')), known: true });
+        seen.add(l.rel);
+      }
+    } else if (CLIENT_FOLDERS.has(base)) {
+      findings.push(invalidConfig(l.rel, `the client folder is a symbolic link to ${sanitizeToken(l.target)}, not scanned`));
     }
   }
   const config = ctx.options.config;
@@ -160,7 +226,7 @@ async function configFiles(ctx: DiscoverContext, findings: Finding[]): Promise<C
     seen.add(rel);
   }
   for (const f of ctx.walked.files) {
-    if (!seen.has(f.rel) && mayHoldMcpServers(f.rel, f.size)) out.push({ rel: f.rel, abs: f.abs, known: false });
+    if (!seen.has(f.rel) && !installed(f.rel) && mayHoldMcpServers(f.rel, f.size)) out.push({ rel: f.rel, abs: f.abs, known: false });
   }
   return out;
 }
@@ -168,6 +234,10 @@ async function configFiles(ctx: DiscoverContext, findings: Finding[]): Promise<C
 /** A name from the config as it may appear in the BOM: never something shaped like a credential. */
 export function safeName(name: string): string {
   return looksLikeSecret(name) ? REDACTED : name;
+}
+
+function rawNames(v: unknown): string[] {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.keys(v) : [];
 }
 
 function namesOf(v: unknown): string[] {
@@ -200,9 +270,25 @@ export interface Described {
   findings: Finding[];
 }
 
-export function describeServer(entry: McpServerEntry, file: string): Described {
+const readers = new WeakMap<WalkResult, SourceSettingsReader>();
+
+/**
+ * One server of a config another discoverer owns (an Agent Plugins package's `mcp.json`), judged
+ * exactly as the configs read here: with the registry and index settings beside the config, up to
+ * the root, and in the server's `cwd`.
+ */
+export async function describeOwnedServer(entry: McpServerEntry, file: string, walked: WalkResult, refs: Set<string>): Promise<Described> {
+  let settings = readers.get(walked);
+  if (!settings) readers.set(walked, (settings = new SourceSettingsReader(walked)));
+  const sources = await settings.forConfig(file);
+  return describeServer(entry, file, { ...(await cwdSettings(entry.def, file, settings)), ...dropUndefined(sources) }, refs);
+}
+
+function describeServer(entry: McpServerEntry, file: string, sources: SourceSettings, refs: Set<string>): Described {
   const name = safeName(entry.name);
-  const ref = `mcp:${file}#${name}`;
+  let ref = `mcp:${file}#${name}`;
+  if (refs.has(ref)) ref = `mcp:${file}#${entry.section}/${name}`;
+  refs.add(ref);
   const location = { file, line: entry.line };
   const def = entry.def;
   if (typeof def !== 'object' || def === null || Array.isArray(def)) {
@@ -284,14 +370,26 @@ export function describeServer(entry: McpServerEntry, file: string): Described {
   const red = redactArgs(rawArgs);
   for (const n of red.envNames) envNames.add(safeName(n));
   for (const n of red.headerNames) headerNames.add(safeName(n));
-  const info: LaunchInfo = analyzeCommand(safeCommand, red.args);
+  // The variable names the client sets (raw: only tested, never written) judge registry overrides.
+  const info: LaunchInfo = analyzeCommand(safeCommand, red.args, [...rawNames(d.env), ...red.envNames]);
+  const family = familyOf(info.launcher);
+  if (info.pinned && family) {
+    // Settings beside the config, or an env file, can move where the package comes from.
+    const moved = sources[family] ?? (envFile ? `reads its environment from the env file ${sanitizeToken(envFile)}, which may set another ${family === 'npm' ? 'registry' : 'index'}` : undefined);
+    if (moved) {
+      info.pinned = false;
+      info.reason = moved;
+    }
+  }
   for (const n of info.envNames) envNames.add(safeName(n));
   const transport = transportOf(d, undefined);
   properties.push(prop(`${NS}mcp:transport`, transport), prop(`${NS}mcp:launcher`, info.launcher));
   properties.push(prop(`${NS}mcp:command`, safeCommand));
   if (red.args.length) properties.push(prop(`${NS}mcp:args`, JSON.stringify(red.args)));
   if (red.redactions) properties.push(prop(`${NS}mcp:redacted-args`, red.redactions));
+  if (info.wrapper) properties.push(prop(`${NS}mcp:wrapper`, info.wrapper));
   if (info.package) properties.push(prop(`${NS}mcp:package`, info.package.spec));
+  if (info.extraPackages?.length) properties.push(prop(`${NS}mcp:extra-packages`, JSON.stringify(info.extraPackages)));
   if (info.package?.tag) properties.push(prop(`${NS}mcp:image-tag`, info.package.tag));
   if (url) properties.push(prop(`${NS}mcp:url`, url));
   addNames(properties, envNames, headerNames, envFile, disabled);

@@ -1,5 +1,6 @@
 import { lazyRequire } from '../../util/lazy.js';
 import { npmPurl, pypiPurl } from '../purl.js';
+import { splitCommandLine } from './redact.js';
 
 /** Loaded when an MCP server is launched by npm package spec (see lazyRequire). */
 const semver = lazyRequire<typeof import('semver')>('semver');
@@ -59,6 +60,10 @@ export interface LaunchInfo extends Pin {
   package?: LaunchedPackage;
   /** Names from `-e NAME` flags (container launchers). */
   envNames: string[];
+  /** The shell or wrapper the server is started through (`sh -c`, `cmd /c`, `env`), when unwrapped. */
+  wrapper?: string;
+  /** Other packages the launcher installs and runs with it (`npx -p a -p b`, `uvx --with x`). */
+  extraPackages?: string[];
 }
 
 /** The basename of a command without a Windows extension: `C:\...\npx.cmd` → `npx`. */
@@ -67,9 +72,55 @@ export function commandName(command: string): string {
   return base.replace(/\.(cmd|exe|bat|ps1)$/i, '').toLowerCase();
 }
 
-/** Analyze a stdio server's (redacted) command and arguments. */
-export function analyzeCommand(command: string, args: readonly string[]): LaunchInfo {
+/**
+ * Analyze a stdio server's (redacted) command and arguments as the client will run them.
+ * `envNames` are the names of the variables the config sets for the server: a registry or
+ * index override there (npm_config_registry, UV_INDEX_URL, PIP_INDEX_URL...) or a variable
+ * that loads other code (NODE_OPTIONS, PYTHONPATH, LD_PRELOAD...) makes the server unpinned,
+ * whatever version it names. Shell wrappers (`sh -c`, `bash -lc`, `cmd /c`, `env`) are
+ * unwrapped to the command they run; a shell line with more than one plain command, or a
+ * PowerShell command, cannot be judged and is unpinned.
+ */
+export function analyzeCommand(command: string, args: readonly string[], envNames: readonly string[] = []): LaunchInfo {
+  const info = analyzeUnwrapped(command, args, 0);
+  const override = launcherOverride(info.launcher, envNames);
+  if (override && info.pinned) {
+    info.pinned = false;
+    info.reason = override;
+  }
+  return info;
+}
+
+/** How deep wrappers may nest (`env sh -c "cmd /c npx ..."`). */
+const MAX_WRAPPERS = 4;
+
+const POSIX_SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'mksh', 'fish']);
+/** Characters that make a shell line more than one plain command (or expand something). */
+const POSIX_META = /[;&|<>`$(){}\n*?[\]!~]/;
+const CMD_META = /[&|<>^%!()]/;
+
+function analyzeUnwrapped(command: string, args: readonly string[], depth: number): LaunchInfo {
   const name = commandName(command);
+  const unpinned = (launcher: Launcher, reason: string, wrapper?: string): LaunchInfo => {
+    const out: LaunchInfo = { launcher, pinned: false, reason, envNames: [] };
+    if (wrapper) out.wrapper = wrapper;
+    return out;
+  };
+  if (POSIX_SHELLS.has(name) || name === 'cmd' || name === 'env' || name === 'powershell' || name === 'pwsh') {
+    if (depth >= MAX_WRAPPERS) return unpinned('binary', `wrappers nested deeper than ${MAX_WRAPPERS} levels`, name);
+    const inner = unwrap(name, args);
+    if ('reason' in inner) return unpinned('binary', inner.reason, inner.wrapper);
+    const info = analyzeUnwrapped(inner.command, inner.args, depth + 1);
+    info.wrapper = info.wrapper ? `${inner.wrapper} ${info.wrapper}` : inner.wrapper;
+    if (inner.envNames.length) {
+      const override = launcherOverride(info.launcher, inner.envNames);
+      if (override && info.pinned) {
+        info.pinned = false;
+        info.reason = override;
+      }
+    }
+    return info;
+  }
   switch (name) {
     case 'npx':
     case 'pnpx':
@@ -112,6 +163,94 @@ export function analyzeCommand(command: string, args: readonly string[]): Launch
   };
 }
 
+type Unwrapped = { command: string; args: string[]; wrapper: string; envNames: string[] } | { reason: string; wrapper: string };
+
+/** The command a shell or wrapper runs, or why it cannot be told. */
+function unwrap(name: string, args: readonly string[]): Unwrapped {
+  if (name === 'powershell' || name === 'pwsh') {
+    return { reason: 'runs a PowerShell command; aibom does not interpret PowerShell, so what it runs cannot be pinned', wrapper: name };
+  }
+  if (name === 'env') {
+    // env [-i] [-u NAME] [NAME=VALUE]... COMMAND [ARG]...
+    const envNames: string[] = [];
+    let i = 0;
+    for (; i < args.length; i++) {
+      const a = args[i]!;
+      if (a === '-u' || a === '--unset' || a === '-C' || a === '--chdir') i++;
+      else if (a === '-S' || a.startsWith('--split-string') || a.startsWith('-S')) {
+        return { reason: 'env -S splits a command line; aibom cannot pin what it runs', wrapper: 'env' };
+      } else if (a.startsWith('-')) continue;
+      else if (/^[A-Za-z_][A-Za-z0-9_.@:-]*=/.test(a)) envNames.push(a.slice(0, a.indexOf('=')));
+      else break;
+    }
+    if (i >= args.length) return { reason: 'env without a command', wrapper: 'env' };
+    return { command: args[i]!, args: args.slice(i + 1), wrapper: 'env', envNames };
+  }
+  if (name === 'cmd') {
+    // cmd [/d] [/q] [/s] [/e:on] [/v:on] /c|/k LINE...
+    let i = 0;
+    while (i < args.length && /^\/[a-z]([:].*)?$/i.test(args[i]!) && !/^\/[ck]$/i.test(args[i]!)) i++;
+    if (i >= args.length || !/^\/[ck]$/i.test(args[i]!)) return { reason: 'runs cmd without /c; aibom cannot tell what it runs', wrapper: 'cmd' };
+    const wrapper = `cmd ${args[i]!.toLowerCase()}`;
+    const rest = args.slice(i + 1);
+    if (rest.some((a) => CMD_META.test(a))) {
+      return { reason: `${wrapper} runs a command line with shell operators; aibom cannot pin what it runs`, wrapper };
+    }
+    const words = rest.length === 1 ? splitCommandLine(rest[0]!) : [...rest];
+    if (!words.length) return { reason: `${wrapper} without a command`, wrapper };
+    return { command: words[0]!, args: words.slice(1), wrapper, envNames: [] };
+  }
+  // POSIX shells: [options] -c SCRIPT [NAME [ARGS...]]; options may be combined (-lc, -ec).
+  let i = 0;
+  let script: string | undefined;
+  for (; i < args.length; i++) {
+    const a = args[i]!;
+    if (/^-[A-Za-z]*c[A-Za-z]*$/.test(a)) {
+      script = args[i + 1];
+      break;
+    }
+    if (a === '-o' || a === '+o' || a === '--rcfile' || a === '--init-file') {
+      i++;
+      continue;
+    }
+    if (!a.startsWith('-') && !a.startsWith('+')) break;
+  }
+  const wrapper = `${name} -c`;
+  if (script === undefined) {
+    return { reason: `runs the shell ${name} with a script file or standard input; aibom cannot pin what it runs`, wrapper: name };
+  }
+  if (POSIX_META.test(script)) {
+    return { reason: `${wrapper} runs a shell line with operators or expansions; aibom cannot pin what it runs`, wrapper };
+  }
+  let words = splitCommandLine(script);
+  if (words[0] === 'exec') words = words.slice(1);
+  if (!words.length) return { reason: `${wrapper} with an empty script`, wrapper };
+  const envNames: string[] = [];
+  while (words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0]!)) envNames.push(words.shift()!.split('=')[0]!);
+  if (!words.length) return { reason: `${wrapper} with no command`, wrapper };
+  return { command: words[0]!, args: words.slice(1), wrapper, envNames };
+}
+
+/** Variables that make any launched program load other code. */
+const CODE_LOADING_ENV = /^(NODE_OPTIONS|NODE_PATH|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|LD_PRELOAD|LD_LIBRARY_PATH|DYLD_INSERT_LIBRARIES|DYLD_LIBRARY_PATH|PATH|PATHEXT)$/i;
+/** npm-family settings that move where packages come from (registry, config files). */
+const NPM_SOURCE_ENV = /^(npm_config_(.*registry|userconfig|globalconfig|replace_registry_host)|yarn_(npm_)?registry(_server)?|yarn_rc_filename|bun_config_registry|bunfig|pnpm_config_registry)$/i;
+/** uv / pip / pipx settings that move where packages come from. */
+const PY_SOURCE_ENV = /^(uv_(index|index_url|extra_index_url|default_index|find_links|config_file|index_strategy|insecure_host)|pip_(index_url|extra_index_url|find_links|config_file|trusted_host)|pipx_default_python|uv_python_install_mirror)$/i;
+
+/** Why a variable in the server's environment makes its launch unpinned, if one does. */
+export function launcherOverride(launcher: Launcher, envNames: readonly string[]): string | undefined {
+  for (const n of envNames) {
+    if (CODE_LOADING_ENV.test(n)) return `its environment sets ${n}, which changes what code runs`;
+    const npm = launcher === 'npx' || launcher === 'npm-exec' || launcher === 'pnpm-dlx' || launcher === 'yarn-dlx' || launcher === 'bunx';
+    if (npm && NPM_SOURCE_ENV.test(n)) return `its environment sets ${n}: packages come from another registry or npm config`;
+    if ((launcher === 'uvx' || launcher === 'pipx') && PY_SOURCE_ENV.test(n)) {
+      return `its environment sets ${n}: packages come from another index`;
+    }
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------- npm (npx, pnpm dlx, bunx...)
 
 /** Options of npx / npm exec / pnpm dlx / yarn dlx / bunx that take a value. */
@@ -134,9 +273,15 @@ const NPM_VALUE_OPTIONS = new Set([
   '-C',
 ]);
 
+/** Flags that point npm at another registry or config file (`--registry`, `--@scope:registry`, `--userconfig`). */
+const NPM_SOURCE_FLAG = /^--(@[^=:\s]+:)?registry$|^--(userconfig|globalconfig|replace-registry-host)$/;
+
 function npmLike(launcher: Launcher, args: readonly string[]): LaunchInfo {
   const packages: string[] = [];
   let positional: string | undefined;
+  let shellLine = false;
+  let override: string | undefined;
+  let codeFlag: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') {
@@ -145,11 +290,15 @@ function npmLike(launcher: Launcher, args: readonly string[]): LaunchInfo {
     }
     if (a.startsWith('-') && a.length > 1) {
       const eq = a.indexOf('=');
+      const flag = eq > 0 ? a.slice(0, eq) : a;
+      if (NPM_SOURCE_FLAG.test(flag)) override ??= flag;
+      if (flag === '--node-options') codeFlag ??= flag;
+      if (flag === '-c' || flag === '--call') shellLine = true;
       if (eq > 0) {
-        if (a.slice(0, eq) === '--package') packages.push(a.slice(eq + 1));
+        if (flag === '--package' || flag === '-p') packages.push(a.slice(eq + 1));
         continue;
       }
-      if (NPM_VALUE_OPTIONS.has(a)) {
+      if (NPM_VALUE_OPTIONS.has(a) || NPM_SOURCE_FLAG.test(a)) {
         if (a === '-p' || a === '--package') {
           const v = args[i + 1];
           if (v !== undefined) packages.push(v);
@@ -161,10 +310,29 @@ function npmLike(launcher: Launcher, args: readonly string[]): LaunchInfo {
     positional = a;
     break;
   }
-  const spec = packages[0] ?? positional;
-  if (!spec) return { launcher, pinned: false, reason: 'no package to run found in the arguments', envNames: [] };
-  const pkg = parseNpmSpec(spec);
-  return { launcher, package: pkg.package, ...pkg.pin, envNames: [] };
+  // With --package the positional word is the command to run from them; without, the package.
+  const specs = packages.length ? packages : positional ? [positional] : [];
+  if (!specs.length) {
+    return { launcher, pinned: false, reason: shellLine ? 'runs a shell command line (-c); aibom cannot pin what it runs' : 'no package to run found in the arguments', envNames: [] };
+  }
+  const parsed = specs.map((s) => parseNpmSpec(s));
+  // The package the server is: the first one that is not pinned (what makes it unsafe), else the first.
+  const main = parsed.find((p) => !p.pin.pinned) ?? parsed[0]!;
+  const info: LaunchInfo = { launcher, package: main.package, ...main.pin, envNames: [] };
+  if (specs.length > 1) info.extraPackages = specs.filter((s) => s !== main.package.spec);
+  if (info.pinned && shellLine) {
+    info.pinned = false;
+    info.reason = 'runs a shell command line (-c) beside its packages; aibom cannot pin what it runs';
+  }
+  if (info.pinned && override) {
+    info.pinned = false;
+    info.reason = `${override} points npm at another registry or config: the version does not pin the content`;
+  }
+  if (info.pinned && codeFlag) {
+    info.pinned = false;
+    info.reason = `${codeFlag} makes Node load other code beside the package`;
+  }
+  return info;
 }
 
 const FULL_COMMIT = /^[0-9a-f]{40}$/i;
@@ -268,9 +436,30 @@ const PY_VALUE_OPTIONS = new Set([
   '--backend',
 ]);
 
+/** uv / pipx flags that add or replace where packages come from. */
+const PY_SOURCE_FLAG = new Set([
+  '--index',
+  '--index-url',
+  '-i',
+  '--extra-index-url',
+  '--default-index',
+  '--find-links',
+  '-f',
+  '--config-file',
+  '--pip-args',
+  '--allow-insecure-host',
+  '--trusted-host',
+]);
+/** Flags that install more packages beside the tool. */
+const PY_WITH_FLAG = new Set(['--with', '-w']);
+const PY_UNPINNABLE_WITH = new Set(['--with-requirements', '--with-editable', '--editable', '-e']);
+
 function pythonLike(launcher: Launcher, args: readonly string[]): LaunchInfo {
   let from: string | undefined;
   let positional: string | undefined;
+  const extra: string[] = [];
+  let override: string | undefined;
+  let unpinnable: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') {
@@ -279,15 +468,15 @@ function pythonLike(launcher: Launcher, args: readonly string[]): LaunchInfo {
     }
     if (a.startsWith('-') && a.length > 1) {
       const eq = a.indexOf('=');
-      if (eq > 0) {
-        const flag = a.slice(0, eq);
-        if (flag === '--from' || flag === '--spec') from = a.slice(eq + 1);
-        continue;
-      }
-      if (PY_VALUE_OPTIONS.has(a)) {
-        if (a === '--from' || a === '--spec') from = args[i + 1];
-        i++;
-      }
+      const flag = eq > 0 ? a.slice(0, eq) : a;
+      const value = eq > 0 ? a.slice(eq + 1) : args[i + 1];
+      if (PY_SOURCE_FLAG.has(flag)) override ??= flag;
+      if (PY_UNPINNABLE_WITH.has(flag)) unpinnable ??= flag;
+      if (PY_WITH_FLAG.has(flag) && value !== undefined) extra.push(value);
+      if ((flag === '--from' || flag === '--spec') && value !== undefined) from = value;
+      // An interpreter named by path (not a version request such as 3.12) is whatever that file is.
+      if ((flag === '--python' || flag === '-p') && value !== undefined && /[\\/]/.test(value)) unpinnable ??= `${flag} ${value}`;
+      if (eq < 0 && (PY_VALUE_OPTIONS.has(a) || PY_SOURCE_FLAG.has(a) || PY_UNPINNABLE_WITH.has(a))) i++;
       continue;
     }
     positional = a;
@@ -296,7 +485,19 @@ function pythonLike(launcher: Launcher, args: readonly string[]): LaunchInfo {
   const spec = from ?? positional;
   if (!spec) return { launcher, pinned: false, reason: 'no package to run found in the arguments', envNames: [] };
   const pkg = parsePythonSpec(spec, launcher);
-  return { launcher, package: pkg.package, ...pkg.pin, envNames: [] };
+  const info: LaunchInfo = { launcher, package: pkg.package, ...pkg.pin, envNames: [] };
+  if (extra.length) info.extraPackages = extra;
+  if (!info.pinned) return info;
+  for (const e of extra) {
+    const p = parsePythonSpec(e, launcher);
+    if (!p.pin.pinned) return { ...info, pinned: false, reason: `installs the extra package "${e}" unpinned: ${p.pin.reason ?? 'not an exact version'}` };
+  }
+  if (unpinnable) {
+    const reason = /^(-p|--python) /.test(unpinnable) ? `${unpinnable}: runs an interpreter from a path aibom cannot pin` : `${unpinnable} installs packages aibom cannot pin`;
+    return { ...info, pinned: false, reason };
+  }
+  if (override) return { ...info, pinned: false, reason: `${override} adds or replaces the package index: the version does not pin the content` };
+  return info;
 }
 
 /** PEP 440 version, loosely (enough to tell an exact version from a range or a tag). */

@@ -165,7 +165,16 @@ export function sanitizeToken(token: string): string {
     return `${name}=${sanitizeToken(value)}`;
   }
   if (looksLikeSecret(token)) return REDACTED;
-  return token;
+  return redactHome(token);
+}
+
+/** `/home/NAME`, `/Users/NAME`, `C:\\Users\\NAME` at the start of a path: the user's name is personal data. */
+const HOME_PREFIX = /^(?:\/home\/[^/\s]+|\/Users\/[^/\s]+|\/var\/home\/[^/\s]+|[A-Za-z]:[\\/](?:Users|Documents and Settings)[\\/][^\\/\s]+)(?=$|[\\/])/i;
+
+/** A path in a home folder with the home folder written as `~` (counted as a redaction). */
+export function redactHome(token: string): string {
+  const m = HOME_PREFIX.exec(token);
+  return m ? `~${token.slice(m[0].length)}` : token;
 }
 
 /** `KEY=value` → `KEY=REDACTED`; a bare `KEY` (value from the environment) stays. */

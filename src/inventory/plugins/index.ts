@@ -52,15 +52,19 @@ async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
   const dirs = new Set(ctx.walked.dirs);
 
   const folders: string[] = [];
+  // Plugin entries that are symbolic links (or a plugin path that is one): each is a plugin the
+  // gate fails (aibom:plugin:entry-symlink), whether the walk followed it or not.
+  const linkedEntries = new Map<string, string>();
   bases.forEach((base, i) => {
     const link = ctx.walked.symlinks.find((s) => s.rel === base);
     if (link) {
       findings.push({
         code: 'plugin-symlink',
-        severity: 'medium',
+        severity: 'high',
         message: `plugin folder ${base} is a symbolic link to ${link.target}; not followed`,
         location: { file: base },
       });
+      linkedEntries.set(base, link.target);
       if (!dirs.has(base)) return;
     }
     if (!dirs.has(base)) {
@@ -77,7 +81,9 @@ async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
     }
     // A plugin folder that is itself a link was not walked into: record it, do not follow it.
     for (const s of ctx.walked.symlinks) {
-      if (parentOf(s.rel) !== base || dirs.has(s.rel)) continue;
+      if (parentOf(s.rel) !== base) continue;
+      linkedEntries.set(s.rel, s.target);
+      if (dirs.has(s.rel)) continue;
       findings.push({
         code: 'plugin-symlink',
         severity: s.outside ? 'high' : 'medium',
@@ -98,6 +104,11 @@ async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
     if (excluded(rel) || excluded(`${rel}/`)) continue;
     ctx.options.onProgress?.({ phase: 'plugins', done: done++, total: folders.length });
     const { component, findings: fs, parts } = await describePlugin(ctx, rel);
+    const target = linkedEntries.get(rel);
+    if (target !== undefined) {
+      component.properties.push(prop(`${NS}plugin:entry-symlink`, target));
+      linkedEntries.delete(rel);
+    }
     components.push(component);
     findings.push(...fs);
     pluginRefs.push(component.ref);
@@ -108,6 +119,18 @@ async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
       for (const [from, tos] of parts.dependencies) dependencies.set(from, tos);
       for (const f of parts.claimed) ctx.claimed?.add(f);
     }
+  }
+  for (const [rel, target] of linkedEntries) {
+    if (excluded(rel) || excluded(`${rel}/`)) continue;
+    components.push({
+      ref: `plugin:${rel}`,
+      type: 'library',
+      name: posix.basename(rel),
+      hashes: [],
+      properties: [prop(`${NS}kind`, 'plugin'), prop(`${NS}install-path`, rel), prop(`${NS}plugin:entry-symlink`, target)],
+      locations: [{ file: rel }],
+    });
+    pluginRefs.push(`plugin:${rel}`);
   }
   return { components, services, findings, dependencies, rootDependencies: pluginRefs };
 }
@@ -287,7 +310,7 @@ async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ comp
     if (agent.schema) properties.push(prop(`${NS}agent-plugins:schema`, agent.schema.slice(0, 200)));
     for (const e of agent.manifest?.extensions ?? []) properties.push(prop(`${NS}agent-plugins:extension`, e.slice(0, 200)));
   }
-  const unit: PluginUnit = { root: ctx.root, rel, abs, ref, name: component.name, pinned, resources };
+  const unit: PluginUnit = { root: ctx.root, rel, abs, ref, name: component.name, pinned, resources, walked: ctx.walked };
   if (agent) unit.agentPlugins = { ...(agent.schema ? { schema: agent.schema } : {}), loadable: agent.errors.length === 0, extensions: agent.manifest?.extensions ?? [] };
   const parts = await describePluginParts(unit);
   return { component, findings, parts };
