@@ -1,20 +1,13 @@
-import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './helpers/chromium.js';
 import { runCli, tempDir } from './helpers/cli.js';
-
-/** Debian's Chromium (`.ci/run` installs it with apt); CHROMIUM_PATH overrides. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('aibom audit --format html in a real headless Chromium', () => {
   let work: { dir: string; cleanup: () => Promise<void> };
   let page: string;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
-    }
     work = await tempDir();
     page = join(work.dir, 'inventory.html');
     const r = await runCli(['audit', 'examples/agent', '--format', 'html', '-o', page]);
@@ -25,10 +18,7 @@ describe('aibom audit --format html in a real headless Chromium', () => {
   it('is self-contained, filters, shows the dependency graph, and renders a screenshot', async () => {
     const html = await readFile(page, 'utf8');
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=["']?https?:/i);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     try {
       const ctx = await browser.newContext();
       const requests: string[] = [];
@@ -80,7 +70,7 @@ describe('aibom audit --format html in a real headless Chromium', () => {
     );
     const out = join(work.dir, 'evil.html');
     expect((await runCli(['audit', bomFile, '--format', 'html', '-o', out])).code).toBe(0);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await launchChromium();
     try {
       const tab = await browser.newPage();
       let dialog = false;
