@@ -8,8 +8,8 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { copyFile, mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, runCli, tempDir } from './helpers/cli.js';
-import { BEACON_IDENTITY, BUNDLE_CASES, caseDir, GITHUB_ISSUER, requireConformanceData, verifyEnv } from './helpers/verify.js';
+import { REPO, runCli, tempDir } from '../helpers/cli.js';
+import { BEACON_IDENTITY, BUNDLE_CASES, caseDir, GITHUB_ISSUER, requireConformanceData, verifyEnv } from '../helpers/verify.js';
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let cache: string;
