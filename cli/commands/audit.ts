@@ -67,6 +67,8 @@ export function registerAudit(program: Command): void {
           out = renderAuditTable(rep, rows, {
             color: toTty && !process.env.NO_COLOR,
             width: toTty ? (process.stdout.columns ?? 80) : 80,
+            // Piped or to a file: whole names and messages, for grep and friends.
+            truncate: toTty,
           });
         }
         await writeOutput(opts.output, out);

@@ -201,7 +201,7 @@ function checkSigned(
   const check = ctx.signatures?.get(row.ref);
   if (check?.verified) return;
   if (check) {
-    fail(row, rule, `${what} signature does not verify against a trusted publisher: ${check.reason ?? 'not trusted'}`, `sign it with a publisher listed in the policy (${policy.source})`);
+    fail(row, rule, `${what} signature does not verify against a trusted publisher: ${check.reason ?? 'not trusted'}`, policy.source.startsWith('(') ? 'sign it, and list its publisher in a policy file (--policy)' : `sign it with a publisher listed in the policy (${policy.source})`);
     return;
   }
   fail(
