@@ -142,6 +142,26 @@ describe('arguments as the shell hands them over', () => {
   });
 });
 
+describe('SARIF', () => {
+  it('locations are relative to the repository root, wherever aibom ran from', async () => {
+    const uris = async (args: string[], cwd: string) => {
+      const r = await runCli(args, { cwd });
+      expect(r.code, r.stderr).toBe(1);
+      const log = JSON.parse(r.stdout) as { runs: Array<{ results: Array<{ ruleId: string; locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }> }> };
+      return log.runs[0]!.results.map((x) => `${x.ruleId} ${x.locations[0]!.physicalLocation.artifactLocation.uri}`);
+    };
+    const fromRoot = await uris(['gate', 'examples/agent', '--format', 'sarif'], REPO);
+    expect(fromRoot).toContain('aibom/mcp-pinned examples/agent/.mcp.json');
+    expect(fromRoot).toContain('aibom/pickle-model examples/agent/models/intent-head.pt');
+    expect(await uris(['gate', 'agent', '--format', 'sarif'], join(REPO, 'examples'))).toEqual(fromRoot);
+    const audit = await runCli(['audit', 'examples/agent', '--format', 'sarif']);
+    expect(audit.code, audit.stderr).toBe(0);
+    const auditUris = JSON.parse(audit.stdout).runs[0].results.map((x: any) => x.locations[0].physicalLocation.artifactLocation.uri as string);
+    expect(auditUris).toContain('examples/agent/.mcp.json');
+    expect(auditUris.every((u: string) => u.startsWith('examples/agent/'))).toBe(true);
+  });
+});
+
 describe('keys', () => {
   it('one fingerprint everywhere: sign and verify name the key by the SHA-256 of its DER SubjectPublicKeyInfo; verify --json names the signer', async () => {
     const file = join(tmp.dir, 'artifact.txt');

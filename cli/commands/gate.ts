@@ -87,8 +87,9 @@ export function registerGate(program: Command): void {
         let out: string;
         if (format === 'json') out = `${JSON.stringify(res, null, 2)}\n`;
         else if (format === 'sarif') {
-          const { gateToSarif } = await import('../../src/report/sarif.js');
-          out = `${JSON.stringify(gateToSarif(res, opts.bom ?? '.'), null, 2)}\n`;
+          const { findRepoRoot, gateToSarif } = await import('../../src/report/sarif.js');
+          const scanRoot = opts.root ?? '.';
+          out = `${JSON.stringify(gateToSarif(res, opts.bom ?? scanRoot, { scanRoot, repoRoot: findRepoRoot(scanRoot) }), null, 2)}\n`;
         } else if (format === 'markdown') {
           const { renderGateMarkdown } = await import('../../src/report/markdown.js');
           out = renderGateMarkdown(res);
