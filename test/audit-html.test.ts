@@ -86,4 +86,50 @@ describe('aibom audit --format html in a real headless Chromium', () => {
       await browser.close();
     }
   });
+
+  it('risks first, fits a laptop screen, n/a where no hash can exist, rows reachable by keyboard', async () => {
+    // Built with the example's policy: the web-search plugin's publisher key is pinned.
+    const bom = join(work.dir, 'pinned.cdx.json');
+    const pinnedPage = join(work.dir, 'pinned.html');
+    const b = await runCli(['build', 'examples/agent', '--policy', 'examples/agent/aibom-policy.yaml', '-o', bom]);
+    expect(b.code, b.stderr).toBe(0);
+    expect((await runCli(['audit', bom, '--format', 'html', '-o', pinnedPage])).code).toBe(0);
+    const browser = await launchChromium();
+    try {
+      const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+      const tab = await ctx.newPage();
+      await tab.goto(`file://${pinnedPage}`);
+      // Risks first: a risks section above the table, and risky rows lead the table.
+      const risksTop = await tab.locator('#risks').evaluate((e) => e.getBoundingClientRect().top);
+      const tableTop = await tab.locator('#inv').evaluate((e) => e.getBoundingClientRect().top);
+      expect(risksTop).toBeLessThan(tableTop);
+      expect(await tab.locator('#risks li').count()).toBeGreaterThan(0);
+      const riskCells = await tab.locator('#inv tbody tr td:nth-child(3)').allTextContents();
+      const firstClean = riskCells.indexOf('');
+      expect(firstClean).toBeGreaterThan(0);
+      expect(riskCells.slice(firstClean).every((t) => t === '')).toBe(true);
+      expect(await tab.locator('#inv thead th').allTextContents()).toEqual(['kind', 'name', 'risks', 'version', 'pinned', 'hashed', 'signed', 'provenance', 'license']);
+      // Fits: no horizontal scrolling at 1366 px; fingerprints shortened (the full value in the tooltip).
+      expect(await tab.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1366);
+      const signed = tab.locator('#inv tbody td:nth-child(7)', { hasText: 'key sha256:' }).first();
+      expect(await signed.textContent({ timeout: 5000 })).toMatch(/^key sha256:[0-9a-f]{12}…$/);
+      expect(await signed.getAttribute('title')).toMatch(/^key sha256:[0-9a-f]{64}$/);
+      // n/a for a service: nothing to hash.
+      const service = tab.locator('#inv tbody tr', { has: tab.locator('td:first-child', { hasText: /^service$/ }) }).first();
+      expect(await service.locator('td:nth-child(6)').textContent()).toBe('n/a');
+      // Keyboard: Tab reaches a row, Enter selects it and shows its dependencies.
+      await tab.locator('#risky').focus();
+      let focused = '';
+      for (let i = 0; i < 30 && focused !== 'TR'; i++) {
+        await tab.keyboard.press('Tab');
+        focused = await tab.evaluate(() => document.activeElement?.tagName ?? '');
+      }
+      expect(focused).toBe('TR');
+      const name = await tab.evaluate(() => (document.activeElement as HTMLTableRowElement).cells[1]!.textContent);
+      await tab.keyboard.press('Enter');
+      expect(await tab.locator('#tree h3').first().textContent()).toContain(name);
+    } finally {
+      await browser.close();
+    }
+  });
 });

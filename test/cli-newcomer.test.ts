@@ -142,6 +142,22 @@ describe('arguments as the shell hands them over', () => {
   });
 });
 
+describe('policy exceptions', () => {
+  it('an exception that names no component is warned (stale or misspelled), the verdict unchanged', async () => {
+    const example = join(REPO, 'examples', 'agent');
+    const text = (await readFile(join(example, 'aibom-policy.yaml'), 'utf8')).replace('keys/web-search-publisher.pub', join(example, 'keys', 'web-search-publisher.pub'));
+    const policy = join(tmp.dir, 'policy.yaml');
+    await writeFile(policy, `${text}  - component: calculatr\n    rules: [plugin-signed]\n    reason: typo of calculator\n    expires: "2027-12-31"\n`);
+    const line = text.split('\n').length;
+    const r = await runCli(['gate', 'examples/agent', '--policy', policy]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toContain(`aibom: warning: ${policy}:${line}: the exception for "calculatr" matches no component of the BOM (stale or misspelled?)`);
+    const clean = await runCli(['gate', 'examples/agent', '--policy', 'examples/agent/aibom-policy.yaml']);
+    expect(clean.code).toBe(0);
+    expect(clean.stderr).not.toContain('matches no component');
+  });
+});
+
 describe('SARIF', () => {
   it('locations are relative to the repository root, wherever aibom ran from', async () => {
     const uris = async (args: string[], cwd: string) => {

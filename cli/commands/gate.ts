@@ -84,6 +84,9 @@ export function registerGate(program: Command): void {
         }
         const { runGate } = await import('../../src/policy/gate.js');
         const res = await runGate(opts);
+        for (const e of res.unusedExceptions ?? []) {
+          printWarning(`${res.policy}${e.line ? `:${e.line}` : ''}: the exception for "${e.component}" matches no component of the BOM (stale or misspelled?)`);
+        }
         let out: string;
         if (format === 'json') out = `${JSON.stringify(res, null, 2)}\n`;
         else if (format === 'sarif') {
