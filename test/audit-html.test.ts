@@ -110,7 +110,7 @@ describe('aibom audit --format html in a real headless Chromium', () => {
       expect(riskCells.slice(firstClean).every((t) => t === '')).toBe(true);
       expect(await tab.locator('#inv thead th').allTextContents()).toEqual(['kind', 'name', 'risks', 'version', 'pinned', 'hashed', 'signed', 'provenance', 'license']);
       // Fits: no horizontal scrolling at 1366 px; fingerprints shortened (the full value in the tooltip).
-      expect(await tab.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1366);
+      expect(await tab.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1366);
       const signed = tab.locator('#inv tbody td:nth-child(7)', { hasText: 'key sha256:' }).first();
       expect(await signed.textContent({ timeout: 5000 })).toMatch(/^key sha256:[0-9a-f]{12}…$/);
       expect(await signed.getAttribute('title')).toMatch(/^key sha256:[0-9a-f]{64}$/);
@@ -122,10 +122,10 @@ describe('aibom audit --format html in a real headless Chromium', () => {
       let focused = '';
       for (let i = 0; i < 30 && focused !== 'TR'; i++) {
         await tab.keyboard.press('Tab');
-        focused = await tab.evaluate(() => document.activeElement?.tagName ?? '');
+        focused = await tab.evaluate<string>("document.activeElement ? document.activeElement.tagName : ''");
       }
       expect(focused).toBe('TR');
-      const name = await tab.evaluate(() => (document.activeElement as HTMLTableRowElement).cells[1]!.textContent);
+      const name = await tab.evaluate<string>('document.activeElement.cells[1].textContent');
       await tab.keyboard.press('Enter');
       expect(await tab.locator('#tree h3').first().textContent()).toContain(name);
     } finally {
