@@ -59,3 +59,26 @@ describe('policy files', () => {
     expect(msg).toContain('line 4: release: unknown key "certificateOidcIssuer" (did you mean "issuer"?)');
   });
 });
+
+describe('identity key names across policy, runtime config and batch files', () => {
+  it('a runtime config with the policy names says which name it takes', async () => {
+    const { validateRuntimeConfig } = await import('../src/runtime/config-schema.js');
+    expect(validateRuntimeConfig({ bom: 'aibom.cdx.json', identityRegexp: 'x', issuer: 'https://issuer.example' })).toEqual([
+      '(top level): unknown key "identityRegexp" (did you mean "certificateIdentityRegexp"?)',
+      '(top level): unknown key "issuer" (did you mean "certificateOidcIssuer"?)',
+    ]);
+    expect(validateRuntimeConfig({ bom: 'aibom.cdx.json', certificateIdentity: 'a', certificateOidcIssuer: 'b' })).toEqual([]);
+  });
+
+  it('a batch file takes both names; a misspelt one gets "did you mean"', async () => {
+    const { readBatch } = await import('../src/verification/batch.js');
+    const file = join(tmp.dir, 'checks.jsonl');
+    await writeFile(
+      file,
+      `${JSON.stringify({ artifact: 'a.tgz', identity: 'https://id.example/x', issuer: 'https://issuer.example' })}\n${JSON.stringify({ artifact: 'b.tgz', certificateIdentityRegex: 'x', issuer: 'y' })}\n`,
+    );
+    const entries = await readBatch(file, {});
+    expect(entries[0]!.error).toBeUndefined();
+    expect(entries[1]!.error).toContain('unknown field "certificateIdentityRegex" (did you mean "certificateIdentityRegexp"?)');
+  });
+});
