@@ -5,9 +5,12 @@
  * `node --import aibom/register` resolve exactly as they do for users.
  *
  * THE RULES for README shell blocks (follow them when you add a section):
- *  1. Only ```sh blocks run. Command references with placeholders, sample output, workflow YAML
- *     and anything that needs the loopback Sigstore stack or a real CI identity go in ```text
- *     (or ```yaml, ```js) blocks. Sample output inside an sh block is a `#` comment.
+ *  1. ```sh blocks run in bash; ```js blocks (library snippets) run as ES modules
+ *     (`node --input-type=module`, `import … from 'aibom'` resolving as for users) at their place
+ *     in the session. Command references with placeholders, sample output, workflow YAML and
+ *     anything that needs the loopback Sigstore stack or a real CI identity go in ```text (or
+ *     ```yaml) blocks. Sample output inside a block is a comment. A js block reads the session's
+ *     variables through process.env, so export those it needs (`export KEYS=…`).
  *  2. The blocks are one terminal session: they run in README order in ONE `bash -euo pipefail`
  *     process, so a variable set or a `cd` done in one block holds in the next. Start from the
  *     project root (the clone, or the consumer project); `examples/agent` is there in both.
@@ -35,19 +38,22 @@ import { REPO, tempDir } from './helpers/cli.js';
 interface Block {
   line: number;
   text: string;
+  lang: 'sh' | 'js';
 }
 
-/** The ```sh blocks of a Markdown text, with the line each starts on. */
+/** The ```sh and ```js blocks of a Markdown text, with the line each starts on. */
 function shellBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    if (lines[i]!.trim() !== '```sh') continue;
+    const fence = lines[i]!.trim();
+    if (fence !== '```sh' && fence !== '```js') continue;
+    const lang = fence === '```sh' ? 'sh' : 'js';
     const start = i + 1;
     let j = start;
     while (j < lines.length && lines[j]!.trim() !== '```') j++;
     if (j === lines.length) throw new Error(`README.md:${i + 1}: unterminated sh block`);
-    blocks.push({ line: i + 1, text: lines.slice(start, j).join('\n') });
+    blocks.push({ line: i + 1, text: lines.slice(start, j).join('\n'), lang });
     i = j;
   }
   return blocks;
@@ -55,9 +61,16 @@ function shellBlocks(markdown: string): Block[] {
 
 const MARK = '@@readme-block@@';
 
+const JS_END = 'AIBOM_README_JS_BLOCK_END';
+
 /** One bash script for the whole session; a marker before each block names it on failure. */
 function session(blocks: Block[]): string {
-  return blocks.map((b) => `echo '${MARK} ${b.line}' >&2\necho '${MARK} ${b.line}'\n${b.text}\n`).join('\n');
+  return blocks
+    .map((b) => {
+      const body = b.lang === 'sh' ? b.text : `node --input-type=module <<'${JS_END}'\n${b.text}\n${JS_END}`;
+      return `echo '${MARK} ${b.line}' >&2\necho '${MARK} ${b.line}'\n${body}\n`;
+    })
+    .join('\n');
 }
 
 /** `npm` for the session: the development loop (rule 5) is checked, not re-entered. */
@@ -126,7 +139,7 @@ function cloneFiles(): string[] {
 
 const README = join(REPO, 'README.md');
 
-describe('README.md shell blocks run as written', () => {
+describe('README.md shell and library blocks run as written', () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
   let blocks: Block[];
   let env: NodeJS.ProcessEnv;
@@ -158,7 +171,9 @@ describe('README.md shell blocks run as written', () => {
   afterAll(() => tmp?.cleanup());
 
   it('README has shell blocks, and the session script keeps their text verbatim', () => {
-    expect(blocks.length).toBeGreaterThan(3);
+    expect(blocks.filter((b) => b.lang === 'sh').length).toBeGreaterThan(3);
+    expect(blocks.some((b) => b.lang === 'js')).toBe(true);
+    for (const b of blocks) expect(b.text, `README.md:${b.line}`).not.toContain(JS_END);
     for (const b of blocks) expect(session(blocks)).toContain(`${b.text}\n`);
   });
 
