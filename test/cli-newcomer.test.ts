@@ -194,6 +194,28 @@ describe('keys', () => {
     expect(text.stdout).toContain(`signed by key ${derFingerprint}`);
   });
 
+  it('sign, the BOM and verify-plugins name a publisher key by the same fingerprint', async () => {
+    const agent = join(tmp.dir, 'agent');
+    const plugin = join(agent, 'plugins', 'tool');
+    await mkdir(plugin, { recursive: true });
+    await writeFile(join(plugin, 'package.json'), JSON.stringify({ name: 'tool', version: '1.0.0', type: 'module', main: 'index.js' }));
+    await writeFile(join(plugin, 'index.js'), 'export const tool = { name: "t" };\n');
+    const s = await runCli(['sign', plugin, '--key', priv, '--json'], { env: cleanEnv() });
+    expect(s.code, s.stderr).toBe(0);
+    expect(JSON.parse(s.stdout).signer.keyFingerprint).toBe(derFingerprint);
+    const bom = join(agent, 'aibom.cdx.json');
+    const b = await runCli(['build', agent, '--publisher-key', pub, '-o', bom]);
+    expect(b.code, b.stderr).toBe(0);
+    const doc = JSON.parse(await readFile(bom, 'utf8')) as { components: Array<{ name: string; properties?: Array<{ name: string; value: string }> }> };
+    const pinned = doc.components.find((c) => c.name === 'tool')?.properties?.find((p) => p.name === 'aibom:publisher:key-fingerprint')?.value;
+    expect(pinned).toBe(derFingerprint);
+    await runCli(['sign', bom, '--key', priv], { env: cleanEnv() });
+    const v = await runCli(['verify-plugins', '--root', agent, '--bom', bom, '--key', pub, '--json'], { env: cleanEnv() });
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    const tool = (JSON.parse(v.stdout).plugins as Array<{ name: string; signer?: { keyFingerprint?: string } }>).find((p) => p.name === 'tool');
+    expect(tool?.signer?.keyFingerprint).toBe(derFingerprint);
+  });
+
   it('verify --key refuses a private key (exit 2), whatever it could derive from it', async () => {
     const file = join(tmp.dir, 'artifact.txt');
     const r = await runCli(['verify', file, '--key', priv], { env: cleanEnv() });
