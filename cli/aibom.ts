@@ -20,7 +20,7 @@ import { registerTrust } from './commands/trust.js';
 import { registerValidate } from './commands/validate.js';
 import { registerVerify } from './commands/verify.js';
 import { registerVerifyPlugins } from './commands/verify-plugins.js';
-import { EXIT_USAGE, reportError, setDebug } from './io.js';
+import { EXIT_OK, EXIT_USAGE, isClosedPipe, reportError, setDebug, setJsonErrors } from './io.js';
 
 export function makeProgram(): Command {
   const program = new Command();
@@ -45,7 +45,10 @@ export function makeProgram(): Command {
         '  $ aibom validate aibom.cdx.json\n' +
         '\nExit codes: 0 ok, 1 a check failed (policy, verification, invalid BOM), 2 usage or input error.',
     );
-  program.hook('preAction', (cmd) => setDebug(!!cmd.optsWithGlobals().debug));
+  program.hook('preAction', (cmd, actionCommand) => {
+    setDebug(!!cmd.optsWithGlobals().debug);
+    setJsonErrors(actionCommand.opts().json === true);
+  });
 
   registerBuild(program);
   registerValidate(program);
@@ -81,6 +84,11 @@ function enableCompileCache(): void {
 
 async function main(): Promise<void> {
   enableCompileCache();
+  // `aibom build | head -1`: the reader closed the pipe; stop quietly, no stack trace.
+  process.stdout.on('error', (err) => {
+    if (!isClosedPipe(err)) throw err;
+    process.exit(process.exitCode === undefined ? EXIT_OK : Number(process.exitCode));
+  });
   const program = makeProgram();
   try {
     await program.parseAsync(process.argv);
@@ -88,6 +96,11 @@ async function main(): Promise<void> {
     if (err instanceof CommanderError) {
       // --help and --version exit 0; every other parse error is a usage error.
       process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+      // Commander has printed the text on stderr; under --json the error is also JSON on stdout.
+      if (err.exitCode !== 0 && process.argv.slice(2).includes('--json')) {
+        const message = err.message.replace(/^error: /, '');
+        process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message, exitCode: EXIT_USAGE } }, null, 2)}\n`);
+      }
       return;
     }
     process.exitCode = reportError(err);

@@ -13,9 +13,27 @@ export const EXIT_CHECK_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 let debug = process.argv.includes('--debug');
+let json = false;
 
 export function setDebug(on: boolean): void {
   debug = on;
+}
+
+/** Under --json, errors are also a JSON object on stdout (text stays on stderr). */
+export function setJsonErrors(on: boolean): void {
+  json = on;
+}
+
+/** The JSON form of an error: `{ "error": { "code", "message", "file"?, "exitCode" } }`. */
+export function errorJson(err: unknown, exitCode: number): { error: { code: string; message: string; file?: string; exitCode: number } } {
+  const code = err instanceof AibomError ? err.code : isErrno(err) ? String((err as NodeJS.ErrnoException).code) : 'INTERNAL';
+  const file = err instanceof AibomError ? err.file : (err as NodeJS.ErrnoException | undefined)?.path;
+  return { error: { code, message: errorMessage(err), ...(file ? { file } : {}), exitCode } };
+}
+
+/** A closed pipe on stdout (`aibom build | head -1`): the reader has what it wanted. */
+export function isClosedPipe(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
 }
 
 /** `aibom: <message>` on stderr. */
@@ -33,12 +51,15 @@ export function printInfo(message: string): void {
 
 /** Print an error the way users see it (stack only with --debug) and return its exit code. */
 export function reportError(err: unknown): number {
+  if (isClosedPipe(err)) return process.exitCode === undefined ? EXIT_OK : Number(process.exitCode);
+  const exitCode = exitCodeFor(err);
+  if (json) process.stdout.write(`${JSON.stringify(errorJson(err, exitCode), null, 2)}\n`);
   printError(errorMessage(err));
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   else if (!(err instanceof AibomError) && !isErrno(err)) {
     process.stderr.write('aibom: this looks like a bug in aibom; run again with --debug for details\n');
   }
-  return exitCodeFor(err);
+  return exitCode;
 }
 
 function isErrno(err: unknown): boolean {
@@ -73,6 +94,11 @@ export async function checkOutputPath(file: string | undefined): Promise<void> {
     () => false,
   );
   if (!writable) throw new AibomError('USAGE', `cannot write output: permission denied in ${dir}`, { file });
+}
+
+/** `1 service`, `2 services`. */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
 }
 
 export function printJson(value: unknown): void {

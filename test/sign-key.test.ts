@@ -99,7 +99,9 @@ describe('aibom sign --key', () => {
     expect(bundle.mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
     expect(bundle.verificationMaterial.publicKey).toEqual({ hint: hintOf(keys.p256!.pubKey) });
     expect(bundle.verificationMaterial.tlogEntries ?? []).toEqual([]);
-    expect(JSON.parse(r.stdout).signer).toEqual({ method: 'key', keyType: 'ecdsa-p256', keyHint: hintOf(keys.p256!.pubKey) });
+    // One fingerprint everywhere: the SHA-256 of the DER SubjectPublicKeyInfo (the bundle keeps model_signing's hint).
+    const der = createHash('sha256').update(keys.p256!.pubKey.export({ format: 'der', type: 'spki' })).digest('hex');
+    expect(JSON.parse(r.stdout).signer).toEqual({ method: 'key', keyType: 'ecdsa-p256', keyFingerprint: `sha256:${der}`, keyHint: hintOf(keys.p256!.pubKey) });
     verifyWithKey(bundle, keys.p256!.pubKey, await readFile(file));
     expect(() => verifyWithKey(bundle, keys.p256!.pubKey, Buffer.from('tampered'))).toThrow();
     expect(stack.requests).toEqual(before);

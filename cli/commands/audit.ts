@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { action, collect, EXIT_USAGE, printError, writeOutput } from '../io.js';
 
@@ -56,8 +57,11 @@ export function registerAudit(program: Command): void {
           const { renderAuditMarkdown } = await import('../../src/report/markdown.js');
           out = renderAuditMarkdown(rep, rows);
         } else if (format === 'sarif') {
-          const { auditToSarif } = await import('../../src/report/sarif.js');
-          out = `${JSON.stringify(auditToSarif({ ...rep, rows }, loaded.builtFromDir ? '.' : loaded.source), null, 2)}\n`;
+          const { auditToSarif, findRepoRoot } = await import('../../src/report/sarif.js');
+          // Built from a folder: locations are relative to it; a BOM file: to the folder it sits in.
+          const scanRoot = loaded.builtFromDir ? target : dirname(target);
+          const paths = { scanRoot, repoRoot: findRepoRoot(scanRoot) };
+          out = `${JSON.stringify(auditToSarif({ ...rep, rows }, loaded.builtFromDir ? target : loaded.source, paths), null, 2)}\n`;
         } else if (format === 'html') {
           const { renderAuditHtml } = await import('../../src/report/html.js');
           out = renderAuditHtml({ ...rep, rows });
@@ -67,6 +71,8 @@ export function registerAudit(program: Command): void {
           out = renderAuditTable(rep, rows, {
             color: toTty && !process.env.NO_COLOR,
             width: toTty ? (process.stdout.columns ?? 80) : 80,
+            // Piped or to a file: whole names and messages, for grep and friends.
+            truncate: toTty,
           });
         }
         await writeOutput(opts.output, out);

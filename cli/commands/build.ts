@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ProgressEvent } from '../../src/inventory/index.js';
 import type { Finding } from '../../src/inventory/types.js';
 import { formatBytes } from '../../src/util/fs.js';
-import { action, checkOutputPath, collect, EXIT_USAGE, printError, printInfo, printJson, printWarning, Progress, writeOutput } from '../io.js';
+import { action, checkOutputPath, collect, EXIT_USAGE, printError, printInfo, plural, printJson, printWarning, Progress, writeOutput } from '../io.js';
 
 export function registerBuild(program: Command): void {
   program
@@ -119,7 +119,7 @@ export function registerBuild(program: Command): void {
         if (opts.json) printJson(summary);
         else if (opts.output) {
           printInfo(
-            `aibom: wrote ${opts.output}: ${summary.components} components, ${summary.services} services (CycloneDX ${opts.specVersion}, schema-valid)`,
+            `aibom: wrote ${opts.output}: ${plural(summary.components, 'component')}, ${plural(summary.services, 'service')} (CycloneDX ${opts.specVersion}, schema-valid)`,
           );
         }
         return 0;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { action, EXIT_CHECK_FAILED, EXIT_USAGE, printError, writeOutput } from '../io.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
-const FAIL_ON = ['suspicious', 'downgraded', 'added', 'removed', 'any'] as const;
+const FAIL_ON = ['suspicious', 'signer', 'provenance', 'downgraded', 'added', 'removed', 'any'] as const;
 
 export function registerDiff(program: Command): void {
   program
@@ -56,8 +56,8 @@ export function registerDiff(program: Command): void {
           out = `${lines.join('\n')}\n`;
         } else {
           const lines = res.changes.map((c) => {
-            const sym = { added: '+', removed: '-', upgraded: '↑', downgraded: '↓', changed: '~', suspicious: '!' }[c.kind];
-            const ver = c.kind === 'added' ? c.to : c.kind === 'removed' ? c.from : `${c.from} → ${c.to}`;
+            const sym = { added: '+', removed: '-', upgraded: '↑', downgraded: '↓', changed: '~', suspicious: '!', signer: '!', provenance: '!' }[c.kind];
+            const ver = c.kind === 'added' ? c.to : c.kind === 'removed' ? c.from : c.from === c.to ? c.from : `${c.from} → ${c.to}`;
             return `${sym} ${c.kind.padEnd(10)} ${c.component.padEnd(10)} ${c.name}@${ver}${c.detail ? `  (${c.detail})` : ''}`;
           });
           const counts = Object.entries(res.counts)

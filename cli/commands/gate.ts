@@ -1,6 +1,8 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { GateOptions } from '../../src/policy/gate.js';
-import { action, collect, EXIT_CHECK_FAILED, EXIT_USAGE, printError, printInfo, writeOutput } from '../io.js';
+import { positionalsWithList } from '../args.js';
+import { action, collect, EXIT_CHECK_FAILED, EXIT_USAGE, plural, printError, printInfo, printWarning, usageError, writeOutput } from '../io.js';
 
 const FORMATS = ['text', 'json', 'sarif', 'markdown'] as const;
 
@@ -19,17 +21,19 @@ export function registerGate(program: Command): void {
     .summary('fail a release whose BOM lacks provenance')
     .description(
       'Evaluate a BOM against a policy and exit 1 when any rule fails, listing every failure with ' +
-        'the component, the rule and how to fix it. Without --bom, a BOM is built from the current ' +
-        'folder. Without --policy, the default policy applies: models and datasets hashed, models ' +
+        'the component, the rule and how to fix it. Without --bom, a BOM is built from DIR (default: ' +
+        'the current folder), as `aibom build DIR` does. Without --policy, the default policy applies: models and datasets hashed, models ' +
         'signed, no pickle models, plugins and MCP servers pinned, plugins signed by trusted ' +
         'publishers, packages hashed and pinned, the BOM signed (with --bundle), every release ' +
         'artifact attested (with --artifacts). See schemas/aibom-policy.schema.json.',
     )
-    .option('--bom <file>', 'the BOM to check (default: build one from --root)')
+    .argument('[dir]', 'folder the BOM describes: built from it without --bom; models and plugins are re-verified there (default: .)')
+    .allowExcessArguments()
+    .option('--bom <file>', 'the BOM to check (default: build one from DIR)')
     .option('--bundle <file>', "the BOM's Sigstore bundle (repeatable); its signer must match policy.release or the identity flags", collect, [])
     .option('--policy <file>', 'policy file (YAML or JSON)')
-    .option('--root <dir>', 'folder the BOM describes (models and plugins are re-verified there)', '.')
-    .option('--artifacts <glob>', 'release artifacts that must each have a verified attestation (repeatable)', collect, [])
+    .option('--root <dir>', 'same as DIR')
+    .option('--artifacts <glob>', 'release artifacts that must each have a verified attestation (repeatable; quote the glob)', collect, [])
     .option('--attestations <path>', 'Sigstore bundles: a file, a JSON Lines file, or a folder of *.json / *.jsonl')
     .option('--certificate-identity <id>', 'expected release signer (exact)')
     .option('--certificate-identity-regexp <re>', 'expected release signer (regexp, anchored)')
@@ -43,8 +47,8 @@ export function registerGate(program: Command): void {
     .addHelpText(
       'after',
       '\nExamples:\n' +
-        '  $ aibom gate --bom aibom.cdx.json --policy examples/agent/aibom-policy.yaml --root examples/agent\n' +
-        '  $ aibom gate --root examples/agent --format sarif -o gate.sarif\n' +
+        '  $ aibom gate examples/agent --bom aibom.cdx.json --policy examples/agent/aibom-policy.yaml\n' +
+        '  $ aibom gate examples/agent --format sarif -o gate.sarif\n' +
         '  $ aibom gate --bom aibom.cdx.json --bundle aibom.cdx.json.sigstore.json \\\n' +
         '      --certificate-identity-regexp "https://github.com/acme/agent/.github/workflows/release.yml@refs/tags/v.*" \\\n' +
         '      --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n' +
@@ -52,7 +56,23 @@ export function registerGate(program: Command): void {
         '\nExit codes: 0 every rule passed, 1 a rule failed, 2 usage or input error.',
     )
     .action(
-      action(async (opts: GateFlags) => {
+      action(async (_dir: string | undefined, opts: GateFlags, cmd: Command) => {
+        // `--artifacts dist/*.tgz` unquoted: the shell's list is taken whole, never the folder.
+        const { positionals, list, expanded } = positionalsWithList(['gate'], '--artifacts', cmd.args, opts.artifacts, {
+          targets: 0,
+          most: 1,
+          isTarget: (w) => statSync(w, { throwIfNoEntry: false })?.isDirectory() === true,
+        });
+        if (expanded.length) {
+          printWarning(
+            `--artifacts got ${plural(expanded.length + 1, 'path')} that the shell expanded from a glob; all are checked, but quote the glob ` +
+              `(--artifacts 'dist/*.tgz') so aibom matches it itself`,
+          );
+        }
+        opts.artifacts = list;
+        const dir = positionals[0];
+        if (dir !== undefined && opts.root !== undefined && dir !== opts.root) throw usageError(`give the folder once: DIR "${dir}" or --root "${opts.root}"`);
+        opts.root = dir ?? opts.root ?? '.';
         const format = opts.json ? 'json' : opts.format;
         if (!(FORMATS as readonly string[]).includes(format)) {
           printError(`unknown --format "${format}"; choose one of ${FORMATS.join(', ')}`);
@@ -64,11 +84,15 @@ export function registerGate(program: Command): void {
         }
         const { runGate } = await import('../../src/policy/gate.js');
         const res = await runGate(opts);
+        for (const e of res.unusedExceptions ?? []) {
+          printWarning(`${res.policy}${e.line ? `:${e.line}` : ''}: the exception for "${e.component}" matches no component of the BOM (stale or misspelled?)`);
+        }
         let out: string;
         if (format === 'json') out = `${JSON.stringify(res, null, 2)}\n`;
         else if (format === 'sarif') {
-          const { gateToSarif } = await import('../../src/report/sarif.js');
-          out = `${JSON.stringify(gateToSarif(res, opts.bom ?? '.'), null, 2)}\n`;
+          const { findRepoRoot, gateToSarif } = await import('../../src/report/sarif.js');
+          const scanRoot = opts.root ?? '.';
+          out = `${JSON.stringify(gateToSarif(res, opts.bom ?? scanRoot, { scanRoot, repoRoot: findRepoRoot(scanRoot) }), null, 2)}\n`;
         } else if (format === 'markdown') {
           const { renderGateMarkdown } = await import('../../src/report/markdown.js');
           out = renderGateMarkdown(res);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { SignOutcome } from '../../src/signature/summary.js';
-import { action, printInfo, printJson, Progress } from '../io.js';
+import { positionalsWithList } from '../args.js';
+import { action, collect, printInfo, printJson, Progress } from '../io.js';
 
 /** Signing identity and service flags shared by `sign`, `attest`. */
 export interface IdentityFlags {
@@ -77,7 +78,8 @@ export function registerSign(program: Command): void {
     .argument('<path>', 'the file or folder to sign')
     .option('--bundle <file>', 'where to write the bundle (default: FILE.sigstore.json, or DIR/model.sig)')
     .option('--in-toto', 'FILE is an in-toto statement: sign it as is in a DSSE envelope')
-    .option('--ignore-paths <paths...>', 'folder: leave these paths out (relative to DIR or to the working directory)')
+    .option('--ignore-paths <path>', 'folder: leave this path out, relative to DIR or to the working directory (repeatable; a shell-expanded list is taken whole)', collect, [])
+    .allowExcessArguments()
     .option('--ignore-git-paths', 'folder: leave out .git, .gitattributes, .github, .gitignore (the default)')
     .option('--no-ignore-git-paths', 'folder: hash the git paths too')
     .option('--allow-symlinks', 'folder: hash the targets of symbolic links instead of refusing them');
@@ -91,7 +93,12 @@ export function registerSign(program: Command): void {
         '  $ aibom sign bom.json --signing-config signing_config.json --identity-token "$TOKEN" --json\n' +
         SIGN_EXIT_CODES,
     )
-    .action(action(async (path: string, opts: SignFlags) => runSign(path, opts)));
+    .action(
+      action(async (_path: string, opts: SignFlags, cmd: Command) => {
+        const { positionals, list } = positionalsWithList(['sign'], '--ignore-paths', cmd.args, opts.ignorePaths ?? [], { targets: 1, most: 1 });
+        return runSign(positionals[0]!, { ...opts, ignorePaths: list });
+      }),
+    );
 
   // The Sigstore conformance suite's signing contract, accepted as is.
   program

@@ -23,12 +23,17 @@ export function registerVerifyPlugins(program: Command): void {
     .command('verify-plugins')
     .summary("verify an agent's installed plugins against its signed AI-BOM (start-up check)")
     .description(
-      "The start-up check for agents in any language (Node agents can use `aibom/runtime` or\n" +
-        '`node --import aibom/register`). The signed AI-BOM is the lock:\n' +
-        "  1. the BOM's bundle must verify against the release identity (anchored; offline);\n" +
-        '  2. each plugin folder must have the pinned folder digest and manifest version;\n' +
-        '  3. where the BOM pins a publisher, or the policy requires one (the default), the\n' +
-        "     plugin's own signature must verify and be by that publisher;\n" +
+      // Lines of at most 80 columns: commander wraps each line at the terminal width (80 when not a TTY).
+      'The start-up check for agents in any language (Node agents can use\n' +
+        '`aibom/runtime` or `node --import aibom/register`).\n' +
+        'The signed AI-BOM is the lock:\n' +
+        "  1. the BOM's bundle must verify against the release identity\n" +
+        '     (anchored; offline);\n' +
+        '  2. each plugin folder must have the pinned folder digest and\n' +
+        '     manifest version;\n' +
+        '  3. where the BOM pins a publisher, or the policy requires one (the\n' +
+        "     default), the plugin's own signature must verify and be by\n" +
+        '     that publisher;\n' +
         '  4. a folder in a plugin folder that the BOM does not list is refused;\n' +
         '  5. a plugin the BOM lists but that is not on disk is reported.\n' +
         'Policy exceptions (reason + expiry) can cover a plugin; expired ones refuse.',

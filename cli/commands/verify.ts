@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { action, EXIT_CHECK_FAILED, printJson, usageError } from '../io.js';
+import { positionalsWithList } from '../args.js';
+import { action, collect, EXIT_CHECK_FAILED, printJson, usageError } from '../io.js';
 
 interface VerifyFlags {
   bundle?: string;
@@ -42,7 +43,8 @@ export function registerVerify(program: Command): void {
     .option('--key <pem>', 'verify with this public key (PEM) instead of a certificate identity')
     .option('--certificate-chain <pem>', 'verify that the signing certificate chains to these CA certificates (PEM)')
     .option('--trusted-root <file>', 'Sigstore trusted root JSON (default: cached by `aibom trust update`, else the public-good root)')
-    .option('--ignore-paths <paths...>', 'folder: paths to leave out, relative to the folder or to the working directory (after TARGET)')
+    .option('--ignore-paths <path>', 'folder: a path to leave out, relative to the folder or to the working directory (repeatable; a shell-expanded list is taken whole)', collect, [])
+    .allowExcessArguments()
     .option('--ignore-git-paths', 'folder: leave out .git, .gitattributes, .github, .gitignore (the default)')
     .option('--no-ignore-git-paths', 'folder: hash the git paths too')
     .option('--allow-symlinks', 'folder: hash the targets of symbolic links (by default a symlink fails)')
@@ -60,7 +62,14 @@ export function registerVerify(program: Command): void {
         '\nExit codes: 0 verified, 1 not verified (the reason is printed), 2 usage or input error.',
     )
     .action(
-      action(async (target: string | undefined, flags: VerifyFlags) => {
+      action(async (_target: string | undefined, flags: VerifyFlags, cmd: Command) => {
+        const { positionals, list } = positionalsWithList([cmd.name(), ...cmd.aliases()], '--ignore-paths', cmd.args, flags.ignorePaths ?? [], {
+          targets: flags.batch ? 0 : 1,
+          most: 1,
+        });
+        const target: string | undefined = positionals[0];
+        if (list.length) flags.ignorePaths = list;
+        else delete flags.ignorePaths;
         const { VerifySession } = await import('../../src/verification/run.js');
         const { verdictLine } = await import('../../src/verification/result.js');
         const session = new VerifySession();

@@ -50,6 +50,8 @@ export interface GateResult {
   excepted: Array<GateFailure & { exception: PolicyException }>;
   checked: number;
   policy: string;
+  /** Exceptions that name no component of the BOM and no failure (stale, or misspelled): warned, never an error. */
+  unusedExceptions?: PolicyException[];
 }
 
 const SHA256 = 'SHA-256';
@@ -215,7 +217,25 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
     }
     excepted.push({ ...f, exception: ex });
   }
-  return { passed: remaining.length === 0, failures: remaining, excepted, checked: inv.rows.length, policy: policy.source };
+  const unused = policy.exceptions.filter((e) => !namesAnything(e, inv, failures));
+  return {
+    passed: remaining.length === 0,
+    failures: remaining,
+    excepted,
+    checked: inv.rows.length,
+    policy: policy.source,
+    ...(unused.length ? { unusedExceptions: unused } : {}),
+  };
+}
+
+/** Does an exception's component name a component of the BOM (ref, purl, name, name@version) or a failure? */
+function namesAnything(e: PolicyException, inv: InventoryReport, failures: GateFailure[]): boolean {
+  const isMatch = picomatch(e.component, { dot: true });
+  const hit = (n: string | undefined) => n !== undefined && (n === e.component || isMatch(n));
+  return (
+    inv.rows.some((r) => hit(r.ref) || hit(r.purl) || hit(r.name) || (r.version !== undefined && hit(`${r.name}@${r.version}`))) ||
+    failures.some((f) => hit(f.subject) || hit(f.name))
+  );
 }
 
 function label(row: InventoryRow): string {
@@ -233,7 +253,7 @@ function checkSigned(
   const check = ctx.signatures?.get(row.ref);
   if (check?.verified) return;
   if (check) {
-    fail(row, rule, `${what} signature does not verify against a trusted publisher: ${check.reason ?? 'not trusted'}`, `sign it with a publisher listed in the policy (${policy.source})`);
+    fail(row, rule, `${what} signature does not verify against a trusted publisher: ${check.reason ?? 'not trusted'}`, policy.source.startsWith('(') ? 'sign it, and list its publisher in a policy file (--policy)' : `sign it with a publisher listed in the policy (${policy.source})`);
     return;
   }
   fail(

@@ -5,7 +5,39 @@ import { readTextBounded } from '../util/fs.js';
 import { isObject } from '../util/json.js';
 import { schemaValidator } from '../util/precompiled.js';
 import { duplicateKey, parseYamlDocument } from '../util/yaml.js';
-import { defaultPolicy, type Policy, type SignerPolicy } from './types.js';
+import { suggestion } from '../util/did-you-mean.js';
+import { defaultPolicy, type Policy, RULE_IDS, type SignerPolicy } from './types.js';
+
+/** Every key a policy file can have, for "did you mean". */
+const POLICY_KEYS = [
+  'rules', 'release', 'publishers', 'requirePublisherSignature', 'includeDevPackages', 'licenses', 'allow', 'deny', 'exceptions',
+  'component', 'reason', 'expires', 'match', 'identity', 'identityRegexp', 'issuer', 'issuerRegexp', 'key', 'keyFingerprint', ...RULE_IDS,
+];
+/**
+ * The names the CLI flags and the runtime config use for a signer's identity: a policy names
+ * them identity, identityRegexp, issuer, issuerRegexp and key.
+ */
+const IDENTITY_ALIASES: Record<string, string> = {
+  certificateIdentity: 'identity',
+  certificateIdentityRegexp: 'identityRegexp',
+  certificateOidcIssuer: 'issuer',
+  certificateOidcIssuerRegexp: 'issuerRegexp',
+  'certificate-identity': 'identity',
+  'certificate-identity-regexp': 'identityRegexp',
+  'certificate-oidc-issuer': 'issuer',
+  'certificate-oidc-issuer-regexp': 'issuerRegexp',
+  publicKey: 'key',
+};
+/** Rule ids an exception can name: the gate's, the start-up check's, and `*` (all). */
+const EXCEPTION_RULE_IDS: string[] = [
+  ...RULE_IDS,
+  'plugin-digest',
+  'plugin-version',
+  'plugin-symlink',
+  'plugin-unlisted',
+  'plugin-missing',
+  '*',
+];
 
 const MAX_POLICY_BYTES = 1024 * 1024;
 /** A PEM public key is under 1 KiB (RSA-4096: 800 bytes); room for comments. */
@@ -73,7 +105,7 @@ export async function loadPolicy(file: string): Promise<Policy> {
       let line = lineOf(path);
       if (e.keyword === 'additionalProperties') {
         const key = String(e.params.additionalProperty);
-        what = `unknown key "${key}"`;
+        what = `unknown key "${key}"${suggestion(key, POLICY_KEYS, IDENTITY_ALIASES)}`;
         line = lineOfKey(path, key);
       }
       const where = path.length ? path.join('.') : '(top level)';
@@ -111,7 +143,19 @@ export async function loadPolicy(file: string): Promise<Policy> {
         });
       }
       const ex: Policy['exceptions'][number] = { component: String(rec.component), reason: String(rec.reason), expires };
-      if (Array.isArray(rec.rules)) ex.rules = rec.rules as string[];
+      if (Array.isArray(rec.rules)) {
+        for (const [j, r] of (rec.rules as string[]).entries()) {
+          if (!EXCEPTION_RULE_IDS.includes(r)) {
+            throw new AibomError(
+              'INPUT',
+              `line ${lineOf(['exceptions', i, 'rules', j]) ?? '?'}: exceptions.${i}.rules.${j}: unknown rule id "${r}"${suggestion(r, EXCEPTION_RULE_IDS)}; ` +
+                `rule ids: ${EXCEPTION_RULE_IDS.join(', ')}`,
+              { file },
+            );
+          }
+        }
+        ex.rules = rec.rules as string[];
+      }
       const line = lineOf(['exceptions', i]);
       if (line) ex.line = line;
       policy.exceptions.push(ex);

@@ -1,7 +1,12 @@
 import semver from 'semver';
+import { compareVersions as comparePep440, parseVersion as parsePep440 } from '../inventory/lockfiles/python/pep440.js';
 import type { InventoryReport, InventoryRow } from './inventory.js';
 
-export type ChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded' | 'changed' | 'suspicious';
+/**
+ * signer: who signed the component changed (another identity, key or none); provenance: where
+ * it comes from changed (registry, source URL, repository).
+ */
+export type ChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded' | 'changed' | 'suspicious' | 'signer' | 'provenance';
 
 export interface Change {
   kind: ChangeKind;
@@ -10,8 +15,10 @@ export interface Change {
   name: string;
   from?: string;
   to?: string;
-  /** For suspicious: which digests differ. */
+  /** For humans: which digests differ (shortened), or the old and new signer / provenance. */
   detail?: string;
+  /** suspicious: the digests that differ, in full. */
+  digests?: Array<{ alg: string; from: string; to: string }>;
 }
 
 export interface DiffResult {
@@ -46,7 +53,8 @@ export function diffInventories(oldInv: InventoryReport, newInv: InventoryReport
       const newRow = nv.get(v);
       if (!newRow) continue;
       const d = digestDifference(oldRow, newRow);
-      if (d) changes.push({ kind: 'suspicious', component: kind, name, from: v, to: v, detail: d });
+      if (d) changes.push({ kind: 'suspicious', component: kind, name, from: v, to: v, detail: d.detail, digests: d.digests });
+      changes.push(...originChanges(kind, name, v, v, oldRow, newRow));
     }
     const tools = toolDifference(ov, nv);
     if (tools) changes.push({ ...tools, component: kind, name });
@@ -55,33 +63,73 @@ export function diffInventories(oldInv: InventoryReport, newInv: InventoryReport
     if (removed.length === 1 && added.length === 1) {
       const from = removed[0]!;
       const to = added[0]!;
-      const cmp = compareVersions(from, to);
+      const oldRow = ov.get(from)!;
+      const newRow = nv.get(to)!;
+      const cmp = compareVersions(from, to, ecosystemOf(newRow) ?? ecosystemOf(oldRow));
       changes.push({ kind: cmp < 0 ? 'upgraded' : cmp > 0 ? 'downgraded' : 'changed', component: kind, name, from, to });
+      changes.push(...originChanges(kind, name, from, to, oldRow, newRow));
       continue;
     }
     for (const v of removed) changes.push({ kind: 'removed', component: kind, name, from: v });
     for (const v of added) changes.push({ kind: 'added', component: kind, name, to: v });
   }
-  const order: ChangeKind[] = ['suspicious', 'downgraded', 'removed', 'added', 'upgraded', 'changed'];
+  const order: ChangeKind[] = ['suspicious', 'signer', 'provenance', 'downgraded', 'removed', 'added', 'upgraded', 'changed'];
   changes.sort((x, y) => order.indexOf(x.kind) - order.indexOf(y.kind) || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   const counts = Object.fromEntries(order.map((k) => [k, 0])) as Record<ChangeKind, number>;
   for (const c of changes) counts[c.kind]++;
   return { changes, counts };
 }
 
-function digestDifference(o: InventoryRow, n: InventoryRow): string | undefined {
-  const diffs: string[] = [];
+function digestDifference(o: InventoryRow, n: InventoryRow): { detail: string; digests: Array<{ alg: string; from: string; to: string }> } | undefined {
+  const digests: Array<{ alg: string; from: string; to: string }> = [];
   for (const [alg, v] of o.hashValues) {
     const w = n.hashValues.get(alg);
-    if (w !== undefined && w !== v) diffs.push(`${alg} ${v.slice(0, 12)}… → ${w.slice(0, 12)}…`);
+    if (w !== undefined && w !== v) digests.push({ alg, from: v, to: w });
   }
   if (o.folderDigest && n.folderDigest && o.folderDigest !== n.folderDigest) {
-    diffs.push(`folder digest ${o.folderDigest.slice(0, 12)}… → ${n.folderDigest.slice(0, 12)}…`);
+    digests.push({ alg: 'folder digest', from: o.folderDigest, to: n.folderDigest });
   }
-  return diffs.length ? diffs.join(', ') : undefined;
+  if (!digests.length) return undefined;
+  return { detail: digests.map((d) => `${d.alg} ${d.from.slice(0, 12)}… → ${d.to.slice(0, 12)}…`).join(', '), digests };
 }
 
-export function compareVersions(a: string, b: string): number {
+/** Who signed it: an identity (with its issuer), a key fingerprint, a bundle of unknown signer, or nobody. */
+function signerOf(r: InventoryRow): string {
+  const s = r.signature;
+  if (!s) return 'unsigned';
+  if (s.signer) return s.issuer ? `${s.signer} (issuer ${s.issuer})` : s.signer;
+  if (s.keyFingerprint) return `key ${s.keyFingerprint}`;
+  return 'signed (signer not recorded)';
+}
+
+/** A change of signer or provenance between the old and new row of a component. */
+function originChanges(component: string, name: string, from: string, to: string, o: InventoryRow, n: InventoryRow): Change[] {
+  const out: Change[] = [];
+  const so = signerOf(o);
+  const sn = signerOf(n);
+  if (so !== sn) out.push({ kind: 'signer', component, name, from, to, detail: `signer ${so} → ${sn}` });
+  // A download URL names the version: an upgrade alone is not a change of provenance.
+  const where = (p: string, v: string) => (v ? p.split(v).join('<version>') : p);
+  if (where(o.provenance, from) !== where(n.provenance, to)) out.push({ kind: 'provenance', component, name, from, to, detail: `provenance ${o.provenance || 'none'} → ${n.provenance || 'none'}` });
+  return out;
+}
+
+/** The package ecosystem from the purl type (pkg:pypi/…, pkg:npm/…). */
+function ecosystemOf(r: InventoryRow): string | undefined {
+  const m = /^pkg:([a-z0-9.+-]+)\//i.exec(r.purl ?? '');
+  return m ? m[1]!.toLowerCase() : undefined;
+}
+
+/**
+ * Order two versions by the ecosystem's own rules: PEP 440 for PyPI (1.0.0rc1 < 1.0.0 < 1.0.0.post1),
+ * SemVer for npm and the rest when both parse, else text order.
+ */
+export function compareVersions(a: string, b: string, ecosystem?: string): number {
+  if (ecosystem === 'pypi') {
+    const pa = parsePep440(a);
+    const pb = parsePep440(b);
+    if (pa && pb) return comparePep440(pa, pb);
+  }
   const va = semver.valid(a) ?? semver.valid(semver.coerce(a, { loose: true }));
   const vb = semver.valid(b) ?? semver.valid(semver.coerce(b, { loose: true }));
   if (va && vb && semver.compare(va, vb) !== 0) return semver.compare(va, vb);

@@ -5,20 +5,26 @@ import type { InventoryReport } from './inventory.js';
  * script, a strict CSP), filters, and the dependency graph. BOM content is hostile: it is
  * embedded as JSON with `<` escaped and rendered with textContent only, never as HTML.
  */
+const SEVERITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+
 export function renderAuditHtml(rep: InventoryReport): string {
+  // Risks first: rows with the worst risks lead, in their BOM order otherwise.
+  const rank = (r: InventoryReport['rows'][number]) => (r.risks.length ? Math.min(...r.risks.map((f) => SEVERITY_RANK[f.severity] ?? 5)) : 9);
+  const rows = rep.rows.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map((x) => x.r);
   const data = {
     project: rep.project,
     specVersion: rep.specVersion,
     summary: rep.summary,
-    rows: rep.rows.map((r) => ({
+    rows: rows.map((r) => ({
       ref: r.ref,
       kind: r.kind,
       name: r.name,
       version: r.version ?? '',
       pinned: r.pinned === undefined ? '' : r.pinned ? 'yes' : 'no',
       unpinnedReason: r.unpinnedReason ?? '',
-      hashed: r.hashes.length || r.folderDigest ? 'yes' : 'no',
-      signed: r.signature ? (r.signature.signer ?? r.signature.keyFingerprint ?? 'bundle present') : '',
+      // A service (a remote API or a remote MCP server) has no bytes here to hash.
+      hashed: r.type === 'service' ? 'n/a' : r.hashes.length || r.folderDigest ? 'yes' : 'no',
+      signed: r.signature ? (r.signature.signer ?? (r.signature.keyFingerprint ? `key ${r.signature.keyFingerprint}` : 'bundle present')) : '',
       provenance: r.provenance,
       license: r.licenses.join(', '),
       risks: r.risks.map((f) => `${f.severity}: ${f.message}`),
@@ -41,8 +47,12 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#1b1f23;background:#f
 h1{font-size:1.4em;margin:0 0 .3em}
 .summary{margin:.5em 0 1em;color:#444}
 .filters{display:flex;gap:1em;flex-wrap:wrap;align-items:center;margin-bottom:1em;padding:.6em;background:#f6f8fa;border-radius:6px}
-table{border-collapse:collapse;width:100%}
-th,td{border-bottom:1px solid #e1e4e8;padding:4px 6px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;table-layout:auto}
+th,td{border-bottom:1px solid #e1e4e8;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td.long{max-width:22em}
+tbody tr:focus{outline:2px solid #0366d6;outline-offset:-2px}
+.na{color:#586069}
+#risks li{margin:2px 0}
 th{background:#f6f8fa;position:sticky;top:0}
 tr.sel{background:#fff8c5}
 .no{color:#b31d28;font-weight:600}.yes{color:#22863a}
@@ -64,7 +74,8 @@ tr.sel{background:#fff8c5}
 <label><input id="risky" type="checkbox"> with risks only</label>
 <span id="count"></span>
 </div>
-<table id="inv"><thead><tr><th>kind</th><th>name</th><th>version</th><th>pinned</th><th>hashed</th><th>signed</th><th>provenance</th><th>license</th><th>risks</th></tr></thead><tbody></tbody></table>
+<section id="risks"></section>
+<table id="inv"><caption class="summary">Components, those with risks first. Tab to a row and press Enter to see its dependencies.</caption><thead><tr><th>kind</th><th>name</th><th>risks</th><th>version</th><th>pinned</th><th>hashed</th><th>signed</th><th>provenance</th><th>license</th></tr></thead><tbody></tbody></table>
 <section id="findings"></section>
 <section id="graph"><h2>Dependency graph</h2><p>Click a component above to see what it depends on and what depends on it.</p><div id="tree"></div></section>
 <script type="application/json" id="bom-data">${json}</script>
@@ -72,6 +83,7 @@ tr.sel{background:#fff8c5}
 (function(){
 'use strict';
 var D=JSON.parse(document.getElementById('bom-data').textContent);
+function shorten(v){return String(v).replace(/\\b(sha256|sha384|sha512):([0-9a-f]{12})[0-9a-f]{20,}/gi,'$1:$2\u2026');}
 function el(t,txt,cls){var e=document.createElement(t);if(txt!==undefined)e.textContent=String(txt);if(cls)e.className=cls;return e;}
 document.getElementById('title').textContent='AI-BOM: '+D.project.name+(D.project.version?' '+D.project.version:'');
 var s=D.summary;
@@ -83,14 +95,17 @@ var byRef={};
 D.rows.forEach(function(r){
   byRef[r.ref]=r;
   var tr=el('tr');tr.dataset.ref=r.ref;
-  [r.kind,r.name,r.version].forEach(function(v){tr.appendChild(el('td',v));});
-  tr.appendChild(el('td',r.pinned+(r.unpinnedReason?' ('+r.unpinnedReason+')':''),r.pinned==='no'?'no':r.pinned==='yes'?'yes':''));
-  tr.appendChild(el('td',r.hashed,r.hashed==='no'?'no':'yes'));
-  tr.appendChild(el('td',r.signed||'no',r.signed?'yes':''));
-  tr.appendChild(el('td',r.provenance));
-  tr.appendChild(el('td',r.license));
+  [r.kind,r.name].forEach(function(v){tr.appendChild(el('td',v));});
   tr.appendChild(el('td',r.risks.join('; '),'risk'));
+  tr.appendChild(el('td',r.version));
+  tr.appendChild(el('td',r.pinned+(r.unpinnedReason?' ('+r.unpinnedReason+')':''),r.pinned==='no'?'no':r.pinned==='yes'?'yes':''));
+  tr.appendChild(el('td',r.hashed,r.hashed==='no'?'no':r.hashed==='n/a'?'na':'yes'));
+  var sg=el('td',r.signed?shorten(r.signed):'no',r.signed?'yes long':'');if(r.signed)sg.title=r.signed;tr.appendChild(sg);
+  var pv=el('td',shorten(r.provenance),'long');pv.title=r.provenance;tr.appendChild(pv);
+  tr.appendChild(el('td',r.license));
+  tr.tabIndex=0;
   tr.addEventListener('click',function(){select(r.ref);});
+  tr.addEventListener('keydown',function(ev){if(ev.key==='Enter'||ev.key===' '){ev.preventDefault();select(r.ref);}});
   r.tr=tr;tbody.appendChild(tr);
 });
 function apply(){
@@ -106,6 +121,8 @@ function apply(){
 }
 ['q','kind','unpinned','unsigned','risky'].forEach(function(id){document.getElementById(id).addEventListener('input',apply);document.getElementById(id).addEventListener('change',apply);});
 apply();
+var risky=D.rows.filter(function(r){return r.risks.length>0;});
+if(risky.length){var rs=document.getElementById('risks');rs.appendChild(el('h2','Risks ('+risky.length+')'));var rl=el('ul');risky.forEach(function(r){r.risks.forEach(function(x){var li=el('li');var a=el('a',r.name+(r.version?'@'+r.version:''));a.href='#';a.addEventListener('click',function(ev){ev.preventDefault();select(r.ref);r.tr.focus();});li.appendChild(a);li.appendChild(el('span',': '+x,'risk'));rl.appendChild(li);});});rs.appendChild(rl);}
 if(D.findings.length){var f=document.getElementById('findings');f.appendChild(el('h2','Findings'));var ul=el('ul');D.findings.forEach(function(x){ul.appendChild(el('li',x));});f.appendChild(ul);}
 var rev={};Object.keys(D.dependencies).forEach(function(a){D.dependencies[a].forEach(function(b){(rev[b]=rev[b]||[]).push(a);});});
 function label(ref){var r=byRef[ref];return r?(r.name+(r.version?'@'+r.version:'')):ref===D.project.ref?D.project.name+' (project)':ref;}

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Finding, Location, Severity } from '../inventory/types.js';
 import type { GateFailure, GateResult } from '../policy/evaluate.js';
 import { RULE_IDS } from '../policy/types.js';
@@ -35,9 +37,41 @@ function level(sev: Severity): 'error' | 'warning' | 'note' {
   return sev === 'critical' || sev === 'high' ? 'error' : sev === 'medium' ? 'warning' : 'note';
 }
 
-function locationOf(loc: Location | undefined, fallback: string): Record<string, unknown> {
-  const file = loc?.file ?? fallback;
-  const physical: Record<string, unknown> = { artifactLocation: { uri: encodeURI(file.replace(/^\.\//, '')), uriBaseId: '%SRCROOT%' } };
+/**
+ * Where the paths of a report are relative to, so that SARIF locations are relative to the
+ * repository root, as GitHub code scanning reads them. `scanRoot`: the folder the BOM describes
+ * (component locations are relative to it); `cwd`: where paths the user gave (the policy file,
+ * artifacts, the BOM file) are relative to; `repoRoot`: the repository root.
+ */
+export interface SarifPaths {
+  scanRoot: string;
+  repoRoot: string;
+  cwd?: string;
+}
+
+/** The repository root above `start`: the nearest folder with `.git`, else `start`. */
+export function findRepoRoot(start: string): string {
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return resolve(start);
+    dir = up;
+  }
+}
+
+function repoRelative(file: string, paths: SarifPaths | undefined): string {
+  if (!paths) return file.replace(/^\.\//, '');
+  const cwd = paths.cwd ?? process.cwd();
+  // A component's location is relative to the scanned folder; a path the user gave, to the working folder.
+  const inScan = resolve(paths.scanRoot, file);
+  const abs = isAbsolute(file) ? file : existsSync(inScan) || !existsSync(resolve(cwd, file)) ? inScan : resolve(cwd, file);
+  return relative(paths.repoRoot, abs).split(sep).join('/') || '.';
+}
+
+function locationOf(loc: Location | undefined, fallback: string, paths?: SarifPaths): Record<string, unknown> {
+  const file = repoRelative(loc?.file ?? fallback, paths);
+  const physical: Record<string, unknown> = { artifactLocation: { uri: encodeURI(file), uriBaseId: '%SRCROOT%' } };
   if (loc?.line && loc.line > 0) physical.region = { startLine: loc.line };
   return { physicalLocation: physical };
 }
@@ -45,12 +79,12 @@ function locationOf(loc: Location | undefined, fallback: string): Record<string,
 function run(rules: Array<Record<string, unknown>>, results: Array<Record<string, unknown>>): Record<string, unknown> {
   return {
     tool: { driver: { name: TOOL_NAME, version: TOOL_VERSION, semanticVersion: TOOL_VERSION, rules } },
-    originalUriBaseIds: { '%SRCROOT%': { description: { text: 'The scanned project root' } } },
+    originalUriBaseIds: { '%SRCROOT%': { description: { text: 'The repository root' } } },
     results,
   };
 }
 
-export function gateToSarif(res: GateResult, bomFile: string): SarifLog {
+export function gateToSarif(res: GateResult, bomFile: string, paths?: SarifPaths): SarifLog {
   const ids = [...RULE_IDS, 'exception-expired'];
   const rules = ids.map((id) => ({
     id: `aibom/${id}`,
@@ -64,13 +98,13 @@ export function gateToSarif(res: GateResult, bomFile: string): SarifLog {
     ruleIndex: ids.indexOf(f.rule),
     level: 'error',
     message: { text: `${f.name}: ${f.message}. Fix: ${f.fix}` },
-    locations: [locationOf(f.location, bomFile)],
+    locations: [locationOf(f.location, bomFile, paths)],
     partialFingerprints: { 'aibom/v1': `${f.rule}:${f.subject}` },
   }));
   return { $schema: 'https://json.schemastore.org/sarif-2.1.0.json', version: '2.1.0', runs: [run(rules, results)] };
 }
 
-export function auditToSarif(rep: InventoryReport, bomFile: string): SarifLog {
+export function auditToSarif(rep: InventoryReport, bomFile: string, paths?: SarifPaths): SarifLog {
   const items: Array<{ f: Finding; subject: string; name: string; loc: Location | undefined }> = [];
   for (const r of rep.rows) for (const f of r.risks) items.push({ f, subject: r.ref, name: r.name, loc: f.location ?? r.locations[0] });
   for (const f of rep.findings) items.push({ f, subject: 'bom', name: '', loc: f.location });
@@ -86,7 +120,7 @@ export function auditToSarif(rep: InventoryReport, bomFile: string): SarifLog {
     ruleIndex: codes.indexOf(f.code),
     level: level(f.severity),
     message: { text: name ? `${name}: ${f.message}` : f.message },
-    locations: [locationOf(loc, bomFile)],
+    locations: [locationOf(loc, bomFile, paths)],
     partialFingerprints: { 'aibom/v1': `${f.code}:${subject}:${f.message}` },
   }));
   return { $schema: 'https://json.schemastore.org/sarif-2.1.0.json', version: '2.1.0', runs: [run(rules, results)] };

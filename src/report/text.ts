@@ -5,6 +5,8 @@ import type { InventoryReport, InventoryRow } from './inventory.js';
 export interface TextOptions {
   color: boolean;
   width?: number;
+  /** false: piped or written to a file: nothing is cut to the width (the reader is a program). */
+  truncate?: boolean;
 }
 
 const ANSI = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
@@ -41,8 +43,10 @@ export function renderAuditTable(rep: InventoryReport, rows: InventoryRow[], opt
   lines.push('');
   // KIND NAME PINNED HASHED SIGNED RISKS: fixed columns, the name takes the rest.
   const fixed = 10 + 1 + 6 + 1 + 6 + 1 + 6 + 1 + 6;
-  const nameW = width - fixed - 1;
-  lines.push(paint(opt.color, 'dim', `${padTo('KIND', 10)} ${padTo('NAME', nameW)} ${padTo('PINNED', 6)} ${padTo('HASHED', 6)} ${padTo('SIGNED', 6)} RISKS`));
+  const full = opt.truncate === false;
+  const nameW = full ? Math.max(4, ...rows.map((r) => (r.version ? `${r.name}@${r.version}` : r.name).length)) : width - fixed - 1;
+  const kindW = full ? Math.max(10, ...rows.map((r) => r.kind.length)) : 10;
+  lines.push(paint(opt.color, 'dim', `${padTo('KIND', kindW)} ${padTo('NAME', nameW)} ${padTo('PINNED', 6)} ${padTo('HASHED', 6)} ${padTo('SIGNED', 6)} RISKS`));
   for (const r of rows) {
     const pinned = yesNo(r.pinned);
     const hashed = r.hashes.length || r.folderDigest ? 'yes' : 'no';
@@ -51,7 +55,7 @@ export function renderAuditTable(rep: InventoryReport, rows: InventoryRow[], opt
     const name = r.version ? `${r.name}@${r.version}` : r.name;
     lines.push(
       [
-        padTo(r.kind, 10),
+        padTo(r.kind, kindW),
         padTo(name, nameW),
         paint(opt.color, r.pinned === false ? 'red' : 'green', padTo(pinned, 6)),
         paint(opt.color, hashed === 'no' ? 'red' : 'green', padTo(hashed, 6)),
@@ -63,8 +67,9 @@ export function renderAuditTable(rep: InventoryReport, rows: InventoryRow[], opt
   const allRisks = rows.flatMap((r) => r.risks.map((f) => ({ r, f })));
   if (allRisks.length || rep.findings.length) {
     lines.push('', paint(opt.color, 'bold', 'Risks and findings:'));
-    for (const { r, f } of allRisks) lines.push(wrap(`- [${f.severity}] ${r.name}: ${f.message}`, width));
-    for (const f of rep.findings) lines.push(wrap(`- [${f.severity}] ${f.location?.file ?? ''}${f.location ? ': ' : ''}${f.message}`, width));
+    const fitLine = (line: string) => (full ? line : wrap(line, width));
+    for (const { r, f } of allRisks) lines.push(fitLine(`- [${f.severity}] ${r.name}: ${f.message}`));
+    for (const f of rep.findings) lines.push(fitLine(`- [${f.severity}] ${f.location?.file ?? ''}${f.location ? ': ' : ''}${f.message}`));
   }
   return `${lines.join('\n')}\n`;
 }

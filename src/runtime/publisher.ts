@@ -4,7 +4,7 @@
  * against that signer over the folder manifest the start-up check already computed (the
  * folder is hashed once, for the pin and the signature).
  */
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isModelSigningStatement, parseModelSigningPredicate } from '../attestation/model-signing.js';
 import { AibomError } from '../errors.js';
 import { manifestDigest, type ResourceDigest } from '../inventory/digest.js';
@@ -16,19 +16,11 @@ import { formatDifferences, type VerificationResult, VerifyFailure } from '../ve
 import { type TrustContext, verifyPrepared } from '../verification/verify.js';
 import type { PublisherPin } from './lock.js';
 import type { PluginReason, PluginSigner } from './types.js';
+import { keyFingerprint } from '../util/key-fingerprint.js';
 import { trimTrailing } from '../util/text.js';
 
-const fingerprints = new WeakMap<KeyObject, string>();
-
 /** `sha256:<hex>` of a public key's DER SubjectPublicKeyInfo (the policy's keyFingerprint). */
-export function keyFingerprint(key: KeyObject): string {
-  let fp = fingerprints.get(key);
-  if (fp === undefined) {
-    fp = `sha256:${createHash('sha256').update(key.export({ format: 'der', type: 'spki' })).digest('hex')}`;
-    fingerprints.set(key, fp);
-  }
-  return fp;
-}
+export { keyFingerprint };
 
 /** Pinned keys by their base64 DER: a BOM pins the same publisher key for many plugins. */
 const pinnedKeys = new Map<string, KeyObject | null>();

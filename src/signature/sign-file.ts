@@ -4,6 +4,7 @@
  * application/vnd.in-toto+json). The statement is validated first: signing something a
  * verifier will refuse helps nobody.
  */
+import { keyFingerprint } from '../util/key-fingerprint.js';
 import { createHash } from 'node:crypto';
 import type { SerializedBundle } from '@sigstore/bundle';
 import { IN_TOTO_PAYLOAD_TYPE } from '../attestation/dsse.js';
@@ -51,8 +52,8 @@ export async function signFile(path: string, identity: SigningIdentity, options:
 }
 
 /** The key a bundle was signed with, for its summary (undefined for keyless). */
-export function keyOf(identity: SigningIdentity): { kind: KeyKind; hint: string } | undefined {
-  return identity.mode === 'key' ? { kind: identity.key.kind, hint: identity.key.hint } : undefined;
+export function keyOf(identity: SigningIdentity): { kind: KeyKind; hint: string; fingerprint: string } | undefined {
+  return identity.mode === 'key' ? { kind: identity.key.kind, hint: identity.key.hint, fingerprint: keyFingerprint(identity.key.publicKey) } : undefined;
 }
 
 function sha256(data: Uint8Array): string {

@@ -13,7 +13,8 @@ const OID_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
 
 export type SignerSummary =
   | { method: 'keyless'; identity?: string; issuer?: string; certificateNotAfter?: string }
-  | { method: 'key'; keyType: KeyKind; keyHint: string };
+  /** keyFingerprint: `sha256:<hex>` of the DER SubjectPublicKeyInfo, as the BOM and verify name the key; keyHint: model_signing's hint in the bundle. */
+  | { method: 'key'; keyType: KeyKind; keyFingerprint: string; keyHint: string };
 
 export interface TlogSummary {
   logIndex: string;
@@ -32,11 +33,11 @@ export interface BundleSummary {
   timestamps: number;
 }
 
-export function summarizeBundle(bundle: SerializedBundle, key?: { kind: KeyKind; hint: string }): BundleSummary {
+export function summarizeBundle(bundle: SerializedBundle, key?: { kind: KeyKind; hint: string; fingerprint: string }): BundleSummary {
   const vm = bundle.verificationMaterial;
   let signer: SignerSummary;
   const certB64 = vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates[0]?.rawBytes;
-  if (key) signer = { method: 'key', keyType: key.kind, keyHint: key.hint };
+  if (key) signer = { method: 'key', keyType: key.kind, keyFingerprint: key.fingerprint, keyHint: key.hint };
   else if (certB64) signer = certificateSigner(certB64);
   else signer = { method: 'keyless' };
   return {
@@ -73,9 +74,9 @@ function certificateSigner(b64: string): SignerSummary {
   }
 }
 
-/** "as <identity> (<issuer>)" / "with key <hint…>" for the one-line report. */
+/** "as <identity> (<issuer>)" / "with <type> key sha256:<fingerprint…>" for the one-line report. */
 export function describeSigner(s: SignerSummary): string {
-  if (s.method === 'key') return `with ${s.keyType} key ${s.keyHint.slice(0, 16)}…`;
+  if (s.method === 'key') return `with ${s.keyType} key ${s.keyFingerprint.slice(0, 'sha256:'.length + 16)}…`;
   if (s.identity) return `as ${s.identity}${s.issuer ? ` (issuer ${s.issuer})` : ''}`;
   return 'keyless';
 }

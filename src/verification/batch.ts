@@ -11,6 +11,7 @@
  * the command line are defaults for every line. Blank lines and lines starting with `#` are
  * skipped.
  */
+import { suggestion } from '../util/did-you-mean.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
@@ -106,7 +107,7 @@ export async function readBatch(file: string, defaults: Partial<VerifyRequest>):
         }
         req[k] = v;
       } else {
-        bad = `unknown field "${k}"`;
+        bad = `unknown field "${k}"${suggestion(k, [...Object.keys(STRING_FIELDS), ...TARGET_FIELDS, 'ignorePaths', 'ignoreGitPaths', 'allowSymlinks'])}`;
         break;
       }
     }

@@ -10,6 +10,7 @@
  *
  * Identity checks are done here, not by @sigstore/verify's policy (which is unanchored).
  */
+import { looksLikePrivateKey } from '../util/key-fingerprint.js';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { X509Certificate } from '@sigstore/core';
 import { AibomError } from '../errors.js';
@@ -82,6 +83,10 @@ export async function buildPolicy(o: PolicyOptions, cache?: Map<string, Identity
   let policy: IdentityPolicy;
   if (o.key) {
     const pem = await readBytesBounded(o.key, MAX_PEM_BYTES, o.key);
+    // createPublicKey would quietly derive the public half: a private key has no business here.
+    if (looksLikePrivateKey(pem.toString('latin1'))) {
+      throw new AibomError('USAGE', 'this is a private key: --key takes the public key (openssl pkey -in KEY -pubout -out KEY.pub)', { file: o.key });
+    }
     let key: KeyObject;
     try {
       key = createPublicKey(pem.toString('utf8').includes('-----BEGIN') ? pem.toString('utf8') : { key: pem, format: 'der', type: 'spki' });

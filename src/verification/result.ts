@@ -63,6 +63,9 @@ export interface VerifiedSigner {
   issuer?: string;
   /** Subject of the certificate (certificate-chain method), e.g. `CN=signing-key`. */
   subject?: string;
+  /** public-key: `sha256:<hex>` of the key's DER SubjectPublicKeyInfo, and the file it came from. */
+  keyFingerprint?: string;
+  keyFile?: string;
 }
 
 export interface TargetDescription {
@@ -103,7 +106,7 @@ export function verdictLine(r: VerificationResult): string {
   }
   const who = r.signer
     ? r.signer.method === 'public-key'
-      ? 'the given public key'
+      ? `key ${r.signer.keyFingerprint ?? '(given)'}`
       : `${r.signer.identity ?? r.signer.subject ?? 'unknown identity'}${r.signer.issuer ? ` (issuer ${r.signer.issuer})` : ''}`
     : 'unknown signer';
   const when = r.signedAt ? ` at ${r.signedAt}` : '';

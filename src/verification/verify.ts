@@ -12,6 +12,7 @@
  *   signature over a digest when only the digest is known (prehash.ts);
  * - model_signing's certificate method (the signing certificate chains to given CAs).
  */
+import { keyFingerprint } from '../util/key-fingerprint.js';
 import { type KeyObject, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
 import { crypto as sigCrypto, X509Certificate } from '@sigstore/core';
@@ -361,7 +362,7 @@ function verifyCryptoInner(
     // The user's key is the trust anchor: the bundle's key hint or certificate is not consulted.
     const material: TrustMaterial = { ...ctx.material, publicKey: () => ({ publicKey: policy.key, validFor: () => true }) };
     new Verifier(material, NO_THRESHOLDS).verify({ ...entity, key: { $case: 'public-key', hint: '' } });
-    signer = { method: 'public-key' };
+    signer = { method: 'public-key', keyFingerprint: keyFingerprint(policy.key), keyFile: policy.keyFile };
   } else {
     const leaf = verifyCertificateChain(loaded, policy.roots);
     const material: TrustMaterial = {

@@ -8,8 +8,8 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { copyFile, mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, runCli, tempDir } from './helpers/cli.js';
-import { BEACON_IDENTITY, BUNDLE_CASES, caseDir, GITHUB_ISSUER, requireConformanceData, verifyEnv } from './helpers/verify.js';
+import { REPO, runCli, tempDir } from '../helpers/cli.js';
+import { BEACON_IDENTITY, BUNDLE_CASES, caseDir, GITHUB_ISSUER, requireConformanceData, verifyEnv } from '../helpers/verify.js';
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let cache: string;
@@ -148,7 +148,7 @@ describe('aibom verify: keys', () => {
   it('verifies with the right public key, fails with an unknown key', async () => {
     const ok = await verify([A_TXT, '--bundle', join(managed, 'bundle.sigstore.json'), '--key', join(managed, 'key.pub')]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^OK .*signed by the given public key/);
+    expect(ok.stdout).toMatch(/^OK .*signed by key sha256:[0-9a-f]{64}/);
     const pub = join(tmp.dir, 'unknown.pub');
     await writeFile(pub, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }));
     const bad = await verify([A_TXT, '--bundle', join(managed, 'bundle.sigstore.json'), '--key', pub, '--json']);
@@ -389,7 +389,7 @@ describe('aibom verify --batch', () => {
     expect(out[0]).toMatch(/^OK /);
     expect(out[1]).toMatch(/^OK sha256:/);
     expect(out[2]).toMatch(/^FAILED .*other\.txt: digest-mismatch/);
-    expect(out[3]).toMatch(/^OK .*the given public key/);
+    expect(out[3]).toMatch(/^OK .*signed by key sha256:[0-9a-f]{64}/);
     expect(out[4]).toMatch(/^FAILED line 7: input: .*not valid JSON/);
     expect(out[5]).toMatch(/^FAILED line 8: input: unknown field "bogus"/);
     expect(out[6]).toBe('3 verified, 3 not verified');

@@ -9,8 +9,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { chmod, cp, mkdir, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, runCli, tempDir } from './helpers/cli.js';
-import { MODEL_SIGNING, requireConformanceData, verifyEnv } from './helpers/verify.js';
+import { REPO, runCli, tempDir } from '../helpers/cli.js';
+import { MODEL_SIGNING, requireConformanceData, verifyEnv } from '../helpers/verify.js';
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let cache: string;

@@ -10,8 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from './helpers/cli.js';
-import { BEACON_IDENTITY, BUNDLE_CASES, caseDir, GITHUB_ISSUER, requireConformanceData, verifyEnv } from './helpers/verify.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { BEACON_IDENTITY, BUNDLE_CASES, caseDir, GITHUB_ISSUER, requireConformanceData, verifyEnv } from '../helpers/verify.js';
 
 let tmp: { dir: string; cleanup: () => Promise<void> };
 let cache: string;
