@@ -14,6 +14,8 @@
 import { AibomError } from '../errors.js';
 import { formatReport } from './report.js';
 import type { PluginResult, VerifyPluginsOptions, VerifyPluginsResult } from './types.js';
+import { installLoadHook } from './load-hook.js';
+import { loadPinsOf } from './load-pins.js';
 import { verifyPlugins } from './verify-plugins.js';
 
 export { formatReport } from './report.js';
@@ -29,6 +31,7 @@ export type {
   VerifyPluginsResult,
 } from './types.js';
 export { STARTUP_RULES, verifyPlugins } from './verify-plugins.js';
+export { canHookLoads, ModuleRefusedError } from './load-hook.js';
 export { AibomError } from '../errors.js';
 
 /**
@@ -59,4 +62,16 @@ export async function assertPlugins(options: VerifyPluginsOptions): Promise<Veri
   const result = await verifyPlugins(options);
   if (!result.ok) throw new PluginsRefusedError(result);
   return result;
+}
+
+/**
+ * After a passing check: check every module Node loads from a plugin folder, on the bytes it
+ * is about to evaluate, against what the check verified (module.registerHooks; see
+ * load-hook.ts). A module that changed since, or that the check never saw, throws
+ * ModuleRefusedError before it runs. Returns a function that removes the hooks.
+ */
+export function guardPluginLoads(result: VerifyPluginsResult): () => void {
+  const pins = loadPinsOf(result);
+  if (!result.ok || !pins) throw new AibomError('USAGE', 'guardPluginLoads needs the passing result of verifyPlugins or assertPlugins');
+  return installLoadHook(pins);
 }
