@@ -6,7 +6,7 @@
  * for its reason. The release here pins no publisher (the policy does not require one), so
  * nothing but the lock itself stands between the attack and the agent.
  */
-import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PluginResult, type VerifyPluginsResult, verifyPlugins } from '../src/runtime/index.js';
@@ -249,5 +249,89 @@ describe('exceptions bind to what the signed release pinned (item 5)', () => {
     // By path, the exception binds to exactly the pinned plugin.
     const byPath = await policy(dir, `  - component: "plugin:plugins/calc-helper"\n    rules: [plugin-digest]\n    reason: hotfix under review\n    expires: "2999-12-31"\n`);
     expect(plugin(await check(dir, byPath), 'plugins/calc-helper').status).toBe('excepted');
+  });
+});
+
+describe('whole-release rollback (item 4)', () => {
+  /** The release, then a newer one (1.5.0, the calculator changed) built and signed in the same folder; returns the older BOM's files. */
+  async function twoReleases(): Promise<{ dir: string; old: { bom: Buffer; bundle: Buffer; calc: Buffer } }> {
+    const dir = await copyRelease();
+    const old = {
+      bom: await readFile(join(dir, 'aibom.cdx.json')),
+      bundle: await readFile(join(dir, 'aibom.cdx.json.sigstore.json')),
+      calc: await readFile(join(dir, 'plugins', 'calculator', 'index.js')),
+    };
+    const pkg = join(dir, 'package.json');
+    await writeFile(pkg, (await readFile(pkg, 'utf8')).replace('"version": "1.4.0"', '"version": "1.5.0"'));
+    await appendFile(join(dir, 'plugins', 'calculator', 'index.js'), '// 1.5.0: fixes the rounding hole\n');
+    await buildBom(dir, [], env());
+    await signBom(dir, key, env());
+    return { dir, old };
+  }
+  const putBack = async (dir: string, old: { bom: Buffer; bundle: Buffer; calc: Buffer }) => {
+    await writeFile(join(dir, 'aibom.cdx.json'), old.bom);
+    await writeFile(join(dir, 'aibom.cdx.json.sigstore.json'), old.bundle);
+    await writeFile(join(dir, 'plugins', 'calculator', 'index.js'), old.calc);
+  };
+
+  it('an older signed BOM with its older plugins, after the newer release started here: library and CLI', async () => {
+    const { dir, old } = await twoReleases();
+    expect((await check(dir)).ok).toBe(true);
+    await putBack(dir, old);
+    const res = await check(dir);
+    expect(res.ok).toBe(false);
+    expect(res.bom.verified).toBe(true);
+    expect(res.bom.rollback).toMatch(/^rollback: this BOM \(version 1\.4\.0, made .*\) is older than the release that already started here \(version 1\.5\.0, made /);
+    expect(res.plugins.every((p) => p.status === 'refused' && p.reasons[0]!.code === 'bom-rollback')).toBe(true);
+    const c = await cli(dir);
+    expect(c.code).toBe(1);
+    expect(c.json.bom.rollback).toMatch(/older than the release that already started here/);
+    // The newer release still starts; the mark never moves down.
+    const again = await check(dir);
+    expect(again.ok).toBe(false);
+  });
+
+  it('the same timestamp but another BOM is refused; the same BOM again passes', async () => {
+    const dir = await copyRelease();
+    expect((await check(dir)).ok).toBe(true);
+    expect((await check(dir)).ok).toBe(true);
+    const bomFile = join(dir, 'aibom.cdx.json');
+    const bom = JSON.parse(await readFile(bomFile, 'utf8'));
+    bom.serialNumber = 'urn:uuid:00000000-0000-4000-8000-000000000000';
+    await writeFile(bomFile, JSON.stringify(bom));
+    await signBom(dir, key, env());
+    expect((await check(dir)).bom.rollback).toMatch(/is as old as the release that already started here .* but is another BOM/);
+  });
+
+  it('policy minimums hold on a fresh machine: release.minVersion and release.notBefore', async () => {
+    const dir = await copyRelease();
+    const p = join(dir, 'minimums.yaml');
+    await writeFile(p, `${NO_SIGNATURES}release:\n  key: ${key.pub}\n  minVersion: 1.5.0\n`);
+    const res = await check(dir, p);
+    expect(res.ok).toBe(false);
+    expect(res.bom.rollback).toMatch(/this BOM is release 1\.4\.0, below release\.minVersion 1\.5\.0 in the policy/);
+    expect((await cli(dir, p)).code).toBe(1);
+    await writeFile(p, `${NO_SIGNATURES}release:\n  key: ${key.pub}\n  notBefore: "2999-01-01T00:00:00Z"\n`);
+    expect((await check(dir, p)).bom.rollback).toMatch(/before release\.notBefore 2999-01-01T00:00:00Z in the policy: an older release/);
+    await writeFile(p, `${NO_SIGNATURES}release:\n  key: ${key.pub}\n  minVersion: 1.4.0\n  notBefore: "2020-01-01T00:00:00Z"\n`);
+    expect((await check(dir, p)).ok).toBe(true);
+  });
+
+  it('a rollback state that others can write, or that does not parse, is refused (fail closed)', async () => {
+    const dir = await copyRelease();
+    const state = join(tmp.dir, 'shared-state');
+    await mkdir(state);
+    await chmod(state, 0o777);
+    await expect(verifyPlugins({ bom: join(dir, 'aibom.cdx.json'), root: dir, key: key.pub, policy: join(dir, 'aibom-policy.yaml'), env: env(), stateDir: state })).rejects.toThrow(
+      /refusing the rollback state folder: anyone can write to it/,
+    );
+    await chmod(state, 0o700);
+    expect((await verifyPlugins({ bom: join(dir, 'aibom.cdx.json'), root: dir, key: key.pub, policy: join(dir, 'aibom-policy.yaml'), env: env(), stateDir: state })).ok).toBe(true);
+    const [file] = await readdir(join(state, 'releases'));
+    expect((await stat(join(state, 'releases', file!))).mode & 0o777).toBe(0o600);
+    await writeFile(join(state, 'releases', file!), '{"format":1,"high":');
+    await expect(verifyPlugins({ bom: join(dir, 'aibom.cdx.json'), root: dir, key: key.pub, policy: join(dir, 'aibom-policy.yaml'), env: env(), stateDir: state })).rejects.toThrow(
+      /the rollback state does not parse/,
+    );
   });
 });

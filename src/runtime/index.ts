@@ -46,7 +46,9 @@ export class PluginsRefusedError extends AibomError {
 
   constructor(result: VerifyPluginsResult) {
     const refused = result.plugins.filter((p) => p.status === 'refused');
-    const what = !result.bom.verified
+    const what = result.bom.rollback
+      ? `the AI-BOM is refused as an older release (${result.bom.rollback})`
+      : !result.bom.verified
       ? `the AI-BOM's signature does not verify (${result.bom.reason ?? 'not verified'})`
       : `${refused.length} plugin${refused.length === 1 ? '' : 's'} refused: ${refused.map((p) => `${p.path} (${[...new Set(p.reasons.map((r) => r.code))].join(', ')})`).join('; ')}`;
     super('VERIFY_FAILED', what, { file: result.bom.file });

@@ -20,13 +20,14 @@ import type { Policy, PolicyException, PublisherPolicy } from '../policy/types.j
 import { readBytesBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
 import { type LoadedBundle, loadBundle } from '../verification/bundle.js';
-import { buildPolicy, type IdentityPolicy, type PolicyOptions } from '../verification/policy.js';
+import { buildPolicy, describeMatcher, type IdentityPolicy, type PolicyOptions } from '../verification/policy.js';
 import { type VerificationResult, VerifyFailure } from '../verification/result.js';
 import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
 import { verifyBomPredicate } from '../verification/bom-predicate.js';
 import { makeTrustContext, messageDigestAlgorithm, type TrustContext, verifyPrepared } from '../verification/verify.js';
 import { DigestCache } from './cache.js';
 import { attachLoadPins } from './load-pins.js';
+import { belowMinimums, markOf, RollbackState, stateDir } from './rollback.js';
 import { pluginFolderDigest, readSmallFileSync } from './folder.js';
 import { isResolutionEntry, type Lock, MAX_BOM_BYTES, MAX_PLUGIN_PATH_FILE_BYTES, type PluginPin, readLock, safeRelative } from './lock.js';
 import { readManifestVersion } from './manifest-version.js';
@@ -34,7 +35,7 @@ import { checkPublisherBundle, type ExpectedPublisher, expectedPublisher } from 
 import type { BomCheck, PluginReason, PluginResult, ReasonCode, ReleaseIdentity, VerifyPluginsOptions, VerifyPluginsResult } from './types.js';
 
 /** Policy rule ids exceptions name for start-up refusals (besides the gate's plugin-pinned and plugin-signed). */
-export const STARTUP_RULES: Record<Exclude<ReasonCode, 'bom-untrusted' | 'exception-expired'>, string> = {
+export const STARTUP_RULES: Record<Exclude<ReasonCode, 'bom-untrusted' | 'bom-rollback' | 'exception-expired'>, string> = {
   'digest-mismatch': 'plugin-digest',
   unreadable: 'plugin-digest',
   'not-a-folder': 'plugin-digest',
@@ -73,6 +74,11 @@ export async function verifyPlugins(options: VerifyPluginsOptions): Promise<Veri
   if (!bom.verified) return untrusted(bom, bomBytes, root);
 
   const lock = readLock(bomBytes, options.bom);
+  // Whole-release rollback (rollback.ts): policy minimums, then the high-water mark of this root and release identity.
+  const mark = markOf(lock);
+  const state = RollbackState.open(options.stateDir ?? stateDir(env), realRoot, identityKey(releasePolicy));
+  const rollback = (await belowMinimums(mark, policy.release)) ?? (await state.refusal(mark));
+  if (rollback) return rolledBack(bom, lock, root, rollback);
   const cacheRoot = options.cache ? (typeof options.cache === 'string' ? resolve(options.cache) : cacheDir(env)) : undefined;
   const caches: DigestCache[] = [];
   const stats = { hits: 0, misses: 0 };
@@ -91,6 +97,7 @@ export async function verifyPlugins(options: VerifyPluginsOptions): Promise<Veri
   const out: VerifyPluginsResult = { ok: results.every((r) => r.status !== 'refused'), bom, root, plugins: results };
   if (cacheRoot) out.cache = { ...stats, dir: cacheRoot };
   attachLoadPins(out, { files: loads, ...zones(lock, realRoot, options.pluginPaths ?? []) });
+  if (out.ok) await state.advance(mark);
   return out;
 }
 
@@ -205,6 +212,25 @@ function untrusted(bom: BomCheck, bytes: Buffer, root: string): VerifyPluginsRes
   }
   const reason: PluginReason = { code: 'bom-untrusted', message: `the BOM's signature does not verify (${bom.reason ?? 'not verified'}); nothing in it is trusted` };
   const plugins: PluginResult[] = (lock?.plugins ?? []).map((p) => {
+    const r: PluginResult = { name: p.name, path: p.path, status: 'refused', reasons: [reason] };
+    if (p.version !== undefined) r.version = p.version;
+    return r;
+  });
+  return { ok: false, bom, root, plugins };
+}
+
+/** Which release identity a high-water mark belongs to: the key, or the identity and issuer as configured (patterns, not one release's SAN). */
+function identityKey(p: IdentityPolicy): string {
+  if (p.kind === 'key') return `key:${createHash('sha256').update(p.key.export({ format: 'der', type: 'spki' })).digest('hex')}`;
+  if (p.kind === 'keyless') return `keyless:${describeMatcher(p.identity)}\0${describeMatcher(p.issuer)}`;
+  return `chain:${p.chainFile}`;
+}
+
+/** An older release than policy or state allows: nothing in it is loaded. */
+function rolledBack(bom: BomCheck, lock: Lock, root: string, why: string): VerifyPluginsResult {
+  bom.rollback = why;
+  const reason: PluginReason = { code: 'bom-rollback', message: `the BOM is refused: ${why}` };
+  const plugins: PluginResult[] = lock.plugins.map((p) => {
     const r: PluginResult = { name: p.name, path: p.path, status: 'refused', reasons: [reason] };
     if (p.version !== undefined) r.version = p.version;
     return r;
@@ -510,7 +536,7 @@ function checkAroundPlugins(lock: Lock, root: string, realRoot: string, extra: s
  */
 function applyExceptions(r: PluginResult, policy: RuntimePolicy, now: Date, nameCounts: Map<string, number>): void {
   if (r.reasons.length === 0 || !policy.exceptions.length || !policy.isMatch) return;
-  if (r.reasons.some((x) => x.code === 'bom-untrusted')) return;
+  if (r.reasons.some((x) => x.code === 'bom-untrusted' || x.code === 'bom-rollback')) return;
   const failing = r.status === 'refused' ? r.reasons : [];
   if (failing.length === 0) return;
   const rules = failing.map((x) => STARTUP_RULES[x.code as keyof typeof STARTUP_RULES] ?? x.code);
