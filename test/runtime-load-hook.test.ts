@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { link, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBom, copyTree, EXAMPLE_AGENT, type KeyFiles, makeKey, signBom } from './helpers/agent-release.js';
@@ -193,5 +193,58 @@ describe('every module loaded from a plugin folder is checked on the bytes Node 
     const r = await runHooked(await copyRelease(), 'worker');
     expect(r.stdout, r.stderr).toMatch(/worker refused: .*start-up check failed in a worker thread/);
     expect(r.stdout).toMatch(/pwned=undefined/);
+  });
+});
+
+describe('configuration and trust material only from places nobody else can write (item 6)', () => {
+  const bare = { AIBOM_BOM: undefined, AIBOM_KEY: undefined, AIBOM_POLICY: undefined };
+
+  it('aibom.runtime.json in the working directory is never read; the one in the agent root is', async () => {
+    const dir = await copyRelease();
+    // The attacker's working directory: a config naming their own key (any BOM they sign would pass).
+    const evil = join(tmp.dir, `evil-cwd-${n}`);
+    await mkdir(evil);
+    const attacker = await makeKey(evil, 'attacker');
+    await writeFile(join(evil, 'aibom.runtime.json'), JSON.stringify({ bom: join(dir, 'aibom.cdx.json'), key: attacker.pub, root: dir }));
+    const r = await run(evil, [...hook(), join(dir, 'agent.mjs')], { ...bare, SCENARIO: 'none' });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/start-up check failed: nothing to verify/);
+    // The agent root's own config is read, wherever the agent is started from; its folder is the root.
+    await writeFile(join(dir, 'aibom.runtime.json'), JSON.stringify({ bom: 'aibom.cdx.json', key: key.pub, policy: 'aibom-policy.yaml' }));
+    const ok = await run(evil, [...hook(), join(dir, 'agent.mjs')], { ...bare, SCENARIO: 'none' });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe('loaded web_search\npwned=undefined\n');
+  });
+
+  it('a runtime config others can write is refused, and the agent never runs', async () => {
+    const dir = await copyRelease();
+    const conf = join(dir, 'aibom.runtime.json');
+    await writeFile(conf, JSON.stringify({ bom: 'aibom.cdx.json', key: key.pub, policy: 'aibom-policy.yaml' }));
+    await chmod(conf, 0o666);
+    const r = await runHooked(dir, 'none', bare);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/aibom\.runtime\.json: refusing the runtime config: anyone can write to it/);
+    await chmod(conf, 0o644);
+    const viaEnv = await runHooked(dir, 'none', { ...bare, AIBOM_CONFIG: conf });
+    expect(viaEnv.code, viaEnv.stderr).toBe(0);
+    expect(viaEnv.stdout).toBe('loaded web_search\npwned=undefined\n');
+  });
+
+  it('a trusted root, release key or policy others can write is refused (hook)', async () => {
+    for (const [name, variable] of [
+      ['release.pub', 'AIBOM_KEY'],
+      ['policy.yaml', 'AIBOM_POLICY'],
+      ['trusted_root.json', 'AIBOM_TRUSTED_ROOT'],
+    ] as const) {
+      const dir = await copyRelease();
+      const file = join(dir, name);
+      await copyTree(variable === 'AIBOM_KEY' ? key.pub : variable === 'AIBOM_POLICY' ? join(dir, 'aibom-policy.yaml') : join(REPO, 'package.json'), file);
+      await chmod(file, 0o646);
+      const r = await runHooked(dir, 'none', { [variable]: file });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`${name.replace('.', '\\.')}: refusing the (release key|policy|trusted root): anyone can write to it`));
+    }
   });
 });

@@ -18,7 +18,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AibomError } from '../errors.js';
 import type { Lock } from './lock.js';
-import { unsafeOwnership } from './owner.js';
+import { unsafeOwnership } from '../util/owner.js';
 
 const FORMAT = 1;
 const MAX_STATE_BYTES = 64 * 1024;

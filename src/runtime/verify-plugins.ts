@@ -27,6 +27,7 @@ import { verifyBomPredicate } from '../verification/bom-predicate.js';
 import { makeTrustContext, messageDigestAlgorithm, type TrustContext, verifyPrepared } from '../verification/verify.js';
 import { DigestCache } from './cache.js';
 import { attachLoadPins } from './load-pins.js';
+import { assertOwnedFile } from '../util/owner.js';
 import { belowMinimums, markOf, RollbackState, stateDir } from './rollback.js';
 import { pluginFolderDigest, readSmallFileSync } from './folder.js';
 import { isResolutionEntry, type Lock, MAX_BOM_BYTES, MAX_PLUGIN_PATH_FILE_BYTES, type PluginPin, readLock, safeRelative } from './lock.js';
@@ -63,6 +64,10 @@ export async function verifyPlugins(options: VerifyPluginsOptions): Promise<Veri
   const realRoot = await realpath(root).catch(() => {
     throw new AibomError('INPUT', 'the agent root folder does not exist', { file: options.root ?? root });
   });
+  // Trust material named on the way in: only from files nobody else can write.
+  if (typeof options.policy === 'string') assertOwnedFile(options.policy, 'the policy');
+  if (options.key !== undefined) assertOwnedFile(options.key, 'the release key');
+  if (options.trustedRoot !== undefined) assertOwnedFile(options.trustedRoot, 'the trusted root');
   const policy = await runtimePolicy(options.policy);
   const releasePolicy = await buildPolicy(releaseOptions(options, policy));
   const bundleFile = options.bundle ?? `${options.bom}.sigstore.json`;

@@ -19,6 +19,7 @@ import { X509Certificate } from '@sigstore/core';
 import { PublicKeyDetails, TrustedRoot } from '@sigstore/protobuf-specs';
 import { AibomError } from '../errors.js';
 import { readBytesBounded, writeFileAtomic } from '../util/fs.js';
+import { assertOwnedFile } from '../util/owner.js';
 import { isObject, parseJsonText } from '../util/json.js';
 import { VerifyFailure } from './result.js';
 
@@ -62,11 +63,13 @@ export function cachedTrustedRootPath(env: NodeJS.ProcessEnv = process.env): str
 /** Load the trusted root to verify with (see the order above). */
 export async function loadTrustedRoot(file?: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedTrustedRoot> {
   if (file) {
+    assertOwnedFile(file, 'the trusted root');
     const json = await readTrustedRootJson(file, file);
     return { root: validateTrustedRoot(json, file), source: 'file', location: file };
   }
   const cached = cachedTrustedRootPath(env);
   let cachedJson: unknown;
+  assertOwnedFile(cached, 'the cached trusted root');
   try {
     cachedJson = await readTrustedRootJson(cached, cached);
   } catch (err) {
