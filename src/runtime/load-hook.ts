@@ -34,12 +34,10 @@ export class ModuleRefusedError extends AibomError {
 
 type Source = string | ArrayBuffer | ArrayBufferView | null | undefined;
 
-interface RegisterHooks {
-  (hooks: {
+type RegisterHooks = (hooks: {
     resolve?: (specifier: string, context: { parentURL?: string }, next: (s: string, c?: unknown) => { url: string; format?: string | null }) => { url: string; format?: string | null };
     load?: (url: string, context: unknown, next: (u: string, c?: unknown) => { format?: string | null; source?: Source }) => { format?: string | null; source?: Source };
-  }): { deregister(): void };
-}
+}) => { deregister(): void };
 
 /** Whether this Node has synchronous module hooks. */
 export function canHookLoads(): boolean {
