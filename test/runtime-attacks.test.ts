@@ -335,3 +335,23 @@ describe('whole-release rollback (item 4)', () => {
     );
   });
 });
+
+describe('trust material (item 6)', () => {
+  it('a planted cached trusted root (no TUF chain from the built-in root) is refused: library and CLI', async () => {
+    const dir = await copyRelease();
+    const cache = join(tmp.dir, 'cache', 'trust');
+    await mkdir(cache, { recursive: true });
+    await writeFile(join(cache, 'trusted_root.json'), await readFile(join(dir, 'aibom.cdx.json.sigstore.json')));
+    try {
+      const res = await check(dir);
+      expect(res.ok).toBe(false);
+      expect(res.bom.verified).toBe(false);
+      expect(res.bom.reason).toMatch(/the cached trusted root does not verify against the TUF metadata anchored in the built-in Sigstore root/);
+      const c = await cli(dir);
+      expect(c.code).toBe(1);
+      expect(c.json.bom.reason).toMatch(/does not verify against the TUF metadata/);
+    } finally {
+      await rm(cache, { recursive: true, force: true });
+    }
+  });
+});
