@@ -28,3 +28,26 @@ export function filesDigest(resources: ReadonlyArray<{ name: string; digest: str
 export function nameIsExact(name: string): boolean {
   return !name.includes('\uFFFD');
 }
+
+/**
+ * Both digests of resources already in code-point order (as the start-up check lists them),
+ * in one pass over one buffer each: the model_signing folder digest (file digests only) and
+ * the full-manifest digest. Same values as manifestDigest() and filesDigest().
+ */
+export function sortedDigests(resources: ReadonlyArray<{ name: string; digest: string }>): { folder: string; files: string } {
+  const digests = Buffer.allocUnsafe(resources.length * 32);
+  let nameBytes = 0;
+  for (const r of resources) nameBytes += Buffer.byteLength(r.name, 'utf8');
+  const manifest = Buffer.allocUnsafe(TAG.length + resources.length * 36 + nameBytes);
+  TAG.copy(manifest, 0);
+  let off = TAG.length;
+  resources.forEach((r, i) => {
+    const n = manifest.write(r.name, off + 4, 'utf8');
+    manifest.writeUInt32BE(n, off);
+    off += 4 + n;
+    digests.write(r.digest, i * 32, 32, 'hex');
+    digests.copy(manifest, off, i * 32, i * 32 + 32);
+    off += 32;
+  });
+  return { folder: createHash('sha256').update(digests).digest('hex'), files: createHash('sha256').update(manifest.subarray(0, off)).digest('hex') };
+}

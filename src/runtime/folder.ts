@@ -21,9 +21,9 @@ import { createHash } from 'node:crypto';
 import { type BigIntStats, closeSync, constants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { AibomError, describeErrno } from '../errors.js';
-import { compareCodePoints, GIT_PATHS, hashFiles, manifestDigest, type ResourceDigest } from '../inventory/digest.js';
+import { compareCodePoints, GIT_PATHS, hashFiles, type ResourceDigest } from '../inventory/digest.js';
 import type { DigestCache } from './cache.js';
-import { filesDigest, nameIsExact } from './files-digest.js';
+import { nameIsExact, sortedDigests } from './files-digest.js';
 import type { PluginReason } from './types.js';
 
 /** A file as the digest cache keys it. */
@@ -219,8 +219,10 @@ export async function pluginFolderDigest(dir: string, opts: FolderDigestOptions)
   }
   const result: FolderDigestResult = { resources: resources.filter((r) => r !== undefined && r.digest !== ''), problems, cacheHits: hits, cacheMisses: misses, kept };
   if (problems.length === 0) {
-    result.digest = manifestDigest(result.resources);
-    result.filesDigest = filesDigest(result.resources);
+    // The resources are in code-point order already (listed.sort above).
+    const d = sortedDigests(result.resources);
+    result.digest = d.folder;
+    result.filesDigest = d.files;
   }
   return result;
 }

@@ -20,7 +20,7 @@ import module from 'node:module';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AibomError } from '../errors.js';
-import type { LoadPins } from './load-pins.js';
+import { type LoadPins, pinnedDigest } from './load-pins.js';
 
 /** Thrown (with code `VERIFY_FAILED`) when a module fails the load-time check; the module is not evaluated. */
 export class ModuleRefusedError extends AibomError {
@@ -68,7 +68,7 @@ function bytesOf(source: Source): Buffer | undefined {
  */
 function expected(pins: LoadPins, path: string): { key: string; hex: string } | undefined {
   const real = realOf(path);
-  const hex = pins.files.get(path) ?? pins.files.get(real);
+  const hex = pinnedDigest(pins, path) ?? (real !== path ? pinnedDigest(pins, real) : undefined);
   if (hex !== undefined) return { key: path, hex };
   const inside = under(path, pins.pluginDirs) || under(real, pins.pluginDirs);
   if (!inside) return undefined;
@@ -95,7 +95,7 @@ export function installLoadHook(pins: LoadPins): () => void {
       const real = realOf(path);
       const inPlugins = under(path, pins.pluginDirs) || under(real, pins.pluginDirs);
       const between = !inPlugins && (under(path, pins.betweenDirs) || under(real, pins.betweenDirs));
-      if (between && !pins.files.has(path) && !pins.files.has(real)) {
+      if (between && pinnedDigest(pins, path) === undefined && pinnedDigest(pins, real) === undefined) {
         throw new ModuleRefusedError(path, `a plugin's import ${JSON.stringify(specifier)} resolves between the plugin folders and the agent root, to a file the signed AI-BOM does not pin`);
       }
       // Native addons are loaded by dlopen, not through `load`: checked here, when resolved.

@@ -26,7 +26,7 @@ import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
 import { verifyBomPredicate } from '../verification/bom-predicate.js';
 import { makeTrustContext, messageDigestAlgorithm, type TrustContext, verifyPrepared } from '../verification/verify.js';
 import { DigestCache } from './cache.js';
-import { attachLoadPins } from './load-pins.js';
+import { attachLoadPins, type LoadPins } from './load-pins.js';
 import { assertOwnedFile } from '../util/owner.js';
 import { belowMinimums, markOf, RollbackState, stateDir } from './rollback.js';
 import { pluginFolderDigest, readSmallFileSync } from './folder.js';
@@ -89,8 +89,9 @@ export async function verifyPlugins(options: VerifyPluginsOptions): Promise<Veri
   const stats = { hits: 0, misses: 0 };
   const results: PluginResult[] = [];
   const loads = new Map<string, string>();
+  const folders: LoadPins['folders'] = [];
   for (const pin of lock.plugins) {
-    results.push(await checkPlugin(pin, { root, realRoot, policy, trust: trust!, cacheRoot, caches, stats, loads, failOnMissing: !!options.failOnMissing }));
+    results.push(await checkPlugin(pin, { root, realRoot, policy, trust: trust!, cacheRoot, caches, stats, folders, failOnMissing: !!options.failOnMissing }));
   }
   results.push(...checkAroundPlugins(lock, root, realRoot, options.pluginPaths ?? [], (rel, hex) => loads.set(join(realRoot, ...rel.split('/')), hex)));
   const now = options.now ?? new Date();
@@ -101,7 +102,7 @@ export async function verifyPlugins(options: VerifyPluginsOptions): Promise<Veri
   results.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const out: VerifyPluginsResult = { ok: results.every((r) => r.status !== 'refused'), bom, root, plugins: results };
   if (cacheRoot) out.cache = { ...stats, dir: cacheRoot };
-  attachLoadPins(out, { files: loads, ...zones(lock, realRoot, options.pluginPaths ?? []) });
+  attachLoadPins(out, { files: loads, folders, ...zones(lock, realRoot, options.pluginPaths ?? []) });
   if (out.ok) await state.advance(mark);
   return out;
 }
@@ -251,8 +252,8 @@ interface CheckContext {
   cacheRoot: string | undefined;
   caches: DigestCache[];
   stats: { hits: number; misses: number };
-  /** Every checked file (absolute real path → sha256 hex), for the load-time hook. */
-  loads: Map<string, string>;
+  /** Every checked plugin folder with its files' digests, for the load-time hook. */
+  folders: LoadPins['folders'];
   failOnMissing: boolean;
 }
 
@@ -317,7 +318,7 @@ async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginRes
   ctx.stats.misses += folder.cacheMisses;
   for (const p of folder.problems) refuse(p.code, p.message);
   if (folder.digest !== undefined) r.digest = `sha256:${folder.digest}`;
-  for (const res of folder.resources) ctx.loads.set(join(real, ...res.name.split('/')), res.digest);
+  ctx.folders.push({ dir: real, resources: folder.resources });
   if (pin.digest === undefined) refuse('not-pinned', 'the BOM records no folder digest for this plugin (rebuild it with aibom build)');
   else if (folder.digest !== undefined && folder.digest !== pin.digest) {
     const now = folder.resources.length;
