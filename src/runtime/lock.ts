@@ -7,14 +7,17 @@
  *   name (+ group), version, bom-ref,
  *   aibom:install-path        folder relative to the agent root (POSIX),
  *   aibom:folder-digest       sha256:<hex>, the model_signing manifest digest,
+ *   aibom:files-digest        sha256:<hex>, the full manifest: names + digests (files-digest.ts),
  *   aibom:plugin:manifest     the manifest that gave name and version (relative to the root),
  *   aibom:plugin:format       its format,
  *   aibom:signature-bundle    signature files in the folder (left out of the digest),
  *   aibom:symlink             `rel -> target` links in the folder (left out of the digest),
  *   aibom:publisher:*         the publisher pinned at build time (key fingerprint + key, or
  *                             certificate identity + issuer).
- * And on the BOM's root component, `aibom:plugin-path`: the plugin folders that were scanned,
- * so a folder added to one of them later is refused as unlisted.
+ * And on the BOM's root component, `aibom:plugin-path`: every configured plugin folder, present
+ * or not, so anything added to one later is refused as unlisted; `aibom:plugin-path-file`: the
+ * files beside the plugins (`path sha256:<hex>`); metadata.timestamp, serialNumber and version
+ * identify the release for the rollback check.
  */
 import { posix } from 'node:path';
 import { AibomError } from '../errors.js';
