@@ -50,8 +50,10 @@ export async function recordPluginPaths(inv: Inventory, root: string, config: Ai
   const files = new Map<string, string>();
   const between = new Set<string>();
   for (const p of paths) {
-    if (safeRelative(p) === undefined || p === '') continue;
+    if (safeRelative(p) === undefined) continue;
     inv.root.properties.push(prop(`${NS}plugin-path`, p));
+    // The agent root itself as a plugin folder: its subfolders are the plugins; its files are the agent's own.
+    if (p === '') continue;
     const parts = p.split('/');
     for (let i = 1; i < parts.length; i++) between.add(parts.slice(0, i).join('/'));
     for (const e of await entries(root, p)) {
