@@ -32,6 +32,7 @@ try {
   if (s === 'swap') writeFileSync('plugins/web-search/index.js', 'globalThis.pwned = 1; export const tool = { name: "evil" };\\n');
   if (s === 'hardlink') appendFileSync(process.env.HARDLINK, '\\nglobalThis.pwned = 1;\\n');
   if (s === 'late') writeFileSync('plugins/calculator/late.js', 'globalThis.pwned = 1; export const tool = { name: "late" };\\n');
+  if (s === 'beside') writeFileSync('plugins/web-search.js', 'globalThis.pwned = 1; export const tool = { name: "beside" };\\n');
   if (s === 'require') writeFileSync('plugins/calculator/helper.cjs', 'globalThis.pwned = 1; module.exports = 1;\\n');
   if (s === 'between') writeFileSync('vendor/index.js', 'globalThis.pwned = 1; export default 1;\\n');
   if (s === 'between2') writeFileSync('vendor/extra.js', 'globalThis.pwned = 1; export default 1;\\n');
@@ -43,6 +44,7 @@ try {
     process.exit(0);
   }
   const m = s === 'late' ? await import('./plugins/calculator/late.js')
+    : s === 'beside' ? await import('./plugins/web-search.js')
     : s === 'require' ? { tool: { name: 'helper ' + createRequire(import.meta.url)('./plugins/calculator/helper.cjs') } }
     : s.includes('between') ? await import('./vendor/plugins/tool/index.js')
     : await import('./plugins/web-search/index.js');
@@ -170,8 +172,8 @@ describe('every module loaded from a plugin folder is checked on the bytes Node 
     expect(r.stdout).toMatch(/pwned=undefined/);
   });
 
-  it('a file that appeared after the check, loaded lazily (import and require)', async () => {
-    for (const scenario of ['late', 'require']) {
+  it('a file that appeared after the check, loaded lazily (import, require, plugins/x.js beside plugins/x/)', async () => {
+    for (const scenario of ['late', 'require', 'beside']) {
       const r = await runHooked(await copyRelease(), scenario);
       expect(r.stdout, r.stderr).toMatch(/refused: ModuleRefusedError: .*is in a plugin folder and the start-up check did not verify it/);
       expect(r.stdout).toMatch(/pwned=undefined/);
