@@ -208,13 +208,15 @@ describe('configuration and trust material only from places nobody else can writ
     await mkdir(evil);
     const attacker = await makeKey(evil, 'attacker');
     await writeFile(join(evil, 'aibom.runtime.json'), JSON.stringify({ bom: join(dir, 'aibom.cdx.json'), key: attacker.pub, root: dir }));
-    const r = await run(evil, [...hook(), join(dir, 'agent.mjs')], { ...bare, SCENARIO: 'none' });
+    // Started from the attacker's folder (the hook by path: there is no node_modules there).
+    const fromEvil = ['--import', join(BUILT, 'register.js'), join(dir, 'agent.mjs')];
+    const r = await run(evil, fromEvil, { ...bare, SCENARIO: 'none' });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/start-up check failed: nothing to verify/);
     // The agent root's own config is read, wherever the agent is started from; its folder is the root.
     await writeFile(join(dir, 'aibom.runtime.json'), JSON.stringify({ bom: 'aibom.cdx.json', key: key.pub, policy: 'aibom-policy.yaml' }));
-    const ok = await run(evil, [...hook(), join(dir, 'agent.mjs')], { ...bare, SCENARIO: 'none' });
+    const ok = await run(evil, fromEvil, { ...bare, SCENARIO: 'none' });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toBe('loaded web_search\npwned=undefined\n');
   });

@@ -97,7 +97,8 @@ export async function verifyPlugins(options: VerifyPluginsOptions): Promise<Veri
   const now = options.now ?? new Date();
   const nameCounts = new Map<string, number>();
   for (const p of lock.plugins) nameCounts.set(p.name, (nameCounts.get(p.name) ?? 0) + 1);
-  for (const r of results) applyExceptions(r, policy, now, nameCounts);
+  const pinnedPaths = new Set(lock.plugins.map((p) => p.path));
+  for (const r of results) applyExceptions(r, policy, now, nameCounts, pinnedPaths);
   await Promise.all(caches.map((c) => c.save()));
   results.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const out: VerifyPluginsResult = { ok: results.every((r) => r.status !== 'refused'), bom, root, plugins: results };
@@ -540,18 +541,19 @@ function checkAroundPlugins(lock: Lock, root: string, realRoot: string, extra: s
  * excepted plugin's name inherits nothing). Something the BOM does not list (`unlisted`) is
  * excepted only by an exception that names the rule `plugin-unlisted` itself, for its path.
  */
-function applyExceptions(r: PluginResult, policy: RuntimePolicy, now: Date, nameCounts: Map<string, number>): void {
+function applyExceptions(r: PluginResult, policy: RuntimePolicy, now: Date, nameCounts: Map<string, number>, pinnedPaths: Set<string>): void {
   if (r.reasons.length === 0 || !policy.exceptions.length || !policy.isMatch) return;
   if (r.reasons.some((x) => x.code === 'bom-untrusted' || x.code === 'bom-rollback')) return;
   const failing = r.status === 'refused' ? r.reasons : [];
   if (failing.length === 0) return;
   const rules = failing.map((x) => STARTUP_RULES[x.code as keyof typeof STARTUP_RULES] ?? x.code);
-  const unlisted = r.ref === undefined;
+  // Not a plugin the signed BOM pins (an unlisted entry, a file beside the plugins): only explicit plugin-unlisted exceptions.
+  const unlisted = !pinnedPaths.has(r.path);
   const byPath = (c: string) => c === `plugin:${r.path}` || c === r.path || policy.isMatch!(c, r.path);
   const ex = policy.exceptions.find((e) => {
     if (unlisted) return !!e.rules?.includes('plugin-unlisted') && rules.every((id) => e.rules!.includes(id)) && byPath(e.component);
     if (e.rules && !e.rules.includes('*') && !rules.every((id) => e.rules!.includes(id))) return false;
-    if (e.component === r.ref || byPath(e.component)) return true;
+    if ((r.ref !== undefined && e.component === r.ref) || byPath(e.component)) return true;
     if (nameCounts.get(r.name) !== 1) return false;
     return e.component === r.name || (r.version !== undefined && e.component === `${r.name}@${r.version}`) || policy.isMatch!(e.component, r.name);
   });
