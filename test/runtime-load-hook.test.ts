@@ -23,12 +23,17 @@ let key: KeyFiles;
 let n = 0;
 
 /** The agent: after the check, it runs the attack named by SCENARIO, then loads a plugin and says what happened. */
-const AGENT = `import { appendFileSync, writeFileSync, mkdirSync } from 'node:fs';
+const AGENT = `import { appendFileSync, writeFileSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 const s = process.env.SCENARIO;
 const say = (m) => process.stdout.write(m + '\\n');
 try {
+  if (s === 'symlink-out') {
+    writeFileSync(process.env.OUTSIDE, 'globalThis.pwned = 1; export const tool = { name: "outside" };\\n');
+    unlinkSync('plugins/web-search/index.js');
+    symlinkSync(process.env.OUTSIDE, 'plugins/web-search/index.js');
+  }
   if (s === 'swap') writeFileSync('plugins/web-search/index.js', 'globalThis.pwned = 1; export const tool = { name: "evil" };\\n');
   if (s === 'hardlink') appendFileSync(process.env.HARDLINK, '\\nglobalThis.pwned = 1;\\n');
   if (s === 'late') writeFileSync('plugins/calculator/late.js', 'globalThis.pwned = 1; export const tool = { name: "late" };\\n');
@@ -161,6 +166,12 @@ describe('every module loaded from a plugin folder is checked on the bytes Node 
       expect(r.stdout, r.stderr).toMatch(/^refused: ModuleRefusedError: refused to load .*plugins\/web-search\/index\.js: its bytes changed since the start-up check verified them/m);
       expect(r.stdout).toMatch(/pwned=undefined/);
     }
+  });
+
+  it('a plugin file replaced after the check by a symbolic link to a file outside the plugin folders', async () => {
+    const r = await runHooked(await copyRelease(), 'symlink-out', { OUTSIDE: join(tmp.dir, `outside-${n}.js`) });
+    expect(r.stdout, r.stderr).toMatch(/refused: ModuleRefusedError: refused to load .*plugins\/web-search\/index\.js: it resolves through a symbolic link to .*outside-\d+\.js, outside the plugin folders/);
+    expect(r.stdout).toMatch(/pwned=undefined/);
   });
 
   it('a file written later through a hard link made before the check', async () => {

@@ -76,6 +76,20 @@ function expected(pins: LoadPins, path: string): { key: string; hex: string } | 
   return { key: path, hex };
 }
 
+/** The path a relative, absolute or file: specifier names before Node resolves links; undefined for bare specifiers. */
+function literalPath(specifier: string, parentURL: string | undefined): string | undefined {
+  try {
+    if (specifier.startsWith('file:')) return fileURLToPath(specifier);
+    if (specifier.startsWith('/')) return specifier;
+    if ((specifier.startsWith('./') || specifier.startsWith('../') || specifier === '.' || specifier === '..') && parentURL?.startsWith('file:')) {
+      return fileURLToPath(new URL(specifier, parentURL));
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
 /**
  * Install the hooks for what a start-up check verified. Returns a function that removes them.
  * Throws when this Node has no `module.registerHooks` (fail closed: no unchecked loads).
@@ -88,11 +102,22 @@ export function installLoadHook(pins: LoadPins): () => void {
   const handle = register({
     resolve(specifier, context, next) {
       const r = next(specifier, context);
-      if (!r.url.startsWith('file:') || !context.parentURL?.startsWith('file:')) return r;
-      const parent = fileURLToPath(context.parentURL);
-      if (!under(parent, pins.pluginDirs) && !under(realOf(parent), pins.pluginDirs)) return r;
+      if (!r.url.startsWith('file:')) return r;
       const path = fileURLToPath(r.url);
       const real = realOf(path);
+      // Node resolves symbolic links: a path into a plugin folder that lands outside every plugin folder went through a
+      // link planted after the check (the check refuses links that leave a plugin folder). Whoever imports it.
+      const literal = literalPath(specifier, context.parentURL);
+      if (literal !== undefined && under(literal, pins.pluginDirs) && !under(path, pins.pluginDirs) && !under(real, pins.pluginDirs)) {
+        throw new ModuleRefusedError(literal, `it resolves through a symbolic link to ${real}, outside the plugin folders`);
+      }
+      if (!context.parentURL?.startsWith('file:')) return r;
+      const parent = fileURLToPath(context.parentURL);
+      if (!under(parent, pins.pluginDirs) && !under(realOf(parent), pins.pluginDirs)) return r;
+      // A plugin's import never leaves the agent root (a node_modules link planted to elsewhere).
+      if (pins.root !== undefined && !under(real, [pins.root])) {
+        throw new ModuleRefusedError(path, `a plugin's import ${JSON.stringify(specifier)} resolves outside the agent root (${real})`);
+      }
       const inPlugins = under(path, pins.pluginDirs) || under(real, pins.pluginDirs);
       const between = !inPlugins && (under(path, pins.betweenDirs) || under(real, pins.betweenDirs));
       if (between && pinnedDigest(pins, path) === undefined && pinnedDigest(pins, real) === undefined) {

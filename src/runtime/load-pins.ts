@@ -16,6 +16,8 @@ export interface LoadPins {
   pluginDirs: string[];
   /** Absolute real paths of the folders between a plugin folder and the agent root. */
   betweenDirs: string[];
+  /** The agent root (absolute real path): a plugin's imports stay inside it. */
+  root?: string;
 }
 
 const pins = new WeakMap<VerifyPluginsResult, LoadPins>();

@@ -103,7 +103,7 @@ export async function verifyPlugins(options: VerifyPluginsOptions): Promise<Veri
   results.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const out: VerifyPluginsResult = { ok: results.every((r) => r.status !== 'refused'), bom, root, plugins: results };
   if (cacheRoot) out.cache = { ...stats, dir: cacheRoot };
-  attachLoadPins(out, { files: loads, folders, ...zones(lock, realRoot, options.pluginPaths ?? []) });
+  attachLoadPins(out, { files: loads, folders, root: realRoot, ...zones(lock, realRoot, options.pluginPaths ?? []) });
   if (out.ok) await state.advance(mark);
   return out;
 }
