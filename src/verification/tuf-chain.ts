@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { assertOwnedFile } from '../util/owner.js';
 import { VerifyFailure } from './result.js';
 
 export const PUBLIC_GOOD_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';
@@ -58,7 +59,10 @@ export function cachedMirror(trustDir: string): string {
 
 /** The anchor root.json bytes: AIBOM_TUF_ROOT, else the public-good seed (only for the public-good mirror). */
 export function anchorRoot(mirrorURL: string, env: NodeJS.ProcessEnv, display: string): Buffer {
-  if (env.AIBOM_TUF_ROOT) return readBounded(env.AIBOM_TUF_ROOT, env.AIBOM_TUF_ROOT);
+  if (env.AIBOM_TUF_ROOT) {
+    assertOwnedFile(env.AIBOM_TUF_ROOT, 'the TUF root (AIBOM_TUF_ROOT)');
+    return readBounded(env.AIBOM_TUF_ROOT, env.AIBOM_TUF_ROOT);
+  }
   if (mirrorURL !== PUBLIC_GOOD_MIRROR) {
     throw new VerifyFailure('untrusted', `the cached trusted root came from ${mirrorURL}, whose TUF root is not built in: set AIBOM_TUF_ROOT to that repository's initial root.json, or pass --trusted-root`, display);
   }
