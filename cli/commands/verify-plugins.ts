@@ -59,6 +59,9 @@ export function registerVerifyPlugins(program: Command): void {
         "      --certificate-identity-regexp 'https://github\\.com/acme/agent/\\.github/workflows/release\\.yml@refs/tags/v.*' \\\n" +
         '      --certificate-oidc-issuer https://token.actions.githubusercontent.com\n' +
         '  $ aibom verify-plugins --bom aibom.cdx.json --key release.pub --policy aibom-policy.yaml --json\n' +
+        '\nAn older release than one that already passed for this --root and release identity is refused\n' +
+        '(bom-rollback); the high-water marks live in $AIBOM_STATE_DIR, else $XDG_STATE_HOME/aibom, else\n' +
+        '~/.local/state/aibom. The policy\'s release.minVersion / release.notBefore hold on a fresh machine.\n' +
         '\nExit codes: 0 every plugin verified (or excepted), 1 the BOM or a plugin was refused, 2 usage or input error.',
     )
     .action(
