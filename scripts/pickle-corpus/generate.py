@@ -300,14 +300,24 @@ def benign():
             f.write(b'\x00' * 100 + b'trailing bytes')
     add('zip-trailing', 'trailing.pt', 'torch', 'benign', writer=trailing)
 
-    # TorchScript
+    # TorchScript (debug records name this generator's path on the machine: left out)
+    def without_debug(save):
+        def w(p):
+            save(p + '.tmp')
+            with zipfile.ZipFile(p + '.tmp') as src, zipfile.ZipFile(p, 'w', zipfile.ZIP_STORED) as dst:
+                for info in src.infolist():
+                    if not info.filename.endswith('.debug_pkl'):
+                        dst.writestr(info, src.read(info.filename))
+            os.remove(p + '.tmp')
+        return w
+
     def script(p):
         torch.jit.save(torch.jit.script(net), p)
 
     def trace(p):
         torch.jit.save(torch.jit.trace(net, torch.zeros(1, 4)), p)
-    add('torchscript', 'scripted.pt', 'torchscript', 'benign', writer=script)
-    add('torchscript', 'traced.pt', 'torchscript', 'benign', writer=trace)
+    add('torchscript', 'scripted.pt', 'torchscript', 'benign', writer=without_debug(script))
+    add('torchscript', 'traced.pt', 'torchscript', 'benign', writer=without_debug(trace))
 
     class Small(torch.nn.Module):
         def __init__(self):
@@ -317,7 +327,7 @@ def benign():
 
         def forward(self, x):
             return self.lin(x) * self.scale
-    add('torchscript', 'module.pt', 'torchscript', 'benign', writer=lambda p: torch.jit.save(torch.jit.script(Small()), p))
+    add('torchscript', 'module.pt', 'torchscript', 'benign', writer=without_debug(lambda p: torch.jit.save(torch.jit.script(Small()), p)))
 
     # scikit-learn and joblib
     X = np.random.RandomState(0).rand(30, 4)

@@ -4,6 +4,8 @@ import { Readable } from 'node:stream';
 import { createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import type yauzl from 'yauzl';
 import { lazyRequire } from '../../util/lazy.js';
+import { bunzip2 } from './bzip2.js';
+import { unlzmaAlone, unxz } from './lzma.js';
 import { emptyScan, type FrameReading, type PickleScan, scanPickle } from './pickle.js';
 import { classifyTorchScriptImport } from './pickle-policy.js';
 import { type ByteSource, bufferSource, FileSource, FormatError, LimitError, StreamSource } from './reader.js';
@@ -18,8 +20,8 @@ const yauzlLib = lazyRequire<typeof import('yauzl')>('yauzl');
  * storage bytes, any number of pickles one after another), a zip archive (PyTorch ≥ 1.6,
  * TorchScript, numpy .npz, any zip of pickles), a tar archive (PyTorch's oldest format), a
  * numpy .npy holding an object array (a pickle after the header), and each of these inside
- * gzip or zlib (joblib's compressors, .pkl.gz). bz2, xz, lzma and 7z are recognised but not
- * decoded: what they hold is reported unscanned. Nothing is unpickled or extracted to disk.
+ * gzip, zlib, bz2, xz or lzma (joblib's compressors, .pkl.gz). 7z is recognised but not
+ * decoded: what it holds is reported unscanned. Nothing is unpickled or extracted to disk.
  *
  * Bounded: nesting depth, entries per archive, pickles per stream, bytes decompressed per
  * stream and per file (over the cap is a finding: a decompression bomb or a model too large to
@@ -37,6 +39,8 @@ const MAX_STREAM_BYTES = 1024 * 1024 * 1024;
 const MAX_FILE_DECOMPRESSED = 2 * 1024 * 1024 * 1024;
 /** An archive inside an archive (or inside a compressed stream) is read into memory up to this. */
 const MAX_BUFFERED_ARCHIVE = 64 * 1024 * 1024;
+/** bz2 / xz / lzma input is decoded from memory: at most this many compressed bytes. */
+const MAX_BUFFERED_COMPRESSED = 256 * 1024 * 1024;
 /** Decompressed bytes per compressed byte beyond which a capped stream is called a bomb. */
 const BOMB_RATIO = 100;
 /** torch.serialization's legacy magic number, the first pickle of a legacy torch.save file. */
@@ -190,6 +194,8 @@ async function scanBlob(ctx: Ctx, open: Opener, label: string, depth: number, pa
     case 'bz2':
     case 'xz':
     case 'lzma':
+      addLayer(out, kind);
+      return scanBlob(ctx, decoder(ctx, open, kind, where), `${label}${label ? '>' : ''}${kind}`, depth + 1);
     case '7z':
       addLayer(out, kind);
       if (!out.undecoded.includes(kind)) out.undecoded.push(kind);
@@ -226,6 +232,42 @@ function inflater(ctx: Ctx, open: Opener, kind: 'gzip' | 'zlib' | 'raw-deflate',
       },
       () => {
         const ratio = src.consumedBytes / Math.max(1, inner.pos);
+        return `${where} decompresses to more than ${cap} bytes${ratio >= BOMB_RATIO ? ` (over ${Math.floor(ratio)} times its compressed size: a decompression bomb)` : ''}; not scanned past that`;
+      },
+    );
+    return src;
+  };
+}
+
+/**
+ * bz2 / xz / lzma through aibom's own decoders (bzip2.ts, lzma.ts): the compressed bytes are
+ * read into memory (up to MAX_BUFFERED_COMPRESSED), the output streams out under the same caps
+ * as gzip's.
+ */
+function decoder(ctx: Ctx, open: Opener, kind: 'bz2' | 'xz' | 'lzma', where: string): Opener {
+  return async () => {
+    const input = await withSource(open, async (s) => {
+      const parts: Buffer[] = [];
+      let n = 0;
+      for await (const c of s.rest()) {
+        n += c.length;
+        if (n > MAX_BUFFERED_COMPRESSED) throw new LimitError(`${where}: over ${MAX_BUFFERED_COMPRESSED} bytes of ${kind} data; not decompressed`);
+        parts.push(c);
+      }
+      return Buffer.concat(parts, n);
+    });
+    const gen = kind === 'bz2' ? bunzip2(input) : kind === 'xz' ? unxz(input) : unlzmaAlone(input);
+    const cap = Math.max(0, Math.min(MAX_STREAM_BYTES, MAX_FILE_DECOMPRESSED - ctx.decompressed));
+    const src: StreamSource = new StreamSource(
+      (async function* () {
+        for (const chunk of gen) if (chunk.length) yield chunk;
+      })(),
+      cap,
+      () => {
+        ctx.decompressed += src.consumedBytes;
+      },
+      () => {
+        const ratio = src.consumedBytes / Math.max(1, input.length);
         return `${where} decompresses to more than ${cap} bytes${ratio >= BOMB_RATIO ? ` (over ${Math.floor(ratio)} times its compressed size: a decompression bomb)` : ''}; not scanned past that`;
       },
     );
