@@ -333,7 +333,10 @@ async function scanPickles(ctx: Ctx, open: Opener, label: string, start: number)
         mergeScan(one, framed);
       }
       const imported = one.imports.size > 0 || one.unnamedCalls > 0 || one.dynamicImports > 0 || one.extensionImports > 0;
-      if (err && !imported) {
+      // A pickle that opens with a protocol header and is then cut short is a damaged pickle
+      // (fail closed), not "not a pickle".
+      const truncated = err !== undefined && one.protocol !== undefined && /unexpected end of (file|data)|runs past the end/.test(err.message);
+      if (err && !imported && !truncated) {
         // Nothing importable ran before the point where every unpickler fails: not a pickle.
         if (i === 1) why = `not a pickle (${err.message})`;
         else mergeAnomaly(out, `${label ? `${label}: ` : ''}the bytes after pickle #${i - 1} are not a pickle (${err.message})`);
@@ -706,7 +709,7 @@ async function scanZip(ctx: Ctx, z: ZipOpen, label: string, depth: number, open:
     if (torchScript) {
       // TorchScript resolves `__torch__.*` itself; Python never imports them.
       for (const [k, imp] of out.scan.imports) {
-        if (!importsBefore.has(k)) imp.verdict = classifyTorchScriptImport(imp.module, imp.name, imp.verdict);
+        if (!importsBefore.has(k)) imp.verdict = classifyTorchScriptImport(imp.module, imp.verdict);
       }
     }
     if (badNames.length) {

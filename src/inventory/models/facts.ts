@@ -305,8 +305,11 @@ export function addCheckpoint(facts: ModelFacts, scan: CheckpointScan, file: str
   if (scan.torchScript) {
     finding(facts, 'pickle-torchscript', 'medium', 'TorchScript archive: torch.jit.load runs the TorchScript code it ships (code/)', file);
   }
-  const layers = scan.torchLegacy ? ['torch-legacy'] : scan.layers.length ? scan.layers : [scan.container];
-  facts.props.push(prop(`${NS}pickle:container`, `${file}: ${layers.join(' > ')}${scan.joblibArrays ? ` (joblib, ${scan.joblibArrays} arrays)` : ''}`));
+  // How the pickles are packed, outside in: raw, zip, gzip > tar, torch-legacy ...
+  const outer = scan.layers.filter((l) => l !== 'pickle' && l !== 'torchscript');
+  const layers = scan.torchLegacy ? ['torch-legacy'] : outer.length ? outer : ['raw'];
+  const notes = [scan.torchScript ? 'TorchScript' : '', scan.joblibArrays ? `joblib, ${scan.joblibArrays} arrays` : ''].filter(Boolean);
+  facts.props.push(prop(`${NS}pickle:container`, `${file}: ${layers.join(' > ')}${notes.length ? ` (${notes.join('; ')})` : ''}`));
 }
 
 /** A file named like a pickle model whose bytes are no pickle: a low finding, not a pickle risk. */

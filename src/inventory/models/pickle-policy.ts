@@ -327,7 +327,7 @@ export function classifyImport(rawModule: string, name: string): ImportVerdict {
 }
 
 /** Inside a TorchScript archive, `__torch__.*` names are the archive's own TorchScript classes, resolved by TorchScript, not imported from Python. */
-export function classifyTorchScriptImport(module: string, name: string, verdict: ImportVerdict): ImportVerdict {
+export function classifyTorchScriptImport(module: string, verdict: ImportVerdict): ImportVerdict {
   if (verdict === 'critical') return verdict;
   if (module === '__torch__' || module.startsWith('__torch__.') || module === 'torch.jit._pickle') return 'safe';
   return verdict;
