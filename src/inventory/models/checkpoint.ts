@@ -43,6 +43,7 @@ const MAX_BUFFERED_ARCHIVE = 64 * 1024 * 1024;
 const MAX_BUFFERED_COMPRESSED = 256 * 1024 * 1024;
 /** Decompressed bytes per compressed byte beyond which a capped stream is called a bomb. */
 const BOMB_RATIO = 100;
+const PY_DOTTED = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 /** torch.serialization's legacy magic number, the first pickle of a legacy torch.save file. */
 const TORCH_LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 
@@ -103,7 +104,7 @@ export async function scanModelFile(path: string): Promise<CheckpointScan> {
   out.container = kind === undefined || kind === 'pickle' ? 'raw' : kind;
   const top = await scanBlob(ctx, () => FileSource.open(path), '', 0, path);
   if (!top.found && out.pickles.length === 0 && out.undecoded.length === 0 && out.incomplete.length === 0 && out.problems.length === 0) {
-    out.notPickle = top.why ?? describeHead(head);
+    out.notPickle = knownFormat(head) ?? top.why ?? describeHead(head);
   }
   out.joblibArrays = out.scan.joblibArrays;
   return out;
@@ -150,6 +151,10 @@ function addLayer(out: CheckpointScan, layer: string) {
 }
 
 function describeHead(head: Buffer): string {
+  return knownFormat(head) ?? `its first bytes (${head.subarray(0, 8).toString('hex')}) open no pickle or archive`;
+}
+
+function knownFormat(head: Buffer): string | undefined {
   if (head.length === 0) return 'the file is empty';
   const sig: Array<[number[], string]> = [
     [[0x89, 0x50, 0x4e, 0x47], 'a PNG image'],
@@ -159,7 +164,7 @@ function describeHead(head: Buffer): string {
     [[0x7f, 0x45, 0x4c, 0x46], 'an ELF executable'],
   ];
   for (const [bytes, what] of sig) if (bytes.every((b, i) => head[i] === b)) return `its bytes are ${what}`;
-  return `its first bytes (${head.subarray(0, 8).toString('hex')}) open no pickle or archive`;
+  return undefined;
 }
 
 interface BlobResult {
@@ -179,9 +184,18 @@ async function scanBlob(ctx: Ctx, open: Opener, label: string, depth: number, pa
     out.incomplete.push(`${label || 'file'}: archives nested more than ${MAX_DEPTH} deep; not scanned`);
     return { found: true };
   }
-  const head = await withSource(open, (s) => s.peekUpTo(SNIFF_BYTES));
-  const kind: ContentKind | undefined = sniffContent(head);
   const where = label || 'file';
+  let head: Buffer;
+  try {
+    head = await withSource(open, (s) => s.peekUpTo(SNIFF_BYTES));
+  } catch (e) {
+    // A compressed stream or archive entry that cannot even be started: fail closed.
+    if (!(e instanceof FormatError)) throw e;
+    out.incomplete.push(`${where}: ${e.message}`);
+    noteLimit(ctx, e);
+    return { found: true };
+  }
+  const kind: ContentKind | undefined = sniffContent(head);
   switch (kind) {
     case 'zip':
       addLayer(out, 'zip');
@@ -332,7 +346,9 @@ async function scanPickles(ctx: Ctx, open: Opener, label: string, start: number)
         const framed = await rescanFramed(ctx, open, at, name(i));
         mergeScan(one, framed);
       }
-      const imported = one.imports.size > 0 || one.unnamedCalls > 0 || one.dynamicImports > 0 || one.extensionImports > 0;
+      // Only an import an unpickler could resolve counts ("cmodel line" text is no import).
+      const resolvable = [...one.imports.values()].some((x) => PY_DOTTED.test(x.module) && PY_DOTTED.test(x.name));
+      const imported = resolvable || one.unnamedCalls > 0 || one.dynamicImports > 0 || one.extensionImports > 0;
       // A pickle that opens with a protocol header and is then cut short is a damaged pickle
       // (fail closed), not "not a pickle".
       const truncated = err !== undefined && one.protocol !== undefined && /unexpected end of (file|data)|runs past the end/.test(err.message);

@@ -23,6 +23,14 @@ export class LimitError extends FormatError {
   }
 }
 
+/** The input ended before the bytes a reader needed. */
+export class EndOfDataError extends FormatError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EndOfDataError';
+  }
+}
+
 const WINDOW = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
@@ -124,7 +132,8 @@ export abstract class ByteSource {
     try {
       await this.need(want);
     } catch (err) {
-      if (!(err instanceof FormatError)) throw err;
+      // Short input is fine here; corrupt input (a decompressor failing) is not.
+      if (!(err instanceof EndOfDataError)) throw err;
     }
     return this.buf.subarray(this.off, this.off + Math.min(want, this.available));
   }
@@ -274,7 +283,7 @@ export class StreamSource extends ByteSource {
     // Keep what arrived even when it falls short (peekUpTo reads what there is).
     this.buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, have);
     this.off = 0;
-    if (ended) throw new FormatError(`unexpected end of data at offset ${this.pos + have} (needed ${n - have} more bytes; truncated?)`);
+    if (ended) throw new EndOfDataError(`unexpected end of data at offset ${this.pos + have} (needed ${n - have} more bytes; truncated?)`);
   }
 
   protected async skipBeyond(n: number): Promise<void> {
