@@ -93,5 +93,8 @@ export async function run() {
 export async function smoke() {
   const rows = await scanCorpus();
   const s = score(rows);
-  return `pickles: ${rows.length} samples, F1 ${f3(s.f1)}`;
+  if (s.fn > 0 || s.f1 < TARGET_F1 || s.falseAlarms >= TARGET_FALSE_ALARMS) {
+    throw new Error(`pickles: ${s.fn} missed, F1 ${f3(s.f1)}, false alarms ${(100 * s.falseAlarms).toFixed(1)}% (targets: 0, ≥ ${TARGET_F1}, < ${100 * TARGET_FALSE_ALARMS}%)`);
+  }
+  return `pickles: ${rows.length} samples, F1 ${f3(s.f1)}, none missed`;
 }

@@ -141,6 +141,8 @@ describe('crafted pickles: each attack class and each false alarm', () => {
       ]),
       // An unvetted function called with the pickle's own arguments.
       'plain/unknown-call.pkl': Buffer.concat([proto(4), global('mylib.helpers', 'run'), str('x'), reduce1(), STOP]),
+      // Protocol 0: copyreg._reconstructor(cls, base, state) runs base.__init__(obj, state).
+      'plain/reconstructor.pkl': Buffer.from("ccopy_reg\n_reconstructor\n(cmylib.jobs\nRunner\ncmylib.jobs\nRunner\nS'cmd'\ntR.", 'latin1'),
       // Archives nested deeper than the bound.
       'nested/deep.zip': nested,
       // A truncated xz stream.
@@ -180,6 +182,9 @@ describe('crafted pickles: each attack class and each false alarm', () => {
     const call = result.findings('plain/unknown-call.pkl');
     expect(call.find((f) => f.code === 'pickle-unsafe-import')).toMatchObject({ severity: 'high' });
     expect(call.find((f) => f.code === 'pickle-unsafe-import')?.message).toMatch(/mylib\.helpers\.run and calls it/);
+    const base = result.findings('plain/reconstructor.pkl').find((f) => f.code === 'pickle-unsafe-import');
+    expect(base).toMatchObject({ severity: 'high' });
+    expect(base?.message).toMatch(/mylib\.jobs\.Runner/);
   });
 
   it('hostile containers stay bounded and fail closed', () => {

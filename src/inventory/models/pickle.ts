@@ -236,6 +236,15 @@ export async function scanPickle(src: ByteSource, scan: PickleScan, limits: Pick
     imp.calls++;
     if (direct) imp.directCalls++;
     if (callee.name === 'numpy.dtype' && args?.k === 't' && args.items[0]?.k === 's') return { k: 'dtype', descr: args.items[0].s };
+    // copyreg._reconstructor(cls, base, state) runs base.__init__(obj, state) when state is given.
+    if (callee.name === 'copyreg._reconstructor') {
+      const base = args?.k === 't' ? args.items[1] : undefined;
+      if (base?.k === 'g' && base.name !== 'builtins.object') {
+        const b = scan.imports.get(base.name)!;
+        b.calls++;
+        b.directCalls++;
+      } else if (base?.k !== 'g') scan.unnamedCalls++;
+    }
     return { k: 'inst', cls: callee.name };
   };
   const lenBytes = async (width: 1 | 4 | 8): Promise<number> => {
