@@ -10,24 +10,37 @@ import { FormatError } from './reader.js';
  */
 
 class Bits {
-  private pos = 0;
+  private next = 0;
+  private acc = 0;
+  private accBits = 0;
   constructor(private readonly buf: Buffer) {}
   get exhausted(): boolean {
-    return this.pos >= this.buf.length * 8;
+    return this.next >= this.buf.length && this.accBits === 0;
+  }
+  private fill(n: number) {
+    while (this.accBits < n) {
+      if (this.next >= this.buf.length) throw new FormatError('bzip2 data ends early (truncated?)');
+      this.acc = ((this.acc << 8) | this.buf[this.next++]!) >>> 0;
+      this.accBits += 8;
+    }
   }
   bit(): number {
-    const p = this.pos;
-    if (p >= this.buf.length * 8) throw new FormatError('bzip2 data ends early (truncated?)');
-    this.pos = p + 1;
-    return (this.buf[p >>> 3]! >>> (7 - (p & 7))) & 1;
+    if (this.accBits === 0) this.fill(1);
+    this.accBits--;
+    return (this.acc >>> this.accBits) & 1;
   }
+  /** Up to 32 bits, most significant first. */
   bits(n: number): number {
-    let v = 0;
-    for (let i = 0; i < n; i++) v = (v << 1) | this.bit();
-    return v >>> 0;
+    if (n > 24) return ((this.bits(n - 16) * 65536) + this.bits(16)) >>> 0;
+    this.fill(n);
+    this.accBits -= n;
+    const v = (this.acc >>> this.accBits) & ((1 << n) - 1);
+    this.acc &= (1 << this.accBits) - 1;
+    return v;
   }
   alignToByte(): void {
-    this.pos = (this.pos + 7) & ~7;
+    this.accBits -= this.accBits % 8;
+    this.acc &= (1 << this.accBits) - 1;
   }
 }
 
@@ -83,7 +96,7 @@ function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
   if (nGroups < 2 || nGroups > 6) throw new FormatError('bzip2 block has an invalid number of Huffman tables');
   const nSelectors = br.bits(15);
   if (nSelectors < 1) throw new FormatError('bzip2 block has no selectors');
-  const mtfGroups = Array.from({ length: nGroups }, (_, i) => i);
+  const mtfGroups = Uint8Array.from({ length: nGroups }, (_, i) => i);
   const selectors = new Uint8Array(nSelectors);
   for (let i = 0; i < nSelectors; i++) {
     let j = 0;
@@ -92,8 +105,8 @@ function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
       if (j >= nGroups) throw new FormatError('bzip2 selector out of range');
     }
     const v = mtfGroups[j]!;
-    mtfGroups.splice(j, 1);
-    mtfGroups.unshift(v);
+    mtfGroups.copyWithin(1, 0, j);
+    mtfGroups[0] = v;
     selectors[i] = v;
   }
   // Huffman tables (canonical, by code length).
@@ -134,7 +147,7 @@ function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
     tables.push({ limit, base, perm, minLen, maxLen });
   }
   // Symbols → MTF/RLE2 decode into byte counts and tt.
-  const mtf = Array.from({ length: 256 }, (_, i) => i);
+  const mtf = Uint8Array.from({ length: 256 }, (_, i) => i);
   const unzftab = new Int32Array(256);
   const eob = alphaSize - 1;
   let n = 0;
@@ -179,8 +192,8 @@ function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
     const idx = sym - 1;
     if (idx >= seqToUnseq.length) throw new FormatError('bzip2 symbol out of range');
     const v = mtf[idx]!;
-    mtf.splice(idx, 1);
-    mtf.unshift(v);
+    mtf.copyWithin(1, 0, idx);
+    mtf[0] = v;
     const b = seqToUnseq[v]!;
     if (n >= maxBlock) throw new FormatError('bzip2 block larger than its header allows');
     unzftab[b]!++;
@@ -196,7 +209,16 @@ function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
     cftab[b]!++;
   }
   // Walk the transform, undoing RLE1 (4 equal bytes then a repeat count).
-  const out: number[] = [];
+  let out = Buffer.allocUnsafe(n + 1024);
+  let len = 0;
+  const emit = (b: number) => {
+    if (len === out.length) {
+      const bigger = Buffer.allocUnsafe(out.length * 2);
+      out.copy(bigger, 0, 0, len);
+      out = bigger;
+    }
+    out[len++] = b;
+  };
   let pos = tt[origPtr]! >>> 8;
   let last = -1;
   let same = 0;
@@ -205,7 +227,7 @@ function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
     const b = entry & 0xff;
     pos = entry >>> 8;
     if (same === 4) {
-      for (let k = 0; k < b; k++) out.push(last);
+      for (let k = 0; k < b; k++) emit(last);
       same = 0;
       last = -1;
       continue;
@@ -215,9 +237,9 @@ function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
       last = b;
       same = 1;
     }
-    out.push(b);
+    emit(b);
   }
   // Clear the upper bits for the next block.
-  for (let i = 0; i < n; i++) tt[i] = 0;
-  return Buffer.from(out);
+  tt.fill(0, 0, n);
+  return out.subarray(0, len);
 }

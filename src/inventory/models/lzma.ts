@@ -103,7 +103,8 @@ class Window {
   pos = 0;
   full = false;
   total = 0;
-  pending: number[] = [];
+  private out = Buffer.allocUnsafe(OUT_CHUNK);
+  private outLen = 0;
   constructor(size: number) {
     if (size > MAX_DICT) throw new FormatError(`LZMA dictionary of ${size} bytes, over the ${MAX_DICT}-byte limit`);
     this.buf = new Uint8Array(Math.max(size, 4096));
@@ -115,7 +116,16 @@ class Window {
       this.full = true;
     }
     this.total++;
-    this.pending.push(b);
+    if (this.outLen === this.out.length) {
+      const bigger = Buffer.allocUnsafe(this.out.length * 2);
+      this.out.copy(bigger, 0, 0, this.outLen);
+      this.out = bigger;
+    }
+    this.out[this.outLen++] = b;
+  }
+  /** Bytes produced since the last flush. */
+  get pendingBytes(): number {
+    return this.outLen;
   }
   get(dist: number): number {
     let i = this.pos - dist - 1;
@@ -130,8 +140,8 @@ class Window {
     this.full = false;
   }
   flush(): Buffer {
-    const b = Buffer.from(this.pending);
-    this.pending = [];
+    const b = Buffer.from(this.out.subarray(0, this.outLen));
+    this.outLen = 0;
     return b;
   }
 }
@@ -183,7 +193,7 @@ class LzmaState {
     const lpMask = (1 << this.lp) - 1;
     let produced = 0;
     while (limit === undefined || produced < limit) {
-      if (win.pending.length >= OUT_CHUNK) yield win.flush();
+      if (win.pendingBytes >= OUT_CHUNK) yield win.flush();
       const posState = win.total & pbMask;
       const s = this.state;
       if (rc.bit(this.isMatch, (s << 4) + posState) === 0) {
@@ -280,7 +290,7 @@ export function* unlzmaAlone(input: Buffer): Generator<Buffer> {
   const rc = new RangeDecoder(input, 13);
   const known = size === 0xffffffffffffffffn ? undefined : size > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(size);
   yield* st.decode(rc, win, known);
-  if (win.pending.length) yield win.flush();
+  if (win.pendingBytes) yield win.flush();
 }
 
 function varint(buf: Buffer, at: { pos: number }): number {
@@ -359,7 +369,7 @@ function* lzma2(input: Buffer, p: number, dict: number): Generator<Buffer, numbe
     if (p >= input.length) throw new FormatError('LZMA2 data truncated');
     const ctrl = input[p++]!;
     if (ctrl === 0x00) {
-      if (win.pending.length) yield win.flush();
+      if (win.pendingBytes) yield win.flush();
       return p;
     }
     if (ctrl === 0x01 || ctrl === 0x02) {
@@ -370,7 +380,7 @@ function* lzma2(input: Buffer, p: number, dict: number): Generator<Buffer, numbe
       if (p + size > input.length) throw new FormatError('LZMA2 data truncated');
       for (let i = 0; i < size; i++) win.put(input[p + i]!);
       p += size;
-      if (win.pending.length >= OUT_CHUNK) yield win.flush();
+      if (win.pendingBytes >= OUT_CHUNK) yield win.flush();
       continue;
     }
     if (ctrl < 0x80) throw new FormatError(`LZMA2 control byte 0x${ctrl.toString(16)} is invalid`);

@@ -168,6 +168,13 @@ const SAFE = new Set<string>([
   'torch.jit._pickle.restore_type_tag',
   'torch.nn.modules.module._IncompatibleKeys',
   'torch.torch_version.TorchVersion',
+  // pandas' own reconstruction functions (DataFrame, Index, Timestamp pickles)
+  'pandas.core.indexes.base._new_Index',
+  'pandas._libs.internals._unpickle_block',
+  'pandas.core.internals.blocks.new_block',
+  'pandas._libs.tslibs.timestamps._unpickle_timestamp',
+  'pandas._libs.tslibs.timedeltas._timedelta_unpickle',
+  'pandas._libs.tslibs.nattype.__nat_unpickle',
   // dill looks builtin types up by name in its own table; calling what it returns is an unnamed call (high).
   'dill._dill._load_type',
 ]);
@@ -179,7 +186,7 @@ const SAFE = new Set<string>([
  * (sklearn.datasets, sklearn.utils._testing, sklearn.externals, torch.hub ...) are excluded.
  */
 const SAFE_CLASS_MODULES =
-  /^(sklearn\.(?!datasets|externals|utils\._testing|_build_utils|experimental|_loss\._loss)[a-z_0-9.]+|scipy\.sparse\.[a-z_0-9.]+|numpy\.dtypes|numpy\.core\.records|numpy\.ma\.core|torch\.nn\.modules\.[a-z_0-9.]+|torch\.nn\.parameter|torch\.optim\.[a-z_0-9.]+|torch\.distributions\.[a-z_0-9.]+|transformers\.(configuration_utils|models\.[a-z_0-9]+\.(configuration|modeling)_[a-z_0-9]+|training_args|tokenization_utils_base|trainer_utils)|torchvision\.transforms\.[a-z_0-9.]+|pandas\.core\.[a-z_0-9.]+)$/;
+  /^(sklearn\.(?!datasets|externals|utils\._testing|_build_utils|experimental)[a-z_0-9.]+|scipy\.sparse\.[a-z_0-9.]+|numpy\.dtypes|numpy\.core\.records|numpy\.ma\.core|torch\.nn\.modules\.[a-z_0-9.]+|torch\.nn\.parameter|torch\.optim\.[a-z_0-9.]+|torch\.distributions\.[a-z_0-9.]+|transformers\.(configuration_utils|models\.[a-z_0-9]+\.(configuration|modeling)_[a-z_0-9]+|training_args|training_args_seq2seq|tokenization_utils_base|trainer_utils|debug_utils|utils\.generic|generation\.configuration_utils)|accelerate\.utils\.dataclasses|torchvision\.transforms\.[a-z_0-9.]+|pandas\.core\.[a-z_0-9.]+|pandas\._libs\.[a-z_0-9.]+)$/;
 const CLASS_NAME = /^[A-Z][A-Za-z0-9_]*$/;
 
 /**
@@ -306,6 +313,7 @@ const PY2_MODULES: Record<string, string> = {
   httplib: 'http.client',
   SocketServer: 'socketserver',
   'numpy.core._multiarray_umath': 'numpy.core.multiarray',
+  'numpy._core._multiarray_umath': 'numpy._core.multiarray',
 };
 
 export function normalizeModule(module: string): string {
