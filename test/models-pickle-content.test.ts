@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInventory } from '../src/inventory/index.js';
+import { scanModelFile } from '../src/inventory/models/checkpoint.js';
 import { modelsDiscoverer } from '../src/inventory/models/index.js';
 import type { Component, Finding } from '../src/inventory/types.js';
 import { tempDir } from './helpers/cli.js';
@@ -185,6 +186,14 @@ describe('crafted pickles: each attack class and each false alarm', () => {
     const base = result.findings('plain/reconstructor.pkl').find((f) => f.code === 'pickle-unsafe-import');
     expect(base).toMatchObject({ severity: 'high' });
     expect(base?.message).toMatch(/mylib\.jobs\.Runner/);
+  });
+
+  it('a decompression bomb is a finding of its own and is not read past the cap', async () => {
+    const bomb = join(dir, 'bomb.pkl.gz');
+    await writeTree(dir, { 'bomb.pkl.gz': gzipSync(Buffer.concat([proto(4), Buffer.from('B'), Buffer.from([0, 0, 0x40, 0]), Buffer.alloc(4 << 20)])) });
+    const s = await scanModelFile(bomb, { maxStreamBytes: 1 << 20 });
+    expect(s.problems.find((p) => p.code === 'pickle-decompression-bomb')?.message).toMatch(/decompresses to more than 1048576 bytes \(over \d+ times its compressed size: a decompression bomb\)/);
+    expect(s.incomplete.length).toBeGreaterThan(0);
   });
 
   it('hostile containers stay bounded and fail closed', () => {

@@ -79,13 +79,19 @@ interface Ctx {
   out: CheckpointScan;
   blobs: number;
   decompressed: number;
+  maxStream: number;
+}
+
+export interface ScanLimits {
+  /** Bytes one decompressed stream may deliver (default 1 GiB). */
+  maxStreamBytes?: number;
 }
 
 /** Re-opens a blob from its start (scanning a pickle both ways when its FRAMEs are ambiguous). */
 type Opener = () => Promise<ByteSource>;
 
 /** Scan a file whatever it holds. `notPickle` is set when no part of it is a pickle. */
-export async function scanModelFile(path: string): Promise<CheckpointScan> {
+export async function scanModelFile(path: string, limits: ScanLimits = {}): Promise<CheckpointScan> {
   const out: CheckpointScan = {
     container: 'raw',
     layers: [],
@@ -98,7 +104,7 @@ export async function scanModelFile(path: string): Promise<CheckpointScan> {
     joblibArrays: 0,
     undecoded: [],
   };
-  const ctx: Ctx = { out, blobs: 0, decompressed: 0 };
+  const ctx: Ctx = { out, blobs: 0, decompressed: 0, maxStream: limits.maxStreamBytes ?? MAX_STREAM_BYTES };
   const head = await withSource(() => FileSource.open(path), (s) => s.peekUpTo(SNIFF_BYTES));
   const kind = sniffContent(head);
   out.container = kind === undefined || kind === 'pickle' ? 'raw' : kind;
@@ -234,7 +240,7 @@ function inflater(ctx: Ctx, open: Opener, kind: 'gzip' | 'zlib' | 'raw-deflate',
     const input = Readable.from(inner.rest());
     input.on('error', (e) => z.destroy(e));
     input.pipe(z);
-    const cap = Math.max(0, Math.min(MAX_STREAM_BYTES, MAX_FILE_DECOMPRESSED - ctx.decompressed));
+    const cap = Math.max(0, Math.min(ctx.maxStream, MAX_FILE_DECOMPRESSED - ctx.decompressed));
     const src: StreamSource = new StreamSource(
       z as AsyncIterable<Buffer>,
       cap,
@@ -271,7 +277,7 @@ function decoder(ctx: Ctx, open: Opener, kind: 'bz2' | 'xz' | 'lzma', where: str
       return Buffer.concat(parts, n);
     });
     const gen = kind === 'bz2' ? bunzip2(input) : kind === 'xz' ? unxz(input) : unlzmaAlone(input);
-    const cap = Math.max(0, Math.min(MAX_STREAM_BYTES, MAX_FILE_DECOMPRESSED - ctx.decompressed));
+    const cap = Math.max(0, Math.min(ctx.maxStream, MAX_FILE_DECOMPRESSED - ctx.decompressed));
     const src: StreamSource = new StreamSource(
       (async function* () {
         for (const chunk of gen) if (chunk.length) yield chunk;
@@ -352,7 +358,7 @@ async function scanPickles(ctx: Ctx, open: Opener, label: string, start: number)
       // A pickle that opens with a protocol header and is then cut short is a damaged pickle
       // (fail closed), not "not a pickle".
       const truncated = err !== undefined && one.protocol !== undefined && /unexpected end of (file|data)|runs past the end/.test(err.message);
-      if (err && !imported && !truncated) {
+      if (err && !imported && !truncated && !(err instanceof LimitError)) {
         // Nothing importable ran before the point where every unpickler fails: not a pickle.
         if (i === 1) why = `not a pickle (${err.message})`;
         else mergeAnomaly(out, `${label ? `${label}: ` : ''}the bytes after pickle #${i - 1} are not a pickle (${err.message})`);
