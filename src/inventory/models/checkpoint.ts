@@ -108,7 +108,16 @@ export async function scanModelFile(path: string, limits: ScanLimits = {}): Prom
   const head = await withSource(() => FileSource.open(path), (s) => s.peekUpTo(SNIFF_BYTES));
   const kind = sniffContent(head);
   out.container = kind === undefined || kind === 'pickle' ? 'raw' : kind;
-  const top = await scanBlob(ctx, () => FileSource.open(path), '', 0, path);
+  let top: BlobResult;
+  try {
+    top = await scanBlob(ctx, () => FileSource.open(path), '', 0, path);
+  } catch (e) {
+    // Whatever part of the file could not be read is unscanned: fail closed.
+    if (!(e instanceof FormatError)) throw e;
+    out.incomplete.push(e.message);
+    noteLimit(ctx, e);
+    top = { found: true };
+  }
   if (!top.found && out.pickles.length === 0 && out.undecoded.length === 0 && out.incomplete.length === 0 && out.problems.length === 0) {
     out.notPickle = knownFormat(head) ?? top.why ?? describeHead(head);
   }
@@ -235,7 +244,14 @@ async function scanBlob(ctx: Ctx, open: Opener, label: string, depth: number, pa
 function inflater(ctx: Ctx, open: Opener, kind: 'gzip' | 'zlib' | 'raw-deflate', where: string, skip = 0): Opener {
   return async () => {
     const inner = await open();
-    if (skip) await inner.skip(skip);
+    if (skip) {
+      try {
+        await inner.skip(skip);
+      } catch (e) {
+        await inner.close();
+        throw e;
+      }
+    }
     const z = kind === 'gzip' ? createGunzip() : kind === 'zlib' ? createInflate() : createInflateRaw();
     const input = Readable.from(inner.rest());
     input.on('error', (e) => z.destroy(e));
@@ -782,13 +798,13 @@ async function walkLocalHeaders(ctx: Ctx, open: Opener, label: string, depth: nu
       found = true;
       continue;
     }
-    const slice: Opener = async () => {
-      const s = await open();
-      await s.skip(x.offset);
-      const body = await s.readBytes(Math.min(x.size, MAX_BUFFERED_ARCHIVE));
-      await s.close();
-      return bufferSource(body);
-    };
+    const slice: Opener = async () =>
+      bufferSource(
+        await withSource(open, async (s) => {
+          await s.skip(x.offset);
+          return s.readBytes(Math.min(x.size, MAX_BUFFERED_ARCHIVE));
+        }),
+      );
     const opener = x.method === 8 ? inflater(ctx, slice, 'raw-deflate', entryLabel) : slice;
     const r = x.name.endsWith('.pkl') ? await scanPickles(ctx, opener, entryLabel, 0) : await scanBlob(ctx, opener, entryLabel, depth + 1);
     found ||= r.found || x.name.endsWith('.pkl');
