@@ -7,7 +7,7 @@ import { scanModelFile } from '../src/inventory/models/checkpoint.js';
 import { modelsDiscoverer } from '../src/inventory/models/index.js';
 import type { Component, Finding } from '../src/inventory/types.js';
 import { tempDir } from './helpers/cli.js';
-import { zipBytes } from './helpers/model-files.js';
+import { safetensorsBytes, zipBytes } from './helpers/model-files.js';
 import { writeTree } from './helpers/models.js';
 import { frame, global, long1, proto, reduce1, STOP, str } from './helpers/pickle-bytes.js';
 
@@ -142,6 +142,10 @@ describe('crafted pickles: each attack class and each false alarm', () => {
       ]),
       // An unvetted function called with the pickle's own arguments.
       'plain/unknown-call.pkl': Buffer.concat([proto(4), global('mylib.helpers', 'run'), str('x'), reduce1(), STOP]),
+      // Inside a Hugging Face model folder, a pickle under any name is read too.
+      'hfm/config.json': JSON.stringify({ model_type: 'tiny', architectures: ['TinyModel'] }),
+      'hfm/model.safetensors': safetensorsBytes({ w: { dtype: 'F32', shape: [2] } }),
+      'hfm/extra/optimizer.state': gzipSync(Buffer.concat([proto(2), payload])),
       // Protocol 0: copyreg._reconstructor(cls, base, state) runs base.__init__(obj, state).
       'plain/reconstructor.pkl': Buffer.from("ccopy_reg\n_reconstructor\n(cmylib.jobs\nRunner\ncmylib.jobs\nRunner\nS'cmd'\ntR.", 'latin1'),
       // Archives nested deeper than the bound.
@@ -171,6 +175,7 @@ describe('crafted pickles: each attack class and each false alarm', () => {
     for (const f of ['data/weights.dat', 'export/model.pkl.gz']) {
       expect(blocking(result.findings(f)).some((x) => /os\.system/.test(x.message)), f).toBe(true);
     }
+    expect(blocking(result.findings('hfm')).some((x) => x.location?.file === 'hfm/extra/optimizer.state' && /os\.system/.test(x.message))).toBe(true);
     expect(result.component('notes/readme.txt')).toBeUndefined();
     expect(result.component('notes/archive.gz')).toBeUndefined();
   });
