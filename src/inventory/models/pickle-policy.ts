@@ -145,7 +145,12 @@ const SAFE = new Set<string>([
   'ipaddress.IPv4Address',
   'ipaddress.IPv6Address',
   'zoneinfo.ZoneInfo',
+  'pytz._p',
+  'pytz._UTC',
+  // partial(f, *args) only stores f: calling the result later is an unnamed call (high), and f is graded on its own.
+  'functools.partial',
   'numpy.random._pickle.__randomstate_ctor',
+  'numpy.random.__RandomState_ctor',
   'numpy.random._pickle.__generator_ctor',
   'numpy.random._pickle.__bit_generator_ctor',
   'numpy.random.mtrand.RandomState',
@@ -329,6 +334,8 @@ export function classifyImport(rawModule: string, name: string): ImportVerdict {
   if (CRITICAL_MODULES.has(top) || CRITICAL_MODULES.has(module)) return 'critical';
   if (module === 'builtins' && CRITICAL_BUILTINS.has(name.split('.')[0]!)) return 'critical';
   // torch entry points that load or run more code.
+  // torch._C's math namespaces (torch._C._nn.gelu ...) only compute; the rest of torch._C loads and runs code.
+  if (/^torch\._C\._(nn|fft|linalg|special|VariableFunctions|VariableFunctionsClass|TensorBase)\.[A-Za-z_0-9]+$/.test(full)) return 'unknown';
   if (/^torch\.(load|hub|jit|package|_C|ops|classes|compile|utils\.cpp_extension|storage\._load_from_bytes|serialization\.load)\b/.test(full)) return 'critical';
   if (/^numpy\.(load|loadtxt|fromfile|testing|distutils|f2py|ctypeslib)\b/.test(full)) return 'critical';
   // A dotted name is an attribute chain (protocol 4): `torch.serialization` + `os.system` reaches os.
