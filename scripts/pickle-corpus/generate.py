@@ -211,6 +211,15 @@ def malicious():
     add('torch-legacy', 'evil-legacy.pt', 'torch', 'malicious', writer=torch_evil(True))
     add('torch-legacy', 'evil-legacy.bin', 'torch', 'malicious', writer=torch_evil(True, 'exec'))
 
+    # torch.load on bytes inside a plain pickle (how pickle.dumps writes a tensor's storage)
+    def load_from_bytes_evil(path):
+        b = io.BytesIO()
+        torch.save({'cfg': Evil()}, b, _use_new_zipfile_serialization=False)
+        data = b.getvalue()
+        with open(path, 'wb') as f:
+            f.write(b'\x80\x02' + glob_('torch.storage', '_load_from_bytes') + b'B' + struct.pack('<I', len(data)) + data + b'\x85R.')
+    add('torch-bytes', 'storage-bytes.pkl', 'pickle-all', 'malicious', writer=load_from_bytes_evil)
+
     # 10. joblib: a payload after raw array bytes, compressed or not
     import joblib
     import numpy as np
@@ -299,6 +308,7 @@ def benign():
         with open(p, 'ab') as f:
             f.write(b'\x00' * 100 + b'trailing bytes')
     add('zip-trailing', 'trailing.pt', 'torch', 'benign', writer=trailing)
+    add('torch-bytes', 'tensor-pickle.pkl', 'pickle-all', 'benign', pickle.dumps({'w': torch.zeros(3), 'b': torch.ones(2, dtype=torch.int64)}, protocol=2))
 
     # TorchScript (debug records name this generator's path on the machine: left out)
     def without_debug(save):

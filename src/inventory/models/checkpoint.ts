@@ -6,7 +6,7 @@ import type yauzl from 'yauzl';
 import { lazyRequire } from '../../util/lazy.js';
 import { bunzip2 } from './bzip2.js';
 import { unlzmaAlone, unxz } from './lzma.js';
-import { emptyScan, type FrameReading, type PickleScan, scanPickle } from './pickle.js';
+import { emptyScan, type FrameReading, type NestedBytes, type PickleScan, scanPickle } from './pickle.js';
 import { classifyTorchScriptImport } from './pickle-policy.js';
 import { type ByteSource, bufferSource, FileSource, FormatError, LimitError, StreamSource } from './reader.js';
 import { type ContentKind, PICKLE_NAME, SNIFF_BYTES, sniffContent } from './sniff.js';
@@ -236,7 +236,7 @@ async function scanBlob(ctx: Ctx, open: Opener, label: string, depth: number, pa
     case 'npy':
       return scanNpy(ctx, open, label, head);
     default:
-      return scanPickles(ctx, open, label, 0);
+      return scanPickles(ctx, open, label, 0, depth);
   }
 }
 
@@ -345,7 +345,7 @@ async function scanNpy(ctx: Ctx, open: Opener, label: string, head: Buffer): Pro
  * torch's legacy format is five of them. A pickle whose FRAMEs the readers disagree on is
  * scanned a second time as the C unpickler reads a file.
  */
-async function scanPickles(ctx: Ctx, open: Opener, label: string, start: number): Promise<BlobResult> {
+async function scanPickles(ctx: Ctx, open: Opener, label: string, start: number, depth = 0): Promise<BlobResult> {
   const out = ctx.out;
   const src = await open();
   const name = (i: number) => `${label}#${i}`;
@@ -384,6 +384,7 @@ async function scanPickles(ctx: Ctx, open: Opener, label: string, start: number)
       out.pickles.push(name(i));
       addLayer(out, 'pickle');
       mergeScan(out.scan, one);
+      for (const n of one.nested) await scanNested(ctx, open, n, `${name(i)}@${n.at}`, depth + 1);
       if (err) {
         out.incomplete.push(`${label ? `${label} ` : ''}pickle #${i}: ${err.message}`);
         noteLimit(ctx, err);
@@ -405,6 +406,34 @@ async function scanPickles(ctx: Ctx, open: Opener, label: string, start: number)
     await src.close();
   }
   return why !== undefined && !found ? { found, why } : { found };
+}
+
+/** Bytes a pickle hands to torch.load (torch.storage._load_from_bytes): a file of their own. */
+async function scanNested(ctx: Ctx, open: Opener, n: NestedBytes, label: string, depth: number): Promise<void> {
+  if (n.data) {
+    const data = n.data;
+    const r = await scanBlob(ctx, async () => bufferSource(data), label, depth);
+    if (!r.found) mergeAnomaly(ctx.out, `${label}: bytes loaded with torch.load are not a pickle`);
+    return;
+  }
+  if (n.len > MAX_BUFFERED_ARCHIVE) {
+    ctx.out.incomplete.push(`${label}: ${n.len} bytes loaded with torch.load, over the ${MAX_BUFFERED_ARCHIVE}-byte limit; not scanned`);
+    return;
+  }
+  let body: Buffer;
+  try {
+    body = await withSource(open, async (s) => {
+      await s.skip(n.at);
+      return s.readBytes(n.len);
+    });
+    if (n.utf8) body = Buffer.from(body.toString('utf8'), 'latin1');
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    ctx.out.incomplete.push(`${label}: ${e.message}`);
+    return;
+  }
+  const r = await scanBlob(ctx, async () => bufferSource(body), label, depth);
+  if (!r.found) mergeAnomaly(ctx.out, `${label}: bytes loaded with torch.load are not a pickle`);
 }
 
 /** Scan one pickle again, FRAMEs read as CPython's C unpickler reads a file; returns what that reading imports. */
@@ -735,7 +764,7 @@ async function scanZip(ctx: Ctx, z: ZipOpen, label: string, depth: number, open:
         return new StreamSource(s as AsyncIterable<Buffer>, MAX_STREAM_BYTES, () => s.destroy());
       };
       try {
-        const r = name.endsWith('.pkl') ? await scanPickles(ctx, opener, entryLabel, 0) : await scanBlob(ctx, opener, entryLabel, depth + 1);
+        const r = name.endsWith('.pkl') ? await scanPickles(ctx, opener, entryLabel, 0, depth + 1) : await scanBlob(ctx, opener, entryLabel, depth + 1);
         if (name.endsWith('.pkl')) found = true;
         else found ||= r.found;
       } catch (err) {
@@ -806,7 +835,7 @@ async function walkLocalHeaders(ctx: Ctx, open: Opener, label: string, depth: nu
         }),
       );
     const opener = x.method === 8 ? inflater(ctx, slice, 'raw-deflate', entryLabel) : slice;
-    const r = x.name.endsWith('.pkl') ? await scanPickles(ctx, opener, entryLabel, 0) : await scanBlob(ctx, opener, entryLabel, depth + 1);
+    const r = x.name.endsWith('.pkl') ? await scanPickles(ctx, opener, entryLabel, 0, depth + 1) : await scanBlob(ctx, opener, entryLabel, depth + 1);
     found ||= r.found || x.name.endsWith('.pkl');
   }
   return { found };

@@ -173,6 +173,9 @@ const SAFE = new Set<string>([
   'torch.jit._pickle.restore_type_tag',
   'torch.nn.modules.module._IncompatibleKeys',
   'torch.torch_version.TorchVersion',
+  // torch.load on bytes inside the pickle: those bytes are scanned as a file of their own
+  // (pickle.ts records them; critical when they are not a constant).
+  'torch.storage._load_from_bytes',
   // pandas' own reconstruction functions (DataFrame, Index, Timestamp pickles)
   'pandas.core.indexes.base._new_Index',
   'pandas._libs.internals._unpickle_block',

@@ -42,6 +42,19 @@ export interface PickleScan {
   frameOverrun: boolean;
   /** joblib NumpyArrayWrapper arrays whose raw bytes were skipped (or whose nested pickle was scanned). */
   joblibArrays: number;
+  /**
+   * Byte strings the pickle hands to a loader of more pickles (torch.storage._load_from_bytes:
+   * a torch.save stream): offsets in this pickle's input, for the caller to scan as files.
+   */
+  nested: NestedBytes[];
+}
+
+/** Bytes inside a pickle: at `at` for `len` bytes of input (UTF-8 text to re-encode as latin-1 when `utf8`), or `data` itself. */
+export interface NestedBytes {
+  at: number;
+  len: number;
+  utf8?: boolean;
+  data?: Buffer;
 }
 
 /**
@@ -72,6 +85,8 @@ type V =
   | { k: 't'; items: V[] }
   | { k: 'd'; map: Map<string, V> }
   | { k: 'inst'; cls: string }
+  | ({ k: 'bytes' } & NestedBytes)
+  | { k: 'text'; at: number; len: number }
   | { k: 'dtype'; descr: string; elsize?: number; fields?: 'objects' | 'plain' | 'unknown' };
 const OTHER: V = { k: 'o' };
 const NONE: V = { k: 'n' };
@@ -87,7 +102,7 @@ const MAX_ANOMALIES = 20;
 const MEMO_SLACK = 1_000_000;
 
 export function emptyScan(): PickleScan {
-  return { imports: new Map(), unnamedCalls: 0, dynamicImports: 0, extensionImports: 0, anomalies: [], opcodes: 0, frameOverrun: false, joblibArrays: 0 };
+  return { imports: new Map(), unnamedCalls: 0, dynamicImports: 0, extensionImports: 0, anomalies: [], opcodes: 0, frameOverrun: false, joblibArrays: 0, nested: [] };
 }
 
 /**
@@ -236,6 +251,20 @@ export async function scanPickle(src: ByteSource, scan: PickleScan, limits: Pick
     imp.calls++;
     if (direct) imp.directCalls++;
     if (callee.name === 'numpy.dtype' && args?.k === 't' && args.items[0]?.k === 's') return { k: 'dtype', descr: args.items[0].s };
+    if (callee.name === 'torch.storage._load_from_bytes') {
+      // torch.load on bytes in the pickle: scanned as a file of its own, when the bytes are a constant.
+      const b = args?.k === 't' && args.items.length === 1 ? args.items[0] : undefined;
+      if (b?.k === 'bytes' && scan.nested.length < 64) {
+        const { k: _k, ...nested } = b;
+        scan.nested.push(nested);
+      } else imp.verdict = 'critical';
+    }
+    // Protocol 2 writes bytes as _codecs.encode(text, 'latin1').
+    if (callee.name === '_codecs.encode' && args?.k === 't' && args.items[1]?.k === 's' && /^latin-?1$/i.test(args.items[1].s)) {
+      const t = args.items[0];
+      if (t?.k === 's') return { k: 'bytes', at: 0, len: t.s.length, data: Buffer.from(t.s, 'latin1') };
+      if (t?.k === 'text') return { k: 'bytes', at: t.at, len: t.len, utf8: true };
+    }
     // copyreg._reconstructor(cls, base, state) runs base.__init__(obj, state) when state is given.
     if (callee.name === 'copyreg._reconstructor') {
       const base = args?.k === 't' ? args.items[1] : undefined;
@@ -266,8 +295,10 @@ export async function scanPickle(src: ByteSource, scan: PickleScan, limits: Pick
       await need(n);
       push({ k: 's', s: src.take(n).toString(encoding) });
     } else {
-      await skipArg(n);
-      push(OTHER);
+      await enter(n);
+      const at = src.pos;
+      await src.skip(n);
+      push(encoding === 'utf8' ? { k: 'text', at, len: n } : OTHER);
     }
   };
   const parseIntLine = (line: string): bigint | undefined => {
@@ -466,14 +497,15 @@ export async function scanPickle(src: ByteSource, scan: PickleScan, limits: Pick
         break;
       // Bytes payloads: the C unpickler reads them with readinto, straight on past a frame's end (no divergence).
       case 0x42: // BINBYTES
-        await src.skip(await lenBytes(4));
-        push(OTHER);
-        break;
       case 0x43: // SHORT_BINBYTES
-        await src.skip(await lenBytes(1));
-        push(OTHER);
+      case 0x8e: {
+        // BINBYTES8
+        const n = await lenBytes(op === 0x43 ? 1 : op === 0x42 ? 4 : 8);
+        const start = src.pos;
+        await src.skip(n);
+        push({ k: 'bytes', at: start, len: n });
         break;
-      case 0x8e: // BINBYTES8
+      }
       case 0x96: // BYTEARRAY8
         await src.skip(await lenBytes(8));
         push(OTHER);
