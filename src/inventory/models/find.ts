@@ -200,14 +200,24 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
   const candidates: Candidate[] = kept.map((rel) => ({ kind: 'folder', rel, reason: folders.get(rel)! }));
   const inFolder = (rel: string) => kept.some((k) => isBelow(rel, k));
 
+  // Any other file is a model when its bytes hold a pickle, whatever its name: read the first
+  // bytes of each (a few files at a time) and keep those that open a pickle or a container.
+  const toSniff = files.filter((f) => {
+    const ext = extensionOf(f.rel);
+    return !fileCandidates.has(f.rel) && !hubCacheRepo(f.rel) && !SELF_DESCRIBING.has(ext) && !PICKLE_EXTENSIONS.has(ext) && !OTHER_WEIGHTS.has(ext) && !inFolder(f.rel) && !isExcluded(f.rel, false);
+  });
+  const sniffed = new Set<string>();
+  for (let i = 0; i < toSniff.length; i += 16) {
+    const batch = toSniff.slice(i, i + 16);
+    const hits = await Promise.all(batch.map((f) => mayHoldPickle(f.abs)));
+    for (const [j, f] of batch.entries()) if (hits[j]) sniffed.add(f.rel);
+  }
   for (const f of files) {
     if (fileCandidates.has(f.rel)) continue;
     const ext = extensionOf(f.rel);
     if (hubCacheRepo(f.rel)) continue;
     if (!SELF_DESCRIBING.has(ext) && !PICKLE_EXTENSIONS.has(ext)) {
-      // Any other file is a model when its bytes hold a pickle, whatever its name.
-      if (OTHER_WEIGHTS.has(ext) || inFolder(f.rel) || isExcluded(f.rel, false) || !(await mayHoldPickle(f.abs))) continue;
-      fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: true });
+      if (sniffed.has(f.rel)) fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: true });
       continue;
     }
     // `.bin` is any binary: a model only when its bytes are a pickle (or a zip of pickles).
