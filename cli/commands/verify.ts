@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import type { ClaimOptions } from '../../src/verification/claim-policy.js';
+import { addClaimFlags, claimFlags } from '../claim-flags.js';
 import { action, EXIT_CHECK_FAILED, printJson, usageError } from '../io.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends ClaimOptions {
   bundle?: string;
   certificateIdentity?: string;
   certificateIdentityRegexp?: string;
@@ -18,7 +20,7 @@ interface VerifyFlags {
 }
 
 export function registerVerify(program: Command): void {
-  program
+  const cmd = program
     .command('verify')
     .alias('verify-bundle')
     .summary('verify a Sigstore bundle over a file, a digest or a model/plugin folder')
@@ -31,7 +33,10 @@ export function registerVerify(program: Command): void {
         "(--certificate-chain, model_signing's certificate method). For DSSE bundles the\n" +
         'artifact must be a subject of the in-toto statement; a folder is re-hashed and\n' +
         'files changed, added or missing are reported. `verify-bundle` is the same\n' +
-        "command (the Sigstore conformance suite's name).",
+        "command (the Sigstore conformance suite's name).\n\n" +
+        "A keyless signer's certificate claims (source repository, ref, digest, signer\n" +
+        'workflow, runner, trigger) can be constrained too; by default a certificate from a\n' +
+        'pull_request_target build or a self-hosted runner is refused. --json prints all claims.',
     )
     .argument('[target]', 'file, folder, or sha256:<64 hex> digest (a digest that is not an existing path)')
     .option('--bundle <file>', 'the Sigstore bundle (default: FILE.sigstore.json, or DIR/model.sig for a folder)')
@@ -41,7 +46,8 @@ export function registerVerify(program: Command): void {
     .option('--certificate-oidc-issuer-regexp <re>', 'OIDC issuer as a regular expression, anchored')
     .option('--key <pem>', 'verify with this public key (PEM) instead of a certificate identity')
     .option('--certificate-chain <pem>', 'verify that the signing certificate chains to these CA certificates (PEM)')
-    .option('--trusted-root <file>', 'Sigstore trusted root JSON (default: cached by `aibom trust update`, else the public-good root)')
+    .option('--trusted-root <file>', 'Sigstore trusted root JSON (default: cached by `aibom trust update`, else the public-good root)');
+  addClaimFlags(cmd)
     .option('--ignore-paths <paths...>', 'folder: paths to leave out, relative to the folder or to the working directory (after TARGET)')
     .option('--ignore-git-paths', 'folder: leave out .git, .gitattributes, .github, .gitignore (the default)')
     .option('--no-ignore-git-paths', 'folder: hash the git paths too')
@@ -53,7 +59,8 @@ export function registerVerify(program: Command): void {
       '\nExamples:\n' +
         '  $ aibom verify dist/app.tgz --bundle app.tgz.sigstore.json \\\n' +
         '      --certificate-identity-regexp \'https://github\\.com/acme/app/\\.github/workflows/release\\.yml@refs/tags/v.*\' \\\n' +
-        '      --certificate-oidc-issuer https://token.actions.githubusercontent.com\n' +
+        '      --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n' +
+        '      --source-repository https://github.com/acme/app --source-ref-regexp \'refs/tags/v.*\'\n' +
         '  $ aibom verify models/llama --key signing-key.pub          # reads models/llama/model.sig\n' +
         '  $ aibom verify sha256:4f2a…e1 --bundle x.sigstore.json --key key.pub\n' +
         '  $ aibom verify --batch checks.jsonl --trusted-root trusted_root.json\n' +
@@ -76,6 +83,7 @@ export function registerVerify(program: Command): void {
             'ignorePaths',
             'allowSymlinks',
           ]),
+          ...claimFlags(flags),
           ignoreGitPaths: flags.ignoreGitPaths !== false,
         };
         if (flags.batch) {

@@ -3,6 +3,7 @@
  * as they are), the reasons a verification fails, and the one-line verdict.
  */
 import { AibomError } from '../errors.js';
+import type { CertificateClaims } from './claims.js';
 
 /**
  * Why a verification failed:
@@ -63,6 +64,8 @@ export interface VerifiedSigner {
   issuer?: string;
   /** Subject of the certificate (certificate-chain method), e.g. `CN=signing-key`. */
   subject?: string;
+  /** The signing certificate's Fulcio claims (OIDs 1.3.6.1.4.1.57264.1.8–22), keyless only. */
+  claims?: CertificateClaims;
 }
 
 export interface TargetDescription {
