@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { GateOptions } from '../../src/policy/gate.js';
+import { addClaimFlags } from '../claim-flags.js';
 import { action, collect, EXIT_CHECK_FAILED, EXIT_USAGE, printError, printInfo, writeOutput } from '../io.js';
 
 const FORMATS = ['text', 'json', 'sarif', 'markdown'] as const;
@@ -14,7 +15,7 @@ export type GateFlags = Omit<GateOptions, 'bundle' | 'artifacts'> & {
 };
 
 export function registerGate(program: Command): void {
-  program
+  const cmd = program
     .command('gate')
     .summary('fail a release whose BOM lacks provenance')
     .description(
@@ -36,7 +37,8 @@ export function registerGate(program: Command): void {
     .option('--certificate-oidc-issuer <url>', 'expected OIDC issuer (exact)')
     .option('--certificate-oidc-issuer-regexp <re>', 'expected OIDC issuer (regexp, anchored)')
     .option('--key <pem>', 'release signing public key, instead of a certificate identity')
-    .option('--trusted-root <file>', 'Sigstore trusted root (default: the public-good root shipped offline)')
+    .option('--trusted-root <file>', 'Sigstore trusted root (default: the public-good root shipped offline)');
+  addClaimFlags(cmd)
     .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'text')
     .option('--json', 'same as --format json')
     .option('-o, --output <file>', 'write the report to FILE (the verdict still goes to stderr)')

@@ -16,6 +16,7 @@ import { loadOrBuildBom } from '../report/load.js';
 import { readBytesBounded, readTextBounded } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
 import { parseBundle } from '../verification/bundle.js';
+import { type ClaimOptions, copyClaimOptions, hasClaimOptions } from '../verification/claim-policy.js';
 import { buildPolicy, type PolicyOptions } from '../verification/policy.js';
 import { VerifyFailure } from '../verification/result.js';
 import { VerifySession } from '../verification/run.js';
@@ -25,7 +26,7 @@ import { type ArtifactCheck, evaluatePolicy, type GateResult, type SignatureChec
 import { loadPolicy } from './load.js';
 import { defaultPolicy, type Policy, type SignerPolicy } from './types.js';
 
-export interface GateOptions {
+export interface GateOptions extends ClaimOptions {
   bom?: string;
   bundle?: string[];
   policy?: string;
@@ -80,7 +81,10 @@ function releaseOptions(opts: GateOptions, policy: Policy): PolicyOptions | unde
   if (opts.certificateOidcIssuer) fromFlags.certificateOidcIssuer = opts.certificateOidcIssuer;
   if (opts.certificateOidcIssuerRegexp) fromFlags.certificateOidcIssuerRegexp = opts.certificateOidcIssuerRegexp;
   if (opts.key) fromFlags.key = opts.key;
-  if (Object.keys(fromFlags).length) return fromFlags;
+  if (Object.keys(fromFlags).length) return copyClaimOptions(opts, fromFlags);
+  if (hasClaimOptions(copyClaimOptions(opts, {}))) {
+    throw new AibomError('USAGE', 'certificate claim flags (--source-repository, …) go with --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]; put them in the policy `release` otherwise');
+  }
   return policy.release ? signerOptions(policy.release) : undefined;
 }
 
@@ -92,7 +96,8 @@ function signerOptions(s: SignerPolicy): PolicyOptions | undefined {
   if (s.issuer) o.certificateOidcIssuer = s.issuer;
   if (s.issuerRegexp) o.certificateOidcIssuerRegexp = s.issuerRegexp;
   if (s.keyPath) o.key = s.keyPath;
-  return Object.keys(o).length ? o : undefined;
+  if (!Object.keys(o).length) return undefined;
+  return copyClaimOptions(s, o);
 }
 
 function first(row: InventoryRow, name: string): string | undefined {

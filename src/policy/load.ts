@@ -5,6 +5,7 @@ import { readTextBounded } from '../util/fs.js';
 import { isObject } from '../util/json.js';
 import { schemaValidator } from '../util/precompiled.js';
 import { duplicateKey, parseYamlDocument } from '../util/yaml.js';
+import { buildClaimPolicy, CLAIM_OPTION_KEYS, copyClaimOptions, hasClaimOptions } from '../verification/claim-policy.js';
 import { defaultPolicy, type Policy, type SignerPolicy } from './types.js';
 
 const MAX_POLICY_BYTES = 1024 * 1024;
@@ -167,6 +168,16 @@ async function readSigner(
     fail(hasIdentity ? 'issuer' : 'identity', 'a signer needs identity (or identityRegexp) and issuer (or issuerRegexp), or a key');
   }
   if (hasKey && (hasIdentity || hasIssuer)) fail('key', 'a signer is either a key or a certificate identity, not both');
+  copyClaimOptions(rec, s);
+  if (hasClaimOptions(s)) {
+    const claimKey = CLAIM_OPTION_KEYS.find((k) => s[k] !== undefined)!;
+    if (hasKey) fail(claimKey, 'certificate claims constrain a keyless signer (identity and issuer), not a key');
+    try {
+      buildClaimPolicy(s);
+    } catch (err) {
+      fail(claimKey, err instanceof AibomError ? err.message.replace(/--([a-z-]+)/g, (_, f: string) => f.replace(/-([a-z])/g, (__, c: string) => c.toUpperCase())) : String(err));
+    }
+  }
   return s;
 }
 

@@ -1,5 +1,7 @@
+import type { ClaimOptions } from '../verification/claim-policy.js';
+
 /** The policy file (schemas/aibom-policy.schema.json), as loaded and checked. */
-export interface SignerPolicy {
+export interface SignerPolicy extends ClaimOptions {
   identity?: string;
   identityRegexp?: string;
   issuer?: string;
