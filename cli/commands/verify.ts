@@ -64,6 +64,8 @@ export function registerVerify(program: Command): void {
         '  $ aibom verify models/llama --key signing-key.pub          # reads models/llama/model.sig\n' +
         '  $ aibom verify sha256:4f2a…e1 --bundle x.sigstore.json --key key.pub\n' +
         '  $ aibom verify --batch checks.jsonl --trusted-root trusted_root.json\n' +
+        '\nA SLSA Verification Summary Attestation (`aibom gate --vsa`) is verified over the BOM or a\n' +
+        'release artifact like any attestation, and its verdict is shown; one that says FAILED exits 1.\n' +
         '\nExit codes: 0 verified, 1 not verified (the reason is printed), 2 usage or input error.',
     )
     .action(
@@ -94,16 +96,18 @@ export function registerVerify(program: Command): void {
           const results = await runBatch(session, entries, (r) => {
             if (!flags.json) process.stdout.write(`${verdictLine(r)}\n`);
           });
-          const ok = results.filter((r) => r.verified).length;
+          const { vsaPassed } = await import('../../src/verification/vsa-result.js');
+          const ok = results.filter((r) => r.verified && vsaPassed(r)).length;
           if (flags.json) printJson({ verified: ok, failed: results.length - ok, results });
           else process.stdout.write(`${ok} verified, ${results.length - ok} not verified\n`);
           return ok === results.length ? 0 : EXIT_CHECK_FAILED;
         }
         if (target === undefined) throw usageError('missing the file, folder or sha256: digest to verify (or --batch FILE)');
         const result = await session.verify({ ...defaults, target, ...(flags.bundle ? { bundle: flags.bundle } : {}) });
+        const { vsaLine, vsaPassed } = await import('../../src/verification/vsa-result.js');
         if (flags.json) printJson(result);
-        else process.stdout.write(`${verdictLine(result)}\n`);
-        return result.verified ? 0 : EXIT_CHECK_FAILED;
+        else process.stdout.write(`${verdictLine(result)}\n${result.vsa ? `${vsaLine(result)}\n` : ''}`);
+        return result.verified && vsaPassed(result) ? 0 : EXIT_CHECK_FAILED;
       }),
     );
 }

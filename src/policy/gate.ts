@@ -24,6 +24,7 @@ import { verifyPrepared } from '../verification/verify.js';
 import { verifyBomPredicate } from '../verification/bom-predicate.js';
 import { type ArtifactCheck, evaluatePolicy, type GateResult, type SignatureCheck } from './evaluate.js';
 import { loadPolicy } from './load.js';
+import { type VsaInputs, type VsaOptions, writeVsa } from './vsa.js';
 import { defaultPolicy, type Policy, type SignerPolicy } from './types.js';
 
 export interface GateOptions extends ClaimOptions {
@@ -40,6 +41,8 @@ export interface GateOptions extends ClaimOptions {
   key?: string;
   trustedRoot?: string;
   now?: Date;
+  /** Write the verdict as a signed SLSA VSA (vsa.ts). */
+  vsa?: VsaOptions;
 }
 
 /** Predicate types that count as provenance for a release artifact. */
@@ -47,10 +50,11 @@ export const PROVENANCE_PREDICATE_TYPES = ['https://slsa.dev/provenance/v1', CYC
 
 const MAX_ATTESTATION_FILE_BYTES = 256 * 1024 * 1024;
 
-export async function runGate(opts: GateOptions): Promise<GateResult & { bom: string }> {
+export async function runGate(opts: GateOptions): Promise<GateResult & { bom: string; vsa?: Awaited<ReturnType<typeof writeVsa>> }> {
   const policy = opts.policy ? await loadPolicy(opts.policy) : defaultPolicy();
   const root = resolve(opts.root ?? '.');
   const loaded = await loadOrBuildBom(opts.bom ?? root);
+  if (opts.vsa && loaded.builtFromDir) throw new AibomError('USAGE', '--vsa names the BOM as a subject: give the BOM file with --bom');
   const inv = inventoryFromBom(loaded.bom);
   const session = new VerifySession();
   const releaseIdentity = releaseOptions(opts, policy);
@@ -71,7 +75,18 @@ export async function runGate(opts: GateOptions): Promise<GateResult & { bom: st
   if (opts.artifacts?.length && releaseIdentity) {
     ctx.artifacts = await checkArtifacts(opts.artifacts, opts.attestations!, releaseIdentity, session, opts.trustedRoot);
   }
-  return { ...evaluatePolicy(inv, policy, ctx), bom: loaded.builtFromDir ? `(built from ${opts.root ?? '.'})` : loaded.source };
+  const result: GateResult & { bom: string; vsa?: Awaited<ReturnType<typeof writeVsa>> } = {
+    ...evaluatePolicy(inv, policy, ctx),
+    bom: loaded.builtFromDir ? `(built from ${opts.root ?? '.'})` : loaded.source,
+  };
+  if (opts.vsa) {
+    const inputs: VsaInputs = { result, bomFile: loaded.source, bomJson: loaded.bom, policy, bundles: opts.bundle ?? [], now: ctx.now };
+    if (opts.policy) inputs.policyFile = opts.policy;
+    if (opts.attestations && ctx.artifacts) inputs.attestations = opts.attestations;
+    if (ctx.artifacts) inputs.artifacts = ctx.artifacts;
+    result.vsa = await writeVsa(inputs, opts.vsa);
+  }
+  return result;
 }
 
 function releaseOptions(opts: GateOptions, policy: Policy): PolicyOptions | undefined {

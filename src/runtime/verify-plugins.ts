@@ -121,7 +121,7 @@ function releaseOptions(o: ReleaseIdentity, policy: RuntimePolicy): PolicyOption
   if (Object.keys(fromFlags).length) return copyClaimOptions(o, fromFlags);
   const r = policy.release;
   if (r) {
-    if (r.keyPath) return copyClaimOptions(o, { key: r.keyPath });
+    if (r.keyPath) return copyClaimOptions(o, { key: r.keyPath } as PolicyOptions);
     if (r.keyFingerprint) {
       throw new AibomError('USAGE', `the policy's release signer is a key fingerprint only; give the release public key (release.key) to verify the BOM`, { file: policy.source });
     }

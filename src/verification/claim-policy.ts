@@ -66,7 +66,7 @@ const MAX_TRIGGERS = 64;
 const TRIGGER_RE = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** Copy the claim options present in `from` (any record: parsed flags, a policy entry) onto `to`. */
-export function copyClaimOptions(from: object, to: ClaimOptions): ClaimOptions {
+export function copyClaimOptions<T extends ClaimOptions>(from: object, to: T): T {
   const src = from as Record<string, unknown>;
   for (const k of CLAIM_STRING_OPTIONS) if (typeof src[k] === 'string') to[k] = src[k] as string;
   for (const k of CLAIM_LIST_OPTIONS) {

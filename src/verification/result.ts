@@ -3,6 +3,7 @@
  * as they are), the reasons a verification fails, and the one-line verdict.
  */
 import { AibomError } from '../errors.js';
+import type { VsaSummary } from '../attestation/vsa.js';
 import type { CertificateClaims } from './claims.js';
 
 /**
@@ -95,6 +96,8 @@ export interface VerificationResult {
   error?: string;
   /** For folders that do not match their signature. */
   differences?: FolderDifference;
+  /** For a verified SLSA Verification Summary Attestation: its verdict. */
+  vsa?: VsaSummary;
 }
 
 /** The one-line verdict a user reads. */
