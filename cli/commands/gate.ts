@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
 import type { GateOptions } from '../../src/policy/gate.js';
 import { addClaimFlags } from '../claim-flags.js';
+import { addLockFlags, type LockFlags, lockOptions } from '../lock-flags.js';
 import { addVsaFlags, type VsaFlags, vsaOptions } from '../vsa-flags.js';
 import { action, collect, EXIT_CHECK_FAILED, EXIT_USAGE, printError, printInfo, writeOutput } from '../io.js';
 
 const FORMATS = ['text', 'json', 'sarif', 'markdown'] as const;
 
 /** The command's flags: the library's gate options plus how to print the result. */
-export type GateFlags = Omit<GateOptions, 'bundle' | 'artifacts' | 'vsa'> &
-  VsaFlags & {
+export type GateFlags = Omit<GateOptions, 'bundle' | 'artifacts' | 'vsa' | 'lock'> &
+  VsaFlags &
+  LockFlags & {
   bundle: string[];
   artifacts: string[];
   format: string;
@@ -40,7 +42,7 @@ export function registerGate(program: Command): void {
     .option('--certificate-oidc-issuer-regexp <re>', 'expected OIDC issuer (regexp, anchored)')
     .option('--key <pem>', 'release signing public key, instead of a certificate identity')
     .option('--trusted-root <file>', 'Sigstore trusted root (default: the public-good root shipped offline)');
-  addVsaFlags(addClaimFlags(cmd))
+  addLockFlags(addVsaFlags(addClaimFlags(cmd)))
     .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'text')
     .option('--json', 'same as --format json')
     .option('-o, --output <file>', 'write the report to FILE (the verdict still goes to stderr)')
@@ -68,7 +70,8 @@ export function registerGate(program: Command): void {
         }
         const { runGate } = await import('../../src/policy/gate.js');
         const vsa = await vsaOptions(opts);
-        const res = await runGate({ ...opts, vsa });
+        const lock = lockOptions(opts);
+        const res = await runGate({ ...opts, vsa, lock });
         let out: string;
         if (format === 'json') out = `${JSON.stringify(res, null, 2)}\n`;
         else if (format === 'sarif') {
@@ -83,6 +86,13 @@ export function registerGate(program: Command): void {
           out = renderGateText(res, { color: tty && !process.env.NO_COLOR, width: tty ? (process.stdout.columns ?? 80) : 80 });
         }
         await writeOutput(opts.output, out);
+        if (res.lock) {
+          const l = res.lock;
+          const what = [l.added.length ? `${l.added.length} added` : '', l.accepted.length ? `${l.accepted.length} accepted drift` : '', l.drifted.length ? `${l.drifted.length} drifted` : '']
+            .filter(Boolean)
+            .join(', ');
+          printInfo(`aibom gate: provenance lock ${l.file}: ${what || 'no changes'}${l.written ? ' (written)' : ''}`);
+        }
         if (res.vsa) printInfo(`aibom gate: wrote the verdict (${res.vsa.verificationResult}) as a signed SLSA VSA to ${res.vsa.file}`);
         if (opts.output || format !== 'text') {
           printInfo(res.passed ? 'aibom gate: PASSED' : `aibom gate: FAILED (${res.failures.length} failures)`);

@@ -24,6 +24,8 @@ import { verifyPrepared } from '../verification/verify.js';
 import { verifyBomPredicate } from '../verification/bom-predicate.js';
 import { type ArtifactCheck, evaluatePolicy, type GateResult, type SignatureCheck } from './evaluate.js';
 import { loadPolicy } from './load.js';
+import { provenanceOf } from './provenance.js';
+import { applyLock, type LockOptions, type LockOutcome } from './provenance-lock.js';
 import { type VsaInputs, type VsaOptions, writeVsa } from './vsa.js';
 import { defaultPolicy, type Policy, type SignerPolicy } from './types.js';
 
@@ -43,6 +45,8 @@ export interface GateOptions extends ClaimOptions {
   now?: Date;
   /** Write the verdict as a signed SLSA VSA (vsa.ts). */
   vsa?: VsaOptions;
+  /** The provenance lock (provenance-lock.ts). */
+  lock?: LockOptions;
 }
 
 /** Predicate types that count as provenance for a release artifact. */
@@ -50,7 +54,9 @@ export const PROVENANCE_PREDICATE_TYPES = ['https://slsa.dev/provenance/v1', CYC
 
 const MAX_ATTESTATION_FILE_BYTES = 256 * 1024 * 1024;
 
-export async function runGate(opts: GateOptions): Promise<GateResult & { bom: string; vsa?: Awaited<ReturnType<typeof writeVsa>> }> {
+export type GateRun = GateResult & { bom: string; vsa?: Awaited<ReturnType<typeof writeVsa>>; lock?: LockOutcome };
+
+export async function runGate(opts: GateOptions): Promise<GateRun> {
   const policy = opts.policy ? await loadPolicy(opts.policy) : defaultPolicy();
   const root = resolve(opts.root ?? '.');
   const loaded = await loadOrBuildBom(opts.bom ?? root);
@@ -75,10 +81,11 @@ export async function runGate(opts: GateOptions): Promise<GateResult & { bom: st
   if (opts.artifacts?.length && releaseIdentity) {
     ctx.artifacts = await checkArtifacts(opts.artifacts, opts.attestations!, releaseIdentity, session, opts.trustedRoot);
   }
-  const result: GateResult & { bom: string; vsa?: Awaited<ReturnType<typeof writeVsa>> } = {
+  const result: GateRun = {
     ...evaluatePolicy(inv, policy, ctx),
     bom: loaded.builtFromDir ? `(built from ${opts.root ?? '.'})` : loaded.source,
   };
+  if (opts.lock) result.lock = await applyLock(result, inv, ctx, opts.lock);
   if (opts.vsa) {
     const inputs: VsaInputs = { result, bomFile: loaded.source, bomJson: loaded.bom, policy, bundles: opts.bundle ?? [], now: ctx.now };
     if (opts.policy) inputs.policyFile = opts.policy;
@@ -165,6 +172,8 @@ async function checkComponentSignatures(
     else if (res.signer?.method === 'public-key') check.signer = `key ${publisher.keyPath ?? ''}`.trim();
     if (res.signer?.issuer) check.issuer = res.signer.issuer;
     if (!res.verified) check.reason = `${res.reason ?? 'not verified'}: ${res.error ?? ''}`.trim();
+    const provenance = res.verified ? provenanceOf(res.signer, publisher.keyPem) : undefined;
+    if (provenance) check.provenance = provenance;
     out.set(row.ref, check);
   }
   return out;
@@ -204,6 +213,8 @@ async function checkBomBundles(
     last = { verified: true };
     if (res.signer?.identity) last.signer = res.signer.identity;
     if (res.signer?.issuer) last.issuer = res.signer.issuer;
+    const provenance = provenanceOf(res.signer, identity.key ? await readTextBounded(identity.key, 64 * 1024, identity.key) : undefined);
+    if (provenance) last.provenance = provenance;
   }
   return last;
 }

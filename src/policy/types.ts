@@ -30,7 +30,7 @@ export const RULE_IDS = [
   'artifact-attested',
   'license-allowed',
 ] as const;
-export type RuleId = (typeof RULE_IDS)[number] | 'exception-expired';
+export type RuleId = (typeof RULE_IDS)[number] | 'exception-expired' | 'provenance-drift';
 
 export interface PolicyException {
   component: string;

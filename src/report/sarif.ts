@@ -29,6 +29,7 @@ const GATE_RULE_TEXT: Record<string, string> = {
   'artifact-attested': 'Every release artifact has a verified attestation',
   'license-allowed': 'Licenses are allowed by the policy',
   'exception-expired': 'Policy exceptions have not expired',
+  'provenance-drift': 'Signers and their build provenance match the provenance lock',
 };
 
 function level(sev: Severity): 'error' | 'warning' | 'note' {
@@ -51,7 +52,7 @@ function run(rules: Array<Record<string, unknown>>, results: Array<Record<string
 }
 
 export function gateToSarif(res: GateResult, bomFile: string): SarifLog {
-  const ids = [...RULE_IDS, 'exception-expired'];
+  const ids = [...RULE_IDS, 'exception-expired', 'provenance-drift'];
   const rules = ids.map((id) => ({
     id: `aibom/${id}`,
     name: id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
