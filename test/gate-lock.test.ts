@@ -176,3 +176,29 @@ describe('aibom gate --lock', () => {
     expect(stray.code).toBe(2);
   });
 });
+
+describe('aibom diff: provenance changes', () => {
+  it('a plugin now pinned to another repository\'s signer is a provenance change; the same signer is none', async () => {
+    const dir = await copyRelease();
+    ok(await runCli(['sign', join(dir, 'plugins', 'calculator'), ...asJob({ ...CALC_JOB, repository: 'evil/calculator' })], { env: env() }), 're-sign');
+    await writeFile(join(dir, 'build-policy.yaml'), (await readFile(join(dir, 'policy.yaml'), 'utf8')).replace('acme-plugins/.*', '(acme-plugins|evil)/.*'));
+    await buildBom(dir, ['--policy', join(dir, 'build-policy.yaml'), '--trusted-root', stack.trustedRootPath], env());
+    const r = await runCli(['diff', join(release, 'aibom.cdx.json'), join(dir, 'aibom.cdx.json'), '--json', '--fail-on', 'provenance'], { env: env() });
+    expect(r.code).toBe(1);
+    const changes = JSON.parse(r.stdout).changes.filter((c: { kind: string }) => c.kind === 'provenance');
+    expect(changes).toEqual([
+      {
+        kind: 'provenance',
+        component: 'plugin',
+        name: 'calculator',
+        from: '1.2.0',
+        to: '1.2.0',
+        detail: `signer https://github.com/acme-plugins/calculator/.github/workflows/publish.yml (issuer ${stack.urls.oidc}) → https://github.com/evil/calculator/.github/workflows/publish.yml (issuer ${stack.urls.oidc})`,
+      },
+    ]);
+    const text = await runCli(['diff', join(release, 'aibom.cdx.json'), join(dir, 'aibom.cdx.json')], { env: env() });
+    expect(text.stdout).toMatch(/\? provenance +plugin +calculator@1\.2\.0 → 1\.2\.0 +\(signer https:\/\/github\.com\/acme-plugins/);
+    const same = await runCli(['diff', join(release, 'aibom.cdx.json'), join(release, 'aibom.cdx.json'), '--fail-on', 'provenance'], { env: env() });
+    expect(same.code).toBe(0);
+  });
+});

@@ -2,16 +2,17 @@ import type { Command } from 'commander';
 import { action, EXIT_CHECK_FAILED, EXIT_USAGE, printError, writeOutput } from '../io.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
-const FAIL_ON = ['suspicious', 'downgraded', 'added', 'removed', 'any'] as const;
+const FAIL_ON = ['suspicious', 'provenance', 'downgraded', 'added', 'removed', 'any'] as const;
 
 export function registerDiff(program: Command): void {
   program
     .command('diff')
-    .summary('compare two BOMs: added, removed, upgraded, downgraded, suspicious')
+    .summary('compare two BOMs: added, removed, upgraded, downgraded, suspicious, provenance')
     .description(
       'Compare two BOMs (files, or folders to scan). Components are matched by kind and name. ' +
         'The alarm case, the same name and version with a different hash, is flagged "suspicious": ' +
-        'the artifact was re-published or tampered with.',
+        'the artifact was re-published or tampered with. A plugin or model whose pinned signer changed ' +
+        '(another repository, workflow, issuer or key) is a "provenance" change.',
     )
     .argument('<old>', 'the old BOM (or folder)')
     .argument('<new>', 'the new BOM (or folder)')
@@ -56,7 +57,7 @@ export function registerDiff(program: Command): void {
           out = `${lines.join('\n')}\n`;
         } else {
           const lines = res.changes.map((c) => {
-            const sym = { added: '+', removed: '-', upgraded: '↑', downgraded: '↓', changed: '~', suspicious: '!' }[c.kind];
+            const sym = { added: '+', removed: '-', upgraded: '↑', downgraded: '↓', changed: '~', suspicious: '!', provenance: '?' }[c.kind];
             const ver = c.kind === 'added' ? c.to : c.kind === 'removed' ? c.from : `${c.from} → ${c.to}`;
             return `${sym} ${c.kind.padEnd(10)} ${c.component.padEnd(10)} ${c.name}@${ver}${c.detail ? `  (${c.detail})` : ''}`;
           });

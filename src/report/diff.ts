@@ -1,7 +1,8 @@
 import semver from 'semver';
 import type { InventoryReport, InventoryRow } from './inventory.js';
+import { provenanceChanges } from './provenance-diff.js';
 
-export type ChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded' | 'changed' | 'suspicious';
+export type ChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded' | 'changed' | 'suspicious' | 'provenance';
 
 export interface Change {
   kind: ChangeKind;
@@ -22,7 +23,8 @@ export interface DiffResult {
 /**
  * Compare two inventories. Components are matched by kind + name; versions present in both
  * are compared by their digests: the same name and version with a different hash is the
- * alarm case (a re-published or tampered artifact) and is flagged suspicious.
+ * alarm case (a re-published or tampered artifact) and is flagged suspicious. A plugin or
+ * model whose pinned signer changed is a `provenance` change (provenance-diff.ts).
  */
 export function diffInventories(oldInv: InventoryReport, newInv: InventoryReport): DiffResult {
   const index = (inv: InventoryReport) => {
@@ -60,7 +62,8 @@ export function diffInventories(oldInv: InventoryReport, newInv: InventoryReport
     for (const v of removed) changes.push({ kind: 'removed', component: kind, name, from: v });
     for (const v of added) changes.push({ kind: 'added', component: kind, name, to: v });
   }
-  const order: ChangeKind[] = ['suspicious', 'downgraded', 'removed', 'added', 'upgraded', 'changed'];
+  changes.push(...provenanceChanges(oldInv, newInv));
+  const order: ChangeKind[] = ['suspicious', 'provenance', 'downgraded', 'removed', 'added', 'upgraded', 'changed'];
   changes.sort((x, y) => order.indexOf(x.kind) - order.indexOf(y.kind) || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   const counts = Object.fromEntries(order.map((k) => [k, 0])) as Record<ChangeKind, number>;
   for (const c of changes) counts[c.kind]++;
