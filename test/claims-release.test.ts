@@ -6,13 +6,14 @@
  * all refuse a signer whose repository, ref, workflow, runner or trigger is not the expected
  * one, showing the expected and the actual claim.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRuntimeConfig } from '../src/runtime/config.js';
 import { verifyPlugins } from '../src/runtime/index.js';
 import { buildBom, copyTree, EXAMPLE_AGENT, ok } from './helpers/agent-release.js';
-import { runCli, tempDir } from './helpers/cli.js';
+import { REPO, runCli, tempDir, USE_DIST } from './helpers/cli.js';
 import { type GithubJob, githubIdentity, githubTokenClaims } from './helpers/github-claims.js';
 import { cleanEnv } from './helpers/sign.js';
 import { type SigstoreStack, startSigstoreStack } from './helpers/sigstore-stack.js';
@@ -168,6 +169,52 @@ describe('verify-plugins and the hook', () => {
     expect(JSON.stringify(refused.bom)).toContain('source ref is \\"refs/tags/v1.4.0\\"');
     await writeFile(join(dir, 'aibom.runtime.json'), JSON.stringify({ bom: 'aibom.cdx.json', runnerEnvironment: 'cloud' }));
     await expect(loadRuntimeConfig(env(), dir)).rejects.toThrow(/runnerEnvironment/);
+  });
+});
+
+/** `node --import <hook> agent.mjs` in dir, with only the given AIBOM_* variables. */
+function runAgent(dir: string, vars: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const hook = USE_DIST ? ['--import', 'aibom/register'] : ['--import', import.meta.resolve('tsx'), '--import', join(REPO, 'src', 'runtime', 'register.ts')];
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIBOM_')));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...hook, 'agent.mjs'], { cwd: dir, env: { ...base, ...env(), ...vars }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+describe('the hook: node --import aibom/register', () => {
+  it('refuses to start an agent whose BOM was signed through pull_request_target, unless AIBOM_ALLOW_TRIGGER allows it', async () => {
+    const dir = await copyRelease(prtRelease);
+    await writeFile(join(dir, 'agent.mjs'), "process.stdout.write('agent started\\n');\n");
+    if (USE_DIST) {
+      await mkdir(join(dir, 'node_modules'));
+      await symlink(REPO, join(dir, 'node_modules', 'aibom'));
+    }
+    const vars = {
+      AIBOM_BOM: 'aibom.cdx.json',
+      AIBOM_TRUSTED_ROOT: stack.trustedRootPath,
+      AIBOM_CERTIFICATE_IDENTITY: githubIdentity(RELEASE_JOB),
+      AIBOM_CERTIFICATE_OIDC_ISSUER: stack.urls.oidc,
+      AIBOM_CACHE_DIR: join(tmp.dir, 'cache'),
+    };
+    const refused = await runAgent(dir, vars);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout).not.toContain('agent started');
+    expect(refused.stderr).toContain('build trigger is "pull_request_target"');
+    const allowed = await runAgent(dir, { ...vars, AIBOM_ALLOW_TRIGGER: 'pull_request_target', AIBOM_SOURCE_REPOSITORY: 'https://github.com/acme/agent' });
+    expect(allowed.stdout, allowed.stderr).toContain('agent started');
+    const wrongRepo = await runAgent(dir, { ...vars, AIBOM_ALLOW_TRIGGER: 'pull_request_target', AIBOM_SOURCE_REPOSITORY: 'https://github.com/acme/other' });
+    expect(wrongRepo.stdout).not.toContain('agent started');
+    expect(wrongRepo.stderr).toContain('expected "https://github.com/acme/other"');
   });
 });
 

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { initializeCA, initializeCTLog } from '@sigstore/mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateClaims } from '../src/verification/claims.js';
+import type { LoadedBundle } from '../src/verification/bundle.js';
+import { signingCertificateClaims } from '../src/verification/signer-claims.js';
 import { buildPolicy, checkKeylessIdentity } from '../src/verification/policy.js';
 import { runCli, tempDir } from './helpers/cli.js';
 import { type GithubJob, githubIdentity, githubTokenClaims } from './helpers/github-claims.js';
@@ -87,6 +89,24 @@ describe('certificate claims: parsing', () => {
       certWith([{ oid: `${P}.20`, value: 'push', legacy: true }]).then((der) => expect(() => certificateClaims(der)).toThrow(/build trigger\) is not a DER UTF8String/)),
       certWith([{ oid: `${P}.12`, value: 'x'.repeat(5000) }]).then((der) => expect(() => certificateClaims(der)).toThrow(/over 4096 bytes/)),
     ]);
+  });
+
+  it('a bundle whose signing certificate duplicates a claim fails verification as malformed (not an exception, not a dropped claim)', async () => {
+    const der = await certWith([
+      { oid: `${P}.20`, value: 'push' },
+      { oid: `${P}.20`, value: 'pull_request_target' },
+    ]);
+    const loaded = { bundle: { verificationMaterial: { content: { $case: 'certificate', certificate: { rawBytes: der } } } } } as unknown as LoadedBundle;
+    let caught: unknown;
+    try {
+      signingCertificateClaims(loaded);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ reason: 'malformed', code: 'VERIFY_FAILED' });
+    expect((caught as Error).message).toContain('appears twice');
+    const chain = { bundle: { verificationMaterial: { content: { $case: 'x509CertificateChain', x509CertificateChain: { certificates: [{ rawBytes: await certWith([{ oid: `${P}.12`, value: 'https://github.com/acme/agent' }]) }] } } } } } as unknown as LoadedBundle;
+    expect(signingCertificateClaims(chain)).toEqual({ sourceRepositoryURI: 'https://github.com/acme/agent' });
   });
 
   it('refuses truncated and oversized DER without throwing anything but its own error', async () => {
