@@ -145,5 +145,11 @@ describe('aibom gate --vsa', () => {
     expect(b.code).toBe(2);
     expect(b.stderr).toContain('--vsa-key signs the VSA: give --vsa FILE');
     await expect(readFile(join(proj, 'nobom.json'))).rejects.toThrow();
+    const bomBefore = await readFile(join(proj, 'aibom.cdx.json'), 'utf8');
+    const key = await makeKey(tmp.dir, 'over');
+    const over = await cli(['gate', '--bom', 'aibom.cdx.json', '--vsa', 'aibom.cdx.json', '--vsa-key', key.priv]);
+    expect(over.code).toBe(2);
+    expect(over.stderr).toContain('would overwrite an input of the gate');
+    expect(await readFile(join(proj, 'aibom.cdx.json'), 'utf8')).toBe(bomBefore);
   });
 });

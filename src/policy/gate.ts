@@ -61,6 +61,9 @@ export async function runGate(opts: GateOptions): Promise<GateRun> {
   const root = resolve(opts.root ?? '.');
   const loaded = await loadOrBuildBom(opts.bom ?? root);
   if (opts.vsa && loaded.builtFromDir) throw new AibomError('USAGE', '--vsa names the BOM as a subject: give the BOM file with --bom');
+  const inputs = [opts.bom, opts.policy, opts.lock?.file, opts.attestations, ...(opts.bundle ?? [])].filter((f): f is string => !!f).map((f) => resolve(f));
+  if (opts.vsa && inputs.includes(resolve(opts.vsa.file))) throw new AibomError('USAGE', `--vsa ${opts.vsa.file} would overwrite an input of the gate`);
+  if (opts.lock && inputs.filter((f) => f === resolve(opts.lock!.file)).length > 1) throw new AibomError('USAGE', `--lock ${opts.lock.file} is also an input of the gate`);
   const inv = inventoryFromBom(loaded.bom);
   const session = new VerifySession();
   const releaseIdentity = releaseOptions(opts, policy);
