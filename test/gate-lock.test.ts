@@ -12,7 +12,7 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBom, copyTree, EXAMPLE_AGENT, ok } from './helpers/agent-release.js';
 import { REPO, runCli, tempDir } from './helpers/cli.js';
-import { type GithubJob, githubIdentity, githubTokenClaims } from './helpers/github-claims.js';
+import { type GithubJob, githubTokenClaims } from './helpers/github-claims.js';
 import { cleanEnv } from './helpers/sign.js';
 import { type SigstoreStack, startSigstoreStack } from './helpers/sigstore-stack.js';
 
