@@ -54,7 +54,9 @@ export function registerGate(program: Command): void {
         '  $ aibom gate --bom aibom.cdx.json --bundle aibom.cdx.json.sigstore.json \\\n' +
         '      --certificate-identity-regexp "https://github.com/acme/agent/.github/workflows/release.yml@refs/tags/v.*" \\\n' +
         '      --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n' +
-        '      --artifacts "dist/*.tgz" --attestations attestations.jsonl\n' +
+        '      --artifacts "dist/*.tgz" --attestations attestations.jsonl \\\n' +
+        '      --source-repository https://github.com/acme/agent --lock aibom.lock.json --vsa aibom.vsa.sigstore.json\n' +
+        '  $ aibom gate --bom aibom.cdx.json --lock aibom.lock.json --accept-drift calculator   # record a reviewed change\n' +
         '\nExit codes: 0 every rule passed, 1 a rule failed, 2 usage or input error.',
     )
     .action(
