@@ -71,6 +71,13 @@ describe('certificate claims: parsing', () => {
     expect(Object.keys(claims)).toHaveLength(15);
   });
 
+  it('is part of the library entry', async () => {
+    const lib = await import('../src/index.js');
+    expect(lib.certificateClaims).toBe(certificateClaims);
+    expect(lib.VSA_PREDICATE_TYPE).toBe('https://slsa.dev/verification_summary/v1');
+    expect(typeof lib.readLock).toBe('function');
+  });
+
   it('ignores the legacy raw-string extensions (1.1–1.6) and other extensions', async () => {
     expect(certificateClaims(await certWith([{ oid: `${P}.1`, value: 'https://issuer', legacy: true }]))).toEqual({});
   });
