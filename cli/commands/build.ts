@@ -26,6 +26,8 @@ export function registerBuild(program: Command): void {
     .option('--publisher-key <pem>', "verify plugin signatures against this publisher's public key and pin it in the BOM (repeatable)", collect, [])
     .option('--policy <file>', "verify plugin signatures against the policy's publishers and pin the one that signed")
     .option('--trusted-root <file>', 'Sigstore trusted root for verifying keyless plugin signatures (default: cached, else public-good)')
+    .option('--provenance', "verify each npm package's registry provenance attestation against the lockfile integrity and record it")
+    .option('--registry <url>', "npm registry for --provenance (default: npm's config: npm_config_registry, .npmrc)")
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -76,6 +78,27 @@ export function registerBuild(program: Command): void {
             });
           }
         }
+        if (opts.registry && !opts.provenance) {
+          printError('--registry goes with --provenance');
+          return EXIT_USAGE;
+        }
+        if (opts.provenance) {
+          const { resolve } = await import('node:path');
+          const { npmProvenanceStep } = await import('../../src/provenance/build-step.js');
+          const sum = await npmProvenanceStep(inv, {
+            cwd: resolve(dir),
+            ...(opts.registry ? { registry: opts.registry } : {}),
+            ...(opts.trustedRoot !== undefined ? { trustedRoot: opts.trustedRoot } : {}),
+            onProgress: (d, t) => progress.update(`npm provenance ${d}/${t}`),
+          });
+          progress.done();
+          const c = sum.counts;
+          if (!opts.json) {
+            printInfo(
+              `aibom: npm provenance from ${sum.registry}: ${sum.packages} packages: ${c.verified} verified, ${c.missing} without provenance, ${c.invalid} invalid, ${c.error} unreachable (${sum.cached} from the cache)`,
+            );
+          }
+        }
         const fatal = inv.findings.filter((f) => f.fatal);
         for (const f of inv.findings) {
           if (f.fatal) continue;
@@ -121,6 +144,8 @@ interface BuildFlags {
   maxLockfileSize: string;
   json?: boolean;
   publisherKey: string[];
+  provenance?: boolean;
+  registry?: string;
   policy?: string;
   trustedRoot?: string;
 }
