@@ -137,3 +137,60 @@ describe('aibom build --provenance', () => {
     expect(u.code).toBe(2);
   });
 });
+
+describe('aibom gate: packages policy over the recorded provenance', () => {
+  const gate = async (policyLines: string[], extra: string[] = []) => {
+    await writeFile(join(proj, 'policy.yaml'), ['version: 1', ...policyLines, ''].join('\n'));
+    const r = await runCli(['gate', '--bom', 'bom.json', '--root', '.', '--policy', 'policy.yaml', '--json', ...extra], { cwd: proj, env: env() });
+    const failures = JSON.parse(r.stdout).failures as Array<{ rule: string; name: string; message: string }>;
+    return { r, failures };
+  };
+  const names = (fs: Array<{ rule: string; name: string }>, rule: string) => fs.filter((f) => f.rule === rule).map((f) => f.name).sort();
+
+  it('provenance: required / preferred / by name glob', async () => {
+    const req = await gate(['packages:', '  provenance: required']);
+    expect(req.r.code).toBe(1);
+    expect(names(req.failures, 'package-provenance')).toEqual(['flaky@1.0.0', 'from-prt@1.0.0', 'no-provenance@1.0.0', 'tampered@1.0.0']);
+    expect(req.failures.find((f) => f.name === 'no-provenance@1.0.0')!.message).toBe('provenance is required and it has no provenance attestation');
+    const pref = await gate(['packages:', '  provenance: preferred']);
+    expect(names(pref.failures, 'package-provenance')).toEqual(['flaky@1.0.0', 'from-prt@1.0.0', 'tampered@1.0.0']);
+    const scoped = await gate(['packages:', '  provenance:', '    - match: "@acme/*"', '      level: required']);
+    expect(scoped.r.code, scoped.r.stdout).toBe(0);
+  });
+
+  it('minimumReleaseAge: a version younger than the cooldown fails unless allow-listed; an unknown publish time fails', async () => {
+    const ok = await gate(['packages:', '  minimumReleaseAge: 3d', '  releaseAgeAllow: [flaky]']);
+    expect(ok.r.code, ok.r.stdout).toBe(0);
+    const young = await gate(['packages:', '  minimumReleaseAge: 30d', '  releaseAgeAllow: [left-pad, "@acme/*"]']);
+    expect(names(young.failures, 'package-release-age')).toEqual(['flaky@1.0.0', 'from-prt@1.0.0', 'no-provenance@1.0.0', 'tampered@1.0.0']);
+    expect(young.failures.find((f) => f.name === 'tampered@1.0.0')!.message).toMatch(/^published \d{4}-.*h before the build: under the 30d cooldown$/);
+    expect(young.failures.find((f) => f.name === 'flaky@1.0.0')!.message).toBe('publish time unknown (cooldown 30d)');
+    await writeFile(join(proj, 'bad.yaml'), 'version: 1\npackages:\n  minimumReleaseAge: 3 days\n');
+    const bad = await runCli(['gate', '--bom', 'bom.json', '--policy', 'bad.yaml'], { cwd: proj, env: env() });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('minimumReleaseAge');
+  });
+
+  it('the provenance lock records npm packages with verified provenance', async () => {
+    const { r } = await gate([], ['--lock', 'aibom.lock.json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const lock = JSON.parse(await readFile(join(proj, 'aibom.lock.json'), 'utf8'));
+    expect(lock.components['package:left-pad']).toEqual({
+      kind: 'package',
+      signer: 'https://github.com/acme/left-pad/.github/workflows/publish.yml',
+      issuer: stack.urls.oidc,
+      repository: 'https://github.com/acme/left-pad',
+      workflow: 'https://github.com/acme/left-pad/.github/workflows/publish.yml',
+      refPattern: 'refs/tags/*',
+      trigger: 'push',
+      runner: 'github-hosted',
+    });
+    expect(Object.keys(lock.components).sort()).toEqual(['package:@acme/tool', 'package:left-pad']);
+    // A package whose provenance now fails to verify drifts (its verified provenance disappeared).
+    lock.components['package:tampered'] = { ...lock.components['package:left-pad'], repository: 'https://github.com/acme/tampered' };
+    await writeFile(join(proj, 'aibom.lock.json'), JSON.stringify(lock));
+    const again = await gate([], ['--lock', 'aibom.lock.json']);
+    expect(again.r.code).toBe(1);
+    expect(again.failures.filter((f) => f.rule === 'provenance-drift').map((f) => f.name)).toEqual(['package:tampered']);
+  });
+});

@@ -24,6 +24,7 @@ import { verifyPrepared } from '../verification/verify.js';
 import { verifyBomPredicate } from '../verification/bom-predicate.js';
 import { type ArtifactCheck, evaluatePolicy, type GateResult, type SignatureCheck } from './evaluate.js';
 import { loadPolicy } from './load.js';
+import { evaluatePackageRules } from './package-rules.js';
 import { provenanceOf } from './provenance.js';
 import { applyLock, type LockOptions, type LockOutcome } from './provenance-lock.js';
 import { type VsaInputs, type VsaOptions, writeVsa } from './vsa.js';
@@ -88,6 +89,11 @@ export async function runGate(opts: GateOptions): Promise<GateRun> {
     ...evaluatePolicy(inv, policy, ctx),
     bom: loaded.builtFromDir ? `(built from ${opts.root ?? '.'})` : loaded.source,
   };
+  const packageFailures = evaluatePackageRules(inv, policy, bomTime(loaded.bom, ctx.now));
+  if (packageFailures.length) {
+    result.failures.push(...packageFailures);
+    result.passed = false;
+  }
   if (opts.lock) result.lock = await applyLock(result, inv, ctx, opts.lock);
   if (opts.vsa) {
     const inputs: VsaInputs = { result, bomFile: loaded.source, bomJson: loaded.bom, policy, bundles: opts.bundle ?? [], now: ctx.now };
@@ -309,4 +315,11 @@ async function checkArtifacts(
     out.push(check);
   }
   return out;
+}
+
+/** When the BOM was made (metadata.timestamp), else now: the release-age cooldown counts to it. */
+function bomTime(bom: Record<string, unknown>, now: Date): Date {
+  const ts = isObject(bom.metadata) ? bom.metadata.timestamp : undefined;
+  const t = typeof ts === 'string' ? Date.parse(ts) : Number.NaN;
+  return Number.isNaN(t) ? now : new Date(t);
 }

@@ -96,6 +96,7 @@ export async function loadPolicy(file: string): Promise<Policy> {
   }
   if (typeof raw.requirePublisherSignature === 'boolean') policy.requirePublisherSignature = raw.requirePublisherSignature;
   if (typeof raw.includeDevPackages === 'boolean') policy.includeDevPackages = raw.includeDevPackages;
+  if (isObject(raw.packages)) policy.packages = packagesPolicy(raw.packages);
   if (isObject(raw.rules)) for (const [k, v] of Object.entries(raw.rules)) (policy.rules as Record<string, boolean>)[k] = v === true;
   if (isObject(raw.licenses)) {
     if (Array.isArray(raw.licenses.allow)) policy.licenses.allow = raw.licenses.allow as string[];
@@ -181,3 +182,15 @@ async function readSigner(
   return s;
 }
 
+function packagesPolicy(raw: Record<string, unknown>): NonNullable<Policy['packages']> {
+  // Types and patterns are checked by the schema.
+  const out: NonNullable<Policy['packages']> = {};
+  if (raw.provenance !== undefined) out.provenance = raw.provenance as NonNullable<Policy['packages']>['provenance'];
+  if (typeof raw.minimumReleaseAge === 'string') {
+    const m = /^(\d+)([dh])$/.exec(raw.minimumReleaseAge)!;
+    out.minimumReleaseAge = raw.minimumReleaseAge;
+    out.minimumReleaseAgeMs = Number(m[1]) * (m[2] === 'd' ? 86_400_000 : 3_600_000);
+  }
+  if (Array.isArray(raw.releaseAgeAllow)) out.releaseAgeAllow = raw.releaseAgeAllow as string[];
+  return out;
+}

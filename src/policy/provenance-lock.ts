@@ -1,7 +1,8 @@
 /**
  * The provenance lock (`aibom gate --lock aibom.lock.json`): trust on first use, then refuse
  * drift. Per component that carries verified provenance (plugins and models whose signature
- * the gate verified, and the BOM itself), the lock records who signed and the build claims
+ * the gate verified, npm packages whose provenance `aibom build --provenance` verified, and
+ * the BOM itself), the lock records who signed and the build claims
  * that should not change between releases (provenance.ts). On a later release, a component
  * whose signer, issuer, repository, workflow, ref pattern, trigger or runner changed, or
  * whose provenance disappeared, fails as `provenance-drift`, naming old and new;
@@ -16,7 +17,7 @@ import type { InventoryReport } from '../report/inventory.js';
 import { pathKind, readTextBounded, writeFileAtomic } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
 import type { GateContext, GateFailure, GateResult } from './evaluate.js';
-import { PROVENANCE_FIELDS, type Provenance, provenanceChanges } from './provenance.js';
+import { PROVENANCE_FIELDS, type Provenance, provenanceChanges, refPattern, withoutRef } from './provenance.js';
 
 export const LOCK_VERSION = 1;
 const MAX_LOCK_BYTES = 16 * 1024 * 1024;
@@ -71,7 +72,9 @@ export async function readLock(file: string): Promise<ProvenanceLock | undefined
       if (typeof e[k] !== 'string' || (e[k] as string).length === 0 || (e[k] as string).length > MAX_FIELD) bad(`components.${key}.${k} must be a non-empty string`);
     }
     if (typeof e.kind !== 'string' || typeof e.signer !== 'string') bad(`components.${key} needs "kind" and "signer"`);
-    if (!['plugin', 'model', 'bom'].includes(e.kind as string) || !/^(bom|plugin:.+|model:.+)$/s.test(key)) bad(`components.${key}: not a plugin:, model: or bom entry`);
+    if (!['plugin', 'model', 'package', 'bom'].includes(e.kind as string) || !/^(bom|plugin:.+|model:.+|package:.+)$/s.test(key)) {
+      bad(`components.${key}: not a plugin:, model:, package: or bom entry`);
+    }
     components[key] = e as unknown as LockEntry;
   }
   return { lockVersion: LOCK_VERSION, components };
@@ -99,6 +102,31 @@ export function observedProvenance(inv: InventoryReport, ctx: GateContext): { ob
     const check = ctx.signatures?.get(row.ref);
     if (check?.verified && check.provenance) observed.set(key, { kind: row.kind, ...check.provenance });
   }
+  // npm packages whose provenance `aibom build --provenance` checked (aibom:npm:provenance:*).
+  for (const row of inv.rows) {
+    if (row.kind !== 'package') continue;
+    const prop = (k: string) => row.properties.get(`aibom:npm:provenance${k}`)?.[0];
+    const status = prop('');
+    if (status === undefined) continue;
+    const key = `package:${row.name}`;
+    present.add(key);
+    const signer = prop(':signer');
+    if (status !== 'verified' || !signer) continue;
+    const e: LockEntry = { kind: 'package', signer: withoutRef(signer) };
+    const issuer = prop(':issuer');
+    if (issuer) e.issuer = issuer;
+    const repository = prop(':repository');
+    if (repository) e.repository = repository;
+    const workflow = prop(':workflow');
+    if (workflow) e.workflow = withoutRef(workflow);
+    const ref = prop(':ref');
+    if (ref) e.refPattern = refPattern(ref);
+    const trigger = prop(':trigger');
+    if (trigger) e.trigger = trigger;
+    const runner = prop(':runner');
+    if (runner) e.runner = runner;
+    observed.set(key, e);
+  }
   if (ctx.bomSignature) {
     present.add('bom');
     if (ctx.bomSignature.verified && ctx.bomSignature.provenance) observed.set('bom', { kind: 'bom', ...ctx.bomSignature.provenance });
@@ -117,10 +145,10 @@ export async function applyLock(result: GateResult, inv: InventoryReport, ctx: G
   const lock: ProvenanceLock = { lockVersion: LOCK_VERSION, components: { ...(previous?.components ?? {}) } };
   const { observed, present } = observedProvenance(inv, ctx);
   const accept = new Set(o.acceptDrift ?? []);
-  const acceptedKey = (key: string) => accept.has(key) || accept.has(key.replace(/^(plugin|model):/, ''));
+  const acceptedKey = (key: string) => accept.has(key) || accept.has(key.replace(/^(plugin|model|package):/, ''));
   const outcome: LockOutcome = { file: o.file, written: false, added: [], accepted: [], drifted: [] };
   for (const a of accept) {
-    const known = [...present, ...Object.keys(lock.components)].some((k) => k === a || k.replace(/^(plugin|model):/, '') === a);
+    const known = [...present, ...Object.keys(lock.components)].some((k) => k === a || k.replace(/^(plugin|model|package):/, '') === a);
     if (!known) throw new AibomError('USAGE', `--accept-drift ${a}: no such component in the BOM or the lock`);
   }
   const failures: GateFailure[] = [];

@@ -29,7 +29,7 @@ export function refPattern(ref: string): string {
 }
 
 /** `https://github.com/o/r/.github/workflows/x.yml@refs/tags/v1` → without `@refs/…`. */
-function withoutRef(uri: string): string {
+export function withoutRef(uri: string): string {
   const at = uri.lastIndexOf('@refs/');
   return at > 0 ? uri.slice(0, at) : uri;
 }

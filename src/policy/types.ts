@@ -12,6 +12,14 @@ export interface SignerPolicy extends ClaimOptions {
   keyFingerprint?: string;
 }
 
+export interface PackagesPolicy {
+  provenance?: 'required' | 'preferred' | Array<{ match: string; level: 'required' | 'preferred' }>;
+  /** Milliseconds. */
+  minimumReleaseAgeMs?: number;
+  minimumReleaseAge?: string;
+  releaseAgeAllow?: string[];
+}
+
 export interface PublisherPolicy extends SignerPolicy {
   match: string;
 }
@@ -30,7 +38,7 @@ export const RULE_IDS = [
   'artifact-attested',
   'license-allowed',
 ] as const;
-export type RuleId = (typeof RULE_IDS)[number] | 'exception-expired' | 'provenance-drift';
+export type RuleId = (typeof RULE_IDS)[number] | 'exception-expired' | 'provenance-drift' | 'package-provenance' | 'package-release-age';
 
 export interface PolicyException {
   component: string;
@@ -50,6 +58,8 @@ export interface Policy {
   rules: Record<(typeof RULE_IDS)[number], boolean>;
   includeDevPackages: boolean;
   licenses: { allow?: string[]; deny?: string[] };
+  /** npm package provenance rules (package-rules.ts). */
+  packages?: PackagesPolicy;
   exceptions: PolicyException[];
 }
 

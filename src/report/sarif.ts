@@ -30,6 +30,8 @@ const GATE_RULE_TEXT: Record<string, string> = {
   'license-allowed': 'Licenses are allowed by the policy',
   'exception-expired': 'Policy exceptions have not expired',
   'provenance-drift': 'Signers and their build provenance match the provenance lock',
+  'package-provenance': 'npm packages carry verified provenance as the policy requires',
+  'package-release-age': 'npm package versions are older than the policy cooldown',
 };
 
 function level(sev: Severity): 'error' | 'warning' | 'note' {
@@ -52,7 +54,7 @@ function run(rules: Array<Record<string, unknown>>, results: Array<Record<string
 }
 
 export function gateToSarif(res: GateResult, bomFile: string): SarifLog {
-  const ids = [...RULE_IDS, 'exception-expired', 'provenance-drift'];
+  const ids = [...RULE_IDS, 'exception-expired', 'provenance-drift', 'package-provenance', 'package-release-age'];
   const rules = ids.map((id) => ({
     id: `aibom/${id}`,
     name: id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
