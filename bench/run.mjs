@@ -13,6 +13,7 @@ const BENCHES = {
   hashing: () => import('./hashing.mjs'),
   verify: () => import('./verify.mjs'),
   plugins: () => import('./plugins.mjs'),
+  'npm-provenance': () => import('./npm-provenance.mjs'),
 };
 
 function usage() {
