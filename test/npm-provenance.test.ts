@@ -194,3 +194,39 @@ describe('aibom gate: packages policy over the recorded provenance', () => {
     expect(again.failures.filter((f) => f.rule === 'provenance-drift').map((f) => f.name)).toEqual(['package:tampered']);
   });
 });
+
+describe('registry config and hostile responses (library)', () => {
+  it('.npmrc: the token of the longest matching prefix only, ${VAR} expanded; never a token for another host', async () => {
+    const { resolveNpmRegistry } = await import('../src/provenance/npm-config.js');
+    const dir = join(tmp.dir, 'npmrc');
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, '.npmrc'),
+      ['; comment', 'registry=http://127.0.0.1:9/npm/', '//127.0.0.1:9/:_authToken=short', '//127.0.0.1:9/npm/:_authToken=${MY_TOKEN}', '//other.example/:_authToken=elsewhere', ''].join('\n'),
+    );
+    const base = { npm_config_userconfig: join(dir, 'none'), HOME: dir };
+    const r = await resolveNpmRegistry({ cwd: dir, env: { ...base, MY_TOKEN: 'long' } });
+    expect(r).toEqual({ url: 'http://127.0.0.1:9/npm/', source: '.npmrc', token: 'long' });
+    const other = await resolveNpmRegistry({ cwd: dir, env: base, registry: 'http://127.0.0.1:10/' });
+    expect(other.token).toBeUndefined();
+    const fromEnv = await resolveNpmRegistry({ cwd: dir, env: { ...base, npm_config_registry: 'http://127.0.0.1:9/' } });
+    expect(fromEnv).toEqual({ url: 'http://127.0.0.1:9/', source: 'npm_config_registry', token: 'short' });
+    await expect(resolveNpmRegistry({ cwd: dir, env: base, registry: 'http://user:pw@127.0.0.1:9/' })).rejects.toThrow(/credentials/);
+    await expect(resolveNpmRegistry({ cwd: dir, env: base, registry: 'file:///etc' })).rejects.toThrow(/http\(s\) URL/);
+  });
+
+  it('an attestations response that is not what npm serves is invalid, never an exception', async () => {
+    const { verifyAttestations } = await import('../src/provenance/npm-provenance.js');
+    const { loadTrustedRoot } = await import('../src/verification/trusted-root.js');
+    const { makeTrustContext } = await import('../src/verification/verify.js');
+    const trust = makeTrustContext(await loadTrustedRoot(stack.trustedRootPath));
+    const pkg = { ref: 'x', name: 'left-pad', version: '1.0.0', sha512: sha512(PKGS[0]!) };
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    for (const body of ['not json', '[]', '{"attestations": 3}', JSON.stringify({ attestations: [{ predicateType: 'https://slsa.dev/provenance/v1', bundle: { mediaType: 'x' } }] }), `{"attestations":[{"predicateType":"https://slsa.dev/provenance/v1","bundle":${deep}}]}`]) {
+      const r = verifyAttestations(Buffer.from(body), pkg, trust);
+      expect(r.status, body.slice(0, 60)).toBe('invalid');
+      expect(r.error).toBeTruthy();
+    }
+    expect(verifyAttestations(Buffer.from(JSON.stringify({ attestations: [{ predicateType: 'https://github.com/npm/attestation/tree/main/specs/publish/v0.1', bundle: {} }] })), pkg, trust).status).toBe('missing');
+  });
+});
