@@ -196,13 +196,13 @@ describe('aibom gate: packages policy over the recorded provenance', () => {
 });
 
 describe('registry config and hostile responses (library)', () => {
-  it('.npmrc: the token of the longest matching prefix only, ${VAR} expanded; never a token for another host', async () => {
+  it('.npmrc: the token of the longest matching prefix only, environment variables expanded; never a token for another host', async () => {
     const { resolveNpmRegistry } = await import('../src/provenance/npm-config.js');
     const dir = join(tmp.dir, 'npmrc');
     await mkdir(dir, { recursive: true });
     await writeFile(
       join(dir, '.npmrc'),
-      ['; comment', 'registry=http://127.0.0.1:9/npm/', '//127.0.0.1:9/:_authToken=short', '//127.0.0.1:9/npm/:_authToken=${MY_TOKEN}', '//other.example/:_authToken=elsewhere', ''].join('\n'),
+      ['; comment', 'registry=http://127.0.0.1:9/npm/', '//127.0.0.1:9/:_authToken=short', `//127.0.0.1:9/npm/:_authToken=\${MY_TOKEN}`, '//other.example/:_authToken=elsewhere', ''].join('\n'),
     );
     const base = { npm_config_userconfig: join(dir, 'none'), HOME: dir };
     const r = await resolveNpmRegistry({ cwd: dir, env: { ...base, MY_TOKEN: 'long' } });
