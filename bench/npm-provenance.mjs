@@ -130,13 +130,18 @@ export async function run({ runs = 5, warmup = 1 } = {}) {
     const k = median(cached.map((r) => r.wall));
     const p = median(plain.map((r) => r.wall));
     const w = median(raw.map((r) => r.wall));
+    // CPU time does not depend on how loaded a shared machine is; wall time does.
+    const cpu = (rs) => {
+      const v = median(rs.map((r) => r.cpu ?? Number.NaN));
+      return Number.isNaN(v) ? undefined : v;
+    };
     console.log(
       table([
-        ['way', 'wall (median)', 'over plain build'],
-        ['aibom build --provenance, cold', fmtSeconds(c), fmtSeconds(c - p)],
-        ['aibom build --provenance, cached', fmtSeconds(k), fmtSeconds(k - p)],
-        ['aibom build (no provenance)', fmtSeconds(p), '-'],
-        ['raw @sigstore/verify, 2,000 bundles, no HTTP', fmtSeconds(w), '-'],
+        ['way', 'wall (median)', 'over plain build', 'cpu'],
+        ['aibom build --provenance, cold', fmtSeconds(c), fmtSeconds(c - p), fmtSeconds(cpu(cold))],
+        ['aibom build --provenance, cached', fmtSeconds(k), fmtSeconds(k - p), fmtSeconds(cpu(cached))],
+        ['aibom build (no provenance)', fmtSeconds(p), '-', fmtSeconds(cpu(plain))],
+        ['raw @sigstore/verify, 2,000 bundles, no HTTP', fmtSeconds(w), '-', fmtSeconds(cpu(raw))],
       ]),
     );
     console.log(`cold: ${c.toFixed(2)} s (target < 5 s) ${c < 5 ? 'met' : 'MISSED'}`);
