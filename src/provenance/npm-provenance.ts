@@ -10,11 +10,11 @@
  * A registry that fails is a finding for that package, never a crash. Requests: bounded
  * concurrency, retries with backoff on network errors, 429 and 5xx, bounded response sizes.
  * Results (verified or missing) are cached on disk, keyed by registry, package, version,
- * integrity and the trusted root, so a rerun is offline.
+ * integrity and the trusted root (one file per registry and root), so a rerun is offline.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PackageURL } from 'packageurl-js';
 import type { Component, Inventory } from '../inventory/types.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -220,38 +220,76 @@ function publishTime(body: Buffer | undefined, version: string): string | undefi
   }
 }
 
-function cacheFile(o: ProvenanceOptions, pkg: NpmPackage): { file: string; key: string } | undefined {
-  if (!o.cacheDir) return undefined;
-  const key = createHash('sha256').update(JSON.stringify([CACHE_VERSION, o.registry.url, pkg.name, pkg.version, pkg.sha512, o.trustKey])).digest('hex');
-  return { file: join(o.cacheDir, key.slice(0, 2), `${key}.json`), key };
-}
-
 const STRING_FIELDS = ['published', 'repository', 'ref', 'workflow', 'trigger', 'runner', 'logIndex', 'signer', 'issuer'] as const;
+const MAX_CACHE_BYTES = 256 * 1024 * 1024;
 
-async function readCached(c: { file: string; key: string }): Promise<PackageProvenance | undefined> {
-  try {
-    const data = JSON.parse(await readFile(c.file, 'utf8')) as unknown;
-    if (!isObject(data) || data.key !== c.key || !isObject(data.result)) return undefined;
-    const r = data.result;
-    if (r.status !== 'verified' && r.status !== 'missing') return undefined;
-    const out: PackageProvenance = { status: r.status };
-    for (const f of STRING_FIELDS) {
-      if (r[f] === undefined) continue;
-      if (typeof r[f] !== 'string' || (r[f] as string).length > 4096) return undefined;
-      out[f] = r[f] as string;
+/**
+ * The cache: one file per registry and trusted root, entries keyed by a digest of package,
+ * version and integrity; read once, written atomically once (a rerun of thousands of packages
+ * is one read). A file that does not parse or has the wrong shape is ignored (refetched).
+ */
+class ResultCache {
+  private entries = new Map<string, PackageProvenance>();
+  private dirty = false;
+
+  private constructor(private readonly file: string | undefined) {}
+
+  static async open(o: ProvenanceOptions): Promise<ResultCache> {
+    if (!o.cacheDir) return new ResultCache(undefined);
+    const id = createHash('sha256').update(JSON.stringify([CACHE_VERSION, o.registry.url, o.trustKey])).digest('hex');
+    const cache = new ResultCache(join(o.cacheDir, `${id}.json`));
+    try {
+      const text = await readFile(cache.file!, 'utf8');
+      if (text.length > MAX_CACHE_BYTES) return cache;
+      const data = JSON.parse(text) as unknown;
+      if (isObject(data) && data.version === CACHE_VERSION && isObject(data.entries)) {
+        for (const [k, v] of Object.entries(data.entries)) {
+          const r = validEntry(v);
+          if (r && /^[0-9a-f]{64}$/.test(k)) cache.entries.set(k, r);
+        }
+      }
+    } catch {
+      // no cache yet, or unreadable: start empty
     }
-    return out;
-  } catch {
-    return undefined;
+    return cache;
+  }
+
+  static key(pkg: NpmPackage): string {
+    return createHash('sha256').update(JSON.stringify([pkg.name, pkg.version, pkg.sha512])).digest('hex');
+  }
+
+  get(pkg: NpmPackage): PackageProvenance | undefined {
+    const hit = this.entries.get(ResultCache.key(pkg));
+    return hit ? { ...hit } : undefined;
+  }
+
+  set(pkg: NpmPackage, r: PackageProvenance): void {
+    if (!this.file || (r.status !== 'verified' && r.status !== 'missing')) return;
+    this.entries.set(ResultCache.key(pkg), { ...r });
+    this.dirty = true;
+  }
+
+  async save(): Promise<void> {
+    if (!this.file || !this.dirty) return;
+    await mkdir(dirname(this.file), { recursive: true });
+    await writeFileAtomic(this.file, JSON.stringify({ version: CACHE_VERSION, entries: Object.fromEntries(this.entries) }));
   }
 }
 
-async function checkOne(pkg: NpmPackage, o: ProvenanceOptions): Promise<{ result: PackageProvenance; cached: boolean }> {
-  const c = cacheFile(o, pkg);
-  if (c) {
-    const hit = await readCached(c);
-    if (hit) return { result: hit, cached: true };
+function validEntry(r: unknown): PackageProvenance | undefined {
+  if (!isObject(r) || (r.status !== 'verified' && r.status !== 'missing')) return undefined;
+  const out: PackageProvenance = { status: r.status };
+  for (const f of STRING_FIELDS) {
+    if (r[f] === undefined) continue;
+    if (typeof r[f] !== 'string' || (r[f] as string).length > 4096) return undefined;
+    out[f] = r[f] as string;
   }
+  return out;
+}
+
+async function checkOne(pkg: NpmPackage, o: ProvenanceOptions, cache: ResultCache): Promise<{ result: PackageProvenance; cached: boolean }> {
+  const hit = cache.get(pkg);
+  if (hit) return { result: hit, cached: true };
   const delay = o.retryDelayMs ?? 100;
   let result: PackageProvenance;
   try {
@@ -265,29 +303,28 @@ async function checkOne(pkg: NpmPackage, o: ProvenanceOptions): Promise<{ result
   } catch (err) {
     result = { status: 'error', error: describeError(err) };
   }
-  if (c && (result.status === 'verified' || result.status === 'missing')) {
-    await mkdir(join(o.cacheDir!, c.key.slice(0, 2)), { recursive: true });
-    await writeFileAtomic(c.file, JSON.stringify({ key: c.key, result }));
-  }
+  cache.set(pkg, result);
   return { result, cached: false };
 }
 
 /** Check every package, a few at a time. Never throws for a package: failures are results. */
 export async function checkNpmProvenance(pkgs: NpmPackage[], o: ProvenanceOptions): Promise<ProvenanceRun> {
   const results = new Map<string, PackageProvenance>();
+  const cache = await ResultCache.open(o);
   let next = 0;
   let done = 0;
   let cached = 0;
   const worker = async () => {
     while (next < pkgs.length) {
       const pkg = pkgs[next++]!;
-      const r = await checkOne(pkg, o);
+      const r = await checkOne(pkg, o, cache);
       if (r.cached) cached++;
       results.set(pkg.ref, r.result);
       o.onProgress?.(++done, pkgs.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 16, Math.max(1, pkgs.length)) }, worker));
+  await cache.save();
   return { results, cached, fetched: pkgs.length - cached };
 }
 
