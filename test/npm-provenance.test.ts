@@ -121,6 +121,14 @@ describe('aibom build --provenance', () => {
     const a = await components('bom.json');
     const b = await components('bom2.json');
     for (const n of ['left-pad', '@acme/tool', 'no-provenance']) expect(b[n]!.properties).toEqual(a[n]!.properties);
+    // A cache that does not parse, or whose entries are not results, is ignored: everything is asked again.
+    const { readdir } = await import('node:fs/promises');
+    const dir = join(tmp.dir, 'cache', 'npm-provenance');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+    expect(files).toHaveLength(1);
+    await writeFile(join(dir, files[0]!), JSON.stringify({ version: 1, entries: { ['0'.repeat(64)]: { status: 'verified', signer: 42 } } }));
+    const c = await build('bom4.json');
+    expect(c.stderr).toContain('2 verified, 1 without provenance, 2 invalid, 1 unreachable (0 from the cache)');
   });
 
   it('--registry overrides .npmrc; a registry that refuses the token is a finding per package; --registry without --provenance is a usage error', async () => {
