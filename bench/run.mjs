@@ -14,6 +14,7 @@ const BENCHES = {
   verify: () => import('./verify.mjs'),
   plugins: () => import('./plugins.mjs'),
   pickles: () => import('./pickles.mjs'),
+  'npm-provenance': () => import('./npm-provenance.mjs'),
 };
 
 function usage() {

@@ -27,12 +27,16 @@ export { attest } from './signature/attest.js';
 // Verification (offline trust material, anchored identities).
 export { type VerifyRequest, VerifySession } from './verification/run.js';
 export type { VerificationResult } from './verification/result.js';
+export { type CertificateClaims, certificateClaims } from './verification/claims.js';
+export type { ClaimOptions } from './verification/claim-policy.js';
 
 // Policy and the release gate.
 export { loadPolicy } from './policy/load.js';
 export { defaultPolicy, type Policy } from './policy/types.js';
 export { evaluatePolicy, type GateResult } from './policy/evaluate.js';
 export { type GateOptions, runGate } from './policy/gate.js';
+export { type ProvenanceLock, readLock } from './policy/provenance-lock.js';
+export { VSA_PREDICATE_TYPE, type VsaPredicate } from './attestation/vsa.js';
 
 // Reports.
 export { type InventoryReport, type InventoryRow, inventoryFromBom } from './report/inventory.js';

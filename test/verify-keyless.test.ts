@@ -50,7 +50,7 @@ describe('keyless: sign FILE → verify', () => {
     const r = await verify([f, ...who(), '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.signer).toEqual({ method: 'certificate', identity: SUB, issuer: stack.urls.oidc });
+    expect(j.signer).toEqual({ method: 'certificate', identity: SUB, issuer: stack.urls.oidc, claims: { issuer: stack.urls.oidc } });
     expect(j.witnesses.map((w: { kind: string }) => w.kind).sort()).toEqual(['tlog', 'tsa']);
     expect(j.witnesses.find((w: { kind: string }) => w.kind === 'tlog').log).toBe(stack.urls.rekor);
     const digest = `sha256:${createHash('sha256').update(await readFile(f)).digest('hex')}`;

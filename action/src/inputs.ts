@@ -33,6 +33,10 @@ export interface Inputs {
   uploadReleaseAssets: Tristate;
   attest: boolean;
   githubToken: string;
+  /** A committed provenance lock the gate checks (frozen: never written here). */
+  provenanceLock: string;
+  /** Sign the gate's verdict as a SLSA VSA and upload it with the release assets. */
+  vsa: boolean;
 }
 
 function input(name: string): string {
@@ -94,5 +98,7 @@ export function readInputs(): Inputs {
     uploadReleaseAssets: tristate('upload-release-assets'),
     attest: bool('attest', false),
     githubToken,
+    provenanceLock: input('provenance-lock').trim(),
+    vsa: bool('vsa', false),
   };
 }

@@ -16,6 +16,7 @@ import { runGate } from '../../src/policy/gate.js';
 import { inventoryFromBom } from '../../src/report/inventory.js';
 import { renderAuditMarkdown, renderGateMarkdown } from '../../src/report/markdown.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
+import type { SigningIdentity } from '../../src/signature/bundle-builder.js';
 import { createAttestation, getReleaseByTag, makeOctokit, type Repo, uploadAssets } from './github.js';
 import { InputError, type Inputs, readInputs } from './inputs.js';
 import { actionMessage, type MessageContext } from './messages.js';
@@ -98,6 +99,7 @@ export async function run(): Promise<void> {
   }
   const produced: string[] = [output];
   let attestationBundle: unknown;
+  let identity: SigningIdentity | undefined;
   if (signing) {
     const { resolveSigningIdentity } = await import('../../src/signature/identity.js');
     const { signFile } = await import('../../src/signature/sign-file.js');
@@ -123,7 +125,7 @@ export async function run(): Promise<void> {
       if (inputs.fulcioUrl) opts.fulcioUrl = inputs.fulcioUrl;
       if (inputs.rekorUrl) opts.rekorUrl = inputs.rekorUrl;
       if (inputs.tsaUrl) opts.tsaUrl = inputs.tsaUrl;
-      const identity = await resolveSigningIdentity(opts);
+      identity = await resolveSigningIdentity(opts);
       const bundlePath = `${output}.sigstore.json`;
       if (identity.mode === 'key' && identity.key.kind === 'ed25519') {
         // Ed25519 signs DSSE envelopes only: the BOM's bundle is an in-toto statement whose
@@ -154,12 +156,22 @@ export async function run(): Promise<void> {
   }
 
   // 3. Gate (the verdict is acted on after the evidence is uploaded).
+  // The committed provenance lock is checked, never rewritten in CI: drift not accepted in the
+  // repository (--accept-drift, reviewed in a pull request) fails the release.
+  const vsaPath = join(dirname(output), `${basename(output).replace(/\.json$/, '')}.vsa.sigstore.json`);
   const gate = await runGate({
     bom: output,
     root,
     ...(inputs.policy ? { policy: resolve(workspace, inputs.policy) } : {}),
     ...(inputs.trustedRoot ? { trustedRoot: resolve(workspace, inputs.trustedRoot) } : {}),
+    ...(inputs.provenanceLock ? { lock: { file: resolve(workspace, inputs.provenanceLock), frozen: true } } : {}),
+    ...(inputs.vsa && identity ? { vsa: { file: vsaPath, identity } } : {}),
   });
+  if (gate.vsa) {
+    produced.push(vsaPath);
+    core.setOutput('vsa-path', vsaPath);
+    core.info(`aibom: signed the gate's verdict (${gate.vsa.verificationResult}) as a SLSA VSA: ${vsaPath}`);
+  }
   core.setOutput('findings-count', String(gate.failures.length));
   core.setOutput('verdict', gate.passed ? 'pass' : 'fail');
   for (const f of gate.failures) {

@@ -31,6 +31,8 @@ export function registerBuild(program: Command): void {
     .option('--mcp-env <name>', "with --mcp-tools: let configs read this variable of aibom's environment (repeatable; none by default)", collect, [])
     .option('--mcp-server <name>', 'with --mcp-tools: only this server (its name in the config, or its bom-ref; repeatable)', collect, [])
     .option('--trusted-root <file>', 'Sigstore trusted root for verifying keyless plugin signatures (default: cached, else public-good)')
+    .option('--provenance', "verify each npm package's registry provenance attestation against the lockfile integrity and record it")
+    .option('--registry <url>', "npm registry for --provenance (default: npm's config: npm_config_registry, .npmrc)")
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -54,6 +56,10 @@ export function registerBuild(program: Command): void {
         const seconds = Number(opts.mcpTimeout);
         if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
           printError(`--mcp-timeout must be a number of seconds between 0 and 3600, got "${opts.mcpTimeout}"`);
+          return EXIT_USAGE;
+        }
+        if (opts.registry && !opts.provenance) {
+          printError('--registry goes with --provenance');
           return EXIT_USAGE;
         }
         await checkOutputPath(opts.output);
@@ -92,6 +98,9 @@ export function registerBuild(program: Command): void {
                   },
                 }
               : {}),
+            ...(opts.provenance
+              ? { npmProvenance: { ...(opts.registry ? { registry: opts.registry } : {}), onProgress: (d: number, t: number) => progress.update(`npm provenance ${d}/${t}`) } }
+              : {}),
           });
         } catch (err) {
           progress.done();
@@ -106,6 +115,13 @@ export function registerBuild(program: Command): void {
         progress.done();
         const inv = built.inventory;
         const json = built.bom;
+        if (built.npmProvenance && !opts.json) {
+          const sum = built.npmProvenance;
+          const c = sum.counts;
+          printInfo(
+            `aibom: npm provenance from ${sum.registry}: ${sum.packages} packages: ${c.verified} verified, ${c.missing} without provenance, ${c.invalid} invalid, ${c.error} unreachable (${sum.cached} from the cache)`,
+          );
+        }
         printWarnings(inv.findings);
         for (const f of inv.findings.filter((x) => x.fatal)) printWarning(`${f.location ? `${f.location.file}: ` : ''}${f.message} (left out)`);
         await writeOutput(opts.output, built.text);
@@ -142,6 +158,8 @@ interface BuildFlags {
   mcpTimeout: string;
   mcpServer: string[];
   mcpEnv: string[];
+  provenance?: boolean;
+  registry?: string;
   policy?: string;
   trustedRoot?: string;
 }

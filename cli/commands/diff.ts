@@ -7,11 +7,12 @@ const FAIL_ON = ['suspicious', 'signer', 'provenance', 'downgraded', 'added', 'r
 export function registerDiff(program: Command): void {
   program
     .command('diff')
-    .summary('compare two BOMs: added, removed, upgraded, downgraded, suspicious')
+    .summary('compare two BOMs: added, removed, upgraded, downgraded, suspicious, provenance')
     .description(
       'Compare two BOMs (files, or folders to scan). Components are matched by kind and name. ' +
         'The alarm case, the same name and version with a different hash, is flagged "suspicious": ' +
-        'the artifact was re-published or tampered with.',
+        'the artifact was re-published or tampered with. A plugin or model whose pinned signer changed ' +
+        '(another repository, workflow, issuer or key) is a "provenance" change.',
     )
     .argument('<old>', 'the old BOM (or folder)')
     .argument('<new>', 'the new BOM (or folder)')

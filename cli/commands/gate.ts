@@ -2,12 +2,17 @@ import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { GateOptions } from '../../src/policy/gate.js';
 import { positionalsWithList } from '../args.js';
+import { addClaimFlags } from '../claim-flags.js';
 import { action, collect, EXIT_CHECK_FAILED, EXIT_USAGE, plural, printError, printInfo, printWarning, usageError, writeOutput } from '../io.js';
+import { addLockFlags, type LockFlags, lockOptions } from '../lock-flags.js';
+import { addVsaFlags, type VsaFlags, vsaOptions } from '../vsa-flags.js';
 
 const FORMATS = ['text', 'json', 'sarif', 'markdown'] as const;
 
 /** The command's flags: the library's gate options plus how to print the result. */
-export type GateFlags = Omit<GateOptions, 'bundle' | 'artifacts'> & {
+export type GateFlags = Omit<GateOptions, 'bundle' | 'artifacts' | 'vsa' | 'lock'> &
+  VsaFlags &
+  LockFlags & {
   bundle: string[];
   artifacts: string[];
   format: string;
@@ -16,7 +21,7 @@ export type GateFlags = Omit<GateOptions, 'bundle' | 'artifacts'> & {
 };
 
 export function registerGate(program: Command): void {
-  program
+  const cmd = program
     .command('gate')
     .summary('fail a release whose BOM lacks provenance')
     .description(
@@ -40,7 +45,8 @@ export function registerGate(program: Command): void {
     .option('--certificate-oidc-issuer <url>', 'expected OIDC issuer (exact)')
     .option('--certificate-oidc-issuer-regexp <re>', 'expected OIDC issuer (regexp, anchored)')
     .option('--key <pem>', 'release signing public key, instead of a certificate identity')
-    .option('--trusted-root <file>', 'Sigstore trusted root (default: the public-good root shipped offline)')
+    .option('--trusted-root <file>', 'Sigstore trusted root (default: the public-good root shipped offline)');
+  addLockFlags(addVsaFlags(addClaimFlags(cmd)))
     .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'text')
     .option('--json', 'same as --format json')
     .option('-o, --output <file>', 'write the report to FILE (the verdict still goes to stderr)')
@@ -52,7 +58,9 @@ export function registerGate(program: Command): void {
         '  $ aibom gate --bom aibom.cdx.json --bundle aibom.cdx.json.sigstore.json \\\n' +
         '      --certificate-identity-regexp "https://github.com/acme/agent/.github/workflows/release.yml@refs/tags/v.*" \\\n' +
         '      --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n' +
-        '      --artifacts "dist/*.tgz" --attestations attestations.jsonl\n' +
+        '      --artifacts "dist/*.tgz" --attestations attestations.jsonl \\\n' +
+        '      --source-repository https://github.com/acme/agent --lock aibom.lock.json --vsa aibom.vsa.sigstore.json\n' +
+        '  $ aibom gate --bom aibom.cdx.json --lock aibom.lock.json --accept-drift calculator   # record a reviewed change\n' +
         '\nExit codes: 0 every rule passed, 1 a rule failed, 2 usage or input error.',
     )
     .action(
@@ -83,7 +91,9 @@ export function registerGate(program: Command): void {
           return EXIT_USAGE;
         }
         const { runGate } = await import('../../src/policy/gate.js');
-        const res = await runGate(opts);
+        const vsa = await vsaOptions(opts);
+        const lock = lockOptions(opts);
+        const res = await runGate({ ...opts, vsa, lock });
         for (const e of res.unusedExceptions ?? []) {
           printWarning(`${res.policy}${e.line ? `:${e.line}` : ''}: the exception for "${e.component}" matches no component of the BOM (stale or misspelled?)`);
         }
@@ -102,6 +112,14 @@ export function registerGate(program: Command): void {
           out = renderGateText(res, { color: tty && !process.env.NO_COLOR, width: tty ? (process.stdout.columns ?? 80) : 80 });
         }
         await writeOutput(opts.output, out);
+        if (res.lock) {
+          const l = res.lock;
+          const what = [l.added.length ? `${l.added.length} added` : '', l.accepted.length ? `${l.accepted.length} accepted drift` : '', l.drifted.length ? `${l.drifted.length} drifted` : '']
+            .filter(Boolean)
+            .join(', ');
+          printInfo(`aibom gate: provenance lock ${l.file}: ${what || 'no changes'}${l.written ? ' (written)' : ''}`);
+        }
+        if (res.vsa) printInfo(`aibom gate: wrote the verdict (${res.vsa.verificationResult}) as a signed SLSA VSA to ${res.vsa.file}`);
         if (opts.output || format !== 'text') {
           printInfo(res.passed ? 'aibom gate: PASSED' : `aibom gate: FAILED (${res.failures.length} failures)`);
         }

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import type { ClaimOptions } from '../../src/verification/claim-policy.js';
+import { addClaimFlags, claimFlags } from '../claim-flags.js';
 import { action, EXIT_CHECK_FAILED, printJson, usageError } from '../io.js';
 
-interface VerifyPluginsFlags {
+interface VerifyPluginsFlags extends ClaimOptions {
   bom?: string;
   bundle?: string;
   root?: string;
@@ -19,7 +21,7 @@ interface VerifyPluginsFlags {
 }
 
 export function registerVerifyPlugins(program: Command): void {
-  program
+  const cmd = program
     .command('verify-plugins')
     .summary("verify an agent's installed plugins against its signed AI-BOM (start-up check)")
     .description(
@@ -47,7 +49,8 @@ export function registerVerifyPlugins(program: Command): void {
     .option('--certificate-oidc-issuer <url>', 'OIDC issuer of the release signing certificate, matched exactly')
     .option('--certificate-oidc-issuer-regexp <re>', 'OIDC issuer as a regular expression, anchored')
     .option('--key <pem>', 'the release public key (PEM), when releases are key-signed')
-    .option('--trusted-root <file>', 'Sigstore trusted root JSON (default: cached by `aibom trust update`, else the public-good root)')
+    .option('--trusted-root <file>', 'Sigstore trusted root JSON (default: cached by `aibom trust update`, else the public-good root)');
+  addClaimFlags(cmd)
     .option('--plugin-path <dir>', 'another plugin folder to refuse unlisted plugins in (relative to --root; repeatable)', (v: string, prev: string[]) => [...prev, v], [])
     .option('--fail-on-missing', 'refuse (not only report) plugins the BOM lists that are not on disk')
     .option('--cache [dir]', 'reuse digests of unchanged files (device, inode, size, mtime, ctime); off by default, see README')
@@ -82,6 +85,7 @@ export function registerVerifyPlugins(program: Command): void {
         ] as const) {
           if (flags[k] !== undefined) opts[k] = flags[k];
         }
+        Object.assign(opts, claimFlags(flags));
         if (flags.cache !== undefined) opts.cache = flags.cache;
         const result = await verifyPlugins(opts);
         if (flags.json) printJson(result);

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import type { ClaimOptions } from '../../src/verification/claim-policy.js';
 import { positionalsWithList } from '../args.js';
+import { addClaimFlags, claimFlags } from '../claim-flags.js';
 import { action, collect, EXIT_CHECK_FAILED, printJson, usageError } from '../io.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends ClaimOptions {
   bundle?: string;
   certificateIdentity?: string;
   certificateIdentityRegexp?: string;
@@ -19,7 +21,7 @@ interface VerifyFlags {
 }
 
 export function registerVerify(program: Command): void {
-  program
+  const cmd = program
     .command('verify')
     .alias('verify-bundle')
     .summary('verify a Sigstore bundle over a file, a digest or a model/plugin folder')
@@ -32,7 +34,10 @@ export function registerVerify(program: Command): void {
         "(--certificate-chain, model_signing's certificate method). For DSSE bundles the\n" +
         'artifact must be a subject of the in-toto statement; a folder is re-hashed and\n' +
         'files changed, added or missing are reported. `verify-bundle` is the same\n' +
-        "command (the Sigstore conformance suite's name).",
+        "command (the Sigstore conformance suite's name).\n\n" +
+        "A keyless signer's certificate claims (source repository, ref, digest, signer\n" +
+        'workflow, runner, trigger) can be constrained too; by default a certificate from a\n' +
+        'pull_request_target build or a self-hosted runner is refused. --json prints all claims.',
     )
     .argument('[target]', 'file, folder, or sha256:<64 hex> digest (a digest that is not an existing path)')
     .option('--bundle <file>', 'the Sigstore bundle (default: FILE.sigstore.json, or DIR/model.sig for a folder)')
@@ -42,7 +47,8 @@ export function registerVerify(program: Command): void {
     .option('--certificate-oidc-issuer-regexp <re>', 'OIDC issuer as a regular expression, anchored')
     .option('--key <pem>', 'verify with this public key (PEM) instead of a certificate identity')
     .option('--certificate-chain <pem>', 'verify that the signing certificate chains to these CA certificates (PEM)')
-    .option('--trusted-root <file>', 'Sigstore trusted root JSON (default: cached by `aibom trust update`, else the public-good root)')
+    .option('--trusted-root <file>', 'Sigstore trusted root JSON (default: cached by `aibom trust update`, else the public-good root)');
+  addClaimFlags(cmd)
     .option('--ignore-paths <path>', 'folder: a path to leave out, relative to the folder or to the working directory (repeatable; a shell-expanded list is taken whole)', collect, [])
     .allowExcessArguments()
     .option('--ignore-git-paths', 'folder: leave out .git, .gitattributes, .github, .gitignore (the default)')
@@ -55,10 +61,13 @@ export function registerVerify(program: Command): void {
       '\nExamples:\n' +
         '  $ aibom verify dist/app.tgz --bundle app.tgz.sigstore.json \\\n' +
         '      --certificate-identity-regexp \'https://github\\.com/acme/app/\\.github/workflows/release\\.yml@refs/tags/v.*\' \\\n' +
-        '      --certificate-oidc-issuer https://token.actions.githubusercontent.com\n' +
+        '      --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n' +
+        '      --source-repository https://github.com/acme/app --source-ref-regexp \'refs/tags/v.*\'\n' +
         '  $ aibom verify models/llama --key signing-key.pub          # reads models/llama/model.sig\n' +
         '  $ aibom verify sha256:4f2a…e1 --bundle x.sigstore.json --key key.pub\n' +
         '  $ aibom verify --batch checks.jsonl --trusted-root trusted_root.json\n' +
+        '\nA SLSA Verification Summary Attestation (`aibom gate --vsa`) is verified over the BOM or a\n' +
+        'release artifact like any attestation, and its verdict is shown; one that says FAILED exits 1.\n' +
         '\nExit codes: 0 verified, 1 not verified (the reason is printed), 2 usage or input error.',
     )
     .action(
@@ -85,6 +94,7 @@ export function registerVerify(program: Command): void {
             'ignorePaths',
             'allowSymlinks',
           ]),
+          ...claimFlags(flags),
           ignoreGitPaths: flags.ignoreGitPaths !== false,
         };
         if (flags.batch) {
@@ -95,16 +105,18 @@ export function registerVerify(program: Command): void {
           const results = await runBatch(session, entries, (r) => {
             if (!flags.json) process.stdout.write(`${verdictLine(r)}\n`);
           });
-          const ok = results.filter((r) => r.verified).length;
+          const { vsaPassed } = await import('../../src/verification/vsa-result.js');
+          const ok = results.filter((r) => r.verified && vsaPassed(r)).length;
           if (flags.json) printJson({ verified: ok, failed: results.length - ok, results });
           else process.stdout.write(`${ok} verified, ${results.length - ok} not verified\n`);
           return ok === results.length ? 0 : EXIT_CHECK_FAILED;
         }
         if (target === undefined) throw usageError('missing the file, folder or sha256: digest to verify (or --batch FILE)');
         const result = await session.verify({ ...defaults, target, ...(flags.bundle ? { bundle: flags.bundle } : {}) });
+        const { vsaLine, vsaPassed } = await import('../../src/verification/vsa-result.js');
         if (flags.json) printJson(result);
-        else process.stdout.write(`${verdictLine(result)}\n`);
-        return result.verified ? 0 : EXIT_CHECK_FAILED;
+        else process.stdout.write(`${verdictLine(result)}\n${result.vsa ? `${vsaLine(result)}\n` : ''}`);
+        return result.verified && vsaPassed(result) ? 0 : EXIT_CHECK_FAILED;
       }),
     );
 }

@@ -17,6 +17,7 @@ import { buildInventory, type InventoryOptions, type ProgressEvent } from '../in
 import type { Finding, Inventory } from '../inventory/types.js';
 import type { McpToolsOptions } from '../mcp-tools/pin.js';
 import type { Policy } from '../policy/types.js';
+import type { ProvenanceSummary } from '../provenance/build-step.js';
 
 export interface BuildAibomOptions {
   /** CycloneDX spec version: '1.6' (default) or '1.7'. */
@@ -44,6 +45,8 @@ export interface BuildAibomOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Start (isolated) or connect to each MCP server and pin its tool definitions (src/mcp-tools). */
   mcpTools?: McpToolsOptions;
+  /** Fetch and verify each npm package's registry provenance (src/provenance): `registry` overrides npm's config. */
+  npmProvenance?: { registry?: string; onProgress?: (done: number, total: number) => void };
 }
 
 export interface BuiltAibom {
@@ -53,6 +56,8 @@ export interface BuiltAibom {
   inventory: Inventory;
   /** Everything found on the way, including inputs left out under `keepGoing` (`fatal`). */
   findings: Finding[];
+  /** What the npm provenance step proved (with `npmProvenance`). */
+  npmProvenance?: ProvenanceSummary;
 }
 
 /** Some inputs could not be read, so no BOM was built. `findings` are the unreadable inputs, `all` every finding. */
@@ -109,8 +114,20 @@ export async function buildAibom(dir: string, options: BuildAibomOptions = {}): 
     await pinMcpTools(inventory, root, options.mcpTools);
   }
 
+  let npmProvenance: ProvenanceSummary | undefined;
+  if (options.npmProvenance) {
+    const { npmProvenanceStep } = await import('../provenance/build-step.js');
+    npmProvenance = await npmProvenanceStep(inventory, {
+      cwd: root,
+      ...(options.npmProvenance.registry ? { registry: options.npmProvenance.registry } : {}),
+      ...(options.trustedRoot !== undefined ? { trustedRoot: options.trustedRoot } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.npmProvenance.onProgress ? { onProgress: options.npmProvenance.onProgress } : {}),
+    });
+  }
+
   const fatal = inventory.findings.filter((f) => f.fatal);
   if (fatal.length && !options.keepGoing) throw new IncompleteInventoryError(fatal, inventory.findings);
   const bom = await buildBom(inventory, { specVersion, reproducible: !!options.reproducible });
-  return { bom, text: serializeBom(bom), inventory, findings: inventory.findings };
+  return { bom, text: serializeBom(bom), inventory, findings: inventory.findings, ...(npmProvenance ? { npmProvenance } : {}) };
 }

@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { type InventoryReport, type InventoryRow, STRONG_HASH_ALGS } from '../report/inventory.js';
 import type { Location } from '../inventory/types.js';
+import type { Provenance } from './provenance.js';
 import type { Policy, PolicyException, RuleId } from './types.js';
 
 /** Result of checking one signature (done by the caller: verification is not the policy's I/O). */
@@ -11,6 +12,8 @@ export interface SignatureCheck {
   issuer?: string;
   /** Why it did not verify or is not trusted. */
   reason?: string;
+  /** What the provenance lock records of a verified signer (provenance.ts). */
+  provenance?: Provenance;
 }
 
 export interface ArtifactCheck {

@@ -16,6 +16,7 @@ import { loadOrBuildBom } from '../report/load.js';
 import { readBytesBounded, readTextBounded } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
 import { parseBundle } from '../verification/bundle.js';
+import { type ClaimOptions, copyClaimOptions, hasClaimOptions } from '../verification/claim-policy.js';
 import { buildPolicy, type PolicyOptions } from '../verification/policy.js';
 import { VerifyFailure } from '../verification/result.js';
 import { VerifySession } from '../verification/run.js';
@@ -24,9 +25,13 @@ import { verifyBomPredicate } from '../verification/bom-predicate.js';
 import { assertValidBom } from './bom-input.js';
 import { type ArtifactCheck, evaluatePolicy, type GateResult, type SignatureCheck } from './evaluate.js';
 import { loadPolicy } from './load.js';
+import { evaluatePackageRules } from './package-rules.js';
+import { provenanceOf } from './provenance.js';
+import { applyLock, type LockOptions, type LockOutcome } from './provenance-lock.js';
+import { type VsaInputs, type VsaOptions, writeVsa } from './vsa.js';
 import { defaultPolicy, type Policy, type SignerPolicy } from './types.js';
 
-export interface GateOptions {
+export interface GateOptions extends ClaimOptions {
   bom?: string;
   bundle?: string[];
   policy?: string;
@@ -40,6 +45,10 @@ export interface GateOptions {
   key?: string;
   trustedRoot?: string;
   now?: Date;
+  /** Write the verdict as a signed SLSA VSA (vsa.ts). */
+  vsa?: VsaOptions;
+  /** The provenance lock (provenance-lock.ts). */
+  lock?: LockOptions;
 }
 
 /** Predicate types that count as provenance for a release artifact. */
@@ -47,10 +56,16 @@ export const PROVENANCE_PREDICATE_TYPES = ['https://slsa.dev/provenance/v1', CYC
 
 const MAX_ATTESTATION_FILE_BYTES = 256 * 1024 * 1024;
 
-export async function runGate(opts: GateOptions): Promise<GateResult & { bom: string }> {
+export type GateRun = GateResult & { bom: string; vsa?: Awaited<ReturnType<typeof writeVsa>>; lock?: LockOutcome };
+
+export async function runGate(opts: GateOptions): Promise<GateRun> {
   const policy = opts.policy ? await loadPolicy(opts.policy) : defaultPolicy();
   const root = resolve(opts.root ?? '.');
   const loaded = await loadOrBuildBom(opts.bom ?? root);
+  if (opts.vsa && loaded.builtFromDir) throw new AibomError('USAGE', '--vsa names the BOM as a subject: give the BOM file with --bom');
+  const inputs = [opts.bom, opts.policy, opts.lock?.file, opts.attestations, ...(opts.bundle ?? [])].filter((f): f is string => !!f).map((f) => resolve(f));
+  if (opts.vsa && inputs.includes(resolve(opts.vsa.file))) throw new AibomError('USAGE', `--vsa ${opts.vsa.file} would overwrite an input of the gate`);
+  if (opts.lock && inputs.filter((f) => f === resolve(opts.lock!.file)).length > 1) throw new AibomError('USAGE', `--lock ${opts.lock.file} is also an input of the gate`);
   if (!loaded.builtFromDir) await assertValidBom(loaded.bom, loaded.source);
   const inv = inventoryFromBom(loaded.bom, { nestedFiles: true, modelSubject: true });
   const session = new VerifySession();
@@ -72,7 +87,24 @@ export async function runGate(opts: GateOptions): Promise<GateResult & { bom: st
   if (opts.artifacts?.length && releaseIdentity) {
     ctx.artifacts = await checkArtifacts(opts.artifacts, opts.attestations!, releaseIdentity, session, opts.trustedRoot);
   }
-  return { ...evaluatePolicy(inv, policy, ctx), bom: loaded.builtFromDir ? `(built from ${opts.root ?? '.'})` : loaded.source };
+  const result: GateRun = {
+    ...evaluatePolicy(inv, policy, ctx),
+    bom: loaded.builtFromDir ? `(built from ${opts.root ?? '.'})` : loaded.source,
+  };
+  const packageFailures = evaluatePackageRules(inv, policy, bomTime(loaded.bom, ctx.now));
+  if (packageFailures.length) {
+    result.failures.push(...packageFailures);
+    result.passed = false;
+  }
+  if (opts.lock) result.lock = await applyLock(result, inv, ctx, opts.lock);
+  if (opts.vsa) {
+    const inputs: VsaInputs = { result, bomFile: loaded.source, bomJson: loaded.bom, policy, bundles: opts.bundle ?? [], now: ctx.now };
+    if (opts.policy) inputs.policyFile = opts.policy;
+    if (opts.attestations && ctx.artifacts) inputs.attestations = opts.attestations;
+    if (ctx.artifacts) inputs.artifacts = ctx.artifacts;
+    result.vsa = await writeVsa(inputs, opts.vsa);
+  }
+  return result;
 }
 
 function releaseOptions(opts: GateOptions, policy: Policy): PolicyOptions | undefined {
@@ -82,7 +114,10 @@ function releaseOptions(opts: GateOptions, policy: Policy): PolicyOptions | unde
   if (opts.certificateOidcIssuer) fromFlags.certificateOidcIssuer = opts.certificateOidcIssuer;
   if (opts.certificateOidcIssuerRegexp) fromFlags.certificateOidcIssuerRegexp = opts.certificateOidcIssuerRegexp;
   if (opts.key) fromFlags.key = opts.key;
-  if (Object.keys(fromFlags).length) return fromFlags;
+  if (Object.keys(fromFlags).length) return copyClaimOptions(opts, fromFlags);
+  if (hasClaimOptions(copyClaimOptions(opts, {}))) {
+    throw new AibomError('USAGE', 'certificate claim flags (--source-repository, …) go with --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]; put them in the policy `release` otherwise');
+  }
   return policy.release ? signerOptions(policy.release) : undefined;
 }
 
@@ -94,7 +129,8 @@ function signerOptions(s: SignerPolicy): PolicyOptions | undefined {
   if (s.issuer) o.certificateOidcIssuer = s.issuer;
   if (s.issuerRegexp) o.certificateOidcIssuerRegexp = s.issuerRegexp;
   if (s.keyPath) o.key = s.keyPath;
-  return Object.keys(o).length ? o : undefined;
+  if (!Object.keys(o).length) return undefined;
+  return copyClaimOptions(s, o);
 }
 
 function first(row: InventoryRow, name: string): string | undefined {
@@ -147,6 +183,8 @@ async function checkComponentSignatures(
     else if (res.signer?.method === 'public-key') check.signer = `key ${publisher.keyPath ?? ''}`.trim();
     if (res.signer?.issuer) check.issuer = res.signer.issuer;
     if (!res.verified) check.reason = `${res.reason ?? 'not verified'}: ${res.error ?? ''}`.trim();
+    const provenance = res.verified ? provenanceOf(res.signer, publisher.keyPem) : undefined;
+    if (provenance) check.provenance = provenance;
     out.set(row.ref, check);
   }
   return out;
@@ -186,6 +224,8 @@ async function checkBomBundles(
     last = { verified: true };
     if (res.signer?.identity) last.signer = res.signer.identity;
     if (res.signer?.issuer) last.issuer = res.signer.issuer;
+    const provenance = provenanceOf(res.signer, identity.key ? await readTextBounded(identity.key, 64 * 1024, identity.key) : undefined);
+    if (provenance) last.provenance = provenance;
   }
   return last;
 }
@@ -277,4 +317,11 @@ async function checkArtifacts(
     out.push(check);
   }
   return out;
+}
+
+/** When the BOM was made (metadata.timestamp), else now: the release-age cooldown counts to it. */
+function bomTime(bom: Record<string, unknown>, now: Date): Date {
+  const ts = isObject(bom.metadata) ? bom.metadata.timestamp : undefined;
+  const t = typeof ts === 'string' ? Date.parse(ts) : Number.NaN;
+  return Number.isNaN(t) ? now : new Date(t);
 }

@@ -5,6 +5,7 @@ import { readTextBounded } from '../util/fs.js';
 import { isObject } from '../util/json.js';
 import { schemaValidator } from '../util/precompiled.js';
 import { duplicateKey, parseYamlDocument } from '../util/yaml.js';
+import { buildClaimPolicy, CLAIM_OPTION_KEYS, copyClaimOptions, hasClaimOptions } from '../verification/claim-policy.js';
 import { suggestion } from '../util/did-you-mean.js';
 import { defaultPolicy, type Policy, RULE_IDS, type SignerPolicy } from './types.js';
 
@@ -12,6 +13,7 @@ import { defaultPolicy, type Policy, RULE_IDS, type SignerPolicy } from './types
 const POLICY_KEYS = [
   'rules', 'release', 'publishers', 'requirePublisherSignature', 'includeDevPackages', 'licenses', 'allow', 'deny', 'exceptions',
   'component', 'reason', 'expires', 'match', 'identity', 'identityRegexp', 'issuer', 'issuerRegexp', 'key', 'keyFingerprint', ...RULE_IDS,
+  'minVersion', 'notBefore', 'packages', 'provenance', 'minimumReleaseAge', 'releaseAgeAllow', ...CLAIM_OPTION_KEYS,
 ];
 /**
  * The names the CLI flags and the runtime config use for a signer's identity: a policy names
@@ -139,6 +141,7 @@ export async function loadPolicy(file: string): Promise<Policy> {
   }
   if (typeof raw.requirePublisherSignature === 'boolean') policy.requirePublisherSignature = raw.requirePublisherSignature;
   if (typeof raw.includeDevPackages === 'boolean') policy.includeDevPackages = raw.includeDevPackages;
+  if (isObject(raw.packages)) policy.packages = packagesPolicy(raw.packages);
   if (isObject(raw.rules)) for (const [k, v] of Object.entries(raw.rules)) (policy.rules as Record<string, boolean>)[k] = v === true;
   if (isObject(raw.licenses)) {
     if (Array.isArray(raw.licenses.allow)) policy.licenses.allow = raw.licenses.allow as string[];
@@ -223,6 +226,28 @@ async function readSigner(
     fail(hasIdentity ? 'issuer' : 'identity', 'a signer needs identity (or identityRegexp) and issuer (or issuerRegexp), or a key');
   }
   if (hasKey && (hasIdentity || hasIssuer)) fail('key', 'a signer is either a key or a certificate identity, not both');
+  copyClaimOptions(rec, s);
+  if (hasClaimOptions(s)) {
+    const claimKey = CLAIM_OPTION_KEYS.find((k) => s[k] !== undefined)!;
+    if (hasKey) fail(claimKey, 'certificate claims constrain a keyless signer (identity and issuer), not a key');
+    try {
+      buildClaimPolicy(s);
+    } catch (err) {
+      fail(claimKey, err instanceof AibomError ? err.message.replace(/--([a-z-]+)/g, (_, f: string) => f.replace(/-([a-z])/g, (__, c: string) => c.toUpperCase())) : String(err));
+    }
+  }
   return s;
 }
 
+function packagesPolicy(raw: Record<string, unknown>): NonNullable<Policy['packages']> {
+  // Types and patterns are checked by the schema.
+  const out: NonNullable<Policy['packages']> = {};
+  if (raw.provenance !== undefined) out.provenance = raw.provenance as NonNullable<Policy['packages']>['provenance'];
+  if (typeof raw.minimumReleaseAge === 'string') {
+    const m = /^(\d+)([dh])$/.exec(raw.minimumReleaseAge)!;
+    out.minimumReleaseAge = raw.minimumReleaseAge;
+    out.minimumReleaseAgeMs = Number(m[1]) * (m[2] === 'd' ? 86_400_000 : 3_600_000);
+  }
+  if (Array.isArray(raw.releaseAgeAllow)) out.releaseAgeAllow = raw.releaseAgeAllow as string[];
+  return out;
+}

@@ -1,5 +1,7 @@
+import type { ClaimOptions } from '../verification/claim-policy.js';
+
 /** The policy file (schemas/aibom-policy.schema.json), as loaded and checked. */
-export interface SignerPolicy {
+export interface SignerPolicy extends ClaimOptions {
   identity?: string;
   identityRegexp?: string;
   issuer?: string;
@@ -8,6 +10,14 @@ export interface SignerPolicy {
   keyPem?: string;
   keyPath?: string;
   keyFingerprint?: string;
+}
+
+export interface PackagesPolicy {
+  provenance?: 'required' | 'preferred' | Array<{ match: string; level: 'required' | 'preferred' }>;
+  /** Milliseconds. */
+  minimumReleaseAgeMs?: number;
+  minimumReleaseAge?: string;
+  releaseAgeAllow?: string[];
 }
 
 export interface PublisherPolicy extends SignerPolicy {
@@ -28,7 +38,7 @@ export const RULE_IDS = [
   'artifact-attested',
   'license-allowed',
 ] as const;
-export type RuleId = (typeof RULE_IDS)[number] | 'exception-expired';
+export type RuleId = (typeof RULE_IDS)[number] | 'exception-expired' | 'provenance-drift' | 'package-provenance' | 'package-release-age';
 
 export interface PolicyException {
   component: string;
@@ -53,6 +63,8 @@ export interface Policy {
   rules: Record<(typeof RULE_IDS)[number], boolean>;
   includeDevPackages: boolean;
   licenses: { allow?: string[]; deny?: string[] };
+  /** npm package provenance rules (package-rules.ts). */
+  packages?: PackagesPolicy;
   exceptions: PolicyException[];
 }
 

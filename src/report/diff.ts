@@ -29,7 +29,9 @@ export interface DiffResult {
 /**
  * Compare two inventories. Components are matched by kind + name; versions present in both
  * are compared by their digests: the same name and version with a different hash is the
- * alarm case (a re-published or tampered artifact) and is flagged suspicious.
+ * alarm case (a re-published or tampered artifact) and is flagged suspicious. A
+ * component whose signer changed (a workflow identity without its per-release ref) is a
+ * `signer` change; one whose source changed is a `provenance` change.
  */
 export function diffInventories(oldInv: InventoryReport, newInv: InventoryReport): DiffResult {
   const index = (inv: InventoryReport) => {
@@ -97,7 +99,13 @@ function digestDifference(o: InventoryRow, n: InventoryRow): { detail: string; d
 function signerOf(r: InventoryRow): string {
   const s = r.signature;
   if (!s) return 'unsigned';
-  if (s.signer) return s.issuer ? `${s.signer} (issuer ${s.issuer})` : s.signer;
+  if (s.signer) {
+    // A workflow identity names the release's ref (…/release.yml@refs/tags/v1.2.0): a new release
+    // signed by the same workflow is no change of signer.
+    const at = s.signer.lastIndexOf('@refs/');
+    const who = at > 0 ? s.signer.slice(0, at) : s.signer;
+    return s.issuer ? `${who} (issuer ${s.issuer})` : who;
+  }
   if (s.keyFingerprint) return `key ${s.keyFingerprint}`;
   return 'signed (signer not recorded)';
 }

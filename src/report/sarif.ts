@@ -31,6 +31,9 @@ const GATE_RULE_TEXT: Record<string, string> = {
   'artifact-attested': 'Every release artifact has a verified attestation',
   'license-allowed': 'Licenses are allowed by the policy',
   'exception-expired': 'Policy exceptions have not expired',
+  'provenance-drift': 'Signers and their build provenance match the provenance lock',
+  'package-provenance': 'npm packages carry verified provenance as the policy requires',
+  'package-release-age': 'npm package versions are older than the policy cooldown',
 };
 
 function level(sev: Severity): 'error' | 'warning' | 'note' {
@@ -85,7 +88,7 @@ function run(rules: Array<Record<string, unknown>>, results: Array<Record<string
 }
 
 export function gateToSarif(res: GateResult, bomFile: string, paths?: SarifPaths): SarifLog {
-  const ids = [...RULE_IDS, 'exception-expired'];
+  const ids = [...RULE_IDS, 'exception-expired', 'provenance-drift', 'package-provenance', 'package-release-age'];
   const rules = ids.map((id) => ({
     id: `aibom/${id}`,
     name: id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),

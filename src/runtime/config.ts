@@ -20,6 +20,8 @@ import { readTextBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
 import { assertOwnedFile } from '../util/owner.js';
 import type { VerifyPluginsOptions } from './types.js';
+import { copyClaimOptions } from '../verification/claim-policy.js';
+import { claimOptionsFromEnv } from './claim-env.js';
 
 export const RUNTIME_CONFIG_FILES = ['aibom.runtime.json', 'aibom.runtime.yaml', 'aibom.runtime.yml'];
 const MAX_CONFIG_BYTES = 256 * 1024;
@@ -79,6 +81,7 @@ export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cw
     // As given: relative paths are relative to the working directory, and reports show them as the user wrote them.
     if (v !== undefined && v !== '') out[k] = v;
   }
+  Object.assign(out, claimOptionsFromEnv(env));
   if (env.AIBOM_PLUGIN_PATHS) out.pluginPaths = env.AIBOM_PLUGIN_PATHS.split(',').map((s) => s.trim()).filter(Boolean);
   if (env.AIBOM_DIGEST_CACHE) out.cache = /^(1|true|yes|on)$/i.test(env.AIBOM_DIGEST_CACHE) ? true : env.AIBOM_DIGEST_CACHE;
   if (env.AIBOM_FAIL_ON_MISSING) out.failOnMissing = /^(1|true|yes|on)$/i.test(env.AIBOM_FAIL_ON_MISSING);
@@ -112,6 +115,7 @@ async function readConfigFile(file: string): Promise<Partial<VerifyPluginsOption
     const v = raw[k];
     if (typeof v === 'string') out[k] = PATH_KEYS.has(k) ? resolve(base, v) : v;
   }
+  copyClaimOptions(raw, out);
   if (Array.isArray(raw.pluginPaths)) out.pluginPaths = raw.pluginPaths as string[];
   if (raw.cache === true) out.cache = true;
   else if (typeof raw.cache === 'string') out.cache = resolve(base, raw.cache);

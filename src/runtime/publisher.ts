@@ -11,6 +11,7 @@ import { manifestDigest, type ResourceDigest } from '../inventory/digest.js';
 import type { PublisherPolicy } from '../policy/types.js';
 import { type LoadedBundle, MAX_BUNDLE_BYTES, parseBundle } from '../verification/bundle.js';
 import { readSmallFileSync } from './folder.js';
+import { buildClaimPolicy } from '../verification/claim-policy.js';
 import { anchoredRegExp, describeMatcher, type IdentityPolicy, type Matcher } from '../verification/policy.js';
 import { formatDifferences, type VerificationResult, VerifyFailure } from '../verification/result.js';
 import { type TrustContext, verifyPrepared } from '../verification/verify.js';
@@ -120,6 +121,11 @@ export function expectedPublisher(pin: PublisherPin | undefined, trusted: Publis
             : `signed by ${describeSigner(s)}, ${where} trusts ${describeMatcher(identity)} (issuer ${describeMatcher(issuer)})`,
       });
     }
+  }
+  // The policy publisher's certificate-claim constraints (repository, ref, workflow, runner,
+  // trigger) bind the keyless verification, whichever side named the identity.
+  if (trusted && policy?.kind === 'keyless' && trusted.keyPem === undefined && trusted.keyFingerprint === undefined) {
+    policy = { ...policy, claims: buildClaimPolicy(trusted) };
   }
   return { policy: policy!, constraints, describe };
 }

@@ -3,6 +3,7 @@
  * The lock is the signed AI-BOM; see lock.ts for what it pins per plugin.
  */
 import type { Policy } from '../policy/types.js';
+import type { ClaimOptions } from '../verification/claim-policy.js';
 
 /** Why a plugin was refused (or why the BOM was not trusted). Stable codes: scripts match on them. */
 export type ReasonCode =
@@ -104,7 +105,7 @@ export interface VerifyPluginsResult {
   cache?: { hits: number; misses: number; dir: string };
 }
 
-export interface ReleaseIdentity {
+export interface ReleaseIdentity extends ClaimOptions {
   certificateIdentity?: string;
   certificateIdentityRegexp?: string;
   certificateOidcIssuer?: string;

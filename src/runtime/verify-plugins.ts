@@ -20,6 +20,7 @@ import type { Policy, PolicyException, PublisherPolicy } from '../policy/types.j
 import { readBytesBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
 import { type LoadedBundle, loadBundle } from '../verification/bundle.js';
+import { copyClaimOptions } from '../verification/claim-policy.js';
 import { buildPolicy, describeMatcher, type IdentityPolicy, type PolicyOptions } from '../verification/policy.js';
 import { type VerificationResult, VerifyFailure } from '../verification/result.js';
 import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
@@ -136,10 +137,10 @@ function releaseOptions(o: ReleaseIdentity, policy: RuntimePolicy): PolicyOption
   if (o.certificateOidcIssuer !== undefined) fromFlags.certificateOidcIssuer = o.certificateOidcIssuer;
   if (o.certificateOidcIssuerRegexp !== undefined) fromFlags.certificateOidcIssuerRegexp = o.certificateOidcIssuerRegexp;
   if (o.key !== undefined) fromFlags.key = o.key;
-  if (Object.keys(fromFlags).length) return fromFlags;
+  if (Object.keys(fromFlags).length) return copyClaimOptions(o, fromFlags);
   const r = policy.release;
   if (r) {
-    if (r.keyPath) return { key: r.keyPath };
+    if (r.keyPath) return copyClaimOptions(o, { key: r.keyPath } as PolicyOptions);
     if (r.keyFingerprint) {
       throw new AibomError('USAGE', `the policy's release signer is a key fingerprint only; give the release public key (release.key) to verify the BOM`, { file: policy.source });
     }
@@ -148,7 +149,8 @@ function releaseOptions(o: ReleaseIdentity, policy: RuntimePolicy): PolicyOption
     if (r.identityRegexp) o2.certificateIdentityRegexp = r.identityRegexp;
     if (r.issuer) o2.certificateOidcIssuer = r.issuer;
     if (r.issuerRegexp) o2.certificateOidcIssuerRegexp = r.issuerRegexp;
-    return o2;
+    // Claim constraints given with the hook's options apply on top of the policy's release.
+    return copyClaimOptions(o, copyClaimOptions(r, o2));
   }
   throw new AibomError(
     'USAGE',

@@ -7,7 +7,10 @@
  * `certificateIdentity` / `certificateIdentityRegexp` (or `identity` / `identityRegexp`),
  * `certificateOidcIssuer` / `certificateOidcIssuerRegexp` (or `issuer` / `issuerRegexp`),
  * `key`, `certificateChain`; optionally `trustedRoot`, `ignorePaths`, `ignoreGitPaths`,
- * `allowSymlinks`. Relative paths are relative to the batch file's folder. Flags given on
+ * `allowSymlinks`; certificate claim constraints as on the command line (`sourceRepository`,
+ * `sourceRepositoryRegexp`, `sourceRef`, `sourceRefRegexp`, `sourceDigest`, `signerWorkflow`,
+ * `signerWorkflowRegexp`, `runnerEnvironment`, and lists `denyTrigger`, `allowTrigger`).
+ * Relative paths are relative to the batch file's folder. Flags given on
  * the command line are defaults for every line. Blank lines and lines starting with `#` are
  * skipped.
  */
@@ -16,6 +19,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
+import { CLAIM_LIST_OPTIONS, CLAIM_OPTION_KEYS, CLAIM_STRING_OPTIONS } from './claim-policy.js';
 import type { VerificationResult } from './result.js';
 import type { VerifyRequest, VerifySession } from './run.js';
 
@@ -43,6 +47,7 @@ const STRING_FIELDS: Record<string, keyof VerifyRequest> = {
   key: 'key',
   certificateChain: 'certificateChain',
   trustedRoot: 'trustedRoot',
+  ...Object.fromEntries(CLAIM_STRING_OPTIONS.map((k) => [k, k])),
 };
 const PATH_FIELDS = new Set<keyof VerifyRequest>(['bundle', 'key', 'certificateChain', 'trustedRoot']);
 const TARGET_FIELDS = ['artifact', 'dir', 'digest'] as const;
@@ -86,7 +91,7 @@ export async function readBatch(file: string, defaults: Partial<VerifyRequest>):
     const keysGiven = new Set<keyof VerifyRequest>();
     for (const [k, v] of Object.entries(obj)) {
       if ((TARGET_FIELDS as readonly string[]).includes(k)) continue;
-      const field = STRING_FIELDS[k];
+      const field = Object.hasOwn(STRING_FIELDS, k) ? STRING_FIELDS[k] : undefined;
       if (field) {
         if (typeof v !== 'string' || v === '') {
           bad = `"${k}" must be a non-empty string`;
@@ -94,6 +99,13 @@ export async function readBatch(file: string, defaults: Partial<VerifyRequest>):
         }
         (req as unknown as Record<string, unknown>)[field] = PATH_FIELDS.has(field) ? rel(v) : v;
         keysGiven.add(field);
+      } else if ((CLAIM_LIST_OPTIONS as readonly string[]).includes(k)) {
+        if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+          bad = `"${k}" must be a list of event names`;
+          break;
+        }
+        (req as unknown as Record<string, unknown>)[k] = v;
+        keysGiven.add(k as keyof VerifyRequest);
       } else if (k === 'ignorePaths') {
         if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
           bad = '"ignorePaths" must be a list of paths';
@@ -116,8 +128,16 @@ export async function readBatch(file: string, defaults: Partial<VerifyRequest>):
       continue;
     }
     // A line that names its own signer replaces the command line's signer, not merges with it.
-    const signerFields: Array<keyof VerifyRequest> = ['certificateIdentity', 'certificateIdentityRegexp', 'certificateOidcIssuer', 'certificateOidcIssuerRegexp', 'key', 'certificateChain'];
-    if (signerFields.some((f) => keysGiven.has(f))) for (const f of signerFields) if (!keysGiven.has(f)) delete req[f];
+    const signerFields: Array<keyof VerifyRequest> = [
+      'certificateIdentity',
+      'certificateIdentityRegexp',
+      'certificateOidcIssuer',
+      'certificateOidcIssuerRegexp',
+      'key',
+      'certificateChain',
+    ];
+    // …and then the command line's claim constraints go with it.
+    if (signerFields.some((f) => keysGiven.has(f))) for (const f of [...signerFields, ...CLAIM_OPTION_KEYS]) if (!keysGiven.has(f)) delete req[f];
     out.push({ line, request: req });
   }
   return out;

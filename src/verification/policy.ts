@@ -9,6 +9,8 @@
  *   signing certificate must chain to the given CA certificates.
  *
  * Identity checks are done here, not by @sigstore/verify's policy (which is unanchored).
+ * A keyless policy also constrains the certificate's Fulcio claims (repository, ref, workflow,
+ * runner, trigger: claim-policy.ts), with defaults when the options say nothing.
  */
 import { looksLikePrivateKey } from '../util/key-fingerprint.js';
 import { createPublicKey, type KeyObject } from 'node:crypto';
@@ -17,15 +19,17 @@ import { AibomError } from '../errors.js';
 import { readBytesBounded } from '../util/fs.js';
 import type { FailureReason } from './result.js';
 import { pemBlocks } from '../util/text.js';
+import { buildClaimPolicy, type ClaimOptions, type ClaimPolicy, checkClaims, DEFAULT_CLAIM_POLICY, hasClaimOptions } from './claim-policy.js';
+import type { CertificateClaims } from './claims.js';
 
 export type Matcher = { exact: string } | { regexp: string; re: RegExp };
 
 export type IdentityPolicy =
-  | { kind: 'keyless'; identity: Matcher; issuer: Matcher }
+  | { kind: 'keyless'; identity: Matcher; issuer: Matcher; /** Absent: DEFAULT_CLAIM_POLICY. */ claims?: ClaimPolicy }
   | { kind: 'key'; key: KeyObject; keyFile: string }
   | { kind: 'certificate-chain'; roots: X509Certificate[]; chainFile: string };
 
-export interface PolicyOptions {
+export interface PolicyOptions extends ClaimOptions {
   certificateIdentity?: string;
   certificateIdentityRegexp?: string;
   certificateOidcIssuer?: string;
@@ -75,7 +79,10 @@ export async function buildPolicy(o: PolicyOptions, cache?: Map<string, Identity
   if (identity || issuer) {
     if (!identity) throw new AibomError('USAGE', '--certificate-oidc-issuer needs --certificate-identity or --certificate-identity-regexp');
     if (!issuer) throw new AibomError('USAGE', '--certificate-identity needs --certificate-oidc-issuer or --certificate-oidc-issuer-regexp');
-    return { kind: 'keyless', identity, issuer };
+    return { kind: 'keyless', identity, issuer, claims: buildClaimPolicy(o) };
+  }
+  if (hasClaimOptions(o)) {
+    throw new AibomError('USAGE', 'certificate claim options (--source-repository, --signer-workflow, --runner-environment, …) need a keyless identity (--certificate-identity[-regexp])');
   }
   const cacheKey = o.key ? `key:${o.key}` : `chain:${o.certificateChain}`;
   const hit = cache?.get(cacheKey);
@@ -130,6 +137,7 @@ export function checkKeylessIdentity(
   policy: Extract<IdentityPolicy, { kind: 'keyless' }>,
   identity: string | undefined,
   issuer: string | undefined,
+  claims: CertificateClaims,
 ): { reason: FailureReason; message: string } | undefined {
   if (!matches(policy.identity, identity)) {
     return {
@@ -143,5 +151,7 @@ export function checkKeylessIdentity(
       message: `certificate issued for OIDC issuer ${issuer === undefined ? '(none)' : JSON.stringify(issuer)}, expected ${describeMatcher(policy.issuer)}`,
     };
   }
+  const bad = checkClaims(policy.claims ?? DEFAULT_CLAIM_POLICY, claims);
+  if (bad) return { reason: 'wrong-identity', message: bad };
   return undefined;
 }

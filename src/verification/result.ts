@@ -3,6 +3,8 @@
  * as they are), the reasons a verification fails, and the one-line verdict.
  */
 import { AibomError } from '../errors.js';
+import type { VsaSummary } from '../attestation/vsa.js';
+import type { CertificateClaims } from './claims.js';
 
 /**
  * Why a verification failed:
@@ -66,6 +68,8 @@ export interface VerifiedSigner {
   /** public-key: `sha256:<hex>` of the key's DER SubjectPublicKeyInfo, and the file it came from. */
   keyFingerprint?: string;
   keyFile?: string;
+  /** The signing certificate's Fulcio claims (OIDs 1.3.6.1.4.1.57264.1.8–22), keyless only. */
+  claims?: CertificateClaims;
 }
 
 export interface TargetDescription {
@@ -95,6 +99,8 @@ export interface VerificationResult {
   error?: string;
   /** For folders that do not match their signature. */
   differences?: FolderDifference;
+  /** For a verified SLSA Verification Summary Attestation: its verdict. */
+  vsa?: VsaSummary;
 }
 
 /** The one-line verdict a user reads. */

@@ -17,6 +17,7 @@ import { type LoadedBundle, loadBundle } from './bundle.js';
 import { buildPolicy, type IdentityPolicy, type PolicyOptions } from './policy.js';
 import { asVerifyFailure, type VerificationResult, VerifyFailure } from './result.js';
 import { loadTrustedRoot } from './trusted-root.js';
+import { withVsaSummary } from './vsa-result.js';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { IN_TOTO_TO_NODE_HASH, makeTrustContext, messageDigestAlgorithm, type PreparedTarget, type TrustContext, verifyPrepared } from './verify.js';
 
@@ -116,7 +117,7 @@ export class VerifySession {
       if (err instanceof VerifyFailure) return failed(req.target, kind.kind, bundlePath, err);
       throw err;
     }
-    return verifyPrepared(ctx, loaded, target, policy);
+    return withVsaSummary(verifyPrepared(ctx, loaded, target, policy), loaded);
   }
 }
 

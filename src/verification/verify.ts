@@ -26,6 +26,7 @@ import type { FolderManifest } from '../inventory/digest.js';
 import type { LoadedBundle } from './bundle.js';
 import { memoizeDer } from './der-cache.js';
 import { checkKeylessIdentity, type IdentityPolicy } from './policy.js';
+import { signingCertificateClaims } from './signer-claims.js';
 import { PrehashUnsupported, verifyPrehashed } from './prehash.js';
 import { asVerifyFailure, type FailureReason, type VerificationResult, VerifyFailure, type VerifiedSigner, type Witness } from './result.js';
 import type { LoadedTrustedRoot } from './trusted-root.js';
@@ -353,11 +354,13 @@ function verifyCryptoInner(
     const s = ctx.keyless.verify(entity);
     const identity = s.identity?.subjectAlternativeName;
     const issuer = s.identity?.extensions?.issuer;
-    const bad = checkKeylessIdentity(policy, identity, issuer);
+    const claims = signingCertificateClaims(loaded);
+    const bad = checkKeylessIdentity(policy, identity, issuer, claims);
     if (bad) fail(bad.reason, bad.message);
     signer = { method: 'certificate' };
     if (identity !== undefined) signer.identity = identity;
     if (issuer !== undefined) signer.issuer = issuer;
+    if (Object.keys(claims).length) signer.claims = claims;
   } else if (policy.kind === 'key') {
     // The user's key is the trust anchor: the bundle's key hint or certificate is not consulted.
     const material: TrustMaterial = { ...ctx.material, publicKey: () => ({ publicKey: policy.key, validFor: () => true }) };

@@ -48,7 +48,14 @@ describe('aibom verify: keyless identities', () => {
     expect(j.verified).toBe(true);
     expect(j.bundleVersion).toBe('0.3');
     expect(j.content).toBe('message-signature');
-    expect(j.signer).toEqual({ method: 'certificate', identity: BEACON_IDENTITY, issuer: GITHUB_ISSUER });
+    expect(j.signer).toMatchObject({ method: 'certificate', identity: BEACON_IDENTITY, issuer: GITHUB_ISSUER });
+    // The real certificate's Fulcio claims (OIDs 1.3.6.1.4.1.57264.1.8–22).
+    expect(j.signer.claims).toMatchObject({
+      issuer: GITHUB_ISSUER,
+      buildSignerURI: BEACON_IDENTITY,
+      runnerEnvironment: 'github-hosted',
+      sourceRepositoryURI: 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon',
+    });
     expect(j.witnesses[0]).toMatchObject({ kind: 'tlog', log: 'https://rekor.sigstore.dev' });
     expect(Date.parse(j.signedAt)).toBeGreaterThan(Date.parse('2023-01-01'));
     expect(j.target.sha256).toBe((await sha256(A_TXT)).slice(7));

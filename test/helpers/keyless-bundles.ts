@@ -61,7 +61,7 @@ export interface KeylessBundles {
 }
 
 /** A signer holding one ephemeral key and one Fulcio certificate for all its signatures. */
-class OneCertificateSigner implements Signer {
+export class OneCertificateSigner implements Signer {
   private readonly keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   private cert: Promise<string> | undefined;
 

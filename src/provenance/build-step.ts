@@ -1,0 +1,46 @@
+/** The `aibom build --provenance` step: registry, trust material and cache resolved, then npm-provenance.ts. */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { Inventory } from '../inventory/types.js';
+import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
+import { makeTrustContext } from '../verification/verify.js';
+import { resolveNpmRegistry } from './npm-config.js';
+import { annotateInventory, checkNpmProvenance, npmPackages, type ProvenanceStatus } from './npm-provenance.js';
+
+export interface ProvenanceStepOptions {
+  /** The scanned folder (its .npmrc is read). */
+  cwd: string;
+  registry?: string;
+  trustedRoot?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Off: no on-disk cache. */
+  cache?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ProvenanceSummary {
+  registry: string;
+  packages: number;
+  cached: number;
+  counts: Record<ProvenanceStatus, number>;
+}
+
+export async function npmProvenanceStep(inv: Inventory, o: ProvenanceStepOptions): Promise<ProvenanceSummary> {
+  const env = o.env ?? process.env;
+  const pkgs = npmPackages(inv.components);
+  const registry = await resolveNpmRegistry({ cwd: o.cwd, env, ...(o.registry ? { registry: o.registry } : {}) });
+  const counts: Record<ProvenanceStatus, number> = { verified: 0, missing: 0, invalid: 0, error: 0 };
+  if (pkgs.length === 0) return { registry: registry.url, packages: 0, cached: 0, counts };
+  const root = await loadTrustedRoot(o.trustedRoot, env);
+  const trustKey = createHash('sha256').update(JSON.stringify(root.root)).digest('hex');
+  const run = await checkNpmProvenance(pkgs, {
+    registry,
+    trust: makeTrustContext(root),
+    trustKey,
+    ...(o.cache === false ? {} : { cacheDir: join(cacheDir(env), 'npm-provenance') }),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  });
+  annotateInventory(inv, run.results);
+  for (const r of run.results.values()) counts[r.status]++;
+  return { registry: registry.url, packages: pkgs.length, cached: run.cached, counts };
+}
