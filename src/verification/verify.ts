@@ -223,6 +223,7 @@ function signedEntity(loaded: LoadedBundle, target: PreparedTarget): SignedEntit
             signature: inner.signature,
             compareSignature: (s: Buffer) => inner.compareSignature(s),
             compareDigest: (d: Buffer) => inner.compareDigest(d),
+            compareSignedDigest: (d: Buffer) => inner.compareSignedDigest(d),
             verifySignature: (key) =>
               inner.verifySignature(key) || (key.asymmetricKeyType === 'ed25519' && sigCrypto.verify(bytes, key, sig)),
           },
@@ -234,18 +235,16 @@ function signedEntity(loaded: LoadedBundle, target: PreparedTarget): SignedEntit
       const signedBytes = pae(env.payloadType, env.payload);
       const sig = Buffer.from(env.signatures[0]?.sig ?? Buffer.alloc(0));
       const inner = entity.signature;
-      const entries = bundle.verificationMaterial.tlogEntries;
-      // Rekor v2 logs a DSSE envelope as "hashedrekord over DSSE" (rekor-v2 spec 6.1.4): the
-      // entry's digest is SHA-256 of PAE(payloadType, payload), the bytes actually signed, not of
-      // the payload, which is what @sigstore/verify compares. Compare the signed bytes' digest.
-      const overPae = entries.length > 0 && entries.every((e) => e.kindVersion?.kind === 'hashedrekord');
-      const paeDigest = overPae ? sigCrypto.digest('sha256', signedBytes) : undefined;
+      // A Rekor v2 entry for a DSSE envelope is "hashedrekord over DSSE" (rekor-v2 spec 6.1.4):
+      // @sigstore/verify compares its digest with SHA-256 of PAE(payloadType, payload), the
+      // bytes actually signed (compareSignedDigest); a v1 dsse/intoto entry with the payload's.
       entity = {
         ...entity,
         signature: {
           signature: inner.signature,
           compareSignature: (s: Buffer) => inner.compareSignature(s),
-          compareDigest: (d: Buffer) => (paeDigest ? sigCrypto.bufferEqual(d, paeDigest) : inner.compareDigest(d)),
+          compareDigest: (d: Buffer) => inner.compareDigest(d),
+          compareSignedDigest: (d: Buffer) => inner.compareSignedDigest(d),
           // @sigstore/verify checks DSSE signatures with OpenSSL's default digest (SHA-256) for
           // every EC key; P-384 and P-521 keys sign with SHA-384 / SHA-512 (Sigstore's
           // PKIX_ECDSA_P384_SHA_384 etc., as model_signing does), so try the curve's own digest too.
@@ -274,6 +273,8 @@ function prehashedContent(signature: Buffer, alg: string, digest: Buffer): Signe
     signature: Buffer.from(signature),
     compareSignature: (sig: Buffer) => sigCrypto.bufferEqual(sig, Buffer.from(signature)),
     compareDigest: (d: Buffer) => sigCrypto.bufferEqual(d, digest),
+    // A message signature signs the artifact: the signed digest is the artifact's digest.
+    compareSignedDigest: (d: Buffer) => sigCrypto.bufferEqual(d, digest),
     verifySignature: (key) => {
       try {
         return verifyPrehashed(key, alg, digest, Buffer.from(signature));
