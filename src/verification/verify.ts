@@ -19,7 +19,7 @@ import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { type SignedEntity, type TrustMaterial, toSignedEntity, toTrustMaterial, Verifier, type VerifierOptions } from '@sigstore/verify';
 import { pae } from '../attestation/dsse.js';
 import { compareManifests, isModelSigningStatement, manifestsEqual, parseModelSigningPredicate } from '../attestation/model-signing.js';
-import { subjectsWithDigest } from '../attestation/statement.js';
+import { digestBytes, IN_TOTO_DIGESTS, matchingSubjects, onlyWeakDigests, subjectAlgorithms } from '../attestation/digests.js';
 import { AibomError } from '../errors.js';
 import type { FolderManifest } from '../inventory/digest.js';
 import type { LoadedBundle } from './bundle.js';
@@ -73,15 +73,7 @@ const HASH_NAMES: Partial<Record<HashAlgorithm, string>> = {
   [HashAlgorithm.SHA3_384]: 'sha3-384',
 };
 
-/** in-toto DigestSet algorithm names → node:crypto hash names, for the algorithms aibom computes. */
-export const IN_TOTO_TO_NODE_HASH: Record<string, string> = {
-  sha256: 'sha256',
-  sha384: 'sha384',
-  sha512: 'sha512',
-  sha3_256: 'sha3-256',
-  sha3_384: 'sha3-384',
-  sha3_512: 'sha3-512',
-};
+export { IN_TOTO_TO_NODE_HASH } from '../attestation/digests.js';
 
 /** Node hash name of a message-signature bundle's digest, or undefined for DSSE bundles. */
 export function messageDigestAlgorithm(bundle: Bundle): string | undefined {
@@ -112,7 +104,7 @@ export function verifyPrepared(ctx: TrustContext, loaded: LoadedBundle, target: 
     };
   }
   try {
-    checkShape(loaded, target, policy);
+    checkShape(loaded, target, policy, ctx);
     const entity = signedEntity(loaded, target);
     const { signer, witnesses, signedAt } = verifyCrypto(ctx, loaded, entity, policy);
     result.signer = signer;
@@ -134,7 +126,7 @@ function fail(reason: FailureReason, message: string): never {
 }
 
 /** Combinations that cannot verify, refused before any cryptography. */
-function checkShape(loaded: LoadedBundle, target: PreparedTarget, policy: IdentityPolicy): void {
+function checkShape(loaded: LoadedBundle, target: PreparedTarget, policy: IdentityPolicy, ctx: TrustContext): void {
   const vm = loaded.bundle.verificationMaterial.content;
   if (policy.kind === 'keyless') {
     if (vm.$case === 'publicKey') fail('wrong-identity', 'the bundle is signed with a key, not a certificate: verify it with --key');
@@ -154,8 +146,10 @@ function checkShape(loaded: LoadedBundle, target: PreparedTarget, policy: Identi
         } catch (err) {
           fail('malformed', `a certificate in the bundle does not parse: ${err instanceof Error ? err.message : String(err)}`);
         }
-        if (cert.subject.equals(cert.issuer) && safeVerify(cert, cert)) {
-          fail('malformed', 'the bundle\'s certificate chain contains a root certificate; roots come from the trusted root only');
+        // A copy of a trusted root (sigstore-js 1.x wrote the full chain into v0.1 bundles) adds
+        // nothing: the chain is built from the trusted root either way. Any other root is refused.
+        if (cert.subject.equals(cert.issuer) && safeVerify(cert, cert) && !isTrustedCertificate(ctx, cert)) {
+          fail('malformed', 'the bundle\'s certificate chain contains a root certificate the trusted root does not hold; roots come from the trusted root only');
         }
       }
     }
@@ -425,6 +419,10 @@ function verifyCertificateChain(loaded: LoadedBundle, roots: X509Certificate[]):
   fail('untrusted', 'certificate chain is too long');
 }
 
+function isTrustedCertificate(ctx: TrustContext, cert: X509Certificate): boolean {
+  return ctx.material.certificateAuthorities.some((ca) => ca.certChain.some((c) => c.equals(cert)));
+}
+
 function safeVerify(cert: X509Certificate, issuer: X509Certificate): boolean {
   try {
     return cert.verify(issuer);
@@ -510,16 +508,27 @@ function checkBinding(loaded: LoadedBundle, target: PreparedTarget): void {
     return;
   }
   if (target.kind === 'folder') fail('digest-mismatch', 'a folder verifies against a model_signing signature only');
-  // Candidate (in-toto algorithm, hex) pairs for the target: every digest computed for a file, or the given digest.
-  const candidates: Array<[string, string]> =
-    target.kind === 'file'
-      ? Object.entries(IN_TOTO_TO_NODE_HASH)
-          .filter(([, node]) => target.digests[node])
-          .map(([inToto, node]) => [inToto, target.digests[node]!.toString('hex')])
-      : [[target.algorithm, target.digest.toString('hex')]];
-  if (!candidates.some(([alg, hex]) => subjectsWithDigest(st, alg, hex).length > 0)) {
+  // The target's digests by in-toto name: every digest computed for a file (and, when its bytes
+  // are at hand, any other algorithm a subject names), or the given digest.
+  const have: Record<string, string> = {};
+  if (target.kind === 'file') {
+    for (const [inToto, alg] of Object.entries(IN_TOTO_DIGESTS)) {
+      const d = target.digests[alg.node];
+      if (d) have[inToto] = d.toString('hex');
+    }
+    if (target.bytes) {
+      const missing = subjectAlgorithms(st.subject).filter((a) => have[a] === undefined);
+      Object.assign(have, digestBytes(target.bytes, missing));
+    }
+  } else {
+    const inToto = Object.entries(IN_TOTO_DIGESTS).find(([name, a]) => name === target.algorithm || a.node === target.algorithm)?.[0];
+    if (inToto) have[inToto] = target.digest.toString('hex');
+  }
+  if (matchingSubjects(st.subject, have).subjects.length === 0) {
     const shown = target.kind === 'file' ? `sha256 ${target.sha256}` : `${target.algorithm} ${target.digest.toString('hex')}`;
-    fail('digest-mismatch', `no subject of the statement has ${shown} (subjects: ${st.subject.length})`);
+    const algs = [...new Set(st.subject.slice(0, 1000).flatMap((s) => Object.keys(s.digest)))].slice(0, 8).join(', ');
+    const weak = st.subject.length > 0 && st.subject.every(onlyWeakDigests) ? '; md5 and sha1 digests do not bind an artifact' : '';
+    fail('digest-mismatch', `no subject of the statement has ${shown} (subjects: ${st.subject.length}, digests in ${algs || 'none'})${weak}`);
   }
 }
 
