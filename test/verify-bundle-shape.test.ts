@@ -30,8 +30,9 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 /** Every path (array of keys) to a value in the document, the root excluded. */
 function paths(v: Json, prefix: Array<string | number> = []): Array<Array<string | number>> {
   const out: Array<Array<string | number>> = [];
-  if (Array.isArray(v)) v.forEach((x, i) => out.push([...prefix, i], ...paths(x, [...prefix, i])));
-  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push([...prefix, k], ...paths(x, [...prefix, k]));
+  if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) out.push([...prefix, i], ...paths(x, [...prefix, i]));
+  } else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push([...prefix, k], ...paths(x, [...prefix, k]));
   return out;
 }
 

@@ -162,7 +162,7 @@ describe('DSSE statements', () => {
       predicateType: 'https://slsa.dev/provenance/v0.2',
       predicate: { builder: { id: 'https://example.test/builder' } },
     });
-    const ok = [
+    const ok: Array<Record<string, string>> = [
       { sha512: h('sha512') },
       { sha384: h('sha384') },
       { sha3_256: h('sha3-256') },
