@@ -73,7 +73,8 @@ export function registerSign(program: Command): void {
         'statement, signed unchanged in a DSSE envelope.\n' +
         'Sign DIR: the folder in the OpenSSF model_signing v1.0 format (an in-toto\n' +
         'statement listing a SHA-256 per file, in DSSE), written to DIR/model.sig\n' +
-        '(never itself hashed); model_signing verifies it.\n\n' +
+        '(never itself hashed), keyless or with an ECDSA key (model_signing verifies\n' +
+        'elliptic-curve keys only; Ed25519 folder signatures are refused).\n\n' +
         'Keyless signing gets a short-lived Fulcio certificate for an OIDC identity\n' +
         '(--identity-token, $SIGSTORE_ID_TOKEN, or the ambient GitHub Actions token\n' +
         'with `id-token: write`) and records the signature in Rekor. Services come from\n' +
