@@ -216,6 +216,27 @@ describe('DSSE statements', () => {
     expect(t.stdout).toMatch(/^FAILED .*: signature: none of the 3 bundles .* line 2: signature/);
   });
 
+  it('a model_signing v0.2 signature is refused with the reason and the command that re-signs', async () => {
+    const dir = join(tmp.dir, 'v02-model');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'weights.bin'), 'w');
+    // v0.2's DigestsIntotoPayload shape: one subject per file, no serialization parameters.
+    const st = {
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: 'weights.bin', digest: { sha256: sha256('w') } }],
+      predicateType: 'https://model_signing/Digests/v0.1',
+      predicate: {},
+    };
+    await writeFile(join(dir, 'model.sig'), await readFile(await dsseBundle(st)));
+    const r = await verify([dir, '--key', pubFile.p256!, '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.reason).toBe('unsupported');
+    expect(j.error).toMatch(/pre-1\.0 \(v0\.2\) format .*records no serialization/);
+    expect(j.error).toContain(`\`aibom sign ${dir}\``);
+    expect(j.error).toContain(`\`model_signing sign sigstore ${dir}\``);
+  });
+
   it('unknown statement fields are ignored, as the spec requires', async () => {
     const f = await artifact('extra\n');
     const st = { ...statement([{ name: 'x', sha256: sha256('extra\n') }]), extension: { x: 1 } };
