@@ -42,7 +42,8 @@ export interface GateOptions {
 }
 
 /** Predicate types that count as provenance for a release artifact. */
-export const PROVENANCE_PREDICATE_TYPES = ['https://slsa.dev/provenance/v1', CYCLONEDX_PREDICATE_TYPE];
+/** SLSA provenance v1, v0.2 (npm provenance, in-toto Statement v0.1) and aibom's BOM attestations. */
+export const PROVENANCE_PREDICATE_TYPES = ['https://slsa.dev/provenance/v1', 'https://slsa.dev/provenance/v0.2', CYCLONEDX_PREDICATE_TYPE];
 
 const MAX_ATTESTATION_FILE_BYTES = 256 * 1024 * 1024;
 
