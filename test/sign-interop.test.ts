@@ -108,6 +108,27 @@ describe('sigstore (npm) verify() accepts aibom bundles', () => {
     await expect(jsVerify(b2, await readFile(v2msg), { keySelector: keySelector(keys.p256!.pem) })).resolves.toBeDefined();
   });
 
+  it('P-384 keys sign with SHA-384 everywhere (Sigstore algorithm registry): message signatures with Rekor v1 and v2 entries sigstore-js verifies', async () => {
+    for (const config of [stack.signingConfigPath, stack.signingConfigRekorV2Path]) {
+      const f = await artifact(`p384 ${config}\n`);
+      const r = await runCli(['sign', f, '--key', keys.p384!.priv, '--signing-config', config, '--trusted-root', stack.trustedRootPath], { env: cleanEnv() });
+      expect(r.code, r.stderr).toBe(0);
+      const bundle = await readJson(`${f}.sigstore.json`);
+      expect(bundle.messageSignature.messageDigest.algorithm).toBe('SHA2_384');
+      const entry = bundle.verificationMaterial.tlogEntries[0];
+      const body = JSON.parse(Buffer.from(entry.canonicalizedBody, 'base64').toString('utf8'));
+      if (entry.kindVersion.version === '0.0.1') expect(body.spec.data.hash.algorithm).toBe('sha384');
+      else {
+        expect(body.spec.hashedRekordV002.data.algorithm).toBe('SHA2_384');
+        // A key-signed entry names the public key and its key details, not a certificate.
+        expect(body.spec.hashedRekordV002.signature.verifier.keyDetails).toBe('PKIX_ECDSA_P384_SHA_384');
+        expect(body.spec.hashedRekordV002.signature.verifier.publicKey).toBeDefined();
+      }
+      await expect(jsVerify(bundle, await readFile(f), { keySelector: keySelector(keys.p384!.pem) })).resolves.toBeDefined();
+      expect((await runCli(['verify', f, '--key', keys.p384!.pub, '--trusted-root', stack.trustedRootPath], { env: cleanEnv() })).code).toBe(0);
+    }
+  });
+
   it('--no-tlog-upload (air-gapped): no log entry, and the note says what a verifier needs; sigstore-js refuses such a bundle', async () => {
     const f = await artifact('air gapped\n');
     const r = await runCli(['sign', f, '--key', keys.p256!.priv, '--no-tlog-upload'], { env: cleanEnv() });

@@ -107,13 +107,21 @@ describe('aibom sign --key', () => {
     expect((await runCli(['verify', file, '--key', keys.p384!.pub], { env: cleanEnv() })).code).toBe(1);
   });
 
-  it('P-384 message signature: SHA-256 (the bundle messageDigest algorithm), verifies', async () => {
+  it('P-384 message signature: SHA-384 (PKIX_ECDSA_P384_SHA_384), the bundle messageDigest says so, verifies', async () => {
     const file = await artifact('p384.bin');
     const r = await runCli(['sign', file, '--key', keys.p384!.priv, '--no-tlog-upload'], { env: cleanEnv() });
     expect(r.code).toBe(0);
     const bundle = await readJson(`${file}.sigstore.json`);
-    expect(bundle.messageSignature.messageDigest.algorithm).toBe('SHA2_256');
-    verifyWithKey(bundle, keys.p384!.pubKey, await readFile(file));
+    expect(bundle.messageSignature.messageDigest.algorithm).toBe('SHA2_384');
+    const data = await readFile(file);
+    expect(Buffer.from(bundle.messageSignature.messageDigest.digest, 'base64')).toEqual(createHash('sha384').update(data).digest());
+    const sig = Buffer.from(bundle.messageSignature.signature, 'base64');
+    expect(cryptoVerify('sha384', data, keys.p384!.pubKey, sig)).toBe(true);
+    expect(cryptoVerify('sha256', data, keys.p384!.pubKey, sig)).toBe(false);
+    verifyWithKey(bundle, keys.p384!.pubKey, data);
+    expect((await runCli(['verify', file, '--key', keys.p384!.pub], { env: cleanEnv() })).code).toBe(0);
+    const digest = createHash('sha384').update(data).digest('hex');
+    expect((await runCli(['verify', `sha384:${digest}`, '--bundle', `${file}.sigstore.json`, '--key', keys.p384!.pub], { env: cleanEnv() })).code).toBe(0);
   });
 
   it('P-384 DSSE (--in-toto) signs the PAE with SHA-384, as PKIX_ECDSA_P384_SHA_384 and model_signing expect', async () => {
