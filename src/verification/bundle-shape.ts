@@ -9,6 +9,8 @@
 
 type Spec =
   | 'string'
+  /** A string that proto3 JSON also allows as null (its default): model_signing writes `keyid: null`. */
+  | 'string?'
   | 'bytes'
   | 'int64'
   | 'enum'
@@ -22,7 +24,7 @@ const bytesField: Spec = 'bytes';
 const checkpoint: Spec = { object: { envelope: 'string' }, required: ['envelope'] };
 const inclusionProof: Spec = {
   object: { logIndex: 'int64', rootHash: bytesField, treeSize: 'int64', hashes: { array: bytesField }, checkpoint },
-  required: ['rootHash', 'checkpoint'],
+  required: ['rootHash'],
 };
 const tlogEntry: Spec = {
   object: {
@@ -61,7 +63,7 @@ const BUNDLE: Spec = {
       object: {
         payload: bytesField,
         payloadType: 'string',
-        signatures: { array: { object: { sig: bytesField, keyid: 'string' }, required: ['sig'] }, min: 1 },
+        signatures: { array: { object: { sig: bytesField, keyid: 'string?' }, required: ['sig'] }, min: 1 },
       },
       required: ['payload', 'payloadType', 'signatures'],
     },
@@ -80,6 +82,7 @@ export function bundleShapeProblem(json: unknown): string | undefined {
 function check(v: unknown, spec: Spec, at: string): string | undefined {
   const where = at || '/';
   if (spec === 'string') return typeof v === 'string' ? undefined : `${where}: expected a string, got ${typeName(v)}`;
+  if (spec === 'string?') return typeof v === 'string' || v === null ? undefined : `${where}: expected a string, got ${typeName(v)}`;
   if (spec === 'bytes') {
     return typeof v === 'string' && BASE64.test(v) ? undefined : `${where}: expected base64 bytes, got ${typeof v === 'string' ? 'a string that is not base64' : typeName(v)}`;
   }

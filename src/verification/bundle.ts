@@ -183,7 +183,7 @@ export function parseBundle(bytes: Uint8Array, display: string): LoadedBundle {
     }
   }
   // Every field's JSON type before any parser reads it: a wrong shape is named, never a crash.
-  const shape = bundleShapeProblem(json);
+  const shape = bundleShapeProblem(json) ?? checkpointProblem(json, version);
   if (shape) throw new VerifyFailure('malformed', `not a valid Sigstore bundle v${version}: ${shape}`, display);
   let bundle: Bundle;
   try {
@@ -221,6 +221,23 @@ export function parseBundle(bytes: Uint8Array, display: string): LoadedBundle {
     }
   }
   return loaded;
+}
+
+/**
+ * An inclusion proof is verified through its checkpoint; v0.2 and v0.3 proofs must carry one. A
+ * v0.1 bundle (2023 and earlier) may have a proof without one beside its inclusion promise:
+ * that proof cannot be checked, so it is set aside and the promise is what vouches (as v0.1
+ * verification always did). Mutates `json`.
+ */
+function checkpointProblem(json: Record<string, unknown>, version: BundleVersion): string | undefined {
+  const entries = (json.verificationMaterial as { tlogEntries?: Array<Record<string, unknown>> }).tlogEntries ?? [];
+  for (const [i, e] of entries.entries()) {
+    const proof = e.inclusionProof as Record<string, unknown> | undefined;
+    if (!proof || proof.checkpoint !== undefined) continue;
+    if (version === '0.1' && e.inclusionPromise !== undefined) delete e.inclusionProof;
+    else return `/verificationMaterial/tlogEntries/${i}/inclusionProof/checkpoint: missing`;
+  }
+  return undefined;
 }
 
 function describeBundleError(err: unknown): string {
