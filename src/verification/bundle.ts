@@ -86,6 +86,14 @@ export async function loadBundleFile(file: string, display: string = file): Prom
   if (lines.length > MAX_BUNDLE_LINES) {
     throw new VerifyFailure('malformed', `bundle file has ${lines.length} JSON Lines bundles (limit ${MAX_BUNDLE_LINES})`, display);
   }
+  // A line that is not JSON at all makes the file something other than JSON Lines: refused whole.
+  for (const { line, bytes: b } of lines) {
+    try {
+      JSON.parse(b.toString('utf8'));
+    } catch {
+      throw new VerifyFailure('malformed', `line ${line} of the JSON Lines bundle file is not JSON`, display);
+    }
+  }
   return lines.map(({ line, bytes: b }) => {
     const name = `${display}:${line}`;
     try {
