@@ -72,30 +72,45 @@ async function createV1Sha384(o: KeyTlogOptions, digest: Buffer, signature: Buff
   return v1Entry(entry);
 }
 
+interface V1Proof {
+  logIndex?: unknown;
+  rootHash?: unknown;
+  treeSize?: unknown;
+  hashes?: unknown;
+  checkpoint?: unknown;
+}
+interface V1Entry {
+  body?: unknown;
+  logID?: unknown;
+  logIndex?: unknown;
+  integratedTime?: unknown;
+  verification?: { inclusionProof?: V1Proof; signedEntryTimestamp?: unknown };
+}
+
+const malformed = (what: string) => new AibomError('SERVICE', `the log entry returned is malformed (${what})`);
+
 /** A Rekor v1 log entry (the value under its UUID) as a bundle's TransparencyLogEntry. */
 function v1Entry(e: unknown): TransparencyLogEntry {
-  const bad = (what: string): never => {
-    throw new AibomError('SERVICE', `the log entry returned is malformed (${what})`);
-  };
-  if (e === null || typeof e !== 'object') bad('not an object');
-  const x = e as Record<string, any>;
-  if (typeof x.body !== 'string' || typeof x.logID !== 'string' || !Number.isSafeInteger(x.logIndex) || !Number.isSafeInteger(x.integratedTime)) {
-    bad('body, logID, logIndex or integratedTime');
+  if (e === null || typeof e !== 'object') throw malformed('not an object');
+  const x = e as V1Entry;
+  const { body: rawBody, logID, logIndex, integratedTime } = x;
+  if (typeof rawBody !== 'string' || typeof logID !== 'string' || !Number.isSafeInteger(logIndex) || !Number.isSafeInteger(integratedTime)) {
+    throw malformed('body, logID, logIndex or integratedTime');
   }
   let body: { kind?: unknown; apiVersion?: unknown };
   try {
-    body = JSON.parse(Buffer.from(x.body, 'base64').toString('utf8'));
+    body = JSON.parse(Buffer.from(rawBody, 'base64').toString('utf8'));
   } catch {
-    return bad('body is not base64 JSON');
+    throw malformed('body is not base64 JSON');
   }
   const proof = x.verification?.inclusionProof;
   const set = x.verification?.signedEntryTimestamp;
-  if (!proof || typeof proof.rootHash !== 'string' || !Array.isArray(proof.hashes) || typeof proof.checkpoint !== 'string') bad('no inclusion proof');
+  if (!proof || typeof proof.rootHash !== 'string' || !Array.isArray(proof.hashes) || typeof proof.checkpoint !== 'string') throw malformed('no inclusion proof');
   const json = {
-    logIndex: String(x.logIndex),
-    logId: { keyId: Buffer.from(x.logID, 'hex').toString('base64') },
+    logIndex: String(logIndex),
+    logId: { keyId: Buffer.from(logID, 'hex').toString('base64') },
     kindVersion: { kind: String(body.kind), version: String(body.apiVersion) },
-    integratedTime: String(x.integratedTime),
+    integratedTime: String(integratedTime),
     ...(typeof set === 'string' ? { inclusionPromise: { signedEntryTimestamp: set } } : {}),
     inclusionProof: {
       logIndex: String(proof.logIndex),
@@ -104,7 +119,7 @@ function v1Entry(e: unknown): TransparencyLogEntry {
       hashes: proof.hashes.map((h: unknown) => Buffer.from(String(h), 'hex').toString('base64')),
       checkpoint: { envelope: proof.checkpoint },
     },
-    canonicalizedBody: x.body,
+    canonicalizedBody: rawBody,
   };
   return ProtoTlogEntry.fromJSON(json) as TransparencyLogEntry;
 }
