@@ -41,8 +41,7 @@ export interface GateOptions {
   now?: Date;
 }
 
-/** Predicate types that count as provenance for a release artifact. */
-/** SLSA provenance v1, v0.2 (npm provenance, in-toto Statement v0.1) and aibom's BOM attestations. */
+/** Predicate types that count as provenance for a release artifact: SLSA v1, v0.2 (npm provenance), aibom's BOM attestations. */
 export const PROVENANCE_PREDICATE_TYPES = ['https://slsa.dev/provenance/v1', 'https://slsa.dev/provenance/v0.2', CYCLONEDX_PREDICATE_TYPE];
 
 const MAX_ATTESTATION_FILE_BYTES = 256 * 1024 * 1024;
