@@ -373,7 +373,7 @@ describe('single-file inputs: aibom.config, policies, BOMs, Sigstore bundles', (
     await writeFile(join(dir, 'release.tar.gz'), 'release artifact\n');
     await writeFile(join(dir, 'plugin', 'index.js'), 'export const x = 1;\n');
     await writeFile(join(dir, 'plugin', 'package.json'), '{"name":"p","version":"1.0.0"}\n');
-    const signedFile = await runCli(['sign', join(dir, 'release.tar.gz'), '--key', join(dir, 'key.pem'), '--bundle', join(dir, 'file.sigstore.json')]);
+    const signedFile = await runCli(['sign', join(dir, 'release.tar.gz'), '--key', join(dir, 'key.pem'), '--no-tlog-upload', '--bundle', join(dir, 'file.sigstore.json')]);
     expect(signedFile.code, signedFile.stderr).toBe(0);
     const signedDir = await runCli(['sign', join(dir, 'plugin'), '--key', join(dir, 'key.pem'), '--bundle', join(dir, 'folder.sig')]);
     expect(signedDir.code, signedDir.stderr).toBe(0);

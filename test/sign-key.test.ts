@@ -92,7 +92,7 @@ describe('aibom sign --key', () => {
   it('P-256: a message-signature bundle with the key hint; verifies with the public key; no CA or log asked', async () => {
     const file = await artifact('p256.tgz');
     const before = { ...stack.requests };
-    const r = await runCli(['sign', file, '--key', keys.p256!.priv, '--json'], { env: cleanEnv() });
+    const r = await runCli(['sign', file, '--key', keys.p256!.priv, '--no-tlog-upload', '--json'], { env: cleanEnv() });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const bundle = await readJson(`${file}.sigstore.json`);
@@ -109,18 +109,26 @@ describe('aibom sign --key', () => {
     expect((await runCli(['verify', file, '--key', keys.p384!.pub], { env: cleanEnv() })).code).toBe(1);
   });
 
-  it('P-384 message signature: SHA-256 (the bundle messageDigest algorithm), verifies', async () => {
+  it('P-384 message signature: SHA-384 (PKIX_ECDSA_P384_SHA_384), the bundle messageDigest says so, verifies', async () => {
     const file = await artifact('p384.bin');
-    const r = await runCli(['sign', file, '--key', keys.p384!.priv], { env: cleanEnv() });
+    const r = await runCli(['sign', file, '--key', keys.p384!.priv, '--no-tlog-upload'], { env: cleanEnv() });
     expect(r.code).toBe(0);
     const bundle = await readJson(`${file}.sigstore.json`);
-    expect(bundle.messageSignature.messageDigest.algorithm).toBe('SHA2_256');
-    verifyWithKey(bundle, keys.p384!.pubKey, await readFile(file));
+    expect(bundle.messageSignature.messageDigest.algorithm).toBe('SHA2_384');
+    const data = await readFile(file);
+    expect(Buffer.from(bundle.messageSignature.messageDigest.digest, 'base64')).toEqual(createHash('sha384').update(data).digest());
+    const sig = Buffer.from(bundle.messageSignature.signature, 'base64');
+    expect(cryptoVerify('sha384', data, keys.p384!.pubKey, sig)).toBe(true);
+    expect(cryptoVerify('sha256', data, keys.p384!.pubKey, sig)).toBe(false);
+    verifyWithKey(bundle, keys.p384!.pubKey, data);
+    expect((await runCli(['verify', file, '--key', keys.p384!.pub], { env: cleanEnv() })).code).toBe(0);
+    const digest = createHash('sha384').update(data).digest('hex');
+    expect((await runCli(['verify', `sha384:${digest}`, '--bundle', `${file}.sigstore.json`, '--key', keys.p384!.pub], { env: cleanEnv() })).code).toBe(0);
   });
 
   it('P-384 DSSE (--in-toto) signs the PAE with SHA-384, as PKIX_ECDSA_P384_SHA_384 and model_signing expect', async () => {
     const file = await artifact('p384-statement.json', statementJson);
-    const r = await runCli(['sign', file, '--in-toto', '--key', keys.p384!.priv], { env: cleanEnv() });
+    const r = await runCli(['sign', file, '--in-toto', '--key', keys.p384!.priv, '--no-tlog-upload'], { env: cleanEnv() });
     expect(r.code).toBe(0);
     const bundle = await readJson(`${file}.sigstore.json`);
     const sig = Buffer.from(bundle.dsseEnvelope.signatures[0].sig, 'base64');
@@ -135,7 +143,7 @@ describe('aibom sign --key', () => {
 
   it('Ed25519 signs DSSE (--in-toto and attest); the bundles verify with the public key', async () => {
     const file = await artifact('ed-statement.json', statementJson);
-    const r = await runCli(['sign', file, '--in-toto', '--key', keys.ed25519!.priv, '--json'], { env: cleanEnv() });
+    const r = await runCli(['sign', file, '--in-toto', '--key', keys.ed25519!.priv, '--no-tlog-upload', '--json'], { env: cleanEnv() });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).signer.keyType).toBe('ed25519');
     const bundle = await readJson(`${file}.sigstore.json`);
@@ -146,7 +154,7 @@ describe('aibom sign --key', () => {
     await writeFile(bom, JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1 }));
     const a = await artifact('ed-app.tgz');
     const out = join(tmp.dir, 'ed-attest.sigstore.json');
-    const r2 = await runCli(['attest', '--predicate', bom, '--bundle', out, '--key', keys.ed25519!.priv, a], { env: cleanEnv() });
+    const r2 = await runCli(['attest', '--predicate', bom, '--bundle', out, '--key', keys.ed25519!.priv, '--no-tlog-upload', a], { env: cleanEnv() });
     expect(r2.stderr).toContain('aibom: signed');
     expect(r2.code).toBe(0);
     verifyWithKey(await readJson(out), keys.ed25519!.pubKey);
@@ -154,7 +162,7 @@ describe('aibom sign --key', () => {
 
   it('Ed25519 cannot make a message signature: clear usage error, nothing written', async () => {
     const file = await artifact('ed-message.txt');
-    const r = await runCli(['sign', file, '--key', keys.ed25519!.priv], { env: cleanEnv() });
+    const r = await runCli(['sign', file, '--key', keys.ed25519!.priv, '--no-tlog-upload'], { env: cleanEnv() });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Ed25519 key can only sign DSSE/);
     await expect(readFile(`${file}.sigstore.json`)).rejects.toThrow();
@@ -163,7 +171,7 @@ describe('aibom sign --key', () => {
   it('--tsa-url adds a signed timestamp that verifies against the TSA in the trusted root', async () => {
     const file = await artifact('tsa.txt');
     const before = stack.requests.tsa;
-    const r = await runCli(['sign', file, '--key', keys.p256!.priv, '--tsa-url', stack.urls.tsa], { env: cleanEnv() });
+    const r = await runCli(['sign', file, '--key', keys.p256!.priv, '--no-tlog-upload', '--tsa-url', stack.urls.tsa], { env: cleanEnv() });
     expect(r.code).toBe(0);
     expect(stack.requests.tsa).toBe(before + 1);
     const bundle = await readJson(`${file}.sigstore.json`);
@@ -173,17 +181,17 @@ describe('aibom sign --key', () => {
 
   it('reads SEC1 ("EC PRIVATE KEY") and encrypted PKCS#8 keys (AIBOM_KEY_PASSWORD)', async () => {
     const f1 = await artifact('sec1.txt');
-    expect((await runCli(['sign', f1, '--key', keys.sec1!.priv], { env: cleanEnv() })).code).toBe(0);
+    expect((await runCli(['sign', f1, '--key', keys.sec1!.priv, '--no-tlog-upload'], { env: cleanEnv() })).code).toBe(0);
     verifyWithKey(await readJson(`${f1}.sigstore.json`), keys.sec1!.pubKey, await readFile(f1));
 
     const f2 = await artifact('enc.txt');
-    const noPass = await runCli(['sign', f2, '--key', keys.p256enc!.priv], { env: cleanEnv() });
+    const noPass = await runCli(['sign', f2, '--key', keys.p256enc!.priv, '--no-tlog-upload'], { env: cleanEnv() });
     expect(noPass.code).toBe(2);
     expect(noPass.stderr).toContain('encrypted; set AIBOM_KEY_PASSWORD');
-    const wrong = await runCli(['sign', f2, '--key', keys.p256enc!.priv], { env: cleanEnv({ AIBOM_KEY_PASSWORD: 'wrong password' }) });
+    const wrong = await runCli(['sign', f2, '--key', keys.p256enc!.priv, '--no-tlog-upload'], { env: cleanEnv({ AIBOM_KEY_PASSWORD: 'wrong password' }) });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).not.toContain('wrong password');
-    const ok = await runCli(['sign', f2, '--key', keys.p256enc!.priv], { env: cleanEnv({ AIBOM_KEY_PASSWORD: 'correct horse battery' }) });
+    const ok = await runCli(['sign', f2, '--key', keys.p256enc!.priv, '--no-tlog-upload'], { env: cleanEnv({ AIBOM_KEY_PASSWORD: 'correct horse battery' }) });
     expect(ok.code).toBe(0);
     verifyWithKey(await readJson(`${f2}.sigstore.json`), keys.p256enc!.pubKey, await readFile(f2));
   });
@@ -196,7 +204,7 @@ describe('aibom sign --key', () => {
       [['--key', keys.p521!.priv], /p521\.pem: unsupported elliptic curve secp521r1/],
       [['--key', keys.p256!.pub], /p256\.pub: this is a public key or certificate/],
       [['--key', file], /refused\.txt: not a PEM private key/],
-      [['--key', keys.p256!.priv, '--rekor-url', stack.urls.rekor], /--rekor-url cannot be used with --key/],
+      [['--key', keys.p256!.priv, '--rekor-url', stack.urls.rekor, '--no-tlog-upload'], /--rekor-url and --no-tlog-upload contradict each other/],
       [['--key', keys.p256!.priv, '--identity-token', stack.mintToken()], /either --key .* or --identity-token/],
       [['--key', keys.p256!.priv, '--tsa-url', 'http://tsa.example.com'], /--tsa-url: .* must use https/],
     ];
@@ -212,7 +220,7 @@ describe('aibom sign --key', () => {
   it('the public key read back from the hint file matches what model_signing computes (sha256 of the SPKI PEM)', async () => {
     const pem = await readFile(keys.p384!.pub, 'utf8');
     const file = await artifact('hint.json', statementJson);
-    expect((await runCli(['sign', file, '--in-toto', '--key', keys.p384!.priv], { env: cleanEnv() })).code).toBe(0);
+    expect((await runCli(['sign', file, '--in-toto', '--key', keys.p384!.priv, '--no-tlog-upload'], { env: cleanEnv() })).code).toBe(0);
     const bundle = await readJson(`${file}.sigstore.json`);
     expect(bundle.verificationMaterial.publicKey.hint).toBe(createHash('sha256').update(pem).digest('hex'));
     expect(createPublicKey(pem).equals(keys.p384!.pubKey)).toBe(true);

@@ -203,8 +203,8 @@ describe('aibom sign FILE --in-toto (keyless)', () => {
     await verifyKeyless(stack, `${file}.sigstore.json`, undefined, { subjectAlternativeName: SUB });
   });
 
-  it('refuses a file that is not an in-toto Statement v1 (exit 2, nothing written, no service asked)', async () => {
-    const file = await artifact('not-statement.json', '{"_type":"https://in-toto.io/Statement/v0.1","subject":[],"predicateType":"x"}');
+  it('refuses a file that is not an in-toto Statement v1 or v0.1 (exit 2, nothing written, no service asked)', async () => {
+    const file = await artifact('not-statement.json', '{"_type":"https://in-toto.io/Statement/v0.2","subject":[],"predicateType":"x"}');
     const before = stack.requests.fulcio;
     const r = await runCli(['sign', file, '--in-toto', '--identity-token', stack.mintToken(), '--signing-config', stack.signingConfigPath], {
       env: cleanEnv(),

@@ -138,7 +138,8 @@ describe('DSSE statements', () => {
       [{ ...good, subject: [{ name: 'x', uri: 'https://example.test/x' }] }, /\/subject\/0: must have required property 'digest'/],
       [{ ...good, predicate: 'not an object' }, /\/predicate: must be object/],
       [{ ...good, predicateType: 'not a uri' }, /\/predicateType: must match pattern/],
-      [{ ...good, _type: 'https://in-toto.io/Statement/v0.1' }, /_type .*Statement\/v0\.1.*aibom reads https:\/\/in-toto\.io\/Statement\/v1/],
+      [{ ...good, _type: 'https://in-toto.io/Statement/v0.2' }, /_type .*Statement\/v0\.2.*aibom reads https:\/\/in-toto\.io\/Statement\/v1 and https:\/\/in-toto\.io\/Statement\/v0\.1/],
+      [{ ...good, _type: 'https://in-toto.io/Statement/v0.1', subject: [{ name: 'x' }] }, /\/subject\/0: must have required property 'digest'/],
       ['{"_type": "https://in-toto.io/Statement/v1", "subject": [', /not valid JSON/],
       ['[]', /not a valid in-toto statement/],
     ];
@@ -149,6 +150,91 @@ describe('DSSE statements', () => {
       expect(j.reason, String(msg)).toBe('malformed');
       expect(j.error, String(msg)).toMatch(msg);
     }
+  });
+
+  it('in-toto Statement v0.1 (cosign, npm provenance, SLSA v0.2) verifies like v1, subjects in any in-toto digest algorithm', async () => {
+    const content = 'v0.1 statement\n';
+    const f = await artifact(content);
+    const h = (alg: string) => createHash(alg).update(content).digest('hex');
+    const v01 = (digest: Record<string, string>) => ({
+      _type: 'https://in-toto.io/Statement/v0.1',
+      subject: [{ name: 'pkg:npm/x@1.0.0', digest }],
+      predicateType: 'https://slsa.dev/provenance/v0.2',
+      predicate: { builder: { id: 'https://example.test/builder' } },
+    });
+    const ok: Array<Record<string, string>> = [
+      { sha512: h('sha512') },
+      { sha384: h('sha384') },
+      { sha3_256: h('sha3-256') },
+      { sha512_256: h('sha512-256') },
+      { blake2b: h('blake2b512') },
+      { sha256: h('sha256'), sha512: h('sha512'), gitCommit: 'a'.repeat(40) },
+    ];
+    for (const digest of ok) {
+      const b = await dsseBundle(v01(digest));
+      const r = await verify([f, '--bundle', b, '--key', pubFile.p256!, '--json']);
+      expect(r.code, JSON.stringify(digest)).toBe(0);
+    }
+    // By digest too, in the algorithm the subject names.
+    expect((await verify([`sha512:${h('sha512')}`, '--bundle', await dsseBundle(v01({ sha512: h('sha512') })), '--key', pubFile.p256!])).code).toBe(0);
+    // The strongest digest both sides have decides: a matching sha256 beside a wrong sha512 is not this file.
+    const mixed = await verify([f, '--bundle', await dsseBundle(v01({ sha256: h('sha256'), sha512: 'f'.repeat(128) })), '--key', pubFile.p256!, '--json']);
+    expect(mixed.code).toBe(1);
+    expect(JSON.parse(mixed.stdout).reason).toBe('digest-mismatch');
+    // md5 and sha1 alone never bind an artifact, and say so.
+    const weak = await verify([f, '--bundle', await dsseBundle(v01({ sha1: h('sha1'), md5: h('md5') })), '--key', pubFile.p256!, '--json']);
+    expect(weak.code).toBe(1);
+    expect(JSON.parse(weak.stdout).error).toMatch(/md5 and sha1 digests do not bind an artifact/);
+    // Digest names that are Object.prototype members are data, not lookups.
+    const proto = await verify([f, '--bundle', await dsseBundle(v01({ constructor: 'x', toString: 'y', sha512: h('sha512') })), '--key', pubFile.p256!]);
+    expect(proto.code).toBe(0);
+  });
+
+  it('verify --bundle reads JSON Lines (gh attestation download): any line may verify; a failure names each line', async () => {
+    const content = 'json lines\n';
+    const f = await artifact(content);
+    const other = statement([{ name: 'other', sha256: sha256('other\n') }]);
+    const mine = statement([{ name: 'mine', sha256: sha256(content) }]);
+    const line = async (st: unknown, key: KeyName = 'p256') => JSON.stringify(JSON.parse(await readFile(await dsseBundle(st, { key }), 'utf8')));
+    const lines = [await line(other), '', JSON.stringify({ bundle: JSON.parse(await line(mine)) }), await line(other)];
+    const file = join(tmp.dir, 'attestations.jsonl');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const r = await verify([f, '--bundle', file, '--key', pubFile.p256!, '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).bundle).toBe(`${file}:3`);
+    // None verifies: each line's reason, by line number (blank lines counted), the signature failure first.
+    const bad = [await line(other), await line(mine, 'p384'), '{"mediaType": 1}'];
+    const badFile = join(tmp.dir, 'bad.jsonl');
+    await writeFile(badFile, bad.join('\n'));
+    const b = await verify([f, '--bundle', badFile, '--key', pubFile.p256!, '--json']);
+    expect(b.code).toBe(1);
+    const j = JSON.parse(b.stdout);
+    expect(j.reason).toBe('signature');
+    expect(j.error).toMatch(/none of the 3 bundles in .*bad\.jsonl verifies: line 1: digest-mismatch: .*; line 2: signature: .*; line 3: malformed: bundle has no mediaType/);
+    // The text verdict says the same.
+    const t = await verify([f, '--bundle', badFile, '--key', pubFile.p256!]);
+    expect(t.stdout).toMatch(/^FAILED .*: signature: none of the 3 bundles .* line 2: signature/);
+  });
+
+  it('a model_signing v0.2 signature is refused with the reason and the command that re-signs', async () => {
+    const dir = join(tmp.dir, 'v02-model');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'weights.bin'), 'w');
+    // v0.2's DigestsIntotoPayload shape: one subject per file, no serialization parameters.
+    const st = {
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: 'weights.bin', digest: { sha256: sha256('w') } }],
+      predicateType: 'https://model_signing/Digests/v0.1',
+      predicate: {},
+    };
+    await writeFile(join(dir, 'model.sig'), await readFile(await dsseBundle(st)));
+    const r = await verify([dir, '--key', pubFile.p256!, '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.reason).toBe('unsupported');
+    expect(j.error).toMatch(/pre-1\.0 \(v0\.2\) format .*records no serialization/);
+    expect(j.error).toContain(`\`aibom sign ${dir}\``);
+    expect(j.error).toContain(`\`model_signing sign sigstore ${dir}\``);
   });
 
   it('unknown statement fields are ignored, as the spec requires', async () => {

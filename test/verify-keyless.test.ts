@@ -6,7 +6,7 @@
  * stack's. No network beyond 127.0.0.1.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
@@ -139,29 +139,39 @@ describe('keyless: attest → verify each subject', () => {
 });
 
 describe('key: sign → verify --key', () => {
-  it('P-256 and P-384 message signatures, and an Ed25519 DSSE folder signature', async () => {
-    for (const [name, pair, target] of [
-      ['p256', generateKeyPairSync('ec', { namedCurve: 'P-256' }), await file('k1.bin')],
-      ['p384', generateKeyPairSync('ec', { namedCurve: 'P-384' }), await file('k2.bin')],
-      ['ed25519', generateKeyPairSync('ed25519'), join(tmp.dir, 'ed-model')],
+  it('P-256 and P-384 message signatures, and a P-384 folder signature (model_signing); Ed25519 folders are refused', async () => {
+    for (const [name, curve, target] of [
+      ['p256', 'P-256', await file('k1.bin')],
+      ['p384', 'P-384', await file('k2.bin')],
+      ['p384-folder', 'P-384', join(tmp.dir, 'ec-model')],
     ] as const) {
-      if (name === 'ed25519') {
+      if (name === 'p384-folder') {
         await mkdir(target, { recursive: true });
         await writeFile(join(target, 'w.bin'), 'weights');
       }
+      const pair = generateKeyPairSync('ec', { namedCurve: curve });
       const priv = join(tmp.dir, `${name}.pem`);
       const pub = join(tmp.dir, `${name}.pub`);
       await writeFile(priv, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
       await writeFile(pub, pair.publicKey.export({ type: 'spki', format: 'pem' }));
-      const s = await runCli(['sign', target, '--key', priv], { env: env() });
+      const s = await runCli(['sign', target, '--key', priv, '--no-tlog-upload'], { env: env() });
       expect(s.code, `${name}: ${s.stderr}`).toBe(0);
       const r = await verify([target, '--key', pub]);
       expect(r.code, `${name}: ${r.stdout}${r.stderr}`).toBe(0);
       const other = join(tmp.dir, `${name}-other.pub`);
-      const otherPair = name === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: name === 'p256' ? 'P-256' : 'P-384' });
-      await writeFile(other, otherPair.publicKey.export({ type: 'spki', format: 'pem' }));
+      await writeFile(other, generateKeyPairSync('ec', { namedCurve: curve }).publicKey.export({ type: 'spki', format: 'pem' }));
       expect((await verify([target, '--key', other])).code, name).toBe(1);
     }
+    // model_signing verifies elliptic-curve keys only: an Ed25519 folder signature is refused before anything is hashed.
+    const ed = join(tmp.dir, 'ed-model');
+    await mkdir(ed, { recursive: true });
+    await writeFile(join(ed, 'w.bin'), 'weights');
+    const edKey = join(tmp.dir, 'ed25519.pem');
+    await writeFile(edKey, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const refused = await runCli(['sign', ed, '--key', edKey, '--no-tlog-upload'], { env: env() });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/ed25519\.pem: model_signing verifies folder signatures made with elliptic-curve keys only .*ECDSA P-256 or P-384/);
+    await expect(stat(join(ed, 'model.sig'))).rejects.toThrow();
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../io.js';
-import { addIdentityOptions, type IdentityFlags, identityFromFlags, report } from './sign.js';
+import { addIdentityOptions, type IdentityFlags, identityFromFlags, report, warnUnlogged } from './sign.js';
 
 interface AttestFlags extends IdentityFlags {
   predicate: string;
@@ -46,9 +46,10 @@ export function registerAttest(program: Command): void {
         const root = opts.trustedRoot ? await selfCheck.readTrustedRoot(opts.trustedRoot) : undefined;
         const identity = await identityFromFlags(opts);
         const outcome = await attest(subjects, identity, { predicate: opts.predicate, ...(opts.type ? { type: opts.type } : {}) });
-        if (root && identity.mode === 'keyless') selfCheck.checkAgainstTrustedRoot(outcome.bundle, root, opts.trustedRoot!);
+        if (root) selfCheck.checkAgainstTrustedRoot(outcome.bundle, root, opts.trustedRoot!, undefined, identity.mode === 'key' ? identity.key.publicKey : undefined);
         await writeFileAtomic(opts.bundle, `${JSON.stringify(outcome.bundle)}\n`);
         await report(outcome, opts.bundle, !!opts.json);
+        if (!opts.json) warnUnlogged(outcome);
         return 0;
       }),
     );

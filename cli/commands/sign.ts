@@ -14,6 +14,8 @@ export interface IdentityFlags {
   staging?: boolean;
   trustedRoot?: string;
   json?: boolean;
+  /** Commander's --no-tlog-upload: false when given. */
+  tlogUpload?: boolean;
 }
 
 export function addIdentityOptions(cmd: Command): Command {
@@ -22,15 +24,19 @@ export function addIdentityOptions(cmd: Command): Command {
     .option('--key <pem>', 'sign with this private key (ECDSA P-256/P-384; Ed25519 for DSSE) instead of keyless')
     .option('--signing-config <file>', 'Sigstore SigningConfig JSON (v0.1 or v0.2) naming Fulcio, Rekor and TSA')
     .option('--fulcio-url <url>', 'Fulcio to get the signing certificate from (keyless)')
-    .option('--rekor-url <url>', 'Rekor (v1 API) to record the signature in (keyless)')
+    .option('--rekor-url <url>', 'Rekor (v1 API) to record the signature in (default: the signing config\'s, else public-good)')
+    .option(
+      '--no-tlog-upload',
+      'key signing, air-gapped: record no transparency log entry (verifiers must then be given the key and accept a bundle without one)',
+    )
     .option('--tsa-url <url>', 'RFC 3161 timestamp authority to timestamp the signature')
     .option('--staging', 'use the Sigstore public-good staging instance (test signatures)')
-    .option('--trusted-root <file>', 'check what the services returned against this trusted root before writing (keyless)')
+    .option('--trusted-root <file>', 'check what the services returned against this trusted root before writing')
     .option('--json', 'print what was signed as JSON on stdout');
 }
 
 /** Resolve the identity from flags (imports lazily: `aibom --help` stays fast). */
-export async function identityFromFlags(opts: IdentityFlags) {
+export async function identityFromFlags(opts: IdentityFlags, folder = false) {
   const { resolveSigningIdentity } = await import('../../src/signature/identity.js');
   return resolveSigningIdentity({
     ...(opts.identityToken !== undefined ? { identityToken: opts.identityToken } : {}),
@@ -40,6 +46,8 @@ export async function identityFromFlags(opts: IdentityFlags) {
     ...(opts.rekorUrl !== undefined ? { rekorUrl: opts.rekorUrl } : {}),
     ...(opts.tsaUrl !== undefined ? { tsaUrl: opts.tsaUrl } : {}),
     ...(opts.staging ? { staging: true } : {}),
+    ...(opts.tlogUpload === false ? { tlogUpload: false } : {}),
+    ...(folder ? { folder: true } : {}),
   });
 }
 
@@ -67,13 +75,16 @@ export function registerSign(program: Command): void {
         'Sign DIR: the folder in the OpenSSF model_signing v1.0 format (an in-toto\n' +
         'statement listing a SHA-256 per file, in DSSE), written to DIR/model.sig\n' +
         '(never itself hashed), or for an Agent Plugins 1.0 package to\n' +
-        'DIR/dev.aibom/model.sig, aibom\'s extension folder; model_signing verifies it.\n\n' +
+        'DIR/dev.aibom/model.sig, aibom\'s extension folder; keyless or with an ECDSA key\n' +
+        '(model_signing verifies elliptic-curve keys only; Ed25519 folder signatures are refused).\n\n' +
         'Keyless signing gets a short-lived Fulcio certificate for an OIDC identity\n' +
         '(--identity-token, $SIGSTORE_ID_TOKEN, or the ambient GitHub Actions token\n' +
         'with `id-token: write`) and records the signature in Rekor. Services come from\n' +
         '--signing-config or the --*-url flags, else the Sigstore public-good instance.\n' +
         'The token is never written anywhere. Key signing (--key PEM) writes a bundle\n' +
-        'naming the key by its fingerprint.',
+        'naming the key by its fingerprint, records the signature in Rekor (as\n' +
+        '`cosign sign-blob --key` does; a folder only when a log is named) and asks the\n' +
+        'TSA the signing config names for a timestamp; --no-tlog-upload for air-gapped use.',
     )
     .argument('<path>', 'the file or folder to sign')
     .option('--bundle <file>', 'where to write the bundle (default: FILE.sigstore.json, or DIR/model.sig)')
@@ -152,12 +163,11 @@ async function runSign(path: string, opts: SignFlags): Promise<number> {
   // Everything local is checked before any service is asked for anything.
   const selfCheck = await import('../../src/signature/self-check.js');
   const root = opts.trustedRoot ? await selfCheck.readTrustedRoot(opts.trustedRoot) : undefined;
-  const identity = await identityFromFlags(opts);
-  const check =
-    root && identity.mode === 'keyless'
-      ? (b: Parameters<typeof selfCheck.checkAgainstTrustedRoot>[0], artifact?: Buffer) =>
-          selfCheck.checkAgainstTrustedRoot(b, root, opts.trustedRoot!, artifact)
-      : undefined;
+  const identity = await identityFromFlags(opts, folder);
+  const check = root
+    ? (b: Parameters<typeof selfCheck.checkAgainstTrustedRoot>[0], artifact?: Buffer) =>
+        selfCheck.checkAgainstTrustedRoot(b, root, opts.trustedRoot!, artifact, identity.mode === 'key' ? identity.key.publicKey : undefined)
+    : undefined;
 
   let outcome: SignOutcome;
   if (folder) {
@@ -183,7 +193,21 @@ async function runSign(path: string, opts: SignFlags): Promise<number> {
   }
   await writeFileAtomic(bundlePath, `${JSON.stringify(outcome.bundle)}\n`);
   await report(outcome, bundlePath, !!opts.json);
+  if (!opts.json) warnUnlogged(outcome);
   return 0;
+}
+
+/** A key-signed bundle without a log entry verifies only where the verifier is told to accept that: say so. */
+export function warnUnlogged(outcome: SignOutcome): void {
+  const s = outcome.summary;
+  // A model folder is model_signing's format, whose key method records no log entry: nothing to add.
+  if (s.signer.method !== 'key' || s.tlogEntries.length > 0 || outcome.kind === 'folder') return;
+  printInfo(
+    `aibom: note: this key-signed bundle has no transparency log entry${s.timestamps ? '' : ' and no timestamp'}: ` +
+      'a verifier must be given the public key and must accept a bundle without a log entry ' +
+      '(aibom verify --key, model_signing verify key, cosign verify-blob --insecure-ignore-tlog); ' +
+      "sigstore-js's verify() and cosign's defaults refuse it",
+  );
 }
 
 /** Print what was signed: one line on stderr, or JSON on stdout. */

@@ -7,6 +7,7 @@
  * signed manifest with a freshly computed one. Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
+import { basename, dirname } from 'node:path';
 import { AibomError } from '../errors.js';
 import { compareCodePoints, type FolderManifest, manifestDigest } from '../inventory/digest.js';
 import { isObject } from '../util/json.js';
@@ -87,7 +88,16 @@ const HEX64 = /^[0-9a-f]{64}$/;
 export function parseModelSigningPredicate(statement: Statement, file?: string): { name: string; digest: string; predicate: ModelSigningPredicate } {
   const fo = file === undefined ? {} : { file };
   if (statement.predicateType === MODEL_SIGNING_PREDICATE_TYPE_V0_2) {
-    throw new AibomError('UNSUPPORTED', 'model signature is in the pre-1.0 (v0.2) format; re-sign it with model_signing ≥ 1.0 or aibom', fo);
+    const dir = file !== undefined && basename(file) === 'model.sig' ? dirname(file) : 'MODEL_DIR';
+    throw new AibomError(
+      'UNSUPPORTED',
+      `model signature is in model_signing's pre-1.0 (v0.2) format (predicateType ${MODEL_SIGNING_PREDICATE_TYPE_V0_2}): ` +
+        'it names each file as a statement subject and records no serialization (hash type, ignored paths, symbolic links), ' +
+        'so what was hashed cannot be reproduced as model_signing 1.x defines it (model_signing verifies it only through a ' +
+        'compatibility path that copies v0.2 bug for bug); aibom verifies the v1.0 format. ' +
+        `Re-sign the model: \`aibom sign ${dir}\` (keyless; or --key KEY.pem), or \`model_signing sign sigstore ${dir}\``,
+      fo,
+    );
   }
   if (statement.predicateType !== MODEL_SIGNING_PREDICATE_TYPE) {
     throw new AibomError('INPUT', `not a model signature: predicateType is ${statement.predicateType}`, fo);

@@ -15,6 +15,13 @@ import { isObject, parseJsonText } from '../util/json.js';
 import { schemaValidator } from '../util/precompiled.js';
 
 export const STATEMENT_TYPE_V1 = 'https://in-toto.io/Statement/v1';
+/**
+ * in-toto Statement v0.1: what cosign, npm publish attestations and SLSA v0.2 provenance
+ * write. Its layer is v1's (subject name + DigestSet, predicateType, predicate); read both,
+ * write v1.
+ */
+export const STATEMENT_TYPE_V01 = 'https://in-toto.io/Statement/v0.1';
+export const STATEMENT_TYPES: readonly string[] = [STATEMENT_TYPE_V1, STATEMENT_TYPE_V01];
 /** Predicate type of a CycloneDX BOM as an attestation predicate. */
 export const CYCLONEDX_PREDICATE_TYPE = 'https://cyclonedx.org/bom';
 
@@ -39,7 +46,7 @@ export interface Subject extends ResourceDescriptor {
 }
 
 export interface Statement<P extends Record<string, unknown> = Record<string, unknown>> {
-  _type: typeof STATEMENT_TYPE_V1;
+  _type: typeof STATEMENT_TYPE_V1 | typeof STATEMENT_TYPE_V01;
   subject: Subject[];
   predicateType: string;
   predicate?: P;
@@ -83,10 +90,11 @@ function getValidator(): CompiledValidator {
   return validator;
 }
 
-/** Schema issues of a candidate statement (empty when valid). */
+/** Schema issues of a candidate statement (empty when valid); a v0.1 statement is checked as the v1 layer it shares. */
 export function statementIssues(data: unknown): StatementIssue[] {
   const validate = getValidator();
-  if (validate(data)) return [];
+  const candidate = isObject(data) && data._type === STATEMENT_TYPE_V01 ? { ...data, _type: STATEMENT_TYPE_V1 } : data;
+  if (validate(candidate)) return [];
   return (validate.errors ?? [])
     .filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'allOf')
     .map((e) => ({ path: e.instancePath || '/', message: e.message ?? e.keyword }));
@@ -97,10 +105,10 @@ export function statementIssues(data: unknown): StatementIssue[] {
  * AibomError naming the first few problems. `what` names the statement in messages.
  */
 export function parseStatement(data: unknown, file?: string, what = 'in-toto statement'): Statement {
-  if (isObject(data) && typeof data._type === 'string' && data._type !== STATEMENT_TYPE_V1) {
+  if (isObject(data) && typeof data._type === 'string' && !STATEMENT_TYPES.includes(data._type)) {
     throw new AibomError(
       'UNSUPPORTED',
-      `${what} has _type ${JSON.stringify(data._type).slice(0, 120)}; aibom reads ${STATEMENT_TYPE_V1}`,
+      `${what} has _type ${JSON.stringify(data._type).slice(0, 120)}; aibom reads ${STATEMENT_TYPES.join(' and ')}`,
       file === undefined ? {} : { file },
     );
   }
@@ -140,7 +148,8 @@ export function statementBytes(statement: Statement<Record<string, unknown>>): B
 
 /**
  * Subjects whose digest set has `algorithm` equal to `hex` (compared lowercase). In-toto
- * matches subjects purely by digest; the name is informational.
+ * matches subjects purely by digest; the name is informational. To match an artifact by every
+ * digest it has, use matchingSubjects (digests.ts).
  */
 export function subjectsWithDigest(statement: Statement<Record<string, unknown>>, algorithm: string, hex: string): Subject[] {
   const want = hex.toLowerCase();

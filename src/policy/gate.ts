@@ -8,9 +8,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
+import { digestFile, matchingSubjects, subjectAlgorithms, toNodeDigests } from '../attestation/digests.js';
 import { CYCLONEDX_PREDICATE_TYPE } from '../attestation/statement.js';
 import { AibomError } from '../errors.js';
-import { sha256File } from '../inventory/digest.js';
 import { inventoryFromBom, type InventoryReport, type InventoryRow } from '../report/inventory.js';
 import { loadOrBuildBom } from '../report/load.js';
 import { readBytesBounded, readTextBounded } from '../util/fs.js';
@@ -51,8 +51,8 @@ export interface GateOptions extends ClaimOptions {
   lock?: LockOptions;
 }
 
-/** Predicate types that count as provenance for a release artifact. */
-export const PROVENANCE_PREDICATE_TYPES = ['https://slsa.dev/provenance/v1', CYCLONEDX_PREDICATE_TYPE];
+/** Predicate types that count as provenance for a release artifact: SLSA v1, v0.2 (npm provenance), aibom's BOM attestations. */
+export const PROVENANCE_PREDICATE_TYPES = ['https://slsa.dev/provenance/v1', 'https://slsa.dev/provenance/v0.2', CYCLONEDX_PREDICATE_TYPE];
 
 const MAX_ATTESTATION_FILE_BYTES = 256 * 1024 * 1024;
 
@@ -295,18 +295,20 @@ async function checkArtifacts(
   const policy = await buildPolicy(identity);
   const out: ArtifactCheck[] = [];
   for (const f of files) {
-    const digest = await sha256File(f);
+    // Every digest algorithm a subject names (npm provenance: sha512), matched by the strongest.
+    const have = await digestFile(f, ['sha256', ...subjectAlgorithms(bundles.flatMap((b) => ('loaded' in b && b.loaded?.statement?.subject.slice(0, 1000)) || []))]);
+    const digest = have.sha256!;
     const check: ArtifactCheck = { artifact: f, digest, attestations: [] };
     const reasons: string[] = [];
     for (const b of bundles) {
       if (!('loaded' in b) || !b.loaded) continue;
       const st = b.loaded.statement;
-      if (!st || !st.subject.some((s) => s.digest?.sha256?.toLowerCase() === digest)) continue;
+      if (!st || matchingSubjects(st.subject, have).subjects.length === 0) continue;
       if (!PROVENANCE_PREDICATE_TYPES.includes(st.predicateType)) {
         reasons.push(`${b.name}: predicate ${st.predicateType} is not provenance`);
         continue;
       }
-      const res = verifyPrepared(ctx, b.loaded, { kind: 'digest', name: f, algorithm: 'sha256', digest: Buffer.from(digest, 'hex') }, policy);
+      const res = verifyPrepared(ctx, b.loaded, { kind: 'file', name: f, sha256: digest, digests: toNodeDigests(have) }, policy);
       if (res.verified) {
         const a: ArtifactCheck['attestations'][number] = { predicateType: st.predicateType };
         if (res.signer?.identity) a.signer = res.signer.identity;

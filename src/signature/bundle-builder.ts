@@ -17,11 +17,15 @@ import {
   type SerializedBundle,
   type TransparencyLogEntry,
 } from '@sigstore/bundle';
+import { createHash } from 'node:crypto';
+import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import {
+  type Artifact,
   DSSEBundleBuilder,
   FulcioSigner,
   MessageSignatureBundleBuilder,
   RekorWitness,
+  type Signature,
   type SignatureBundle,
   type Signer,
   TSAWitness,
@@ -30,7 +34,8 @@ import {
 } from '@sigstore/sign';
 import { AibomError } from '../errors.js';
 import type { IdentityToken } from './identity-token.js';
-import { KeySigner, type LoadedKey, type SignatureKind } from './key-signer.js';
+import { KeySigner, type LoadedKey, type SignatureKind, signingHash } from './key-signer.js';
+import { keyTlogWitness } from './key-tlog-witness.js';
 import { type ServiceName, scrub, serviceError } from './service-errors.js';
 import type { SigningServices } from './signing-config.js';
 
@@ -49,11 +54,13 @@ const RETRY = { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 };
 export async function createBundle(content: SignContent, identity: SigningIdentity): Promise<SerializedBundle> {
   const secrets = identity.mode === 'keyless' ? [identity.token.token] : [];
   const signer = makeSigner(content.kind, identity, secrets);
-  const witnesses = makeWitnesses(identity.services, secrets);
+  const witnesses = makeWitnesses(identity.services, secrets, identity.mode === 'key' ? identity.key : undefined);
   let bundle: Bundle;
   try {
     if (content.kind === 'message') {
-      bundle = await new MessageSignatureBundleBuilder({ signer, witnesses }).create({ data: content.data });
+      // Sigstore's algorithm registry: a P-384 key signs with SHA-384, and the bundle says so.
+      const Builder = identity.mode === 'key' && signingHash(identity.key.kind, 'message') === 'sha384' ? Sha384MessageBundleBuilder : MessageSignatureBundleBuilder;
+      bundle = await new Builder({ signer, witnesses }).create({ data: content.data });
     } else {
       bundle = await new DSSEBundleBuilder({ signer, witnesses, certificateChain: false }).create({
         data: content.payload,
@@ -90,17 +97,20 @@ function makeSigner(kind: SignatureKind, identity: SigningIdentity, secrets: str
   };
 }
 
-function makeWitnesses(services: SigningServices, secrets: string[]): Witness[] {
+function makeWitnesses(services: SigningServices, secrets: string[], key?: LoadedKey): Witness[] {
   const witnesses: Witness[] = [];
   for (const tlog of services.rekor) {
-    const w = new RekorWitness({
+    const timeout = tlog.majorApiVersion === 2 ? REKOR_V2_TIMEOUT_MS : TIMEOUT_MS;
+    const rekor = new RekorWitness({
       rekorBaseURL: tlog.url,
       majorApiVersion: tlog.majorApiVersion,
       entryType: 'dsse',
       fetchOnConflict: true,
-      timeout: tlog.majorApiVersion === 2 ? REKOR_V2_TIMEOUT_MS : TIMEOUT_MS,
+      timeout,
       retry: RETRY,
     });
+    // Key-signed bundles: entries @sigstore/sign writes wrongly for a key (key-tlog-witness.ts).
+    const w = key ? keyTlogWitness({ url: tlog.url, majorApiVersion: tlog.majorApiVersion, key, timeoutMs: timeout, fallback: rekor }) : rekor;
     witnesses.push(guard(w, 'Rekor', tlog.url, secrets));
   }
   for (const url of services.tsa) {
@@ -123,6 +133,15 @@ function guard(w: Witness, name: ServiceName, url: string, secrets: string[]): W
 }
 
 /** Serialize as bundle v0.3: a single leaf certificate instead of a one-element chain. */
+/** Message signatures over SHA-384 (P-384 keys): the bundle's message digest is SHA-384 too. */
+class Sha384MessageBundleBuilder extends MessageSignatureBundleBuilder {
+  protected override async package(artifact: Artifact, signature: Signature) {
+    const bundle = await super.package(artifact, signature);
+    bundle.content.messageSignature.messageDigest = { algorithm: HashAlgorithm.SHA2_384, digest: createHash('sha384').update(artifact.data).digest() };
+    return bundle;
+  }
+}
+
 export function toV03Json(bundle: Bundle): SerializedBundle {
   const vm = bundle.verificationMaterial;
   if (vm.content?.$case === 'x509CertificateChain') {

@@ -21,7 +21,6 @@ export async function resolveSigningIdentity(options: IdentityOptions): Promise<
     if (options.identityToken !== undefined) {
       throw new AibomError('USAGE', 'use either --key (key signing) or --identity-token (keyless), not both');
     }
-    if (options.staging) throw new AibomError('USAGE', '--staging is for keyless signing; it cannot be used with --key');
     const services = await resolveServices('key', options);
     const key = await loadPrivateKey(options.key, env.AIBOM_KEY_PASSWORD || undefined);
     return { mode: 'key', key, keyFile: options.key, services };

@@ -93,9 +93,10 @@ function keyKind(key: KeyObject, file: string): KeyKind {
 }
 
 /** The hash a key signs with for a kind of signature (undefined: Ed25519 signs the bytes). */
-export function signingHash(kind: KeyKind, sig: SignatureKind): 'sha256' | 'sha384' | undefined {
+export function signingHash(kind: KeyKind, _sig: SignatureKind): 'sha256' | 'sha384' | undefined {
+  // Sigstore's algorithm registry pairs each key with one hash, for every kind of signature:
+  // PKIX_ECDSA_P256_SHA_256, PKIX_ECDSA_P384_SHA_384.
   if (kind === 'ed25519') return undefined;
-  if (sig === 'message') return 'sha256';
   return kind === 'ecdsa-p384' ? 'sha384' : 'sha256';
 }
 

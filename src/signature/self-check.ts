@@ -6,12 +6,13 @@
  * the signer does not trust fails the signing run (exit 1) instead of producing a bundle no
  * verifier will accept. Identity is not checked here: the signer knows whom it signed as.
  *
- * Keyless bundles only; a key-signed bundle has nothing a trusted root vouches for except its
- * timestamps, and the key is the signer's own.
+ * For a key-signed bundle the key is the signer's own: the check covers its log entries and
+ * timestamps. @sigstore/verify 4 refuses repeated log entries and timestamps here too.
  */
 import { bundleFromJSON, type SerializedBundle } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
+import type { KeyObject } from 'node:crypto';
+import { type TrustMaterial, toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
@@ -31,20 +32,29 @@ export async function readTrustedRoot(file: string): Promise<TrustedRoot> {
 }
 
 /**
- * Verify a freshly made keyless bundle against a trusted root. `artifact` is the signed bytes
- * for a message signature (undefined for DSSE).
+ * Verify a freshly made bundle against a trusted root. `artifact` is the signed bytes for a
+ * message signature (undefined for DSSE). For a key-signed bundle (`publicKey`), the key is the
+ * signer's own: its log entries and timestamps are what the trusted root must vouch for.
  */
-export function checkAgainstTrustedRoot(bundle: SerializedBundle, root: TrustedRoot, file: string, artifact?: Buffer): void {
+export function checkAgainstTrustedRoot(bundle: SerializedBundle, root: TrustedRoot, file: string, artifact?: Buffer, publicKey?: KeyObject): void {
   const tlogs = bundle.verificationMaterial.tlogEntries?.length ?? 0;
-  let trust: ReturnType<typeof toTrustMaterial>;
+  const timestamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps?.length ?? 0;
+  let trust: TrustMaterial;
   try {
     trust = toTrustMaterial(root);
   } catch (err) {
     throw new AibomError('INPUT', `cannot use the trusted root: ${err instanceof Error ? err.message : String(err)}`, { file });
   }
-  const verifier = new Verifier(trust, { tlogThreshold: tlogs, ctlogThreshold: 1, timestampThreshold: 1 });
+  if (publicKey) trust = { ...trust, publicKey: () => ({ publicKey, validFor: () => true }) };
+  const verifier = new Verifier(
+    trust,
+    publicKey
+      ? { tlogThreshold: tlogs, ctlogThreshold: 0, timestampThreshold: Math.min(1, tlogs + timestamps) }
+      : { tlogThreshold: tlogs, ctlogThreshold: 1, timestampThreshold: 1 },
+  );
   try {
-    verifier.verify(toSignedEntity(bundleFromJSON(bundle), artifact));
+    const entity = toSignedEntity(bundleFromJSON(bundle), artifact);
+    verifier.verify(publicKey ? { ...entity, key: { $case: 'public-key', hint: '' } } : entity);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     throw new AibomError(

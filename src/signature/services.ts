@@ -3,8 +3,10 @@
  * single-service flags (`--fulcio-url`, `--rekor-url`, `--tsa-url`) on top of it, else the
  * Sigstore public-good instance (or its staging instance with `--staging`).
  *
- * Key signing (`--key`) talks to no CA and writes no transparency log entry (as model_signing's
- * key method); it asks a TSA for a signed timestamp only when one is named.
+ * Key signing (`--key`) talks to no CA; it records the signature in Rekor (the signing config's,
+ * `--rekor-url`, else public-good) as `cosign sign-blob --key` does, unless `--no-tlog-upload`
+ * (air-gapped); a model folder only when a log is named (model_signing's key method records
+ * none). It asks a TSA for a signed timestamp when the signing config or `--tsa-url` names one.
  */
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
@@ -24,6 +26,10 @@ export interface ServiceOptions {
   rekorUrl?: string;
   tsaUrl?: string;
   staging?: boolean;
+  /** false: key signing without a transparency log entry (air-gapped; --no-tlog-upload). */
+  tlogUpload?: boolean;
+  /** Signing a model folder (model_signing format). */
+  folder?: boolean;
 }
 
 export type SigningMode = 'keyless' | 'key';
@@ -36,11 +42,20 @@ export async function resolveServices(mode: SigningMode, options: ServiceOptions
   }
   if (mode === 'key') {
     if (options.fulcioUrl) throw new AibomError('USAGE', '--fulcio-url is for keyless signing; it cannot be used with --key');
-    if (options.rekorUrl) {
-      throw new AibomError('USAGE', '--rekor-url cannot be used with --key: key-signed bundles carry no transparency log entry');
-    }
     const tsa = options.tsaUrl ? [checkServiceUrl(options.tsaUrl, '--tsa-url')] : (base?.tsa ?? []);
-    return { rekor: [], tsa };
+    if (options.tlogUpload === false) {
+      if (options.rekorUrl) throw new AibomError('USAGE', '--rekor-url and --no-tlog-upload contradict each other: choose one');
+      return { rekor: [], tsa };
+    }
+    // As `cosign sign-blob --key`: the signature is recorded in Rekor (the signing config's, or
+    // public-good), so verifiers that require a log entry (sigstore-js, cosign) accept the bundle.
+    // A model folder (model_signing's key method records none) only when a log is named.
+    const named = options.rekorUrl ? [{ url: checkServiceUrl(options.rekorUrl, '--rekor-url'), majorApiVersion: 1 }] : base?.rekor;
+    const rekor = named ?? (options.folder ? [] : [{ url: (options.staging ? PUBLIC_GOOD_STAGING : PUBLIC_GOOD).rekor, majorApiVersion: 1 }]);
+    return { rekor, tsa };
+  }
+  if (options.tlogUpload === false) {
+    throw new AibomError('USAGE', '--no-tlog-upload is for key signing (--key): a keyless signature needs the transparency log');
   }
   const defaults = options.staging ? PUBLIC_GOOD_STAGING : PUBLIC_GOOD;
   const out: SigningServices = base ?? { fulcio: defaults.fulcio, rekor: [{ url: defaults.rekor, majorApiVersion: 1 }], tsa: [] };

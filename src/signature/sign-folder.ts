@@ -33,6 +33,16 @@ export interface FolderSignOptions {
 }
 
 export async function signFolder(dir: string, identity: SigningIdentity, options: FolderSignOptions): Promise<SignOutcome> {
+  if (identity.mode === 'key' && identity.key.kind === 'ed25519') {
+    // model_signing's verifier refuses them ("Only elliptic curve keys are supported"): a folder
+    // signature nobody else can verify is not written.
+    throw new AibomError(
+      'USAGE',
+      'model_signing verifies folder signatures made with elliptic-curve keys only (its key method refuses Ed25519): ' +
+        'sign the folder with an ECDSA P-256 or P-384 key, or keyless; Ed25519 keys sign --in-toto statements and attestations',
+      { file: identity.keyFile },
+    );
+  }
   const root = resolve(dir);
   const ignoreGitPaths = options.ignoreGitPaths ?? true;
   const userIgnores = options.ignorePaths ?? [];

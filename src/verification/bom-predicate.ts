@@ -5,6 +5,7 @@
  * of its subjects and its predicate equals the BOM, compared as canonical JSON (sorted keys),
  * so a re-serialized but identical BOM still matches and any edited field does not.
  */
+import { IN_TOTO_DIGESTS, subjectAlgorithms } from '../attestation/digests.js';
 import { CYCLONEDX_PREDICATE_TYPE } from '../attestation/statement.js';
 import { isObject } from '../util/json.js';
 import type { LoadedBundle } from './bundle.js';
@@ -38,7 +39,12 @@ export function verifyBomPredicate(
   const st = loaded.statement;
   if (!st || st.predicateType !== CYCLONEDX_PREDICATE_TYPE || !isObject(st.predicate)) return undefined;
   if (canonicalJson(st.predicate) !== canonicalJson(bom)) return undefined;
-  const subject = st.subject.find((s) => typeof s.digest?.sha256 === 'string');
-  if (!subject) return undefined;
-  return verifyPrepared(ctx, loaded, { kind: 'digest', name, algorithm: 'sha256', digest: Buffer.from(subject.digest.sha256!, 'hex') }, policy);
+  // The subject by its strongest digest aibom computes (sha512 for npm provenance, sha256 for aibom's own).
+  for (const subject of st.subject.slice(0, 1000)) {
+    const [algorithm] = subjectAlgorithms([subject]).sort((a, b) => IN_TOTO_DIGESTS[b]!.strength - IN_TOTO_DIGESTS[a]!.strength);
+    const hex = algorithm === undefined ? undefined : subject.digest[algorithm];
+    if (!algorithm || !hex || hex.length !== IN_TOTO_DIGESTS[algorithm]!.hexLength || !/^[0-9a-fA-F]+$/.test(hex)) continue;
+    return verifyPrepared(ctx, loaded, { kind: 'digest', name, algorithm, digest: Buffer.from(hex, 'hex') }, policy);
+  }
+  return undefined;
 }

@@ -22,6 +22,7 @@ import { parseStatementBytes, type Statement } from '../attestation/statement.js
 import { AibomError } from '../errors.js';
 import { formatBytes, readBytesBounded } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
+import { bundleShapeProblem } from './bundle-shape.js';
 import { VerifyFailure } from './result.js';
 
 /**
@@ -55,6 +56,94 @@ const MEDIA_TYPES: Record<string, BundleVersion> = {
   [BUNDLE_V03_LEGACY_MEDIA_TYPE]: '0.3',
   [BUNDLE_V03_MEDIA_TYPE]: '0.3',
 };
+
+/** Largest JSON Lines bundle file (`gh attestation download`): many bundles, each within MAX_BUNDLE_BYTES. */
+export const MAX_BUNDLE_LINES_BYTES = 64 * 1024 * 1024;
+/** Most bundles read from one JSON Lines file. */
+export const MAX_BUNDLE_LINES = 1000;
+
+/** One bundle of a bundle file: loaded, or why it could not be (a JSON Lines line may fail alone). */
+export type BundleLine = { display: string; loaded: LoadedBundle } | { display: string; failure: VerifyFailure };
+
+/**
+ * Read a bundle file that holds one bundle (JSON, any layout) or several as JSON Lines, one
+ * per line, as `gh attestation download` writes them (a line may also wrap its bundle as
+ * `{"bundle": {...}}`, as GitHub's attestations API returns it). Each line of a JSON Lines file
+ * is named `FILE:LINE`. A single bundle that does not load throws, as loadBundle does.
+ */
+export async function loadBundleFile(file: string, display: string = file): Promise<BundleLine[]> {
+  let bytes: Buffer;
+  try {
+    bytes = await readBytesBounded(file, MAX_BUNDLE_LINES_BYTES, display);
+  } catch (err) {
+    if (err instanceof AibomError && err.code === 'TOO_LARGE') {
+      throw new VerifyFailure('malformed', `bundle file is too large: over the ${formatBytes(MAX_BUNDLE_LINES_BYTES)} limit`, display);
+    }
+    throw err;
+  }
+  const lines = jsonLines(bytes);
+  if (!lines) return [{ display, loaded: parseBundle(bytes, display) }];
+  if (lines.length > MAX_BUNDLE_LINES) {
+    throw new VerifyFailure('malformed', `bundle file has ${lines.length} JSON Lines bundles (limit ${MAX_BUNDLE_LINES})`, display);
+  }
+  // A line that is not JSON at all makes the file something other than JSON Lines: refused whole.
+  for (const { line, bytes: b } of lines) {
+    try {
+      JSON.parse(b.toString('utf8'));
+    } catch {
+      throw new VerifyFailure('malformed', `line ${line} of the JSON Lines bundle file is not JSON`, display);
+    }
+  }
+  return lines.map(({ line, bytes: b }) => {
+    const name = `${display}:${line}`;
+    try {
+      return { display: name, loaded: parseBundle(unwrapBundle(b), name) };
+    } catch (err) {
+      if (err instanceof VerifyFailure) return { display: name, failure: err };
+      throw err;
+    }
+  });
+}
+
+/**
+ * The lines of a JSON Lines file (1-based line numbers, blank lines skipped), or undefined when
+ * the file is one JSON document: it has a single non-blank line, or its first line is not a
+ * complete JSON value on its own (a pretty-printed bundle).
+ */
+function jsonLines(bytes: Buffer): Array<{ line: number; bytes: Buffer }> | undefined {
+  const out: Array<{ line: number; bytes: Buffer }> = [];
+  let start = 0;
+  let n = 0;
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end === -1) end = bytes.length;
+    n++;
+    const slice = bytes.subarray(start, end);
+    if (slice.toString('latin1').trim() !== '') out.push({ line: n, bytes: slice });
+    start = end + 1;
+  }
+  if (out.length < 2) return undefined;
+  try {
+    const first = JSON.parse(out[0]!.bytes.toString('utf8'));
+    if (!isObject(first)) return undefined;
+  } catch {
+    return undefined;
+  }
+  return out;
+}
+
+/** `{"bundle": {...}}` (GitHub's attestations API and some `gh` versions) → the bundle's bytes. */
+function unwrapBundle(bytes: Buffer): Buffer {
+  if (bytes.length > MAX_BUNDLE_BYTES) return bytes;
+  try {
+    // Checked as every bundle is (depth, duplicate keys), before it is re-serialized.
+    const v = parseJsonText(bytes.toString('utf8'), 'bundle', MAX_BUNDLE_JSON_DEPTH + 1);
+    if (isObject(v) && v.mediaType === undefined && isObject(v.bundle)) return Buffer.from(JSON.stringify(v.bundle));
+  } catch {
+    // parseBundle reports it.
+  }
+  return bytes;
+}
 
 /** Read and check a bundle file. */
 export async function loadBundle(file: string, display: string = file): Promise<LoadedBundle> {
@@ -101,6 +190,9 @@ export function parseBundle(bytes: Uint8Array, display: string): LoadedBundle {
       throw new VerifyFailure('malformed', stripFile(err, display), display);
     }
   }
+  // Every field's JSON type before any parser reads it: a wrong shape is named, never a crash.
+  const shape = bundleShapeProblem(json) ?? checkpointProblem(json, version);
+  if (shape) throw new VerifyFailure('malformed', `not a valid Sigstore bundle v${version}: ${shape}`, display);
   let bundle: Bundle;
   try {
     // Parsed with the protobuf-specs reader, then checked per version: v0.1 requires inclusion
@@ -137,6 +229,23 @@ export function parseBundle(bytes: Uint8Array, display: string): LoadedBundle {
     }
   }
   return loaded;
+}
+
+/**
+ * An inclusion proof is verified through its checkpoint; v0.2 and v0.3 proofs must carry one. A
+ * v0.1 bundle (2023 and earlier) may have a proof without one beside its inclusion promise:
+ * that proof cannot be checked, so it is set aside and the promise is what vouches (as v0.1
+ * verification always did). Mutates `json`.
+ */
+function checkpointProblem(json: Record<string, unknown>, version: BundleVersion): string | undefined {
+  const entries = (json.verificationMaterial as { tlogEntries?: Array<Record<string, unknown>> }).tlogEntries ?? [];
+  for (const [i, e] of entries.entries()) {
+    const proof = e.inclusionProof as Record<string, unknown> | undefined;
+    if (!proof || proof.checkpoint !== undefined) continue;
+    if (version === '0.1' && e.inclusionPromise !== undefined) delete e.inclusionProof;
+    else return `/verificationMaterial/tlogEntries/${i}/inclusionProof/checkpoint: missing`;
+  }
+  return undefined;
 }
 
 function describeBundleError(err: unknown): string {

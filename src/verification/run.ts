@@ -8,14 +8,15 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
+import { subjectAlgorithms } from '../attestation/digests.js';
 import { isModelSigningStatement, parseModelSigningPredicate } from '../attestation/model-signing.js';
 import { defaultFolderBundle } from '../inventory/agent-plugins/signature.js';
 import { AibomError } from '../errors.js';
 import { folderManifest } from '../inventory/digest.js';
 import { readBytesBounded } from '../util/fs.js';
-import { type LoadedBundle, loadBundle } from './bundle.js';
+import { type BundleLine, type LoadedBundle, loadBundleFile } from './bundle.js';
 import { buildPolicy, type IdentityPolicy, type PolicyOptions } from './policy.js';
-import { asVerifyFailure, type VerificationResult, VerifyFailure } from './result.js';
+import { asVerifyFailure, type FailureReason, type VerificationResult, VerifyFailure } from './result.js';
 import { loadTrustedRoot } from './trusted-root.js';
 import { withVsaSummary } from './vsa-result.js';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
@@ -90,13 +91,50 @@ export class VerifySession {
     const kind = await classifyTarget(req.target);
     const bundlePath = req.bundle ?? defaultBundlePath(req.target, kind.kind);
     if (!bundlePath) throw new AibomError('USAGE', 'verifying a digest needs --bundle FILE');
-    let loaded: LoadedBundle;
+    let lines: BundleLine[];
     try {
-      loaded = await loadBundle(bundlePath);
+      lines = await loadBundleFile(bundlePath);
     } catch (err) {
       if (err instanceof VerifyFailure) return failed(req.target, kind.kind, bundlePath, err);
       throw err;
     }
+    if (lines.length === 1 && 'loaded' in lines[0]!) return this.verifyLoaded(req, kind, policy, lines[0].loaded, bundlePath);
+    // JSON Lines: the target verifies when one of the bundles does; otherwise say what each line found.
+    const misses: Array<{ display: string; reason: FailureReason; error: string }> = [];
+    let last: VerificationResult | undefined;
+    const cache: TargetCache = { digests: {} };
+    for (const line of lines) {
+      if ('failure' in line) {
+        misses.push({ display: line.display, reason: line.failure.reason, error: line.failure.message });
+        continue;
+      }
+      const r = await this.verifyLoaded(req, kind, policy, line.loaded, line.display, cache);
+      if (r.verified) return r;
+      last = r;
+      misses.push({ display: line.display, reason: r.reason ?? 'malformed', error: r.error ?? 'not verified' });
+    }
+    // The reason that matters: a bundle about this artifact that failed, before bundles about other artifacts.
+    const main = misses.find((m) => m.reason !== 'digest-mismatch') ?? misses[0]!;
+    const shown = misses.slice(0, 10).map((m) => `line ${m.display.slice(bundlePath.length + 1)}: ${m.reason}: ${m.error}`);
+    const more = misses.length > 10 ? `; … (${misses.length - 10} more)` : '';
+    const result: VerificationResult = {
+      verified: false,
+      target: last?.target ?? { kind: kind.kind, name: req.target },
+      bundle: bundlePath,
+      reason: main.reason,
+      error: `none of the ${lines.length} bundles in ${bundlePath} verifies: ${shown.join('; ')}${more}`,
+    };
+    return result;
+  }
+
+  private async verifyLoaded(
+    req: VerifyRequest,
+    kind: TargetKind,
+    policy: IdentityPolicy,
+    loaded: LoadedBundle,
+    bundlePath: string,
+    cache?: TargetCache,
+  ): Promise<VerificationResult> {
     let ctx: TrustContext;
     try {
       ctx = await this.trustContext(req.trustedRoot);
@@ -112,7 +150,7 @@ export class VerifySession {
     }
     let target: PreparedTarget;
     try {
-      target = await prepareTarget(req, kind, loaded, bundlePath);
+      target = await prepareTarget(req, kind, loaded, bundlePath, cache);
     } catch (err) {
       if (err instanceof VerifyFailure) return failed(req.target, kind.kind, bundlePath, err);
       throw err;
@@ -140,7 +178,7 @@ function failed(name: string, kind: TargetKind['kind'], bundle: string, err: Ver
 }
 
 /** Read or hash the target as the bundle needs it. */
-async function prepareTarget(req: VerifyRequest, kind: TargetKind, loaded: LoadedBundle, bundlePath: string): Promise<PreparedTarget> {
+async function prepareTarget(req: VerifyRequest, kind: TargetKind, loaded: LoadedBundle, bundlePath: string, cache?: TargetCache): Promise<PreparedTarget> {
   const name = req.target;
   if (kind.kind === 'digest') return { kind: 'digest', name, algorithm: kind.algorithm, digest: kind.digest };
   const modelSignature = loaded.statement !== undefined && isModelSigningStatement(loaded.statement);
@@ -182,23 +220,29 @@ async function prepareTarget(req: VerifyRequest, kind: TargetKind, loaded: Loade
   if (alg && alg !== 'unsupported') algs.add(alg);
   // A statement's subjects may name their digests in other algorithms (sha512, sha3_256 ...):
   // compute those too, so any of them can match.
-  for (const s of loaded.statement?.subject.slice(0, 1000) ?? []) {
-    for (const a of Object.keys(s.digest)) {
-      const node = IN_TOTO_TO_NODE_HASH[a];
-      if (node) algs.add(node);
-    }
-  }
+  for (const a of subjectAlgorithms(loaded.statement?.subject ?? [])) algs.add(IN_TOTO_TO_NODE_HASH[a]!);
+  // Digests already computed for this target (the bundles of a JSON Lines file share them).
+  const known = cache ?? { digests: {} };
   const st = await stat(name);
   if (st.size <= IN_MEMORY_ARTIFACT_BYTES) {
-    const bytes = await readBytesBounded(name, IN_MEMORY_ARTIFACT_BYTES, name);
-    const digests: Record<string, Buffer> = {};
-    for (const a of algs) digests[a] = createHash(a).update(bytes).digest();
+    known.bytes ??= await readBytesBounded(name, IN_MEMORY_ARTIFACT_BYTES, name);
+    const bytes = known.bytes;
+    for (const a of algs) known.digests[a] ??= createHash(a).update(bytes).digest();
+    const digests = { ...known.digests };
     const t: PreparedTarget = { kind: 'file', name, sha256: digests.sha256!.toString('hex'), digests };
     if (loaded.content === 'message-signature') t.bytes = bytes;
     return t;
   }
-  const digests = await hashFile(name, [...algs]);
+  const missing = [...algs].filter((a) => !known.digests[a]);
+  if (missing.length) Object.assign(known.digests, await hashFile(name, missing));
+  const digests = { ...known.digests };
   return { kind: 'file', name, sha256: digests.sha256!.toString('hex'), digests };
+}
+
+/** What prepareTarget learnt about a file target, reused across the bundles of one request. */
+interface TargetCache {
+  bytes?: Buffer;
+  digests: Record<string, Buffer>;
 }
 
 function hashFile(path: string, algorithms: string[]): Promise<Record<string, Buffer>> {

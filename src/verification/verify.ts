@@ -20,10 +20,11 @@ import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { type SignedEntity, type TrustMaterial, toSignedEntity, toTrustMaterial, Verifier, type VerifierOptions } from '@sigstore/verify';
 import { pae } from '../attestation/dsse.js';
 import { compareManifests, isModelSigningStatement, manifestsEqual, parseModelSigningPredicate } from '../attestation/model-signing.js';
-import { subjectsWithDigest } from '../attestation/statement.js';
+import { digestBytes, IN_TOTO_DIGESTS, matchingSubjects, onlyWeakDigests, subjectAlgorithms } from '../attestation/digests.js';
 import { AibomError } from '../errors.js';
 import type { FolderManifest } from '../inventory/digest.js';
 import type { LoadedBundle } from './bundle.js';
+import { checkpointSigners, withCheckpointNames } from './checkpoint.js';
 import { memoizeDer } from './der-cache.js';
 import { checkKeylessIdentity, type IdentityPolicy } from './policy.js';
 import { signingCertificateClaims } from './signer-claims.js';
@@ -38,6 +39,8 @@ export interface TrustContext {
   keyless: Verifier;
   /** Trusted logs by hex logId, for reporting which log vouched. */
   logNames: Map<string, string>;
+  /** Each trusted log's checkpoint key ID, when the trusted root gives one. */
+  checkpointKeyIds: Map<TrustMaterial['tlogs'][number], Buffer>;
 }
 
 export function makeTrustContext(trusted: LoadedTrustedRoot): TrustContext {
@@ -49,7 +52,12 @@ export function makeTrustContext(trusted: LoadedTrustedRoot): TrustContext {
     if (l.logId?.keyId) logNames.set(Buffer.from(l.logId.keyId).toString('hex'), l.baseUrl);
     if (l.checkpointKeyId?.keyId) logNames.set(Buffer.from(l.checkpointKeyId.keyId).toString('hex'), l.baseUrl);
   }
-  return { trusted, material, keyless: new Verifier(material), logNames };
+  const checkpointKeyIds = new Map<TrustMaterial['tlogs'][number], Buffer>();
+  for (const t of material.tlogs) {
+    const inst = trusted.root.tlogs.find((l) => l.logId?.keyId && t.logID.equals(Buffer.from(l.logId.keyId)) && l.baseUrl === t.baseURL);
+    if (inst?.checkpointKeyId?.keyId?.length) checkpointKeyIds.set(t, Buffer.from(inst.checkpointKeyId.keyId));
+  }
+  return { trusted, material, keyless: new Verifier(material), logNames, checkpointKeyIds };
 }
 
 /** The artifact side, already read or hashed by the caller. */
@@ -75,15 +83,7 @@ const HASH_NAMES: Partial<Record<HashAlgorithm, string>> = {
   [HashAlgorithm.SHA3_384]: 'sha3-384',
 };
 
-/** in-toto DigestSet algorithm names → node:crypto hash names, for the algorithms aibom computes. */
-export const IN_TOTO_TO_NODE_HASH: Record<string, string> = {
-  sha256: 'sha256',
-  sha384: 'sha384',
-  sha512: 'sha512',
-  sha3_256: 'sha3-256',
-  sha3_384: 'sha3-384',
-  sha3_512: 'sha3-512',
-};
+export { IN_TOTO_TO_NODE_HASH } from '../attestation/digests.js';
 
 /** Node hash name of a message-signature bundle's digest, or undefined for DSSE bundles. */
 export function messageDigestAlgorithm(bundle: Bundle): string | undefined {
@@ -114,7 +114,7 @@ export function verifyPrepared(ctx: TrustContext, loaded: LoadedBundle, target: 
     };
   }
   try {
-    checkShape(loaded, target, policy);
+    checkShape(loaded, target, policy, ctx);
     const entity = signedEntity(loaded, target);
     const { signer, witnesses, signedAt } = verifyCrypto(ctx, loaded, entity, policy);
     result.signer = signer;
@@ -136,7 +136,7 @@ function fail(reason: FailureReason, message: string): never {
 }
 
 /** Combinations that cannot verify, refused before any cryptography. */
-function checkShape(loaded: LoadedBundle, target: PreparedTarget, policy: IdentityPolicy): void {
+function checkShape(loaded: LoadedBundle, target: PreparedTarget, policy: IdentityPolicy, ctx: TrustContext): void {
   const vm = loaded.bundle.verificationMaterial.content;
   if (policy.kind === 'keyless') {
     if (vm.$case === 'publicKey') fail('wrong-identity', 'the bundle is signed with a key, not a certificate: verify it with --key');
@@ -156,8 +156,10 @@ function checkShape(loaded: LoadedBundle, target: PreparedTarget, policy: Identi
         } catch (err) {
           fail('malformed', `a certificate in the bundle does not parse: ${err instanceof Error ? err.message : String(err)}`);
         }
-        if (cert.subject.equals(cert.issuer) && safeVerify(cert, cert)) {
-          fail('malformed', 'the bundle\'s certificate chain contains a root certificate; roots come from the trusted root only');
+        // A copy of a trusted root (sigstore-js 1.x wrote the full chain into v0.1 bundles) adds
+        // nothing: the chain is built from the trusted root either way. Any other root is refused.
+        if (cert.subject.equals(cert.issuer) && safeVerify(cert, cert) && !isTrustedCertificate(ctx, cert)) {
+          fail('malformed', 'the bundle\'s certificate chain contains a root certificate the trusted root does not hold; roots come from the trusted root only');
         }
       }
     }
@@ -225,6 +227,7 @@ function signedEntity(loaded: LoadedBundle, target: PreparedTarget): SignedEntit
             signature: inner.signature,
             compareSignature: (s: Buffer) => inner.compareSignature(s),
             compareDigest: (d: Buffer) => inner.compareDigest(d),
+            compareSignedDigest: (d: Buffer) => inner.compareSignedDigest(d),
             verifySignature: (key) =>
               inner.verifySignature(key) || (key.asymmetricKeyType === 'ed25519' && sigCrypto.verify(bytes, key, sig)),
           },
@@ -236,18 +239,16 @@ function signedEntity(loaded: LoadedBundle, target: PreparedTarget): SignedEntit
       const signedBytes = pae(env.payloadType, env.payload);
       const sig = Buffer.from(env.signatures[0]?.sig ?? Buffer.alloc(0));
       const inner = entity.signature;
-      const entries = bundle.verificationMaterial.tlogEntries;
-      // Rekor v2 logs a DSSE envelope as "hashedrekord over DSSE" (rekor-v2 spec 6.1.4): the
-      // entry's digest is SHA-256 of PAE(payloadType, payload), the bytes actually signed, not of
-      // the payload, which is what @sigstore/verify compares. Compare the signed bytes' digest.
-      const overPae = entries.length > 0 && entries.every((e) => e.kindVersion?.kind === 'hashedrekord');
-      const paeDigest = overPae ? sigCrypto.digest('sha256', signedBytes) : undefined;
+      // A Rekor v2 entry for a DSSE envelope is "hashedrekord over DSSE" (rekor-v2 spec 6.1.4):
+      // @sigstore/verify compares its digest with SHA-256 of PAE(payloadType, payload), the
+      // bytes actually signed (compareSignedDigest); a v1 dsse/intoto entry with the payload's.
       entity = {
         ...entity,
         signature: {
           signature: inner.signature,
           compareSignature: (s: Buffer) => inner.compareSignature(s),
-          compareDigest: (d: Buffer) => (paeDigest ? sigCrypto.bufferEqual(d, paeDigest) : inner.compareDigest(d)),
+          compareDigest: (d: Buffer) => inner.compareDigest(d),
+          compareSignedDigest: (d: Buffer) => inner.compareSignedDigest(d),
           // @sigstore/verify checks DSSE signatures with OpenSSL's default digest (SHA-256) for
           // every EC key; P-384 and P-521 keys sign with SHA-384 / SHA-512 (Sigstore's
           // PKIX_ECDSA_P384_SHA_384 etc., as model_signing does), so try the curve's own digest too.
@@ -276,6 +277,8 @@ function prehashedContent(signature: Buffer, alg: string, digest: Buffer): Signe
     signature: Buffer.from(signature),
     compareSignature: (sig: Buffer) => sigCrypto.bufferEqual(sig, Buffer.from(signature)),
     compareDigest: (d: Buffer) => sigCrypto.bufferEqual(d, digest),
+    // A message signature signs the artifact: the signed digest is the artifact's digest.
+    compareSignedDigest: (d: Buffer) => sigCrypto.bufferEqual(d, digest),
     verifySignature: (key) => {
       try {
         return verifyPrehashed(key, alg, digest, Buffer.from(signature));
@@ -350,8 +353,11 @@ function verifyCryptoInner(
   policy: IdentityPolicy,
 ): { signer: VerifiedSigner; witnesses: Witness[]; signedAt?: string } {
   let signer: VerifiedSigner;
+  // Checkpoints signed by a trusted log under an origin its URL does not spell (checkpoint.ts).
+  const named = withCheckpointNames(ctx.material, checkpointSigners(entity.tlogEntries, ctx.material.tlogs, ctx.checkpointKeyIds));
+  const trustMaterial = named ?? ctx.material;
   if (policy.kind === 'keyless') {
-    const s = ctx.keyless.verify(entity);
+    const s = (named ? new Verifier(named) : ctx.keyless).verify(entity);
     const identity = s.identity?.subjectAlternativeName;
     const issuer = s.identity?.extensions?.issuer;
     const claims = signingCertificateClaims(loaded);
@@ -363,13 +369,13 @@ function verifyCryptoInner(
     if (Object.keys(claims).length) signer.claims = claims;
   } else if (policy.kind === 'key') {
     // The user's key is the trust anchor: the bundle's key hint or certificate is not consulted.
-    const material: TrustMaterial = { ...ctx.material, publicKey: () => ({ publicKey: policy.key, validFor: () => true }) };
+    const material: TrustMaterial = { ...trustMaterial, publicKey: () => ({ publicKey: policy.key, validFor: () => true }) };
     new Verifier(material, NO_THRESHOLDS).verify({ ...entity, key: { $case: 'public-key', hint: '' } });
     signer = { method: 'public-key', keyFingerprint: keyFingerprint(policy.key), keyFile: policy.keyFile };
   } else {
     const leaf = verifyCertificateChain(loaded, policy.roots);
     const material: TrustMaterial = {
-      ...ctx.material,
+      ...trustMaterial,
       publicKey: () => ({
         publicKey: sigCrypto.createPublicKey(leaf.publicKey),
         validFor: (date: Date) => leaf.validForDate(date),
@@ -426,6 +432,10 @@ function verifyCertificateChain(loaded: LoadedBundle, roots: X509Certificate[]):
     current = issuer;
   }
   fail('untrusted', 'certificate chain is too long');
+}
+
+function isTrustedCertificate(ctx: TrustContext, cert: X509Certificate): boolean {
+  return ctx.material.certificateAuthorities.some((ca) => ca.certChain.some((c) => c.equals(cert)));
 }
 
 function safeVerify(cert: X509Certificate, issuer: X509Certificate): boolean {
@@ -513,16 +523,27 @@ function checkBinding(loaded: LoadedBundle, target: PreparedTarget): void {
     return;
   }
   if (target.kind === 'folder') fail('digest-mismatch', 'a folder verifies against a model_signing signature only');
-  // Candidate (in-toto algorithm, hex) pairs for the target: every digest computed for a file, or the given digest.
-  const candidates: Array<[string, string]> =
-    target.kind === 'file'
-      ? Object.entries(IN_TOTO_TO_NODE_HASH)
-          .filter(([, node]) => target.digests[node])
-          .map(([inToto, node]) => [inToto, target.digests[node]!.toString('hex')])
-      : [[target.algorithm, target.digest.toString('hex')]];
-  if (!candidates.some(([alg, hex]) => subjectsWithDigest(st, alg, hex).length > 0)) {
+  // The target's digests by in-toto name: every digest computed for a file (and, when its bytes
+  // are at hand, any other algorithm a subject names), or the given digest.
+  const have: Record<string, string> = {};
+  if (target.kind === 'file') {
+    for (const [inToto, alg] of Object.entries(IN_TOTO_DIGESTS)) {
+      const d = target.digests[alg.node];
+      if (d) have[inToto] = d.toString('hex');
+    }
+    if (target.bytes) {
+      const missing = subjectAlgorithms(st.subject).filter((a) => have[a] === undefined);
+      Object.assign(have, digestBytes(target.bytes, missing));
+    }
+  } else {
+    const inToto = Object.entries(IN_TOTO_DIGESTS).find(([name, a]) => name === target.algorithm || a.node === target.algorithm)?.[0];
+    if (inToto) have[inToto] = target.digest.toString('hex');
+  }
+  if (matchingSubjects(st.subject, have).subjects.length === 0) {
     const shown = target.kind === 'file' ? `sha256 ${target.sha256}` : `${target.algorithm} ${target.digest.toString('hex')}`;
-    fail('digest-mismatch', `no subject of the statement has ${shown} (subjects: ${st.subject.length})`);
+    const algs = [...new Set(st.subject.slice(0, 1000).flatMap((s) => Object.keys(s.digest)))].slice(0, 8).join(', ');
+    const weak = st.subject.length > 0 && st.subject.every(onlyWeakDigests) ? '; md5 and sha1 digests do not bind an artifact' : '';
+    fail('digest-mismatch', `no subject of the statement has ${shown} (subjects: ${st.subject.length}, digests in ${algs || 'none'})${weak}`);
   }
 }
 

@@ -613,19 +613,41 @@ export function canonicalizeV1Entry(proposed: Json): { entry: Json } | { error: 
   return { error: `unsupported entry kind ${String(proposed.kind)}` };
 }
 
+/** A Rekor v2 verifier's key, checked as Rekor v2 checks it: a certificate or SPKI that parses, key details that fit the key. */
+function v2VerifierKey(v: { verifier?: { $case: string; [k: string]: unknown } | undefined; keyDetails: number } | undefined): { key: KeyObject; hash: string | undefined } | { error: string } {
+  const inner = v?.verifier;
+  let key: KeyObject;
+  try {
+    if (inner?.$case === 'x509Certificate') key = new X509Certificate((inner.x509Certificate as { rawBytes: Buffer }).rawBytes).publicKey;
+    else if (inner?.$case === 'publicKey') key = createPublicKey({ key: (inner.publicKey as { rawBytes: Buffer }).rawBytes, format: 'der', type: 'spki' });
+    else return { error: 'missing verifier' };
+  } catch {
+    return { error: `the ${inner?.$case} verifier does not parse` };
+  }
+  const details: Record<number, [string, string | undefined, string]> = { 5: ['ec', 'prime256v1', 'sha256'], 12: ['ec', 'secp384r1', 'sha384'], 7: ['ed25519', undefined, ''] };
+  const want = details[v!.keyDetails];
+  if (!want || want[0] !== key.asymmetricKeyType || (want[1] !== undefined && want[1] !== key.asymmetricKeyDetails?.namedCurve)) {
+    return { error: `key details ${v!.keyDetails} do not fit the verifier's key` };
+  }
+  return { key, hash: want[2] || undefined };
+}
+
 /** The Rekor v2 Entry (as JSON) for a create-entry request. */
 function v2EntryFromRequest(request: ReturnType<typeof CreateEntryRequest.fromJSON>): { entry: Json; kind: string } | { error: string } {
   const spec = request.spec;
   if (spec?.$case === 'hashedRekordRequestV002') {
     const r = spec.hashedRekordRequestV002;
     if (!r.signature) return { error: 'missing signature' };
+    const key = v2VerifierKey(r.signature.verifier);
+    if ('error' in key) return key;
+    // As Rekor v2: the digest's algorithm is the one the key details name.
     const entry = Entry.toJSON({
       kind: 'hashedrekord',
       apiVersion: '0.0.2',
       spec: {
         spec: {
           $case: 'hashedRekordV002',
-          hashedRekordV002: { data: { algorithm: 1 /* SHA2_256 */, digest: r.digest }, signature: r.signature },
+          hashedRekordV002: { data: { algorithm: key.hash === 'sha384' ? 2 /* SHA2_384 */ : 1 /* SHA2_256 */, digest: r.digest }, signature: r.signature },
         },
       },
     }) as Json;
@@ -636,6 +658,18 @@ function v2EntryFromRequest(request: ReturnType<typeof CreateEntryRequest.fromJS
     const env = r.envelope;
     const verifier = r.verifiers[0];
     if (!env || !verifier) return { error: 'missing envelope or verifier' };
+    // As Rekor v2: the envelope's signature must verify with the verifier, with its key details' hash.
+    const key = v2VerifierKey(verifier);
+    if ('error' in key) return key;
+    const paeBytes = Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(env.payloadType)} ${env.payloadType} ${env.payload.length} `), env.payload]);
+    const sig = env.signatures[0]?.sig;
+    let verified = false;
+    try {
+      verified = !!sig && cryptoVerify(key.hash ?? null, paeBytes, key.key, sig);
+    } catch {
+      verified = false;
+    }
+    if (!verified) return { error: 'the envelope signature does not verify with the verifier and its key details' };
     const entry = Entry.toJSON({
       kind: 'dsse',
       apiVersion: '0.0.2',

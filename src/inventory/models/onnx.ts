@@ -11,7 +11,11 @@ import { type FileSource, FormatError, withFile } from './reader.js';
  * have no way to skip a length-delimited field without materializing it. This reader walks
  * the wire format forward and seeks past every field it does not need, so memory stays at
  * one 1 MiB window whatever the file size. Every length is checked against its enclosing
- * message and the file; nesting is fixed by the schema walked here (no recursion on input).
+ * message and the file; nesting is fixed by the schema walked here, except subgraphs (If / Loop /
+ * Scan bodies in node attributes), read to a bounded depth.
+ *
+ * The parameter count covers every stored weight: initializers, sparse initializers, tensors
+ * held in node attributes (Constant nodes) and everything in subgraphs.
  */
 
 const MAX_LIST = 10_000;
@@ -242,16 +246,25 @@ export async function readOnnx(path: string): Promise<OnnxInfo> {
   });
 }
 
-async function readGraph(w: Wire, end: number, info: OnnxInfo, domains: Set<string>, external: Set<string>): Promise<void> {
+/** Subgraphs (If branches, Loop and Scan bodies) nest at most this deep; deeper is hostile. */
+const MAX_GRAPH_DEPTH = 16;
+
+async function readGraph(w: Wire, end: number, info: OnnxInfo, domains: Set<string>, external: Set<string>, depth = 0): Promise<void> {
   for (let f = await w.tag(end); f; f = await w.tag(end)) {
     switch (f.num) {
       case 1: {
-        // NodeProto: op_type (4) and domain (7); attributes (which may hold tensors) are skipped.
+        // NodeProto: domain (7), and attributes (5) for the weights they hold: a tensor (Constant
+        // nodes: Paddle2ONNX exports keep every weight there), tensors, sparse tensors, and the
+        // subgraphs of If / Loop / Scan, whose initializers and nodes count like the main graph's.
         const nEnd = await w.sub(f, end);
         let domain = '';
         for (let g = await w.tag(nEnd); g; g = await w.tag(nEnd)) {
           if (g.num === 7 && g.wire === 2) domain = await w.string(nEnd);
-          else await w.skip(g, nEnd);
+          else if (g.num === 5 && g.wire === 2) {
+            const aEnd = await w.sub(g, nEnd);
+            await readAttribute(w, aEnd, info, domains, external, depth);
+            w.done(aEnd);
+          } else await w.skip(g, nEnd);
         }
         w.done(nEnd);
         if (++info.nodeCount > MAX_NODES) throw new FormatError(`more than ${MAX_NODES} nodes`);
@@ -267,6 +280,13 @@ async function readGraph(w: Wire, end: number, info: OnnxInfo, domains: Set<stri
         w.done(tEnd);
         break;
       }
+      case 15: {
+        // sparse_initializer: SparseTensorProto, whose values (1) are the stored weights.
+        const sEnd = await w.sub(f, end);
+        await readSparseTensor(w, sEnd, info, external);
+        w.done(sEnd);
+        break;
+      }
       case 11:
       case 12: {
         const vEnd = await w.sub(f, end);
@@ -279,6 +299,41 @@ async function readGraph(w: Wire, end: number, info: OnnxInfo, domains: Set<stri
       default:
         await w.skip(f, end);
     }
+  }
+}
+
+/**
+ * AttributeProto: t (5) and tensors (10) are weights, sparse_tensor (22) and sparse_tensors (23)
+ * too; g (6) and graphs (11) are subgraphs, read like the main graph. Scalars and lists of
+ * numbers (value_float(s) / value_int(s) of Constant) are a handful of values and not counted.
+ */
+async function readAttribute(w: Wire, end: number, info: OnnxInfo, domains: Set<string>, external: Set<string>, depth: number): Promise<void> {
+  for (let f = await w.tag(end); f; f = await w.tag(end)) {
+    if ((f.num === 5 || f.num === 10) && f.wire === 2) {
+      const tEnd = await w.sub(f, end);
+      await readInitializer(w, tEnd, info, external);
+      w.done(tEnd);
+    } else if ((f.num === 22 || f.num === 23) && f.wire === 2) {
+      const sEnd = await w.sub(f, end);
+      await readSparseTensor(w, sEnd, info, external);
+      w.done(sEnd);
+    } else if ((f.num === 6 || f.num === 11) && f.wire === 2) {
+      if (depth + 1 > MAX_GRAPH_DEPTH) throw new FormatError(`subgraphs nest deeper than ${MAX_GRAPH_DEPTH} levels`);
+      const gEnd = await w.sub(f, end);
+      await readGraph(w, gEnd, info, domains, external, depth + 1);
+      w.done(gEnd);
+    } else await w.skip(f, end);
+  }
+}
+
+/** SparseTensorProto: its values (1, a TensorProto) are what is stored; indices (2) are not weights. */
+async function readSparseTensor(w: Wire, end: number, info: OnnxInfo, external: Set<string>): Promise<void> {
+  for (let f = await w.tag(end); f; f = await w.tag(end)) {
+    if (f.num === 1 && f.wire === 2) {
+      const tEnd = await w.sub(f, end);
+      await readInitializer(w, tEnd, info, external);
+      w.done(tEnd);
+    } else await w.skip(f, end);
   }
 }
 
