@@ -8,9 +8,12 @@
 //   - inside the cold process: import time, and the verification overhead beyond hashing
 //     (verifyPlugins minus a pass that only computes the same folder digests);
 //   - a 4 GB model folder (a plugin with four 1 GiB weight files): verifyPlugins cold (no digest
-//     cache) vs warm (digest cache filled by a previous run).
+//     cache) vs warm (digest cache filled by a previous run);
+//   - the load-time hook (guardPluginLoads, module.registerHooks): 20 plugins × 50 real ES
+//     modules imported after the check, with the hook vs without it, in the same kind of cold
+//     process; the difference per module loaded.
 // Targets: ≥ 20× faster than one process per plugin; overhead beyond hashing < 100 ms in total;
-// warm cache ≥ 50× faster than cold on the 4 GB folder.
+// warm cache ≥ 50× faster than cold on the 4 GB folder; the hook < 1 ms per module loaded.
 //
 //   npm run bench -- plugins [--runs N] [--warmup N]
 //   AIBOM_BENCH_CLI=/path/to/dist/cli/aibom.js npm run bench -- plugins   (another build)
@@ -24,7 +27,7 @@ export const description = '100 plugins × ~200 files: verifyPlugins in one cold
 
 const HERE = fileURLToPath(import.meta.url);
 const RELEASE_ID = 'https://github.com/aibom-bench/agent/.github/workflows/release.yml@refs/tags/v1.0.0';
-const FORMAT = 2;
+const FORMAT = 3;
 
 /** dist/ of the CLI under test: the runtime and the signing code come from the same build. */
 function dist() {
@@ -40,7 +43,8 @@ function runtimeEntry() {
 }
 
 function env() {
-  return { AIBOM_CACHE_DIR: join(WORK, 'plugins-cache'), NO_COLOR: '1' };
+  // The rollback high-water marks live beside the fixtures (never in the user's state folder).
+  return { AIBOM_CACHE_DIR: join(WORK, 'plugins-cache'), AIBOM_STATE_DIR: join(WORK, 'plugins-state'), NO_COLOR: '1' };
 }
 
 /** Deterministic pseudo-random bytes (a plugin's source files must differ from each other). */
@@ -186,6 +190,43 @@ async function modelFixture(dir, gib) {
   return m;
 }
 
+/** 20 plugins × 50 small ES modules (an index importing the rest), BOM key-signed; publisher signatures not required. */
+async function hookFixture(dir, plugins, modules) {
+  const manifestFile = join(dir, 'fixture.json');
+  if (existsSync(manifestFile)) {
+    const m = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    if (m.format === FORMAT && m.plugins === plugins && m.modules === modules) return m;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const root = join(dir, 'agent');
+  const entries = [];
+  for (let p = 0; p < plugins; p++) {
+    const name = `hooked-${String(p).padStart(2, '0')}`;
+    const pdir = join(root, 'plugins', name);
+    mkdirSync(join(pdir, 'lib'), { recursive: true });
+    writeFileSync(join(pdir, 'package.json'), `${JSON.stringify({ name, version: '1.0.0', type: 'module', main: 'index.js' })}\n`);
+    const imports = [];
+    for (let f = 1; f < modules; f++) {
+      // ~2 KiB of source each, like a small library module.
+      const body = `export const v${f} = ${JSON.stringify(bytes(`${name}/${f}`, 700).toString('base64'))};\n`;
+      writeFileSync(join(pdir, 'lib', `m${f}.js`), `// ${name} module ${f}\n${body}${body.replace(`v${f}`, `w${f}`)}`);
+      imports.push(`import { v${f} } from './lib/m${f}.js';`);
+    }
+    writeFileSync(join(pdir, 'index.js'), `${imports.join('\n')}\nexport const tool = { name: ${JSON.stringify(name)} };\n`);
+    entries.push(join(pdir, 'index.js'));
+  }
+  const { generateKeyPairSync } = await import('node:crypto');
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeFileSync(join(dir, 'release.pem'), pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  writeFileSync(join(dir, 'release.pub'), pair.publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(join(dir, 'policy.yaml'), 'version: 1\nrequirePublisherSignature: false\n');
+  await run1(['build', root, '-o', join(root, 'aibom.cdx.json')], 'aibom build (hook)');
+  await run1(['sign', join(root, 'aibom.cdx.json'), '--key', join(dir, 'release.pem')], 'aibom sign (hook BOM)');
+  const m = { format: FORMAT, plugins, modules, root, entries, releaseKey: join(dir, 'release.pub'), policy: join(dir, 'policy.yaml') };
+  writeFileSync(manifestFile, JSON.stringify(m));
+  return m;
+}
+
 /**
  * `node bench/plugins.mjs --worker SPEC`: what the cold process does. Imports the runtime
  * (timed), optionally computes the folder digests only (timed), runs verifyPlugins (timed).
@@ -216,8 +257,16 @@ async function worker(spec) {
   const res = await runtime.verifyPlugins(s.options);
   const verifyMs = performance.now() - t2;
   const verifyCpuMs = cpuMs(process.cpuUsage(c2));
+  let loadMs;
+  if (s.load) {
+    // Import every plugin (and the modules each imports), with or without the load-time hook.
+    if (s.load.hook) runtime.guardPluginLoads(res);
+    const t3 = performance.now();
+    for (const e of s.load.entries) await import(pathToFileURL(e).href);
+    loadMs = performance.now() - t3;
+  }
   process.stdout.write(
-    `${JSON.stringify({ importMs, hashMs, hashCpuMs, verifyMs, verifyCpuMs, ok: res.ok, verified: res.plugins.filter((p) => p.status === 'verified').length, cache: res.cache })}\n`,
+    `${JSON.stringify({ importMs, hashMs, hashCpuMs, verifyMs, verifyCpuMs, loadMs, ok: res.ok, verified: res.plugins.filter((p) => p.status === 'verified').length, cache: res.cache })}\n`,
   );
 }
 
@@ -225,8 +274,8 @@ function cpuMs(u) {
   return (u.user + u.system) / 1000;
 }
 
-async function cold(options, hashOnly = false) {
-  const spec = JSON.stringify({ dist: dist(), runtime: runtimeEntry(), options, hashOnly });
+async function cold(options, hashOnly = false, load = undefined) {
+  const spec = JSON.stringify({ dist: dist(), runtime: runtimeEntry(), options, hashOnly, load });
   const r = await timeCommand(process.execPath, [HERE, '--worker', spec], { env: env() });
   if (r.code !== 0) throw new Error(`verifyPlugins process failed (exit ${r.code}): ${r.stderr.slice(-2000)}`);
   return { wall: r.wall, ...JSON.parse(r.stdout.trim().split('\n').pop()) };
@@ -309,6 +358,30 @@ export async function run({ runs = 5, warmup = 1, plugins = 100, files = 200, gi
     ]),
   );
   console.log(`cold / warm cache: ${cacheSpeedup.toFixed(0)}× (target ≥ 50×) ${cacheSpeedup >= 50 ? 'met' : 'MISSED'}`);
+
+  const hm = await hookFixture(join(WORK, 'plugins-hook'), 20, 50);
+  const hopts = { bom: join(hm.root, 'aibom.cdx.json'), root: hm.root, key: hm.releaseKey, policy: hm.policy };
+  const plain = [];
+  const hooked = [];
+  for (let i = 0; i < warmup + runs; i++) {
+    const a = await cold(hopts, false, { hook: false, entries: hm.entries });
+    const b = await cold(hopts, false, { hook: true, entries: hm.entries });
+    if (!a.ok || !b.ok) throw new Error(`hook fixture did not verify: ${JSON.stringify(b)}`);
+    if (i >= warmup) {
+      plain.push(a.loadMs);
+      hooked.push(b.loadMs);
+    }
+  }
+  const loaded = hm.plugins * hm.modules;
+  const perModuleMs = (median(hooked) - median(plain)) / loaded;
+  console.log(
+    table([
+      [`${loaded} plugin modules imported after the check`, 'import (median)', 'per module'],
+      ['plain Node', `${median(plain).toFixed(1)} ms`, `${(median(plain) / loaded).toFixed(3)} ms`],
+      ['with the load-time hook', `${median(hooked).toFixed(1)} ms`, `${(median(hooked) / loaded).toFixed(3)} ms`],
+    ]),
+  );
+  console.log(`load-time hook: +${perModuleMs.toFixed(3)} ms per module loaded (target < 1 ms) ${perModuleMs < 1 ? 'met' : 'MISSED'}`);
   const mach = machine();
   console.log(`runs: ${runs} (+${warmup} warmup); node ${mach.node}; ${mach.cpu}; load ${mach.loadavg}`);
   return {
@@ -325,6 +398,7 @@ export async function run({ runs = 5, warmup = 1, plugins = 100, files = 200, gi
     overheadMs,
     overheadCpuMs,
     model: { gib, coldMs: cm, warmMs: wm, speedup: cacheSpeedup },
+    hook: { modules: loaded, plainMs: median(plain), hookedMs: median(hooked), perModuleMs },
     machine: mach,
   };
 }

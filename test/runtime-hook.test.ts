@@ -29,6 +29,7 @@ for (const p of readdirSync(new URL('./plugins/', import.meta.url))) process.std
 const env = (extra: Record<string, string | undefined> = {}) =>
   cleanEnv({
     AIBOM_CACHE_DIR: join(tmp.dir, 'cache'),
+    AIBOM_STATE_DIR: join(tmp.dir, 'state'),
     XDG_CACHE_HOME: undefined,
     AIBOM_CONFIG: undefined,
     AIBOM_BOM: undefined,

@@ -24,7 +24,7 @@ let tmp: { dir: string; cleanup: () => Promise<void> };
 let release: string;
 let n = 0;
 
-const env = () => cleanEnv({ AIBOM_CACHE_DIR: join(tmp.dir, 'cache'), XDG_CACHE_HOME: undefined });
+const env = () => cleanEnv({ AIBOM_CACHE_DIR: join(tmp.dir, 'cache'), AIBOM_STATE_DIR: join(tmp.dir, 'state'), XDG_CACHE_HOME: undefined });
 const keyless = (sub: string) => ['--identity-token', stack.mintToken({ sub }), '--signing-config', stack.signingConfigPath];
 
 async function signBomKeyless(dir: string, sub: string): Promise<void> {

@@ -23,7 +23,7 @@ let otherSignerSig: string;
 const keys: Record<'publisher' | 'other' | 'release', KeyFiles> = {} as never;
 let n = 0;
 
-const env = () => cleanEnv({ AIBOM_CACHE_DIR: join(tmp.dir, 'cache'), XDG_CACHE_HOME: undefined });
+const env = () => cleanEnv({ AIBOM_CACHE_DIR: join(tmp.dir, 'cache'), AIBOM_STATE_DIR: join(tmp.dir, 'state'), XDG_CACHE_HOME: undefined });
 
 beforeAll(async () => {
   tmp = await tempDir('aibom-runtime-');

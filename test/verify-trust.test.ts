@@ -4,7 +4,7 @@
  * --trusted-root; a mirror that serves a target not matching its signed metadata, or a
  * trusted root that fails validation, leaves the cache as it was.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
@@ -38,7 +38,8 @@ afterAll(async () => {
   await tmp?.cleanup();
 });
 
-const env = () => cleanEnv(verifyEnv(cache));
+// A private instance's TUF root is not built in: loads verify the cache against it, named explicitly.
+const env = () => cleanEnv({ ...verifyEnv(cache), AIBOM_TUF_ROOT: repo.rootPath });
 const update = (extra: string[] = []) => runCli(['trust', 'update', '--mirror-url', repo.url, '--tuf-root', repo.rootPath, ...extra], { env: env() });
 const verifyStackBundle = () => runCli(['verify', artifact, '--certificate-identity', SUB, '--certificate-oidc-issuer', stack.urls.oidc, '--json'], { env: env() });
 
@@ -106,5 +107,56 @@ describe('aibom trust update through TUF', () => {
     expect(b.stderr).toContain('cannot update the trusted root through TUF');
     const show = await runCli(['trust', 'show', '--json'], { env: cleanEnv(verifyEnv(own)) });
     expect(JSON.parse(show.stdout).source).toBe('public-good seed');
+  });
+});
+
+describe('a cached trusted root is trusted only through the TUF chain (issue 10, item 6)', () => {
+  const verifyWith = (cacheDir: string, extra: Record<string, string | undefined> = {}) =>
+    runCli(['verify', artifact, '--certificate-identity', SUB, '--certificate-oidc-issuer', stack.urls.oidc, '--json'], { env: cleanEnv({ ...verifyEnv(cacheDir), ...extra }) });
+
+  it('a planted trusted_root.json with no TUF metadata is refused, not used', async () => {
+    const planted = join(tmp.dir, 'planted-cache');
+    await mkdir(join(planted, 'trust'), { recursive: true });
+    await writeFile(join(planted, 'trust', 'trusted_root.json'), await readFile(stack.trustedRootPath));
+    for (const extra of [{}, { AIBOM_TUF_ROOT: repo.rootPath }]) {
+      const r = await verifyWith(planted, extra);
+      expect(r.code).not.toBe(0);
+      expect(`${r.stdout}${r.stderr}`).toMatch(/cached trusted root (came from|does not verify against the TUF metadata)/);
+    }
+    const show = await runCli(['trust', 'show', '--json'], { env: cleanEnv(verifyEnv(planted)) });
+    expect(show.code).not.toBe(0);
+  });
+
+  it('a cache updated from a private mirror is refused without that mirror\'s TUF root', async () => {
+    const r = await verifyWith(cache);
+    expect(r.code).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/whose TUF root is not built in: set AIBOM_TUF_ROOT/);
+    // With it, the (last updated) cache verifies and is the root in effect.
+    const show = await runCli(['trust', 'show', '--json'], { env: env() });
+    expect(show.code, show.stderr).toBe(0);
+    expect(JSON.parse(show.stdout).source).toBe('cache');
+  });
+
+  it('a swapped target, a re-signed root.json, or a swapped cached file in the TUF cache is refused', async () => {
+    const copy = join(tmp.dir, `cache-copy-${Date.now()}`);
+    const { cp } = await import('node:fs/promises');
+    const repoDir = async (c: string) => join(c, 'trust', 'tuf', (await readdir(join(c, 'trust', 'tuf')))[0]!);
+    // The target swapped for another trusted root (a forged one would vouch for the attacker's CA).
+    await cp(cache, copy, { recursive: true });
+    const root = JSON.parse(await readFile(stack.trustedRootPath, 'utf8'));
+    root.tlogs = [];
+    await writeFile(join(await repoDir(copy), 'targets', 'trusted_root.json'), JSON.stringify(root));
+    const a = await verifyWith(copy, { AIBOM_TUF_ROOT: repo.rootPath });
+    expect(a.code).not.toBe(0);
+    expect(`${a.stdout}${a.stderr}`).toMatch(/trusted_root\.json target is \d+ bytes, targets\.json says|trusted_root\.json target's sha256 is not/);
+    // root.json replaced by one whose keys are the attacker's (signed by them): not signed by the anchor's keys.
+    const copy2 = `${copy}-2`;
+    await cp(cache, copy2, { recursive: true });
+    const rj = JSON.parse(await readFile(join(await repoDir(copy2), 'root.json'), 'utf8'));
+    rj.signed.version = 2;
+    await writeFile(join(await repoDir(copy2), 'root.json'), JSON.stringify(rj));
+    const b = await verifyWith(copy2, { AIBOM_TUF_ROOT: repo.rootPath });
+    expect(b.code).not.toBe(0);
+    expect(`${b.stdout}${b.stderr}`).toMatch(/root version 2 is not signed by the root keys of root version 1/);
   });
 });

@@ -11,7 +11,10 @@ export function registerTrust(program: Command): void {
         '--trusted-root FILE, else the root cached by `aibom trust update`, else the\n' +
         'Sigstore public-good root shipped inside the installed @sigstore/tuf package.\n' +
         'The cache lives in $AIBOM_CACHE_DIR, else $XDG_CACHE_HOME/aibom, else\n' +
-        '~/.cache/aibom.',
+        '~/.cache/aibom. It is never trusted as found: every load verifies its TUF chain\n' +
+        'again from the public-good root inside @sigstore/tuf (for a private instance,\n' +
+        'from the root.json AIBOM_TUF_ROOT names) and uses the verified trusted_root.json\n' +
+        'target; a cache that does not verify, or that others can write, is refused.',
     );
 
   trust

@@ -85,7 +85,19 @@ export async function loadPolicy(file: string): Promise<Policy> {
   const policy = defaultPolicy();
   policy.source = file;
   const base = dirname(resolve(file));
-  if (isObject(raw.release)) policy.release = await readSigner(raw.release, ['release'], file, base, lineOf);
+  if (isObject(raw.release)) {
+    const { minVersion, notBefore, ...signer } = raw.release;
+    policy.release = await readSigner(signer, ['release'], file, base, lineOf);
+    if (typeof minVersion === 'string') {
+      const { default: semver } = await import('semver');
+      if (!semver.valid(minVersion)) throw new AibomError('INPUT', `${lineOf(['release', 'minVersion']) ? `line ${lineOf(['release', 'minVersion'])}: ` : ''}release.minVersion: "${minVersion.slice(0, 100)}" is not a semantic version`, { file });
+      policy.release.minVersion = minVersion;
+    }
+    if (typeof notBefore === 'string') {
+      if (!Number.isFinite(Date.parse(notBefore))) throw new AibomError('INPUT', `release.notBefore: "${notBefore.slice(0, 100)}" is not a date-time`, { file });
+      policy.release.notBefore = notBefore;
+    }
+  }
   if (Array.isArray(raw.publishers)) {
     for (const [i, p] of raw.publishers.entries()) {
       const rec = p as Record<string, unknown>;

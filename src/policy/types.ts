@@ -42,7 +42,12 @@ export interface PolicyException {
 export interface Policy {
   /** Where it was read from (for messages), or '(default policy)'. */
   source: string;
-  release?: SignerPolicy;
+  release?: SignerPolicy & {
+    /** Start-up check: lowest release version (semver) accepted. */
+    minVersion?: string;
+    /** Start-up check: earliest BOM timestamp accepted (RFC 3339). */
+    notBefore?: string;
+  };
   publishers: PublisherPolicy[];
   requirePublisherSignature: boolean;
   rules: Record<(typeof RULE_IDS)[number], boolean>;

@@ -1,8 +1,12 @@
 /**
  * What the zero-code hook (`node --import aibom/register agent.js`) verifies, from a config
  * file and AIBOM_* environment variables (schemas/aibom-runtime.schema.json):
- *   - the file named by AIBOM_CONFIG, else aibom.runtime.json / .yaml / .yml in the working
- *     directory; its paths are relative to the file's folder;
+ *   - the file named by AIBOM_CONFIG, else aibom.runtime.json / .yaml / .yml in the agent root:
+ *     AIBOM_ROOT, else the folder of the entry script (`node --import aibom/register DIR/agent.js`
+ *     reads DIR/aibom.runtime.json); never the working directory, which whoever starts the
+ *     agent may choose. Its paths are relative to the file's folder, and the agent root
+ *     defaults to that folder. The file, and its folder, must belong to the user and be
+ *     writable by no one else (owner.ts);
  *   - AIBOM_BOM, AIBOM_BUNDLE, AIBOM_ROOT, AIBOM_POLICY, AIBOM_TRUSTED_ROOT, AIBOM_KEY,
  *     AIBOM_CERTIFICATE_IDENTITY[_REGEXP], AIBOM_CERTIFICATE_OIDC_ISSUER[_REGEXP],
  *     AIBOM_PLUGIN_PATHS (comma-separated), AIBOM_DIGEST_CACHE (1 or a folder),
@@ -10,10 +14,11 @@
  * Nothing configured is an error: the hook never lets an agent start unchecked.
  */
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
+import { assertOwnedFile } from '../util/owner.js';
 import type { VerifyPluginsOptions } from './types.js';
 
 export const RUNTIME_CONFIG_FILES = ['aibom.runtime.json', 'aibom.runtime.yaml', 'aibom.runtime.yml'];
@@ -52,13 +57,23 @@ export interface RuntimeConfig {
   file?: string;
 }
 
-/** Read the hook's configuration. `cwd` and `env` default to the process's. */
-export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<RuntimeConfig> {
+/**
+ * Read the hook's configuration. `env`, `cwd` default to the process's; `entry` (the entry
+ * script, default process.argv[1]) names the agent root when AIBOM_ROOT does not.
+ */
+export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd(), entry: string | undefined = process.argv[1]): Promise<RuntimeConfig> {
   const out: Partial<VerifyPluginsOptions> = {};
   let file: string | undefined;
   if (env.AIBOM_CONFIG) file = resolve(cwd, env.AIBOM_CONFIG);
-  else file = RUNTIME_CONFIG_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f));
-  if (file) Object.assign(out, await readConfigFile(file));
+  else {
+    const agentRoot = env.AIBOM_ROOT ? resolve(cwd, env.AIBOM_ROOT) : entry ? dirname(resolve(cwd, entry)) : undefined;
+    if (agentRoot) file = RUNTIME_CONFIG_FILES.map((f) => join(agentRoot, f)).find((f) => existsSync(f));
+  }
+  if (file) {
+    assertOwnedFile(file, 'the runtime config');
+    Object.assign(out, await readConfigFile(file));
+    out.root ??= dirname(file);
+  }
   for (const k of STRING_KEYS) {
     const v = env[ENV[k]];
     // As given: relative paths are relative to the working directory, and reports show them as the user wrote them.

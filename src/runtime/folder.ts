@@ -21,8 +21,9 @@ import { createHash } from 'node:crypto';
 import { type BigIntStats, closeSync, constants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { AibomError, describeErrno } from '../errors.js';
-import { compareCodePoints, GIT_PATHS, hashFiles, manifestDigest, type ResourceDigest } from '../inventory/digest.js';
+import { compareCodePoints, GIT_PATHS, hashFiles, type ResourceDigest } from '../inventory/digest.js';
 import type { DigestCache } from './cache.js';
+import { nameIsExact, sortedDigests } from './files-digest.js';
 import type { PluginReason } from './types.js';
 
 /** A file as the digest cache keys it. */
@@ -37,6 +38,8 @@ export interface FileIdentity {
 export interface FolderDigestResult {
   /** Lowercase hex, when every file could be hashed and nothing was refused. */
   digest?: string;
+  /** The full-manifest digest (names + digests, files-digest.ts), when `digest` is set. */
+  filesDigest?: string;
   resources: ResourceDigest[];
   /** Refusals found while listing (links, special files, unreadable entries). */
   problems: PluginReason[];
@@ -97,6 +100,10 @@ export async function pluginFolderDigest(dir: string, opts: FolderDigestOptions)
     for (const e of dirents) {
       if (++entries > maxFiles) throw new AibomError('TOO_LARGE', `more than ${maxFiles} entries in the plugin folder`, { file: dir });
       const childRel = rel ? `${rel}/${e.name}` : e.name;
+      if (!nameIsExact(e.name)) {
+        problems.push({ code: 'unreadable', message: `${childRel} has a name that is not valid UTF-8 (two such names could not be told apart)` });
+        continue;
+      }
       const childAbs = join(abs, e.name);
       const recordedLink = opts.symlinks.get(childRel);
       if (recordedLink !== undefined) {
@@ -211,7 +218,12 @@ export async function pluginFolderDigest(dir: string, opts: FolderDigestOptions)
     }
   }
   const result: FolderDigestResult = { resources: resources.filter((r) => r !== undefined && r.digest !== ''), problems, cacheHits: hits, cacheMisses: misses, kept };
-  if (problems.length === 0) result.digest = manifestDigest(result.resources);
+  if (problems.length === 0) {
+    // The resources are in code-point order already (listed.sort above).
+    const d = sortedDigests(result.resources);
+    result.digest = d.folder;
+    result.filesDigest = d.files;
+  }
   return result;
 }
 

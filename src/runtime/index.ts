@@ -14,6 +14,8 @@
 import { AibomError } from '../errors.js';
 import { formatReport } from './report.js';
 import type { PluginResult, VerifyPluginsOptions, VerifyPluginsResult } from './types.js';
+import { installLoadHook } from './load-hook.js';
+import { loadPinsOf } from './load-pins.js';
 import { verifyPlugins } from './verify-plugins.js';
 
 export { formatReport } from './report.js';
@@ -29,6 +31,7 @@ export type {
   VerifyPluginsResult,
 } from './types.js';
 export { STARTUP_RULES, verifyPlugins } from './verify-plugins.js';
+export { canHookLoads, ModuleRefusedError } from './load-hook.js';
 export { AibomError } from '../errors.js';
 
 /**
@@ -43,7 +46,9 @@ export class PluginsRefusedError extends AibomError {
 
   constructor(result: VerifyPluginsResult) {
     const refused = result.plugins.filter((p) => p.status === 'refused');
-    const what = !result.bom.verified
+    const what = result.bom.rollback
+      ? `the AI-BOM is refused as an older release (${result.bom.rollback})`
+      : !result.bom.verified
       ? `the AI-BOM's signature does not verify (${result.bom.reason ?? 'not verified'})`
       : `${refused.length} plugin${refused.length === 1 ? '' : 's'} refused: ${refused.map((p) => `${p.path} (${[...new Set(p.reasons.map((r) => r.code))].join(', ')})`).join('; ')}`;
     super('VERIFY_FAILED', what, { file: result.bom.file });
@@ -59,4 +64,16 @@ export async function assertPlugins(options: VerifyPluginsOptions): Promise<Veri
   const result = await verifyPlugins(options);
   if (!result.ok) throw new PluginsRefusedError(result);
   return result;
+}
+
+/**
+ * After a passing check: check every module Node loads from a plugin folder, on the bytes it
+ * is about to evaluate, against what the check verified (module.registerHooks; see
+ * load-hook.ts). A module that changed since, or that the check never saw, throws
+ * ModuleRefusedError before it runs. Returns a function that removes the hooks.
+ */
+export function guardPluginLoads(result: VerifyPluginsResult): () => void {
+  const pins = loadPinsOf(result);
+  if (!result.ok || !pins) throw new AibomError('USAGE', 'guardPluginLoads needs the passing result of verifyPlugins or assertPlugins');
+  return installLoadHook(pins);
 }

@@ -7,14 +7,17 @@
  *   name (+ group), version, bom-ref,
  *   aibom:install-path        folder relative to the agent root (POSIX),
  *   aibom:folder-digest       sha256:<hex>, the model_signing manifest digest,
+ *   aibom:files-digest        sha256:<hex>, the full manifest: names + digests (files-digest.ts),
  *   aibom:plugin:manifest     the manifest that gave name and version (relative to the root),
  *   aibom:plugin:format       its format,
  *   aibom:signature-bundle    signature files in the folder (left out of the digest),
  *   aibom:symlink             `rel -> target` links in the folder (left out of the digest),
  *   aibom:publisher:*         the publisher pinned at build time (key fingerprint + key, or
  *                             certificate identity + issuer).
- * And on the BOM's root component, `aibom:plugin-path`: the plugin folders that were scanned,
- * so a folder added to one of them later is refused as unlisted.
+ * And on the BOM's root component, `aibom:plugin-path`: every configured plugin folder, present
+ * or not, so anything added to one later is refused as unlisted; `aibom:plugin-path-file`: the
+ * files beside the plugins (`path sha256:<hex>`); metadata.timestamp, serialNumber and version
+ * identify the release for the rollback check.
  */
 import { posix } from 'node:path';
 import { AibomError } from '../errors.js';
@@ -39,8 +42,10 @@ export interface PluginPin {
   purl?: string;
   /** POSIX, relative to the root, normalized. */
   path: string;
-  /** Lowercase hex (without `sha256:`). */
+  /** Lowercase hex (without `sha256:`): the model_signing folder digest (file digests only). */
   digest?: string;
+  /** Lowercase hex: the full manifest, every file's exact name bytes with its digest (files-digest.ts). */
+  filesDigest?: string;
   /** Files the digest covered at build time (aibom:file-count), for messages. */
   fileCount?: number;
   manifest?: string;
@@ -55,8 +60,24 @@ export interface PluginPin {
 export interface Lock {
   project: { name?: string; version?: string };
   plugins: PluginPin[];
-  /** Plugin folders (POSIX, relative to the root) the BOM was built with. */
+  /** Plugin folders (POSIX, relative to the root) the BOM was built with, present or not. */
   pluginPaths: string[];
+  /** Files beside the plugins (in a plugin folder, or resolution entries between one and the root) → sha256 hex. */
+  pathFiles: Map<string, string>;
+  /** What identifies this release, for the rollback check (all from the signed bytes). */
+  release: { serialNumber?: string; bomVersion?: number; timestamp?: string };
+}
+
+/** Files pinned beside the plugins are small (a README, a package.json); bigger ones are refused. */
+export const MAX_PLUGIN_PATH_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Entries Node's module resolution consults in a folder between a plugin folder and the agent
+ * root: package.json (module type, `exports`, self-references), node_modules (bare imports)
+ * and index files (a plugin importing the folder itself).
+ */
+export function isResolutionEntry(name: string): boolean {
+  return name === 'package.json' || name === 'node_modules' || /^index\./.test(name);
 }
 
 /** BOMs of big monorepos run to tens of MiB. */
@@ -71,13 +92,22 @@ export function readLock(bytes: Uint8Array, file: string): Lock {
   if (!isObject(json) || json.bomFormat !== 'CycloneDX') throw new AibomError('INPUT', 'not a CycloneDX JSON BOM', { file });
   const meta = isObject(json.metadata) ? json.metadata : {};
   const root = isObject(meta.component) ? meta.component : {};
-  const lock: Lock = { project: {}, plugins: [], pluginPaths: [] };
+  const lock: Lock = { project: {}, plugins: [], pluginPaths: [], pathFiles: new Map(), release: {} };
+  if (typeof json.serialNumber === 'string') lock.release.serialNumber = json.serialNumber;
+  if (typeof json.version === 'number' && Number.isSafeInteger(json.version)) lock.release.bomVersion = json.version;
+  if (typeof meta.timestamp === 'string') lock.release.timestamp = meta.timestamp;
   if (typeof root.name === 'string') lock.project.name = root.name;
   if (typeof root.version === 'string') lock.project.version = root.version;
   for (const v of propsOf(root).get('aibom:plugin-path') ?? []) {
     const p = safeRelative(v);
     if (p === undefined) throw new AibomError('INPUT', `aibom:plugin-path ${JSON.stringify(v).slice(0, 200)} is not a relative path inside the agent`, { file });
     if (!lock.pluginPaths.includes(p)) lock.pluginPaths.push(p);
+  }
+  for (const v of propsOf(root).get('aibom:plugin-path-file') ?? []) {
+    const m = /^(.+) sha256:([0-9a-f]{64})$/.exec(v);
+    const p = m ? safeRelative(m[1]!) : undefined;
+    if (!m || p === undefined || p === '') throw new AibomError('INPUT', `aibom:plugin-path-file ${JSON.stringify(v).slice(0, 200)} is not "path sha256:<hex>" inside the agent`, { file });
+    lock.pathFiles.set(p, m[2]!);
   }
   const seenPaths = new Set<string>();
   for (const c of Array.isArray(json.components) ? json.components : []) {
@@ -111,6 +141,12 @@ function readPin(c: Record<string, unknown>, props: Map<string, string[]>, file:
     const hex = digest.replace(/^sha256:/, '').toLowerCase();
     if (!HEX64.test(hex)) throw new AibomError('INPUT', `plugin ${where}: aibom:folder-digest is not sha256:<64 hex>`, { file });
     pin.digest = hex;
+  }
+  const files = props.get('aibom:files-digest')?.[0];
+  if (files !== undefined) {
+    const hex = files.replace(/^sha256:/, '').toLowerCase();
+    if (!HEX64.test(hex)) throw new AibomError('INPUT', `plugin ${where}: aibom:files-digest is not sha256:<64 hex>`, { file });
+    pin.filesDigest = hex;
   }
   const count = props.get('aibom:file-count')?.[0];
   if (count !== undefined && /^\d{1,9}$/.test(count)) pin.fileCount = Number(count);

@@ -11,8 +11,9 @@
  *    (aibom:plugin-path), so the start-up check knows where an unlisted plugin would be.
  * Not imported by `aibom/runtime`.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { lstat } from 'node:fs/promises';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { AibomConfig } from '../inventory/config.js';
 import { DEFAULT_PLUGIN_PATHS, normalizeConfigPath } from '../inventory/config.js';
@@ -22,8 +23,8 @@ import type { Policy, PublisherPolicy } from '../policy/types.js';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import type { TrustContext } from '../verification/verify.js';
-import { pluginFolderDigest } from './folder.js';
-import { safeRelative } from './lock.js';
+import { pluginFolderDigest, readSmallFileSync } from './folder.js';
+import { isResolutionEntry, MAX_PLUGIN_PATH_FILE_BYTES, safeRelative } from './lock.js';
 import type { PluginReason } from './types.js';
 
 export interface PinOptions {
@@ -36,14 +37,48 @@ export interface PinOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Record the scanned plugin folders on the BOM's root component (those that exist). */
+/**
+ * Record every configured plugin folder on the BOM's root component, present or not (a folder
+ * that appears there later is then refused as unlisted), and pin what Node could load around
+ * the plugins: every file directly in a plugin folder (`aibom:plugin-path-file`, `path
+ * sha256:<hex>`), and in each folder between a plugin folder and the agent root the entries
+ * module resolution consults (package.json, index.*). Anything else found there at start-up
+ * is refused.
+ */
 export async function recordPluginPaths(inv: Inventory, root: string, config: AibomConfig | undefined): Promise<void> {
-  const paths = (config?.plugins?.paths ?? DEFAULT_PLUGIN_PATHS).map(normalizeConfigPath);
-  for (const p of [...new Set(paths)].sort()) {
+  const paths = [...new Set((config?.plugins?.paths ?? DEFAULT_PLUGIN_PATHS).map(normalizeConfigPath))].sort();
+  const files = new Map<string, string>();
+  const between = new Set<string>();
+  for (const p of paths) {
     if (safeRelative(p) === undefined) continue;
-    const st = await lstat(p ? join(root, ...p.split('/')) : root).catch(() => undefined);
-    if (st?.isDirectory()) inv.root.properties.push(prop(`${NS}plugin-path`, p));
+    inv.root.properties.push(prop(`${NS}plugin-path`, p));
+    // The agent root itself as a plugin folder: its subfolders are the plugins; its files are the agent's own.
+    if (p === '') continue;
+    const parts = p.split('/');
+    for (let i = 1; i < parts.length; i++) between.add(parts.slice(0, i).join('/'));
+    for (const e of await entries(root, p)) {
+      if (e.isFile()) files.set(`${p}/${e.name}`, await fileDigest(root, `${p}/${e.name}`));
+    }
   }
+  for (const b of between) {
+    if (paths.includes(b)) continue;
+    for (const e of await entries(root, b)) {
+      if (e.isFile() && isResolutionEntry(e.name)) files.set(`${b}/${e.name}`, await fileDigest(root, `${b}/${e.name}`));
+    }
+  }
+  for (const [rel, hex] of [...files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) inv.root.properties.push(prop(`${NS}plugin-path-file`, `${rel} sha256:${hex}`));
+}
+
+async function entries(root: string, rel: string): Promise<Dirent[]> {
+  const abs = join(root, ...rel.split('/'));
+  const st = await lstat(abs).catch(() => undefined);
+  if (!st?.isDirectory()) return [];
+  return readdir(abs, { withFileTypes: true });
+}
+
+async function fileDigest(root: string, rel: string): Promise<string> {
+  const bytes = readSmallFileSync(join(root, ...rel.split('/')), MAX_PLUGIN_PATH_FILE_BYTES, rel);
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 interface Candidate {

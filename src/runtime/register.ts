@@ -4,11 +4,17 @@
  * AIBOM_* environment variables (src/runtime/config.ts). When the BOM or any plugin is
  * refused, the report goes to stderr and the process exits with 1 (2 for a configuration
  * error) without ever running the agent. Silent on success unless AIBOM_VERBOSE=1.
- * Worker threads inherit --import; the check runs once, in the main thread.
+ * After the check, every module loaded from a plugin folder is checked again on the bytes Node
+ * is about to evaluate (load-hook.ts): a file swapped after the check, written through a hard
+ * link, or loaded lazily, throws before it runs. Worker threads inherit --import and have
+ * their own module loader: each runs the check and installs the hooks too (a failure in a
+ * worker stops the worker before its code runs).
  */
 import { isMainThread } from 'node:worker_threads';
 import { errorMessage, exitCodeFor } from '../errors.js';
 import { loadRuntimeConfig } from './config.js';
+import { installLoadHook } from './load-hook.js';
+import { loadPinsOf } from './load-pins.js';
 import { formatReport } from './report.js';
 import { verifyPlugins } from './verify-plugins.js';
 
@@ -18,6 +24,7 @@ async function check(): Promise<void> {
     const { options } = await loadRuntimeConfig();
     const result = await verifyPlugins(options);
     if (result.ok) {
+      installLoadHook(loadPinsOf(result)!);
       if (/^(1|true|yes|on)$/i.test(process.env.AIBOM_VERBOSE ?? '')) process.stderr.write(formatReport(result));
       return;
     }
@@ -28,8 +35,9 @@ async function check(): Promise<void> {
     process.stderr.write(`aibom: start-up check failed: ${errorMessage(err)}\n`);
     code = exitCodeFor(err);
   }
+  if (!isMainThread) throw new Error(`aibom: start-up check failed in a worker thread (exit ${code}): the worker was not started`);
   // Never let the agent start: exit here, before the entry module is evaluated.
   process.exit(code);
 }
 
-if (isMainThread) await check();
+await check();

@@ -9,7 +9,9 @@ const LABEL: Record<PluginResult['status'], string> = { verified: 'OK', excepted
 export function formatReport(res: VerifyPluginsResult): string {
   const lines: string[] = [];
   const b = res.bom;
-  if (b.verified) {
+  if (b.verified && b.rollback) {
+    lines.push(`REFUSED BOM ${b.file}: bom-rollback: ${b.rollback}`);
+  } else if (b.verified) {
     const who = b.signer?.identity ? `${b.signer.identity}${b.signer.issuer ? ` (issuer ${b.signer.issuer})` : ''}` : 'the release key';
     lines.push(`OK BOM ${b.file}: signed by ${who}${b.signedAt ? ` at ${b.signedAt}` : ''}`);
   } else {

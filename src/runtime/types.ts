@@ -8,6 +8,8 @@ import type { Policy } from '../policy/types.js';
 export type ReasonCode =
   /** The BOM's own signature does not verify against the expected release identity: nothing in it is trusted. */
   | 'bom-untrusted'
+  /** The BOM verifies, but it is an older release than one that already started here, or than the policy's release.minVersion / notBefore. */
+  | 'bom-rollback'
   /** The plugin folder's model_signing digest is not the pinned one (files changed, added or removed). */
   | 'digest-mismatch'
   /** The version in the plugin's manifest is not the pinned version (or the manifest is gone). */
@@ -87,6 +89,8 @@ export interface BomCheck {
   signedAt?: string;
   /** Why not, when not verified. */
   reason?: string;
+  /** Why the verified BOM is refused as an older release (rollback), when it is. */
+  rollback?: string;
 }
 
 export interface VerifyPluginsResult {
@@ -130,6 +134,11 @@ export interface VerifyPluginsOptions extends ReleaseIdentity {
   pluginPaths?: string[];
   /** Refuse (instead of only reporting) plugins the BOM lists that are not on disk. */
   failOnMissing?: boolean;
+  /**
+   * Folder of the rollback high-water marks (default $AIBOM_STATE_DIR, $XDG_STATE_HOME/aibom,
+   * ~/.local/state/aibom). Must belong to the user and be writable by no one else.
+   */
+  stateDir?: string;
   /** Today, for exception expiry (tests). */
   now?: Date;
   /** Environment (cache folder, trusted-root cache); default process.env. */

@@ -12,28 +12,31 @@
  * expired one refuses. Nothing here imports the signing code, TUF or the BOM builder.
  */
 import { createHash } from 'node:crypto';
-import { type Dirent, lstatSync, realpathSync } from 'node:fs';
-import { readdir, realpath } from 'node:fs/promises';
+import { type Dirent, lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AibomError } from '../errors.js';
 import type { Policy, PolicyException, PublisherPolicy } from '../policy/types.js';
 import { readBytesBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
 import { type LoadedBundle, loadBundle } from '../verification/bundle.js';
-import { buildPolicy, type IdentityPolicy, type PolicyOptions } from '../verification/policy.js';
+import { buildPolicy, describeMatcher, type IdentityPolicy, type PolicyOptions } from '../verification/policy.js';
 import { type VerificationResult, VerifyFailure } from '../verification/result.js';
 import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
 import { verifyBomPredicate } from '../verification/bom-predicate.js';
 import { makeTrustContext, messageDigestAlgorithm, type TrustContext, verifyPrepared } from '../verification/verify.js';
 import { DigestCache } from './cache.js';
-import { pluginFolderDigest } from './folder.js';
-import { type Lock, MAX_BOM_BYTES, type PluginPin, readLock, safeRelative } from './lock.js';
+import { attachLoadPins, type LoadPins } from './load-pins.js';
+import { assertOwnedFile } from '../util/owner.js';
+import { belowMinimums, markOf, RollbackState, stateDir } from './rollback.js';
+import { pluginFolderDigest, readSmallFileSync } from './folder.js';
+import { isResolutionEntry, type Lock, MAX_BOM_BYTES, MAX_PLUGIN_PATH_FILE_BYTES, type PluginPin, readLock, safeRelative } from './lock.js';
 import { readManifestVersion } from './manifest-version.js';
 import { checkPublisherBundle, type ExpectedPublisher, expectedPublisher } from './publisher.js';
 import type { BomCheck, PluginReason, PluginResult, ReasonCode, ReleaseIdentity, VerifyPluginsOptions, VerifyPluginsResult } from './types.js';
 
 /** Policy rule ids exceptions name for start-up refusals (besides the gate's plugin-pinned and plugin-signed). */
-export const STARTUP_RULES: Record<Exclude<ReasonCode, 'bom-untrusted' | 'exception-expired'>, string> = {
+export const STARTUP_RULES: Record<Exclude<ReasonCode, 'bom-untrusted' | 'bom-rollback' | 'exception-expired'>, string> = {
   'digest-mismatch': 'plugin-digest',
   unreadable: 'plugin-digest',
   'not-a-folder': 'plugin-digest',
@@ -61,6 +64,10 @@ export async function verifyPlugins(options: VerifyPluginsOptions): Promise<Veri
   const realRoot = await realpath(root).catch(() => {
     throw new AibomError('INPUT', 'the agent root folder does not exist', { file: options.root ?? root });
   });
+  // Trust material named on the way in: only from files nobody else can write.
+  if (typeof options.policy === 'string') assertOwnedFile(options.policy, 'the policy');
+  if (options.key !== undefined) assertOwnedFile(options.key, 'the release key');
+  if (options.trustedRoot !== undefined) assertOwnedFile(options.trustedRoot, 'the trusted root');
   const policy = await runtimePolicy(options.policy);
   const releasePolicy = await buildPolicy(releaseOptions(options, policy));
   const bundleFile = options.bundle ?? `${options.bom}.sigstore.json`;
@@ -72,20 +79,31 @@ export async function verifyPlugins(options: VerifyPluginsOptions): Promise<Veri
   if (!bom.verified) return untrusted(bom, bomBytes, root);
 
   const lock = readLock(bomBytes, options.bom);
+  // Whole-release rollback (rollback.ts): policy minimums, then the high-water mark of this root and release identity.
+  const mark = markOf(lock);
+  const state = RollbackState.open(options.stateDir ?? stateDir(env), realRoot, identityKey(releasePolicy));
+  const rollback = (await belowMinimums(mark, policy.release)) ?? (await state.refusal(mark));
+  if (rollback) return rolledBack(bom, lock, root, rollback);
   const cacheRoot = options.cache ? (typeof options.cache === 'string' ? resolve(options.cache) : cacheDir(env)) : undefined;
   const caches: DigestCache[] = [];
   const stats = { hits: 0, misses: 0 };
   const results: PluginResult[] = [];
+  const loads = new Map<string, string>();
+  const folders: LoadPins['folders'] = [];
   for (const pin of lock.plugins) {
-    results.push(await checkPlugin(pin, { root, realRoot, policy, trust: trust!, cacheRoot, caches, stats, failOnMissing: !!options.failOnMissing }));
+    results.push(await checkPlugin(pin, { root, realRoot, policy, trust: trust!, cacheRoot, caches, stats, folders, failOnMissing: !!options.failOnMissing }));
   }
-  results.push(...(await unlistedPlugins(lock, root, options.pluginPaths ?? [])));
+  results.push(...checkAroundPlugins(lock, root, realRoot, options.pluginPaths ?? [], (rel, hex) => loads.set(join(realRoot, ...rel.split('/')), hex)));
   const now = options.now ?? new Date();
-  for (const r of results) applyExceptions(r, policy, now);
+  const nameCounts = new Map<string, number>();
+  for (const p of lock.plugins) nameCounts.set(p.name, (nameCounts.get(p.name) ?? 0) + 1);
+  for (const r of results) applyExceptions(r, policy, now, nameCounts);
   await Promise.all(caches.map((c) => c.save()));
   results.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const out: VerifyPluginsResult = { ok: results.every((r) => r.status !== 'refused'), bom, root, plugins: results };
   if (cacheRoot) out.cache = { ...stats, dir: cacheRoot };
+  attachLoadPins(out, { files: loads, folders, ...zones(lock, realRoot, options.pluginPaths ?? []) });
+  if (out.ok) await state.advance(mark);
   return out;
 }
 
@@ -207,6 +225,25 @@ function untrusted(bom: BomCheck, bytes: Buffer, root: string): VerifyPluginsRes
   return { ok: false, bom, root, plugins };
 }
 
+/** Which release identity a high-water mark belongs to: the key, or the identity and issuer as configured (patterns, not one release's SAN). */
+function identityKey(p: IdentityPolicy): string {
+  if (p.kind === 'key') return `key:${createHash('sha256').update(p.key.export({ format: 'der', type: 'spki' })).digest('hex')}`;
+  if (p.kind === 'keyless') return `keyless:${describeMatcher(p.identity)}\0${describeMatcher(p.issuer)}`;
+  return `chain:${p.chainFile}`;
+}
+
+/** An older release than policy or state allows: nothing in it is loaded. */
+function rolledBack(bom: BomCheck, lock: Lock, root: string, why: string): VerifyPluginsResult {
+  bom.rollback = why;
+  const reason: PluginReason = { code: 'bom-rollback', message: `the BOM is refused: ${why}` };
+  const plugins: PluginResult[] = lock.plugins.map((p) => {
+    const r: PluginResult = { name: p.name, path: p.path, status: 'refused', reasons: [reason] };
+    if (p.version !== undefined) r.version = p.version;
+    return r;
+  });
+  return { ok: false, bom, root, plugins };
+}
+
 interface CheckContext {
   root: string;
   realRoot: string;
@@ -215,6 +252,8 @@ interface CheckContext {
   cacheRoot: string | undefined;
   caches: DigestCache[];
   stats: { hits: number; misses: number };
+  /** Every checked plugin folder with its files' digests, for the load-time hook. */
+  folders: LoadPins['folders'];
   failOnMissing: boolean;
 }
 
@@ -279,6 +318,7 @@ async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginRes
   ctx.stats.misses += folder.cacheMisses;
   for (const p of folder.problems) refuse(p.code, p.message);
   if (folder.digest !== undefined) r.digest = `sha256:${folder.digest}`;
+  ctx.folders.push({ dir: real, resources: folder.resources });
   if (pin.digest === undefined) refuse('not-pinned', 'the BOM records no folder digest for this plugin (rebuild it with aibom build)');
   else if (folder.digest !== undefined && folder.digest !== pin.digest) {
     const now = folder.resources.length;
@@ -287,6 +327,12 @@ async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginRes
       'digest-mismatch',
       `the folder's contents are not what the BOM pins: digest sha256:${folder.digest} (${now} file${now === 1 ? '' : 's'}), pinned sha256:${pin.digest}${pinned !== undefined ? ` (${pinned} file${pinned === 1 ? '' : 's'})` : ''}`,
     );
+  }
+  if (pin.filesDigest === undefined) refuse('not-pinned', 'the BOM records no full manifest (file names and digests) for this plugin (rebuild it with this aibom build)');
+  else if (folder.filesDigest !== undefined && folder.filesDigest !== pin.filesDigest && folder.digest === pin.digest) {
+    refuse('digest-mismatch', 'the file names are not what the BOM pins: the same file contents, renamed (sha256 of the full manifest differs)');
+  } else if (folder.filesDigest !== undefined && folder.filesDigest !== pin.filesDigest && !r.reasons.some((x) => x.code === 'digest-mismatch')) {
+    refuse('digest-mismatch', `the folder's full manifest (file names and digests) is not what the BOM pins`);
   }
   if (pin.version === undefined) refuse('not-pinned', 'the BOM records no version for this plugin');
   else if (pin.manifest !== undefined) {
@@ -351,8 +397,37 @@ async function checkSignature(
   if (firstProblem) refuse(firstProblem.code, firstProblem.message);
 }
 
-/** Step (4): folders in the plugin folders that the BOM does not list. */
-async function unlistedPlugins(lock: Lock, root: string, extra: string[]): Promise<PluginResult[]> {
+/**
+ * Step (4): what Node could load around the plugins. In every plugin folder (configured, or
+ * holding a pinned plugin), each entry is a pinned plugin, a file pinned with its digest, or
+ * refused (deny by default; files too: `require('./plugins/x')` loads plugins/x.js before
+ * plugins/x/). In each folder between a plugin folder and the agent root, the entries module
+ * resolution consults (package.json, node_modules, index.*) are pinned or refused. A plugin
+ * folder that is a link, or reached through one, is refused.
+ */
+/** The plugin folders (and the folders between them and the root) as absolute real paths, for the load-time hook. */
+function zones(lock: Lock, realRoot: string, extra: string[]): { pluginDirs: string[]; betweenDirs: string[] } {
+  const bases = new Set<string>(lock.pluginPaths);
+  for (const p of lock.plugins) bases.add(p.path.includes('/') ? p.path.slice(0, p.path.lastIndexOf('/')) : '');
+  for (const e of extra) {
+    const n = safeRelative(e);
+    if (n !== undefined) bases.add(n);
+  }
+  bases.delete('');
+  const between = new Set<string>();
+  for (const b of bases) {
+    const parts = b.split('/');
+    for (let i = 1; i < parts.length; i++) between.add(parts.slice(0, i).join('/'));
+  }
+  for (const b of bases) between.delete(b);
+  const abs = (rel: string) => join(realRoot, ...rel.split('/'));
+  // Plugins pinned at the root itself (no parent folder): their own folders are the zone.
+  const pluginDirs = [...bases].map(abs);
+  for (const p of lock.plugins) if (!p.path.includes('/')) pluginDirs.push(abs(p.path));
+  return { pluginDirs, betweenDirs: [...between].map(abs) };
+}
+
+function checkAroundPlugins(lock: Lock, root: string, realRoot: string, extra: string[], onFile: (rel: string, hex: string) => void): PluginResult[] {
   const pinned = new Set(lock.plugins.map((p) => p.path));
   const bases = new Set<string>(lock.pluginPaths);
   for (const p of lock.plugins) {
@@ -367,52 +442,118 @@ async function unlistedPlugins(lock: Lock, root: string, extra: string[]): Promi
   }
   const out: PluginResult[] = [];
   const seen = new Set<string>();
+  const refuse = (rel: string, code: ReasonCode, message: string) => {
+    if (seen.has(rel)) return;
+    seen.add(rel);
+    out.push({ name: rel.slice(rel.lastIndexOf('/') + 1), path: rel, status: 'refused', reasons: [{ code, message }] });
+  };
+  const between = new Set<string>();
   for (const base of [...bases].sort()) {
     // The root itself is a plugin folder only when the BOM says so; it is not scanned for unlisted entries.
     if (base === '' && !lock.pluginPaths.includes('')) continue;
-    const abs = base ? join(root, ...base.split('/')) : root;
+    const parts = base ? base.split('/') : [];
+    for (let i = 1; i < parts.length; i++) between.add(parts.slice(0, i).join('/'));
+    const abs = base ? join(root, ...parts) : root;
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(abs);
+    } catch {
+      continue; // no such plugin folder: nothing in it
+    }
+    if (st.isSymbolicLink()) {
+      refuse(base, 'symlink', `the plugin folder ${base} is a symbolic link`);
+      continue;
+    }
+    if (!st.isDirectory()) {
+      refuse(base, 'not-a-folder', `the configured plugin folder ${base} is not a folder`);
+      continue;
+    }
+    let real: string;
+    try {
+      real = realpathSync(abs);
+    } catch {
+      continue;
+    }
+    if (real !== (base ? join(realRoot, ...parts) : realRoot)) {
+      refuse(base, 'symlink', `the plugin folder ${base} is reached through a symbolic link (it resolves to ${real})`);
+      continue;
+    }
     let entries: Dirent[];
     try {
-      entries = await readdir(abs, { withFileTypes: true });
-    } catch {
-      continue; // no such plugin folder: nothing unlisted in it
+      entries = readdirSync(abs, { withFileTypes: true });
+    } catch (err) {
+      refuse(base || '.', 'unreadable', `cannot list the plugin folder ${base || '.'}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      continue;
     }
     for (const e of entries) {
       const rel = base ? `${base}/${e.name}` : e.name;
-      if (pinned.has(rel) || seen.has(rel)) continue;
-      if (!e.isDirectory() && !e.isSymbolicLink()) continue;
+      if (pinned.has(rel) || lock.pathFiles.has(rel) || bases.has(rel)) continue;
       // A folder that holds pinned plugins deeper down (nested plugin folders) is not itself a plugin.
       if ([...pinned].some((p) => p.startsWith(`${rel}/`))) continue;
-      seen.add(rel);
-      out.push({
-        name: e.name,
-        path: rel,
-        status: 'refused',
-        reasons: [
-          {
-            code: 'unlisted',
-            message: e.isSymbolicLink()
-              ? `${rel} is a symbolic link in a plugin folder, and the BOM lists no plugin there`
-              : `${rel} is in a plugin folder, and the BOM lists no plugin there (deny by default)`,
-          },
-        ],
-      });
+      if (base === '' && !e.isDirectory() && !e.isSymbolicLink()) continue;
+      refuse(
+        rel,
+        'unlisted',
+        e.isSymbolicLink()
+          ? `${rel} is a symbolic link in a plugin folder, and the BOM lists no plugin there`
+          : e.isDirectory()
+            ? `${rel} is in a plugin folder, and the BOM lists no plugin there (deny by default)`
+            : `${rel} is a file in a plugin folder and not pinned in the BOM (Node could load it beside the plugins: deny by default)`,
+      );
     }
+  }
+  for (const b of [...between].sort()) {
+    if (bases.has(b)) continue;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(join(root, ...b.split('/')), { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const rel = `${b}/${e.name}`;
+      if (!isResolutionEntry(e.name) || lock.pathFiles.has(rel) || bases.has(rel) || [...bases].some((x) => x.startsWith(`${rel}/`))) continue;
+      refuse(rel, 'unlisted', `${rel} is between a plugin folder and the agent root, where Node's module resolution consults it, and the BOM does not pin it`);
+    }
+  }
+  // Files pinned beside the plugins: the same bytes, or refused.
+  for (const [rel, hex] of lock.pathFiles) {
+    const display = rel;
+    let actual: string | undefined;
+    let why = '';
+    try {
+      actual = createHash('sha256').update(readSmallFileSync(join(root, ...rel.split('/')), MAX_PLUGIN_PATH_FILE_BYTES, display)).digest('hex');
+    } catch (err) {
+      why = err instanceof AibomError ? err.message : String(err);
+    }
+    if (actual === hex) onFile(rel, hex);
+    else refuse(rel, 'digest-mismatch', `${rel} is not what the BOM pins (sha256:${hex}): ${actual !== undefined ? `it is sha256:${actual}` : why}`);
   }
   return out;
 }
 
-/** A live exception covering every failure makes a plugin `excepted`; an expired one adds a refusal. */
-function applyExceptions(r: PluginResult, policy: RuntimePolicy, now: Date): void {
+/**
+ * A live exception covering every failure makes a plugin `excepted`; an expired one adds a
+ * refusal. Exceptions bind to what the signed release pinned: the plugin's bom-ref, its
+ * install path (`plugin:PATH`, PATH, or a glob over paths), or its name as the signed BOM
+ * gives it, only while exactly one pinned plugin has that name (a second plugin copying an
+ * excepted plugin's name inherits nothing). Something the BOM does not list (`unlisted`) is
+ * excepted only by an exception that names the rule `plugin-unlisted` itself, for its path.
+ */
+function applyExceptions(r: PluginResult, policy: RuntimePolicy, now: Date, nameCounts: Map<string, number>): void {
   if (r.reasons.length === 0 || !policy.exceptions.length || !policy.isMatch) return;
-  if (r.reasons.some((x) => x.code === 'bom-untrusted')) return;
+  if (r.reasons.some((x) => x.code === 'bom-untrusted' || x.code === 'bom-rollback')) return;
   const failing = r.status === 'refused' ? r.reasons : [];
   if (failing.length === 0) return;
   const rules = failing.map((x) => STARTUP_RULES[x.code as keyof typeof STARTUP_RULES] ?? x.code);
-  const names = [r.name, r.version ? `${r.name}@${r.version}` : r.name, r.path];
+  const unlisted = r.ref === undefined;
+  const byPath = (c: string) => c === `plugin:${r.path}` || c === r.path || policy.isMatch!(c, r.path);
   const ex = policy.exceptions.find((e) => {
+    if (unlisted) return !!e.rules?.includes('plugin-unlisted') && rules.every((id) => e.rules!.includes(id)) && byPath(e.component);
     if (e.rules && !e.rules.includes('*') && !rules.every((id) => e.rules!.includes(id))) return false;
-    return e.component === r.ref || e.component === `plugin:${r.path}` || names.some((n) => policy.isMatch!(e.component, n));
+    if (e.component === r.ref || byPath(e.component)) return true;
+    if (nameCounts.get(r.name) !== 1) return false;
+    return e.component === r.name || (r.version !== undefined && e.component === `${r.name}@${r.version}`) || policy.isMatch!(e.component, r.name);
   });
   if (!ex) return;
   r.exception = { component: ex.component, reason: ex.reason, expires: ex.expires };

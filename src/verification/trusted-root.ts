@@ -2,16 +2,17 @@
  * The trusted root: which Fulcio CAs, Rekor logs, CT logs and timestamp authorities aibom
  * trusts. Offline by default, from (in order):
  *   1. `--trusted-root FILE`;
- *   2. the cache written by `aibom trust update` (fetched through TUF, which chains from the
- *      same seed root and refuses rollbacks, so it is never older than the seed);
+ *   2. the cache written by `aibom trust update`, verified at every load through the TUF chain
+ *      anchored in the seed root (or AIBOM_TUF_ROOT for a private instance; tuf-chain.ts):
+ *      the trusted_root.json target's bytes, never a file merely found in the cache;
  *   3. the Sigstore public-good trusted root carried in @sigstore/tuf's `seeds.json` (read
  *      from the installed package at run time; never copied into this repository).
  * Every trusted root is validated before it is trusted; a root that fails is refused whole
  * (a log key without `validFor.start` could otherwise vouch for any time).
  */
 import { createPublicKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,6 +20,7 @@ import { X509Certificate } from '@sigstore/core';
 import { PublicKeyDetails, TrustedRoot } from '@sigstore/protobuf-specs';
 import { AibomError } from '../errors.js';
 import { readBytesBounded, writeFileAtomic } from '../util/fs.js';
+import { assertOwnedFile } from '../util/owner.js';
 import { isObject, parseJsonText } from '../util/json.js';
 import { VerifyFailure } from './result.js';
 
@@ -62,19 +64,18 @@ export function cachedTrustedRootPath(env: NodeJS.ProcessEnv = process.env): str
 /** Load the trusted root to verify with (see the order above). */
 export async function loadTrustedRoot(file?: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedTrustedRoot> {
   if (file) {
+    assertOwnedFile(file, 'the trusted root');
     const json = await readTrustedRootJson(file, file);
     return { root: validateTrustedRoot(json, file), source: 'file', location: file };
   }
   const cached = cachedTrustedRootPath(env);
-  let cachedJson: unknown;
-  try {
-    cachedJson = await readTrustedRootJson(cached, cached);
-  } catch (err) {
-    // No cache (the usual case): fall through to the seed. A cache that exists but does not
-    // parse is reported: it was written by `trust update` and should be refreshed.
-    if (!(err instanceof AibomError && err.code === 'INPUT' && /no such file/.test(err.message))) throw err;
+  assertOwnedFile(cached, 'the cached trusted root');
+  if (existsSync(cached)) {
+    // Never the cached file as it is: the trusted_root.json target, through the TUF chain from the built-in root (tuf-chain.ts).
+    const { verifyCachedTrustedRoot } = await import('./tuf-chain.js');
+    const json = verifyCachedTrustedRoot(dirname(cached), env, cached);
+    return { root: validateTrustedRoot(json, cached), source: 'cache', location: cached };
   }
-  if (cachedJson !== undefined) return { root: validateTrustedRoot(cachedJson, cached), source: 'cache', location: cached };
   const seed = seedTrustedRoot();
   return { root: validateTrustedRoot(seed.json, seed.location), source: 'public-good seed', location: seed.location };
 }
@@ -229,17 +230,42 @@ export async function updateTrustedRoot(
   location: string;
 }> {
   const env = options.env ?? process.env;
-  const { getTrustedRoot } = await import('@sigstore/tuf');
   const dir = join(cacheDir(env), 'trust');
   await mkdir(dir, { recursive: true });
   const mirrorURL = options.mirrorUrl ?? PUBLIC_GOOD_MIRROR;
   if (mirrorURL !== PUBLIC_GOOD_MIRROR && !options.tufRoot) {
     throw new AibomError('USAGE', `--mirror-url ${mirrorURL} needs --tuf-root FILE (the initial root.json of that TUF repository)`);
   }
+  // TUF persists metadata and targets as it goes: update a copy, and keep it only when the new trusted root is valid.
+  const live = join(dir, 'tuf');
+  const stage = join(dir, `tuf.${process.pid}.update`);
+  await rm(stage, { recursive: true, force: true });
+  if (existsSync(live)) await cp(live, stage, { recursive: true });
+  try {
+    const result = await updateInto(stage, dir, mirrorURL, options, env);
+    await rm(live, { recursive: true, force: true });
+    await rename(stage, live);
+    await writeFileAtomic(join(dir, 'source.json'), `${JSON.stringify({ mirrorURL })}\n`);
+    const location = cachedTrustedRootPath(env);
+    await writeFileAtomic(location, `${JSON.stringify(TrustedRoot.toJSON(result), null, 2)}\n`);
+    return { root: result, location };
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
+}
+
+async function updateInto(
+  tufDir: string,
+  dir: string,
+  mirrorURL: string,
+  options: { tufRoot?: string; timeoutMs?: number },
+  env: NodeJS.ProcessEnv,
+): Promise<TrustedRoot> {
+  const { getTrustedRoot } = await import('@sigstore/tuf');
   let root: TrustedRoot;
   try {
     root = await getTrustedRoot({
-      cachePath: join(dir, 'tuf'),
+      cachePath: tufDir,
       mirrorURL,
       ...(options.tufRoot ? { rootPath: options.tufRoot } : {}),
       retry: false,
@@ -249,9 +275,23 @@ export async function updateTrustedRoot(
   } catch (err) {
     throw new AibomError('INPUT', `cannot update the trusted root through TUF: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  const json = TrustedRoot.toJSON(root);
   const location = cachedTrustedRootPath(env);
-  validateTrustedRoot(json, location);
-  await writeFileAtomic(location, `${JSON.stringify(json, null, 2)}\n`);
-  return { root, location };
+  validateTrustedRoot(TrustedRoot.toJSON(root), location);
+  // What loads verify at every use: where the metadata came from, and the root versions between the anchor and the newest one.
+  const { anchorRoot, tufRepoDir, verifyCachedTrustedRoot } = await import('./tuf-chain.js');
+  const loadEnv = options.tufRoot ? { ...env, AIBOM_TUF_ROOT: options.tufRoot } : env;
+  const anchorVersion = (JSON.parse(anchorRoot(mirrorURL, loadEnv, location).toString('utf8')) as { signed: { version: number } }).signed.version;
+  const latestVersion = (JSON.parse(readFileSync(join(tufRepoDir(dir, mirrorURL).replace(join(dir, 'tuf'), tufDir), 'root.json'), 'utf8')) as { signed: { version: number } }).signed.version;
+  await mkdir(join(dir, 'chain'), { recursive: true });
+  for (let v = anchorVersion + 1; v < latestVersion && v - anchorVersion <= 1000; v++) {
+    const res = await fetch(`${mirrorURL.replace(/\/$/, '')}/${v}.root.json`, { signal: AbortSignal.timeout(options.timeoutMs ?? 15_000) });
+    if (!res.ok) throw new AibomError('INPUT', `cannot fetch root version ${v} from ${mirrorURL}: HTTP ${res.status}`);
+    await writeFileAtomic(join(dir, 'chain', `${v}.root.json`), Buffer.from(await res.arrayBuffer()));
+  }
+  try {
+    verifyCachedTrustedRoot(dir, loadEnv, location, tufDir, mirrorURL);
+  } catch (err) {
+    throw new AibomError('INPUT', `the updated TUF metadata does not verify: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return root;
 }

@@ -3,6 +3,7 @@ import { join, posix } from 'node:path';
 import picomatch from 'picomatch';
 import { isAibomError } from '../../errors.js';
 import { configLocation, DEFAULT_PLUGIN_PATHS, normalizeConfigPath } from '../config.js';
+import { filesDigest } from '../../runtime/files-digest.js';
 import { folderManifest } from '../digest.js';
 import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
 import { npmPurl, pypiPurl } from '../purl.js';
@@ -210,6 +211,7 @@ async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ comp
     component.hashes.push({ alg: 'SHA-256', content: manifest.digest });
     properties.push(
       prop(`${NS}folder-digest`, `sha256:${manifest.digest}`),
+      prop(`${NS}files-digest`, `sha256:${filesDigest(manifest.resources)}`),
       prop(`${NS}file-count`, manifest.resources.length),
       prop(`${NS}size`, manifest.totalBytes),
     );
