@@ -13,6 +13,7 @@ const BENCHES = {
   hashing: () => import('./hashing.mjs'),
   verify: () => import('./verify.mjs'),
   plugins: () => import('./plugins.mjs'),
+  pickles: () => import('./pickles.mjs'),
 };
 
 function usage() {

@@ -8,11 +8,12 @@ import type { DiscoverContext } from '../index.js';
 import { findFolderSymlinks } from '../symlinks.js';
 import { NS, prop } from '../types.js';
 import { isInside, type WalkedFile } from '../walk.js';
-import { scanCheckpoint, sniffCheckpoint } from './checkpoint.js';
+import { type CheckpointScan, holdsPickle, pickleByContent, scanModelFile } from './checkpoint.js';
 import {
   addAdapter,
   addCard,
   addCheckpoint,
+  addNotAPickle,
   addGenerationConfig,
   addGguf,
   addModelConfig,
@@ -23,7 +24,7 @@ import {
   type ModelFacts,
   newFacts,
 } from './facts.js';
-import { type Candidate, extensionOf, OTHER_WEIGHTS, PICKLE_EXTENSIONS } from './find.js';
+import { type Candidate, extensionOf, mayHoldPickle, OTHER_WEIGHTS, PICKLE_EXTENSIONS } from './find.js';
 import { readGguf } from './gguf.js';
 import {
   adapterConfigFacts,
@@ -116,11 +117,17 @@ async function inspectFile(
   files: FileIndex,
 ): Promise<ModelDraft | undefined> {
   const ext = extensionOf(rel);
+  let prescan: CheckpointScan | undefined;
   if (needsSniff) {
+    // Only a model when its bytes hold a pickle (a `.bin`: anything a pickle reader accepts).
     try {
-      if (!(await sniffCheckpoint(file.abs))) return undefined;
+      prescan = await scanModelFile(file.abs);
     } catch {
       return undefined;
+    }
+    if (!(ext === 'bin' ? holdsPickle(prescan) : pickleByContent(prescan, rel))) {
+      if (ext === 'bin' && (await isGgml(file.abs).catch(() => false))) prescan = undefined;
+      else return undefined;
     }
   }
   const facts = newFacts(`model:${rel}`);
@@ -133,7 +140,7 @@ async function inspectFile(
     signatureBundles: [],
   };
   const dir = posix.dirname(rel) === '.' ? '' : posix.dirname(rel);
-  await readWeightFile(draft, { name: '.', abs: file.abs, size: file.size }, rel, dir);
+  await readWeightFile(draft, { name: '.', abs: file.abs, size: file.size }, rel, dir, undefined, prescan);
   if (facts.serializations.size === 0) facts.serializations.add(OTHER_WEIGHTS.get(ext) ?? 'unknown');
   // A signature bundle beside the file: <file>.sig, <file>.sigstore.json, <stem>.sigstore.json.
   const stem = rel.slice(0, rel.length - ext.length - 1);
@@ -213,13 +220,23 @@ async function inspectFolder(ctx: DiscoverContext, rel: string, files: FileIndex
   const names = new Set(draft.files.map((f) => f.name));
   for (const f of draft.files) {
     const ext = extensionOf(f.name);
-    if (!['safetensors', 'gguf', 'onnx'].includes(ext) && !PICKLE_EXTENSIONS.has(ext) && !OTHER_WEIGHTS.has(ext) && !f.name.endsWith('saved_model.pb')) continue;
+    let prescan: CheckpointScan | undefined;
+    if (!['safetensors', 'gguf', 'onnx'].includes(ext) && !PICKLE_EXTENSIONS.has(ext) && !OTHER_WEIGHTS.has(ext) && !f.name.endsWith('saved_model.pb')) {
+      // Any other file in a model folder is read when its bytes hold a pickle (a `.pkl.gz`, an `.npz`, a `.pth.tar`...).
+      if (parsed >= MAX_PARSED_WEIGHT_FILES || !(await mayHoldPickle(f.abs))) continue;
+      try {
+        prescan = await scanModelFile(f.abs);
+      } catch {
+        continue;
+      }
+      if (!pickleByContent(prescan, f.name)) continue;
+    }
     if (++parsed > MAX_PARSED_WEIGHT_FILES) {
       finding(facts, 'model-too-many-files', 'low', `model ${here} has more than ${MAX_PARSED_WEIGHT_FILES} weight files; the rest were hashed, not read`, here);
       break;
     }
     const dir = posix.dirname(display(rel, f.name)) === '.' ? '' : posix.dirname(display(rel, f.name));
-    await readWeightFile(draft, f, display(rel, f.name), dir, rel);
+    await readWeightFile(draft, f, display(rel, f.name), dir, rel, prescan);
   }
 
   for (const f of draft.files) {
@@ -268,7 +285,7 @@ async function inspectFolder(ctx: DiscoverContext, rel: string, files: FileIndex
 }
 
 /** Read one weight file's header into the facts; failures become findings. */
-async function readWeightFile(draft: ModelDraft, f: ModelFile, shown: string, dir: string, folderRel?: string): Promise<void> {
+async function readWeightFile(draft: ModelDraft, f: ModelFile, shown: string, dir: string, folderRel?: string, prescan?: CheckpointScan): Promise<void> {
   const facts = draft.facts;
   const ext = extensionOf(shown);
   try {
@@ -283,12 +300,12 @@ async function readWeightFile(draft: ModelDraft, f: ModelFile, shown: string, di
         const target = posix.normalize(posix.join(dir, loc));
         return target.startsWith('../') || target === '..' || (boundary !== '' && !target.startsWith(`${boundary}/`));
       });
-    } else if (PICKLE_EXTENSIONS.has(ext)) {
-      const kind = await sniffCheckpoint(f.abs);
-      if (kind) addCheckpoint(facts, await scanCheckpoint(f.abs, kind), shown);
+    } else if (prescan || PICKLE_EXTENSIONS.has(ext)) {
+      const s = prescan ?? (await scanModelFile(f.abs));
+      if (holdsPickle(s)) addCheckpoint(facts, s, shown);
       else if (await isGgml(f.abs)) facts.serializations.add('ggml');
-      // A .pkl/.pt/... that does not open like a pickle is still loaded as one: scan it (fail closed).
-      else if (ext !== 'bin') addCheckpoint(facts, await scanCheckpoint(f.abs, 'raw'), shown);
+      // Named like a pickle, but no unpickler gets as far as importing anything from it.
+      else if (ext !== 'bin') addNotAPickle(facts, s, shown);
     } else if (OTHER_WEIGHTS.has(ext)) facts.serializations.add(OTHER_WEIGHTS.get(ext)!);
     else if (shown.endsWith('saved_model.pb')) facts.serializations.add('tensorflow-savedmodel');
   } catch (err) {

@@ -6,6 +6,7 @@ import type { AdapterFacts, ChatTemplate, ModelConfigFacts, TokenizerFacts } fro
 import { type CardMetric, type ModelCard, normalizeLicense } from './model-card.js';
 import type { OnnxInfo } from './onnx.js';
 import type { PickleImport } from './pickle.js';
+import { importSeverity } from './pickle-policy.js';
 import type { SafetensorsInfo } from './safetensors.js';
 
 /**
@@ -233,15 +234,17 @@ export function addOnnx(facts: ModelFacts, info: OnnxInfo, file: string, escapes
   }
 }
 
-/** Fold a pickle scan in: imports, the pickle-model risk, unsafe imports, anomalies, what was not scanned. */
+/** Fold a pickle scan in: imports, the pickle-model risk, unsafe and unknown imports, anomalies, what was not scanned. */
 export function addCheckpoint(facts: ModelFacts, scan: CheckpointScan, file: string): void {
   facts.serializations.add('pickle');
   facts.pickleFiles.push(file);
   const s = scan.scan;
   for (const [k, imp] of s.imports) {
     const prev = facts.pickleImports.get(k);
-    if (prev) prev.calls += imp.calls;
-    else facts.pickleImports.set(k, { ...imp });
+    if (prev) {
+      prev.calls += imp.calls;
+      prev.directCalls += imp.directCalls;
+    } else facts.pickleImports.set(k, { ...imp });
   }
   finding(
     facts,
@@ -250,17 +253,35 @@ export function addCheckpoint(facts: ModelFacts, scan: CheckpointScan, file: str
     'pickle-serialized model file: loading it runs whatever code the pickle names (a clean scan is no proof: deny-lists are bypassable); prefer safetensors',
     file,
   );
-  const unsafe = [...s.imports.values()].filter((i) => i.verdict !== 'allowed');
-  for (const imp of unsafe.slice(0, 20)) {
-    finding(
-      facts,
-      'pickle-unsafe-import',
-      imp.verdict === 'critical' ? 'critical' : 'high',
-      `pickle imports ${imp.module}.${imp.name}${imp.calls ? ` and calls it${imp.calls > 1 ? ` ${imp.calls} times` : ''}` : ''} when loaded (not a tensor reconstruction helper${imp.verdict === 'critical' ? '; it can run code or reach the system' : ''})`,
-      file,
-    );
+  const graded = [...s.imports.values()]
+    .map((imp) => ({ imp, severity: importSeverity(imp) }))
+    .filter((x): x is { imp: PickleImport; severity: 'medium' | 'high' | 'critical' } => x.severity !== undefined);
+  const rank = { critical: 0, high: 1, medium: 2 } as const;
+  graded.sort((a, b) => rank[a.severity] - rank[b.severity]);
+  for (const { imp, severity } of graded.slice(0, 20)) {
+    const calls = imp.calls ? ` and calls it${imp.calls > 1 ? ` ${imp.calls} times` : ''}` : '';
+    if (severity === 'medium') {
+      finding(
+        facts,
+        'pickle-unknown-import',
+        'medium',
+        `pickle imports ${imp.module}.${imp.name}${calls} when loaded (not on the vetted lists; ${imp.calls ? 'only instantiated the way plain objects are rebuilt' : 'not called'}; check it is a class you trust)`,
+        file,
+      );
+    } else {
+      finding(
+        facts,
+        'pickle-unsafe-import',
+        severity,
+        `pickle imports ${imp.module}.${imp.name}${calls} when loaded (${severity === 'critical' ? 'it can run code, reach the system or load more code' : 'an unvetted callable called with arguments the pickle chooses: it can do anything'})`,
+        file,
+      );
+    }
   }
-  if (unsafe.length > 20) finding(facts, 'pickle-unsafe-import', 'high', `pickle has ${unsafe.length - 20} more unsafe imports`, file);
+  if (graded.length > 20) {
+    const worst = graded.slice(20).some((x) => x.severity !== 'medium') ? 'high' : 'medium';
+    finding(facts, worst === 'high' ? 'pickle-unsafe-import' : 'pickle-unknown-import', worst, `pickle has ${graded.length - 20} more unvetted imports`, file);
+  }
   if (s.dynamicImports) {
     finding(facts, 'pickle-dynamic-import', 'high', `pickle imports ${s.dynamicImports} callable(s) whose names are computed at load time`, file);
   }
@@ -281,7 +302,19 @@ export function addCheckpoint(facts: ModelFacts, scan: CheckpointScan, file: str
       file,
     );
   }
-  facts.props.push(prop(`${NS}pickle:container`, `${file}: ${scan.torchLegacy ? 'torch-legacy' : scan.container}${scan.torchScript ? ' (TorchScript)' : ''}`));
+  if (scan.torchScript) {
+    finding(facts, 'pickle-torchscript', 'medium', 'TorchScript archive: torch.jit.load runs the TorchScript code it ships (code/)', file);
+  }
+  // How the pickles are packed, outside in: raw, zip, gzip > tar, torch-legacy ...
+  const outer = scan.layers.filter((l) => l !== 'pickle' && l !== 'torchscript');
+  const layers = scan.torchLegacy ? ['torch-legacy'] : outer.length ? outer : ['raw'];
+  const notes = [scan.torchScript ? 'TorchScript' : '', scan.joblibArrays ? `joblib, ${scan.joblibArrays} arrays` : ''].filter(Boolean);
+  facts.props.push(prop(`${NS}pickle:container`, `${file}: ${layers.join(' > ')}${notes.length ? ` (${notes.join('; ')})` : ''}`));
+}
+
+/** A file named like a pickle model whose bytes are no pickle: a low finding, not a pickle risk. */
+export function addNotAPickle(facts: ModelFacts, scan: CheckpointScan, file: string): void {
+  finding(facts, 'pickle-not-a-pickle', 'low', `${file} is named like a pickle model but is not a pickle: ${scan.notPickle ?? 'no pickle in it'}`, file);
 }
 
 export function addModelConfig(facts: ModelFacts, c: ModelConfigFacts): void {

@@ -8,6 +8,7 @@ import type { WalkedFile } from '../walk.js';
 import type { Serialization } from './facts.js';
 import { hubCacheOrigin, hubCacheRepo } from './hf-origin.js';
 import { looksLikeModelConfig, readJsonFile } from './hf-config.js';
+import { readHead, sniffContent } from './sniff.js';
 
 /**
  * Where the models are. Defaults:
@@ -21,14 +22,16 @@ import { looksLikeModelConfig, readJsonFile } from './hf-config.js';
  *   configured folder with no recognizable weights in or below it is one model itself, and a
  *   configured file is a model whatever its format;
  * - anywhere else, standalone weight files: `*.safetensors`, `*.gguf`, `*.onnx`, `*.pt`,
- *   `*.pth`, `*.ckpt`, `*.pkl`, `*.pickle`, `*.joblib`, and `*.bin` when its first bytes are a
- *   pickle or a zip (checked later).
+ *   `*.pth`, `*.ckpt`, `*.pkl`, `*.pickle`, `*.joblib`, `*.dill`, `*.sav`, `*.bin` when a pickle
+ *   reader would accept it, and any other file whose bytes are a pickle or a container one can
+ *   hide in (zip, tar, 7z, gzip, zlib, bz2, xz, lzma, numpy .npy) and that turns out to hold a
+ *   pickle (checked later, by content: `.pkl.gz`, `.pth.tar`, `.npz`, `.dat`, `.p`, any name).
  * The outermost model folder wins: files below it belong to it. `models.exclude` globs leave
  * paths out.
  */
 
 export const SELF_DESCRIBING = new Set(['safetensors', 'gguf', 'onnx']);
-export const PICKLE_EXTENSIONS = new Set(['bin', 'pt', 'pth', 'ckpt', 'pkl', 'pickle', 'joblib']);
+export const PICKLE_EXTENSIONS = new Set(['bin', 'pt', 'pth', 'ckpt', 'pkl', 'pickle', 'joblib', 'dill', 'sav']);
 /** Weight formats recognized inside model folders but not read (no reader for them). */
 export const OTHER_WEIGHTS = new Map<string, Serialization>([
   ['h5', 'hdf5'],
@@ -200,8 +203,13 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
   for (const f of files) {
     if (fileCandidates.has(f.rel)) continue;
     const ext = extensionOf(f.rel);
-    if (!SELF_DESCRIBING.has(ext) && !PICKLE_EXTENSIONS.has(ext)) continue;
     if (hubCacheRepo(f.rel)) continue;
+    if (!SELF_DESCRIBING.has(ext) && !PICKLE_EXTENSIONS.has(ext)) {
+      // Any other file is a model when its bytes hold a pickle, whatever its name.
+      if (OTHER_WEIGHTS.has(ext) || inFolder(f.rel) || isExcluded(f.rel, false) || !(await mayHoldPickle(f.abs))) continue;
+      fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: true });
+      continue;
+    }
     // `.bin` is any binary: a model only when its bytes are a pickle (or a zip of pickles).
     fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: ext === 'bin' });
   }
@@ -211,6 +219,15 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
   }
   candidates.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return { candidates, findings };
+}
+
+/** Do a file's first bytes open a pickle or a container a pickle can be in? */
+export async function mayHoldPickle(abs: string): Promise<boolean> {
+  try {
+    return sniffContent(await readHead(abs)) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 async function configLooksLikeModel(absDir: string, display: string): Promise<boolean> {

@@ -8,7 +8,18 @@
  * would call, it cannot make arbitrary Python safe.
  */
 
-export type ImportVerdict = 'allowed' | 'high' | 'critical';
+/**
+ * - `allowed`: PyTorch's own `weights_only` allow-list (the floor), plus NumPy's array and
+ *   scalar reconstruction;
+ * - `safe`: a vetted constructor or plain function that builds a value from data and cannot
+ *   run code, reach the system or load more code (SAFE below): listed, never a finding;
+ * - `unknown`: anything else that is not known to be dangerous. It stays visible as a finding:
+ *   `high` when the pickle calls it with arguments of its choosing (REDUCE / OBJ / INST: an
+ *   unknown function can do anything), `medium` when it is only referenced or instantiated
+ *   with `cls.__new__` (NEWOBJ: how protocol 2+ rebuilds plain objects, `__main__` classes included);
+ * - `critical`: runs code, reaches the system (processes, files, network) or loads more code.
+ */
+export type ImportVerdict = 'allowed' | 'safe' | 'unknown' | 'critical';
 
 /**
  * Exact `module.name` pairs allowed. The torch part mirrors the default allow-list of PyTorch's
@@ -82,6 +93,101 @@ const ALLOWED = new Set<string>([
   'numpy.ndarray',
   'numpy.dtype',
 ]);
+
+/**
+ * Vetted callables above the floor: calling them (with any arguments a pickle can build) makes
+ * a value; none of them runs code, touches the system or imports anything.
+ */
+const SAFE = new Set<string>([
+  // builtins that compute a value from data
+  'builtins.len',
+  'builtins.abs',
+  'builtins.round',
+  'builtins.divmod',
+  'builtins.pow',
+  'builtins.ord',
+  'builtins.chr',
+  'builtins.hex',
+  'builtins.oct',
+  'builtins.bin',
+  'builtins.NotImplemented',
+  'builtins.Ellipsis',
+  'builtins.object',
+  // standard value types
+  '__future__._Feature',
+  'datetime.datetime',
+  'datetime.date',
+  'datetime.time',
+  'datetime.timedelta',
+  'datetime.timezone',
+  'datetime.tzinfo',
+  'decimal.Decimal',
+  'fractions.Fraction',
+  'uuid.UUID',
+  'uuid.SafeUUID',
+  'argparse.Namespace',
+  'types.SimpleNamespace',
+  'collections.deque',
+  'collections.defaultdict',
+  // copyreg._reconstructor(cls, base, state) calls base.__init__(obj, state): the scan counts
+  // that as a call of `base` (pickle.ts), so the helper itself is safe.
+  'copyreg._reconstructor',
+  'copyreg.__newobj__',
+  'copyreg.__newobj_ex__',
+  'enum.Enum',
+  're._compile',
+  'pathlib.Path',
+  'pathlib.PosixPath',
+  'pathlib.WindowsPath',
+  'pathlib.PurePath',
+  'pathlib.PurePosixPath',
+  'pathlib.PureWindowsPath',
+  'ipaddress.IPv4Address',
+  'ipaddress.IPv6Address',
+  'zoneinfo.ZoneInfo',
+  'numpy.random._pickle.__randomstate_ctor',
+  'numpy.random._pickle.__generator_ctor',
+  'numpy.random._pickle.__bit_generator_ctor',
+  'numpy.random.mtrand.RandomState',
+  'numpy.random._mt19937.MT19937',
+  'numpy.random._pcg64.PCG64',
+  'numpy.random._generator.Generator',
+  'numpy.ma.core._mareconstruct',
+  'numpy.core.multiarray._reconstruct',
+  'numpy.matrix',
+  'numpy.core.defmatrix.matrix',
+  'numpy.matrixlib.defmatrix.matrix',
+  'joblib.numpy_pickle.NumpyArrayWrapper',
+  'sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper',
+  'torch._utils._rebuild_tensor_v2',
+  'torch.jit._pickle.build_intlist',
+  'torch.jit._pickle.build_tensor_from_id',
+  'torch.jit._pickle.build_doublelist',
+  'torch.jit._pickle.build_boollist',
+  'torch.jit._pickle.build_tensorlist',
+  'torch.jit._pickle.restore_type_tag',
+  'torch.nn.modules.module._IncompatibleKeys',
+  'torch.torch_version.TorchVersion',
+  // pandas' own reconstruction functions (DataFrame, Index, Timestamp pickles)
+  'pandas.core.indexes.base._new_Index',
+  'pandas._libs.internals._unpickle_block',
+  'pandas.core.internals.blocks.new_block',
+  'pandas._libs.tslibs.timestamps._unpickle_timestamp',
+  'pandas._libs.tslibs.timedeltas._timedelta_unpickle',
+  'pandas._libs.tslibs.nattype.__nat_unpickle',
+  // dill looks builtin types up by name in its own table; calling what it returns is an unnamed call (high).
+  'dill._dill._load_type',
+]);
+
+/**
+ * Whole families of classes that only hold data and parameters: constructing one (or
+ * restoring its state) cannot run code. Functions of these packages are not covered: the
+ * name must be a class (CamelCase), and the modules that fetch data, read files or load code
+ * (sklearn.datasets, sklearn.utils._testing, sklearn.externals, torch.hub ...) are excluded.
+ */
+const SAFE_CLASS_MODULES =
+  /^(sklearn\.(?!datasets|externals|utils\._testing|_build_utils|experimental)[a-z_0-9.]+|scipy\.sparse\.[a-z_0-9.]+|numpy\.dtypes|numpy\.core\.records|numpy\.ma\.core|torch\.nn\.modules\.[a-z_0-9.]+|torch\.nn\.parameter|torch\.optim\.[a-z_0-9.]+|torch\.distributions\.[a-z_0-9.]+|transformers\.(configuration_utils|models\.[a-z_0-9]+\.(configuration|modeling)_[a-z_0-9]+|training_args|training_args_seq2seq|tokenization_utils_base|trainer_utils|debug_utils|utils\.generic|generation\.configuration_utils)|accelerate\.utils\.dataclasses|torchvision\.transforms\.[a-z_0-9.]+|pandas\.core\.[a-z_0-9.]+|pandas\._libs\.[a-z_0-9.]+)$/;
+const CLASS_NAME = /^[A-Z][A-Za-z0-9_]*$/;
 
 /**
  * torch dtypes (torch.float32, torch.bfloat16, torch.uint8, torch.float8_e4m3fn, ...), the
@@ -177,8 +283,18 @@ const CRITICAL_BUILTINS = new Set([
   'reload',
   'help',
   'memoryview',
-  'object',
   'type',
+  'map',
+  'filter',
+  'sorted',
+  'min',
+  'max',
+  'iter',
+  'next',
+  'hasattr',
+  'callable',
+  'issubclass',
+  'isinstance',
   'super',
   'classmethod',
   'staticmethod',
@@ -197,6 +313,7 @@ const PY2_MODULES: Record<string, string> = {
   httplib: 'http.client',
   SocketServer: 'socketserver',
   'numpy.core._multiarray_umath': 'numpy.core.multiarray',
+  'numpy._core._multiarray_umath': 'numpy._core.multiarray',
 };
 
 export function normalizeModule(module: string): string {
@@ -207,11 +324,28 @@ export function classifyImport(rawModule: string, name: string): ImportVerdict {
   const module = normalizeModule(rawModule);
   const full = `${module}.${name}`;
   if (ALLOWED.has(full) || TORCH_DTYPE.test(full) || TORCH_STORAGE_OR_TENSOR.test(full)) return 'allowed';
+  if (SAFE.has(full) || (SAFE_CLASS_MODULES.test(module) && CLASS_NAME.test(name))) return 'safe';
   const top = module.split('.')[0]!;
   if (CRITICAL_MODULES.has(top) || CRITICAL_MODULES.has(module)) return 'critical';
   if (module === 'builtins' && CRITICAL_BUILTINS.has(name.split('.')[0]!)) return 'critical';
   // torch entry points that load or run more code.
   if (/^torch\.(load|hub|jit|package|_C|ops|classes|compile|utils\.cpp_extension|storage\._load_from_bytes|serialization\.load)\b/.test(full)) return 'critical';
   if (/^numpy\.(load|loadtxt|fromfile|testing|distutils|f2py|ctypeslib)\b/.test(full)) return 'critical';
-  return 'high';
+  // A dotted name is an attribute chain (protocol 4): `torch.serialization` + `os.system` reaches os.
+  if (name.includes('.') && name.split('.').some((p) => CRITICAL_MODULES.has(p) || CRITICAL_BUILTINS.has(p) || p.startsWith('__'))) return 'critical';
+  return 'unknown';
+}
+
+/** Inside a TorchScript archive, `__torch__.*` names are the archive's own TorchScript classes, resolved by TorchScript, not imported from Python. */
+export function classifyTorchScriptImport(module: string, verdict: ImportVerdict): ImportVerdict {
+  if (verdict === 'critical') return verdict;
+  if (module === '__torch__' || module.startsWith('__torch__.') || module === 'torch.jit._pickle') return 'safe';
+  return verdict;
+}
+
+/** The finding severity of one import: undefined when it is no finding (allowed, safe). */
+export function importSeverity(imp: { verdict: ImportVerdict; directCalls: number }): 'medium' | 'high' | 'critical' | undefined {
+  if (imp.verdict === 'critical') return 'critical';
+  if (imp.verdict === 'unknown') return imp.directCalls > 0 ? 'high' : 'medium';
+  return undefined;
 }

@@ -15,6 +15,22 @@ export class FormatError extends Error {
   }
 }
 
+/** A size cap was reached (a decompression bomb, or more data than a reader may take). */
+export class LimitError extends FormatError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LimitError';
+  }
+}
+
+/** The input ended before the bytes a reader needed. */
+export class EndOfDataError extends FormatError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EndOfDataError';
+  }
+}
+
 const WINDOW = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
@@ -110,6 +126,28 @@ export abstract class ByteSource {
     return i < 0 || i >= end ? -1 : i - this.off;
   }
 
+  /** Up to `n` bytes from the current position without consuming them (fewer at the end of the input). */
+  async peekUpTo(n: number): Promise<Buffer> {
+    const want = Math.min(n, this.remaining);
+    try {
+      await this.need(want);
+    } catch (err) {
+      // Short input is fine here; corrupt input (a decompressor failing) is not.
+      if (!(err instanceof EndOfDataError)) throw err;
+    }
+    return this.buf.subarray(this.off, this.off + Math.min(want, this.available));
+  }
+
+  /** The rest of the input, chunk by chunk (consumes it). */
+  async *rest(): AsyncGenerator<Buffer> {
+    while (!(await this.atEnd())) {
+      const b = Buffer.from(this.buf.subarray(this.off));
+      this.pos += b.length;
+      this.off = this.buf.length;
+      yield b;
+    }
+  }
+
   async readBytes(n: number): Promise<Buffer> {
     await this.need(n);
     return this.take(n);
@@ -198,35 +236,54 @@ export class StreamSource extends ByteSource {
   private readonly it: AsyncIterator<Buffer>;
   private consumed = 0;
 
+  /** Bytes delivered by the stream so far. */
+  get consumedBytes(): number {
+    return this.consumed;
+  }
+
   constructor(
     stream: AsyncIterable<Buffer>,
     private readonly maxBytes: number,
     private readonly onClose?: () => void,
+    private readonly describeLimit?: () => string,
   ) {
     super();
     this.it = stream[Symbol.asyncIterator]();
   }
 
   private async pull(): Promise<Buffer | undefined> {
-    const r = await this.it.next();
+    let r: IteratorResult<Buffer>;
+    try {
+      r = await this.it.next();
+    } catch (err) {
+      // A decompressor or archive reader failing on corrupt data: the data is malformed.
+      if (err instanceof FormatError) throw err;
+      throw new FormatError(`corrupt data: ${(err as Error).message}`);
+    }
     if (r.done) return undefined;
     const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
     this.consumed += chunk.length;
-    if (this.consumed > this.maxBytes) throw new FormatError(`more than ${this.maxBytes} bytes; not read further`);
+    if (this.consumed > this.maxBytes) throw new LimitError(this.describeLimit?.() ?? `more than ${this.maxBytes} bytes; not read further`);
     return chunk;
   }
 
   protected async refill(n: number): Promise<void> {
     const parts: Buffer[] = [this.buf.subarray(this.off)];
     let have = parts[0]!.length;
+    let ended = false;
     while (have < n) {
       const chunk = await this.pull();
-      if (!chunk) throw new FormatError(`unexpected end of data at offset ${this.pos + have} (needed ${n - have} more bytes; truncated?)`);
+      if (!chunk) {
+        ended = true;
+        break;
+      }
       parts.push(chunk);
       have += chunk.length;
     }
+    // Keep what arrived even when it falls short (peekUpTo reads what there is).
     this.buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, have);
     this.off = 0;
+    if (ended) throw new EndOfDataError(`unexpected end of data at offset ${this.pos + have} (needed ${n - have} more bytes; truncated?)`);
   }
 
   protected async skipBeyond(n: number): Promise<void> {
@@ -252,6 +309,16 @@ export class StreamSource extends ByteSource {
     await this.it.return?.();
     this.onClose?.();
   }
+}
+
+/** An in-memory buffer as a source. */
+export function bufferSource(b: Buffer): StreamSource {
+  return new StreamSource(
+    (async function* () {
+      if (b.length) yield b;
+    })(),
+    b.length,
+  );
 }
 
 /** Run `fn` over a file source and always close it. */

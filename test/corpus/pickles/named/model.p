@@ -1,0 +1,1 @@
+€ŒposixŒsystem“Œtouch "$AIBOM_CANARY"…R.
