@@ -7,8 +7,9 @@ import type { Finding } from './types.js';
 
 /**
  * Folders not descended into: dependency installs, VCS data, caches. Virtualenvs are skipped
- * by their layout (isVirtualenv), never by name. Inside the configured model and plugin
- * folders (WalkOptions.keepPaths) nothing is skipped.
+ * by their layout (isVirtualenv), never by name, and only their layout (files planted beside
+ * it are walked). Inside the model and plugin folders (WalkOptions.keepPaths, keepNames)
+ * nothing is skipped.
  */
 export const SKIPPED_DIRS = new Set([
   'node_modules',
@@ -63,7 +64,15 @@ export interface WalkOptions {
    * virtualenv's layout, is walked like any other.
    */
   keepPaths?: string[];
+  /**
+   * Folder names below which nothing is skipped, wherever they are (the default model path:
+   * every folder named `models`).
+   */
+  keepNames?: string[];
 }
+
+/** What a virtualenv holds at its top level; anything else there is walked like any folder. */
+const VENV_LAYOUT = new Set(['pyvenv.cfg', 'bin', 'Scripts', 'lib', 'lib64', 'Lib', 'include', 'Include', 'share', 'etc', '.gitignore', 'CACHEDIR.TAG', 'pip-selfcheck.json']);
 
 const DEFAULT_MAX_FILES = 500_000;
 const DEFAULT_MAX_DEPTH = 64;
@@ -81,14 +90,17 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
   const maxFiles = options.maxFiles ?? DEFAULT_MAX_FILES;
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const result: WalkResult = { root: absRoot, files: [], dirs: [], symlinks: [], findings: [] };
-  const queue: Array<{ rel: string; depth: number }> = [{ rel: '', depth: 0 }];
+  // A virtualenv's folder is listed (files planted at its top level are scanned) but its layout is not entered.
+  const queue: Array<{ rel: string; depth: number; venv?: boolean }> = [{ rel: '', depth: 0 }];
   const seenReal = new Set<string>([realRoot]);
   let truncated = false;
   const keep = options.keepPaths ?? [];
-  const kept = (rel: string) => keep.some((k) => k === '' || rel === k || rel.startsWith(`${k}/`));
+  const keepNames = new Set(options.keepNames ?? []);
+  const kept = (rel: string) =>
+    keep.some((k) => k === '' || rel === k || rel.startsWith(`${k}/`)) || (keepNames.size > 0 && rel.split('/').some((n) => keepNames.has(n)));
 
   while (queue.length) {
-    const { rel, depth } = queue.shift()!;
+    const { rel, depth, venv } = queue.shift()!;
     result.dirs.push(rel);
     const absDir = rel ? join(absRoot, ...rel.split('/')) : absRoot;
     let entries: Dirent[];
@@ -105,6 +117,7 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
+      if (venv && VENV_LAYOUT.has(e.name)) continue;
       const childRel = rel ? `${rel}/${e.name}` : e.name;
       if (isExcluded(childRel) || (e.isDirectory() && isExcluded(`${childRel}/`))) continue;
       const abs = join(absDir, e.name);
@@ -159,14 +172,16 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
           });
           continue;
         }
-        // A Python virtualenv under any name: skipped when it has a virtualenv's whole layout.
+        // A Python virtualenv under any name: its layout is skipped when it has a virtualenv's
+        // whole layout; anything else at its top level (a venv holds nothing else) is walked.
         if (!keepIt && (await isVirtualenv(abs))) {
           result.findings.push({
             code: 'virtualenv-skipped',
             severity: 'low',
-            message: 'a Python virtualenv (pyvenv.cfg, interpreter, site-packages); not scanned',
+            message: 'a Python virtualenv (pyvenv.cfg, interpreter, site-packages); its layout not scanned, other files at its top level are',
             location: { file: childRel },
           });
+          queue.push({ rel: childRel, depth: depth + 1, venv: true });
           continue;
         }
         queue.push({ rel: childRel, depth: depth + 1 });
