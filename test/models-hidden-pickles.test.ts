@@ -82,6 +82,17 @@ describe('finding 1: a pickle named like another format is scanned by content', 
     });
   }
 
+  it('an ONNX/pickle polyglot the ONNX parser accepts is still a pickle', async () => {
+    // 'J' (BININT) is protobuf field 9, length-delimited: ONNX skips the bytes the pickle runs.
+    const payload = Buffer.concat([Buffer.from([0x30]), osSystemPickle('id').subarray(2)]);
+    const polyglot = Buffer.concat([Buffer.from([0x4a, 3 + payload.length, 0, 0, 0]), payload, Buffer.from([0x08, 0x08])]);
+    const { readOnnx } = await import('../src/inventory/models/onnx.js');
+    const dir = await project({ 'models/p.onnx': polyglot });
+    expect((await readOnnx(join(dir, 'models', 'p.onnx'))).irVersion).toBe(8);
+    const r = await gate(dir);
+    expect(rulesFor(r, 'model:models/p.onnx')).toEqual(expect.arrayContaining(['pickle-model', 'pickle-risky-import']));
+  });
+
   it('a benign pickle under a disguise still fails (the disguise is the finding)', async () => {
     const dir = await project({ 'models/m.safetensors': stateDictPickle() });
     const r = await gate(dir);
@@ -98,7 +109,7 @@ describe('finding 1: a pickle named like another format is scanned by content', 
     const dir = await project({
       'models/a/model.safetensors': st,
       'models/a/config.json': '{"architectures":["X"]}',
-      'models/b.gguf': ggufBytes({ metadata: [['general.architecture', 'llama']], tensors: [] }),
+      'models/b.gguf': ggufBytes({ metadata: [['general.architecture', { type: 'string', value: 'llama' }]], tensors: [] }),
       'models/c.onnx': onnxBytes({ irVersion: 8, opsets: [{ version: 17 }], inputs: [], outputs: [], nodes: [], initializers: [] }),
       'models/d.keras': zipBytes([
         { name: 'config.json', data: Buffer.from('{"class_name":"Sequential"}') },

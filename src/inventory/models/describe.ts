@@ -287,14 +287,15 @@ async function inspectFolder(ctx: DiscoverContext, rel: string, files: FileIndex
 
 /**
  * A file named like a non-pickle format whose bytes are a pickle (or a container aibom cannot
- * open): its scan, else undefined. A self-describing format (safetensors, gguf, onnx) is only
- * suspected when its own parser rejects the file; an `.h5`, `.keras`, `.pb`... (no reader) is
+ * open): its scan, else undefined. A self-describing format (safetensors, gguf, onnx) is a
+ * pickle when its own parser rejects the file, or when the parser accepts it but a pickle in it
+ * imports something; an `.h5`, `.keras`, `.pb`... (no reader) is
  * suspected when a pickle is found in it or it is a compression aibom cannot open (a real
  * `.keras` zip holds no pickle).
  */
 async function disguisedPickle(abs: string, selfDescribing: boolean): Promise<CheckpointScan | undefined> {
   if (!(await mayHoldPickle(abs))) return undefined;
-  if (selfDescribing && (await parsesAsClaimed(abs))) return undefined;
+  const parses = selfDescribing && (await parsesAsClaimed(abs));
   let s: CheckpointScan;
   try {
     s = await scanModelFile(abs);
@@ -302,8 +303,16 @@ async function disguisedPickle(abs: string, selfDescribing: boolean): Promise<Ch
     return undefined;
   }
   if (!holdsPickle(s)) return undefined;
+  // A polyglot the parser accepts (protobuf skips what it does not know) is still a pickle when
+  // an unpickler reading it imports or calls something.
+  if (parses) return s.pickles.length > 0 && importsSomething(s) ? s : undefined;
   if (selfDescribing) return s;
   return s.pickles.length > 0 || (s.undecoded.length > 0 && s.incomplete.every((m) => / (compression|archive); aibom does not decode it/.test(m))) ? s : undefined;
+}
+
+function importsSomething(s: CheckpointScan): boolean {
+  const x = s.scan;
+  return x.imports.size > 0 || x.unnamedCalls > 0 || x.dynamicImports > 0 || x.extensionImports > 0;
 }
 
 /** Does the file parse as the format its extension names? (Only a FormatError says no.) */
