@@ -266,16 +266,22 @@ describe('finding 7: links out of the folder and files beside a virtualenv', () 
     expect(r.failures.find((f) => f.subject === 'model:models/clf' && f.rule === 'model-hashed')?.message).toMatch(/symbolic link/);
   });
 
-  it('a pickle beside a virtualenv layout at the top level is scanned; the layout itself is not', async () => {
+  it('a pickle anywhere in a virtualenv but its site-packages is scanned', async () => {
     const dir = await project({
       'env/pyvenv.cfg': 'home = /usr/bin\n',
       'env/bin/python': '#!/bin/sh\n',
+      'env/bin/clf.pkl': EVIL,
       'env/lib/python3.11/site-packages/dep/w.pkl': EVIL,
+      'env/lib/python3.11/w.pt': EVIL,
       'env/clf.pkl': EVIL,
       'env/stash/deep.pt': EVIL,
     });
+    await symlink(process.execPath, join(dir, 'env', 'bin', 'python3'));
     const inv = await buildInventory(dir, {}, [modelsDiscoverer]);
-    expect(inv.components.map((c) => c.ref).sort()).toEqual(['model:env/clf.pkl', 'model:env/stash/deep.pt']);
+    expect(inv.components.map((c) => c.ref).sort()).toEqual(['model:env/bin/clf.pkl', 'model:env/clf.pkl', 'model:env/lib/python3.11/w.pt', 'model:env/stash/deep.pt']);
+    expect(inv.findings.find((f) => f.code === 'virtualenv-skipped')?.location?.file).toBe('env');
+    // The interpreter link points outside by design: no finding.
+    expect(inv.findings.filter((f) => /symlink/.test(f.code))).toEqual([]);
     const r = await gate(dir);
     expect(rulesFor(r, 'model:env/clf.pkl')).toContain('pickle-risky-import');
   });
