@@ -244,16 +244,24 @@ describe('finding 7: links out of the folder and files beside a virtualenv', () 
     expect(f?.message).toMatch(/symbolic link .* leaves the scanned folder/);
   });
 
-  it('a link named like weights outside models/, a broken link, and a linked models/ subfolder fail too', async () => {
+  it('a link named like weights outside models/, a broken link, a linked models/ subfolder and models/ itself a link fail too', async () => {
     for (const [link, target] of [
       ['data/w.safetensors', await outside()],
       ['models/gone.pt', join(tmp.dir, 'no-such-file.pt')],
       ['models/clf', tmp.dir],
+      ['models', tmp.dir],
+      ['app/models', tmp.dir],
     ] as const) {
       const dir = await withLink({}, link, target);
       const r = await gate(dir);
       expect(rulesFor(r, link), link).toContain('model-hashed');
     }
+  });
+
+  it('a configured model path that is a link out of the folder fails', async () => {
+    const dir = await withLink({ 'aibom.config.json': JSON.stringify({ models: { paths: ['weights/prod'] } }) }, 'weights', tmp.dir);
+    const r = await gate(dir);
+    expect(rulesFor(r, 'weights')).toContain('model-hashed');
   });
 
   it('a link in a model folder to a file outside fails the model', async () => {

@@ -238,7 +238,9 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
   // own links (describe.ts); here the links in model locations and links named like weights.
   for (const l of ctx.walked.symlinks) {
     if (!(l.outside || l.broken) || inFolder(l.rel) || isExcluded(l.rel, false)) continue;
-    if (!(inModelRoot(l.rel) || isWeightFile(l.rel) || PICKLE_NAME.test(l.rel))) continue;
+    // The model folder itself a link (`models -> /elsewhere`, a configured path that is a link) counts too.
+    const isRoot = cfg.paths ? cfg.paths.some((p) => isBelow(normalizeConfigPath(p), l.rel)) : posix.basename(l.rel) === DEFAULT_MODELS_FOLDER;
+    if (!(isRoot || inModelRoot(l.rel) || isWeightFile(l.rel) || PICKLE_NAME.test(l.rel))) continue;
     findings.push({
       code: 'model-symlink',
       severity: l.outside ? 'high' : 'medium',
