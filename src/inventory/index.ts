@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { AibomError } from '../errors.js';
 import { agentFilesDiscoverer } from './agent-plugins/discover.js';
 import { type AibomConfig, DEFAULT_PLUGIN_PATHS, loadConfig, normalizeConfigPath } from './config.js';
+import { DEFAULT_MODELS_FOLDER } from './models/find.js';
 import { datasetsDiscoverer } from './datasets/index.js';
 import { mcpDiscoverer } from './mcp/index.js';
 import { modelsDiscoverer } from './models/index.js';
@@ -156,8 +157,10 @@ export async function buildInventory(
   const exclude = [...(options.exclude ?? []), ...(options.config?.exclude ?? [])];
   if (exclude.length) walkOpts.exclude = exclude;
   if (options.followSymlinks) walkOpts.followSymlinks = true;
-  // Nothing is skipped inside the folders the config names for models and plugins.
+  // Nothing is skipped inside the model and plugin folders: the configured ones, else the
+  // defaults (plugins/ at the root, every folder named models/), where the models discoverer looks.
   walkOpts.keepPaths = [...(options.config?.plugins?.paths ?? DEFAULT_PLUGIN_PATHS), ...(options.config?.models?.paths ?? [])].map(normalizeConfigPath);
+  if (!options.config?.models?.paths) walkOpts.keepNames = [DEFAULT_MODELS_FOLDER];
   const walked = await walk(root, walkOpts);
   const findings: Finding[] = [...walked.findings];
   const project = await readProject(root, findings);

@@ -7,8 +7,9 @@ import type { Finding } from './types.js';
 
 /**
  * Folders not descended into: dependency installs, VCS data, caches. Virtualenvs are skipped
- * by their layout (isVirtualenv), never by name. Inside the configured model and plugin
- * folders (WalkOptions.keepPaths) nothing is skipped.
+ * by their layout (isVirtualenv), never by name, and only their site-packages (files planted
+ * beside it are walked). Inside the model and plugin folders (WalkOptions.keepPaths, keepNames)
+ * nothing is skipped.
  */
 export const SKIPPED_DIRS = new Set([
   'node_modules',
@@ -63,7 +64,17 @@ export interface WalkOptions {
    * virtualenv's layout, is walked like any other.
    */
   keepPaths?: string[];
+  /**
+   * Folder names below which nothing is skipped, wherever they are (the default model path:
+   * every folder named `models`).
+   */
+  keepNames?: string[];
 }
+
+/** A virtualenv's installed packages, relative to it: the only part of it not walked. */
+const VENV_SITE_PACKAGES = /^(?:(?:lib|lib64)\/(?:python|pypy)\d+(?:\.\d+)*t?|Lib)\/site-packages$/;
+/** The interpreter in a virtualenv's bin/ or Scripts/ (links pointing outside by design). */
+const VENV_INTERPRETER = /^(?:bin|Scripts)\/(?:python|pypy)\d*(?:\.\d+)*t?(?:\.exe)?$/;
 
 const DEFAULT_MAX_FILES = 500_000;
 const DEFAULT_MAX_DEPTH = 64;
@@ -81,14 +92,17 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
   const maxFiles = options.maxFiles ?? DEFAULT_MAX_FILES;
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const result: WalkResult = { root: absRoot, files: [], dirs: [], symlinks: [], findings: [] };
-  const queue: Array<{ rel: string; depth: number }> = [{ rel: '', depth: 0 }];
+  // A virtualenv's folder is listed (files planted at its top level are scanned) but its layout is not entered.
+  const queue: Array<{ rel: string; depth: number; venv?: string }> = [{ rel: '', depth: 0 }];
   const seenReal = new Set<string>([realRoot]);
   let truncated = false;
   const keep = options.keepPaths ?? [];
-  const kept = (rel: string) => keep.some((k) => k === '' || rel === k || rel.startsWith(`${k}/`));
+  const keepNames = new Set(options.keepNames ?? []);
+  const kept = (rel: string) =>
+    keep.some((k) => k === '' || rel === k || rel.startsWith(`${k}/`)) || (keepNames.size > 0 && rel.split('/').some((n) => keepNames.has(n)));
 
   while (queue.length) {
-    const { rel, depth } = queue.shift()!;
+    const { rel, depth, venv } = queue.shift()!;
     result.dirs.push(rel);
     const absDir = rel ? join(absRoot, ...rel.split('/')) : absRoot;
     let entries: Dirent[];
@@ -106,6 +120,10 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const childRel = rel ? `${rel}/${e.name}` : e.name;
+      // Inside a virtualenv (venv is its folder) only its layout is left out: site-packages,
+      // pyvenv.cfg and the interpreter (a link pointing outside by design).
+      const inVenv = venv === undefined ? undefined : childRel.slice(venv.length + 1);
+      if (inVenv !== undefined && (e.isDirectory() ? VENV_SITE_PACKAGES.test(inVenv) : inVenv === 'pyvenv.cfg' || VENV_INTERPRETER.test(inVenv))) continue;
       if (isExcluded(childRel) || (e.isDirectory() && isExcluded(`${childRel}/`))) continue;
       const abs = join(absDir, e.name);
       if (e.isSymbolicLink()) {
@@ -159,17 +177,21 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
           });
           continue;
         }
-        // A Python virtualenv under any name: skipped when it has a virtualenv's whole layout.
-        if (!keepIt && (await isVirtualenv(abs))) {
+        // A Python virtualenv under any name (by its whole layout): its site-packages is
+        // skipped, everything else in it (files planted beside the layout, bin/) is walked.
+        if (venv === undefined && !keepIt && (await isVirtualenv(abs))) {
           result.findings.push({
             code: 'virtualenv-skipped',
             severity: 'low',
-            message: 'a Python virtualenv (pyvenv.cfg, interpreter, site-packages); not scanned',
+            message: 'a Python virtualenv (pyvenv.cfg, interpreter, site-packages); its layout not scanned, other files in it are',
             location: { file: childRel },
           });
+          queue.push({ rel: childRel, depth: depth + 1, venv: childRel });
           continue;
         }
-        queue.push({ rel: childRel, depth: depth + 1 });
+        const next: { rel: string; depth: number; venv?: string } = { rel: childRel, depth: depth + 1 };
+        if (venv !== undefined) next.venv = venv;
+        queue.push(next);
         continue;
       }
       if (e.isFile()) {

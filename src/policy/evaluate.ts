@@ -58,6 +58,7 @@ export interface GateResult {
 }
 
 const SHA256 = 'SHA-256';
+const MODEL_LINK_FIX = 'put the model file itself in the release, not a symbolic link to it';
 
 /**
  * Evaluate an inventory (read from a BOM) against a policy. Pure: every check that needs I/O
@@ -94,6 +95,11 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
         );
       }
       if (on('model-signed')) checkSigned(row, 'model-signed', ctx, policy, fail);
+      // A file of the model behind a link out of the scanned folder (or a broken one): neither
+      // in the digest nor checked, and what it points to can change after the check.
+      if (on('model-hashed')) {
+        for (const risk of row.risks) if (risk.code === 'model-symlink') fail(row, 'model-hashed', risk.message, MODEL_LINK_FIX);
+      }
     }
     if (on('pickle-risky-import')) {
       for (const risk of row.risks) {
@@ -165,6 +171,17 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
         message: `${f.message}: the MCP servers it starts cannot be judged`,
         fix: 'make the config readable by aibom (valid JSON/TOML/YAML under 1 MiB) or remove it',
       };
+      if (f.location) g.location = f.location;
+      failures.push(g);
+    }
+  }
+
+  // A model location holding a link out of the scanned folder: the model it stands for is not in the BOM.
+  if (on('model-hashed')) {
+    for (const f of inv.findings) {
+      if (f.code !== 'model-symlink') continue;
+      const file = f.location?.file ?? '(unknown model)';
+      const g: GateFailure = { rule: 'model-hashed', subject: file, name: file, message: f.message, fix: MODEL_LINK_FIX };
       if (f.location) g.location = f.location;
       failures.push(g);
     }

@@ -9,7 +9,7 @@ import { unlzmaAlone, unxz } from './lzma.js';
 import { emptyScan, type FrameReading, type NestedBytes, type PickleScan, scanPickle } from './pickle.js';
 import { classifyTorchScriptImport } from './pickle-policy.js';
 import { type ByteSource, bufferSource, FileSource, FormatError, LimitError, StreamSource } from './reader.js';
-import { type ContentKind, PICKLE_NAME, SNIFF_BYTES, sniffContent } from './sniff.js';
+import { type ContentKind, isArchiveKind, PICKLE_NAME, SNIFF_BYTES, sniffContent, type UndecodedKind } from './sniff.js';
 
 /** Loaded when a zip is read (see lazyRequire). */
 const yauzlLib = lazyRequire<typeof import('yauzl')>('yauzl');
@@ -20,8 +20,8 @@ const yauzlLib = lazyRequire<typeof import('yauzl')>('yauzl');
  * storage bytes, any number of pickles one after another), a zip archive (PyTorch ≥ 1.6,
  * TorchScript, numpy .npz, any zip of pickles), a tar archive (PyTorch's oldest format), a
  * numpy .npy holding an object array (a pickle after the header), and each of these inside
- * gzip, zlib, bz2, xz or lzma (joblib's compressors, .pkl.gz). 7z is recognised but not
- * decoded: what it holds is reported unscanned. Nothing is unpickled or extracted to disk.
+ * gzip, zlib, bz2, xz or lzma (joblib's compressors, .pkl.gz). 7z, rar, zstd, lz4, lzip, lzop,
+ * snappy and Unix compress are recognised but not decoded: what they hold is reported unscanned. Nothing is unpickled or extracted to disk.
  *
  * Bounded: nesting depth, entries per archive, pickles per stream, bytes decompressed per
  * stream and per file (over the cap is a finding: a decompression bomb or a model too large to
@@ -133,15 +133,17 @@ export function holdsPickle(s: CheckpointScan): boolean {
 /**
  * For a file found by content only (not named like a model): a pickle that is more than a
  * constant (it has a protocol header or imports), or a container holding pickles. A format
- * aibom cannot decode (bz2, xz, lzma) counts when the name says pickle (`.pkl.xz`,
+ * aibom cannot decode (zstd, lz4, ...) counts when the name says pickle or the file is in a model location (`.pkl.xz`,
  * `.joblib.bz2`, `.dat`...); a 7z archive always does (it is how pickles get passed around,
  * and its listing is itself compressed).
  */
-export function pickleByContent(s: CheckpointScan, name: string): boolean {
+export function pickleByContent(s: CheckpointScan, name: string, modelLocation = false): boolean {
   if (!holdsPickle(s)) return false;
   if (s.pickles.length === 0) {
     if (s.undecoded.length > 0 && s.incomplete.every((m) => / (compression|archive); aibom does not decode it/.test(m))) {
-      return s.undecoded.includes('7z') || PICKLE_NAME.test(name) || PICKLE_INNER.test(name);
+      // In a model location (under models/, a configured model path, a model folder) any
+      // container aibom cannot open fails closed, whatever its name.
+      return modelLocation || s.undecoded.includes('7z') || PICKLE_NAME.test(name) || PICKLE_INNER.test(name);
     }
     return s.incomplete.length > 0 || s.problems.length > 0;
   }
@@ -150,7 +152,7 @@ export function pickleByContent(s: CheckpointScan, name: string): boolean {
 }
 
 /** `x.pkl.xz`, `model.joblib.bz2`, `w.pt.lzma`: a pickle extension before a compression one. */
-const PICKLE_INNER = /\.(pkl|pickle|pt|pth|ckpt|joblib|dill|sav|bin|npy|npz|p|dat)\.[a-z0-9]{1,5}$/i;
+const PICKLE_INNER = /\.(pkl|pickle|pt|pth|ckpt|joblib|dill|sav|bin|npy|npz|p|dat)(\.[a-z0-9]{1,5})+$/i;
 
 async function withSource<T>(open: Opener, fn: (s: ByteSource) => Promise<T>): Promise<T> {
   const s = await open();
@@ -226,10 +228,14 @@ async function scanBlob(ctx: Ctx, open: Opener, label: string, depth: number, pa
       addLayer(out, kind);
       return scanBlob(ctx, decoder(ctx, open, kind, where), `${label}${label ? '>' : ''}${kind}`, depth + 1);
     case '7z':
-      addLayer(out, kind);
-      if (!out.undecoded.includes(kind)) out.undecoded.push(kind);
-      out.incomplete.push(`${where}: ${kind} ${kind === '7z' ? 'archive' : 'compression'}; aibom does not decode it, so what it holds was not scanned`);
-      return { found: true };
+    case 'zstd':
+    case 'lz4':
+    case 'lzip':
+    case 'lzop':
+    case 'snappy':
+    case 'rar':
+    case 'compress':
+      return undecodable(out, kind, where);
     case 'tar':
       addLayer(out, 'tar');
       return scanTar(ctx, open, label, depth);
@@ -238,6 +244,14 @@ async function scanBlob(ctx: Ctx, open: Opener, label: string, depth: number, pa
     default:
       return scanPickles(ctx, open, label, 0, depth);
   }
+}
+
+/** A format aibom does not decode: what it holds is unscanned (fail closed), never "not a pickle". */
+function undecodable(out: CheckpointScan, kind: UndecodedKind, where: string): BlobResult {
+  addLayer(out, kind);
+  if (!out.undecoded.includes(kind)) out.undecoded.push(kind);
+  out.incomplete.push(`${where}: ${kind} ${isArchiveKind(kind) ? 'archive' : 'compression'}; aibom does not decode it, so what it holds was not scanned`);
+  return { found: true };
 }
 
 /** A stream's bytes through gzip / zlib, capped; over the cap is a finding. */

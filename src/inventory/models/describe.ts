@@ -24,7 +24,7 @@ import {
   type ModelFacts,
   newFacts,
 } from './facts.js';
-import { type Candidate, extensionOf, mayHoldPickle, OTHER_WEIGHTS, PICKLE_EXTENSIONS } from './find.js';
+import { type Candidate, extensionOf, mayHoldPickle, OTHER_WEIGHTS, PICKLE_EXTENSIONS, SELF_DESCRIBING } from './find.js';
 import { readGguf } from './gguf.js';
 import {
   adapterConfigFacts,
@@ -106,7 +106,7 @@ export function indexFiles(all: WalkedFile[]): FileIndex {
 }
 
 export async function inspectCandidate(ctx: DiscoverContext, c: Candidate, files: FileIndex): Promise<ModelDraft | undefined> {
-  if (c.kind === 'file') return inspectFile(c.rel, c.file, c.needsSniff, files);
+  if (c.kind === 'file') return inspectFile(c.rel, c.file, c.needsSniff, files, c.modelLocation === true);
   return inspectFolder(ctx, c.rel, files);
 }
 
@@ -115,6 +115,7 @@ async function inspectFile(
   file: WalkedFile,
   needsSniff: boolean,
   files: FileIndex,
+  modelLocation: boolean,
 ): Promise<ModelDraft | undefined> {
   const ext = extensionOf(rel);
   let prescan: CheckpointScan | undefined;
@@ -125,7 +126,7 @@ async function inspectFile(
     } catch {
       return undefined;
     }
-    if (!(ext === 'bin' ? holdsPickle(prescan) : pickleByContent(prescan, rel))) {
+    if (!(ext === 'bin' ? holdsPickle(prescan) : pickleByContent(prescan, rel, modelLocation))) {
       if (ext === 'bin' && (await isGgml(file.abs).catch(() => false))) prescan = undefined;
       else return undefined;
     }
@@ -229,7 +230,7 @@ async function inspectFolder(ctx: DiscoverContext, rel: string, files: FileIndex
       } catch {
         continue;
       }
-      if (!pickleByContent(prescan, f.name)) continue;
+      if (!pickleByContent(prescan, f.name, true)) continue;
     }
     if (++parsed > MAX_PARSED_WEIGHT_FILES) {
       finding(facts, 'model-too-many-files', 'low', `model ${here} has more than ${MAX_PARSED_WEIGHT_FILES} weight files; the rest were hashed, not read`, here);
@@ -284,10 +285,67 @@ async function inspectFolder(ctx: DiscoverContext, rel: string, files: FileIndex
   return draft;
 }
 
+/**
+ * A file named like a non-pickle format whose bytes are a pickle (or a container aibom cannot
+ * open): its scan, else undefined. A self-describing format (safetensors, gguf, onnx) is a
+ * pickle when its own parser rejects the file, or when the parser accepts it but a pickle in it
+ * imports something; an `.h5`, `.keras`, `.pb`... (no reader) is
+ * suspected when a pickle is found in it or it is a compression aibom cannot open (a real
+ * `.keras` zip holds no pickle).
+ */
+async function disguisedPickle(abs: string, selfDescribing: boolean): Promise<CheckpointScan | undefined> {
+  if (!(await mayHoldPickle(abs))) return undefined;
+  const parses = selfDescribing && (await parsesAsClaimed(abs));
+  let s: CheckpointScan;
+  try {
+    s = await scanModelFile(abs);
+  } catch {
+    return undefined;
+  }
+  if (!holdsPickle(s)) return undefined;
+  // A polyglot the parser accepts (protobuf skips what it does not know) is still a pickle when
+  // an unpickler reading it imports or calls something.
+  if (parses) return s.pickles.length > 0 && importsSomething(s) ? s : undefined;
+  if (selfDescribing) return s;
+  return s.pickles.length > 0 || (s.undecoded.length > 0 && s.incomplete.every((m) => / (compression|archive); aibom does not decode it/.test(m))) ? s : undefined;
+}
+
+function importsSomething(s: CheckpointScan): boolean {
+  const x = s.scan;
+  return x.imports.size > 0 || x.unnamedCalls > 0 || x.dynamicImports > 0 || x.extensionImports > 0;
+}
+
+/** Does the file parse as the format its extension names? (Only a FormatError says no.) */
+async function parsesAsClaimed(abs: string): Promise<boolean> {
+  const ext = extensionOf(abs);
+  try {
+    if (ext === 'safetensors') await readSafetensors(abs);
+    else if (ext === 'gguf') await readGguf(abs);
+    else if (ext === 'onnx') await readOnnx(abs);
+    return true;
+  } catch (err) {
+    return !(err instanceof FormatError);
+  }
+}
+
 /** Read one weight file's header into the facts; failures become findings. */
 async function readWeightFile(draft: ModelDraft, f: ModelFile, shown: string, dir: string, folderRel?: string, prescan?: CheckpointScan): Promise<void> {
   const facts = draft.facts;
   const ext = extensionOf(shown);
+  // A name that claims another format does not stop torch.load or pickle.load: what the bytes are decides.
+  const claimed = SELF_DESCRIBING.has(ext) || OTHER_WEIGHTS.has(ext) || shown.endsWith('saved_model.pb');
+  const disguised = claimed ? (prescan ?? (await disguisedPickle(f.abs, SELF_DESCRIBING.has(ext)).catch(() => undefined))) : undefined;
+  if (disguised) {
+    addCheckpoint(facts, disguised, shown);
+    finding(
+      facts,
+      'pickle-disguised',
+      'high',
+      `${shown} is named like ${ext === 'pb' ? 'a TensorFlow SavedModel' : `a .${ext} file`} but holds a pickle: torch.load and pickle.load run it whatever its name`,
+      shown,
+    );
+    return;
+  }
   try {
     if (ext === 'safetensors') addSafetensors(facts, await readSafetensors(f.abs));
     else if (ext === 'gguf') addGguf(facts, await readGguf(f.abs));

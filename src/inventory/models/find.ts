@@ -8,7 +8,7 @@ import type { WalkedFile } from '../walk.js';
 import type { Serialization } from './facts.js';
 import { hubCacheOrigin, hubCacheRepo } from './hf-origin.js';
 import { looksLikeModelConfig, readJsonFile } from './hf-config.js';
-import { readHead, sniffContent } from './sniff.js';
+import { PICKLE_NAME, readHead, sniffContent } from './sniff.js';
 
 /**
  * Where the models are. Defaults:
@@ -26,9 +26,15 @@ import { readHead, sniffContent } from './sniff.js';
  *   reader would accept it, and any other file whose bytes are a pickle or a container one can
  *   hide in (zip, tar, 7z, gzip, zlib, bz2, xz, lzma, numpy .npy) and that turns out to hold a
  *   pickle (checked later, by content: `.pkl.gz`, `.pth.tar`, `.npz`, `.dat`, `.p`, any name).
+ * Every candidate weight file is also read by content (describe.ts): a pickle named `.safetensors`,
+ * `.gguf`, `.onnx`, `.h5` or `.keras` is a pickle model. A symbolic link in a model location
+ * (or named like weights) that leaves the scanned folder is a `model-symlink` finding.
  * The outermost model folder wins: files below it belong to it. `models.exclude` globs leave
  * paths out.
  */
+
+/** Without `models.paths`, every folder with this name is a model root (and nothing below it is skipped). */
+export const DEFAULT_MODELS_FOLDER = 'models';
 
 export const SELF_DESCRIBING = new Set(['safetensors', 'gguf', 'onnx']);
 export const PICKLE_EXTENSIONS = new Set(['bin', 'pt', 'pth', 'ckpt', 'pkl', 'pickle', 'joblib', 'dill', 'sav']);
@@ -54,7 +60,15 @@ export function isWeightFile(name: string): boolean {
 
 export type Candidate =
   | { kind: 'folder'; rel: string; reason: string }
-  | { kind: 'file'; rel: string; file: WalkedFile; /** only a model if its bytes are a pickle */ needsSniff: boolean };
+  | {
+      kind: 'file';
+      rel: string;
+      file: WalkedFile;
+      /** only a model if its bytes are a pickle */
+      needsSniff: boolean;
+      /** Below a model root (models/, a configured model path): a container aibom cannot open fails closed. */
+      modelLocation?: boolean;
+    };
 
 export interface ModelsConfig {
   paths?: string[];
@@ -170,7 +184,7 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
       }
     });
   } else {
-    for (const d of dirs) if (posix.basename(d) === 'models') roots.push(d);
+    for (const d of dirs) if (posix.basename(d) === DEFAULT_MODELS_FOLDER) roots.push(d);
   }
   for (const r of roots) {
     if (folders.has(r)) continue;
@@ -199,12 +213,13 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
   }
   const candidates: Candidate[] = kept.map((rel) => ({ kind: 'folder', rel, reason: folders.get(rel)! }));
   const inFolder = (rel: string) => kept.some((k) => isBelow(rel, k));
+  const inModelRoot = (rel: string) => roots.some((r) => isBelow(rel, r));
 
   // Any other file is a model when its bytes hold a pickle, whatever its name: read the first
   // bytes of each (a few files at a time) and keep those that open a pickle or a container.
   const toSniff = files.filter((f) => {
     const ext = extensionOf(f.rel);
-    return !fileCandidates.has(f.rel) && !hubCacheRepo(f.rel) && !SELF_DESCRIBING.has(ext) && !PICKLE_EXTENSIONS.has(ext) && !OTHER_WEIGHTS.has(ext) && !inFolder(f.rel) && !isExcluded(f.rel, false);
+    return !fileCandidates.has(f.rel) && !hubCacheRepo(f.rel) && !SELF_DESCRIBING.has(ext) && !PICKLE_EXTENSIONS.has(ext) && !inFolder(f.rel) && !isExcluded(f.rel, false);
   });
   const sniffed = new Set<string>();
   for (let i = 0; i < toSniff.length; i += 16) {
@@ -217,7 +232,9 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
     const ext = extensionOf(f.rel);
     if (hubCacheRepo(f.rel)) continue;
     if (!SELF_DESCRIBING.has(ext) && !PICKLE_EXTENSIONS.has(ext)) {
-      if (sniffed.has(f.rel)) fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: true });
+      // Any other file is a model when its bytes hold a pickle, whatever its name (an `.h5`
+      // or `.keras` too: torch.load and pickle.load read the bytes, not the name).
+      if (sniffed.has(f.rel)) fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: true, modelLocation: inModelRoot(f.rel) });
       continue;
     }
     // `.bin` is any binary: a model only when its bytes are a pickle (or a zip of pickles).
@@ -226,6 +243,21 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
   for (const c of fileCandidates.values()) {
     if (inFolder(c.rel) || isExcluded(c.rel, false)) continue;
     candidates.push(c);
+  }
+  // A model reached through a symbolic link that leaves the scanned folder (or leads nowhere):
+  // its bytes are not in the BOM and can change after the check. Model folders report their
+  // own links (describe.ts); here the links in model locations and links named like weights.
+  for (const l of ctx.walked.symlinks) {
+    if (!(l.outside || l.broken) || inFolder(l.rel) || isExcluded(l.rel, false)) continue;
+    // The model folder itself a link (`models -> /elsewhere`, a configured path that is a link) counts too.
+    const isRoot = cfg.paths ? cfg.paths.some((p) => isBelow(normalizeConfigPath(p), l.rel)) : posix.basename(l.rel) === DEFAULT_MODELS_FOLDER;
+    if (!(isRoot || inModelRoot(l.rel) || isWeightFile(l.rel) || PICKLE_NAME.test(l.rel))) continue;
+    findings.push({
+      code: 'model-symlink',
+      severity: l.outside ? 'high' : 'medium',
+      message: `model ${l.rel} is a symbolic link to ${l.target}, which ${l.outside ? 'leaves the scanned folder' : 'leads nowhere (broken)'}: not scanned and not hashed, and what it loads can change after the check`,
+      location: { file: l.rel },
+    });
   }
   candidates.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return { candidates, findings };
