@@ -3,7 +3,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildInventory } from '../src/inventory/index.js';
-import { duplicateKey } from '../src/inventory/agent-plugins/json.js';
+import { findDuplicateKey } from '../src/util/json.js';
 import { checkAgentPluginManifest, isValidPluginName } from '../src/inventory/agent-plugins/manifest.js';
 import { checkAgentMcpConfig, expandPlaceholders, expandServer } from '../src/inventory/agent-plugins/mcp-config.js';
 import { findInvisible } from '../src/inventory/agent-plugins/invisible.js';
@@ -104,16 +104,16 @@ describe('Agent Plugins 1.0 manifest (spec §5)', () => {
   it('refuses a key given twice (parsers disagree which one wins)', () => {
     const text = `{"$schema":"${PLUGIN_SCHEMA}",\n"name":"good",\n"name":"evil"}`;
     const r = checkAgentPluginManifest(text, 'p.json');
-    expect(r.errors.join()).toMatch(/key "name" is given twice/);
+    expect(r.errors.join()).toMatch(/duplicate key "name"/);
     expect(r.line).toBe(3);
   });
 
   it('finds duplicate keys in any object, and only keys', () => {
-    expect(duplicateKey('{"a":"a","b":["a","a"],"c":{"a":1},"d":[{"a":1},{"a":2}]}')).toBeUndefined();
-    expect(duplicateKey('{"a\\"":1,"a\\"\\u0022":2}')).toBeUndefined();
-    expect(duplicateKey('{"x":[{"k":1,\n"k":2}]}')).toEqual({ key: 'k', line: 2 });
-    expect(duplicateKey('{"n\\u0061me":1,"name":2}')).toEqual({ key: 'name', line: 1 });
-    expect(duplicateKey('{"a":{"b":1},"a":{}}')).toEqual({ key: 'a', line: 1 });
+    expect(findDuplicateKey('{"a":"a","b":["a","a"],"c":{"a":1},"d":[{"a":1},{"a":2}]}')).toBeUndefined();
+    expect(findDuplicateKey('{"a\\"":1,"a\\"\\u0022":2}')).toBeUndefined();
+    expect(findDuplicateKey('{"x":[{"k":1,\n"k":2}]}')?.key).toBe('k');
+    expect(findDuplicateKey('{"n\\u0061me":1,"name":2}')?.key).toBe('name');
+    expect(findDuplicateKey('{"a":{"b":1},"a":{}}')?.key).toBe('a');
   });
 
   it('applies the naming rules of §5.5', () => {
@@ -177,7 +177,7 @@ describe('Agent Plugins 1.0 mcp.json (spec §7.2, §9.2)', () => {
     expect(checkAgentMcpConfig('{"$schema":"x",//\n"mcpServers":{}}', 'm', PLUGIN_SCHEMA)).toMatchObject({ ok: false, error: expect.stringMatching(/not valid JSON/) });
     expect(checkAgentMcpConfig(`{"$schema":"${MCP_SCHEMA}","mcpServers":{"a":{"type":"stdio","command":"x"},"a":{"type":"stdio","command":"y"}}}`, 'm', PLUGIN_SCHEMA)).toMatchObject({
       ok: false,
-      error: expect.stringMatching(/key "a" is given twice/),
+      error: expect.stringMatching(/duplicate key "a"/),
     });
   });
 

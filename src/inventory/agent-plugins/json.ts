@@ -12,46 +12,12 @@ export type StrictJson = { ok: true; value: unknown } | { ok: false; error: stri
 export const MAX_JSON_DEPTH = 64;
 
 export function parseStrictJson(text: string, file: string): StrictJson {
-  let value: unknown;
   try {
-    value = parseJsonText(text, file, MAX_JSON_DEPTH);
+    // parseJsonText refuses a key given twice in one object (src/util/json.ts).
+    return { ok: true, value: parseJsonText(text, file, MAX_JSON_DEPTH) };
   } catch (err) {
-    return { ok: false, error: isAibomError(err) ? err.message : String(err) };
+    const message = isAibomError(err) ? err.message : String(err);
+    const at = / at line (\d+), column \d+/.exec(message);
+    return at ? { ok: false, error: message, line: Number(at[1]) } : { ok: false, error: message };
   }
-  const dup = duplicateKey(text);
-  if (dup) return { ok: false, error: `key ${JSON.stringify(dup.key)} is given twice in one object`, line: dup.line };
-  return { ok: true, value };
-}
-
-/**
- * The first key given twice in one object, in one linear pass over text that JSON.parse has
- * accepted (no parser library: this module is on the start-up check's import path).
- */
-export function duplicateKey(text: string): { key: string; line: number } | undefined {
-  // One frame per open container: the keys of an object (undefined for an array), and
-  // whether the next string in it is a key.
-  const stack: Array<{ keys?: Set<string>; expectKey: boolean }> = [];
-  let line = 1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10) line++;
-    else if (c === 0x7b /* { */) stack.push({ keys: new Set(), expectKey: true });
-    else if (c === 0x5b /* [ */) stack.push({ expectKey: false });
-    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) stack.pop();
-    else if (c === 0x2c /* , */) {
-      const top = stack[stack.length - 1];
-      if (top?.keys) top.expectKey = true;
-    } else if (c === 0x22 /* " */) {
-      const start = i;
-      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
-      const top = stack[stack.length - 1];
-      if (top?.keys && top.expectKey) {
-        const key = JSON.parse(text.slice(start, i + 1)) as string;
-        if (top.keys.has(key)) return { key, line };
-        top.keys.add(key);
-        top.expectKey = false;
-      }
-    }
-  }
-  return undefined;
 }
