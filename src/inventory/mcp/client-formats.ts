@@ -38,11 +38,60 @@ function isGooseConfig(rel: string): boolean {
   return /(^|\/)goose\/config\.ya?ml$/.test(rel);
 }
 
-/** Parse a TOML or YAML client config, or undefined when `rel` is not one. */
-export function parseNonJsonConfig(text: string, rel: string): McpConfigParse | undefined {
+/**
+ * Parse a TOML or YAML client config, or undefined when `rel` is not one. Other YAML and TOML
+ * files are read by the generic rule (genericServerContainers): undefined when they hold no
+ * server definitions under an MCP-named key (or do not parse, unless `known`).
+ */
+export function parseNonJsonConfig(text: string, rel: string, known = false): McpConfigParse | undefined {
   if (isCodexConfig(rel)) return parseCodex(text, rel);
   if (isContinueYaml(rel) || isGooseConfig(rel)) return parseYamlClient(text, rel);
+  if (/\.(ya?ml|toml)$/i.test(rel)) return parseGeneric(text, rel, known);
   return undefined;
+}
+
+function parseGeneric(text: string, rel: string, known: boolean): McpConfigParse | undefined {
+  let data: unknown;
+  let lineOf: (path: Array<string | number>) => number = () => 1;
+  if (/\.toml$/i.test(rel)) {
+    try {
+      data = parseTomlText(text, rel);
+    } catch (err) {
+      return known ? { ok: false, error: isAibomError(err) ? err.message : 'not valid TOML' } : undefined;
+    }
+  } else {
+    const lc = new (yaml().LineCounter)();
+    const doc = parseYamlDocument(text, { lineCounter: lc, uniqueKeys: false });
+    const err = doc.errors[0];
+    if (err) return known ? { ok: false, error: `not valid YAML at line ${lc.linePos(err.pos[0]).line}: ${err.message.split('\n')[0]}` } : undefined;
+    const dup = duplicateKey(doc);
+    if (dup) return { ok: false, error: `not valid YAML: duplicate key ${JSON.stringify(dup.key)} at line ${lc.linePos(dup.offset).line}`, line: lc.linePos(dup.offset).line };
+    try {
+      data = doc.toJS({ maxAliasCount: 100 });
+    } catch {
+      return { ok: false, error: 'not valid YAML: too many aliases' };
+    }
+    lineOf = (path) => {
+      const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+      return node?.range ? lc.linePos(node.range[0]).line : 1;
+    };
+  }
+  const servers: McpServerEntry[] = [];
+  const sections: string[] = [];
+  for (const path of genericServerContainers(data)) {
+    let v: unknown = data;
+    for (const seg of path) v = (v as Record<string | number, unknown>)[seg];
+    const label = path.join('.');
+    sections.push(label);
+    const entries: Array<[string | number, unknown]> = Array.isArray(v) ? v.map((d, i) => [i, d] as [number, unknown]) : Object.entries(v as Record<string, unknown>);
+    for (const [k, d] of entries) {
+      const def = normalizeServerDef(d);
+      const name = typeof k === 'string' ? k : isObject(def) && typeof def.name === 'string' && def.name ? def.name : `#${k + 1}`;
+      servers.push({ name, def, line: lineOf([...path, k]), section: label });
+    }
+  }
+  if (!servers.length && !known) return undefined;
+  return { ok: true, servers, sections };
 }
 
 function parseCodex(text: string, rel: string): McpConfigParse {
@@ -136,6 +185,10 @@ export function normalizeServerDef(def: unknown): unknown {
   if (!isObject(def)) return def;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(def)) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  // Continue's config.json: {"transport": {"type": "stdio", "command", "args", "env"} or {"type": "sse", "url"}}
+  if (isObject(out.transport)) {
+    for (const k of ['command', 'args', 'env', 'url'] as const) if (out[k] === undefined && out.transport[k] !== undefined) out[k] = out.transport[k];
+  }
   if (out.command === undefined && typeof out.cmd === 'string') out.command = out.cmd;
   if (isObject(out.command)) {
     // Zed before 0.194: "command": {"path": "...", "args": [...], "env": {...}}
@@ -156,3 +209,49 @@ export function normalizeServerDef(def: unknown): unknown {
   if (out.url === undefined && typeof out.uri === 'string') out.url = out.uri;
   return out;
 }
+
+/** A key that names MCP servers: what the generic rule looks under. */
+export const MCP_KEY = /mcp|context_?servers|modelcontextprotocol/i;
+
+/**
+ * The generic rule: paths (object keys, list indexes) to every object or list holding at
+ * least one server definition (after normalizeServerDef), found below a key MCP_KEY matches,
+ * other than the `declared` paths (read already) and not inside another container found.
+ * Walked with an explicit stack; the input's depth is bounded by the parser.
+ */
+export function genericServerContainers(data: unknown, declared: ReadonlyArray<ReadonlyArray<string | number>> = []): Array<Array<string | number>> {
+  const out: Array<Array<string | number>> = [];
+  const isDeclared = (p: Array<string | number>) => declared.some((d) => d.length === p.length && d.every((seg, i) => seg === p[i]));
+  const stack: Array<{ value: unknown; path: Array<string | number>; under: boolean }> = [{ value: data, path: [], under: false }];
+  while (stack.length) {
+    const { value, path, under } = stack.pop()!;
+    const entries: Array<[string | number, unknown]> = Array.isArray(value)
+      ? value.map((v, i) => [i, v] as [number, unknown])
+      : isObject(value)
+        ? Object.entries(value)
+        : [];
+    for (const [k, v] of entries) {
+      const p = [...path, k];
+      if (isDeclared(p)) continue;
+      const u = under || (typeof k === 'string' && MCP_KEY.test(k));
+      if (u && holdsServers(v)) {
+        out.push(p);
+        continue;
+      }
+      if (typeof v === 'object' && v !== null) stack.push({ value: v, path: p, under: u });
+    }
+  }
+  return out.sort((a, b) => (a.join('\0') < b.join('\0') ? -1 : 1));
+}
+
+function holdsServers(v: unknown): boolean {
+  const items = Array.isArray(v) ? v : isObject(v) ? Object.values(v) : [];
+  return items.some((d) => looksLikeServer(normalizeServerDef(d)));
+}
+
+/** A server definition: a command to run, or an endpoint (clients name the field differently). */
+export function looksLikeServer(def: unknown): boolean {
+  if (!isObject(def)) return false;
+  return ['command', 'url', 'serverUrl', 'httpUrl'].some((k) => typeof def[k] === 'string');
+}
+
