@@ -125,3 +125,16 @@ describe('through the CLI', () => {
     expect(out.failures.filter((f) => f.rule === 'mcp-pinned').length).toBe(3);
   });
 });
+
+describe('shapes', () => {
+  it('a JSON file found by sniffing with mcpServers as a list: its servers are read', async () => {
+    const dir = await folder({ 'team/agents.json': `{"mcpServers":[{"name":"x","command":"npx","args":["-y","evil-mcp@latest"]}]}` });
+    const found = servers(await buildInventory(dir, {}));
+    expect(found.map((c) => propOf(c, 'aibom:pinned'))).toEqual(['false']);
+  });
+  it('Continue config.json with the servers section not a list is an unreadable config', async () => {
+    const dir = await folder({ '.continue/config.json': `{"experimental":{"modelContextProtocolServers":{"x":${Sj}}}}` });
+    const inv = await buildInventory(dir, {});
+    expect(inv.findings.find((f) => f.code === 'mcp-config-invalid')?.message).toMatch(/"experimental\.modelContextProtocolServers" is not a list/);
+  });
+});

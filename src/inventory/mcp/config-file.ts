@@ -25,9 +25,10 @@ import { genericServerContainers, isKnownNonJsonConfig, looksLikeServer, normali
 
 /**
  * MCP clients' JSON config formats: which files (POSIX path relative to the scanned root),
- * and the paths in them to a map of servers (name → definition) or a list of definitions.
+ * and the paths in them to a map of servers (name → definition), or with `list` to a list of
+ * definitions. A known file whose section has the other shape is a config aibom cannot read.
  */
-export const CLIENT_FORMATS: ReadonlyArray<{ client: string; file: RegExp; paths: string[][] }> = [
+export const CLIENT_FORMATS: ReadonlyArray<{ client: string; file: RegExp; paths: string[][]; list?: boolean }> = [
   { client: 'Claude Desktop/Code, Cursor, Windsurf, Cline, Gemini CLI, Roo, Zed...', file: /./, paths: [['mcpServers'], ['context_servers']] },
   { client: 'Amp (VS Code or CLI settings)', file: /./, paths: [['amp.mcpServers']] },
   { client: 'VS Code mcp.json', file: /(^|\/)mcp\.json$/, paths: [['servers']] },
@@ -35,7 +36,7 @@ export const CLIENT_FORMATS: ReadonlyArray<{ client: string; file: RegExp; paths
   { client: 'VS Code workspace', file: /\.code-workspace$/, paths: [['settings', 'mcp', 'servers'], ['settings', 'amp.mcpServers']] },
   { client: 'opencode', file: /(^|\/)opencode\.jsonc?$/, paths: [['mcp']] },
   { client: 'Charm Crush', file: /(^|\/)\.?crush\.json$/, paths: [['mcp']] },
-  { client: 'Continue (config.json)', file: /(^|\/)\.continue\/config\.json$/, paths: [['experimental', 'modelContextProtocolServers']] },
+  { client: 'Continue (config.json)', file: /(^|\/)\.continue\/config\.json$/, paths: [['experimental', 'modelContextProtocolServers']], list: true },
 ];
 
 /** File names that are MCP client configs wherever they are. */
@@ -117,8 +118,8 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
   }
   if (tree.type !== 'object') return known ? { ok: false, error: 'top level is not a JSON object' } : undefined;
   const base = rel.slice(rel.lastIndexOf('/') + 1);
-  const sections: Array<{ path: Array<string | number>; label: string; generic?: boolean }> = [];
-  for (const f of CLIENT_FORMATS) if (f.file.test(rel)) for (const path of f.paths) sections.push({ path, label: path.join('.') });
+  const sections: Array<{ path: Array<string | number>; label: string; shape: 'map' | 'list' | 'any' }> = [];
+  for (const f of CLIENT_FORMATS) if (f.file.test(rel)) for (const path of f.paths) sections.push({ path, label: path.join('.'), shape: f.list ? 'list' : 'map' });
   if (base === '.claude.json') {
     // Claude Code keeps per-project servers under projects.<path>.mcpServers.
     const projects = child(tree, ['projects']);
@@ -128,18 +129,24 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
         const k = p.children?.[0]?.value;
         if (typeof k !== 'string' || seen.has(k)) continue;
         seen.add(k);
-        sections.push({ path: ['projects', k, 'mcpServers'], label: `projects.${k}.mcpServers` });
+        sections.push({ path: ['projects', k, 'mcpServers'], label: `projects.${k}.mcpServers`, shape: 'map' });
       }
     }
   }
   // Then whatever else looks like servers under an MCP-named key (a client not in the table).
   const declared = sections.map((s) => s.path);
-  for (const path of genericServerContainers(plainValue(tree), declared)) sections.push({ path, label: path.join('.'), generic: true });
+  for (const path of genericServerContainers(plainValue(tree), declared)) sections.push({ path, label: path.join('.'), shape: 'any' });
   const servers: McpServerEntry[] = [];
   const found: string[] = [];
   for (const s of sections) {
     const node = child(tree, s.path);
     if (!node) continue;
+    // A known config's section must have its format's shape; elsewhere either shape is read.
+    const shapeOk = s.shape === 'any' || !known ? node.type === 'array' || node.type === 'object' : node.type === (s.shape === 'list' ? 'array' : 'object');
+    if (!shapeOk) {
+      if (known && s.shape !== 'any') return { ok: false, error: `"${s.label}" is not ${s.shape === 'list' ? 'a list' : 'an object'}`, line: lineOf(node.offset) };
+      continue;
+    }
     if (node.type === 'array') {
       found.push(s.label);
       (node.children ?? []).forEach((item, i) => {
@@ -147,10 +154,6 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
         const name = isPlainObject(def) && typeof def.name === 'string' && def.name ? def.name : `#${i + 1}`;
         servers.push({ name, def, line: lineOf(item.offset), section: s.label });
       });
-      continue;
-    }
-    if (node.type !== 'object') {
-      if (known && !s.generic) return { ok: false, error: `"${s.label}" is neither an object nor a list`, line: lineOf(node.offset) };
       continue;
     }
     found.push(s.label);
