@@ -93,6 +93,15 @@ describe('a model hidden where CycloneDX allows a component is judged', () => {
   });
 });
 
+describe('a model card makes a model', () => {
+  it('a platform or library component with a modelCard is judged as a model', async () => {
+    for (const type of ['platform', 'library', 'application']) {
+      const res = await gate({ ...head('1.6'), components: [{ type, name: 'evil.pkl', version: '1', modelCard: {} }] });
+      expect(res.failures.map((f) => f.rule)).toContain('model-hashed');
+    }
+  });
+});
+
 describe('what describes the BOM is not judged as shipped', () => {
   it('a tool library and an application subject are not rows; the subject keeps being the project', () => {
     const inv = inventoryFromBom({

@@ -237,7 +237,8 @@ const REFINES: Partial<Record<RowKind, RowKind[]>> = { package: ['plugin'] };
  */
 function kindOf(node: Json, props: Map<string, string[]>, isService: boolean): RowKind {
   const explicit = first(props, 'aibom:kind');
-  const typed = isService ? undefined : typeof node.type === 'string' ? KIND_OF_TYPE[node.type] : undefined;
+  // A model card makes it a model whatever its type says (judged as strictly as one).
+  const typed = isService ? undefined : isObject(node.modelCard) && node.type !== 'data' ? 'model' : typeof node.type === 'string' ? KIND_OF_TYPE[node.type] : undefined;
   if (typed) {
     const plugin = explicit === 'plugin' || props.has('aibom:plugin:manifest') || (props.has('aibom:install-path') && props.has('aibom:folder-digest'));
     if (plugin && REFINES[typed]?.includes('plugin')) return 'plugin';
