@@ -2,7 +2,7 @@
  * `aibom gate --bom` with a hostile BOM: a model (or plugin, MCP server, dataset) is judged
  * wherever CycloneDX 1.4-1.7 allows a component or a service, not only in `components`:
  * the BOM's subject itself, its tools, formulation, declarations targets, vulnerability
- * tools, annotators, pedigree, nested at any depth. What only describes how the BOM was made
+ * tools, annotators, nested at any depth (not pedigree: lineage, not what ships). What only describes how the BOM was made
  * (a tool that is a plain library) is not judged as a shipped package.
  */
 import { writeFile } from 'node:fs/promises';
@@ -57,8 +57,6 @@ const HIDDEN: Array<[string, string, object]> = [
   ['declarations.targets.components', '1.6', { declarations: { targets: { components: [evil()] } } }],
   ['declarations.targets.components (1.7)', '1.7', { declarations: { targets: { components: [evil()] } } }],
   ['components nested three deep', '1.6', { components: [{ type: 'application', name: 'a', components: [{ type: 'library', name: 'b', version: '1', hashes: [{ alg: 'SHA-256', content: 'a'.repeat(64) }], components: [evil()] }] }] }],
-  ['a component pedigree ancestor', '1.6', { components: [{ type: 'application', name: 'a', pedigree: { ancestors: [evil()] } }] }],
-  ['the subject pedigree variant', '1.6', { metadata: { component: { type: 'application', name: 'a', pedigree: { variants: [evil()] } } } }],
   ['vulnerabilities[].tools.components', '1.6', { vulnerabilities: [{ id: 'CVE-1', tools: { components: [evil()] } }] }],
   ['annotations[].annotator.component', '1.6', { annotations: [{ subjects: [], annotator: { component: evil() }, timestamp: '2026-01-01T00:00:00Z', text: 'x' }] }],
 ];
@@ -110,6 +108,11 @@ describe('what describes the BOM is not judged as shipped', () => {
     });
     expect(inv.rows).toEqual([]);
     expect(inv.project).toEqual({ name: 'agent', version: '2.0.0' });
+  });
+  it("a model's lineage (pedigree: its base model, on a hub) is not judged as shipped", async () => {
+    const base = { type: 'machine-learning-model', name: 'org/base-model', 'bom-ref': 'base' };
+    const res = await gate({ ...head('1.6'), components: [{ type: 'application', name: 'a', pedigree: { ancestors: [base], variants: [base] } }] });
+    expect(res.failures).toEqual([]);
   });
   it('a subject library with no hashes passes (it is the thing the BOM describes, not a dependency)', async () => {
     const res = await gate({ ...head('1.6'), metadata: { component: leftpad } });

@@ -138,3 +138,19 @@ describe('shapes', () => {
     expect(inv.findings.find((f) => f.code === 'mcp-config-invalid')?.message).toMatch(/"experimental\.modelContextProtocolServers" is not a list/);
   });
 });
+
+describe('YAML and TOML files without servers', () => {
+  it('a policy or workflow YAML mentioning MCP is not an unreadable config', async () => {
+    const dir = await folder({ 'aibom-policy.yaml': 'version: 1\nrules:\n  mcp-pinned: true\n', 'conf.toml': 'mcp = "on"\n' });
+    const inv = await buildInventory(dir, {});
+    expect(inv.findings.filter((f) => f.code.startsWith('mcp-'))).toEqual([]);
+  });
+});
+
+describe('generic YAML read as its readers read it', () => {
+  it('a duplicate key does not hide the server: the last one counts', async () => {
+    const dir = await folder({ 'agents/tools.yml': 'mcp:\n  servers: {}\nmcp:\n  servers:\n    x: {command: npx, args: [-y, evil-mcp@latest]}\n' });
+    const found = servers(await buildInventory(dir, {}));
+    expect(found.map((c) => propOf(c, 'aibom:pinned'))).toEqual(['false']);
+  });
+});

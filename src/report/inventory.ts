@@ -80,7 +80,7 @@ export function inventoryFromBom(bom: Json, options: InventoryFromBomOptions = {
   // before their children, with an explicit stack (the nesting depth is untrusted).
   // Every place CycloneDX 1.4-1.7 allows a component or a service is read, so a hostile
   // BOM cannot hide a model where the schema allows one (see bomPlaces). What made or
-  // describes the BOM (its tools, its subject, a component's lineage) is not shipped: from
+  // describes the BOM (its tools, its subject) is not shipped: from
   // there only what the gate judges wherever it sits (models, datasets, plugins, MCP servers)
   // becomes a row. Every node counts against MAX_BOM_NODES.
   type Item = { node: unknown; nested: boolean; isService: boolean; context: boolean; kidsContext: boolean; where: string };
@@ -97,13 +97,6 @@ export function inventoryFromBom(bom: Json, options: InventoryFromBomOptions = {
     if (!isObject(node)) continue;
     if (++seen > MAX_BOM_NODES) throw new AibomError('INPUT', `the BOM holds more than ${MAX_BOM_NODES} components and services`);
     const kids = node[isService ? 'services' : 'components'];
-    const pedigree = !isService && isObject(node.pedigree) ? node.pedigree : undefined;
-    // Pushed in reverse: the node's own children come out before its pedigree.
-    if (pedigree) {
-      for (const k of ['variants', 'descendants', 'ancestors'] as const) {
-        pushAll(Array.isArray(pedigree[k]) ? pedigree[k] : undefined, { nested: true, isService: false, context: true, kidsContext: true, where: `${where} pedigree` });
-      }
-    }
     if (Array.isArray(kids)) pushAll(kids, { nested: true, isService, context: kidsContext, kidsContext, where });
     if (nested && node.type === 'file' && !options.nestedFiles) continue;
     const row = rowOf(node, isService);
@@ -160,8 +153,10 @@ interface BomPlace {
  * `$ref` to #/definitions/component or #/definitions/service): the BOM's components and
  * services, its subject (metadata.component), its tools (metadata.tools.components/services
  * from 1.5), formulation[].components/services (1.5), declarations.targets (1.6), the tools of
- * vulnerabilities[] and the annotators of annotations[] (1.5). Nested components/services and
- * pedigree ancestors/descendants/variants are followed from each by the walker.
+ * vulnerabilities[] and the annotators of annotations[] (1.5). Nested components/services are
+ * followed from each by the walker. Not read: a component's pedigree (ancestors, descendants,
+ * variants), its lineage: other versions of it, not parts of what ships (aibom records a
+ * fine-tuned model's base model there).
  */
 function bomPlaces(bom: Json): BomPlace[] {
   const out: BomPlace[] = [];

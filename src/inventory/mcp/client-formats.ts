@@ -64,8 +64,8 @@ function parseGeneric(text: string, rel: string, known: boolean): McpConfigParse
     const doc = parseYamlDocument(text, { lineCounter: lc, uniqueKeys: false });
     const err = doc.errors[0];
     if (err) return known ? { ok: false, error: `not valid YAML at line ${lc.linePos(err.pos[0]).line}: ${err.message.split('\n')[0]}` } : undefined;
-    const dup = duplicateKey(doc);
-    if (dup) return { ok: false, error: `not valid YAML: duplicate key ${JSON.stringify(dup.key)} at line ${lc.linePos(dup.offset).line}`, line: lc.linePos(dup.offset).line };
+    // Duplicate keys: the last counts, as in the YAML readers clients use (PyYAML, js-yaml's
+    // json mode); refusing them here would let a duplicate hide a server from the generic rule.
     try {
       data = doc.toJS({ maxAliasCount: 100 });
     } catch {

@@ -103,7 +103,7 @@ export type McpConfigParse =
  */
 export function parseMcpConfig(text: string, rel: string, known: boolean): McpConfigParse | undefined {
   const other = parseNonJsonConfig(text, rel, known);
-  if (other) return other;
+  if (other || /\.(ya?ml|toml)$/i.test(rel)) return other;
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) return { ok: false, error: `nests deeper than ${MAX_DEPTH} levels` };
   const errors: ParseError[] = [];
