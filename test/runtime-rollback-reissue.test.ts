@@ -156,3 +156,46 @@ describe('the hook reads the acceptance from its environment', () => {
     expect(cfg.options.acceptBom).toBe(digest);
   });
 });
+
+describe('the high-water mark in-process (RollbackState)', () => {
+  const lockOf = (release: { timestamp?: string; version?: string }) => ({
+    project: release.version ? { version: release.version } : {},
+    plugins: [],
+    pluginPaths: [],
+    pathFiles: new Map(),
+    release: release.timestamp ? { timestamp: release.timestamp } : {},
+  });
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  async function state(dir: string) {
+    const { RollbackState } = await import('../src/runtime/rollback.js');
+    return RollbackState.open(dir, '/agent', 'identity');
+  }
+
+  it('BOMs with neither timestamp nor version: the first is recorded, another is refused unless accepted, the same passes', async () => {
+    const { markOf } = await import('../src/runtime/rollback.js');
+    const dir = join(tmp.dir, 'unit-1');
+    const a = markOf(lockOf({}) as never, bytes('bom A'));
+    const b = markOf(lockOf({}) as never, bytes('bom B'));
+    expect(await (await state(dir)).refusal(a)).toBeUndefined();
+    await (await state(dir)).advance(a);
+    expect(await (await state(dir)).refusal(a)).toBeUndefined();
+    expect(await (await state(dir)).refusal(b)).toMatch(/cannot be ordered against the release that already started here.*--accept-bom sha256:[0-9a-f]{64}/);
+    expect(await (await state(dir)).refusal(b, `sha256:${b!.digest}`)).toBeUndefined();
+    await (await state(dir)).advance(b);
+    expect(await (await state(dir)).refusal(a)).toMatch(/cannot be ordered/);
+    expect(await (await state(dir)).refusal(b)).toBeUndefined();
+  });
+
+  it('a newer version moves the mark without acceptance; an older one never does, even when "accepted"', async () => {
+    const { markOf } = await import('../src/runtime/rollback.js');
+    const dir = join(tmp.dir, 'unit-2');
+    const v1 = markOf(lockOf({ version: '1.0.0' }) as never, bytes('v1'));
+    const v2 = markOf(lockOf({ version: '1.1.0' }) as never, bytes('v2'));
+    await (await state(dir)).advance(v1);
+    expect(await (await state(dir)).refusal(v2)).toBeUndefined();
+    await (await state(dir)).advance(v2);
+    expect(await (await state(dir)).refusal(v1, `sha256:${v1!.digest}`)).toMatch(/is older than the release that already started here/);
+    await (await state(dir)).advance(v1);
+    expect(await (await state(dir)).refusal(v2)).toBeUndefined();
+  });
+});

@@ -53,7 +53,8 @@ export function markOf(lock: Lock, bomBytes: Uint8Array): ReleaseMark | undefine
   if (lock.release.serialNumber !== undefined) m.serialNumber = lock.release.serialNumber;
   if (lock.release.bomVersion !== undefined) m.bomVersion = lock.release.bomVersion;
   if (lock.project.version !== undefined) m.version = lock.project.version;
-  return m.timestamp === undefined && m.version === undefined ? undefined : m;
+  // Always a mark: a BOM with neither timestamp nor version is still told apart by its digest.
+  return m;
 }
 
 const describe = (m: ReleaseMark) =>
@@ -112,7 +113,8 @@ export class RollbackState {
       const h = doc.format === FORMAT && doc.high && typeof doc.high === 'object' ? doc.high : undefined;
       const okTs = h && (h.timestamp === undefined || (typeof h.timestamp === 'string' && Number.isFinite(Date.parse(h.timestamp))));
       const okDigest = h && typeof h.digest === 'string' && /^[0-9a-f]{64}$/.test(h.digest);
-      if (h && okTs && okDigest && (h.timestamp !== undefined || typeof h.version === 'string')) high = h as ReleaseMark;
+      const okVersion = h && (h.version === undefined || typeof h.version === 'string');
+      if (h && okTs && okDigest && okVersion) high = h as ReleaseMark;
     } catch {
       high = undefined;
     }
@@ -131,9 +133,15 @@ export class RollbackState {
     if (!h) return undefined;
     if (mark?.digest !== undefined && mark.digest === h.digest) return undefined;
     const order = await compare(mark, h);
-    if (order === undefined) return `this BOM (${mark ? describe(mark) : 'no timestamp, no version'}) cannot be ordered against the release that already started here (${describe(h)}): no timestamp or semantic version in both`;
-    if (order < 0) return `rollback: this BOM (${describe(mark!)}) is older than the release that already started here (${describe(h)})`;
-    if (order === 0 && !(mark!.digest !== undefined && acceptedDigest(acceptBom) === mark!.digest)) {
+    const accepted = mark?.digest !== undefined && acceptedDigest(acceptBom) === mark.digest;
+    if (order === undefined && !accepted) {
+      return (
+        `this BOM (${mark ? describe(mark) : 'no timestamp, no version'}) cannot be ordered against the release that already started here (${describe(h)}): no timestamp or semantic version in both. ` +
+        `If you trust this exact BOM, accept it once with --accept-bom sha256:${mark?.digest ?? '?'} (AIBOM_ACCEPT_BOM)`
+      );
+    }
+    if (order !== undefined && order < 0) return `rollback: this BOM (${describe(mark!)}) is older than the release that already started here (${describe(h)})`;
+    if (order === 0 && !accepted) {
       return (
         `rollback: this BOM (${describe(mark!)}, sha256:${mark!.digest ?? '?'}) is as old as the release that already started here ` +
         `(${describe(h)}, sha256:${h.digest}) but is another BOM, so it cannot be proven newer. ` +
@@ -148,7 +156,8 @@ export class RollbackState {
     if (!mark) return;
     if (this.high) {
       if (mark.digest === this.high.digest) return;
-      if (((await compare(mark, this.high)) ?? -1) < 0) return;
+      // Not orderable, or as old: refusal() let it through only when the operator accepted it.
+      if (((await compare(mark, this.high)) ?? 0) < 0) return;
     }
     const dir = join(this.file, '..');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
