@@ -154,3 +154,18 @@ describe('generic YAML read as its readers read it', () => {
     expect(found.map((c) => propOf(c, 'aibom:pinned'))).toEqual(['false']);
   });
 });
+
+describe('known TOML/YAML clients: servers outside their usual section', () => {
+  const cases: Array<[string, string, string]> = [
+    ['Codex config.toml, servers in a profile', '.codex/config.toml', '[profiles.work.mcp_servers.x]\ncommand = "npx"\nargs = ["-y", "evil-mcp@latest"]\n'],
+    ['Continue YAML, servers under another MCP key', '.continue/config.yaml', 'name: a\nexperimental:\n  mcp:\n    - name: x\n      command: npx\n      args: [-y, evil-mcp@latest]\n'],
+    ['Goose config, servers under another MCP key', '.config/goose/config.yaml', 'mcp_servers:\n  x:\n    cmd: npx\n    args: [-y, evil-mcp@latest]\n'],
+  ];
+  for (const [label, rel, text] of cases) {
+    it(label, async () => {
+      const dir = await folder({ [rel]: text });
+      const inv = await buildInventory(dir, {});
+      expect(servers(inv).map((c) => propOf(c, 'aibom:pinned')), JSON.stringify(inv.findings)).toEqual(['false']);
+    });
+  }
+});

@@ -78,7 +78,20 @@ function parseGeneric(text: string, rel: string, known: boolean): McpConfigParse
   }
   const servers: McpServerEntry[] = [];
   const sections: string[] = [];
-  for (const path of genericServerContainers(data)) {
+  addGeneric(data, [], servers, sections, lineOf);
+  if (!servers.length && !known) return undefined;
+  return { ok: true, servers, sections };
+}
+
+/** The servers the generic rule finds in parsed data (outside the `declared` paths), appended. */
+function addGeneric(
+  data: unknown,
+  declared: Array<Array<string | number>>,
+  servers: McpServerEntry[],
+  sections: string[],
+  lineOf: (path: Array<string | number>) => number,
+): void {
+  for (const path of genericServerContainers(data, declared)) {
     let v: unknown = data;
     for (const seg of path) v = (v as Record<string | number, unknown>)[seg];
     const label = path.join('.');
@@ -90,8 +103,6 @@ function parseGeneric(text: string, rel: string, known: boolean): McpConfigParse
       servers.push({ name, def, line: lineOf([...path, k]), section: label });
     }
   }
-  if (!servers.length && !known) return undefined;
-  return { ok: true, servers, sections };
 }
 
 function parseCodex(text: string, rel: string): McpConfigParse {
@@ -102,14 +113,19 @@ function parseCodex(text: string, rel: string): McpConfigParse {
     return { ok: false, error: isAibomError(err) ? err.message : 'not valid TOML' };
   }
   const section = doc.mcp_servers;
-  if (section === undefined) return { ok: true, servers: [], sections: [] };
-  if (!isObject(section)) return { ok: false, error: '"mcp_servers" is not a table' };
+  if (section !== undefined && !isObject(section)) return { ok: false, error: '"mcp_servers" is not a table' };
   const lines = text.split('\n');
   const servers: McpServerEntry[] = [];
-  for (const [name, def] of Object.entries(section)) {
-    servers.push({ name, def: normalizeServerDef(def), line: tomlLine(lines, name), section: 'mcp_servers' });
+  const sections: string[] = [];
+  if (section !== undefined) {
+    sections.push('mcp_servers');
+    for (const [name, def] of Object.entries(section)) {
+      servers.push({ name, def: normalizeServerDef(def), line: tomlLine(lines, name), section: 'mcp_servers' });
+    }
   }
-  return { ok: true, servers, sections: ['mcp_servers'] };
+  // Servers elsewhere under an MCP-named key (profiles, newer layouts): the generic rule.
+  addGeneric(doc, [['mcp_servers']], servers, sections, () => 1);
+  return { ok: true, servers, sections };
 }
 
 /** The line of `[mcp_servers.NAME]` (bare or quoted key), or 1. */
@@ -151,17 +167,25 @@ function parseYamlClient(text: string, rel: string): McpConfigParse {
   };
   if (isGooseConfig(rel)) {
     const ext = data.extensions;
-    if (ext === undefined) return { ok: true, servers: [], sections: [] };
-    if (!isObject(ext)) return { ok: false, error: '"extensions" is not a map' };
-    for (const [name, def] of Object.entries(ext)) {
-      // Built-in extensions run inside Goose itself.
-      if (isObject(def) && (def.type === 'builtin' || def.type === 'platform' || def.bundled === true) && def.cmd === undefined) continue;
-      servers.push({ name, def: normalizeServerDef(def), line: lineOfKey(['extensions', name]), section: 'extensions' });
+    const sections: string[] = [];
+    if (ext !== undefined && !isObject(ext)) return { ok: false, error: '"extensions" is not a map' };
+    if (isObject(ext)) {
+      sections.push('extensions');
+      for (const [name, def] of Object.entries(ext)) {
+        // Built-in extensions run inside Goose itself.
+        if (isObject(def) && (def.type === 'builtin' || def.type === 'platform' || def.bundled === true) && def.cmd === undefined) continue;
+        servers.push({ name, def: normalizeServerDef(def), line: lineOfKey(['extensions', name]), section: 'extensions' });
+      }
     }
-    return { ok: true, servers, sections: ['extensions'] };
+    addGeneric(data, [['extensions']], servers, sections, lineOfKey);
+    return { ok: true, servers, sections };
   }
   const list = data.mcpServers;
-  if (list === undefined) return { ok: true, servers: [], sections: [] };
+  if (list === undefined) {
+    const sections: string[] = [];
+    addGeneric(data, [['mcpServers']], servers, sections, lineOfKey);
+    return { ok: true, servers, sections };
+  }
   if (Array.isArray(list)) {
     list.forEach((def, i) => {
       const name = isObject(def) && typeof def.name === 'string' && def.name ? def.name : `#${i + 1}`;
@@ -172,7 +196,9 @@ function parseYamlClient(text: string, rel: string): McpConfigParse {
       servers.push({ name, def: normalizeServerDef(def), line: lineOfKey(['mcpServers', name]), section: 'mcpServers' });
     }
   } else return { ok: false, error: '"mcpServers" is neither a list nor a map' };
-  return { ok: true, servers, sections: ['mcpServers'] };
+  const sections = ['mcpServers'];
+  addGeneric(data, [['mcpServers']], servers, sections, lineOfKey);
+  return { ok: true, servers, sections };
 }
 
 /**
