@@ -169,3 +169,12 @@ describe('known TOML/YAML clients: servers outside their usual section', () => {
     });
   }
 });
+
+describe('broken JSON found by sniffing', () => {
+  it('a broken JSON file that only mentions MCP is not an unreadable config; one naming mcpServers still is', async () => {
+    const dir = await folder({ 'fixtures/bad.json': '{"dep": "@modelcontextprotocol/sdk",' });
+    expect((await buildInventory(dir, {})).findings.filter((f) => f.code === 'mcp-config-invalid')).toEqual([]);
+    const dir2 = await folder({ 'fixtures/bad.json': `{"mcpServers": {"x": ${Sj}},` });
+    expect((await buildInventory(dir2, {})).findings.map((f) => f.code)).toContain('mcp-config-invalid');
+  });
+});

@@ -105,11 +105,15 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
   const other = parseNonJsonConfig(text, rel, known);
   if (other || /\.(ya?ml|toml)$/i.test(rel)) return other;
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) return { ok: false, error: `nests deeper than ${MAX_DEPTH} levels` };
+  // A file found by sniffing is a config aibom cannot read only when it names a servers
+  // section; one that merely mentions MCP (a fixture, a package name) is not a config.
+  const namesServers = known || /mcpServers|context_servers|mcp_config|modelContextProtocolServers|\\u/.test(body);
+  if (jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) return namesServers ? { ok: false, error: `nests deeper than ${MAX_DEPTH} levels` } : undefined;
   const errors: ParseError[] = [];
   const tree = parseTree(body, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
   const lineOf = lineIndex(body);
   if (errors.length || !tree) {
+    if (!namesServers) return undefined;
     const e = errors[0];
     if (!e) return { ok: false, error: 'empty file' };
     const line = lineOf(e.offset);
