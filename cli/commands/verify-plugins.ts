@@ -16,6 +16,7 @@ interface VerifyPluginsFlags extends ClaimOptions {
   trustedRoot?: string;
   pluginPath: string[];
   failOnMissing?: boolean;
+  acceptBom?: string;
   cache?: boolean | string;
   json?: boolean;
 }
@@ -53,6 +54,10 @@ export function registerVerifyPlugins(program: Command): void {
   addClaimFlags(cmd)
     .option('--plugin-path <dir>', 'another plugin folder to refuse unlisted plugins in (relative to --root; repeatable)', (v: string, prev: string[]) => [...prev, v], [])
     .option('--fail-on-missing', 'refuse (not only report) plugins the BOM lists that are not on disk')
+    .option(
+      '--accept-bom <sha256:hex>',
+      'start this exact BOM although it cannot be proven newer than the release that already started here (a re-issue with the same version); the refusal prints the digest',
+    )
     .option('--cache [dir]', 'reuse digests of unchanged files (device, inode, size, mtime, ctime); off by default, see README')
     .option('--json', 'print the result as JSON')
     .addHelpText(
@@ -82,6 +87,7 @@ export function registerVerifyPlugins(program: Command): void {
           'certificateOidcIssuerRegexp',
           'key',
           'trustedRoot',
+          'acceptBom',
         ] as const) {
           if (flags[k] !== undefined) opts[k] = flags[k];
         }

@@ -67,7 +67,7 @@ export async function runGate(opts: GateOptions): Promise<GateRun> {
   if (opts.vsa && inputs.includes(resolve(opts.vsa.file))) throw new AibomError('USAGE', `--vsa ${opts.vsa.file} would overwrite an input of the gate`);
   if (opts.lock && inputs.filter((f) => f === resolve(opts.lock!.file)).length > 1) throw new AibomError('USAGE', `--lock ${opts.lock.file} is also an input of the gate`);
   if (!loaded.builtFromDir) await assertValidBom(loaded.bom, loaded.source);
-  const inv = inventoryFromBom(loaded.bom, { nestedFiles: true, modelSubject: true });
+  const inv = inventoryFromBom(loaded.bom, { nestedFiles: true });
   const session = new VerifySession();
   const releaseIdentity = releaseOptions(opts, policy);
   if ((opts.bundle?.length || opts.artifacts?.length) && !releaseIdentity) {

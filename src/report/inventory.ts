@@ -1,3 +1,4 @@
+import { AibomError } from '../errors.js';
 import { FINDING_PROPERTY, parseFinding } from '../bom/build.js';
 import type { Finding, Location } from '../inventory/types.js';
 import { isObject } from '../util/json.js';
@@ -67,12 +68,6 @@ export interface InventoryFromBomOptions {
    * nested under a package may carry a risk). Reports leave them out (parts of their parent).
    */
   nestedFiles?: boolean;
-  /**
-   * The BOM's subject (metadata.component) as a row when it is itself a model or a dataset:
-   * a release that is a pickle model is judged as one. (A project or package subject is not a
-   * row: it is what the BOM describes, not something it ships.)
-   */
-  modelSubject?: boolean;
 }
 
 export function inventoryFromBom(bom: Json, options: InventoryFromBomOptions = {}): InventoryReport {
@@ -83,23 +78,32 @@ export function inventoryFromBom(bom: Json, options: InventoryFromBomOptions = {
   // below it (cyclonedx-npm's default output, cdxgen). Nested `file` components (the files
   // of a model or plugin folder) are parts of their parent, not rows. Depth-first, parents
   // before their children, with an explicit stack (the nesting depth is untrusted).
-  const walk = (list: unknown, isService: boolean, key: 'components' | 'services') => {
-    if (!Array.isArray(list)) return;
-    const stack: Array<{ node: unknown; nested: boolean }> = [];
-    for (let i = list.length - 1; i >= 0; i--) stack.push({ node: list[i], nested: false });
-    while (stack.length) {
-      const { node, nested } = stack.pop()!;
-      if (!isObject(node)) continue;
-      if (!(nested && node.type === 'file' && !options.nestedFiles)) rows.push(rowOf(node, isService));
-      const kids = node[key];
-      if (Array.isArray(kids)) for (let i = kids.length - 1; i >= 0; i--) stack.push({ node: kids[i], nested: true });
-    }
+  // Every place CycloneDX 1.4-1.7 allows a component or a service is read, so a hostile
+  // BOM cannot hide a model where the schema allows one (see bomPlaces). What made or
+  // describes the BOM (its tools, its subject) is not shipped: from
+  // there only what the gate judges wherever it sits (models, datasets, plugins, MCP servers)
+  // becomes a row. Every node counts against MAX_BOM_NODES.
+  type Item = { node: unknown; nested: boolean; isService: boolean; context: boolean; kidsContext: boolean; where: string };
+  const stack: Item[] = [];
+  const pushAll = (list: unknown, base: Omit<Item, 'node'>) => {
+    const items = Array.isArray(list) ? list : list === undefined ? [] : [list];
+    for (let i = items.length - 1; i >= 0; i--) stack.push({ ...base, node: items[i] });
   };
-  if (options.modelSubject && (root.type === 'machine-learning-model' || root.type === 'data')) walk([{ ...root, components: undefined }], false, 'components');
-  // The BOM's subject may hold components of its own (CycloneDX allows them there too).
-  walk(root.components, false, 'components');
-  walk(bom.components, false, 'components');
-  walk(bom.services, true, 'services');
+  let seen = 0;
+  for (const place of bomPlaces(bom).reverse()) pushAll(place.list, { nested: false, isService: place.isService, context: place.context, kidsContext: place.kidsContext, where: place.where });
+  while (stack.length) {
+    const item = stack.pop()!;
+    const { node, nested, isService, context, kidsContext, where } = item;
+    if (!isObject(node)) continue;
+    if (++seen > MAX_BOM_NODES) throw new AibomError('INPUT', `the BOM holds more than ${MAX_BOM_NODES} components and services`);
+    const kids = node[isService ? 'services' : 'components'];
+    if (Array.isArray(kids)) pushAll(kids, { nested: true, isService, context: kidsContext, kidsContext, where });
+    if (nested && node.type === 'file' && !options.nestedFiles) continue;
+    const row = rowOf(node, isService);
+    if (context && !JUDGED_ANYWHERE.has(row.kind)) continue;
+    if (where !== 'components' && where !== 'services') row.properties.set(BOM_PLACE_PROPERTY, [where]);
+    rows.push(row);
+  }
   const findings = propsOf(meta).get(FINDING_PROPERTY)?.flatMap((v) => {
     const f = parseFinding(v);
     return f ? [f] : [];
@@ -123,6 +127,73 @@ export function inventoryFromBom(bom: Json, options: InventoryFromBomOptions = {
     summary: summarize(rows),
     dependencies,
   };
+}
+
+/** Where a row came from when not the BOM's top-level components or services. */
+export const BOM_PLACE_PROPERTY = 'aibom:bom-place';
+
+/** Kinds judged wherever they sit in a BOM, even among its tools or in a lineage. */
+const JUDGED_ANYWHERE = new Set<RowKind>(['model', 'dataset', 'plugin', 'mcp-server']);
+
+/** Components and services read from one BOM, at most (bounds the work on a hostile BOM). */
+export const MAX_BOM_NODES = 1_000_000;
+
+interface BomPlace {
+  list: unknown;
+  isService: boolean;
+  /** Describes the BOM or its subject rather than listing what ships. */
+  context: boolean;
+  /** The same for the components nested below (the subject's are shipped parts). */
+  kidsContext: boolean;
+  where: string;
+}
+
+/**
+ * Every place CycloneDX 1.4-1.7 allows a component or a service (bom-1.x schemas: every
+ * `$ref` to #/definitions/component or #/definitions/service): the BOM's components and
+ * services, its subject (metadata.component), its tools (metadata.tools.components/services
+ * from 1.5), formulation[].components/services (1.5), declarations.targets (1.6), the tools of
+ * vulnerabilities[] and the annotators of annotations[] (1.5). Nested components/services are
+ * followed from each by the walker. Not read: a component's pedigree (ancestors, descendants,
+ * variants), its lineage: other versions of it, not parts of what ships (aibom records a
+ * fine-tuned model's base model there).
+ */
+function bomPlaces(bom: Json): BomPlace[] {
+  const out: BomPlace[] = [];
+  const meta = isObject(bom.metadata) ? bom.metadata : {};
+  const add = (list: unknown, isService: boolean, context: boolean, where: string, kidsContext = context) => {
+    if (list !== undefined) out.push({ list, isService, context, kidsContext, where });
+  };
+  add(meta.component, false, true, 'metadata.component', false);
+  add(bom.components, false, false, 'components');
+  add(bom.services, true, false, 'services');
+  const tools = (t: unknown, where: string) => {
+    if (!isObject(t)) return;
+    add(t.components, false, true, `${where}.components`);
+    add(t.services, true, true, `${where}.services`);
+  };
+  tools(meta.tools, 'metadata.tools');
+  if (Array.isArray(bom.formulation)) {
+    for (const f of bom.formulation) {
+      if (!isObject(f)) continue;
+      add(f.components, false, false, 'formulation.components');
+      add(f.services, true, false, 'formulation.services');
+    }
+  }
+  const decl = isObject(bom.declarations) ? bom.declarations : undefined;
+  if (decl && isObject(decl.targets)) {
+    add(decl.targets.components, false, false, 'declarations.targets.components');
+    add(decl.targets.services, true, false, 'declarations.targets.services');
+  }
+  if (Array.isArray(bom.vulnerabilities)) for (const v of bom.vulnerabilities) if (isObject(v)) tools(v.tools, 'vulnerabilities.tools');
+  if (Array.isArray(bom.annotations)) {
+    for (const a of bom.annotations) {
+      if (!isObject(a) || !isObject(a.annotator)) continue;
+      add(a.annotator.component, false, true, 'annotations.annotator.component');
+      add(a.annotator.service, true, true, 'annotations.annotator.service');
+    }
+  }
+  return out;
 }
 
 function propsOf(node: Json): Map<string, string[]> {
@@ -161,7 +232,8 @@ const REFINES: Partial<Record<RowKind, RowKind[]>> = { package: ['plugin'] };
  */
 function kindOf(node: Json, props: Map<string, string[]>, isService: boolean): RowKind {
   const explicit = first(props, 'aibom:kind');
-  const typed = isService ? undefined : typeof node.type === 'string' ? KIND_OF_TYPE[node.type] : undefined;
+  // A model card makes it a model whatever its type says (judged as strictly as one).
+  const typed = isService ? undefined : isObject(node.modelCard) && node.type !== 'data' ? 'model' : typeof node.type === 'string' ? KIND_OF_TYPE[node.type] : undefined;
   if (typed) {
     const plugin = explicit === 'plugin' || props.has('aibom:plugin:manifest') || (props.has('aibom:install-path') && props.has('aibom:folder-digest'));
     if (plugin && REFINES[typed]?.includes('plugin')) return 'plugin';

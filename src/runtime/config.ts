@@ -10,7 +10,7 @@
  *   - AIBOM_BOM, AIBOM_BUNDLE, AIBOM_ROOT, AIBOM_POLICY, AIBOM_TRUSTED_ROOT, AIBOM_KEY,
  *     AIBOM_CERTIFICATE_IDENTITY[_REGEXP], AIBOM_CERTIFICATE_OIDC_ISSUER[_REGEXP],
  *     AIBOM_PLUGIN_PATHS (comma-separated), AIBOM_DIGEST_CACHE (1 or a folder),
- *     AIBOM_FAIL_ON_MISSING (1); paths relative to the working directory; they override the file.
+ *     AIBOM_FAIL_ON_MISSING (1), AIBOM_ACCEPT_BOM (sha256:<hex>, a re-issued BOM to accept); paths relative to the working directory; they override the file.
  * Nothing configured is an error: the hook never lets an agent start unchecked.
  */
 import { existsSync } from 'node:fs';
@@ -85,6 +85,7 @@ export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cw
   if (env.AIBOM_PLUGIN_PATHS) out.pluginPaths = env.AIBOM_PLUGIN_PATHS.split(',').map((s) => s.trim()).filter(Boolean);
   if (env.AIBOM_DIGEST_CACHE) out.cache = /^(1|true|yes|on)$/i.test(env.AIBOM_DIGEST_CACHE) ? true : env.AIBOM_DIGEST_CACHE;
   if (env.AIBOM_FAIL_ON_MISSING) out.failOnMissing = /^(1|true|yes|on)$/i.test(env.AIBOM_FAIL_ON_MISSING);
+  if (env.AIBOM_ACCEPT_BOM) out.acceptBom = env.AIBOM_ACCEPT_BOM;
   if (out.bom === undefined) {
     throw new AibomError(
       'USAGE',

@@ -6,11 +6,17 @@
  *     (BOM metadata.timestamp, serialNumber, BOM version and release version, all from the
  *     signed bytes) that ever started there, kept in a state file only the agent's user can
  *     write ($AIBOM_STATE_DIR, else $XDG_STATE_HOME/aibom, else ~/.local/state/aibom); an
- *     older release, or another BOM with the same timestamp, is refused; the mark moves up
- *     only after a check that passed;
+ *     older release is refused; so is a different BOM (by the SHA-256 of its signed bytes,
+ *     recorded in the state) that cannot be proven newer: reproducible BOMs have no
+ *     timestamp or serial, and a plugin can change while the agent's version stays. Such a
+ *     re-issue starts only when the operator accepts that exact BOM (acceptBom,
+ *     `--accept-bom sha256:<hex>`, AIBOM_ACCEPT_BOM); the same BOM re-verified passes; the
+ *     mark moves up only after a check that passed;
  *   - policy minimums: `release.minVersion` (the BOM's release version, semver) and
  *     `release.notBefore` (its timestamp), which also hold on a fresh machine with no state.
- * Deliberately rolling back: remove the state file (only its owner can).
+ * Deliberately rolling back: remove the state file (only its owner can). With no state file
+ * (a fresh machine, or the file removed) the first release that passes is trusted on first
+ * use: only the policy minimums hold until then.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
@@ -20,7 +26,8 @@ import { AibomError } from '../errors.js';
 import type { Lock } from './lock.js';
 import { unsafeOwnership } from '../util/owner.js';
 
-const FORMAT = 1;
+/** 2: the mark records the BOM's digest (format 1 did not, and is refused). */
+const FORMAT = 2;
 const MAX_STATE_BYTES = 64 * 1024;
 
 export interface ReleaseMark {
@@ -29,6 +36,8 @@ export interface ReleaseMark {
   serialNumber?: string;
   bomVersion?: number;
   version?: string;
+  /** SHA-256 (hex) of the signed BOM bytes: tells a re-issued BOM from the same one. */
+  digest?: string;
 }
 
 /** Where the high-water marks live. */
@@ -38,13 +47,14 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(homedir(), '.local', 'state', 'aibom');
 }
 
-export function markOf(lock: Lock): ReleaseMark | undefined {
-  const m: ReleaseMark = {};
+export function markOf(lock: Lock, bomBytes: Uint8Array): ReleaseMark | undefined {
+  const m: ReleaseMark = { digest: createHash('sha256').update(bomBytes).digest('hex') };
   if (lock.release.timestamp !== undefined && Number.isFinite(Date.parse(lock.release.timestamp))) m.timestamp = lock.release.timestamp;
   if (lock.release.serialNumber !== undefined) m.serialNumber = lock.release.serialNumber;
   if (lock.release.bomVersion !== undefined) m.bomVersion = lock.release.bomVersion;
   if (lock.project.version !== undefined) m.version = lock.project.version;
-  return m.timestamp === undefined && m.version === undefined ? undefined : m;
+  // Always a mark: a BOM with neither timestamp nor version is still told apart by its digest.
+  return m;
 }
 
 const describe = (m: ReleaseMark) =>
@@ -102,7 +112,9 @@ export class RollbackState {
       const doc = JSON.parse(text) as { format?: unknown; high?: Partial<ReleaseMark> };
       const h = doc.format === FORMAT && doc.high && typeof doc.high === 'object' ? doc.high : undefined;
       const okTs = h && (h.timestamp === undefined || (typeof h.timestamp === 'string' && Number.isFinite(Date.parse(h.timestamp))));
-      if (h && okTs && (h.timestamp !== undefined || typeof h.version === 'string')) high = h as ReleaseMark;
+      const okDigest = h && typeof h.digest === 'string' && /^[0-9a-f]{64}$/.test(h.digest);
+      const okVersion = h && (h.version === undefined || typeof h.version === 'string');
+      if (h && okTs && okDigest && okVersion) high = h as ReleaseMark;
     } catch {
       high = undefined;
     }
@@ -111,23 +123,42 @@ export class RollbackState {
     return new RollbackState(file, high);
   }
 
-  /** Why this release is older than one that already started here, or undefined. */
-  async refusal(mark: ReleaseMark | undefined): Promise<string | undefined> {
+  /**
+   * Why this release is refused against the one that already started here, or undefined:
+   * older, not orderable, or another BOM as old as it (unless `acceptBom` is this BOM's
+   * digest, `sha256:<hex>` or `<hex>`). The very same BOM (same digest) always passes.
+   */
+  async refusal(mark: ReleaseMark | undefined, acceptBom?: string): Promise<string | undefined> {
     const h = this.high;
     if (!h) return undefined;
+    if (mark?.digest !== undefined && mark.digest === h.digest) return undefined;
     const order = await compare(mark, h);
-    if (order === undefined) return `this BOM (${mark ? describe(mark) : 'no timestamp, no version'}) cannot be ordered against the release that already started here (${describe(h)}): no timestamp or semantic version in both`;
-    if (order < 0) return `rollback: this BOM (${describe(mark!)}) is older than the release that already started here (${describe(h)})`;
-    if (order === 0 && (mark!.serialNumber !== h.serialNumber || mark!.bomVersion !== h.bomVersion || mark!.version !== h.version || mark!.timestamp !== h.timestamp)) {
-      return `rollback: this BOM (${describe(mark!)}) is as old as the release that already started here (${describe(h)}) but is another BOM`;
+    const accepted = mark?.digest !== undefined && acceptedDigest(acceptBom) === mark.digest;
+    if (order === undefined && !accepted) {
+      return (
+        `this BOM (${mark ? describe(mark) : 'no timestamp, no version'}) cannot be ordered against the release that already started here (${describe(h)}): no timestamp or semantic version in both. ` +
+        `If you trust this exact BOM, accept it once with --accept-bom sha256:${mark?.digest ?? '?'} (AIBOM_ACCEPT_BOM)`
+      );
+    }
+    if (order !== undefined && order < 0) return `rollback: this BOM (${describe(mark!)}) is older than the release that already started here (${describe(h)})`;
+    if (order === 0 && !accepted) {
+      return (
+        `rollback: this BOM (${describe(mark!)}, sha256:${mark!.digest ?? '?'}) is as old as the release that already started here ` +
+        `(${describe(h)}, sha256:${h.digest}) but is another BOM, so it cannot be proven newer. ` +
+        `Give the new release a higher version (or build it without --reproducible); if you trust this exact BOM, accept it once with --accept-bom sha256:${mark!.digest ?? '?'} (AIBOM_ACCEPT_BOM)`
+      );
     }
     return undefined;
   }
 
-  /** Raise the mark to this release (after a passing check). */
+  /** Raise the mark to this release (after a passing check): newer, or another BOM as old as it (accepted in refusal()). */
   async advance(mark: ReleaseMark | undefined): Promise<void> {
     if (!mark) return;
-    if (this.high && ((await compare(mark, this.high)) ?? 0) <= 0) return;
+    if (this.high) {
+      if (mark.digest === this.high.digest) return;
+      // Not orderable, or as old: refusal() let it through only when the operator accepted it.
+      if (((await compare(mark, this.high)) ?? 0) < 0) return;
+    }
     const dir = join(this.file, '..');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
@@ -145,6 +176,12 @@ export class RollbackState {
       throw new AibomError('INPUT', `cannot record the release high-water mark: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file: this.file });
     }
   }
+}
+
+/** The digest an operator accepts, from `sha256:<hex>` or `<hex>`; undefined when malformed. */
+function acceptedDigest(v: string | undefined): string | undefined {
+  const m = v === undefined ? null : /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(v.trim());
+  return m ? m[1]!.toLowerCase() : undefined;
 }
 
 /** Order two releases: by timestamp when both have one, else by semantic version; undefined when neither works. */

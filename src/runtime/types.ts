@@ -140,6 +140,12 @@ export interface VerifyPluginsOptions extends ReleaseIdentity {
    * ~/.local/state/aibom). Must belong to the user and be writable by no one else.
    */
   stateDir?: string;
+  /**
+   * Accept this exact BOM (`sha256:<hex>` of its bytes) although it cannot be proven newer
+   * than the release that already started here (a re-issue with the same version and no or
+   * the same timestamp). Any other BOM is still refused.
+   */
+  acceptBom?: string;
   /** Today, for exception expiry (tests). */
   now?: Date;
   /** Environment (cache folder, trusted-root cache); default process.env. */

@@ -81,9 +81,9 @@ export async function verifyPlugins(options: VerifyPluginsOptions): Promise<Veri
 
   const lock = readLock(bomBytes, options.bom);
   // Whole-release rollback (rollback.ts): policy minimums, then the high-water mark of this root and release identity.
-  const mark = markOf(lock);
+  const mark = markOf(lock, bomBytes);
   const state = RollbackState.open(options.stateDir ?? stateDir(env), realRoot, identityKey(releasePolicy));
-  const rollback = (await belowMinimums(mark, policy.release)) ?? (await state.refusal(mark));
+  const rollback = (await belowMinimums(mark, policy.release)) ?? (await state.refusal(mark, options.acceptBom));
   if (rollback) return rolledBack(bom, lock, root, rollback);
   const cacheRoot = options.cache ? (typeof options.cache === 'string' ? resolve(options.cache) : cacheDir(env)) : undefined;
   const caches: DigestCache[] = [];

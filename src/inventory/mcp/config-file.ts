@@ -1,17 +1,19 @@
 import { type Node as JsonNode, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import { jsonDepth } from '../../util/json.js';
 import { lineIndex } from '../../util/lines.js';
-import { isKnownNonJsonConfig, normalizeServerDef, parseNonJsonConfig } from './client-formats.js';
+import { genericServerContainers, isKnownNonJsonConfig, looksLikeServer, normalizeServerDef, parseNonJsonConfig } from './client-formats.js';
 
 /**
  * MCP client configuration files: which files are ones, and the server entries in them.
  *
- * Formats: `mcpServers` (Claude Desktop's claude_desktop_config.json, Claude Code's .mcp.json
- * and ~/.claude.json (also under `projects.*`), Cursor's .cursor/mcp.json, Windsurf, Cline,
- * Gemini CLI's .gemini/settings.json and most others), `servers` (VS Code's .vscode/mcp.json),
- * `mcp.servers` (VS Code settings.json), `context_servers` (Zed) and `mcp` (opencode.json).
- * VS Code and Zed files are JSON with comments and trailing commas, so every file is read as
- * JSONC. TOML and YAML clients (Codex CLI, Continue, Goose) are in client-formats.ts.
+ * Formats: the table CLIENT_FORMATS (file pattern → where its servers are; a new client is
+ * one line), plus Claude Code's per-project `projects.*.mcpServers` in ~/.claude.json and
+ * MCPB bundles' manifest.json. Beyond the table, any object or list of server definitions
+ * (a command, or an endpoint) under a key that names MCP (`mcp`, `context_servers`,
+ * `modelContextProtocol...`) is read too (genericServerContainers), so a client aibom does
+ * not know yet is not a blind spot. VS Code and Zed files are JSON with comments and
+ * trailing commas, so every file is read as JSONC. TOML and YAML clients (Codex CLI,
+ * Continue, Goose, and the same generic rule) are in client-formats.ts.
  *
  * Read as the client reads it: of two equal keys the last one counts (JSON.parse, jsonc's
  * parse and every JSON client keep the last), escaped keys are the keys they spell.
@@ -20,6 +22,22 @@ import { isKnownNonJsonConfig, normalizeServerDef, parseNonJsonConfig } from './
  * BOM for SARIF. Its errors carry codes and offsets only, never a slice of the text, so a
  * broken file's secrets cannot leak through an error message.
  */
+
+/**
+ * MCP clients' JSON config formats: which files (POSIX path relative to the scanned root),
+ * and the paths in them to a map of servers (name → definition), or with `list` to a list of
+ * definitions. A known file whose section has the other shape is a config aibom cannot read.
+ */
+export const CLIENT_FORMATS: ReadonlyArray<{ client: string; file: RegExp; paths: string[][]; list?: boolean }> = [
+  { client: 'Claude Desktop/Code, Cursor, Windsurf, Cline, Gemini CLI, Roo, Zed...', file: /./, paths: [['mcpServers'], ['context_servers']] },
+  { client: 'Amp (VS Code or CLI settings)', file: /./, paths: [['amp.mcpServers']] },
+  { client: 'VS Code mcp.json', file: /(^|\/)mcp\.json$/, paths: [['servers']] },
+  { client: 'VS Code settings', file: /(^|\/)settings\.jsonc?$/, paths: [['mcp', 'servers']] },
+  { client: 'VS Code workspace', file: /\.code-workspace$/, paths: [['settings', 'mcp', 'servers'], ['settings', 'amp.mcpServers']] },
+  { client: 'opencode', file: /(^|\/)opencode\.jsonc?$/, paths: [['mcp']] },
+  { client: 'Charm Crush', file: /(^|\/)\.?crush\.json$/, paths: [['mcp']] },
+  { client: 'Continue (config.json)', file: /(^|\/)\.continue\/config\.json$/, paths: [['experimental', 'modelContextProtocolServers']], list: true },
+];
 
 /** File names that are MCP client configs wherever they are. */
 const KNOWN_NAMES = new Set([
@@ -31,13 +49,15 @@ const KNOWN_NAMES = new Set([
   '.claude.json',
   'opencode.json',
   'opencode.jsonc',
+  'crush.json',
+  '.crush.json',
 ]);
 
 /** Settings files that are MCP configs in their client's folder. */
 const KNOWN_SETTINGS = /(^|\/)(\.vscode\/settings|\.zed\/settings|zed\/settings|\.gemini\/settings|\.continue\/config|\.continue\/mcpServers\/[^/]+)\.jsonc?$/;
 
 /** Lockfiles and other big machine-written JSON never hold MCP servers. */
-const NEVER = new Set(['package-lock.json', 'npm-shrinkwrap.json', 'composer.lock', 'bun.lock', 'deno.lock']);
+const NEVER = new Set(['package-lock.json', 'npm-shrinkwrap.json', 'composer.lock', 'bun.lock', 'deno.lock', 'pnpm-lock.yaml', 'Cargo.lock', 'poetry.lock', 'uv.lock']);
 
 export const MAX_KNOWN_CONFIG_BYTES = 1024 * 1024;
 export const MAX_SNIFFED_JSON_BYTES = 256 * 1024;
@@ -46,19 +66,19 @@ const MAX_DEPTH = 64;
 /** Is this path (POSIX, relative) an MCP client config by its name alone? */
 export function isKnownMcpConfig(rel: string): boolean {
   const base = rel.slice(rel.lastIndexOf('/') + 1);
-  if (KNOWN_NAMES.has(base)) return true;
+  if (KNOWN_NAMES.has(base) || base.endsWith('.code-workspace')) return true;
   return KNOWN_SETTINGS.test(rel) || isKnownNonJsonConfig(rel);
 }
 
 /** Could this text hold a servers section (before escapes, a key can be spelled any way)? */
 export function mayMentionServers(text: string): boolean {
-  return text.includes('mcpServers') || text.includes('context_servers') || text.includes('mcp_config') || text.includes('\\u');
+  return /mcp|context_?servers|modelcontextprotocol|\\u/i.test(text);
 }
 
 /** Could this JSON file hold an `mcpServers` object (worth reading to find out)? */
 export function mayHoldMcpServers(rel: string, size: number): boolean {
   const base = rel.slice(rel.lastIndexOf('/') + 1);
-  if (NEVER.has(base) || !/\.jsonc?$/i.test(base)) return false;
+  if (NEVER.has(base) || !/\.(jsonc?|ya?ml|toml|code-workspace)$/i.test(base)) return false;
   return size <= MAX_SNIFFED_JSON_BYTES;
 }
 
@@ -82,14 +102,18 @@ export type McpConfigParse =
  * files (sniffed because they mention `mcpServers`) `undefined` means "not an MCP config".
  */
 export function parseMcpConfig(text: string, rel: string, known: boolean): McpConfigParse | undefined {
-  const other = parseNonJsonConfig(text, rel);
-  if (other) return other;
+  const other = parseNonJsonConfig(text, rel, known);
+  if (other || /\.(ya?ml|toml)$/i.test(rel)) return other;
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) return { ok: false, error: `nests deeper than ${MAX_DEPTH} levels` };
+  // A file found by sniffing is a config aibom cannot read only when it names a servers
+  // section; one that merely mentions MCP (a fixture, a package name) is not a config.
+  const namesServers = known || /mcpServers|context_servers|mcp_config|modelContextProtocolServers|\\u/.test(body);
+  if (jsonDepth(body, MAX_DEPTH) > MAX_DEPTH) return namesServers ? { ok: false, error: `nests deeper than ${MAX_DEPTH} levels` } : undefined;
   const errors: ParseError[] = [];
   const tree = parseTree(body, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
   const lineOf = lineIndex(body);
   if (errors.length || !tree) {
+    if (!namesServers) return undefined;
     const e = errors[0];
     if (!e) return { ok: false, error: 'empty file' };
     const line = lineOf(e.offset);
@@ -98,14 +122,8 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
   }
   if (tree.type !== 'object') return known ? { ok: false, error: 'top level is not a JSON object' } : undefined;
   const base = rel.slice(rel.lastIndexOf('/') + 1);
-  const isVsCodeSettings = rel === '.vscode/settings.json' || rel.endsWith('/.vscode/settings.json');
-  const sections: Array<{ path: string[]; label: string }> = [
-    { path: ['mcpServers'], label: 'mcpServers' },
-    { path: ['context_servers'], label: 'context_servers' },
-  ];
-  if (base === 'mcp.json') sections.push({ path: ['servers'], label: 'servers' });
-  if (isVsCodeSettings) sections.push({ path: ['mcp', 'servers'], label: 'mcp.servers' });
-  if (base === 'opencode.json' || base === 'opencode.jsonc') sections.push({ path: ['mcp'], label: 'mcp' });
+  const sections: Array<{ path: Array<string | number>; label: string; shape: 'map' | 'list' | 'any' }> = [];
+  for (const f of CLIENT_FORMATS) if (f.file.test(rel)) for (const path of f.paths) sections.push({ path, label: path.join('.'), shape: f.list ? 'list' : 'map' });
   if (base === '.claude.json') {
     // Claude Code keeps per-project servers under projects.<path>.mcpServers.
     const projects = child(tree, ['projects']);
@@ -117,17 +135,31 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
         if (typeof k !== 'string' || seen.has(k)) continue;
         seen.add(k);
         // Labelled by position: project keys are home-folder paths.
-        sections.push({ path: ['projects', k, 'mcpServers'], label: `projects[${i++}].mcpServers` });
+        sections.push({ path: ['projects', k, 'mcpServers'], label: `projects[${i++}].mcpServers`, shape: 'map' });
       }
     }
   }
+  // Then whatever else looks like servers under an MCP-named key (a client not in the table).
+  const declared = sections.map((s) => s.path);
+  for (const path of genericServerContainers(plainValue(tree), declared)) sections.push({ path, label: path.join('.'), shape: 'any' });
   const servers: McpServerEntry[] = [];
   const found: string[] = [];
   for (const s of sections) {
     const node = child(tree, s.path);
     if (!node) continue;
-    if (node.type !== 'object') {
-      if (known) return { ok: false, error: `"${s.label}" is not an object`, line: lineOf(node.offset) };
+    // A known config's section must have its format's shape; elsewhere either shape is read.
+    const shapeOk = s.shape === 'any' || !known ? node.type === 'array' || node.type === 'object' : node.type === (s.shape === 'list' ? 'array' : 'object');
+    if (!shapeOk) {
+      if (known && s.shape !== 'any') return { ok: false, error: `"${s.label}" is not ${s.shape === 'list' ? 'a list' : 'an object'}`, line: lineOf(node.offset) };
+      continue;
+    }
+    if (node.type === 'array') {
+      found.push(s.label);
+      (node.children ?? []).forEach((item, i) => {
+        const def = normalizeServerDef(plainValue(item));
+        const name = isPlainObject(def) && typeof def.name === 'string' && def.name ? def.name : `#${i + 1}`;
+        servers.push({ name, def, line: lineOf(item.offset), section: s.label });
+      });
       continue;
     }
     found.push(s.label);
@@ -170,20 +202,18 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
   return { ok: true, servers, sections: found };
 }
 
-/** A server definition: a command to run, or an endpoint (clients name the field differently). */
-function looksLikeServer(def: unknown): boolean {
-  if (!isPlainObject(def)) return false;
-  return ['command', 'url', 'serverUrl', 'httpUrl'].some((k) => typeof def[k] === 'string');
-}
-
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** The value at `path`, taking the last of equal keys at every level (as JSON clients do). */
-function child(node: JsonNode, path: string[]): JsonNode | undefined {
+function child(node: JsonNode, path: ReadonlyArray<string | number>): JsonNode | undefined {
   let cur: JsonNode | undefined = node;
   for (const seg of path) {
+    if (typeof seg === 'number') {
+      cur = cur?.type === 'array' ? cur.children?.[seg] : undefined;
+      continue;
+    }
     if (cur?.type !== 'object') return undefined;
     const prop: JsonNode | undefined = cur.children?.findLast((p) => p.children?.[0]?.value === seg);
     cur = prop?.children?.[1];
