@@ -19,6 +19,8 @@ export interface VsaFlags {
   rekorUrl?: string;
   tsaUrl?: string;
   staging?: boolean;
+  /** Commander's --no-tlog-upload: false when given. */
+  tlogUpload?: boolean;
   trustedRoot?: string;
 }
 
@@ -31,6 +33,7 @@ export function addVsaFlags(cmd: Command): Command {
     .option('--fulcio-url <url>', 'VSA: Fulcio (keyless)')
     .option('--rekor-url <url>', 'VSA: Rekor (v1 API)')
     .option('--tsa-url <url>', 'VSA: RFC 3161 timestamp authority')
+    .option('--no-tlog-upload', 'VSA signed with --vsa-key, air-gapped: record no transparency log entry')
     .option('--staging', 'VSA: use the Sigstore public-good staging instance')
     .option('--vsa-verifier-id <uri>', 'VSA verifier.id (default: pkg:npm/aibom)')
     .option('--vsa-policy-uri <uri>', 'VSA policy.uri (default: the --policy path)')
@@ -43,20 +46,24 @@ const SIGNING_FLAGS = ['vsaKey', 'identityToken', 'signingConfig', 'fulcioUrl', 
 export async function vsaOptions(flags: VsaFlags): Promise<VsaOptions | undefined> {
   if (!flags.vsa) {
     const stray = SIGNING_FLAGS.find((k) => flags[k] !== undefined);
-    if (stray) throw usageError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} signs the VSA: give --vsa FILE`);
+    const strayFlag = stray ?? (flags.tlogUpload === false ? 'tlogUpload' : undefined);
+    if (strayFlag) throw usageError(`--${(strayFlag === 'tlogUpload' ? 'noTlogUpload' : strayFlag).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} signs the VSA: give --vsa FILE`);
     return undefined;
   }
   const { pathKind } = await import('../src/util/fs.js');
   if ((await pathKind(flags.vsa)) === 'dir') throw usageError(`--vsa ${flags.vsa} is a folder; give a file name`);
-  const { resolveSigningIdentity } = await import('../src/signature/identity.js');
-  const identity = await resolveSigningIdentity({
-    ...(flags.identityToken !== undefined ? { identityToken: flags.identityToken } : {}),
+  // The same identity resolution as `aibom sign` (the VSA's key is --vsa-key: the gate's --key verifies).
+  const { identityFromFlags } = await import('./commands/sign.js');
+  const pick = <K extends keyof VsaFlags>(k: K) => (flags[k] !== undefined ? { [k]: flags[k] } : {});
+  const identity = await identityFromFlags({
     ...(flags.vsaKey !== undefined ? { key: flags.vsaKey } : {}),
-    ...(flags.signingConfig !== undefined ? { signingConfig: flags.signingConfig } : {}),
-    ...(flags.fulcioUrl !== undefined ? { fulcioUrl: flags.fulcioUrl } : {}),
-    ...(flags.rekorUrl !== undefined ? { rekorUrl: flags.rekorUrl } : {}),
-    ...(flags.tsaUrl !== undefined ? { tsaUrl: flags.tsaUrl } : {}),
-    ...(flags.staging ? { staging: true } : {}),
+    ...pick('identityToken'),
+    ...pick('signingConfig'),
+    ...pick('fulcioUrl'),
+    ...pick('rekorUrl'),
+    ...pick('tsaUrl'),
+    ...pick('staging'),
+    ...pick('tlogUpload'),
   });
   const o: VsaOptions = { file: flags.vsa, identity };
   if (flags.vsaVerifierId) o.verifierId = flags.vsaVerifierId;

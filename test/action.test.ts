@@ -637,11 +637,13 @@ describe('the aibom Action (bundled) with an Ed25519 `key`', () => {
         workspace: ws,
         event: 'release',
         payload: { action: 'published', release: { tag_name: 'v9.0.0' } },
-        inputs: { key: pem, subjects: 'dist/*.tgz', policy: 'aibom-policy.yaml' },
+        // A key-signed bundle is recorded in a transparency log (here the loopback stack's Rekor).
+        inputs: { key: pem, subjects: 'dist/*.tgz', policy: 'aibom-policy.yaml', 'rekor-url': stack.urls.rekor },
         gh,
         idToken: false,
       });
       expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(stack.requests.rekor).toBeGreaterThan(before.rekor);
       // The runner masks multi-line secrets line by line: every line of the key's body is masked.
       const body = pem.split('\n').filter((l) => l && !l.startsWith('-----'));
       expect(body.length).toBeGreaterThan(0);
@@ -655,15 +657,15 @@ describe('the aibom Action (bundled) with an Ed25519 `key`', () => {
       const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString());
       expect(statement.subject.map((s: { name: string }) => s.name)).toEqual(['aibom.cdx.json']);
       expect(statement.predicateType).toBe('https://cyclonedx.org/bom');
-      const ok = await runCli(['verify', join(ws, 'aibom.cdx.json'), '--bundle', join(ws, 'aibom.cdx.json.sigstore.json'), '--key', pub]);
+      const ok = await runCli(['verify', join(ws, 'aibom.cdx.json'), '--bundle', join(ws, 'aibom.cdx.json.sigstore.json'), '--key', pub, '--trusted-root', stack.trustedRootPath]);
       expect(ok.code, ok.stdout + ok.stderr).toBe(0);
       // The start-up check takes the released BOM as the lock: its bundle verifies with the release
       // key, and the plugin matches the folder digest and the publisher pinned in it.
-      const startup = await runCli(['verify-plugins', '--bom', join(ws, 'aibom.cdx.json'), '--key', pub, '--root', ws, '--policy', join(ws, 'aibom-policy.yaml'), '--json']);
+      const startup = await runCli(['verify-plugins', '--bom', join(ws, 'aibom.cdx.json'), '--key', pub, '--root', ws, '--policy', join(ws, 'aibom-policy.yaml'), '--trusted-root', stack.trustedRootPath, '--json']);
       expect(startup.code, startup.stdout + startup.stderr).toBe(0);
       // The bundle is about these bytes: a changed BOM does not verify.
       await writeFile(join(ws, 'aibom.cdx.json'), (await readFile(join(ws, 'aibom.cdx.json'), 'utf8')).replace('"tools"', '"t00ls"'));
-      const bad = await runCli(['verify', join(ws, 'aibom.cdx.json'), '--bundle', join(ws, 'aibom.cdx.json.sigstore.json'), '--key', pub]);
+      const bad = await runCli(['verify', join(ws, 'aibom.cdx.json'), '--bundle', join(ws, 'aibom.cdx.json.sigstore.json'), '--key', pub, '--trusted-root', stack.trustedRootPath]);
       expect(bad.code).toBe(1);
     } finally {
       await gh.close();

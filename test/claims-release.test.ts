@@ -159,16 +159,16 @@ describe('verify-plugins and the hook', () => {
         denyTrigger: ['workflow_dispatch'],
       }),
     );
-    const cfg = await loadRuntimeConfig(env(), dir);
+    const cfg = await loadRuntimeConfig({ ...env(), AIBOM_ROOT: dir }, dir);
     expect(cfg.options).toMatchObject({ sourceRepository: 'https://github.com/acme/agent', denyTrigger: ['workflow_dispatch'] });
     expect((await verifyPlugins({ ...cfg.options, root: dir })).ok).toBe(true);
-    const fromEnv = await loadRuntimeConfig({ ...env(), AIBOM_SOURCE_REF_REGEXP: 'refs/heads/.*', AIBOM_DENY_TRIGGER: 'push, workflow_run' }, dir);
+    const fromEnv = await loadRuntimeConfig({ ...env(), AIBOM_ROOT: dir, AIBOM_SOURCE_REF_REGEXP: 'refs/heads/.*', AIBOM_DENY_TRIGGER: 'push, workflow_run' }, dir);
     expect(fromEnv.options).toMatchObject({ sourceRefRegexp: 'refs/heads/.*', denyTrigger: ['push', 'workflow_run'] });
     const refused = await verifyPlugins({ ...fromEnv.options, root: dir });
     expect(refused.ok).toBe(false);
     expect(JSON.stringify(refused.bom)).toContain('source ref is \\"refs/tags/v1.4.0\\"');
     await writeFile(join(dir, 'aibom.runtime.json'), JSON.stringify({ bom: 'aibom.cdx.json', runnerEnvironment: 'cloud' }));
-    await expect(loadRuntimeConfig(env(), dir)).rejects.toThrow(/runnerEnvironment/);
+    await expect(loadRuntimeConfig({ ...env(), AIBOM_ROOT: dir }, dir)).rejects.toThrow(/runnerEnvironment/);
   });
 });
 

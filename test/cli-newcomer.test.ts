@@ -182,10 +182,10 @@ describe('keys', () => {
   it('one fingerprint everywhere: sign and verify name the key by the SHA-256 of its DER SubjectPublicKeyInfo; verify --json names the signer', async () => {
     const file = join(tmp.dir, 'artifact.txt');
     await writeFile(file, 'release\n');
-    const s = await runCli(['sign', file, '--key', priv], { env: cleanEnv() });
+    const s = await runCli(['sign', file, '--key', priv, '--no-tlog-upload'], { env: cleanEnv() });
     expect(s.code, s.stderr).toBe(0);
     expect(s.stdout + s.stderr).toContain(`key ${derFingerprint.slice(0, 'sha256:'.length + 16)}…`);
-    const sj = await runCli(['sign', file, '--key', priv, '--json'], { env: cleanEnv() });
+    const sj = await runCli(['sign', file, '--key', priv, '--no-tlog-upload', '--json'], { env: cleanEnv() });
     expect(JSON.parse(sj.stdout).signer.keyFingerprint).toBe(derFingerprint);
     const v = await runCli(['verify', file, '--key', pub, '--json'], { env: cleanEnv() });
     expect(v.code, v.stderr).toBe(0);
@@ -209,7 +209,7 @@ describe('keys', () => {
     const doc = JSON.parse(await readFile(bom, 'utf8')) as { components: Array<{ name: string; properties?: Array<{ name: string; value: string }> }> };
     const pinned = doc.components.find((c) => c.name === 'tool')?.properties?.find((p) => p.name === 'aibom:publisher:key-fingerprint')?.value;
     expect(pinned).toBe(derFingerprint);
-    await runCli(['sign', bom, '--key', priv], { env: cleanEnv() });
+    await runCli(['sign', bom, '--key', priv, '--no-tlog-upload'], { env: cleanEnv() });
     const v = await runCli(['verify-plugins', '--root', agent, '--bom', bom, '--key', pub, '--json'], { env: cleanEnv() });
     expect(v.code, v.stdout + v.stderr).toBe(0);
     const tool = (JSON.parse(v.stdout).plugins as Array<{ name: string; signer?: { keyFingerprint?: string } }>).find((p) => p.name === 'tool');
