@@ -78,8 +78,47 @@ describe('certificate claims: parsing', () => {
     expect(typeof lib.readLock).toBe('function');
   });
 
-  it('ignores the legacy raw-string extensions (1.1–1.6) and other extensions', async () => {
-    expect(certificateClaims(await certWith([{ oid: `${P}.1`, value: 'https://issuer', legacy: true }]))).toEqual({});
+  it('reads the legacy raw-string extensions (1.1, 1.2, 1.3, 1.6) where the current claim is absent; ignores 1.4, 1.5', async () => {
+    const der = await certWith([
+      { oid: `${P}.1`, value: 'https://token.actions.githubusercontent.com', legacy: true },
+      { oid: `${P}.2`, value: 'pull_request_target', legacy: true },
+      { oid: `${P}.3`, value: 'a'.repeat(40), legacy: true },
+      { oid: `${P}.4`, value: 'release', legacy: true },
+      { oid: `${P}.5`, value: 'acme/agent', legacy: true },
+      { oid: `${P}.6`, value: 'refs/tags/v1.2.0', legacy: true },
+    ]);
+    expect(certificateClaims(der)).toEqual({
+      issuer: 'https://token.actions.githubusercontent.com',
+      buildTrigger: 'pull_request_target',
+      sourceRepositoryDigest: 'a'.repeat(40),
+      sourceRepositoryRef: 'refs/tags/v1.2.0',
+    });
+  });
+
+  it('refuses a certificate whose legacy and current values of a claim disagree', async () => {
+    const der = await certWith([
+      { oid: `${P}.2`, value: 'pull_request_target', legacy: true },
+      { oid: `${P}.20`, value: 'push' },
+    ]);
+    expect(() => certificateClaims(der)).toThrow(/legacy build trigger \("pull_request_target"\) and its build trigger claim \("push"\) disagree/);
+    const same = await certWith([
+      { oid: `${P}.2`, value: 'push', legacy: true },
+      { oid: `${P}.20`, value: 'push' },
+    ]);
+    expect(certificateClaims(same)).toEqual({ buildTrigger: 'push' });
+  });
+
+  it('a trigger denial fails closed: a legacy-only pull_request_target certificate, and a GitHub Actions certificate with no trigger at all', async () => {
+    const { checkClaims, buildClaimPolicy } = await import('../src/verification/claim-policy.js');
+    const legacyOnly = certificateClaims(await certWith([{ oid: `${P}.2`, value: 'pull_request_target', legacy: true }]));
+    expect(checkClaims(buildClaimPolicy({}), legacyOnly)).toMatch(/build trigger is "pull_request_target", expected none of "pull_request_target"/);
+    expect(checkClaims(buildClaimPolicy({ runnerEnvironment: 'any', denyTrigger: ['pull_request_target'] }), legacyOnly)).toMatch(/pull_request_target/);
+    const noTrigger = { issuer: 'https://token.actions.githubusercontent.com' };
+    expect(checkClaims(buildClaimPolicy({}), noTrigger)).toMatch(/has no build trigger claim .*cannot be shown not to come from "pull_request_target"/);
+    // A policy's own denial needs the claim whatever the issuer; the default one only for GitHub Actions.
+    expect(checkClaims(buildClaimPolicy({ denyTrigger: ['workflow_run'] }), { issuer: 'https://accounts.example' })).toMatch(/no build trigger claim/);
+    expect(checkClaims(buildClaimPolicy({}), { issuer: 'https://accounts.example' })).toBeUndefined();
+    expect(checkClaims(buildClaimPolicy({ allowTrigger: ['pull_request_target'] }), noTrigger)).toBeUndefined();
   });
 
   it('refuses a claim extension that appears twice (parsers would disagree on which counts)', async () => {

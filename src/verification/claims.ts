@@ -37,6 +37,21 @@ export type CertificateClaims = Partial<Record<ClaimName, string>>;
 export const FULCIO_OID_PREFIX = '1.3.6.1.4.1.57264.1';
 const NAME_BY_ARC = new Map<number, ClaimName>(Object.entries(CLAIM_OIDS).map(([k, v]) => [v, k as ClaimName]));
 
+/**
+ * Fulcio's legacy GitHub Actions extensions (…57264.1.1–6, the value's raw bytes rather than a
+ * DER UTF8String), still in certificates Fulcio issued before the .8–22 claims existed and in
+ * some issued since. Each one stands in for the claim it predates when that claim is absent, and
+ * a certificate whose legacy and current values disagree is malformed: a check must never read
+ * the field an older certificate leaves empty while the older field says otherwise (a
+ * `pull_request_target` build would pass a trigger denial).
+ */
+const LEGACY_BY_ARC = new Map<number, ClaimName>([
+  [1, 'issuer'],
+  [2, 'buildTrigger'],
+  [3, 'sourceRepositoryDigest'],
+  [6, 'sourceRepositoryRef'],
+]);
+
 /** Human names for messages. */
 export const CLAIM_LABELS: Record<ClaimName, string> = {
   issuer: 'OIDC issuer',
@@ -146,6 +161,7 @@ export function certificateClaims(der: Uint8Array): CertificateClaims {
   const exts = children(der, list);
   if (exts.length > MAX_EXTENSIONS) throw new MalformedClaims(`more than ${MAX_EXTENSIONS} extensions`);
   const seen = new Set<string>();
+  const legacy: CertificateClaims = {};
   for (const e of exts) {
     if (e.tag !== 0x30) throw new MalformedClaims('an extension is not a SEQUENCE');
     const parts = children(der, e);
@@ -153,11 +169,24 @@ export function certificateClaims(der: Uint8Array): CertificateClaims {
     if (seen.has(oid)) throw new MalformedClaims(`extension ${oid} appears twice`);
     seen.add(oid);
     if (!oid.startsWith(`${FULCIO_OID_PREFIX}.`)) continue;
-    const name = NAME_BY_ARC.get(Number(oid.slice(FULCIO_OID_PREFIX.length + 1)));
-    if (!name) continue;
+    const arc = Number(oid.slice(FULCIO_OID_PREFIX.length + 1));
+    const legacyName = LEGACY_BY_ARC.get(arc);
+    const name = NAME_BY_ARC.get(arc);
+    if (!name && !legacyName) continue;
     const value = parts[parts.length - 1];
     const shapeOk = parts.length === 2 || (parts.length === 3 && parts[1]!.tag === 0x01);
     if (value?.tag !== 0x04 || !shapeOk) throw new MalformedClaims(`extension ${oid} has no OCTET STRING value`);
+    if (legacyName) {
+      // Legacy: the OCTET STRING holds the text itself.
+      if (value.end - value.start > MAX_CLAIM_BYTES) throw new MalformedClaims(`extension ${oid} (legacy ${CLAIM_LABELS[legacyName]}) is over ${MAX_CLAIM_BYTES} bytes`);
+      try {
+        legacy[legacyName] = utf8.decode(der.subarray(value.start, value.end));
+      } catch {
+        throw new MalformedClaims(`extension ${oid} (legacy ${CLAIM_LABELS[legacyName]}) is not valid UTF-8`);
+      }
+      continue;
+    }
+    if (!name) continue;
     const notUtf8String = () => new MalformedClaims(`extension ${oid} (${CLAIM_LABELS[name]}) is not a DER UTF8String`);
     if (value.end === value.start || der[value.start] !== 0x0c) throw notUtf8String();
     let inner: Tlv;
@@ -175,6 +204,13 @@ export function certificateClaims(der: Uint8Array): CertificateClaims {
       throw new MalformedClaims(`extension ${oid} (${CLAIM_LABELS[name]}) is not valid UTF-8`);
     }
     claims[name] = text;
+  }
+  for (const [name, text] of Object.entries(legacy) as Array<[ClaimName, string]>) {
+    const current = claims[name];
+    if (current === undefined) claims[name] = text;
+    else if (current !== text) {
+      throw new MalformedClaims(`its legacy ${CLAIM_LABELS[name]} (${JSON.stringify(text.slice(0, 200))}) and its ${CLAIM_LABELS[name]} claim (${JSON.stringify(current.slice(0, 200))}) disagree`);
+    }
   }
   return claims;
 }
