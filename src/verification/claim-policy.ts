@@ -47,8 +47,6 @@ export const CLAIM_OPTION_KEYS: ReadonlyArray<keyof ClaimOptions> = [...CLAIM_ST
 
 export const RUNNER_ENVIRONMENTS = ['github-hosted', 'self-hosted', 'any'] as const;
 export const DEFAULT_DENIED_TRIGGERS = ['pull_request_target'] as const;
-/** The OIDC issuer of GitHub Actions workflow identities (their certificates carry a build trigger). */
-export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 
 export interface ClaimPolicy {
   sourceRepository?: Matcher;
@@ -172,10 +170,10 @@ export function checkClaims(policy: ClaimPolicy, claims: CertificateClaims): str
     return `${describeActual('runnerEnvironment', runner)}, expected ${JSON.stringify(policy.runner)}`;
   }
   const trigger = claims.buildTrigger;
-  if (trigger === undefined && policy.denyTriggers.length > 0 && (claims.issuer === GITHUB_ACTIONS_ISSUER || policy.denyTriggers.some((t) => !(DEFAULT_DENIED_TRIGGERS as readonly string[]).includes(t)))) {
-    // Fail closed: a GitHub Actions certificate always says what triggered the build; one that
-    // does not cannot be shown not to come from a denied trigger (nor can any certificate when
-    // the policy names triggers of its own).
+  if (trigger === undefined && policy.denyTriggers.some((t) => !(DEFAULT_DENIED_TRIGGERS as readonly string[]).includes(t))) {
+    // Fail closed: a certificate that names no trigger (neither the claim nor Fulcio's legacy
+    // extension) cannot be shown not to come from a trigger the policy itself denies. The
+    // default denial alone does not require the claim: certificates of other issuers carry none.
     return `${describeActual('buildTrigger', trigger)}, so it cannot be shown not to come from ${policy.denyTriggers.map((t) => JSON.stringify(t)).join(', ')}`;
   }
   if (trigger !== undefined && policy.denyTriggers.includes(trigger)) {

@@ -317,14 +317,16 @@ describe('aibom verify: trusted roots', () => {
     expect(bad.code).toBe(1);
   });
 
-  it('a root cached by trust update is used when present', async () => {
+  it('a root planted in the cache without its TUF chain is refused, never used (a real trust update cache: verify-trust.test.ts)', async () => {
     const own = join(tmp.dir, 'cached');
     await mkdir(join(own, 'trust'), { recursive: true });
     await copyFile(join(custom, 'trusted_root.json'), join(own, 'trust', 'trusted_root.json'));
     const r = await runCli(['verify', join(custom, 'artifact'), '--bundle', join(custom, 'bundle.sigstore.json'), ...keyless], { env: verifyEnv(own) });
-    expect(r.code).toBe(0);
-    const show = await runCli(['trust', 'show', '--json'], { env: verifyEnv(own) });
-    expect(JSON.parse(show.stdout).source).toBe('cache');
+    expect(r.code).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/cached trusted root (came from|does not verify against the TUF metadata)/);
+    // Given explicitly, the same root is the user's choice and verifies.
+    const given = await runCli(['verify', join(custom, 'artifact'), '--bundle', join(custom, 'bundle.sigstore.json'), ...keyless, '--trusted-root', join(custom, 'trusted_root.json')], { env: verifyEnv(join(tmp.dir, 'empty-cache')) });
+    expect(given.code, given.stdout + given.stderr).toBe(0);
   });
 });
 
