@@ -62,7 +62,7 @@ function bytes(seed, size) {
 async function signFolders(folders, keyFile) {
   const { resolveSigningIdentity } = await import(pathToFileURL(join(dist(), 'src', 'signature', 'identity.js')).href);
   const { signFolder } = await import(pathToFileURL(join(dist(), 'src', 'signature', 'sign-folder.js')).href);
-  const identity = await resolveSigningIdentity({ key: keyFile });
+  const identity = await resolveSigningIdentity({ key: keyFile, folder: true });
   for (const [i, dir] of folders.entries()) {
     const bundlePath = join(dir, 'model.sig');
     const outcome = await signFolder(dir, identity, { bundlePath });
@@ -221,7 +221,7 @@ async function hookFixture(dir, plugins, modules) {
   writeFileSync(join(dir, 'release.pub'), pair.publicKey.export({ type: 'spki', format: 'pem' }));
   writeFileSync(join(dir, 'policy.yaml'), 'version: 1\nrequirePublisherSignature: false\n');
   await run1(['build', root, '-o', join(root, 'aibom.cdx.json')], 'aibom build (hook)');
-  await run1(['sign', join(root, 'aibom.cdx.json'), '--key', join(dir, 'release.pem')], 'aibom sign (hook BOM)');
+  await run1(['sign', join(root, 'aibom.cdx.json'), '--key', join(dir, 'release.pem'), '--no-tlog-upload'], 'aibom sign (hook BOM)');
   const m = { format: FORMAT, plugins, modules, root, entries, releaseKey: join(dir, 'release.pub'), policy: join(dir, 'policy.yaml') };
   writeFileSync(manifestFile, JSON.stringify(m));
   return m;
