@@ -78,7 +78,7 @@ function pluginParents(inv: Inventory): string[] {
   for (const c of inv.components) {
     if (!c.properties.some((p) => p.name === `${NS}kind` && p.value === 'plugin')) continue;
     const rel = values(c, `${NS}install-path`)[0];
-    if (rel === undefined || safeRelative(rel) === undefined) continue;
+    if (rel === undefined || !safeRelative(rel)) continue; // none, outside the root, or the root itself
     out.push(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
   }
   return out;

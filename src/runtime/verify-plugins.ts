@@ -6,7 +6,8 @@
  *       manifest equals the pinned version;
  *   (3) where the BOM or the policy requires a publisher signature, the plugin's own bundle
  *       verifies over the folder and its signer is the pinned (and trusted) signer;
- *   (4) a plugin folder present but not in the BOM is refused (deny by default);
+ *   (4) anything in a plugin folder (configured, recorded in the BOM, or holding a pinned plugin:
+ *       the agent root too, when a plugin sits there) that the BOM does not pin is refused (deny by default);
  *   (5) a plugin in the BOM but missing on disk is reported (refused with failOnMissing).
  * Policy exceptions (with a reason and an expiry date) can cover a plugin's failures; an
  * expired one refuses. Nothing here imports the signing code, TUF or the BOM builder.
@@ -402,14 +403,6 @@ async function checkSignature(
 }
 
 /**
- * Step (4): what Node could load around the plugins. In every plugin folder (configured, or
- * holding a pinned plugin), each entry is a pinned plugin, a file pinned with its digest, or
- * refused (deny by default; files too: `require('./plugins/x')` loads plugins/x.js before
- * plugins/x/). In each folder between a plugin folder and the agent root, the entries module
- * resolution consults (package.json, node_modules, index.*) are pinned or refused. A plugin
- * folder that is a link, or reached through one, is refused.
- */
-/**
  * The plugin folders (and the folders between them and the root) as absolute real paths, for
  * the load-time hook. The agent root is one when a plugin package sits there (or the BOM says
  * so): then every module under it must be one the check verified.
@@ -445,6 +438,15 @@ function pluginFolders(lock: Lock, extra: string[]): Set<string> {
   return bases;
 }
 
+/**
+ * Step (4): what Node could load around the plugins. In every plugin folder (configured,
+ * recorded in the BOM, or holding a pinned plugin, the agent root included), each entry is a
+ * pinned plugin, a file pinned with its digest, or
+ * refused (deny by default; files too: `require('./plugins/x')` loads plugins/x.js before
+ * plugins/x/). In each folder between a plugin folder and the agent root, the entries module
+ * resolution consults (package.json, node_modules, index.*) are pinned or refused. A plugin
+ * folder that is a link, or reached through one, is refused.
+ */
 function checkAroundPlugins(
   lock: Lock,
   root: string,
