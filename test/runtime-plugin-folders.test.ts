@@ -23,7 +23,14 @@ const env = () => cleanEnv({ AIBOM_CACHE_DIR: join(tmp.dir, 'cache'), XDG_CACHE_
 const releases: Record<'root' | 'vendor', string> = {} as never;
 
 const PLUGIN_JSON = (name: string) => JSON.stringify({ $schema: 'https://agent-plugins.org/schemas/1.0.0/plugin.schema.json', name, version: '1.0.0' });
-const AGENT = 'process.stdout.write("agent started\\n");\n';
+/** The agent's own file (pinned at the root): with SCENARIO=late it writes a module beside itself after the check and imports it. */
+const AGENT = `import { writeFileSync } from 'node:fs';
+if (process.env.SCENARIO === 'late') {
+  writeFileSync('late.mjs', 'console.log("PWNED");\\n');
+  await import('./late.mjs');
+}
+process.stdout.write('agent started\\n');
+`;
 
 /** The attacker's package: unsigned, a skill whose script downloads and runs code, an MCP server on npx @latest, a module. */
 async function evilPackage(dir: string): Promise<void> {
@@ -62,6 +69,26 @@ async function copyOf(which: 'root' | 'vendor'): Promise<string> {
   const dir = join(tmp.dir, `agent-${++n}`);
   await copyTree(releases[which], dir);
   return dir;
+}
+
+/** Run FILE in DIR under `--import aibom/register`. */
+function underHook(dir: string, file: string, extra: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const hook = USE_DIST
+    ? ['--import', join(REPO, 'dist', 'runtime', 'register.js')]
+    : ['--import', import.meta.resolve('tsx'), '--import', join(REPO, 'src', 'runtime', 'register.ts')];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...hook, file], {
+      cwd: dir,
+      env: { ...process.env, ...env(), AIBOM_BOM: 'aibom.cdx.json', AIBOM_KEY: keys.release.pub, ...extra },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout: out, stderr: err }));
+  });
 }
 
 const check = (dir: string) => verifyPlugins({ bom: join(dir, 'aibom.cdx.json'), root: dir, key: keys.release.pub, env: env() });
@@ -128,28 +155,24 @@ describe('a plugin package at the agent root', () => {
   it('the start-up hook refuses before an agent imports the sibling package', async () => {
     const dir = await copyOf('root');
     await evilPackage(join(dir, 'evil'));
-    const hook = USE_DIST
-      ? ['--import', join(REPO, 'dist', 'runtime', 'register.js')]
-      : ['--import', import.meta.resolve('tsx'), '--import', join(REPO, 'src', 'runtime', 'register.ts')];
     // The agent's own file is pinned: the attacker plants the import in a new file at the root.
     await writeFile(join(dir, 'start.mjs'), 'await import("./evil/index.mjs");\nconsole.log("agent started");\n');
-    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [...hook, 'start.mjs'], {
-        cwd: dir,
-        env: { ...process.env, ...env(), AIBOM_BOM: 'aibom.cdx.json', AIBOM_KEY: keys.release.pub },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d));
-      child.stderr.on('data', (d: Buffer) => (err += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout: out, stderr: err }));
-    });
+    const r = await underHook(dir, 'start.mjs');
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^REFUSED evil \(evil\):$/m);
     expect(r.stderr).toMatch(/^REFUSED start\.mjs \(start\.mjs\):$/m);
+  });
+
+  it('under the hook the pinned agent starts, and a module written at the root after the check is refused when loaded', async () => {
+    const dir = await copyOf('root');
+    const ok = await underHook(dir, 'agent.mjs');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe('agent started\n');
+    const late = await underHook(await copyOf('root'), 'agent.mjs', { SCENARIO: 'late' });
+    expect(late.code).not.toBe(0);
+    expect(late.stdout).not.toMatch(/PWNED|agent started/);
+    expect(late.stderr).toMatch(/late\.mjs.*it is in a plugin folder and the start-up check did not verify it/);
   });
 
   it('refuses an agent root with other folders (fail closed: put plugin packages in a dedicated folder)', async () => {
