@@ -14,8 +14,9 @@
  *   aibom:symlink             `rel -> target` links in the folder (left out of the digest),
  *   aibom:publisher:*         the publisher pinned at build time (key fingerprint + key, or
  *                             certificate identity + issuer).
- * And on the BOM's root component, `aibom:plugin-path`: every configured plugin folder, present
- * or not, so anything added to one later is refused as unlisted; `aibom:plugin-path-file`: the
+ * And on the BOM's root component, `aibom:plugin-path`: every plugin folder (configured, present
+ * or not, and the folder holding each plugin package found, the agent root included),
+ * so anything added to one later is refused as unlisted; `aibom:plugin-path-file`: the
  * files beside the plugins (`path sha256:<hex>`); metadata.timestamp, serialNumber and version
  * identify the release for the rollback check.
  */

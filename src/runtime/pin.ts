@@ -7,8 +7,9 @@
  *      keyless: aibom:publisher:identity + aibom:publisher:issuer (the certificate's, exactly)
  *    plus aibom:publisher:bundle (which bundle verified). A plugin whose bundle verifies against
  *    none of them is a finding, and is not pinned.
- *  - the plugin folders that were scanned are recorded on the root component
- *    (aibom:plugin-path), so the start-up check knows where an unlisted plugin would be.
+ *  - the plugin folders (configured, and the folder holding each discovered plugin package)
+ *    are recorded on the root component (aibom:plugin-path), so the start-up check knows where
+ *    an unlisted plugin would be.
  * Not imported by `aibom/runtime`.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
@@ -38,26 +39,28 @@ export interface PinOptions {
 }
 
 /**
- * Record every configured plugin folder on the BOM's root component, present or not (a folder
- * that appears there later is then refused as unlisted), and pin what Node could load around
- * the plugins: every file directly in a plugin folder (`aibom:plugin-path-file`, `path
- * sha256:<hex>`), and in each folder between a plugin folder and the agent root the entries
- * module resolution consults (package.json, index.*). Anything else found there at start-up
- * is refused.
+ * Record every plugin folder on the BOM's root component, present or not (a folder that
+ * appears there later is then refused as unlisted): the configured ones, and the folder that
+ * holds each discovered plugin package, wherever it is (an Agent Plugins or Claude Code package
+ * found at `vendor/x` makes `vendor` a plugin folder; one at the agent root makes the root one).
+ * Pin what Node could load around the plugins: every file directly in a plugin folder
+ * (`aibom:plugin-path-file`, `path sha256:<hex>`; at the agent root, the agent's own files), and
+ * in each folder between a plugin folder and the agent root the entries module resolution
+ * consults (package.json, index.*). Anything else found there at start-up is refused: at the
+ * agent root too, so plugin packages belong in a dedicated folder.
  */
 export async function recordPluginPaths(inv: Inventory, root: string, config: AibomConfig | undefined): Promise<void> {
-  const paths = [...new Set((config?.plugins?.paths ?? DEFAULT_PLUGIN_PATHS).map(normalizeConfigPath))].sort();
+  const configured = (config?.plugins?.paths ?? DEFAULT_PLUGIN_PATHS).map(normalizeConfigPath);
+  const paths = [...new Set([...configured, ...pluginParents(inv)])].filter((p) => safeRelative(p) !== undefined).sort();
   const files = new Map<string, string>();
   const between = new Set<string>();
   for (const p of paths) {
-    if (safeRelative(p) === undefined) continue;
     inv.root.properties.push(prop(`${NS}plugin-path`, p));
-    // The agent root itself as a plugin folder: its subfolders are the plugins; its files are the agent's own.
-    if (p === '') continue;
-    const parts = p.split('/');
+    const parts = p ? p.split('/') : [];
     for (let i = 1; i < parts.length; i++) between.add(parts.slice(0, i).join('/'));
     for (const e of await entries(root, p)) {
-      if (e.isFile()) files.set(`${p}/${e.name}`, await fileDigest(root, `${p}/${e.name}`));
+      const rel = p ? `${p}/${e.name}` : e.name;
+      if (e.isFile()) files.set(rel, await fileDigest(root, rel));
     }
   }
   for (const b of between) {
@@ -67,6 +70,18 @@ export async function recordPluginPaths(inv: Inventory, root: string, config: Ai
     }
   }
   for (const [rel, hex] of [...files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) inv.root.properties.push(prop(`${NS}plugin-path-file`, `${rel} sha256:${hex}`));
+}
+
+/** The folder holding each discovered plugin package ('' for one at the agent root). */
+function pluginParents(inv: Inventory): string[] {
+  const out: string[] = [];
+  for (const c of inv.components) {
+    if (!c.properties.some((p) => p.name === `${NS}kind` && p.value === 'plugin')) continue;
+    const rel = values(c, `${NS}install-path`)[0];
+    if (rel === undefined || !safeRelative(rel)) continue; // none, outside the root, or the root itself
+    out.push(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+  }
+  return out;
 }
 
 async function entries(root: string, rel: string): Promise<Dirent[]> {

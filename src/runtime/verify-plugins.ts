@@ -6,7 +6,8 @@
  *       manifest equals the pinned version;
  *   (3) where the BOM or the policy requires a publisher signature, the plugin's own bundle
  *       verifies over the folder and its signer is the pinned (and trusted) signer;
- *   (4) a plugin folder present but not in the BOM is refused (deny by default);
+ *   (4) anything in a plugin folder (configured, recorded in the BOM, or holding a pinned plugin:
+ *       the agent root too, when a plugin sits there) that the BOM does not pin is refused (deny by default);
  *   (5) a plugin in the BOM but missing on disk is reported (refused with failOnMissing).
  * Policy exceptions (with a reason and an expiry date) can cover a plugin's failures; an
  * expired one refuses. Nothing here imports the signing code, TUF or the BOM builder.
@@ -14,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { type Dirent, lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { AibomError } from '../errors.js';
 import type { Policy, PolicyException, PublisherPolicy } from '../policy/types.js';
 import { readBytesBounded } from '../util/fs.js';
@@ -94,7 +95,8 @@ export async function verifyPlugins(options: VerifyPluginsOptions): Promise<Veri
   for (const pin of lock.plugins) {
     results.push(await checkPlugin(pin, { root, realRoot, policy, trust: trust!, cacheRoot, caches, stats, folders, failOnMissing: !!options.failOnMissing }));
   }
-  results.push(...checkAroundPlugins(lock, root, realRoot, options.pluginPaths ?? [], (rel, hex) => loads.set(join(realRoot, ...rel.split('/')), hex)));
+  const own = new Set([options.bom, bundleFile].map((f) => relative(root, resolve(f)).split(sep).join('/')));
+  results.push(...checkAroundPlugins(lock, root, realRoot, options.pluginPaths ?? [], own, (rel, hex) => loads.set(join(realRoot, ...rel.split('/')), hex)));
   const now = options.now ?? new Date();
   const nameCounts = new Map<string, number>();
   for (const p of lock.plugins) nameCounts.set(p.name, (nameCounts.get(p.name) ?? 0) + 1);
@@ -401,37 +403,27 @@ async function checkSignature(
 }
 
 /**
- * Step (4): what Node could load around the plugins. In every plugin folder (configured, or
- * holding a pinned plugin), each entry is a pinned plugin, a file pinned with its digest, or
- * refused (deny by default; files too: `require('./plugins/x')` loads plugins/x.js before
- * plugins/x/). In each folder between a plugin folder and the agent root, the entries module
- * resolution consults (package.json, node_modules, index.*) are pinned or refused. A plugin
- * folder that is a link, or reached through one, is refused.
+ * The plugin folders (and the folders between them and the root) as absolute real paths, for
+ * the load-time hook. The agent root is one when a plugin package sits there (or the BOM says
+ * so): then every module under it must be one the check verified.
  */
-/** The plugin folders (and the folders between them and the root) as absolute real paths, for the load-time hook. */
 function zones(lock: Lock, realRoot: string, extra: string[]): { pluginDirs: string[]; betweenDirs: string[] } {
-  const bases = new Set<string>(lock.pluginPaths);
-  for (const p of lock.plugins) bases.add(p.path.includes('/') ? p.path.slice(0, p.path.lastIndexOf('/')) : '');
-  for (const e of extra) {
-    const n = safeRelative(e);
-    if (n !== undefined) bases.add(n);
-  }
-  bases.delete('');
+  const bases = pluginFolders(lock, extra);
   const between = new Set<string>();
   for (const b of bases) {
-    const parts = b.split('/');
+    const parts = b ? b.split('/') : [];
     for (let i = 1; i < parts.length; i++) between.add(parts.slice(0, i).join('/'));
   }
   for (const b of bases) between.delete(b);
-  const abs = (rel: string) => join(realRoot, ...rel.split('/'));
-  // Plugins pinned at the root itself (no parent folder): their own folders are the zone.
-  const pluginDirs = [...bases].map(abs);
-  for (const p of lock.plugins) if (!p.path.includes('/')) pluginDirs.push(abs(p.path));
-  return { pluginDirs, betweenDirs: [...between].map(abs) };
+  const abs = (rel: string) => (rel ? join(realRoot, ...rel.split('/')) : realRoot);
+  return { pluginDirs: [...bases].map(abs), betweenDirs: [...between].map(abs) };
 }
 
-function checkAroundPlugins(lock: Lock, root: string, realRoot: string, extra: string[], onFile: (rel: string, hex: string) => void): PluginResult[] {
-  const pinned = new Set(lock.plugins.map((p) => p.path));
+/**
+ * Every plugin folder: those the BOM records (aibom:plugin-path), the folder holding each pinned
+ * plugin ('' when it sits at the agent root), and those configured at start-up.
+ */
+function pluginFolders(lock: Lock, extra: string[]): Set<string> {
   const bases = new Set<string>(lock.pluginPaths);
   for (const p of lock.plugins) {
     const i = p.path.lastIndexOf('/');
@@ -443,6 +435,28 @@ function checkAroundPlugins(lock: Lock, root: string, realRoot: string, extra: s
     if (n === undefined) throw new AibomError('USAGE', `plugin path ${JSON.stringify(e)} is not a relative path inside the agent root`);
     bases.add(n);
   }
+  return bases;
+}
+
+/**
+ * Step (4): what Node could load around the plugins. In every plugin folder (configured,
+ * recorded in the BOM, or holding a pinned plugin, the agent root included), each entry is a
+ * pinned plugin, a file pinned with its digest, or
+ * refused (deny by default; files too: `require('./plugins/x')` loads plugins/x.js before
+ * plugins/x/). In each folder between a plugin folder and the agent root, the entries module
+ * resolution consults (package.json, node_modules, index.*) are pinned or refused. A plugin
+ * folder that is a link, or reached through one, is refused.
+ */
+function checkAroundPlugins(
+  lock: Lock,
+  root: string,
+  realRoot: string,
+  extra: string[],
+  own: Set<string>,
+  onFile: (rel: string, hex: string) => void,
+): PluginResult[] {
+  const pinned = new Set(lock.plugins.map((p) => p.path));
+  const bases = pluginFolders(lock, extra);
   const out: PluginResult[] = [];
   const seen = new Set<string>();
   const refuse = (rel: string, code: ReasonCode, message: string) => {
@@ -452,8 +466,8 @@ function checkAroundPlugins(lock: Lock, root: string, realRoot: string, extra: s
   };
   const between = new Set<string>();
   for (const base of [...bases].sort()) {
-    // The root itself is a plugin folder only when the BOM says so; it is not scanned for unlisted entries.
-    if (base === '' && !lock.pluginPaths.includes('')) continue;
+    // The agent root is a plugin folder when a plugin package sits there: deny by default applies to it as to any
+    // other (the agent's own files must be pinned, other folders are refused); plugin packages belong in a dedicated folder.
     const parts = base ? base.split('/') : [];
     for (let i = 1; i < parts.length; i++) between.add(parts.slice(0, i).join('/'));
     const abs = base ? join(root, ...parts) : root;
@@ -490,18 +504,18 @@ function checkAroundPlugins(lock: Lock, root: string, realRoot: string, extra: s
     }
     for (const e of entries) {
       const rel = base ? `${base}/${e.name}` : e.name;
-      if (pinned.has(rel) || lock.pathFiles.has(rel) || bases.has(rel)) continue;
-      // A folder that holds pinned plugins deeper down (nested plugin folders) is not itself a plugin.
-      if ([...pinned].some((p) => p.startsWith(`${rel}/`))) continue;
-      if (base === '' && !e.isDirectory() && !e.isSymbolicLink()) continue;
+      if (pinned.has(rel) || lock.pathFiles.has(rel) || bases.has(rel) || own.has(rel)) continue;
+      // A folder that holds plugin folders deeper down (nested plugin folders) is not itself a plugin.
+      if (!e.isSymbolicLink() && e.isDirectory() && [...bases].some((p) => p.startsWith(`${rel}/`))) continue;
+      const atRoot = base === '' ? '; plugin packages sit at the agent root, which makes the root a plugin folder: put them in a dedicated folder such as plugins/' : '';
       refuse(
         rel,
         'unlisted',
-        e.isSymbolicLink()
+        (e.isSymbolicLink()
           ? `${rel} is a symbolic link in a plugin folder, and the BOM lists no plugin there`
           : e.isDirectory()
             ? `${rel} is in a plugin folder, and the BOM lists no plugin there (deny by default)`
-            : `${rel} is a file in a plugin folder and not pinned in the BOM (Node could load it beside the plugins: deny by default)`,
+            : `${rel} is a file in a plugin folder and not pinned in the BOM (Node could load it beside the plugins: deny by default)`) + atRoot,
       );
     }
   }
@@ -521,6 +535,7 @@ function checkAroundPlugins(lock: Lock, root: string, realRoot: string, extra: s
   }
   // Files pinned beside the plugins: the same bytes, or refused.
   for (const [rel, hex] of lock.pathFiles) {
+    if (own.has(rel)) continue; // the BOM and its bundle, rewritten after the build: verified by signature
     const display = rel;
     let actual: string | undefined;
     let why = '';
