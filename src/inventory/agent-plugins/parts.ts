@@ -318,7 +318,19 @@ async function agentMcp(
         // A server the plugin bundles (./bin/x, or a file under ${PLUGIN_ROOT}) is pinned by the plugin's digest.
         const entry = bundledEntry(e.server.command, e.server.args, Object.keys(e.server.env));
         const r = entry ? unit.resources?.find((x) => x.name === entry) : undefined;
-        if (r) {
+        // A bundled file that itself downloads code and runs it pins nothing of what it runs.
+        const body = r && r.size <= MAX_TEXT_BYTES ? await readText(unit, r.name) : undefined;
+        const risks = typeof body === 'string' ? findDownloadAndRun(body) : [];
+        for (const risk of risks) {
+          findings.push({
+            code: 'mcp-server-unpinned',
+            severity: 'high',
+            message: `${file}: MCP server "${safeName(e.name)}" runs ${joinRel(unit.rel, r!.name)}, which downloads code and runs it (line ${risk.line}: ${JSON.stringify(risk.text)})`,
+            component: d.component.ref,
+            location: { file: joinRel(unit.rel, r!.name), line: risk.line },
+          });
+        }
+        if (r && !risks.length) {
           d.component.hashes.push({ alg: 'SHA-256', content: r.digest });
           const props = d.component.properties.filter((p) => p.name !== `${NS}pinned` && p.name !== `${NS}unpinned-reason`);
           props.push(prop(`${NS}mcp:bundled-entry`, joinRel(unit.rel, entry!)), prop(`${NS}pinned`, unit.pinned));
