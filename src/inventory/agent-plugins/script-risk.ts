@@ -73,20 +73,19 @@ function logicalLines(text: string): Array<{ line: number; text: string }> {
   return out;
 }
 
-/** Does a line run `file` (as a command, through an interpreter, sourced, or made executable)? */
-function runsFile(l: string, file: string): string | undefined {
+/** A matcher for a line that runs `file` (as a command, through an interpreter, sourced, or made executable). */
+function runsFile(file: string): RegExp {
   const path = String.raw`(?:\.\/)?${escapeRe(file.replace(/^\.\//, ''))}(?![\w./-])`;
-  const run = new RegExp(
+  return new RegExp(
     String.raw`(?:(?:^|[;&|(]|\bthen\b|\bdo\b|\bexec\b)\s*(?:\.\s+)?${path}|(?:${SHELL})\s+(?:-\S+\s+){0,4}${path}|\bchmod\s+\S{1,20}\s+${path})`,
     'i',
   );
-  return run.exec(l)?.[0];
 }
 
 export function findDownloadAndRun(text: string): ScriptRisk[] {
   const out: ScriptRisk[] = [];
   const lines = logicalLines(text).filter((l) => !/^\s*(?:#|\/\/)/.test(l.text));
-  const saved: string[] = [];
+  const saved: Array<{ file: string; run: RegExp }> = [];
   for (const { line, text: l } of lines) {
     if (out.length >= 20) break;
     let hit = false;
@@ -100,10 +99,10 @@ export function findDownloadAndRun(text: string): ScriptRisk[] {
     }
     if (hit) continue;
     // A file downloaded earlier and run here.
-    for (const f of saved) {
-      const r = runsFile(l, f);
+    for (const { file, run } of saved) {
+      const r = l.includes(file.replace(/^\.\//, '')) ? run.exec(l)?.[0] : undefined;
       if (r) {
-        out.push({ line, text: `downloads ${f.slice(0, 60)} and runs it: ${r.slice(0, 100)}` });
+        out.push({ line, text: `downloads ${file.slice(0, 60)} and runs it: ${r.slice(0, 100)}` });
         hit = true;
         break;
       }
@@ -112,9 +111,10 @@ export function findDownloadAndRun(text: string): ScriptRisk[] {
     const m = SAVE_AS.map((re) => re.exec(l)).find((x) => x !== null);
     const file = m?.[2];
     if (!m || !file || file === '-' || file.startsWith('/dev/')) continue;
-    saved.push(file);
+    const run = runsFile(file);
+    saved.push({ file, run });
     // `curl -o f URL && sh f` on one line.
-    const r = runsFile(l.slice(m.index + m[0].length), file);
+    const r = run.exec(l.slice(m.index + m[0].length))?.[0];
     if (r) out.push({ line, text: `downloads ${file.slice(0, 60)} and runs it: ${r.slice(0, 100)}` });
   }
   // Fetch on one line, run on another (Python, Node, PowerShell): judged over the whole script.
