@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import { type InventoryReport, type InventoryRow, STRONG_HASH_ALGS } from '../report/inventory.js';
-import type { Location } from '../inventory/types.js';
+import type { Finding, Location } from '../inventory/types.js';
 import type { Provenance } from './provenance.js';
 import type { Policy, PolicyException, RuleId } from './types.js';
 
@@ -187,6 +187,8 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
     }
   }
 
+  checkAgentParts(inv, on, failures);
+
   if (ctx.bomSignature && on('bom-signed') && !ctx.bomSignature.verified) {
     failures.push({
       rule: 'bom-signed',
@@ -284,6 +286,63 @@ function checkSigned(
       ? 'sign the model folder (aibom sign DIR or model_signing) and list the signer under publishers in the policy'
       : 'have the publisher sign the plugin folder (aibom sign DIR) and list them under publishers in the policy',
   );
+}
+
+/** Findings that are a gate rule of their own (the rule id is the finding code). */
+const FINDING_RULES: Record<string, { rule: keyof Policy['rules']; fix: string }> = {
+  'skill-script-download-exec': {
+    rule: 'skill-script-download-exec',
+    fix: 'ship what the script downloads inside the skill (hashed with it), or pin it by digest and check it before running it',
+  },
+  'hook-download-exec': {
+    rule: 'hook-download-exec',
+    fix: 'make the hook run a script shipped with the plugin or project (hashed in the BOM), not code downloaded when it runs',
+  },
+  'invisible-unicode': {
+    rule: 'invisible-unicode',
+    fix: 'remove the invisible characters (a reviewer does not see them, a model reads them), or add a policy exception naming this rule',
+  },
+};
+
+/** Component kinds an agent reads or runs as its own: skills, their scripts, hooks, plugins' agent definitions. */
+const AGENT_PART_KINDS = new Set(['skill', 'skill-script', 'hook', 'agent', 'command']);
+const AGENT_PART_CODE = /^(?:skill|hook|agent|command)-/;
+
+/**
+ * Findings on what an agent reads as instructions or runs on its own (skills, skill scripts,
+ * hooks, agent definitions): download-and-run code, hidden Unicode, and any other high or
+ * critical finding there (`agent-part-risk`). Read from the component the finding names and
+ * from the BOM's own findings.
+ */
+function checkAgentParts(inv: InventoryReport, on: (r: keyof Policy['rules']) => boolean, failures: GateFailure[]): void {
+  const seen = new Set<string>();
+  const judge = (f: Finding, row: InventoryRow | undefined) => {
+    const key = `${f.code}\u0000${f.component ?? ''}\u0000${f.message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const own = FINDING_RULES[f.code];
+    let rule: keyof Policy['rules'];
+    let fix: string;
+    if (own) {
+      rule = own.rule;
+      fix = own.fix;
+    } else {
+      const kind = row?.properties.get('aibom:kind')?.[0];
+      const agentPart = (kind !== undefined && AGENT_PART_KINDS.has(kind)) || AGENT_PART_CODE.test(f.code);
+      if (!agentPart || (f.severity !== 'high' && f.severity !== 'critical')) return;
+      rule = 'agent-part-risk';
+      fix = 'fix what the finding names, or add a policy exception naming this rule with a reason';
+    }
+    if (!on(rule)) return;
+    const subject = row?.ref ?? f.component ?? f.location?.file ?? '(the BOM)';
+    const g: GateFailure = { rule, subject, name: row ? label(row) : subject, message: `${f.code}: ${f.message}`, fix };
+    const loc = f.location ?? row?.locations[0];
+    if (loc) g.location = loc;
+    failures.push(g);
+  };
+  for (const row of inv.rows) for (const f of row.risks) judge(f, row);
+  const byRef = new Map(inv.rows.map((r) => [r.ref, r]));
+  for (const f of inv.findings) judge(f, f.component ? byRef.get(f.component) : undefined);
 }
 
 function exceptionMatches(e: PolicyException, f: GateFailure, inv: InventoryReport): boolean {

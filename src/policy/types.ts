@@ -37,6 +37,10 @@ export const RULE_IDS = [
   'bom-signed',
   'artifact-attested',
   'license-allowed',
+  'skill-script-download-exec',
+  'hook-download-exec',
+  'invisible-unicode',
+  'agent-part-risk',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number] | 'exception-expired' | 'provenance-drift' | 'package-provenance' | 'package-release-age';
 

@@ -1,3 +1,5 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { isAibomError } from '../../errors.js';
 import { readTextBounded } from '../../util/fs.js';
@@ -5,6 +7,7 @@ import { isObject } from '../../util/json.js';
 import { manifestDigest, type ResourceDigest } from '../digest.js';
 import { parseMcpConfig } from '../mcp/config-file.js';
 import { describeOwnedServer, safeName } from '../mcp/index.js';
+import { launcherOverride } from '../mcp/launch.js';
 import type { Component, Finding, Property, Service } from '../types.js';
 import type { WalkResult } from '../walk.js';
 import { NS, prop } from '../types.js';
@@ -217,7 +220,7 @@ export async function describeSkill(
 
   const components: Component[] = [c];
   for (const f of files) {
-    const isScript = f.name.startsWith('scripts/') || SCRIPT_EXT.test(f.name);
+    const isScript = f.name.startsWith('scripts/') || SCRIPT_EXT.test(f.name) || (await looksRunnable(unit, `${dir}/${f.name}`));
     if (!isScript) continue;
     const path = `${relDir}/${f.name}`;
     const s: Component = {
@@ -249,6 +252,24 @@ export async function describeSkill(
     }
   }
   return { ref, components, findings };
+}
+
+/** A file with an executable bit or a `#!` line is a script whatever its name (`skills/x/install`). */
+async function looksRunnable(unit: PluginUnit, name: string): Promise<boolean> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(join(unit.abs, ...name.split('/')), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    const st = await fh.stat();
+    if (!st.isFile()) return false;
+    if ((st.mode & 0o111) !== 0) return true;
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    return bytesRead === 2 && head.toString('latin1') === '#!';
+  } catch {
+    return false;
+  } finally {
+    await fh?.close();
+  }
 }
 
 async function agentMcp(
@@ -295,9 +316,21 @@ async function agentMcp(
       target.properties.push(prop(`${NS}agent-plugins:loadable`, usable));
       if (d.component && e.server?.type === 'stdio') {
         // A server the plugin bundles (./bin/x, or a file under ${PLUGIN_ROOT}) is pinned by the plugin's digest.
-        const entry = bundledEntry(e.server.command, e.server.args);
+        const entry = bundledEntry(e.server.command, e.server.args, Object.keys(e.server.env));
         const r = entry ? unit.resources?.find((x) => x.name === entry) : undefined;
-        if (r) {
+        // A bundled file that itself downloads code and runs it pins nothing of what it runs.
+        const body = r && r.size <= MAX_TEXT_BYTES ? await readText(unit, r.name) : undefined;
+        const risks = typeof body === 'string' ? findDownloadAndRun(body) : [];
+        for (const risk of risks) {
+          findings.push({
+            code: 'mcp-server-unpinned',
+            severity: 'high',
+            message: `${file}: MCP server "${safeName(e.name)}" runs ${joinRel(unit.rel, r!.name)}, which downloads code and runs it (line ${risk.line}: ${JSON.stringify(risk.text)})`,
+            component: d.component.ref,
+            location: { file: joinRel(unit.rel, r!.name), line: risk.line },
+          });
+        }
+        if (r && !risks.length) {
           d.component.hashes.push({ alg: 'SHA-256', content: r.digest });
           const props = d.component.properties.filter((p) => p.name !== `${NS}pinned` && p.name !== `${NS}unpinned-reason`);
           props.push(prop(`${NS}mcp:bundled-entry`, joinRel(unit.rel, entry!)), prop(`${NS}pinned`, unit.pinned));
@@ -323,14 +356,37 @@ async function agentMcp(
   return out;
 }
 
-/** The plugin file a stdio server runs: `./bin/x`, or the first `${PLUGIN_ROOT}/…` argument. */
-export function bundledEntry(command: string, args: readonly string[]): string | undefined {
-  if (command.startsWith('./')) return command.slice(2);
-  for (const a of args) {
-    const m = /^\$\{PLUGIN_ROOT\}\/(.+)$/.exec(a);
-    if (m && !m[1]!.split('/').includes('..')) return m[1];
-  }
-  return undefined;
+/**
+ * Interpreters that run their first argument as the script, when nothing comes before it.
+ * Any option before the script may load other code (`node --import URL`, `python -m mod`,
+ * `sh -c "…"`, `ruby -r lib`, `perl -M…`), so none is accepted: such a launch is judged by the
+ * generic MCP launch analysis (src/inventory/mcp/launch.ts), like any other.
+ */
+const SCRIPT_INTERPRETERS = new Set([
+  'node', 'nodejs', 'bun', 'python', 'python2', 'python3', 'pypy', 'pypy3', 'ruby', 'perl', 'php', 'lua',
+  'sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'mksh',
+]);
+
+/**
+ * The plugin file a stdio server runs, when that is all it runs: the command is the file
+ * (`./bin/x`), or a known interpreter whose first argument is `${PLUGIN_ROOT}/…` (its script).
+ * Anything else — a launcher (npx, uvx, docker…) with a plugin file as a later argument, a flag
+ * before the script, a shell `-c` line, an environment that loads other code (NODE_OPTIONS,
+ * PYTHONPATH, LD_PRELOAD…) — is not a bundled server: the caller keeps the generic analysis.
+ */
+export function bundledEntry(command: string, args: readonly string[], envNames: readonly string[] = []): string | undefined {
+  if (launcherOverride('binary', envNames)) return undefined;
+  if (command.startsWith('./')) return pluginFile(command.slice(2));
+  if (!/^[A-Za-z0-9._-]+$/.test(command)) return undefined; // an interpreter by name only (a path could be anything)
+  const name = command.toLowerCase().replace(/\.exe$/, '');
+  if (!SCRIPT_INTERPRETERS.has(name) && !/^python3\.[0-9]{1,2}$/.test(name)) return undefined;
+  const m = /^\$\{PLUGIN_ROOT\}\/(.+)$/.exec(args[0] ?? '');
+  return m ? pluginFile(m[1]!) : undefined;
+}
+
+function pluginFile(rel: string): string | undefined {
+  const parts = rel.split('/');
+  return parts.some((p) => p === '' || p === '.' || p === '..') ? undefined : rel;
 }
 
 async function pluginHooks(
