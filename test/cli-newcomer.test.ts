@@ -216,6 +216,27 @@ describe('keys', () => {
     expect(tool?.signer?.keyFingerprint).toBe(derFingerprint);
   });
 
+  it('an unquoted --publisher-key glob: the expanded keys are all taken, the folder after them stays the folder', async () => {
+    const agent = join(tmp.dir, 'agent-glob');
+    const plugin = join(agent, 'plugins', 'tool');
+    await mkdir(plugin, { recursive: true });
+    await writeFile(join(plugin, 'package.json'), JSON.stringify({ name: 'tool', version: '1.0.0', type: 'module', main: 'index.js' }));
+    await writeFile(join(plugin, 'index.js'), 'export const tool = { name: "t" };\n');
+    expect((await runCli(['sign', plugin, '--key', priv], { env: cleanEnv() })).code).toBe(0);
+    const other = join(tmp.dir, 'a-other.pub');
+    await writeFile(other, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }));
+    const bom = join(tmp.dir, 'glob.cdx.json');
+    // What the shell hands over for `--publisher-key keys/*.pub DIR`: two keys, then the folder.
+    const b = await runCli(['build', '--publisher-key', other, pub, agent, '-o', bom]);
+    expect(b.code, b.stderr).toBe(0);
+    const doc = JSON.parse(await readFile(bom, 'utf8')) as { components: Array<{ name: string; properties?: Array<{ name: string; value: string }> }> };
+    expect(doc.components.find((c) => c.name === 'tool')?.properties?.find((p) => p.name === 'aibom:publisher:key-fingerprint')?.value).toBe(derFingerprint);
+    // Two folders are still too many.
+    const two = await runCli(['build', agent, agent, '-o', bom]);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/too many arguments/);
+  });
+
   it('verify --key refuses a private key (exit 2), whatever it could derive from it', async () => {
     const file = join(tmp.dir, 'artifact.txt');
     const r = await runCli(['verify', file, '--key', priv], { env: cleanEnv() });

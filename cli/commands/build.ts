@@ -1,7 +1,9 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ProgressEvent } from '../../src/inventory/index.js';
 import type { Finding } from '../../src/inventory/types.js';
 import { formatBytes } from '../../src/util/fs.js';
+import { positionalsWithList } from '../args.js';
 import { action, checkOutputPath, collect, EXIT_USAGE, printError, printInfo, plural, printJson, printWarning, Progress, writeOutput } from '../io.js';
 
 export function registerBuild(program: Command): void {
@@ -15,6 +17,7 @@ export function registerBuild(program: Command): void {
         'node_modules, .git and Python virtualenvs are skipped.',
     )
     .argument('[dir]', 'folder to scan', '.')
+    .allowExcessArguments()
     .option('-o, --output <file>', 'write the BOM to FILE (default: stdout)')
     .option('--spec-version <version>', 'CycloneDX spec version: 1.6 or 1.7', '1.6')
     .option('--reproducible', 'same inputs, same bytes: no timestamp or serial number, sorted lists')
@@ -43,7 +46,22 @@ export function registerBuild(program: Command): void {
         '\nExit codes: 0 written, 2 usage error or an input that could not be read.',
     )
     .action(
-      action(async (dir: string, opts: BuildFlags) => {
+      action(async (_dir: string, opts: BuildFlags, cmd: Command) => {
+        // `--publisher-key keys/*.pub DIR` unquoted: the shell's list belongs to the flag, the folder stays the target.
+        const isFolder = (w: string) => {
+          try {
+            return statSync(w).isDirectory();
+          } catch {
+            return false;
+          }
+        };
+        const { positionals, list } = positionalsWithList([cmd.name(), ...cmd.aliases()], '--publisher-key', cmd.args, opts.publisherKey, {
+          targets: 0,
+          most: 1,
+          isTarget: isFolder,
+        });
+        const dir = positionals[0] ?? '.';
+        opts.publisherKey = list;
         const maxMiB = Number(opts.maxLockfileSize);
         if (!Number.isFinite(maxMiB) || maxMiB <= 0) {
           printError(`--max-lockfile-size must be a positive number of MiB, got "${opts.maxLockfileSize}"`);
