@@ -168,7 +168,9 @@ describe('aibom build: models in every supported format', () => {
       'ckpt/eval.pkl': evalPkl,
       'ckpt/arrays.pkl': numpyPkl,
       'ckpt/proto0.pkl': proto0,
-      'ckpt/random.bin': randomBytes(4096),
+      // Random bytes no pickle reader accepts: the first byte is no opcode (a .bin whose first
+      // byte opens a pickle is scanned as one, and a damaged one that imports is a finding).
+      'ckpt/random.bin': Buffer.concat([Buffer.from([0x00]), randomBytes(4095)]),
       'src/models/user.py': 'class User: pass\n',
       'models/tiny-chat/model.sig': sig,
     };
@@ -324,7 +326,7 @@ describe('aibom build: models in every supported format', () => {
     expect(props(component(bom, 'model:ckpt/evil.bin'), 'aibom:finding').some((v) => v.startsWith('critical pickle-unsafe-import'))).toBe(true);
   });
 
-  it('random bytes named .bin and code under src/models are not models', () => {
+  it('bytes no pickle reader accepts, named .bin, and code under src/models are not models', () => {
     expect(bom.components?.some((c) => c['bom-ref'] === 'model:ckpt/random.bin')).toBe(false);
     expect(bom.components?.some((c) => String(c['bom-ref']).includes('src/models'))).toBe(false);
   });
