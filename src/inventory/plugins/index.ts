@@ -11,7 +11,7 @@ import { findFolderSymlinks, type FolderSymlink } from '../symlinks.js';
 import type { Component, Finding, Property, Service } from '../types.js';
 import { NS, prop } from '../types.js';
 import { type PluginManifest, type PluginManifests, readPluginManifests } from './manifest.js';
-import { AGENT_PLUGINS_SCHEMA_PREFIX, isAgentPluginsDoc } from '../agent-plugins/manifest.js';
+import { isAgentPluginsDoc } from '../agent-plugins/manifest.js';
 import { describePluginParts, type Parts, type PluginUnit } from '../agent-plugins/parts.js';
 import { SIGNATURE_DIR } from '../agent-plugins/signature.js';
 import { readTextBounded } from '../../util/fs.js';
@@ -141,21 +141,24 @@ const MAX_SNIFF_MANIFEST_BYTES = 1024 * 1024;
 /** Folders holding an Agent Plugins plugin.json or a .claude-plugin/plugin.json, anywhere in the walk. */
 async function packageFolders(ctx: DiscoverContext): Promise<string[]> {
   const out: string[] = [];
+  // The folder of a manifest: '' when the scanned root is itself the plugin.
+  const folderOf = (rel: string, manifest: string) => (rel === manifest ? '' : rel.slice(0, -(manifest.length + 1)));
   for (const f of ctx.walked.files) {
-    if (f.rel.endsWith('/.claude-plugin/plugin.json')) {
-      out.push(f.rel.slice(0, -'/.claude-plugin/plugin.json'.length));
+    if (f.rel === '.claude-plugin/plugin.json' || f.rel.endsWith('/.claude-plugin/plugin.json')) {
+      out.push(folderOf(f.rel, '.claude-plugin/plugin.json'));
       continue;
     }
-    if (!f.rel.endsWith('/plugin.json') || f.rel.endsWith('/.claude-plugin/plugin.json') || f.size > MAX_SNIFF_MANIFEST_BYTES) continue;
+    if ((f.rel !== 'plugin.json' && !f.rel.endsWith('/plugin.json')) || f.size > MAX_SNIFF_MANIFEST_BYTES) continue;
     let text: string;
     try {
       text = await readTextBounded(f.abs, MAX_SNIFF_MANIFEST_BYTES, f.rel);
     } catch {
       continue;
     }
-    if (!text.includes(AGENT_PLUGINS_SCHEMA_PREFIX)) continue;
+    // Parsed, never matched as text: a `$schema` written with JSON escapes ("https:\/\/…",
+    // "\u0061gent-plugins") is the same URL to every client.
     try {
-      if (isAgentPluginsDoc(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text))) out.push(f.rel.slice(0, -'/plugin.json'.length));
+      if (isAgentPluginsDoc(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text))) out.push(folderOf(f.rel, 'plugin.json'));
     } catch {
       // not JSON: read (and reported) only when it sits in a plugin folder
     }
