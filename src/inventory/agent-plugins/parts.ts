@@ -154,6 +154,14 @@ export async function describePluginParts(unit: PluginUnit): Promise<Parts> {
     out.findings.push(...h.findings);
     for (const c of h.components) link(unit.ref, c.ref);
   }
+  if (byName.has('.claude-plugin/plugin.json')) {
+    // Claude Code also takes hooks declared in the manifest: inline, or paths to more hook files.
+    for (const h of await manifestHooks(unit, byName)) {
+      out.components.push(...h.components);
+      out.findings.push(...h.findings);
+      for (const c of h.components) link(unit.ref, c.ref);
+    }
+  }
   if (byName.has('.mcp.json')) {
     // Read by the MCP discoverer (src/inventory/mcp); linked here to its plugin.
     const text = await readText(unit, '.mcp.json');
@@ -387,6 +395,46 @@ export function bundledEntry(command: string, args: readonly string[], envNames:
 function pluginFile(rel: string): string | undefined {
   const parts = rel.split('/');
   return parts.some((p) => p === '' || p === '.' || p === '..') ? undefined : rel;
+}
+
+/** Hooks a Claude Code manifest declares: `"hooks": {…}` inline, or a path (or paths) to hook files in the plugin. */
+async function manifestHooks(unit: PluginUnit, byName: Map<string, ResourceDigest>): Promise<Array<{ components: Component[]; findings: Finding[] }>> {
+  const manifest = '.claude-plugin/plugin.json';
+  const file = joinRel(unit.rel, manifest);
+  const text = await readText(unit, manifest);
+  if (typeof text !== 'string') return [];
+  const parsed = parseStrictJson(text, file);
+  const decl = parsed.ok && isObject(parsed.value) ? parsed.value.hooks : undefined;
+  const out: Array<{ components: Component[]; findings: Finding[] }> = [];
+  if (isObject(decl)) {
+    const doc = isObject(decl.hooks) ? decl : { hooks: decl };
+    out.push(hookComponents(hookCommands(doc), file, unit.ref, (script) => {
+      const r = byName.get(script);
+      return r ? { path: joinRel(unit.rel, script), digest: r.digest, pinned: unit.pinned } : undefined;
+    }));
+  }
+  const paths = typeof decl === 'string' ? [decl] : Array.isArray(decl) ? decl.filter((p): p is string => typeof p === 'string') : [];
+  for (const p of paths.slice(0, 64)) {
+    const name = posix.normalize(p.replace(/\\/g, '/').replace(/^(\$\{CLAUDE_PLUGIN_ROOT\}\/|\.\/)/, ''));
+    if (name === 'hooks/hooks.json') continue;
+    if (!byName.has(name)) {
+      out.push({
+        components: [],
+        findings: [
+          {
+            code: 'hooks-invalid',
+            severity: 'high',
+            message: `${file}: hooks file ${JSON.stringify(p.slice(0, 200))} is not a file of the plugin; its hooks cannot be judged`,
+            component: unit.ref,
+            location: { file },
+          },
+        ],
+      });
+      continue;
+    }
+    out.push(await pluginHooks(unit, name, byName));
+  }
+  return out;
 }
 
 async function pluginHooks(
