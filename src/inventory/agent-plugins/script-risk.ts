@@ -14,9 +14,18 @@ const FETCH = String.raw`(?:curl|wget|fetch|iwr|irm|invoke-webrequest|invoke-res
 /** An interpreter, by name or by path (`/bin/sh`, `/usr/bin/env bash`), optionally under sudo. */
 const SHELL = String.raw`(?:sudo\s+(?:-\S+\s+){0,8})?(?:[\w.-]{0,40}\/){0,8}(?:env\s+(?:-\S+\s+){0,4})?(?:(?:ba|z|k|da|fi|a|mk)?sh\b|python[0-9.]*\b|node\b|bun\b|deno\b|perl\b|ruby\b|php\b|iex\b|invoke-expression\b|pwsh\b|powershell\b|source\b)`;
 
+/** What a pipe feeds an interpreter through: quoted, `$SHELL`, `command sh`, `busybox sh`, `xargs … sh -c`. */
+const PIPE_INTO = String.raw`\|\s*(?:command\s+|busybox\s+|xargs\b[^|\n]{0,100}?\s)?["']?(?:${SHELL}|\$\{?SHELL\}?)`;
+
 const PATTERNS: RegExp[] = [
-  // curl … | sh, curl … | tee f | /bin/sh  (a pipeline from a download into an interpreter)
-  new RegExp(String.raw`\b${FETCH}[^\n]{0,400}?\|\s*(?:${SHELL})`, 'i'),
+  // curl … | sh, curl … | tee f | /bin/sh, curl … | "bash", curl … | $SHELL  (a download piped into an interpreter)
+  new RegExp(String.raw`\b${FETCH}[^\n]{0,400}?${PIPE_INTO}`, 'i'),
+  // bash <<< "$(curl …)"
+  new RegExp(String.raw`\b(?:${SHELL})\s*<<<\s*["']?(?:\$\(|\x60)\s*${FETCH}`, 'i'),
+  // base64 -d … | sh: code hidden in the script, decoded and run
+  new RegExp(String.raw`\bbase64\s+(?:-\w*d\w*|--decode)\b[^\n]{0,400}?${PIPE_INTO}`, 'i'),
+  // fetch(…).then(eval), .then((r) => r.text()).then(eval)
+  /\.then\(\s*(?:eval|Function)\s*\)/,
   // sh <(curl …), source <(wget …), . <(curl …)
   new RegExp(String.raw`(?:\b(?:${SHELL})|(?:^|\s)\.)\s*<\(\s*${FETCH}`, 'i'),
   // sh -c "$(curl …)", eval "$(curl …)", eval `curl …`
@@ -121,6 +130,8 @@ export function findDownloadAndRun(text: string): ScriptRisk[] {
   if (!out.length) {
     const code = lines.map((l) => l.text);
     const pairs: Array<[RegExp, RegExp]> = [
+      // S=$(curl …) then eval "$S" on a later line
+      [new RegExp(String.raw`=\s*["']?(?:\$\(|\x60)\s*${FETCH}`, 'i'), /(?:^|[;&|\s])eval\s+["']?\$/],
       [PY_FETCH, PY_RUN],
       [JS_FETCH, JS_RUN],
       [PS_FETCH, PS_RUN],
