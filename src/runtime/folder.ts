@@ -23,7 +23,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { AibomError, describeErrno } from '../errors.js';
 import { compareCodePoints, GIT_PATHS, hashFiles, type ResourceDigest } from '../inventory/digest.js';
 import type { DigestCache } from './cache.js';
-import { nameIsExact, sortedDigests } from './files-digest.js';
+import { nameIsExact, sortedDigests } from '../inventory/files-digest.js';
 import type { PluginReason } from './types.js';
 
 /** A file as the digest cache keys it. */

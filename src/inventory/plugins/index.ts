@@ -3,7 +3,7 @@ import { join, posix } from 'node:path';
 import picomatch from 'picomatch';
 import { isAibomError } from '../../errors.js';
 import { configLocation, DEFAULT_PLUGIN_PATHS, normalizeConfigPath } from '../config.js';
-import { filesDigest } from '../../runtime/files-digest.js';
+import { filesDigest } from '../files-digest.js';
 import { folderManifest, type ResourceDigest } from '../digest.js';
 import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
 import { npmPurl, pypiPurl } from '../purl.js';

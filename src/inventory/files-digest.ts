@@ -7,7 +7,7 @@
  * `aibom:folder-digest`); the start-up check compares both.
  */
 import { createHash } from 'node:crypto';
-import { compareCodePoints } from '../inventory/digest.js';
+import { compareCodePoints } from './digest.js';
 
 const TAG = Buffer.from('aibom-files-v1\0');
 
