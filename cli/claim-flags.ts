@@ -3,7 +3,7 @@
  * verify-plugins): the same names, help and parsing in each command.
  */
 import type { Command } from 'commander';
-import { type ClaimOptions, copyClaimOptions } from '../src/verification/claim-policy.js';
+import type { ClaimOptions } from '../src/verification/claim-policy.js';
 import { collect } from './io.js';
 
 export function addClaimFlags(cmd: Command): Command {
@@ -20,7 +20,27 @@ export function addClaimFlags(cmd: Command): Command {
     .option('--allow-trigger <event>', 'accept a trigger refused by default (e.g. pull_request_target)', collect);
 }
 
-/** The claim options among parsed flags (the same keys the policy, runtime config and batch files read). */
+/** The claim options among parsed flags. */
 export function claimFlags(flags: ClaimOptions): ClaimOptions {
-  return copyClaimOptions(flags, {});
+  const out: ClaimOptions = {};
+  for (const k of Object.keys(flags) as Array<keyof ClaimOptions>) {
+    if (
+      [
+        'sourceRepository',
+        'sourceRepositoryRegexp',
+        'sourceRef',
+        'sourceRefRegexp',
+        'sourceDigest',
+        'signerWorkflow',
+        'signerWorkflowRegexp',
+        'runnerEnvironment',
+        'denyTrigger',
+        'allowTrigger',
+      ].includes(k) &&
+      flags[k] !== undefined
+    ) {
+      (out as Record<string, unknown>)[k] = flags[k];
+    }
+  }
+  return out;
 }
