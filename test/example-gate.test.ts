@@ -20,17 +20,18 @@ describe('aibom gate on examples/agent', () => {
         'plugin-signed calculator@1.2.0',
         // Signed, but the default policy trusts no publisher.
         'plugin-signed @support-agent/web-search@0.3.1',
+        'plugin-signed support-reports@1.0.0',
       ]),
     );
   });
 
-  it('passes with the example policy: a trusted publisher and dated exceptions', async () => {
+  it('passes with the example policy: trusted publishers and dated exceptions', async () => {
     const r = await runCli(['gate', '--root', 'examples/agent', '--policy', 'examples/agent/aibom-policy.yaml', '--json']);
     const res = JSON.parse(r.stdout) as GateJson;
     expect(res.failures).toEqual([]);
     expect(r.code).toBe(0);
     expect(res.excepted.map((e) => e.rule).sort()).toEqual(['mcp-pinned', 'model-signed', 'model-signed', 'pickle-model', 'plugin-signed']);
-    expect(res.excepted.some((e) => e.name.includes('web-search'))).toBe(false);
+    expect(res.excepted.some((e) => e.name.includes('web-search') || e.name.includes('support-reports'))).toBe(false);
   });
 
   it('fails again when the signed plugin is changed after signing', async () => {

@@ -55,7 +55,7 @@ beforeAll(async () => {
   await signPlugin(other, keys.other, env());
   otherSignerSig = join(other, 'model.sig');
 
-  for (const p of ['calculator', 'web-search']) await signPlugin(join(release, 'plugins', p), keys.publisher, env());
+  for (const p of ['calculator', 'reports', 'web-search']) await signPlugin(join(release, 'plugins', p), keys.publisher, env());
   await buildBom(release, ['--publisher-key', keys.publisher.pub], env());
   await signBom(release, keys.release, env());
 }, 240_000);
@@ -128,7 +128,7 @@ describe('the lock: aibom build pins the publisher', () => {
     const r = await buildBom(dir, ['--publisher-key', keys.other.pub, '--json'], env());
     const summary = JSON.parse(r.stdout);
     const found = summary.findings.filter((f: { code: string }) => f.code === 'plugin-publisher-unverified');
-    expect(found.map((f: { component: string }) => f.component).sort()).toEqual(['plugin:plugins/calculator', 'plugin:plugins/web-search']);
+    expect(found.map((f: { component: string }) => f.component).sort()).toEqual(['plugin:plugins/calculator', 'plugin:plugins/reports', 'plugin:plugins/web-search']);
     expect(found[0].severity).toBe('high');
     expect(found[0].message).toMatch(/does not verify against any given publisher.*signature/);
     expect(r.stderr).toMatch(/warning: .*plugin calculator: its signature does not verify against any given publisher/);
@@ -147,6 +147,7 @@ describe('honest releases pass', () => {
     expect(res.bom.verified).toBe(true);
     expect(res.plugins.map((p) => [p.path, p.name, p.version, p.status])).toEqual([
       ['plugins/calculator', 'calculator', '1.2.0', 'verified'],
+      ['plugins/reports', 'support-reports', '1.0.0', 'verified'],
       ['plugins/web-search', '@support-agent/web-search', '0.3.1', 'verified'],
     ]);
     for (const p of res.plugins) {
@@ -159,7 +160,7 @@ describe('honest releases pass', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^OK BOM aibom\.cdx\.json: signed by the release key/m);
     expect(r.stdout).toMatch(/^OK plugins\/calculator \(calculator@1\.2\.0\): sha256:[0-9a-f]{64}; signed by key sha256:[0-9a-f]{64}$/m);
-    expect(r.stdout).toMatch(/plugins verified: 2 verified, 0 refused/);
+    expect(r.stdout).toMatch(/plugins verified: 3 verified, 0 refused/);
   });
 
   it('a plugin missing on disk is reported, and refused with --fail-on-missing', async () => {
@@ -246,7 +247,7 @@ describe('attacks are refused, with the reason', () => {
     expect(res.ok).toBe(false);
     expect(res.bom.verified).toBe(false);
     expect(res.bom.reason).toMatch(/^digest-mismatch/);
-    expect(res.plugins.length).toBe(2);
+    expect(res.plugins.length).toBe(3);
     for (const p of res.plugins) expect(p).toMatchObject({ status: 'refused', reasons: [{ code: 'bom-untrusted' }] });
     const c = await cli(dir);
     expect(c.code).toBe(1);
@@ -393,8 +394,8 @@ describe('the digest cache (off by default)', () => {
     expect(files).toBeGreaterThan(4);
     const second = await check(dir, { cache: cacheDir });
     expect(second.ok).toBe(true);
-    // The two manifests are read every time: the version is read from the bytes that were hashed.
-    expect(second.cache).toMatchObject({ hits: files - 2, misses: 2 });
+    // The three manifests are read every time: the version is read from the bytes that were hashed.
+    expect(second.cache).toMatchObject({ hits: files - 3, misses: 3 });
     expect(second.plugins.map((p) => p.digest)).toEqual(first.plugins.map((p) => p.digest));
     // Same size, same mtime, other bytes: the ctime gives it away.
     const f = join(dir, 'plugins', 'calculator', 'index.js');
@@ -404,12 +405,12 @@ describe('the digest cache (off by default)', () => {
     await writeFile(f, text.replace('a', 'b'));
     await utimes(f, before.atime, before.mtime);
     const third = await check(dir, { cache: cacheDir });
-    expect(third.cache).toMatchObject({ hits: files - 3, misses: 3 });
+    expect(third.cache).toMatchObject({ hits: files - 4, misses: 4 });
     expect(plugin(third, 'plugins/calculator').reasons.map((r) => r.code)).toContain('digest-mismatch');
     // Through the CLI too.
     const c = await cli(dir, ['--cache', cacheDir]);
     expect(c.code).toBe(1);
-    expect(c.json.cache?.hits).toBe(files - 3);
+    expect(c.json.cache?.hits).toBe(files - 4);
     // A cache folder others can write to is not trusted.
     const { chmod } = await import('node:fs/promises');
     await chmod(join(cacheDir, 'digests'), 0o777);
