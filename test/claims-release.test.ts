@@ -21,6 +21,7 @@ import { type SigstoreStack, startSigstoreStack } from './helpers/sigstore-stack
 const RELEASE_JOB: GithubJob = { repository: 'acme/agent', ref: 'refs/tags/v1.4.0' };
 const CALC_JOB: GithubJob = { repository: 'acme-plugins/calculator', ref: 'refs/tags/v1.2.0', workflow: '.github/workflows/publish.yml' };
 const SEARCH_JOB: GithubJob = { repository: 'acme-plugins/web-search', ref: 'refs/tags/v0.3.1', workflow: '.github/workflows/publish.yml' };
+const REPORTS_JOB: GithubJob = { repository: 'acme-plugins/reports', ref: 'refs/tags/v1.0.0', workflow: '.github/workflows/publish.yml' };
 
 let stack: SigstoreStack;
 let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -35,6 +36,7 @@ async function makeRelease(dir: string, releaseJob: GithubJob): Promise<void> {
   await copyTree(EXAMPLE_AGENT, dir);
   ok(await runCli(['sign', join(dir, 'plugins', 'calculator'), ...asJob(CALC_JOB)], { env: env() }), 'sign calculator');
   ok(await runCli(['sign', join(dir, 'plugins', 'web-search'), ...asJob(SEARCH_JOB)], { env: env() }), 'sign web-search');
+  ok(await runCli(['sign', join(dir, 'plugins', 'reports'), ...asJob(REPORTS_JOB)], { env: env() }), 'sign reports');
   await buildBom(dir, ['--policy', join(tmp.dir, 'build-policy.yaml'), '--trusted-root', stack.trustedRootPath], env());
   ok(await runCli(['sign', join(dir, 'aibom.cdx.json'), ...asJob(releaseJob)], { env: env() }), 'sign the BOM');
 }

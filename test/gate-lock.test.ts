@@ -19,6 +19,7 @@ import { type SigstoreStack, startSigstoreStack } from './helpers/sigstore-stack
 const RELEASE_JOB: GithubJob = { repository: 'acme/agent', ref: 'refs/tags/v1.4.0' };
 const CALC_JOB: GithubJob = { repository: 'acme-plugins/calculator', ref: 'refs/tags/v1.2.0', workflow: '.github/workflows/publish.yml' };
 const SEARCH_JOB: GithubJob = { repository: 'acme-plugins/web-search', ref: 'refs/tags/v0.3.1', workflow: '.github/workflows/publish.yml' };
+const REPORTS_JOB: GithubJob = { repository: 'acme-plugins/reports', ref: 'refs/tags/v1.0.0', workflow: '.github/workflows/publish.yml' };
 
 let stack: SigstoreStack;
 let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -36,6 +37,7 @@ beforeAll(async () => {
   await copyTree(EXAMPLE_AGENT, release);
   ok(await runCli(['sign', join(release, 'plugins', 'calculator'), ...asJob(CALC_JOB)], { env: env() }), 'sign calculator');
   ok(await runCli(['sign', join(release, 'plugins', 'web-search'), ...asJob(SEARCH_JOB)], { env: env() }), 'sign web-search');
+  ok(await runCli(['sign', join(release, 'plugins', 'reports'), ...asJob(REPORTS_JOB)], { env: env() }), 'sign reports');
   await writeFile(
     join(release, 'policy.yaml'),
     [
@@ -95,12 +97,12 @@ describe('aibom gate --lock', () => {
     const dir = await copyRelease();
     const first = await gate(dir);
     expect(first.code, first.stdout + first.stderr).toBe(0);
-    expect(first.stderr).toContain('provenance lock aibom.lock.json: 3 added (written)');
+    expect(first.stderr).toContain('provenance lock aibom.lock.json: 4 added (written)');
     const lock = await readLockFile(dir);
     const schema = JSON.parse(await readFile(join(REPO, 'schemas', 'aibom-lock.schema.json'), 'utf8'));
     const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
     expect(validate(lock), JSON.stringify(validate.errors)).toBe(true);
-    expect(Object.keys(lock.components)).toEqual(['bom', 'plugin:@support-agent/web-search', 'plugin:calculator']);
+    expect(Object.keys(lock.components)).toEqual(['bom', 'plugin:@support-agent/web-search', 'plugin:calculator', 'plugin:support-reports']);
     expect(lock.components['plugin:calculator']).toEqual({
       kind: 'plugin',
       signer: 'https://github.com/acme-plugins/calculator/.github/workflows/publish.yml',

@@ -18,6 +18,7 @@ const RELEASE = 'https://github.com/acme/agent/.github/workflows/release.yml@ref
 const EVIL = 'https://github.com/acme/agent.evil/.github/workflows/release.yml@refs/tags/v1.4.0';
 const CALC_PUBLISHER = 'https://github.com/acme-plugins/calculator/.github/workflows/publish.yml@refs/tags/v1.2.0';
 const SEARCH_PUBLISHER = 'https://github.com/acme-plugins/web-search/.github/workflows/publish.yml@refs/tags/v0.3.1';
+const REPORTS_PUBLISHER = 'https://github.com/acme-plugins/reports/.github/workflows/publish.yml@refs/tags/v1.0.0';
 
 let stack: SigstoreStack;
 let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -39,6 +40,7 @@ beforeAll(async () => {
   await copyTree(EXAMPLE_AGENT, release);
   ok(await runCli(['sign', join(release, 'plugins', 'calculator'), ...keyless(CALC_PUBLISHER)], { env: env() }), 'sign calculator');
   ok(await runCli(['sign', join(release, 'plugins', 'web-search'), ...keyless(SEARCH_PUBLISHER)], { env: env() }), 'sign web-search');
+  ok(await runCli(['sign', join(release, 'plugins', 'reports'), ...keyless(REPORTS_PUBLISHER)], { env: env() }), 'sign reports');
   await writeFile(
     join(tmp.dir, 'build-policy.yaml'),
     [
@@ -46,6 +48,9 @@ beforeAll(async () => {
       'publishers:',
       '  - match: calculator',
       `    identity: ${CALC_PUBLISHER}`,
+      `    issuer: ${stack.urls.oidc}`,
+      '  - match: support-reports',
+      `    identity: ${REPORTS_PUBLISHER}`,
       `    issuer: ${stack.urls.oidc}`,
       '  - match: "@support-agent/*"',
       '    identityRegexp: https://github\\.com/acme-plugins/[a-z-]+/\\.github/workflows/publish\\.yml@refs/tags/v.*',
@@ -92,6 +97,7 @@ describe('keyless publishers pinned by identity + issuer', () => {
     expect(res.bom.signer).toMatchObject({ identity: RELEASE, issuer: stack.urls.oidc });
     expect(res.plugins.map((p) => [p.path, p.status, p.signer?.identity])).toEqual([
       ['plugins/calculator', 'verified', CALC_PUBLISHER],
+      ['plugins/reports', 'verified', REPORTS_PUBLISHER],
       ['plugins/web-search', 'verified', SEARCH_PUBLISHER],
     ]);
     const r = await cli(dir, ['--certificate-identity', RELEASE, '--certificate-oidc-issuer', stack.urls.oidc]);

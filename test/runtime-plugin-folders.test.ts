@@ -45,10 +45,10 @@ async function evilPackage(dir: string): Promise<void> {
 /** A release: the example's signed package at `<base>/reports` beside the agent's own files, BOM built and signed. */
 async function makeRelease(name: string, base: string): Promise<string> {
   const dir = join(tmp.dir, name);
-  await copyTree(join(REPO, 'examples', 'agent-plugins', 'plugins', 'reports'), join(dir, ...(base ? [base] : []), 'reports'));
+  await copyTree(join(REPO, 'examples', 'agent', 'plugins', 'reports'), join(dir, ...(base ? [base] : []), 'reports'));
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'agent', version: '1.0.0', type: 'module' }));
   await writeFile(join(dir, 'agent.mjs'), AGENT);
-  await buildBom(dir, ['--publisher-key', join(REPO, 'examples', 'agent-plugins', 'keys', 'reports-publisher.pub')], env());
+  await buildBom(dir, ['--publisher-key', join(REPO, 'examples', 'agent', 'keys', 'reports-publisher.pub')], env());
   await signBom(dir, keys.release, env());
   return dir;
 }
