@@ -92,6 +92,7 @@ describe('the honest release', () => {
     expect(res.ok, JSON.stringify(res.plugins)).toBe(true);
     expect(res.plugins.map((p) => [p.path, p.status])).toEqual([
       ['plugins/calculator', 'verified'],
+      ['plugins/reports', 'verified'],
       ['plugins/web-search', 'verified'],
     ]);
     const bom = JSON.parse(await readFile(join(release, 'aibom.cdx.json'), 'utf8'));
