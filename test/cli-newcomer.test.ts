@@ -145,7 +145,7 @@ describe('arguments as the shell hands them over', () => {
 describe('policy exceptions', () => {
   it('an exception that names no component is warned (stale or misspelled), the verdict unchanged', async () => {
     const example = join(REPO, 'examples', 'agent');
-    const text = (await readFile(join(example, 'aibom-policy.yaml'), 'utf8')).replace('keys/web-search-publisher.pub', join(example, 'keys', 'web-search-publisher.pub'));
+    const text = (await readFile(join(example, 'aibom-policy.yaml'), 'utf8')).replace(/keys\/([a-z-]+\.pub)/g, (_, key: string) => join(example, 'keys', key));
     const policy = join(tmp.dir, 'policy.yaml');
     await writeFile(policy, `${text}  - component: calculatr\n    rules: [plugin-signed]\n    reason: typo of calculator\n    expires: "2027-12-31"\n`);
     const line = text.split('\n').length;

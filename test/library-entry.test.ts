@@ -49,8 +49,8 @@ describe("import … from 'aibom'", () => {
     expect(res.spec).toBe('1.6');
     expect(res.errors).toBe(0);
     expect(res.kinds.model).toBeGreaterThanOrEqual(2);
-    expect(res.kinds.plugin).toBe(2);
-    expect(res.kinds['mcp-server']).toBe(3);
+    expect(res.kinds.plugin).toBe(3);
+    expect(res.kinds['mcp-server']).toBe(4);
     expect(res.passed).toBe(true);
     expect(res.isError).toBe(true);
   });
