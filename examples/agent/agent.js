@@ -23,6 +23,7 @@ function listTools({ command, args = [], env = {} }, vars) {
     let buf = '';
     server.on('error', reject);
     server.on('exit', (code) => reject(new Error(`MCP server exited (${code}) before listing its tools`)));
+    setTimeout(() => server.kill(), 10_000).unref(); // a server that never answers is not waited for
     server.stdout.on('data', (d) => {
       buf += d;
       for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
