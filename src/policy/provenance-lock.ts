@@ -26,6 +26,12 @@ const MAX_FIELD = 4096;
 
 export interface LockEntry extends Provenance {
   kind: string;
+  /**
+   * Where a plugin or model is installed (its BOM location). Names are what the component
+   * says of itself; the location is what the agent loads, so a component renamed in place is
+   * matched to its old entry by it (and its provenance compared), never silently replaced.
+   */
+  path?: string;
 }
 
 export interface ProvenanceLock {
@@ -48,6 +54,8 @@ export interface LockOutcome {
   added: string[];
   accepted: string[];
   drifted: string[];
+  /** Entries dropped because their component left the release. */
+  removed: string[];
 }
 
 /** Read and check a lock file; undefined when it does not exist. */
@@ -68,7 +76,7 @@ export async function readLock(file: string): Promise<ProvenanceLock | undefined
     if (!isObject(v)) bad(`components.${key} must be an object`);
     const e = v as Record<string, unknown>;
     for (const k of Object.keys(e)) {
-      if (k !== 'kind' && !(PROVENANCE_FIELDS as readonly string[]).includes(k)) bad(`components.${key}: unknown key "${k}"`);
+      if (k !== 'kind' && k !== 'path' && !(PROVENANCE_FIELDS as readonly string[]).includes(k)) bad(`components.${key}: unknown key "${k}"`);
       if (typeof e[k] !== 'string' || (e[k] as string).length === 0 || (e[k] as string).length > MAX_FIELD) bad(`components.${key}.${k} must be a non-empty string`);
     }
     if (typeof e.kind !== 'string' || typeof e.signer !== 'string') bad(`components.${key} needs "kind" and "signer"`);
@@ -86,21 +94,25 @@ export function serializeLock(lock: ProvenanceLock): string {
     const e = lock.components[key]!;
     const out: Record<string, string> = { kind: e.kind };
     for (const f of PROVENANCE_FIELDS) if (e[f] !== undefined) out[f] = e[f];
+    if (e.path !== undefined) out.path = e.path;
     sorted[key] = out as unknown as LockEntry;
   }
   return `${JSON.stringify({ lockVersion: LOCK_VERSION, components: sorted }, null, 2)}\n`;
 }
 
 /** What this release shows: lock key → provenance (verified signatures only), plus every component key that could carry one. */
-export function observedProvenance(inv: InventoryReport, ctx: GateContext): { observed: Map<string, LockEntry>; present: Set<string> } {
+export function observedProvenance(inv: InventoryReport, ctx: GateContext): { observed: Map<string, LockEntry>; present: Set<string>; paths: Map<string, string> } {
   const observed = new Map<string, LockEntry>();
   const present = new Set<string>();
+  const paths = new Map<string, string>();
   for (const row of inv.rows) {
     if (row.kind !== 'plugin' && row.kind !== 'model') continue;
     const key = `${row.kind}:${row.name}`;
     present.add(key);
+    const path = row.properties.get('aibom:install-path')?.[0] ?? row.locations.find((l) => l.file)?.file;
+    if (path) paths.set(key, path);
     const check = ctx.signatures?.get(row.ref);
-    if (check?.verified && check.provenance) observed.set(key, { kind: row.kind, ...check.provenance });
+    if (check?.verified && check.provenance) observed.set(key, { kind: row.kind, ...check.provenance, ...(path ? { path } : {}) });
   }
   // npm packages whose provenance `aibom build --provenance` checked (aibom:npm:provenance:*).
   for (const row of inv.rows) {
@@ -131,7 +143,24 @@ export function observedProvenance(inv: InventoryReport, ctx: GateContext): { ob
     present.add('bom');
     if (ctx.bomSignature.verified && ctx.bomSignature.provenance) observed.set('bom', { kind: 'bom', ...ctx.bomSignature.provenance });
   }
-  return { observed, present };
+  return { observed, present, paths };
+}
+
+/**
+ * Components renamed in place: a present key the lock does not have, at the path of a lock
+ * entry of the same kind whose key is gone from the release. Returns new key → old key.
+ */
+function renamedInPlace(lock: ProvenanceLock, present: Set<string>, paths: Map<string, string>): Map<string, string> {
+  const byPath = new Map<string, string>();
+  for (const [key, e] of Object.entries(lock.components)) if (e.path !== undefined && !present.has(key)) byPath.set(`${e.kind}\0${e.path}`, key);
+  const out = new Map<string, string>();
+  for (const key of present) {
+    const path = paths.get(key);
+    if (lock.components[key] || path === undefined) continue;
+    const old = byPath.get(`${key.slice(0, key.indexOf(':'))}\0${path}`);
+    if (old !== undefined && ![...out.values()].includes(old)) out.set(key, old);
+  }
+  return out;
 }
 
 const describe = (e: LockEntry) => `${e.signer}${e.repository ? ` from ${e.repository}` : ''}${e.refPattern ? ` (${e.refPattern})` : ''}`;
@@ -143,10 +172,11 @@ const describe = (e: LockEntry) => `${e.signer}${e.repository ? ` from ${e.repos
 export async function applyLock(result: GateResult, inv: InventoryReport, ctx: GateContext, o: LockOptions): Promise<LockOutcome> {
   const previous = await readLock(o.file);
   const lock: ProvenanceLock = { lockVersion: LOCK_VERSION, components: { ...(previous?.components ?? {}) } };
-  const { observed, present } = observedProvenance(inv, ctx);
+  const { observed, present, paths } = observedProvenance(inv, ctx);
+  const renamed = renamedInPlace(lock, present, paths);
   const accept = new Set(o.acceptDrift ?? []);
   const acceptedKey = (key: string) => accept.has(key) || accept.has(key.replace(/^(plugin|model|package):/, ''));
-  const outcome: LockOutcome = { file: o.file, written: false, added: [], accepted: [], drifted: [] };
+  const outcome: LockOutcome = { file: o.file, written: false, added: [], accepted: [], drifted: [], removed: [] };
   for (const a of accept) {
     const known = [...present, ...Object.keys(lock.components)].some((k) => k === a || k.replace(/^(plugin|model|package):/, '') === a);
     if (!known) throw new AibomError('USAGE', `--accept-drift ${a}: no such component in the BOM or the lock`);
@@ -157,8 +187,15 @@ export async function applyLock(result: GateResult, inv: InventoryReport, ctx: G
     failures.push({ rule: 'provenance-drift', subject: key, name: key, message, fix });
   };
   for (const key of [...new Set([...present, ...Object.keys(lock.components)])].sort()) {
+    const was = renamed.get(key);
+    if (was !== undefined) {
+      // Renamed in place: the old entry answers for it (and goes, whatever the outcome).
+      lock.components[key] = lock.components[was]!;
+      delete lock.components[was];
+    } else if ([...renamed.values()].includes(key)) continue;
     const old = lock.components[key];
     const now = observed.get(key);
+    const renamedNote = was !== undefined ? `renamed in place from ${was} (${old?.path}); ` : '';
     if (!old) {
       if (!now) continue;
       if (o.frozen && !acceptedKey(key)) {
@@ -170,8 +207,9 @@ export async function applyLock(result: GateResult, inv: InventoryReport, ctx: G
       continue;
     }
     if (!present.has(key)) {
-      // The component is gone from the release: nothing to drift; its entry goes.
+      // The component is gone from the release: nothing to drift; its entry goes (and is reported).
       delete lock.components[key];
+      outcome.removed.push(key);
       continue;
     }
     if (!now) {
@@ -179,17 +217,20 @@ export async function applyLock(result: GateResult, inv: InventoryReport, ctx: G
         delete lock.components[key];
         outcome.accepted.push(key);
       } else {
-        drift(key, `its provenance disappeared: the lock has it signed by ${describe(old)}, this release has no verified signature for it`, `restore its signature, or --accept-drift ${key} to drop it from the lock`);
+        drift(key, `${renamedNote}its provenance disappeared: the lock has it signed by ${describe(old)}, this release has no verified signature for it`, `restore its signature, or --accept-drift ${key} to drop it from the lock`);
       }
       continue;
     }
     const changes = provenanceChanges(old, { ...now });
-    if (!changes.length) continue;
+    if (!changes.length) {
+      lock.components[key] = now;
+      continue;
+    }
     if (acceptedKey(key)) {
       lock.components[key] = now;
       outcome.accepted.push(key);
     } else {
-      drift(key, `provenance changed since the lock: ${changes.join('; ')}`, `if the change is intended, --accept-drift ${key} records it in ${o.file}`);
+      drift(key, `${renamedNote}provenance changed since the lock: ${changes.join('; ')}`, `if the change is intended, --accept-drift ${key} records it in ${o.file}`);
     }
   }
   result.failures.push(...failures);
