@@ -162,6 +162,24 @@ describe('aibom gate --lock', () => {
     expect(lock.components['plugin:@support-agent/web-search-pro'].path).toBe('plugins/web-search');
   });
 
+  it('a second plugin under a locked name, signed from another repository, fails even with --frozen-lock, whichever sorts first', async () => {
+    for (const folder of ['aaa-calculator', 'zzz-calculator']) {
+      const dir = await lockedRelease();
+      await cp(join(dir, 'plugins', 'calculator'), join(dir, 'plugins', folder), { recursive: true });
+      ok(await runCli(['sign', join(dir, 'plugins', folder), ...asJob({ ...CALC_JOB, repository: 'acme-plugins/evil' })], { env: env() }), `sign ${folder}`);
+      await buildBom(dir, ['--policy', join(dir, 'policy.yaml'), '--trusted-root', stack.trustedRootPath], env());
+      ok(await runCli(['sign', join(dir, 'aibom.cdx.json'), ...asJob(RELEASE_JOB)], { env: env() }), 're-sign the BOM');
+      const r = await gate(dir, ['--frozen-lock']);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      const d = drift(r.stdout);
+      expect(d.map((f: { subject: string }) => f.subject)).toEqual(['plugin:calculator']);
+      expect(d[0].message).toContain('two components are both plugin:calculator');
+      expect(d[0].message).toContain('https://github.com/acme-plugins/evil');
+      const accepted = await gate(dir, ['--accept-drift', 'calculator']);
+      expect(accepted.code).toBe(1);
+    }
+  });
+
   it('the BOM signed through another trigger drifts; a signature that disappeared drifts', async () => {
     const dir = await lockedRelease();
     ok(await runCli(['sign', join(dir, 'aibom.cdx.json'), ...asJob({ ...RELEASE_JOB, event: 'workflow_dispatch' })], { env: env() }), 're-sign the BOM');

@@ -101,18 +101,54 @@ export function serializeLock(lock: ProvenanceLock): string {
 }
 
 /** What this release shows: lock key → provenance (verified signatures only), plus every component key that could carry one. */
-export function observedProvenance(inv: InventoryReport, ctx: GateContext): { observed: Map<string, LockEntry>; present: Set<string>; paths: Map<string, string> } {
+const describe = (e: LockEntry) => `${e.signer}${e.repository ? ` from ${e.repository}` : ''}${e.refPattern ? ` (${e.refPattern})` : ''}`;
+
+export interface Observed {
+  observed: Map<string, LockEntry>;
+  present: Set<string>;
+  paths: Map<string, string>;
+  /** Plugin and model keys that several components share with different provenance: never one lock entry. */
+  ambiguous: Map<string, string>;
+  /** Further copies of an npm package name whose provenance differs from the first: each is compared with the lock too. */
+  others: Map<string, Array<LockEntry | undefined>>;
+}
+
+export function observedProvenance(inv: InventoryReport, ctx: GateContext): Observed {
   const observed = new Map<string, LockEntry>();
   const present = new Set<string>();
   const paths = new Map<string, string>();
+  const ambiguous = new Map<string, string>();
+  const others = new Map<string, Array<LockEntry | undefined>>();
+  // Every component with a key is observed; a second one under the same key (two plugins that
+  // call themselves the same, two copies of an npm name) must say the same, or the key is ambiguous.
+  const seen = new Map<string, { entry: LockEntry | undefined; where: string }>();
+  const observe = (key: string, entry: LockEntry | undefined, where: string) => {
+    const first = seen.get(key);
+    if (!first) {
+      seen.set(key, { entry, where });
+      present.add(key);
+      if (entry) observed.set(key, entry);
+      return;
+    }
+    const same = first.entry && entry ? provenanceChanges(first.entry, entry).length === 0 : first.entry === entry;
+    if (same) return;
+    if (key.startsWith('package:')) {
+      // A registry name: several versions may be installed; each must match the lock.
+      others.set(key, [...(others.get(key) ?? []), entry]);
+      return;
+    }
+    if (!ambiguous.has(key)) {
+      const say = (e: LockEntry | undefined) => (e ? `signed by ${describe(e)}` : 'with no verified signature');
+      ambiguous.set(key, `two components are both ${key}: ${first.where} ${say(first.entry)}, ${where} ${say(entry)}`);
+    }
+  };
   for (const row of inv.rows) {
     if (row.kind !== 'plugin' && row.kind !== 'model') continue;
     const key = `${row.kind}:${row.name}`;
-    present.add(key);
     const path = row.properties.get('aibom:install-path')?.[0] ?? row.locations.find((l) => l.file)?.file;
-    if (path) paths.set(key, path);
+    if (path && !paths.has(key)) paths.set(key, path);
     const check = ctx.signatures?.get(row.ref);
-    if (check?.verified && check.provenance) observed.set(key, { kind: row.kind, ...check.provenance, ...(path ? { path } : {}) });
+    observe(key, check?.verified && check.provenance ? { kind: row.kind, ...check.provenance, ...(path ? { path } : {}) } : undefined, path ?? row.ref);
   }
   // npm packages whose provenance `aibom build --provenance` checked (aibom:npm:provenance:*).
   for (const row of inv.rows) {
@@ -121,9 +157,12 @@ export function observedProvenance(inv: InventoryReport, ctx: GateContext): { ob
     const status = prop('');
     if (status === undefined) continue;
     const key = `package:${row.name}`;
-    present.add(key);
     const signer = prop(':signer');
-    if (status !== 'verified' || !signer) continue;
+    const where = `${row.name}@${row.version ?? ''}`;
+    if (status !== 'verified' || !signer) {
+      observe(key, undefined, where);
+      continue;
+    }
     const e: LockEntry = { kind: 'package', signer: withoutRef(signer) };
     const issuer = prop(':issuer');
     if (issuer) e.issuer = issuer;
@@ -137,13 +176,13 @@ export function observedProvenance(inv: InventoryReport, ctx: GateContext): { ob
     if (trigger) e.trigger = trigger;
     const runner = prop(':runner');
     if (runner) e.runner = runner;
-    observed.set(key, e);
+    observe(key, e, where);
   }
   if (ctx.bomSignature) {
     present.add('bom');
     if (ctx.bomSignature.verified && ctx.bomSignature.provenance) observed.set('bom', { kind: 'bom', ...ctx.bomSignature.provenance });
   }
-  return { observed, present, paths };
+  return { observed, present, paths, ambiguous, others };
 }
 
 /**
@@ -163,7 +202,6 @@ function renamedInPlace(lock: ProvenanceLock, present: Set<string>, paths: Map<s
   return out;
 }
 
-const describe = (e: LockEntry) => `${e.signer}${e.repository ? ` from ${e.repository}` : ''}${e.refPattern ? ` (${e.refPattern})` : ''}`;
 
 /**
  * Compare this release with the lock: drift becomes `provenance-drift` failures on the result;
@@ -172,7 +210,7 @@ const describe = (e: LockEntry) => `${e.signer}${e.repository ? ` from ${e.repos
 export async function applyLock(result: GateResult, inv: InventoryReport, ctx: GateContext, o: LockOptions): Promise<LockOutcome> {
   const previous = await readLock(o.file);
   const lock: ProvenanceLock = { lockVersion: LOCK_VERSION, components: { ...(previous?.components ?? {}) } };
-  const { observed, present, paths } = observedProvenance(inv, ctx);
+  const { observed, present, paths, ambiguous, others } = observedProvenance(inv, ctx);
   const renamed = renamedInPlace(lock, present, paths);
   const accept = new Set(o.acceptDrift ?? []);
   const acceptedKey = (key: string) => accept.has(key) || accept.has(key.replace(/^(plugin|model|package):/, ''));
@@ -193,9 +231,25 @@ export async function applyLock(result: GateResult, inv: InventoryReport, ctx: G
       lock.components[key] = lock.components[was]!;
       delete lock.components[was];
     } else if ([...renamed.values()].includes(key)) continue;
+    const clash = ambiguous.get(key);
+    if (clash) {
+      // Whatever the lock says, one entry cannot stand for components that disagree.
+      drift(key, clash, 'give each component its own name (or remove the one you did not mean to ship); --accept-drift does not apply');
+      continue;
+    }
     const old = lock.components[key];
     const now = observed.get(key);
     const renamedNote = was !== undefined ? `renamed in place from ${was} (${old?.path}); ` : '';
+    const against = old ?? now;
+    const odd = against && !acceptedKey(key) ? others.get(key)?.find((e) => !e || provenanceChanges(against, e).length > 0) : undefined;
+    if (against && others.has(key) && !acceptedKey(key) && (odd !== undefined || others.get(key)!.includes(undefined))) {
+      drift(
+        key,
+        `another installed copy of ${key} ${odd ? `is signed by ${describe(odd)}` : 'has no verified signature'}, where ${old ? 'the lock has' : 'the first copy is'} ${describe(against)}`,
+        `every copy must come from the same signer; if that is intended, --accept-drift ${key}`,
+      );
+      continue;
+    }
     if (!old) {
       if (!now) continue;
       if (o.frozen && !acceptedKey(key)) {
