@@ -112,6 +112,7 @@ describe('aibom gate --lock', () => {
       refPattern: 'refs/tags/*',
       trigger: 'push',
       runner: 'github-hosted',
+      path: 'plugins/calculator',
     });
     const text = await readFile(join(dir, 'aibom.lock.json'), 'utf8');
     const again = await gate(dir);
@@ -138,6 +139,47 @@ describe('aibom gate --lock', () => {
     expect(accepted.stderr).toContain('1 accepted drift (written)');
     expect((await readLockFile(dir)).components['plugin:calculator'].repository).toBe('https://github.com/acme-plugins/calculator-ci');
     expect((await gate(dir)).code).toBe(0);
+  });
+
+  it('a plugin renamed in place and re-signed from another repository drifts (the rename does not hide it); a plugin that left is reported as removed', async () => {
+    const dir = await lockedRelease();
+    const manifest = join(dir, 'plugins', 'web-search', 'package.json');
+    const pkg = JSON.parse(await readFile(manifest, 'utf8'));
+    await writeFile(manifest, JSON.stringify({ ...pkg, name: '@support-agent/web-search-pro' }, null, 2));
+    ok(await runCli(['sign', join(dir, 'plugins', 'web-search'), ...asJob({ ...SEARCH_JOB, repository: 'acme-plugins/other' })], { env: env() }), 're-sign web-search');
+    await rm(join(dir, 'plugins', 'calculator'), { recursive: true });
+    await buildBom(dir, ['--policy', join(dir, 'policy.yaml'), '--trusted-root', stack.trustedRootPath], env());
+    ok(await runCli(['sign', join(dir, 'aibom.cdx.json'), ...asJob(RELEASE_JOB)], { env: env() }), 're-sign the BOM');
+    const r = await gate(dir);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const d = drift(r.stdout);
+    expect(d.map((f: { subject: string }) => f.subject)).toEqual(['plugin:@support-agent/web-search-pro']);
+    expect(d[0].message).toContain('renamed in place from plugin:@support-agent/web-search (plugins/web-search)');
+    expect(d[0].message).toContain('repository "https://github.com/acme-plugins/web-search" → "https://github.com/acme-plugins/other"');
+    const accepted = await gate(dir, ['--accept-drift', '@support-agent/web-search-pro']);
+    expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
+    expect(accepted.stderr).toContain('1 accepted drift, 1 removed (plugin:calculator) (written)');
+    const lock = await readLockFile(dir);
+    expect(Object.keys(lock.components)).toEqual(['bom', 'plugin:@support-agent/web-search-pro']);
+    expect(lock.components['plugin:@support-agent/web-search-pro'].path).toBe('plugins/web-search');
+  });
+
+  it('a second plugin under a locked name, signed from another repository, fails even with --frozen-lock, whichever sorts first', async () => {
+    for (const folder of ['aaa-calculator', 'zzz-calculator']) {
+      const dir = await lockedRelease();
+      await cp(join(dir, 'plugins', 'calculator'), join(dir, 'plugins', folder), { recursive: true });
+      ok(await runCli(['sign', join(dir, 'plugins', folder), ...asJob({ ...CALC_JOB, repository: 'acme-plugins/evil' })], { env: env() }), `sign ${folder}`);
+      await buildBom(dir, ['--policy', join(dir, 'policy.yaml'), '--trusted-root', stack.trustedRootPath], env());
+      ok(await runCli(['sign', join(dir, 'aibom.cdx.json'), ...asJob(RELEASE_JOB)], { env: env() }), 're-sign the BOM');
+      const r = await gate(dir, ['--frozen-lock']);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      const d = drift(r.stdout);
+      expect(d.map((f: { subject: string }) => f.subject)).toEqual(['plugin:calculator']);
+      expect(d[0].message).toContain('two components are both plugin:calculator');
+      expect(d[0].message).toContain('https://github.com/acme-plugins/evil');
+      const accepted = await gate(dir, ['--accept-drift', 'calculator']);
+      expect(accepted.code).toBe(1);
+    }
   });
 
   it('the BOM signed through another trigger drifts; a signature that disappeared drifts', async () => {

@@ -126,7 +126,19 @@ describe('aibom gate --vsa', () => {
     expect(st.predicate.verifiedLevels).toEqual(['FAILED']);
     const v = await verifyVsa('aibom.cdx.json', 'failed.sigstore.json');
     expect(v.code).toBe(1);
-    expect(v.stdout).toMatch(/^OK .*\nSLSA VSA FAILED \(FAILED\)/);
+    expect(v.stdout).toMatch(/^FAILED aibom\.cdx\.json: vsa-failed: the signature verifies, but it is a SLSA verification summary whose verdict is FAILED.*\nSLSA VSA FAILED \(FAILED\)/);
+    // The class: nowhere is a FAILED verdict a signature of the BOM it refused (the gate's bom-signed, the start-up check, batch files).
+    const asBom = await cli(['gate', '--bom', 'aibom.cdx.json', '--bundle', 'failed.sigstore.json', '--root', '.', '--certificate-identity', githubIdentity(GATE_JOB), '--certificate-oidc-issuer', stack.urls.oidc, '--trusted-root', stack.trustedRootPath, '--json']);
+    expect(asBom.code).toBe(1);
+    expect(JSON.stringify(JSON.parse(asBom.stdout).failures)).toContain('vsa-failed');
+    const atStart = await cli(['verify-plugins', '--bom', 'aibom.cdx.json', '--bundle', 'failed.sigstore.json', '--root', '.', '--certificate-identity', githubIdentity(GATE_JOB), '--certificate-oidc-issuer', stack.urls.oidc, '--trusted-root', stack.trustedRootPath]);
+    expect(atStart.code).toBe(1);
+    expect(atStart.stdout + atStart.stderr).toContain('vsa-failed');
+    await writeFile(join(proj, 'batch.jsonl'), `${JSON.stringify({ artifact: 'aibom.cdx.json', bundle: 'failed.sigstore.json', certificateIdentity: githubIdentity(GATE_JOB), certificateOidcIssuer: stack.urls.oidc })}\n`);
+    const batch = await cli(['verify', '--batch', 'batch.jsonl', '--trusted-root', stack.trustedRootPath]);
+    expect(batch.code).toBe(1);
+    expect(batch.stdout).toMatch(/^FAILED \S*aibom\.cdx\.json: vsa-failed: /m);
+    expect(batch.stdout).not.toMatch(/^OK /m);
   });
 
   it('signs with --vsa-key; the VSA verifies with the public key', async () => {

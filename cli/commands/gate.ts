@@ -114,7 +114,7 @@ export function registerGate(program: Command): void {
         await writeOutput(opts.output, out);
         if (res.lock) {
           const l = res.lock;
-          const what = [l.added.length ? `${l.added.length} added` : '', l.accepted.length ? `${l.accepted.length} accepted drift` : '', l.drifted.length ? `${l.drifted.length} drifted` : '']
+          const what = [l.added.length ? `${l.added.length} added` : '', l.accepted.length ? `${l.accepted.length} accepted drift` : '', l.drifted.length ? `${l.drifted.length} drifted` : '', l.removed.length ? `${l.removed.length} removed (${l.removed.join(', ')})` : '']
             .filter(Boolean)
             .join(', ');
           printInfo(`aibom gate: provenance lock ${l.file}: ${what || 'no changes'}${l.written ? ' (written)' : ''}`);

@@ -105,18 +105,17 @@ export function registerVerify(program: Command): void {
           const results = await runBatch(session, entries, (r) => {
             if (!flags.json) process.stdout.write(`${verdictLine(r)}\n`);
           });
-          const { vsaPassed } = await import('../../src/verification/vsa-result.js');
-          const ok = results.filter((r) => r.verified && vsaPassed(r)).length;
+          const ok = results.filter((r) => r.verified).length;
           if (flags.json) printJson({ verified: ok, failed: results.length - ok, results });
           else process.stdout.write(`${ok} verified, ${results.length - ok} not verified\n`);
           return ok === results.length ? 0 : EXIT_CHECK_FAILED;
         }
         if (target === undefined) throw usageError('missing the file, folder or sha256: digest to verify (or --batch FILE)');
         const result = await session.verify({ ...defaults, target, ...(flags.bundle ? { bundle: flags.bundle } : {}) });
-        const { vsaLine, vsaPassed } = await import('../../src/verification/vsa-result.js');
+        const { vsaLine } = await import('../../src/verification/vsa-result.js');
         if (flags.json) printJson(result);
         else process.stdout.write(`${verdictLine(result)}\n${result.vsa ? `${vsaLine(result)}\n` : ''}`);
-        return result.verified && vsaPassed(result) ? 0 : EXIT_CHECK_FAILED;
+        return result.verified ? 0 : EXIT_CHECK_FAILED;
       }),
     );
 }

@@ -26,6 +26,12 @@ const MAX_FIELD = 4096;
 
 export interface LockEntry extends Provenance {
   kind: string;
+  /**
+   * Where a plugin or model is installed (its BOM location). Names are what the component
+   * says of itself; the location is what the agent loads, so a component renamed in place is
+   * matched to its old entry by it (and its provenance compared), never silently replaced.
+   */
+  path?: string;
 }
 
 export interface ProvenanceLock {
@@ -48,6 +54,8 @@ export interface LockOutcome {
   added: string[];
   accepted: string[];
   drifted: string[];
+  /** Entries dropped because their component left the release. */
+  removed: string[];
 }
 
 /** Read and check a lock file; undefined when it does not exist. */
@@ -68,7 +76,7 @@ export async function readLock(file: string): Promise<ProvenanceLock | undefined
     if (!isObject(v)) bad(`components.${key} must be an object`);
     const e = v as Record<string, unknown>;
     for (const k of Object.keys(e)) {
-      if (k !== 'kind' && !(PROVENANCE_FIELDS as readonly string[]).includes(k)) bad(`components.${key}: unknown key "${k}"`);
+      if (k !== 'kind' && k !== 'path' && !(PROVENANCE_FIELDS as readonly string[]).includes(k)) bad(`components.${key}: unknown key "${k}"`);
       if (typeof e[k] !== 'string' || (e[k] as string).length === 0 || (e[k] as string).length > MAX_FIELD) bad(`components.${key}.${k} must be a non-empty string`);
     }
     if (typeof e.kind !== 'string' || typeof e.signer !== 'string') bad(`components.${key} needs "kind" and "signer"`);
@@ -86,21 +94,61 @@ export function serializeLock(lock: ProvenanceLock): string {
     const e = lock.components[key]!;
     const out: Record<string, string> = { kind: e.kind };
     for (const f of PROVENANCE_FIELDS) if (e[f] !== undefined) out[f] = e[f];
+    if (e.path !== undefined) out.path = e.path;
     sorted[key] = out as unknown as LockEntry;
   }
   return `${JSON.stringify({ lockVersion: LOCK_VERSION, components: sorted }, null, 2)}\n`;
 }
 
 /** What this release shows: lock key → provenance (verified signatures only), plus every component key that could carry one. */
-export function observedProvenance(inv: InventoryReport, ctx: GateContext): { observed: Map<string, LockEntry>; present: Set<string> } {
+const describe = (e: LockEntry) => `${e.signer}${e.repository ? ` from ${e.repository}` : ''}${e.refPattern ? ` (${e.refPattern})` : ''}`;
+
+export interface Observed {
+  observed: Map<string, LockEntry>;
+  present: Set<string>;
+  paths: Map<string, string>;
+  /** Plugin and model keys that several components share with different provenance: never one lock entry. */
+  ambiguous: Map<string, string>;
+  /** Further copies of an npm package name whose provenance differs from the first: each is compared with the lock too. */
+  others: Map<string, Array<LockEntry | undefined>>;
+}
+
+export function observedProvenance(inv: InventoryReport, ctx: GateContext): Observed {
   const observed = new Map<string, LockEntry>();
   const present = new Set<string>();
+  const paths = new Map<string, string>();
+  const ambiguous = new Map<string, string>();
+  const others = new Map<string, Array<LockEntry | undefined>>();
+  // Every component with a key is observed; a second one under the same key (two plugins that
+  // call themselves the same, two copies of an npm name) must say the same, or the key is ambiguous.
+  const seen = new Map<string, { entry: LockEntry | undefined; where: string }>();
+  const observe = (key: string, entry: LockEntry | undefined, where: string) => {
+    const first = seen.get(key);
+    if (!first) {
+      seen.set(key, { entry, where });
+      present.add(key);
+      if (entry) observed.set(key, entry);
+      return;
+    }
+    const same = first.entry && entry ? provenanceChanges(first.entry, entry).length === 0 : first.entry === entry;
+    if (same) return;
+    if (key.startsWith('package:')) {
+      // A registry name: several versions may be installed; each must match the lock.
+      others.set(key, [...(others.get(key) ?? []), entry]);
+      return;
+    }
+    if (!ambiguous.has(key)) {
+      const say = (e: LockEntry | undefined) => (e ? `signed by ${describe(e)}` : 'with no verified signature');
+      ambiguous.set(key, `two components are both ${key}: ${first.where} ${say(first.entry)}, ${where} ${say(entry)}`);
+    }
+  };
   for (const row of inv.rows) {
     if (row.kind !== 'plugin' && row.kind !== 'model') continue;
     const key = `${row.kind}:${row.name}`;
-    present.add(key);
+    const path = row.properties.get('aibom:install-path')?.[0] ?? row.locations.find((l) => l.file)?.file;
+    if (path && !paths.has(key)) paths.set(key, path);
     const check = ctx.signatures?.get(row.ref);
-    if (check?.verified && check.provenance) observed.set(key, { kind: row.kind, ...check.provenance });
+    observe(key, check?.verified && check.provenance ? { kind: row.kind, ...check.provenance, ...(path ? { path } : {}) } : undefined, path ?? row.ref);
   }
   // npm packages whose provenance `aibom build --provenance` checked (aibom:npm:provenance:*).
   for (const row of inv.rows) {
@@ -109,9 +157,12 @@ export function observedProvenance(inv: InventoryReport, ctx: GateContext): { ob
     const status = prop('');
     if (status === undefined) continue;
     const key = `package:${row.name}`;
-    present.add(key);
     const signer = prop(':signer');
-    if (status !== 'verified' || !signer) continue;
+    const where = `${row.name}@${row.version ?? ''}`;
+    if (status !== 'verified' || !signer) {
+      observe(key, undefined, where);
+      continue;
+    }
     const e: LockEntry = { kind: 'package', signer: withoutRef(signer) };
     const issuer = prop(':issuer');
     if (issuer) e.issuer = issuer;
@@ -125,16 +176,32 @@ export function observedProvenance(inv: InventoryReport, ctx: GateContext): { ob
     if (trigger) e.trigger = trigger;
     const runner = prop(':runner');
     if (runner) e.runner = runner;
-    observed.set(key, e);
+    observe(key, e, where);
   }
   if (ctx.bomSignature) {
     present.add('bom');
     if (ctx.bomSignature.verified && ctx.bomSignature.provenance) observed.set('bom', { kind: 'bom', ...ctx.bomSignature.provenance });
   }
-  return { observed, present };
+  return { observed, present, paths, ambiguous, others };
 }
 
-const describe = (e: LockEntry) => `${e.signer}${e.repository ? ` from ${e.repository}` : ''}${e.refPattern ? ` (${e.refPattern})` : ''}`;
+/**
+ * Components renamed in place: a present key the lock does not have, at the path of a lock
+ * entry of the same kind whose key is gone from the release. Returns new key → old key.
+ */
+function renamedInPlace(lock: ProvenanceLock, present: Set<string>, paths: Map<string, string>): Map<string, string> {
+  const byPath = new Map<string, string>();
+  for (const [key, e] of Object.entries(lock.components)) if (e.path !== undefined && !present.has(key)) byPath.set(`${e.kind}\0${e.path}`, key);
+  const out = new Map<string, string>();
+  for (const key of present) {
+    const path = paths.get(key);
+    if (lock.components[key] || path === undefined) continue;
+    const old = byPath.get(`${key.slice(0, key.indexOf(':'))}\0${path}`);
+    if (old !== undefined && ![...out.values()].includes(old)) out.set(key, old);
+  }
+  return out;
+}
+
 
 /**
  * Compare this release with the lock: drift becomes `provenance-drift` failures on the result;
@@ -143,10 +210,11 @@ const describe = (e: LockEntry) => `${e.signer}${e.repository ? ` from ${e.repos
 export async function applyLock(result: GateResult, inv: InventoryReport, ctx: GateContext, o: LockOptions): Promise<LockOutcome> {
   const previous = await readLock(o.file);
   const lock: ProvenanceLock = { lockVersion: LOCK_VERSION, components: { ...(previous?.components ?? {}) } };
-  const { observed, present } = observedProvenance(inv, ctx);
+  const { observed, present, paths, ambiguous, others } = observedProvenance(inv, ctx);
+  const renamed = renamedInPlace(lock, present, paths);
   const accept = new Set(o.acceptDrift ?? []);
   const acceptedKey = (key: string) => accept.has(key) || accept.has(key.replace(/^(plugin|model|package):/, ''));
-  const outcome: LockOutcome = { file: o.file, written: false, added: [], accepted: [], drifted: [] };
+  const outcome: LockOutcome = { file: o.file, written: false, added: [], accepted: [], drifted: [], removed: [] };
   for (const a of accept) {
     const known = [...present, ...Object.keys(lock.components)].some((k) => k === a || k.replace(/^(plugin|model|package):/, '') === a);
     if (!known) throw new AibomError('USAGE', `--accept-drift ${a}: no such component in the BOM or the lock`);
@@ -157,8 +225,31 @@ export async function applyLock(result: GateResult, inv: InventoryReport, ctx: G
     failures.push({ rule: 'provenance-drift', subject: key, name: key, message, fix });
   };
   for (const key of [...new Set([...present, ...Object.keys(lock.components)])].sort()) {
+    const was = renamed.get(key);
+    if (was !== undefined) {
+      // Renamed in place: the old entry answers for it (and goes, whatever the outcome).
+      lock.components[key] = lock.components[was]!;
+      delete lock.components[was];
+    } else if ([...renamed.values()].includes(key)) continue;
+    const clash = ambiguous.get(key);
+    if (clash) {
+      // Whatever the lock says, one entry cannot stand for components that disagree.
+      drift(key, clash, 'give each component its own name (or remove the one you did not mean to ship); --accept-drift does not apply');
+      continue;
+    }
     const old = lock.components[key];
     const now = observed.get(key);
+    const renamedNote = was !== undefined ? `renamed in place from ${was} (${old?.path}); ` : '';
+    const against = old ?? now;
+    const odd = against && !acceptedKey(key) ? others.get(key)?.find((e) => !e || provenanceChanges(against, e).length > 0) : undefined;
+    if (against && others.has(key) && !acceptedKey(key) && (odd !== undefined || others.get(key)!.includes(undefined))) {
+      drift(
+        key,
+        `another installed copy of ${key} ${odd ? `is signed by ${describe(odd)}` : 'has no verified signature'}, where ${old ? 'the lock has' : 'the first copy is'} ${describe(against)}`,
+        `every copy must come from the same signer; if that is intended, --accept-drift ${key}`,
+      );
+      continue;
+    }
     if (!old) {
       if (!now) continue;
       if (o.frozen && !acceptedKey(key)) {
@@ -170,8 +261,9 @@ export async function applyLock(result: GateResult, inv: InventoryReport, ctx: G
       continue;
     }
     if (!present.has(key)) {
-      // The component is gone from the release: nothing to drift; its entry goes.
+      // The component is gone from the release: nothing to drift; its entry goes (and is reported).
       delete lock.components[key];
+      outcome.removed.push(key);
       continue;
     }
     if (!now) {
@@ -179,17 +271,20 @@ export async function applyLock(result: GateResult, inv: InventoryReport, ctx: G
         delete lock.components[key];
         outcome.accepted.push(key);
       } else {
-        drift(key, `its provenance disappeared: the lock has it signed by ${describe(old)}, this release has no verified signature for it`, `restore its signature, or --accept-drift ${key} to drop it from the lock`);
+        drift(key, `${renamedNote}its provenance disappeared: the lock has it signed by ${describe(old)}, this release has no verified signature for it`, `restore its signature, or --accept-drift ${key} to drop it from the lock`);
       }
       continue;
     }
     const changes = provenanceChanges(old, { ...now });
-    if (!changes.length) continue;
+    if (!changes.length) {
+      lock.components[key] = now;
+      continue;
+    }
     if (acceptedKey(key)) {
       lock.components[key] = now;
       outcome.accepted.push(key);
     } else {
-      drift(key, `provenance changed since the lock: ${changes.join('; ')}`, `if the change is intended, --accept-drift ${key} records it in ${o.file}`);
+      drift(key, `${renamedNote}provenance changed since the lock: ${changes.join('; ')}`, `if the change is intended, --accept-drift ${key} records it in ${o.file}`);
     }
   }
   result.failures.push(...failures);

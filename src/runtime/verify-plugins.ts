@@ -21,7 +21,8 @@ import type { Policy, PolicyException, PublisherPolicy } from '../policy/types.j
 import { readBytesBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
 import { type LoadedBundle, loadBundle } from '../verification/bundle.js';
-import { copyClaimOptions } from '../verification/claim-policy.js';
+import { CLAIM_LIST_OPTIONS, CLAIM_STRING_OPTIONS, copyClaimOptions } from '../verification/claim-policy.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import { buildPolicy, describeMatcher, type IdentityPolicy, type PolicyOptions } from '../verification/policy.js';
 import { type VerificationResult, VerifyFailure } from '../verification/result.js';
 import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
@@ -60,7 +61,27 @@ interface RuntimePolicy {
   isMatch?: (glob: string, s: string) => boolean;
 }
 
+/** Every option verifyPlugins reads; anything else is a mistake that must not pass silently (a misspelt claim constraint would check nothing). */
+const OPTION_KEYS = [
+  'bom', 'bundle', 'root', 'policy', 'trustedRoot', 'cache', 'pluginPaths', 'failOnMissing', 'stateDir', 'acceptBom', 'now', 'env',
+  'certificateIdentity', 'certificateIdentityRegexp', 'certificateOidcIssuer', 'certificateOidcIssuerRegexp', 'key',
+  ...CLAIM_STRING_OPTIONS, ...CLAIM_LIST_OPTIONS,
+] as const satisfies ReadonlyArray<keyof VerifyPluginsOptions>;
+// Compile-time: the list names every option of VerifyPluginsOptions.
+const everyOption: Exclude<keyof VerifyPluginsOptions, (typeof OPTION_KEYS)[number]> extends never ? true : never = true;
+void everyOption;
+
+function assertKnownOptions(options: object): void {
+  for (const k of Object.keys(options)) {
+    if ((OPTION_KEYS as readonly string[]).includes(k)) continue;
+    const hint = didYouMean(k, OPTION_KEYS);
+    throw new AibomError('USAGE', `verifyPlugins: unknown option "${k}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+  }
+}
+
 export async function verifyPlugins(options: VerifyPluginsOptions): Promise<VerifyPluginsResult> {
+  if (typeof options !== 'object' || options === null) throw new AibomError('USAGE', 'verifyPlugins: options must be an object');
+  assertKnownOptions(options);
   const env = options.env ?? process.env;
   const root = resolve(options.root ?? '.');
   const realRoot = await realpath(root).catch(() => {

@@ -25,7 +25,9 @@ export type FailureReason =
   | 'signature'
   | 'malformed'
   | 'unsupported'
-  | 'input';
+  | 'input'
+  /** A verified SLSA VSA whose verdict is not PASSED: a signed record of a refusal, never a pass. */
+  | 'vsa-failed';
 
 /** A signature content error from a parser (AibomError) as a failed verification. */
 export function asVerifyFailure(err: AibomError, file?: string): VerifyFailure {

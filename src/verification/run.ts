@@ -18,7 +18,6 @@ import { type BundleLine, type LoadedBundle, loadBundleFile } from './bundle.js'
 import { buildPolicy, type IdentityPolicy, type PolicyOptions } from './policy.js';
 import { asVerifyFailure, type FailureReason, type VerificationResult, VerifyFailure } from './result.js';
 import { loadTrustedRoot } from './trusted-root.js';
-import { withVsaSummary } from './vsa-result.js';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { IN_TOTO_TO_NODE_HASH, makeTrustContext, messageDigestAlgorithm, type PreparedTarget, type TrustContext, verifyPrepared } from './verify.js';
 
@@ -155,7 +154,7 @@ export class VerifySession {
       if (err instanceof VerifyFailure) return failed(req.target, kind.kind, bundlePath, err);
       throw err;
     }
-    return withVsaSummary(verifyPrepared(ctx, loaded, target, policy), loaded);
+    return verifyPrepared(ctx, loaded, target, policy);
   }
 }
 

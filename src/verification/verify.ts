@@ -29,6 +29,7 @@ import { memoizeDer } from './der-cache.js';
 import { checkKeylessIdentity, type IdentityPolicy } from './policy.js';
 import { signingCertificateClaims } from './signer-claims.js';
 import { PrehashUnsupported, verifyPrehashed } from './prehash.js';
+import { applyVsaVerdict } from './vsa-result.js';
 import { asVerifyFailure, type FailureReason, type VerificationResult, VerifyFailure, type VerifiedSigner, type Witness } from './result.js';
 import type { LoadedTrustedRoot } from './trusted-root.js';
 
@@ -122,6 +123,7 @@ export function verifyPrepared(ctx: TrustContext, loaded: LoadedBundle, target: 
     if (signedAt) result.signedAt = signedAt;
     checkBinding(loaded, target);
     result.verified = true;
+    applyVsaVerdict(result, loaded);
   } catch (err) {
     const f = toFailure(err);
     result.reason = f.reason;

@@ -1,3 +1,4 @@
+import { entryFileReason, isScriptInterpreter } from './shebang.js';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, posix } from 'node:path';
@@ -329,6 +330,17 @@ async function agentMcp(
         // A bundled file that itself downloads code and runs it pins nothing of what it runs.
         const body = r && r.size <= MAX_TEXT_BYTES ? await readText(unit, r.name) : undefined;
         const risks = typeof body === 'string' ? findDownloadAndRun(body) : [];
+        // The command is the file itself: what runs is what its #! line says.
+        const launch = r && e.server.command.startsWith('./') ? await entryFileReason(join(unit.abs, ...r.name.split('/'))) : undefined;
+        if (launch) {
+          findings.push({
+            code: 'mcp-server-unpinned',
+            severity: 'high',
+            message: `${file}: MCP server "${safeName(e.name)}" runs ${joinRel(unit.rel, r!.name)}, and ${launch}`,
+            component: d.component.ref,
+            location: { file: joinRel(unit.rel, r!.name), line: 1 },
+          });
+        }
         for (const risk of risks) {
           findings.push({
             code: 'mcp-server-unpinned',
@@ -338,7 +350,7 @@ async function agentMcp(
             location: { file: joinRel(unit.rel, r!.name), line: risk.line },
           });
         }
-        if (r && !risks.length) {
+        if (r && !risks.length && !launch) {
           d.component.hashes.push({ alg: 'SHA-256', content: r.digest });
           const props = d.component.properties.filter((p) => p.name !== `${NS}pinned` && p.name !== `${NS}unpinned-reason`);
           props.push(prop(`${NS}mcp:bundled-entry`, joinRel(unit.rel, entry!)), prop(`${NS}pinned`, unit.pinned));
@@ -365,17 +377,6 @@ async function agentMcp(
 }
 
 /**
- * Interpreters that run their first argument as the script, when nothing comes before it.
- * Any option before the script may load other code (`node --import URL`, `python -m mod`,
- * `sh -c "…"`, `ruby -r lib`, `perl -M…`), so none is accepted: such a launch is judged by the
- * generic MCP launch analysis (src/inventory/mcp/launch.ts), like any other.
- */
-const SCRIPT_INTERPRETERS = new Set([
-  'node', 'nodejs', 'bun', 'python', 'python2', 'python3', 'pypy', 'pypy3', 'ruby', 'perl', 'php', 'lua',
-  'sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'mksh',
-]);
-
-/**
  * The plugin file a stdio server runs, when that is all it runs: the command is the file
  * (`./bin/x`), or a known interpreter whose first argument is `${PLUGIN_ROOT}/…` (its script).
  * Anything else — a launcher (npx, uvx, docker…) with a plugin file as a later argument, a flag
@@ -386,8 +387,7 @@ export function bundledEntry(command: string, args: readonly string[], envNames:
   if (launcherOverride('binary', envNames)) return undefined;
   if (command.startsWith('./')) return pluginFile(command.slice(2));
   if (!/^[A-Za-z0-9._-]+$/.test(command)) return undefined; // an interpreter by name only (a path could be anything)
-  const name = command.toLowerCase().replace(/\.exe$/, '');
-  if (!SCRIPT_INTERPRETERS.has(name) && !/^python3\.[0-9]{1,2}$/.test(name)) return undefined;
+  if (!isScriptInterpreter(command)) return undefined;
   const m = /^\$\{PLUGIN_ROOT\}\/(.+)$/.exec(args[0] ?? '');
   return m ? pluginFile(m[1]!) : undefined;
 }

@@ -231,8 +231,16 @@ function unwrap(name: string, args: readonly string[]): Unwrapped {
   return { command: words[0]!, args: words.slice(1), wrapper, envNames };
 }
 
-/** Variables that make any launched program load other code. */
-const CODE_LOADING_ENV = /^(NODE_OPTIONS|NODE_PATH|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|LD_PRELOAD|LD_LIBRARY_PATH|DYLD_INSERT_LIBRARIES|DYLD_LIBRARY_PATH|PATH|PATHEXT)$/i;
+/**
+ * Variables that make a launched program load other code, by family (a name list would miss
+ * the next one): the dynamic loader's and glibc's (LD_*, DYLD_*, GCONV_PATH), every runtime's
+ * own start-up settings (NODE_*, PYTHON*, PERL5*, RUBY*, Java's option variables, DENO_*, BUN_*,
+ * Lua, Tcl, R, PHP, .NET start-up hooks and profilers), the shells' start-up files and traps
+ * (BASH_ENV, ENV, BASH_FUNC_*, SHELLOPTS, PS4, PROMPT_COMMAND), where programs look for code
+ * and config (PATH, HOME, XDG_*, APPDATA, CLASSPATH, OPENSSL_CONF and engines, GIT_* commands).
+ */
+const CODE_LOADING_ENV =
+  /^(PATH|PATHEXT|HOME|USERPROFILE|APPDATA|LOCALAPPDATA|XDG_[A-Z_]+|LD_[A-Z_]+|DYLD_[A-Z_]+|GCONV_PATH|NODE_[A-Z_]+|ELECTRON_RUN_AS_NODE|PYTHON[A-Z_]*|PERL5?[A-Z_]*|PERLLIB|RUBY[A-Z_]*|GEM_[A-Z_]+|BUNDLE_[A-Z_]+|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|CLASSPATH|DENO_[A-Z_]+|BUN_[A-Z_]+|LUA_[A-Z_0-9]+|TCLLIBPATH|R_PROFILE(_USER)?|R_LIBS[A-Z_]*|R_ENVIRON(_USER)?|PHPRC|PHP_INI_SCAN_DIR|DOTNET_[A-Z_]+|CORECLR_[A-Z_]+|COR_[A-Z_]+|BASH_ENV|ENV|BASH_FUNC_.*|SHELLOPTS|BASHOPTS|PS4|PROMPT_COMMAND|ZDOTDIR|OPENSSL_CONF|OPENSSL_ENGINES|OPENSSL_MODULES|GIT_[A-Z_]+|VIRTUAL_ENV|CONDA_PREFIX)$/i;
 /** npm-family settings that move where packages come from (registry, config files). */
 const NPM_SOURCE_ENV = /^(npm_config_(.*registry|userconfig|globalconfig|replace_registry_host)|yarn_(npm_)?registry(_server)?|yarn_rc_filename|bun_config_registry|bunfig|pnpm_config_registry)$/i;
 /** uv / pip / pipx settings that move where packages come from. */
