@@ -160,7 +160,7 @@ describe('aibom gate --lock', () => {
     expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
     expect(accepted.stderr).toContain('1 accepted drift, 1 removed (plugin:calculator) (written)');
     const lock = await readLockFile(dir);
-    expect(Object.keys(lock.components)).toEqual(['bom', 'plugin:@support-agent/web-search-pro']);
+    expect(Object.keys(lock.components)).toEqual(['bom', 'plugin:@support-agent/web-search-pro', 'plugin:support-reports']);
     expect(lock.components['plugin:@support-agent/web-search-pro'].path).toBe('plugins/web-search');
   });
 
