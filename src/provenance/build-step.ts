@@ -5,7 +5,8 @@ import type { Inventory } from '../inventory/types.js';
 import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
 import { makeTrustContext } from '../verification/verify.js';
 import { resolveNpmRegistry } from './npm-config.js';
-import { annotateInventory, checkNpmProvenance, npmPackages, type ProvenanceStatus } from './npm-provenance.js';
+import { annotateInventory } from './annotate.js';
+import { checkNpmProvenance, npmPackages, type ProvenanceStatus } from './npm-provenance.js';
 
 export interface ProvenanceStepOptions {
   /** The scanned folder (its .npmrc is read). */
@@ -41,6 +42,9 @@ export async function npmProvenanceStep(inv: Inventory, o: ProvenanceStepOptions
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
   annotateInventory(inv, run.results);
+  if (run.cacheUntrusted) {
+    inv.findings.push({ code: 'npm-provenance-cache-untrusted', severity: 'medium', message: `the npm provenance cache was not used (everything was asked again): ${run.cacheUntrusted}` });
+  }
   for (const r of run.results.values()) counts[r.status]++;
   return { registry: registry.url, packages: pkgs.length, cached: run.cached, counts };
 }
