@@ -41,11 +41,14 @@ export interface NpmRegistryServer {
 }
 
 function answerKeys(how: KeysBehaviour, keys: unknown[], res: import('node:http').ServerResponse, send: (status: number, body: unknown) => void): void {
-  if (how === 'serve') return send(200, { keys });
-  if (how === 'not-found') return send(404, { error: 'not found' });
+  if (how === 'serve' || how === 'not-found') {
+    send(how === 'serve' ? 200 : 404, how === 'serve' ? { keys } : { error: 'not found' });
+    return;
+  }
   if (how === 'garbage') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    return void res.end('<html>{"keys": [</html>');
+    res.end('<html>{"keys": [</html>');
+    return;
   }
   if (how === 'hang') return; // headers never sent; the client's timeout must end it
   // flood: a body that never ends (stops when the client goes away, or after 64 MiB)
