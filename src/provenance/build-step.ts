@@ -34,9 +34,13 @@ export async function npmProvenanceStep(inv: Inventory, o: ProvenanceStepOptions
   if (pkgs.length === 0) return { registry: registry.url, packages: 0, cached: 0, counts };
   const root = await loadTrustedRoot(o.trustedRoot, env);
   const trustKey = createHash('sha256').update(JSON.stringify(root.root)).digest('hex');
+  let trust: ReturnType<typeof makeTrustContext> | undefined;
   const run = await checkNpmProvenance(pkgs, {
     registry,
-    trust: makeTrustContext(root),
+    trust: () => {
+      trust ??= makeTrustContext(root);
+      return trust;
+    },
     trustKey,
     ...(o.cache === false ? {} : { cacheDir: join(cacheDir(env), 'npm-provenance') }),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),

@@ -43,7 +43,8 @@ export interface NpmPackage {
 
 export interface ProvenanceOptions {
   registry: NpmRegistry;
-  trust: TrustContext;
+  /** The trust material, or a function making it when first needed (a run served from the cache needs none). */
+  trust: TrustContext | (() => TrustContext);
   /** Digest of the trusted root (part of the cache key). */
   trustKey: string;
   /** Cache folder; none: no cache. */
@@ -195,7 +196,10 @@ async function fetchAndVerify(pkg: NpmPackage, o: ProvenanceOptions, keysFor: ()
   else {
     const list = attestationList(att);
     if (typeof list === 'string') result = { status: 'invalid', error: list, publish: { status: 'invalid', error: list } };
-    else result = verifyAttestationList(list, pkg, o.trust, needsRegistryKeys(list) ? await keysFor() : undefined);
+    else {
+      const keys = needsRegistryKeys(list) ? await keysFor() : undefined;
+      result = verifyAttestationList(list, pkg, typeof o.trust === 'function' ? o.trust() : o.trust, keys);
+    }
   }
   const published = publishTime(packument, pkg.version);
   if (published) result.published = published;
