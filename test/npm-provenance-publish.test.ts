@@ -239,4 +239,26 @@ describe('the registry keys endpoint is hostile (library)', () => {
     for (const [body, why] of bad) expect(() => parseRegistryKeys(Buffer.from(JSON.stringify(body)))).toThrow(why);
     expect(() => parseRegistryKeys(Buffer.from(`{"keys":[],"keys":[${JSON.stringify(good)}]}`))).toThrow(/duplicate key "keys"/);
   });
+
+  it('after the trusted CA checks are remembered, a certificate from another instance\'s CA (same names, other keys) still fails', async () => {
+    const { verifyAttestations } = await import('../src/provenance/npm-provenance.js');
+    const { loadTrustedRoot } = await import('../src/verification/trusted-root.js');
+    const { makeTrustContext } = await import('../src/verification/verify.js');
+    const trust = makeTrustContext(await loadTrustedRoot(stack.trustedRootPath));
+    const pkg = { ref: 'x', ...subject('pub-keyless') };
+    const good = await signNpmPublishKeyless(stack, subject('pub-keyless'));
+    const other = await startSigstoreStack();
+    try {
+      const foreign = await signNpmPublishKeyless(other, subject('pub-keyless'));
+      for (let i = 0; i < 2; i++) {
+        expect(verifyAttestations(Buffer.from(JSON.stringify({ attestations: [good] })), pkg, trust).publish!.status).toBe('verified');
+        const r = verifyAttestations(Buffer.from(JSON.stringify({ attestations: [foreign] })), pkg, trust).publish!;
+        expect(r.status).toBe('invalid');
+        expect(r.error).toMatch(/^untrusted: /);
+      }
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
 });
+
