@@ -1,9 +1,11 @@
 /**
  * The npm package provenance rules of a policy's `packages` section, over what
  * `aibom build --provenance` recorded (aibom:npm:provenance, aibom:npm:published):
- * - package-provenance: `required` needs verified provenance; `preferred` lets a package
+ * - package-provenance: `required` needs verified (SLSA) provenance; `preferred` lets a package
  *   without provenance pass but fails one whose provenance does not verify or was refused
- *   (by scope/name glob when given as a list; the first match applies);
+ *   (by scope/name glob when given as a list; the first match applies). Under either level a
+ *   package whose npm publish attestation (aibom:npm:publish-attestation) is invalid or could
+ *   not be checked fails too; a publish attestation alone never counts as provenance;
  * - package-release-age: a version published less than `minimumReleaseAge` before the BOM was
  *   made (its metadata.timestamp, else now) fails unless `releaseAgeAllow` matches it; a
  *   version whose publish time is unknown fails (fail-closed).
@@ -38,12 +40,17 @@ export function evaluatePackageRules(inv: InventoryReport, policy: Policy, bomTi
       if (row.locations[0]) f.location = row.locations[0];
       out.push(f);
     };
+    const publish = first(row, 'aibom:npm:publish-attestation');
     if (level === 'required' && status !== 'verified') {
       const why = status === undefined ? 'its provenance was not checked' : status === 'missing' ? 'it has no provenance attestation' : `its provenance is ${status}: ${first(row, 'aibom:npm:provenance:error') ?? ''}`.trim();
       fail('package-provenance', `provenance is required and ${why}`, status === undefined ? 'build the BOM with `aibom build --provenance`' : 'use a version published with provenance (npm publish --provenance), or relax packages.provenance for it');
     } else if (level === 'preferred' && (status === 'invalid' || status === 'error' || status === undefined)) {
       const why = status === undefined ? 'its provenance was not checked' : `its provenance is ${status}: ${first(row, 'aibom:npm:provenance:error') ?? ''}`.trim();
       fail('package-provenance', why, status === undefined ? 'build the BOM with `aibom build --provenance`' : 'a package that claims provenance must prove it: find out why it does not verify');
+    } else if (level !== undefined && (publish === 'invalid' || publish === 'error')) {
+      // The registry's own statement about these bytes does not verify: as suspect as bad provenance.
+      const why = `its npm publish attestation is ${publish}: ${first(row, 'aibom:npm:publish-attestation:error') ?? ''}`.trim();
+      fail('package-provenance', why, 'the registry\'s publish attestation must match the lockfile: find out why it does not verify');
     }
     if (pp.minimumReleaseAgeMs !== undefined && !allow.some((m) => m(row.name) || m(label))) {
       const published = first(row, 'aibom:npm:published');

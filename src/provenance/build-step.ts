@@ -5,7 +5,8 @@ import type { Inventory } from '../inventory/types.js';
 import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
 import { makeTrustContext } from '../verification/verify.js';
 import { resolveNpmRegistry } from './npm-config.js';
-import { annotateInventory, checkNpmProvenance, npmPackages, type ProvenanceStatus } from './npm-provenance.js';
+import { annotateInventory } from './annotate.js';
+import { checkNpmProvenance, npmPackages, type ProvenanceStatus } from './npm-provenance.js';
 
 export interface ProvenanceStepOptions {
   /** The scanned folder (its .npmrc is read). */
@@ -33,14 +34,21 @@ export async function npmProvenanceStep(inv: Inventory, o: ProvenanceStepOptions
   if (pkgs.length === 0) return { registry: registry.url, packages: 0, cached: 0, counts };
   const root = await loadTrustedRoot(o.trustedRoot, env);
   const trustKey = createHash('sha256').update(JSON.stringify(root.root)).digest('hex');
+  let trust: ReturnType<typeof makeTrustContext> | undefined;
   const run = await checkNpmProvenance(pkgs, {
     registry,
-    trust: makeTrustContext(root),
+    trust: () => {
+      trust ??= makeTrustContext(root);
+      return trust;
+    },
     trustKey,
     ...(o.cache === false ? {} : { cacheDir: join(cacheDir(env), 'npm-provenance') }),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
   annotateInventory(inv, run.results);
+  if (run.cacheUntrusted) {
+    inv.findings.push({ code: 'npm-provenance-cache-untrusted', severity: 'medium', message: `the npm provenance cache was not used (everything was asked again): ${run.cacheUntrusted}` });
+  }
   for (const r of run.results.values()) counts[r.status]++;
   return { registry: registry.url, packages: pkgs.length, cached: run.cached, counts };
 }

@@ -9,46 +9,29 @@
  *
  * A registry that fails is a finding for that package, never a crash. Requests: bounded
  * concurrency, retries with backoff on network errors, 429 and 5xx, bounded response sizes.
- * Results (verified or missing) are cached on disk, keyed by registry, package, version,
- * integrity and the trusted root (one file per registry and root), so a rerun is offline.
+ * npm's publish attestation in the same response is verified too (publish-attestation.ts; the
+ * registry's keys from npm-keys.ts, fetched once per run). Results (verified or missing) are
+ * cached on disk (result-cache.ts), so a rerun is offline.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { PackageURL } from 'packageurl-js';
-import type { Component, Inventory } from '../inventory/types.js';
-import { writeFileAtomic } from '../util/fs.js';
-import { isObject } from '../util/json.js';
-import { parseBundle } from '../verification/bundle.js';
+import type { Component } from '../inventory/types.js';
+import { isObject, parseJsonText } from '../util/json.js';
+import { MAX_BUNDLE_JSON_DEPTH, parseBundle } from '../verification/bundle.js';
 import { anchoredRegExp, type IdentityPolicy } from '../verification/policy.js';
 import type { TrustContext } from '../verification/verify.js';
 import { verifyPrepared } from '../verification/verify.js';
 import type { NpmRegistry } from './npm-config.js';
+import { type PackageProvenance, ResultCache } from './result-cache.js';
+import { fetchRegistryKeys, type RegistryKeys } from './npm-keys.js';
+import { keyHint, publishEntries, verifyPublishAttestation } from './publish-attestation.js';
+import { describeError, encodeName, getBounded } from './registry-http.js';
 
 export const SLSA_PROVENANCE_TYPES = ['https://slsa.dev/provenance/v1', 'https://slsa.dev/provenance/v0.2'];
 const MAX_ATTESTATIONS_BYTES = 16 * 1024 * 1024;
 const MAX_PACKUMENT_BYTES = 64 * 1024 * 1024;
-const TIMEOUT_MS = 30_000;
-const RETRIES = 3;
-const CACHE_VERSION = 1;
+const MAX_ATTESTATIONS = 64;
 
-export type ProvenanceStatus = 'verified' | 'missing' | 'invalid' | 'error';
-
-export interface PackageProvenance {
-  status: ProvenanceStatus;
-  /** Publish time of the version (packument `time`). */
-  published?: string;
-  repository?: string;
-  ref?: string;
-  workflow?: string;
-  trigger?: string;
-  runner?: string;
-  logIndex?: string;
-  signer?: string;
-  issuer?: string;
-  /** For invalid and error. */
-  error?: string;
-}
+export type { PackageProvenance, ProvenanceStatus } from './result-cache.js';
 
 export interface NpmPackage {
   ref: string;
@@ -60,7 +43,8 @@ export interface NpmPackage {
 
 export interface ProvenanceOptions {
   registry: NpmRegistry;
-  trust: TrustContext;
+  /** The trust material, or a function making it when first needed (a run served from the cache needs none). */
+  trust: TrustContext | (() => TrustContext);
   /** Digest of the trusted root (part of the cache key). */
   trustKey: string;
   /** Cache folder; none: no cache. */
@@ -69,12 +53,16 @@ export interface ProvenanceOptions {
   onProgress?: (done: number, total: number) => void;
   /** For tests: the retry delay base (ms). */
   retryDelayMs?: number;
+  /** For tests: the time limit of one request (ms). */
+  timeoutMs?: number;
 }
 
 export interface ProvenanceRun {
   results: Map<string, PackageProvenance>;
   cached: number;
   fetched: number;
+  /** The cache exists but someone else could write it: it was not used (why). */
+  cacheUntrusted?: string;
 }
 
 /** The npm packages of an inventory that provenance can be checked for. */
@@ -103,73 +91,43 @@ const ANY = anchoredRegExp('.*', 'any');
 /** Any keyless signer (recorded, not trusted by name), with the default claim policy. */
 const ANY_KEYLESS: IdentityPolicy = { kind: 'keyless', identity: { regexp: '.*', re: ANY }, issuer: { regexp: '.*', re: ANY } };
 
-class HttpStatus extends Error {
-  constructor(readonly status: number) {
-    super(`HTTP ${status}`);
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function getBounded(url: string, reg: NpmRegistry, max: number, retryDelayMs: number): Promise<Buffer | undefined> {
-  let lastErr: unknown;
-  for (let attempt = 0; attempt <= RETRIES; attempt++) {
-    if (attempt) await sleep(retryDelayMs * 4 ** (attempt - 1));
-    try {
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (reg.token) headers.authorization = `Bearer ${reg.token}`;
-      const res = await fetch(url, { headers, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' });
-      if (res.status === 404) {
-        await res.body?.cancel();
-        return undefined;
-      }
-      if (res.status !== 200) {
-        await res.body?.cancel();
-        throw new HttpStatus(res.status);
-      }
-      const declared = Number(res.headers.get('content-length') ?? '0');
-      if (declared > max) {
-        await res.body?.cancel();
-        throw new Error(`response over ${max} bytes`);
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body ?? []) {
-        size += (chunk as Uint8Array).length;
-        if (size > max) throw new Error(`response over ${max} bytes`);
-        chunks.push(Buffer.from(chunk as Uint8Array));
-      }
-      return Buffer.concat(chunks);
-    } catch (err) {
-      lastErr = err;
-      const retry = !(err instanceof HttpStatus) || err.status === 429 || err.status >= 500;
-      if (!retry || (err instanceof Error && err.message.startsWith('response over'))) break;
-    }
-  }
-  throw lastErr;
-}
-
-/** A URL path for a package name: `@scope/name` → `@scope%2fname` (as npm requests it). */
-function encodeName(name: string): string {
-  return name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name);
-}
-
-function describeError(err: unknown): string {
-  if (err instanceof HttpStatus) return `the registry answered ${err.status}`;
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.slice(0, 300);
-}
-
-/** Verify the registry's attestations response for one package. */
-export function verifyAttestations(body: Buffer, pkg: NpmPackage, trust: TrustContext): PackageProvenance {
+/** The attestations list of a registry response, or what is wrong with the response. */
+export function attestationList(body: Buffer): unknown[] | string {
   let json: unknown;
   try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    return { status: 'invalid', error: 'the attestations response is not JSON' };
+    json = parseJsonText(body.toString('utf8'), 'the attestations response', MAX_BUNDLE_JSON_DEPTH + 8);
+  } catch (err) {
+    return `the attestations response is not JSON: ${err instanceof Error ? err.message.slice(0, 200) : ''}`.trim();
   }
   const list = isObject(json) && Array.isArray(json.attestations) ? json.attestations : undefined;
-  if (!list) return { status: 'invalid', error: 'the attestations response has no "attestations" list' };
+  if (!list) return 'the attestations response has no "attestations" list';
+  if (list.length > MAX_ATTESTATIONS) return `the attestations response lists over ${MAX_ATTESTATIONS} attestations`;
+  return list;
+}
+
+/** Whether verifying the list needs the registry's signing keys (a key-signed publish attestation). */
+export function needsRegistryKeys(list: unknown[]): boolean {
+  return publishEntries(list).some((e) => keyHint(e.bundle) !== undefined);
+}
+
+/**
+ * Verify the registry's attestations response for one package: the SLSA provenance (the
+ * status) and npm's publish attestation (`publish`). `keys`: the registry's signing keys, needed
+ * when the publish attestation is key-signed (needsRegistryKeys).
+ */
+export function verifyAttestations(body: Buffer, pkg: NpmPackage, trust: TrustContext, keys?: RegistryKeys): PackageProvenance {
+  const list = attestationList(body);
+  if (typeof list === 'string') return { status: 'invalid', error: list, publish: { status: 'invalid', error: list } };
+  return verifyAttestationList(list, pkg, trust, keys);
+}
+
+export function verifyAttestationList(list: unknown[], pkg: NpmPackage, trust: TrustContext, keys?: RegistryKeys): PackageProvenance {
+  const out = verifySlsa(list, pkg, trust);
+  out.publish = verifyPublishAttestation(list, pkg, trust, keys);
+  return out;
+}
+
+function verifySlsa(list: unknown[], pkg: NpmPackage, trust: TrustContext): PackageProvenance {
   const slsa = list.filter((a) => isObject(a) && typeof a.predicateType === 'string' && SLSA_PROVENANCE_TYPES.includes(a.predicateType));
   if (slsa.length === 0) return { status: 'missing' };
   const errors: string[] = [];
@@ -220,145 +178,64 @@ function publishTime(body: Buffer | undefined, version: string): string | undefi
   }
 }
 
-const STRING_FIELDS = ['published', 'repository', 'ref', 'workflow', 'trigger', 'runner', 'logIndex', 'signer', 'issuer'] as const;
-const MAX_CACHE_BYTES = 256 * 1024 * 1024;
+async function fetchAndVerify(pkg: NpmPackage, o: ProvenanceOptions, keysFor: () => Promise<RegistryKeys>): Promise<PackageProvenance> {
+  const http = { retryDelayMs: o.retryDelayMs ?? 100, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) };
+  let att: Buffer | undefined;
+  let packument: Buffer | undefined;
+  try {
+    [att, packument] = await Promise.all([
+      getBounded(`${o.registry.url}-/npm/v1/attestations/${encodeName(pkg.name)}@${encodeURIComponent(pkg.version)}`, o.registry, { max: MAX_ATTESTATIONS_BYTES, ...http }),
+      getBounded(`${o.registry.url}${encodeName(pkg.name)}`, o.registry, { max: MAX_PACKUMENT_BYTES, ...http }),
+    ]);
+  } catch (err) {
+    const error = describeError(err);
+    return { status: 'error', error, publish: { status: 'error', error } };
+  }
+  let result: PackageProvenance;
+  if (!att) result = { status: 'missing', publish: { status: 'missing' } };
+  else {
+    const list = attestationList(att);
+    if (typeof list === 'string') result = { status: 'invalid', error: list, publish: { status: 'invalid', error: list } };
+    else {
+      const keys = needsRegistryKeys(list) ? await keysFor() : undefined;
+      result = verifyAttestationList(list, pkg, typeof o.trust === 'function' ? o.trust() : o.trust, keys);
+    }
+  }
+  const published = publishTime(packument, pkg.version);
+  if (published) result.published = published;
+  return result;
+}
 
 /**
- * The cache: one file per registry and trusted root, entries keyed by a digest of package,
- * version and integrity; read once, written atomically once (a rerun of thousands of packages
- * is one read). A file that does not parse or has the wrong shape is ignored (refetched).
+ * Check every package, a few at a time. Never throws for a package: failures are results. The
+ * registry's signing keys are fetched at most once, when a key-signed publish attestation needs them.
  */
-class ResultCache {
-  private entries = new Map<string, PackageProvenance>();
-  private dirty = false;
-
-  private constructor(private readonly file: string | undefined) {}
-
-  static async open(o: ProvenanceOptions): Promise<ResultCache> {
-    if (!o.cacheDir) return new ResultCache(undefined);
-    const id = createHash('sha256').update(JSON.stringify([CACHE_VERSION, o.registry.url, o.trustKey])).digest('hex');
-    const cache = new ResultCache(join(o.cacheDir, `${id}.json`));
-    try {
-      const text = await readFile(cache.file!, 'utf8');
-      if (text.length > MAX_CACHE_BYTES) return cache;
-      const data = JSON.parse(text) as unknown;
-      if (isObject(data) && data.version === CACHE_VERSION && isObject(data.entries)) {
-        for (const [k, v] of Object.entries(data.entries)) {
-          const r = validEntry(v);
-          if (r && /^[0-9a-f]{64}$/.test(k)) cache.entries.set(k, r);
-        }
-      }
-    } catch {
-      // no cache yet, or unreadable: start empty
-    }
-    return cache;
-  }
-
-  static key(pkg: NpmPackage): string {
-    return createHash('sha256').update(JSON.stringify([pkg.name, pkg.version, pkg.sha512])).digest('hex');
-  }
-
-  get(pkg: NpmPackage): PackageProvenance | undefined {
-    const hit = this.entries.get(ResultCache.key(pkg));
-    return hit ? { ...hit } : undefined;
-  }
-
-  set(pkg: NpmPackage, r: PackageProvenance): void {
-    if (!this.file || (r.status !== 'verified' && r.status !== 'missing')) return;
-    this.entries.set(ResultCache.key(pkg), { ...r });
-    this.dirty = true;
-  }
-
-  async save(): Promise<void> {
-    if (!this.file || !this.dirty) return;
-    await mkdir(dirname(this.file), { recursive: true });
-    await writeFileAtomic(this.file, JSON.stringify({ version: CACHE_VERSION, entries: Object.fromEntries(this.entries) }));
-  }
-}
-
-function validEntry(r: unknown): PackageProvenance | undefined {
-  if (!isObject(r) || (r.status !== 'verified' && r.status !== 'missing')) return undefined;
-  const out: PackageProvenance = { status: r.status };
-  for (const f of STRING_FIELDS) {
-    if (r[f] === undefined) continue;
-    if (typeof r[f] !== 'string' || (r[f] as string).length > 4096) return undefined;
-    out[f] = r[f] as string;
-  }
-  return out;
-}
-
-async function checkOne(pkg: NpmPackage, o: ProvenanceOptions, cache: ResultCache): Promise<{ result: PackageProvenance; cached: boolean }> {
-  const hit = cache.get(pkg);
-  if (hit) return { result: hit, cached: true };
-  const delay = o.retryDelayMs ?? 100;
-  let result: PackageProvenance;
-  try {
-    const [att, packument] = await Promise.all([
-      getBounded(`${o.registry.url}-/npm/v1/attestations/${encodeName(pkg.name)}@${encodeURIComponent(pkg.version)}`, o.registry, MAX_ATTESTATIONS_BYTES, delay),
-      getBounded(`${o.registry.url}${encodeName(pkg.name)}`, o.registry, MAX_PACKUMENT_BYTES, delay),
-    ]);
-    result = att ? verifyAttestations(att, pkg, o.trust) : { status: 'missing' };
-    const published = publishTime(packument, pkg.version);
-    if (published) result.published = published;
-  } catch (err) {
-    result = { status: 'error', error: describeError(err) };
-  }
-  cache.set(pkg, result);
-  return { result, cached: false };
-}
-
-/** Check every package, a few at a time. Never throws for a package: failures are results. */
 export async function checkNpmProvenance(pkgs: NpmPackage[], o: ProvenanceOptions): Promise<ProvenanceRun> {
   const results = new Map<string, PackageProvenance>();
-  const cache = await ResultCache.open(o);
+  const cache = await ResultCache.open(o.cacheDir, o.registry.url, o.trustKey);
+  let keys: Promise<RegistryKeys> | undefined;
+  const keysFor = () => {
+    keys ??= fetchRegistryKeys(o.registry, { retryDelayMs: o.retryDelayMs ?? 100, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+    return keys;
+  };
   let next = 0;
   let done = 0;
   let cached = 0;
   const worker = async () => {
     while (next < pkgs.length) {
       const pkg = pkgs[next++]!;
-      const r = await checkOne(pkg, o, cache);
-      if (r.cached) cached++;
-      results.set(pkg.ref, r.result);
+      let r = cache.get(pkg);
+      if (r) cached++;
+      else {
+        r = await fetchAndVerify(pkg, o, keysFor);
+        cache.set(pkg, r);
+      }
+      results.set(pkg.ref, r);
       o.onProgress?.(++done, pkgs.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 16, Math.max(1, pkgs.length)) }, worker));
-  await cache.save();
-  return { results, cached, fetched: pkgs.length - cached };
-}
-
-export const NPM_PROVENANCE_PREFIX = 'aibom:npm:provenance';
-
-/** Record the results on the inventory's components (properties, a vcs reference) and findings. */
-export function annotateInventory(inv: Inventory, results: Map<string, PackageProvenance>): void {
-  for (const c of inv.components) {
-    const r = results.get(c.ref);
-    if (!r) continue;
-    c.properties.push({ name: NPM_PROVENANCE_PREFIX, value: r.status });
-    const add = (k: string, v: string | undefined) => {
-      if (v !== undefined) c.properties.push({ name: `${NPM_PROVENANCE_PREFIX}:${k}`, value: v });
-    };
-    add('repository', r.repository);
-    add('ref', r.ref);
-    add('workflow', r.workflow);
-    add('trigger', r.trigger);
-    add('runner', r.runner);
-    add('log-index', r.logIndex);
-    add('signer', r.signer);
-    add('issuer', r.issuer);
-    add('error', r.error);
-    if (r.published) c.properties.push({ name: 'aibom:npm:published', value: r.published });
-    if (r.repository && /^https:\/\//.test(r.repository)) {
-      c.externalReferences = [...(c.externalReferences ?? []), { type: 'vcs', url: r.repository, comment: 'source repository proved by the npm provenance attestation' }];
-    }
-    if (r.status === 'invalid' || r.status === 'error') {
-      inv.findings.push({
-        code: r.status === 'invalid' ? 'npm-provenance-invalid' : 'npm-provenance-error',
-        severity: r.status === 'invalid' ? 'high' : 'medium',
-        message: `${c.name}@${c.version ?? ''}: ${r.status === 'invalid' ? 'provenance does not verify' : 'provenance could not be fetched'}: ${r.error ?? ''}`,
-        component: c.ref,
-      });
-    }
-  }
+  // The cache only saves work: a cache that cannot be written costs the next run time, not this one its result.
+  await cache.save().catch(() => {});
+  return { results, cached, fetched: pkgs.length - cached, ...(cache.untrusted ? { cacheUntrusted: cache.untrusted } : {}) };
 }

@@ -25,7 +25,7 @@ import { AibomError } from '../errors.js';
 import type { FolderManifest } from '../inventory/digest.js';
 import type { LoadedBundle } from './bundle.js';
 import { checkpointSigners, withCheckpointNames } from './checkpoint.js';
-import { memoizeDer } from './der-cache.js';
+import { memoizeDer, memoizeTrustedCertificate } from './der-cache.js';
 import { checkKeylessIdentity, type IdentityPolicy } from './policy.js';
 import { signingCertificateClaims } from './signer-claims.js';
 import { PrehashUnsupported, verifyPrehashed } from './prehash.js';
@@ -47,7 +47,7 @@ export interface TrustContext {
 export function makeTrustContext(trusted: LoadedTrustedRoot): TrustContext {
   // Keys named by hint are never trusted implicitly: --key supplies the key explicitly.
   const material = toTrustMaterial(trusted.root, {});
-  for (const ca of [...material.certificateAuthorities, ...material.timestampAuthorities]) for (const c of ca.certChain) memoizeDer(c);
+  for (const ca of [...material.certificateAuthorities, ...material.timestampAuthorities]) for (const c of ca.certChain) memoizeTrustedCertificate(c);
   const logNames = new Map<string, string>();
   for (const l of trusted.root.tlogs) {
     if (l.logId?.keyId) logNames.set(Buffer.from(l.logId.keyId).toString('hex'), l.baseUrl);

@@ -1,0 +1,80 @@
+/**
+ * Bounded GETs against an npm registry: a timeout per attempt, retries with backoff on network
+ * errors, 429 and 5xx, no redirects, the body capped (by Content-Length and while reading), the
+ * auth token sent as a bearer token and never shown. A 404 is `undefined`, not an error.
+ */
+import type { NpmRegistry } from './npm-config.js';
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+const RETRIES = 3;
+
+export class HttpStatus extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
+class TooLarge extends Error {}
+
+export interface GetOptions {
+  max: number;
+  retryDelayMs: number;
+  timeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function getOnce(url: string, reg: NpmRegistry, o: GetOptions): Promise<Buffer | undefined> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (reg.token) headers.authorization = `Bearer ${reg.token}`;
+  // The timeout covers the whole exchange, body included (a registry that trickles bytes forever is a failure).
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(o.timeoutMs ?? DEFAULT_TIMEOUT_MS), redirect: 'error' });
+  if (res.status === 404) {
+    await res.body?.cancel();
+    return undefined;
+  }
+  if (res.status !== 200) {
+    await res.body?.cancel();
+    throw new HttpStatus(res.status);
+  }
+  const declared = Number(res.headers.get('content-length') ?? '0');
+  if (declared > o.max) {
+    await res.body?.cancel();
+    throw new TooLarge(`response over ${o.max} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += (chunk as Uint8Array).length;
+    if (size > o.max) throw new TooLarge(`response over ${o.max} bytes`);
+    chunks.push(Buffer.from(chunk as Uint8Array));
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function getBounded(url: string, reg: NpmRegistry, o: GetOptions): Promise<Buffer | undefined> {
+  let lastErr: unknown;
+  for (let attempt = 0; attempt <= RETRIES; attempt++) {
+    if (attempt) await sleep(o.retryDelayMs * 4 ** (attempt - 1));
+    try {
+      return await getOnce(url, reg, o);
+    } catch (err) {
+      lastErr = err;
+      if (err instanceof TooLarge) break;
+      if (err instanceof HttpStatus && err.status !== 429 && err.status < 500) break;
+    }
+  }
+  throw lastErr;
+}
+
+/** A URL path for a package name: `@scope/name` → `@scope%2fname` (as npm requests it). */
+export function encodeName(name: string): string {
+  return name.startsWith('@') ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name);
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof HttpStatus) return `the registry answered ${err.status}`;
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'the registry did not answer in time';
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.slice(0, 300);
+}
