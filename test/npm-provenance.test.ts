@@ -129,6 +129,26 @@ describe('aibom build --provenance', () => {
     await writeFile(join(dir, files[0]!), JSON.stringify({ version: 1, entries: { ['0'.repeat(64)]: { status: 'verified', signer: 42 } } }));
     const c = await build('bom4.json');
     expect(c.stderr).toContain('2 verified, 1 without provenance, 2 invalid, 1 unreachable (0 from the cache)');
+    // Third outside report, finding 3: the cache holds verdicts, so an edited entry (no-provenance's
+    // `missing` turned `verified`, with a repository of the attacker's choosing) must not be believed.
+    const poisoned = JSON.parse(await readFile(join(dir, files[0]!), 'utf8'));
+    expect(poisoned.mac).toMatch(/^[0-9a-f]{64}$/);
+    let edited = 0;
+    for (const e of Object.values(poisoned.entries) as Array<Record<string, unknown>>) {
+      if (e.status !== 'missing') continue;
+      Object.assign(e, { status: 'verified', repository: 'https://github.com/evil/no-provenance', signer: 'https://github.com/evil/no-provenance/.github/workflows/x.yml@refs/heads/main' });
+      edited++;
+    }
+    expect(edited).toBe(1);
+    await writeFile(join(dir, files[0]!), JSON.stringify(poisoned));
+    const d = await build('bom5.json');
+    expect(d.stderr).toContain('2 verified, 1 without provenance, 2 invalid, 1 unreachable (0 from the cache)');
+    const bom5 = JSON.parse(await readFile(join(proj, 'bom5.json'), 'utf8'));
+    expect(JSON.stringify(bom5)).not.toContain('evil/no-provenance');
+    expect(JSON.stringify(bom5)).toContain('its authentication code does not match');
+    // The cache is rewritten under this user's key: the next run is served from it again.
+    const e = await build('bom6.json');
+    expect(e.stderr).toContain('(3 from the cache)');
   });
 
   it('--registry overrides .npmrc; a registry that refuses the token is a finding per package; --registry without --provenance is a usage error', async () => {
@@ -167,8 +187,13 @@ describe('aibom gate: packages policy over the recorded provenance', () => {
   });
 
   it('minimumReleaseAge: a version younger than the cooldown fails unless allow-listed; an unknown publish time fails', async () => {
-    const ok = await gate(['packages:', '  minimumReleaseAge: 3d', '  releaseAgeAllow: [flaky]']);
+    const ok = await gate(['packages:', '  minimumReleaseAge: 3d', '  releaseAgeAllow: [flaky, left-pad, "@acme/*"]']);
     expect(ok.r.code, ok.r.stdout).toBe(0);
+    // The registry dates every version 10 days back, but the verified provenance of left-pad and
+    // @acme/tool was signed minutes ago: the signed time wins, so a registry cannot date a fresh version past the cooldown.
+    const spoofed = await gate(['packages:', '  minimumReleaseAge: 3d', '  releaseAgeAllow: [flaky]']);
+    expect(names(spoofed.failures, 'package-release-age')).toEqual(['@acme/tool@1.0.0', 'left-pad@1.0.0']);
+    expect(spoofed.failures.find((f) => f.name === 'left-pad@1.0.0')!.message).toMatch(/^published \d{4}-.*, 0 h before the build: under the 3d cooldown$/);
     const young = await gate(['packages:', '  minimumReleaseAge: 30d', '  releaseAgeAllow: [left-pad, "@acme/*"]']);
     expect(names(young.failures, 'package-release-age')).toEqual(['flaky@1.0.0', 'from-prt@1.0.0', 'no-provenance@1.0.0', 'tampered@1.0.0']);
     expect(young.failures.find((f) => f.name === 'tampered@1.0.0')!.message).toMatch(/^published \d{4}-.*h before the build: under the 30d cooldown$/);

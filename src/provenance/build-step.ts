@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Inventory } from '../inventory/types.js';
+import { stateDir } from '../util/state-dir.js';
 import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
 import { makeTrustContext } from '../verification/verify.js';
 import { resolveNpmRegistry } from './npm-config.js';
@@ -42,7 +43,7 @@ export async function npmProvenanceStep(inv: Inventory, o: ProvenanceStepOptions
       return trust;
     },
     trustKey,
-    ...(o.cache === false ? {} : { cacheDir: join(cacheDir(env), 'npm-provenance') }),
+    ...(o.cache === false ? {} : { cacheDir: join(cacheDir(env), 'npm-provenance'), keyDir: stateDir(env) }),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
   annotateInventory(inv, run.results);

@@ -8,7 +8,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isObject, parseJsonText } from '../util/json.js';
 import type { NpmRegistry } from './npm-config.js';
-import { describeError, getBounded } from './registry-http.js';
+import { describeError, type GetOptions, getBounded } from './registry-http.js';
 
 export const MAX_KEYS_BYTES = 256 * 1024;
 const MAX_KEYS = 64;
@@ -57,7 +57,7 @@ export function parseRegistryKeys(body: Buffer): Map<string, RegistryKey> {
 }
 
 /** Fetch and parse the registry's keys. Never throws: a failure is `{ error }` naming the endpoint. */
-export async function fetchRegistryKeys(reg: NpmRegistry, o: { retryDelayMs: number; timeoutMs?: number }): Promise<RegistryKeys> {
+export async function fetchRegistryKeys(reg: NpmRegistry, o: Omit<GetOptions, 'max'>): Promise<RegistryKeys> {
   const url = `${reg.url}-/npm/v1/keys`;
   try {
     const body = await getBounded(url, reg, { max: MAX_KEYS_BYTES, ...o });

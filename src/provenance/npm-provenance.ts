@@ -24,7 +24,7 @@ import type { NpmRegistry } from './npm-config.js';
 import { type PackageProvenance, ResultCache } from './result-cache.js';
 import { fetchRegistryKeys, type RegistryKeys } from './npm-keys.js';
 import { keyHint, publishEntries, verifyPublishAttestation } from './publish-attestation.js';
-import { describeError, encodeName, getBounded } from './registry-http.js';
+import { type Breaker, describeError, encodeName, getBounded } from './registry-http.js';
 
 export const SLSA_PROVENANCE_TYPES = ['https://slsa.dev/provenance/v1', 'https://slsa.dev/provenance/v0.2'];
 const MAX_ATTESTATIONS_BYTES = 16 * 1024 * 1024;
@@ -39,6 +39,8 @@ export interface NpmPackage {
   version: string;
   /** sha512 hex from the lockfile's integrity. */
   sha512: string;
+  /** Why the lockfile's integrity cannot be covered by any attestation (several sha512 digests). */
+  ambiguous?: string;
 }
 
 export interface ProvenanceOptions {
@@ -49,6 +51,8 @@ export interface ProvenanceOptions {
   trustKey: string;
   /** Cache folder; none: no cache. */
   cacheDir?: string;
+  /** Where the key that authenticates the cache lives (aibom's state folder, never the cache folder); the cache is used only with it. */
+  keyDir?: string;
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
   /** For tests: the retry delay base (ms). */
@@ -71,7 +75,8 @@ export function npmPackages(components: Component[]): NpmPackage[] {
   const seen = new Set<string>();
   for (const c of components) {
     if (!c.purl?.startsWith('pkg:npm/') || !c.version) continue;
-    const sha512 = c.hashes.find((h) => h.alg === 'SHA-512')?.content;
+    const sha512s = [...new Set(c.hashes.filter((h) => h.alg === 'SHA-512').map((h) => h.content.toLowerCase()))];
+    const sha512 = sha512s[0];
     if (!sha512) continue;
     let name: string;
     try {
@@ -82,7 +87,12 @@ export function npmPackages(components: Component[]): NpmPackage[] {
     }
     if (seen.has(c.ref)) continue;
     seen.add(c.ref);
-    out.push({ ref: c.ref, name, version: c.version, sha512 });
+    const pkg: NpmPackage = { ref: c.ref, name, version: c.version, sha512 };
+    if (sha512s.length > 1) {
+      // npm installs a tarball that matches any one of them: one provenance cannot vouch for the others.
+      pkg.ambiguous = `the lockfile's integrity lists ${sha512s.length} sha512 digests; npm accepts a tarball that matches any one of them, so no single attestation can cover what is installed`;
+    }
+    out.push(pkg);
   }
   return out;
 }
@@ -158,6 +168,7 @@ function verifySlsa(list: unknown[], pkg: NpmPackage, trust: TrustContext): Pack
     if (c.buildSignerURI) out.workflow = c.buildSignerURI;
     if (c.buildTrigger) out.trigger = c.buildTrigger;
     if (c.runnerEnvironment) out.runner = c.runnerEnvironment;
+    if (r.signedAt) out.signedAt = r.signedAt;
     if (r.signer?.identity) out.signer = r.signer.identity;
     if (r.signer?.issuer) out.issuer = r.signer.issuer;
     const tlog = r.witnesses?.find((w) => w.kind === 'tlog');
@@ -170,7 +181,8 @@ function verifySlsa(list: unknown[], pkg: NpmPackage, trust: TrustContext): Pack
 function publishTime(body: Buffer | undefined, version: string): string | undefined {
   if (!body) return undefined;
   try {
-    const p = JSON.parse(body.toString('utf8')) as unknown;
+    // Strict: a packument with a key twice (two `time` entries for one version) says nothing.
+    const p = parseJsonText(body.toString('utf8'), 'the packument', 64);
     const t = isObject(p) && isObject(p.time) ? p.time[version] : undefined;
     return typeof t === 'string' && !Number.isNaN(Date.parse(t)) ? new Date(t).toISOString() : undefined;
   } catch {
@@ -178,8 +190,8 @@ function publishTime(body: Buffer | undefined, version: string): string | undefi
   }
 }
 
-async function fetchAndVerify(pkg: NpmPackage, o: ProvenanceOptions, keysFor: () => Promise<RegistryKeys>): Promise<PackageProvenance> {
-  const http = { retryDelayMs: o.retryDelayMs ?? 100, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) };
+async function fetchAndVerify(pkg: NpmPackage, o: ProvenanceOptions, keysFor: () => Promise<RegistryKeys>, breaker: Breaker): Promise<PackageProvenance> {
+  const http = { retryDelayMs: o.retryDelayMs ?? 100, breaker, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) };
   let att: Buffer | undefined;
   let packument: Buffer | undefined;
   try {
@@ -201,7 +213,10 @@ async function fetchAndVerify(pkg: NpmPackage, o: ProvenanceOptions, keysFor: ()
       result = verifyAttestationList(list, pkg, typeof o.trust === 'function' ? o.trust() : o.trust, keys);
     }
   }
-  const published = publishTime(packument, pkg.version);
+  // The registry's word for the publish time, but never earlier than the provenance's signed
+  // time (the log's): a registry or mirror cannot date a version it just published back past a cooldown.
+  const said = publishTime(packument, pkg.version);
+  const published = said && result.signedAt && Date.parse(result.signedAt) > Date.parse(said) ? new Date(result.signedAt).toISOString() : (said ?? undefined);
   if (published) result.published = published;
   return result;
 }
@@ -212,10 +227,11 @@ async function fetchAndVerify(pkg: NpmPackage, o: ProvenanceOptions, keysFor: ()
  */
 export async function checkNpmProvenance(pkgs: NpmPackage[], o: ProvenanceOptions): Promise<ProvenanceRun> {
   const results = new Map<string, PackageProvenance>();
-  const cache = await ResultCache.open(o.cacheDir, o.registry.url, o.trustKey);
+  const cache = await ResultCache.open(o.cacheDir, o.registry.url, o.trustKey, o.keyDir);
+  const breaker: Breaker = { timeouts: 0, limit: 4 };
   let keys: Promise<RegistryKeys> | undefined;
   const keysFor = () => {
-    keys ??= fetchRegistryKeys(o.registry, { retryDelayMs: o.retryDelayMs ?? 100, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+    keys ??= fetchRegistryKeys(o.registry, { retryDelayMs: o.retryDelayMs ?? 100, breaker, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
     return keys;
   };
   let next = 0;
@@ -224,10 +240,11 @@ export async function checkNpmProvenance(pkgs: NpmPackage[], o: ProvenanceOption
   const worker = async () => {
     while (next < pkgs.length) {
       const pkg = pkgs[next++]!;
-      let r = cache.get(pkg);
-      if (r) cached++;
+      let r: PackageProvenance | undefined;
+      if (pkg.ambiguous) r = { status: 'invalid', error: pkg.ambiguous }; // no answer could make it verified: nothing asked
+      else if ((r = cache.get(pkg))) cached++;
       else {
-        r = await fetchAndVerify(pkg, o, keysFor);
+        r = await fetchAndVerify(pkg, o, keysFor, breaker);
         cache.set(pkg, r);
       }
       results.set(pkg.ref, r);

@@ -20,15 +20,51 @@ export interface GetOptions {
   max: number;
   retryDelayMs: number;
   timeoutMs?: number;
+  /** Shared by one run: after a few answers that never completed, the registry is not asked again (each request left is an error at once). */
+  breaker?: Breaker;
+}
+
+/** Timeouts seen in one run; at `limit`, requests fail fast instead of each waiting out its deadline. */
+export interface Breaker {
+  timeouts: number;
+  limit: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+class Timeout extends Error {
+  override name = 'TimeoutError';
+}
+
+/**
+ * One exchange under a deadline this code owns: when it passes, the request is aborted (the
+ * socket closed) and the attempt fails at once, whether or not the pending read ever settles
+ * (a registry that sends headers and then one byte a second must not hold a build).
+ */
 async function getOnce(url: string, reg: NpmRegistry, o: GetOptions): Promise<Buffer | undefined> {
+  const ms = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Timeout(`no complete answer within ${ms} ms`));
+      controller.abort();
+    }, ms);
+  });
+  const exchange = exchangeOnce(url, reg, o, controller.signal);
+  exchange.catch(() => {}); // settled or not, the deadline decides
+  try {
+    return await Promise.race([exchange, deadline]);
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+}
+
+async function exchangeOnce(url: string, reg: NpmRegistry, o: GetOptions, signal: AbortSignal): Promise<Buffer | undefined> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (reg.token) headers.authorization = `Bearer ${reg.token}`;
-  // The timeout covers the whole exchange, body included (a registry that trickles bytes forever is a failure).
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(o.timeoutMs ?? DEFAULT_TIMEOUT_MS), redirect: 'error' });
+  const res = await fetch(url, { headers, signal, redirect: 'error' });
   if (res.status === 404) {
     await res.body?.cancel();
     return undefined;
@@ -56,10 +92,18 @@ export async function getBounded(url: string, reg: NpmRegistry, o: GetOptions): 
   let lastErr: unknown;
   for (let attempt = 0; attempt <= RETRIES; attempt++) {
     if (attempt) await sleep(o.retryDelayMs * 4 ** (attempt - 1));
+    if (o.breaker && o.breaker.timeouts >= o.breaker.limit) {
+      throw new Error(`not asked: the registry left ${o.breaker.timeouts} answers incomplete past their deadline in this run`);
+    }
     try {
       return await getOnce(url, reg, o);
     } catch (err) {
       lastErr = err;
+      if (err instanceof Timeout) {
+        // A registry that holds a request open is not retried: the deadline already paid for it.
+        if (o.breaker) o.breaker.timeouts++;
+        break;
+      }
       if (err instanceof TooLarge) break;
       if (err instanceof HttpStatus && err.status !== 429 && err.status < 500) break;
     }

@@ -7,18 +7,22 @@
  *
  * The cache stands in for verification, so it is trusted only when nobody else can write it
  * (the file and its folder belong to the user or root and are not writable by others:
- * util/owner.ts); otherwise it is neither read nor written, and `untrusted` says why. A file
- * that does not parse or has the wrong shape is ignored (everything is asked again).
+ * util/owner.ts), and only when it authenticates: the entries carry an HMAC under a key of
+ * this user kept in aibom's state folder (util/local-key.ts), so a cache file that was edited
+ * (a `missing` turned `verified`) or restored from elsewhere (a CI cache another job saved) is
+ * not used. Otherwise it is not read, and `untrusted` says why. A file that does not parse or
+ * has the wrong shape is ignored (everything is asked again).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
+import { hmacHex, localKey } from '../util/local-key.js';
 import { isObject } from '../util/json.js';
 import { unsafeOwnership } from '../util/owner.js';
 import type { PublishAttestation } from './publish-attestation.js';
 
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
 const MAX_CACHE_BYTES = 256 * 1024 * 1024;
 const MAX_FIELD = 4096;
 
@@ -26,8 +30,10 @@ export type ProvenanceStatus = 'verified' | 'missing' | 'invalid' | 'error';
 
 export interface PackageProvenance {
   status: ProvenanceStatus;
-  /** Publish time of the version (packument `time`). */
+  /** Publish time of the version: the packument's `time`, or the provenance's signed time when that is later. */
   published?: string;
+  /** When the verified SLSA provenance was signed (its log's or timestamp authority's time). */
+  signedAt?: string;
   repository?: string;
   ref?: string;
   workflow?: string;
@@ -48,7 +54,7 @@ export interface CacheKeyParts {
   sha512: string;
 }
 
-const STRING_FIELDS = ['published', 'repository', 'ref', 'workflow', 'trigger', 'runner', 'logIndex', 'signer', 'issuer'] as const;
+const STRING_FIELDS = ['published', 'signedAt', 'repository', 'ref', 'workflow', 'trigger', 'runner', 'logIndex', 'signer', 'issuer'] as const;
 const PUBLISH_FIELDS = ['signer', 'issuer', 'keyid', 'logIndex'] as const;
 const settled = (s: unknown): s is 'verified' | 'missing' => s === 'verified' || s === 'missing';
 
@@ -68,24 +74,35 @@ export class ResultCache {
   /** Set when the cache exists but someone else could have written it: then it is not used. */
   untrusted?: string;
 
-  private constructor(private readonly file: string | undefined) {}
+  private constructor(
+    private readonly file: string | undefined,
+    private readonly key?: Buffer,
+  ) {}
 
-  static async open(cacheDir: string | undefined, registryUrl: string, trustKey: string): Promise<ResultCache> {
+  static async open(cacheDir: string | undefined, registryUrl: string, trustKey: string, keyDir: string | undefined): Promise<ResultCache> {
     if (!cacheDir) return new ResultCache(undefined);
+    const off = (why: string) => {
+      const c = new ResultCache(undefined);
+      c.untrusted = why;
+      return c;
+    };
+    if (!keyDir) return off('no state folder for the key that authenticates it');
+    const mac = await localKey(keyDir);
+    if ('error' in mac) return off(`the key that authenticates it is unusable: ${mac.error}`);
     const id = createHash('sha256').update(JSON.stringify([CACHE_VERSION, registryUrl, trustKey])).digest('hex');
     const file = join(cacheDir, `${id}.json`);
     const bad = (await untrustedPath(cacheDir)) ?? (await untrustedPath(file));
-    if (bad) {
-      const off = new ResultCache(undefined);
-      off.untrusted = bad;
-      return off;
-    }
-    const cache = new ResultCache(file);
+    if (bad) return off(bad);
+    const cache = new ResultCache(file, mac.key);
     try {
       const text = await readFile(file, 'utf8');
       if (text.length > MAX_CACHE_BYTES) return cache;
       const data = JSON.parse(text) as unknown;
-      if (isObject(data) && data.version === CACHE_VERSION && isObject(data.entries)) {
+      if (isObject(data) && data.version === CACHE_VERSION && isObject(data.entries) && data.mac !== hmacHex(mac.key, JSON.stringify(data.entries))) {
+        // Not written by this user here, or changed since: not one entry of it is believed (it is rewritten on save).
+        cache.untrusted = `${file}: its authentication code does not match (edited, or written elsewhere): not used`;
+        cache.dirty = true;
+      } else if (isObject(data) && data.version === CACHE_VERSION && isObject(data.entries)) {
         for (const [k, v] of Object.entries(data.entries)) {
           const r = validEntry(v);
           if (r && /^[0-9a-f]{64}$/.test(k)) cache.entries.set(k, r);
@@ -116,7 +133,8 @@ export class ResultCache {
   async save(): Promise<void> {
     if (!this.file || !this.dirty) return;
     await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.file, JSON.stringify({ version: CACHE_VERSION, entries: Object.fromEntries(this.entries) }));
+    const entries = JSON.stringify(Object.fromEntries(this.entries));
+    await writeFileAtomic(this.file, `{"version":${CACHE_VERSION},"mac":"${hmacHex(this.key!, entries)}","entries":${entries}}`);
   }
 }
 

@@ -20,7 +20,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AibomError } from '../errors.js';
 import type { Lock } from './lock.js';
@@ -40,12 +39,6 @@ export interface ReleaseMark {
   digest?: string;
 }
 
-/** Where the high-water marks live. */
-export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.AIBOM_STATE_DIR) return env.AIBOM_STATE_DIR;
-  if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'aibom');
-  return join(homedir(), '.local', 'state', 'aibom');
-}
 
 export function markOf(lock: Lock, bomBytes: Uint8Array): ReleaseMark | undefined {
   const m: ReleaseMark = { digest: createHash('sha256').update(bomBytes).digest('hex') };

@@ -31,7 +31,8 @@ import { makeTrustContext, messageDigestAlgorithm, type TrustContext, verifyPrep
 import { DigestCache } from './cache.js';
 import { attachLoadPins, type LoadPins } from './load-pins.js';
 import { assertOwnedFile } from '../util/owner.js';
-import { belowMinimums, markOf, RollbackState, stateDir } from './rollback.js';
+import { stateDir } from '../util/state-dir.js';
+import { belowMinimums, markOf, RollbackState } from './rollback.js';
 import { pluginFolderDigest, readSmallFileSync } from './folder.js';
 import { isResolutionEntry, type Lock, MAX_BOM_BYTES, MAX_PLUGIN_PATH_FILE_BYTES, type PluginPin, readLock, safeRelative } from './lock.js';
 import { readManifestVersion } from './manifest-version.js';
