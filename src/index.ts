@@ -9,7 +9,7 @@ export { AibomError, type ErrorCode, exitCodeFor } from './errors.js';
 // Inventory: what a folder holds.
 export { buildInventory, type Discoverer, type InventoryOptions } from './inventory/index.js';
 export type { Component, Finding, Inventory, Service } from './inventory/types.js';
-export { type FolderManifest, folderManifest, manifestDigest } from './inventory/digest.js';
+export { type FolderManifest, folderManifest, manifestDigest } from './digest/digest.js';
 
 // The build: a folder → its AI-BOM, as `aibom build` and the GitHub Action build it.
 export { type BuildAibomOptions, type BuiltAibom, buildAibom, IncompleteInventoryError } from './build/aibom.js';
@@ -34,12 +34,12 @@ export type { ClaimOptions } from './verification/claim-policy.js';
 export { loadPolicy } from './policy/load.js';
 export { defaultPolicy, type Policy } from './policy/types.js';
 export { evaluatePolicy, type GateResult } from './policy/evaluate.js';
-export { type GateOptions, runGate } from './policy/gate.js';
+export { type GateOptions, runGate } from './gate/gate.js';
 export { type ProvenanceLock, readLock } from './policy/provenance-lock.js';
 export { VSA_PREDICATE_TYPE, type VsaPredicate } from './attestation/vsa.js';
 
 // Reports.
-export { type InventoryReport, type InventoryRow, inventoryFromBom } from './report/inventory.js';
+export { type InventoryReport, type InventoryRow, inventoryFromBom } from './bom/rows.js';
 export { diffInventories, type DiffResult } from './report/diff.js';
 export { auditToSarif, gateToSarif } from './report/sarif.js';
 

@@ -20,7 +20,7 @@ import type { Component, Inventory } from '../inventory/types.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { isObject } from '../util/json.js';
 import { parseBundle } from '../verification/bundle.js';
-import { anchoredRegExp, type IdentityPolicy } from '../verification/policy.js';
+import { anchoredRegExp, type IdentityPolicy } from '../verification/identity-policy.js';
 import type { TrustContext } from '../verification/verify.js';
 import { verifyPrepared } from '../verification/verify.js';
 import type { NpmRegistry } from './npm-config.js';

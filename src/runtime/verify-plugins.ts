@@ -22,7 +22,7 @@ import { readBytesBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
 import { type LoadedBundle, loadBundle } from '../verification/bundle.js';
 import { copyClaimOptions } from '../verification/claim-policy.js';
-import { buildPolicy, describeMatcher, type IdentityPolicy, type PolicyOptions } from '../verification/policy.js';
+import { buildPolicy, describeMatcher, type IdentityPolicy, type PolicyOptions } from '../verification/identity-policy.js';
 import { type VerificationResult, VerifyFailure } from '../verification/result.js';
 import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
 import { verifyBomPredicate } from '../verification/bom-predicate.js';

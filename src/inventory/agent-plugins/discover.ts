@@ -3,7 +3,7 @@ import { parse as parseJsonc } from 'jsonc-parser';
 import { isAibomError } from '../../errors.js';
 import { readTextBounded } from '../../util/fs.js';
 import { isObject } from '../../util/json.js';
-import { sha256File } from '../digest.js';
+import { sha256File } from '../../digest/digest.js';
 import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
 import { parseMcpConfig } from '../mcp/config-file.js';
 import type { Component, Finding } from '../types.js';

@@ -3,7 +3,7 @@ import { join, posix } from 'node:path';
 import { errorMessage, isAibomError } from '../../errors.js';
 import { readTextBounded } from '../../util/fs.js';
 import { asString } from '../../util/json.js';
-import { listManifestFiles } from '../digest.js';
+import { listManifestFiles } from '../../digest/digest.js';
 import type { DiscoverContext } from '../index.js';
 import { findFolderSymlinks } from '../symlinks.js';
 import { NS, prop } from '../types.js';

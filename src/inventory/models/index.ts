@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { errorMessage } from '../../errors.js';
-import { hashFiles } from '../digest.js';
+import { hashFiles } from '../../digest/digest.js';
 import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
 import type { Component, Finding } from '../types.js';
 import { buildModelComponent } from './component.js';

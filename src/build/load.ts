@@ -1,4 +1,4 @@
-import type { BuildAibomOptions } from '../build/aibom.js';
+import type { BuildAibomOptions } from './aibom.js';
 import { AibomError } from '../errors.js';
 import { pathKind, readTextBounded } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
@@ -23,7 +23,7 @@ export async function loadOrBuildBom(pathArg: string, options: Omit<BuildAibomOp
   if (kind === 'missing') throw new AibomError('INPUT', 'no such file or folder', { file: pathArg });
   if (kind === 'dir') {
     // The same build as `aibom build --reproducible` (src/build/aibom.ts): an unreadable input is an error.
-    const { buildAibom } = await import('../build/aibom.js');
+    const { buildAibom } = await import('./aibom.js');
     const { bom } = await buildAibom(pathArg, { ...options, reproducible: true });
     return { bom, source: pathArg, builtFromDir: true };
   }
