@@ -24,16 +24,7 @@ import { AibomError, describeErrno } from '../errors.js';
 import { compareCodePoints, GIT_PATHS, hashFiles, type ResourceDigest } from '../digest/digest.js';
 import type { DigestCache } from './cache.js';
 import { nameIsExact, sortedDigests } from '../digest/files-digest.js';
-import type { PluginReason } from './types.js';
-
-/** A file as the digest cache keys it. */
-export interface FileIdentity {
-  dev: bigint;
-  ino: bigint;
-  size: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-}
+import type { FileIdentity, PluginReason } from './types.js';
 
 export interface FolderDigestResult {
   /** Lowercase hex, when every file could be hashed and nothing was refused. */

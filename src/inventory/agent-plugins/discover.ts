@@ -4,7 +4,7 @@ import { isAibomError } from '../../errors.js';
 import { readTextBounded } from '../../util/fs.js';
 import { isObject } from '../../util/json.js';
 import { sha256File } from '../../digest/digest.js';
-import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
+import type { DiscoverContext, DiscoverResult, Discoverer } from '../discoverer.js';
 import { parseMcpConfig } from '../mcp/config-file.js';
 import type { Component, Finding } from '../types.js';
 import { hookCommands } from './hooks.js';

@@ -3,7 +3,7 @@ import { join, posix } from 'node:path';
 import { isAibomError } from '../../errors.js';
 import { configLocation, type DatasetConfig, normalizeConfigPath } from '../config.js';
 import { folderManifest, sha256File } from '../../digest/digest.js';
-import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
+import type { DiscoverContext, DiscoverResult, Discoverer } from '../discoverer.js';
 import { findFolderSymlinks } from '../symlinks.js';
 import type { Component, Finding, Location, Property } from '../types.js';
 import { NS, prop } from '../types.js';

@@ -4,7 +4,7 @@ import { errorMessage, isAibomError } from '../../errors.js';
 import { readTextBounded } from '../../util/fs.js';
 import { asString } from '../../util/json.js';
 import { listManifestFiles } from '../../digest/digest.js';
-import type { DiscoverContext } from '../index.js';
+import type { DiscoverContext } from '../discoverer.js';
 import { findFolderSymlinks } from '../symlinks.js';
 import { NS, prop } from '../types.js';
 import { isInside, type WalkedFile } from '../walk.js';

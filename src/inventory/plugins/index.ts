@@ -5,7 +5,7 @@ import { isAibomError } from '../../errors.js';
 import { configLocation, DEFAULT_PLUGIN_PATHS, normalizeConfigPath } from '../config.js';
 import { filesDigest } from '../../digest/files-digest.js';
 import { folderManifest, type ResourceDigest } from '../../digest/digest.js';
-import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
+import type { DiscoverContext, DiscoverResult, Discoverer } from '../discoverer.js';
 import { npmPurl, pypiPurl } from '../purl.js';
 import { findFolderSymlinks, type FolderSymlink } from '../symlinks.js';
 import type { Component, Finding, Property, Service } from '../types.js';
