@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type * as CDX from '@cyclonedx/cyclonedx-library';
 import spdxExpressionParse from 'spdx-expression-parse';
 import { AibomError } from '../errors.js';
-import type { Component, Finding, Inventory, Service } from '../inventory/types.js';
+import type { Component, Inventory, Service } from '../inventory/types.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import * as cdx from './cdx.js';
 import { FINDING_PROPERTY, formatFinding } from './finding.js';
