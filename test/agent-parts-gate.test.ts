@@ -12,7 +12,7 @@ import { bundledEntry } from '../src/inventory/agent-plugins/parts.js';
 import { findInvisible } from '../src/inventory/agent-plugins/invisible.js';
 import { findDownloadAndRun } from '../src/inventory/agent-plugins/script-risk.js';
 import type { Component, Inventory } from '../src/inventory/types.js';
-import { runGate } from '../src/policy/gate.js';
+import { runGate } from '../src/gate/gate.js';
 import { runCli, tempDir as makeTemp } from './helpers/cli.js';
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AibomError } from '../src/errors.js';
 import { buildInventory } from '../src/inventory/index.js';
-import { runGate } from '../src/policy/gate.js';
+import { runGate } from '../src/gate/gate.js';
 import { runCli, tempDir } from './helpers/cli.js';
 
 let tmp: { dir: string; cleanup: () => Promise<void> };

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AibomError } from '../src/errors.js';
-import { runGate } from '../src/policy/gate.js';
+import { runGate } from '../src/gate/gate.js';
 import { runCli, tempDir } from './helpers/cli.js';
 
 let tmp: { dir: string; cleanup: () => Promise<void> };

@@ -9,8 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AibomError } from '../src/errors.js';
-import { runGate } from '../src/policy/gate.js';
-import { inventoryFromBom, MAX_BOM_NODES } from '../src/report/inventory.js';
+import { runGate } from '../src/gate/gate.js';
+import { inventoryFromBom, MAX_BOM_NODES } from '../src/bom/rows.js';
 import { runCli, tempDir } from './helpers/cli.js';
 
 let tmp: { dir: string; cleanup: () => Promise<void> };

@@ -108,7 +108,7 @@ describe('one build path: the CLI, the library and the Action build the same BOM
         const aibom = await import('aibom');
         const built = await aibom.buildAibom('examples/agent', { reproducible: true, policy: ${JSON.stringify(policy)} });
         writeFileSync(process.env.OUT_LIB, built.text);
-        const { loadOrBuildBom } = await import('aibom/src/report/load.ts');
+        const { loadOrBuildBom } = await import('aibom/src/build/load.ts');
         const loaded = await loadOrBuildBom('examples/agent', { policy: ${JSON.stringify(policy)} });
         writeFileSync(process.env.OUT_REPORT, aibom.serializeBom(loaded.bom));
       `,
@@ -141,7 +141,7 @@ describe('one build path: the CLI, the library and the Action build the same BOM
       const r = await runNode(
         `
         const aibom = await import('aibom');
-        const { loadOrBuildBom } = await import('aibom/src/report/load.ts');
+        const { loadOrBuildBom } = await import('aibom/src/build/load.ts');
         const out = {};
         for (const [name, fn] of [['buildAibom', () => aibom.buildAibom(process.env.DIR)], ['loadOrBuildBom', () => loadOrBuildBom(process.env.DIR)]]) {
           try { await fn(); out[name] = 'built'; }

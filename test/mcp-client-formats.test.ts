@@ -11,7 +11,7 @@ import { buildInventory } from '../src/inventory/index.js';
 import { CLIENT_FORMATS, isKnownMcpConfig } from '../src/inventory/mcp/config-file.js';
 import { genericServerContainers } from '../src/inventory/mcp/client-formats.js';
 import type { Component, Inventory, Service } from '../src/inventory/types.js';
-import { runGate } from '../src/policy/gate.js';
+import { runGate } from '../src/gate/gate.js';
 import { runCli, tempDir } from './helpers/cli.js';
 
 let base: string;

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInventory } from '../src/inventory/index.js';
 import type { Component, Inventory, Service } from '../src/inventory/types.js';
-import { runGate } from '../src/policy/gate.js';
+import { runGate } from '../src/gate/gate.js';
 import { tempDir } from './helpers/cli.js';
 
 async function write(root: string, rel: string, content: string): Promise<void> {

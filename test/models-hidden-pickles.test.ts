@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInventory } from '../src/inventory/index.js';
 import { modelsDiscoverer } from '../src/inventory/models/index.js';
 import type { Finding } from '../src/inventory/types.js';
-import { runGate } from '../src/policy/gate.js';
+import { runGate } from '../src/gate/gate.js';
 import { runCli, tempDir } from './helpers/cli.js';
 import { ggufBytes, onnxBytes, osSystemPickle, safetensorsBytes, stateDictPickle, torchZipCheckpoint, zipBytes } from './helpers/model-files.js';
 import { writeTree } from './helpers/models.js';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compareVersions, diffInventories } from '../src/report/diff.js';
-import { inventoryFromBom } from '../src/report/inventory.js';
+import { inventoryFromBom } from '../src/bom/rows.js';
 
 type Comp = Record<string, unknown>;
 const bom = (components: Comp[]) =>

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AibomError } from '../src/errors.js';
 import { filterRows } from '../src/report/filter.js';
-import { inventoryFromBom } from '../src/report/inventory.js';
+import { inventoryFromBom } from '../src/bom/rows.js';
 import { renderAuditTable } from '../src/report/text.js';
 
 const LONG = '@a-very-long-organisation-name/an-even-longer-package-name-for-the-table';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateClaims } from '../src/verification/claims.js';
 import type { LoadedBundle } from '../src/verification/bundle.js';
 import { signingCertificateClaims } from '../src/verification/signer-claims.js';
-import { buildPolicy, checkKeylessIdentity } from '../src/verification/policy.js';
+import { buildPolicy, checkKeylessIdentity } from '../src/verification/identity-policy.js';
 import { runCli, tempDir } from './helpers/cli.js';
 import { type GithubJob, githubIdentity, githubTokenClaims } from './helpers/github-claims.js';
 import { cleanEnv } from './helpers/sign.js';

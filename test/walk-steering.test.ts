@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInventory } from '../src/inventory/index.js';
 import type { Inventory } from '../src/inventory/types.js';
 import { walk } from '../src/inventory/walk.js';
-import { runGate } from '../src/policy/gate.js';
+import { runGate } from '../src/gate/gate.js';
 import { tempDir } from './helpers/cli.js';
 import { osSystemPickle } from './helpers/model-files.js';
 

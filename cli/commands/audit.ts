@@ -34,8 +34,8 @@ export function registerAudit(program: Command): void {
           printError(`unknown --format "${format}"; choose one of ${FORMATS.join(', ')}`);
           return EXIT_USAGE;
         }
-        const { loadOrBuildBom } = await import('../../src/report/load.js');
-        const { inventoryFromBom } = await import('../../src/report/inventory.js');
+        const { loadOrBuildBom } = await import('../../src/build/load.js');
+        const { inventoryFromBom } = await import('../../src/bom/rows.js');
         const { filterRows } = await import('../../src/report/filter.js');
         const loaded = await loadOrBuildBom(target);
         const rep = inventoryFromBom(loaded.bom);

@@ -41,8 +41,8 @@ export function registerDiff(program: Command): void {
             return EXIT_USAGE;
           }
         }
-        const { loadOrBuildBom } = await import('../../src/report/load.js');
-        const { inventoryFromBom } = await import('../../src/report/inventory.js');
+        const { loadOrBuildBom } = await import('../../src/build/load.js');
+        const { inventoryFromBom } = await import('../../src/bom/rows.js');
         const { diffInventories } = await import('../../src/report/diff.js');
         const [a, b] = await Promise.all([loadOrBuildBom(oldArg), loadOrBuildBom(newArg)]);
         const res = diffInventories(inventoryFromBom(a.bom), inventoryFromBom(b.bom));

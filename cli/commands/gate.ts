@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { GateOptions } from '../../src/policy/gate.js';
+import type { GateOptions } from '../../src/gate/gate.js';
 import { positionalsWithList } from '../args.js';
 import { addClaimFlags } from '../claim-flags.js';
 import { action, collect, EXIT_CHECK_FAILED, EXIT_USAGE, plural, printError, printInfo, printWarning, usageError, writeOutput } from '../io.js';
@@ -90,7 +90,7 @@ export function registerGate(program: Command): void {
           printError('--artifacts needs --attestations (the Sigstore bundles to check them against)');
           return EXIT_USAGE;
         }
-        const { runGate } = await import('../../src/policy/gate.js');
+        const { runGate } = await import('../../src/gate/gate.js');
         const vsa = await vsaOptions(opts);
         const lock = lockOptions(opts);
         const res = await runGate({ ...opts, vsa, lock });

@@ -3,13 +3,13 @@
  * with predicateType `https://model_signing/signature/v1.0`, one subject (the model's name and
  * a SHA-256 over the resource digests) and a predicate holding how the model was serialized
  * and one resource per file. Types, building a statement from a folder manifest
- * (src/inventory/digest.ts computes it), parsing one from a signature, and comparing a
+ * (src/digest/digest.ts computes it), parsing one from a signature, and comparing a
  * signed manifest with a freshly computed one. Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { AibomError } from '../errors.js';
-import { compareCodePoints, type FolderManifest, manifestDigest } from '../inventory/digest.js';
+import { compareCodePoints, type FolderManifest, manifestDigest } from '../digest/digest.js';
 import { isObject } from '../util/json.js';
 import { makeStatement, type Statement } from './statement.js';
 

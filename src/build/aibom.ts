@@ -95,8 +95,8 @@ export async function buildAibom(dir: string, options: BuildAibomOptions = {}): 
   if (options.onProgress) invOpts.onProgress = options.onProgress;
   const inventory = await buildInventory(dir, invOpts);
 
-  // The lock: scanned plugin folders, and the publishers whose plugin signatures verify (src/runtime/pin.ts).
-  const { recordPluginPaths, pinPublishers } = await import('../runtime/pin.js');
+  // The lock: scanned plugin folders, and the publishers whose plugin signatures verify (pin.ts).
+  const { recordPluginPaths, pinPublishers } = await import('./pin.js');
   await recordPluginPaths(inventory, root, config);
   if (options.publisherKeys?.length || policy) {
     await pinPublishers(inventory, {

@@ -1,5 +1,5 @@
 import { configLocation } from './config.js';
-import type { DiscoverContext, DiscoverResult, Discoverer } from './index.js';
+import type { DiscoverContext, DiscoverResult, Discoverer } from './discoverer.js';
 import { sanitizeUrl } from './mcp/redact.js';
 import type { Finding, Service } from './types.js';
 import { NS, prop } from './types.js';

@@ -1,7 +1,7 @@
 import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AibomError } from '../errors.js';
-import { GIT_PATHS } from './digest.js';
+import { GIT_PATHS } from '../digest/digest.js';
 import { isInside } from './walk.js';
 
 /**

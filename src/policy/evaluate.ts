@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { type InventoryReport, type InventoryRow, STRONG_HASH_ALGS } from '../report/inventory.js';
+import { type InventoryReport, type InventoryRow, STRONG_HASH_ALGS } from '../bom/rows.js';
 import type { Finding, Location } from '../inventory/types.js';
 import type { Provenance } from './provenance.js';
 import type { Policy, PolicyException, RuleId } from './types.js';

@@ -12,7 +12,7 @@
  * Development-only packages are left out unless includeDevPackages.
  */
 import picomatch from 'picomatch';
-import type { InventoryReport, InventoryRow } from '../report/inventory.js';
+import type { InventoryReport, InventoryRow } from '../bom/rows.js';
 import type { GateFailure } from './evaluate.js';
 import type { Policy } from './types.js';
 

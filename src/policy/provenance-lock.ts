@@ -13,7 +13,7 @@
  * like a lockfile) only when the gate passes. Schema: schemas/aibom-lock.schema.json.
  */
 import { AibomError } from '../errors.js';
-import type { InventoryReport } from '../report/inventory.js';
+import type { InventoryReport } from '../bom/rows.js';
 import { pathKind, readTextBounded, writeFileAtomic } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
 import type { GateContext, GateFailure, GateResult } from './evaluate.js';

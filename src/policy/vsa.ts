@@ -16,7 +16,7 @@ import { IN_TOTO_PAYLOAD_TYPE } from '../attestation/dsse.js';
 import { makeStatement, statementBytes, type Subject } from '../attestation/statement.js';
 import { DEFAULT_VERIFIER_ID, VSA_PREDICATE_TYPE, type VsaPredicate, type VsaResourceDescriptor } from '../attestation/vsa.js';
 import { AibomError } from '../errors.js';
-import { sha256File } from '../inventory/digest.js';
+import { sha256File } from '../digest/digest.js';
 import { createBundle, type SigningIdentity } from '../signature/bundle-builder.js';
 import { pathKind, writeFileAtomic } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';

@@ -12,7 +12,8 @@
  */
 import { isObject } from '../util/json.js';
 import { type LoadedBundle, parseBundle } from '../verification/bundle.js';
-import { anchoredRegExp, type IdentityPolicy } from '../verification/policy.js';
+import type { IdentityPolicy } from '../verification/identity-policy.js';
+import { anchoredRegExp } from '../verification/matcher.js';
 import type { VerificationResult } from '../verification/result.js';
 import { type TrustContext, verifyPrepared } from '../verification/verify.js';
 import type { RegistryKeys } from './npm-keys.js';

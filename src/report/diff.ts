@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { compareVersions as comparePep440, parseVersion as parsePep440 } from '../inventory/lockfiles/python/pep440.js';
-import type { InventoryReport, InventoryRow } from './inventory.js';
+import type { InventoryReport, InventoryRow } from '../bom/rows.js';
 
 /**
  * signer: who signed the component changed (another identity, key or none); provenance: where

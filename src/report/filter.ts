@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import { AibomError } from '../errors.js';
-import type { InventoryRow, RowKind } from './inventory.js';
+import type { InventoryRow, RowKind } from '../bom/rows.js';
 
 const KINDS: readonly RowKind[] = ['package', 'model', 'dataset', 'plugin', 'mcp-server', 'service', 'application', 'other'];
 /** CycloneDX component scopes (a component without one is required). */

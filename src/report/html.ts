@@ -1,4 +1,4 @@
-import type { InventoryReport } from './inventory.js';
+import type { InventoryReport } from '../bom/rows.js';
 
 /**
  * The inventory as one self-contained HTML page: no external requests (inline CSS and

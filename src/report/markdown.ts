@@ -1,5 +1,5 @@
 import type { GateResult } from '../policy/evaluate.js';
-import type { InventoryReport, InventoryRow } from './inventory.js';
+import type { InventoryReport, InventoryRow } from '../bom/rows.js';
 
 /** Escape text for a Markdown table cell. */
 export function mdCell(s: string): string {

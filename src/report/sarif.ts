@@ -4,7 +4,7 @@ import type { Finding, Location, Severity } from '../inventory/types.js';
 import type { GateFailure, GateResult } from '../policy/evaluate.js';
 import { RULE_IDS } from '../policy/types.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
-import type { InventoryReport } from './inventory.js';
+import type { InventoryReport } from '../bom/rows.js';
 
 /**
  * SARIF 2.1.0 for GitHub code scanning: stable rule ids (`aibom/<rule>` for gate rules,

@@ -1,5 +1,5 @@
 import type { GateResult } from '../policy/evaluate.js';
-import type { InventoryReport, InventoryRow } from './inventory.js';
+import type { InventoryReport, InventoryRow } from '../bom/rows.js';
 
 /** ANSI colour only when asked (the CLI decides: a TTY and no NO_COLOR). */
 export interface TextOptions {

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
-import type { FileIdentity } from './folder.js';
+import type { FileIdentity } from './types.js';
 
 const FORMAT = 1;
 /** A cache file for a folder of 200,000 files is ~40 MiB. */

@@ -1,6 +1,6 @@
 /**
  * The folder digest of an installed plugin, computed as `aibom build` pinned it: the OpenSSF
- * model_signing "files" manifest (src/inventory/digest.ts), leaving out the git paths at the
+ * model_signing "files" manifest (src/digest/digest.ts), leaving out the git paths at the
  * top of the folder, the signature files the BOM records and the symbolic links it records.
  *
  * Why not folderManifest() itself: the start-up check needs more than the digest, and needs it
@@ -21,19 +21,10 @@ import { createHash } from 'node:crypto';
 import { type BigIntStats, closeSync, constants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { AibomError, describeErrno } from '../errors.js';
-import { compareCodePoints, GIT_PATHS, hashFiles, type ResourceDigest } from '../inventory/digest.js';
+import { compareCodePoints, GIT_PATHS, hashFiles, type ResourceDigest } from '../digest/digest.js';
 import type { DigestCache } from './cache.js';
-import { nameIsExact, sortedDigests } from '../inventory/files-digest.js';
-import type { PluginReason } from './types.js';
-
-/** A file as the digest cache keys it. */
-export interface FileIdentity {
-  dev: bigint;
-  ino: bigint;
-  size: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-}
+import { nameIsExact, sortedDigests } from '../digest/files-digest.js';
+import type { FileIdentity, PluginReason } from './types.js';
 
 export interface FolderDigestResult {
   /** Lowercase hex, when every file could be hashed and nothing was refused. */

@@ -22,7 +22,8 @@
  */
 import { posix } from 'node:path';
 import { AibomError } from '../errors.js';
-import { isObject, parseJsonText } from '../util/json.js';
+import { parseBom } from '../bom/read.js';
+import { isObject } from '../util/json.js';
 
 export interface PublisherPin {
   /** `sha256:<hex>` of the DER SubjectPublicKeyInfo. */
@@ -82,15 +83,13 @@ export function isResolutionEntry(name: string): boolean {
 }
 
 /** BOMs of big monorepos run to tens of MiB. */
-export const MAX_BOM_BYTES = 256 * 1024 * 1024;
 const MAX_BOM_DEPTH = 128;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /** Parse the BOM (already read, and verified by the caller) into the pins. */
 export function readLock(bytes: Uint8Array, file: string): Lock {
-  const json = parseJsonText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), file, MAX_BOM_DEPTH);
-  if (!isObject(json) || json.bomFormat !== 'CycloneDX') throw new AibomError('INPUT', 'not a CycloneDX JSON BOM', { file });
+  const json = parseBom(bytes, file, MAX_BOM_DEPTH);
   const meta = isObject(json.metadata) ? json.metadata : {};
   const root = isObject(meta.component) ? meta.component : {};
   const lock: Lock = { project: {}, plugins: [], pluginPaths: [], pathFiles: new Map(), release: {} };

@@ -7,12 +7,13 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isModelSigningStatement, parseModelSigningPredicate } from '../attestation/model-signing.js';
 import { AibomError } from '../errors.js';
-import { manifestDigest, type ResourceDigest } from '../inventory/digest.js';
+import { manifestDigest, type ResourceDigest } from '../digest/digest.js';
 import type { PublisherPolicy } from '../policy/types.js';
 import { type LoadedBundle, MAX_BUNDLE_BYTES, parseBundle } from '../verification/bundle.js';
 import { readSmallFileSync } from './folder.js';
 import { buildClaimPolicy } from '../verification/claim-policy.js';
-import { anchoredRegExp, describeMatcher, type IdentityPolicy, type Matcher } from '../verification/policy.js';
+import type { IdentityPolicy } from '../verification/identity-policy.js';
+import { anchoredRegExp, describeMatcher, type Matcher } from '../verification/matcher.js';
 import { formatDifferences, type VerificationResult, VerifyFailure } from '../verification/result.js';
 import { type TrustContext, verifyPrepared } from '../verification/verify.js';
 import type { PublisherPin } from './lock.js';

@@ -151,3 +151,12 @@ export interface VerifyPluginsOptions extends ReleaseIdentity {
   /** Environment (cache folder, trusted-root cache); default process.env. */
   env?: NodeJS.ProcessEnv;
 }
+
+/** A file as the digest cache keys it. */
+export interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}

@@ -18,12 +18,14 @@ import { realpath } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { AibomError } from '../errors.js';
 import type { Policy, PolicyException, PublisherPolicy } from '../policy/types.js';
+import { FINGERPRINT_ONLY_RELEASE, releaseSigner } from '../policy/signer-identity.js';
 import { readBytesBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
 import { type LoadedBundle, loadBundle } from '../verification/bundle.js';
-import { CLAIM_LIST_OPTIONS, CLAIM_STRING_OPTIONS, copyClaimOptions } from '../verification/claim-policy.js';
+import { CLAIM_LIST_OPTIONS, CLAIM_STRING_OPTIONS } from '../verification/claim-policy.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { buildPolicy, describeMatcher, type IdentityPolicy, type PolicyOptions } from '../verification/policy.js';
+import { buildPolicy, type IdentityPolicy, type PolicyOptions } from '../verification/identity-policy.js';
+import { describeMatcher } from '../verification/matcher.js';
 import { type VerificationResult, VerifyFailure } from '../verification/result.js';
 import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
 import { verifyBomPredicate } from '../verification/bom-predicate.js';
@@ -34,7 +36,8 @@ import { assertOwnedFile } from '../util/owner.js';
 import { stateDir } from '../util/state-dir.js';
 import { belowMinimums, markOf, RollbackState } from './rollback.js';
 import { pluginFolderDigest, readSmallFileSync } from './folder.js';
-import { isResolutionEntry, type Lock, MAX_BOM_BYTES, MAX_PLUGIN_PATH_FILE_BYTES, type PluginPin, readLock, safeRelative } from './lock.js';
+import { MAX_BOM_BYTES } from '../bom/read.js';
+import { isResolutionEntry, type Lock, MAX_PLUGIN_PATH_FILE_BYTES, type PluginPin, readLock, safeRelative } from './lock.js';
 import { readManifestVersion } from './manifest-version.js';
 import { checkPublisherBundle, type ExpectedPublisher, expectedPublisher } from './publisher.js';
 import type { BomCheck, PluginReason, PluginResult, ReasonCode, ReleaseIdentity, VerifyPluginsOptions, VerifyPluginsResult } from './types.js';
@@ -153,29 +156,11 @@ async function runtimePolicy(p: VerifyPluginsOptions['policy']): Promise<Runtime
   return rp;
 }
 
-/** The release identity: from the options, else the policy's `release`. Never none: the BOM is always verified. */
+/** The release identity (policy/signer-identity.ts). Never none: the BOM is always verified. */
 function releaseOptions(o: ReleaseIdentity, policy: RuntimePolicy): PolicyOptions {
-  const fromFlags: PolicyOptions = {};
-  if (o.certificateIdentity !== undefined) fromFlags.certificateIdentity = o.certificateIdentity;
-  if (o.certificateIdentityRegexp !== undefined) fromFlags.certificateIdentityRegexp = o.certificateIdentityRegexp;
-  if (o.certificateOidcIssuer !== undefined) fromFlags.certificateOidcIssuer = o.certificateOidcIssuer;
-  if (o.certificateOidcIssuerRegexp !== undefined) fromFlags.certificateOidcIssuerRegexp = o.certificateOidcIssuerRegexp;
-  if (o.key !== undefined) fromFlags.key = o.key;
-  if (Object.keys(fromFlags).length) return copyClaimOptions(o, fromFlags);
-  const r = policy.release;
-  if (r) {
-    if (r.keyPath) return copyClaimOptions(o, { key: r.keyPath } as PolicyOptions);
-    if (r.keyFingerprint) {
-      throw new AibomError('USAGE', `the policy's release signer is a key fingerprint only; give the release public key (release.key) to verify the BOM`, { file: policy.source });
-    }
-    const o2: PolicyOptions = {};
-    if (r.identity) o2.certificateIdentity = r.identity;
-    if (r.identityRegexp) o2.certificateIdentityRegexp = r.identityRegexp;
-    if (r.issuer) o2.certificateOidcIssuer = r.issuer;
-    if (r.issuerRegexp) o2.certificateOidcIssuerRegexp = r.issuerRegexp;
-    // Claim constraints given with the hook's options apply on top of the policy's release.
-    return copyClaimOptions(o, copyClaimOptions(r, o2));
-  }
+  const signer = releaseSigner(o, policy.release);
+  if (signer.kind === 'named') return signer.options;
+  if (signer.kind === 'fingerprint-only') throw new AibomError('USAGE', FINGERPRINT_ONLY_RELEASE, { file: policy.source });
   throw new AibomError(
     'USAGE',
     'say who signs releases: a certificate identity and OIDC issuer (exact or regexp), a release public key, or `release` in the policy',

@@ -13,7 +13,7 @@ import { specVersionOf, validateBomJson } from '../bom/validate.js';
 import { AibomError } from '../errors.js';
 import { pathKind, readTextBounded, toPosix } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
-import { sha256File } from '../inventory/digest.js';
+import { sha256File } from '../digest/digest.js';
 import { createBundle, type SigningIdentity } from './bundle-builder.js';
 import { keyOf } from './sign-file.js';
 import { type SignOutcome, summarizeBundle } from './summary.js';

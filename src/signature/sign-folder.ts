@@ -1,7 +1,7 @@
 /**
  * `aibom sign DIR`: a model or plugin folder signed in the OpenSSF model_signing v1.0 format, so
  * that model_signing verifies what aibom signs. The manifest (one SHA-256 per file, sorted,
- * folder digest over them) comes from src/inventory/digest.ts; the statement from
+ * folder digest over them) comes from src/digest/digest.ts; the statement from
  * src/attestation/model-signing.ts; it is signed in a DSSE envelope (payloadType
  * application/vnd.in-toto+json) inside a Sigstore bundle, written by default to DIR/model.sig.
  *
@@ -16,7 +16,7 @@ import { IN_TOTO_PAYLOAD_TYPE } from '../attestation/dsse.js';
 import { isSafeResourceName, modelSigningStatement } from '../attestation/model-signing.js';
 import { statementBytes } from '../attestation/statement.js';
 import { AibomError } from '../errors.js';
-import { compareCodePoints, folderManifest, GIT_PATHS } from '../inventory/digest.js';
+import { compareCodePoints, folderManifest, GIT_PATHS } from '../digest/digest.js';
 import { createBundle, type SigningIdentity } from './bundle-builder.js';
 import { keyOf } from './sign-file.js';
 import { type SignOutcome, summarizeBundle } from './summary.js';

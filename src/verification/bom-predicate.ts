@@ -9,7 +9,7 @@ import { IN_TOTO_DIGESTS, subjectAlgorithms } from '../attestation/digests.js';
 import { CYCLONEDX_PREDICATE_TYPE } from '../attestation/statement.js';
 import { isObject } from '../util/json.js';
 import type { LoadedBundle } from './bundle.js';
-import type { IdentityPolicy } from './policy.js';
+import type { IdentityPolicy } from './identity-policy.js';
 import type { VerificationResult } from './result.js';
 import { type TrustContext, verifyPrepared } from './verify.js';
 

@@ -13,7 +13,7 @@
  */
 import { AibomError } from '../errors.js';
 import { CLAIM_LABELS, type CertificateClaims, CLAIM_OIDS, type ClaimName, FULCIO_OID_PREFIX } from './claims.js';
-import { anchoredRegExp, describeMatcher, type Matcher } from './policy.js';
+import { anchoredRegExp, describeMatcher, type Matcher } from './matcher.js';
 
 /** The claim options, under the same names in flags (kebab-case), policy files, runtime config and batch files. */
 export interface ClaimOptions {

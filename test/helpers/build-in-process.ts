@@ -13,7 +13,7 @@ import { buildBom, serializeBom } from '../../src/bom/build.js';
 import { validateBomJson } from '../../src/bom/validate.js';
 import { loadConfig } from '../../src/inventory/config.js';
 import { buildInventory } from '../../src/inventory/index.js';
-import { recordPluginPaths } from '../../src/runtime/pin.js';
+import { recordPluginPaths } from '../../src/build/pin.js';
 import type { BomDoc } from './cli.js';
 
 /** The CLI flags these tests use: `--exclude GLOB` (repeatable) and `--keep-going`. */

@@ -5,7 +5,7 @@ import { join, posix } from 'node:path';
 import { isAibomError } from '../../errors.js';
 import { readTextBounded } from '../../util/fs.js';
 import { isObject } from '../../util/json.js';
-import { manifestDigest, type ResourceDigest } from '../digest.js';
+import { manifestDigest, type ResourceDigest } from '../../digest/digest.js';
 import { parseMcpConfig } from '../mcp/config-file.js';
 import { describeOwnedServer, safeName } from '../mcp/index.js';
 import { launcherOverride } from '../mcp/launch.js';

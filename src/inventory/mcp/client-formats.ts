@@ -3,7 +3,7 @@ import { isObject } from '../../util/json.js';
 import { lazyRequire } from '../../util/lazy.js';
 import { duplicateKey, parseYamlDocument } from '../../util/yaml.js';
 import { parseTomlText } from '../lockfiles/python/common.js';
-import type { McpConfigParse, McpServerEntry } from './config-file.js';
+import type { McpConfigParse, McpServerEntry } from './config-types.js';
 
 /** Loaded when there is a YAML client config to read (see lazyRequire). */
 const yaml = lazyRequire<typeof import('yaml')>('yaml');

@@ -1,6 +1,7 @@
 import { type Node as JsonNode, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import { jsonDepth } from '../../util/json.js';
 import { lineIndex } from '../../util/lines.js';
+import type { McpConfigParse, McpServerEntry } from './config-types.js';
 import { genericServerContainers, isKnownNonJsonConfig, looksLikeServer, normalizeServerDef, parseNonJsonConfig } from './client-formats.js';
 
 /**
@@ -81,21 +82,6 @@ export function mayHoldMcpServers(rel: string, size: number): boolean {
   if (NEVER.has(base) || !/\.(jsonc?|ya?ml|toml|code-workspace)$/i.test(base)) return false;
   return size <= MAX_SNIFFED_JSON_BYTES;
 }
-
-export interface McpServerEntry {
-  /** The server's key in the config. */
-  name: string;
-  /** The server definition (plain JSON value). */
-  def: unknown;
-  /** 1-based line of the server's key. */
-  line: number;
-  /** Where in the file: `mcpServers`, `servers` or `mcp.servers`. */
-  section: string;
-}
-
-export type McpConfigParse =
-  | { ok: true; servers: McpServerEntry[]; sections: string[] }
-  | { ok: false; error: string; line?: number };
 
 /**
  * Parse a config. `known` files report a missing servers section as an empty list; for other

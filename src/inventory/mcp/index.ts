@@ -3,7 +3,7 @@ import { join, posix } from 'node:path';
 import { isAibomError } from '../../errors.js';
 import { readTextBounded } from '../../util/fs.js';
 import { configLocation, normalizeConfigPath } from '../config.js';
-import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
+import type { DiscoverContext, DiscoverResult, Discoverer } from '../discoverer.js';
 import type { Component, Finding, Property, Service } from '../types.js';
 import { NS, prop } from '../types.js';
 import { isInside, type WalkResult } from '../walk.js';
@@ -11,11 +11,11 @@ import {
   isKnownMcpConfig,
   MAX_KNOWN_CONFIG_BYTES,
   MAX_SNIFFED_JSON_BYTES,
-  type McpServerEntry,
   mayHoldMcpServers,
   mayMentionServers,
   parseMcpConfig,
 } from './config-file.js';
+import type { McpServerEntry } from './config-types.js';
 import { analyzeCommand, type LaunchInfo, transportOf } from './launch.js';
 import { familyOf, type SourceSettings, SourceSettingsReader } from './source-settings.js';
 import { looksLikeSecret, REDACTED, redactArgs, sanitizeToken, sanitizeUrl, splitCommandLine } from './redact.js';

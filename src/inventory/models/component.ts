@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { compareCodePoints, manifestDigest } from '../digest.js';
+import { compareCodePoints, manifestDigest } from '../../digest/digest.js';
 import { huggingfacePurl } from '../purl.js';
 import type { Component, Property } from '../types.js';
 import { NS, prop } from '../types.js';

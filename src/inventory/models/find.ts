@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import picomatch from 'picomatch';
 import { configLocation, normalizeConfigPath } from '../config.js';
-import type { DiscoverContext } from '../index.js';
+import type { DiscoverContext } from '../discoverer.js';
 import type { Finding } from '../types.js';
 import type { WalkedFile } from '../walk.js';
 import type { Serialization } from './facts.js';

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { errorMessage } from '../../errors.js';
-import { hashFiles } from '../digest.js';
-import type { DiscoverContext, DiscoverResult, Discoverer } from '../index.js';
+import { hashFiles } from '../../digest/digest.js';
+import type { DiscoverContext, DiscoverResult, Discoverer } from '../discoverer.js';
 import type { Component, Finding } from '../types.js';
 import { buildModelComponent } from './component.js';
 import { indexFiles, inspectCandidate, type ModelDraft } from './describe.js';

@@ -11,25 +11,26 @@ import { glob } from 'tinyglobby';
 import { digestFile, matchingSubjects, subjectAlgorithms, toNodeDigests } from '../attestation/digests.js';
 import { CYCLONEDX_PREDICATE_TYPE } from '../attestation/statement.js';
 import { AibomError } from '../errors.js';
-import { inventoryFromBom, type InventoryReport, type InventoryRow } from '../report/inventory.js';
-import { loadOrBuildBom } from '../report/load.js';
+import { inventoryFromBom, type InventoryReport, type InventoryRow } from '../bom/rows.js';
+import { loadOrBuildBom } from '../build/load.js';
 import { readBytesBounded, readTextBounded } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
 import { parseBundle } from '../verification/bundle.js';
-import { type ClaimOptions, copyClaimOptions, hasClaimOptions } from '../verification/claim-policy.js';
-import { buildPolicy, type PolicyOptions } from '../verification/policy.js';
+import type { ClaimOptions } from '../verification/claim-policy.js';
+import { buildPolicy, type PolicyOptions } from '../verification/identity-policy.js';
 import { VerifyFailure } from '../verification/result.js';
 import { VerifySession } from '../verification/run.js';
 import { verifyPrepared } from '../verification/verify.js';
 import { verifyBomPredicate } from '../verification/bom-predicate.js';
-import { assertValidBom } from './bom-input.js';
-import { type ArtifactCheck, evaluatePolicy, type GateResult, type SignatureCheck } from './evaluate.js';
-import { loadPolicy } from './load.js';
-import { evaluatePackageRules } from './package-rules.js';
-import { provenanceOf } from './provenance.js';
-import { applyLock, type LockOptions, type LockOutcome } from './provenance-lock.js';
-import { type VsaInputs, type VsaOptions, writeVsa } from './vsa.js';
-import { defaultPolicy, type Policy, type SignerPolicy } from './types.js';
+import { assertValidBom } from '../policy/bom-input.js';
+import { type ArtifactCheck, evaluatePolicy, type GateResult, type SignatureCheck } from '../policy/evaluate.js';
+import { loadPolicy } from '../policy/load.js';
+import { FINGERPRINT_ONLY_RELEASE, type ReleaseSigner, releaseSigner, signerOptions } from '../policy/signer-identity.js';
+import { evaluatePackageRules } from '../policy/package-rules.js';
+import { provenanceOf } from '../policy/provenance.js';
+import { applyLock, type LockOptions, type LockOutcome } from '../policy/provenance-lock.js';
+import { type VsaInputs, type VsaOptions, writeVsa } from '../policy/vsa.js';
+import { defaultPolicy, type Policy } from '../policy/types.js';
 
 export interface GateOptions extends ClaimOptions {
   bom?: string;
@@ -69,7 +70,11 @@ export async function runGate(opts: GateOptions): Promise<GateRun> {
   if (!loaded.builtFromDir) await assertValidBom(loaded.bom, loaded.source);
   const inv = inventoryFromBom(loaded.bom, { nestedFiles: true });
   const session = new VerifySession();
-  const releaseIdentity = releaseOptions(opts, policy);
+  const signer = releaseOptions(opts, policy);
+  const releaseIdentity = signer.kind === 'named' ? signer.options : undefined;
+  if ((opts.bundle?.length || opts.artifacts?.length) && signer.kind === 'fingerprint-only') {
+    throw new AibomError('USAGE', FINGERPRINT_ONLY_RELEASE, opts.policy ? { file: opts.policy } : {});
+  }
   if ((opts.bundle?.length || opts.artifacts?.length) && !releaseIdentity) {
     throw new AibomError(
       'USAGE',
@@ -107,30 +112,13 @@ export async function runGate(opts: GateOptions): Promise<GateRun> {
   return result;
 }
 
-function releaseOptions(opts: GateOptions, policy: Policy): PolicyOptions | undefined {
-  const fromFlags: PolicyOptions = {};
-  if (opts.certificateIdentity) fromFlags.certificateIdentity = opts.certificateIdentity;
-  if (opts.certificateIdentityRegexp) fromFlags.certificateIdentityRegexp = opts.certificateIdentityRegexp;
-  if (opts.certificateOidcIssuer) fromFlags.certificateOidcIssuer = opts.certificateOidcIssuer;
-  if (opts.certificateOidcIssuerRegexp) fromFlags.certificateOidcIssuerRegexp = opts.certificateOidcIssuerRegexp;
-  if (opts.key) fromFlags.key = opts.key;
-  if (Object.keys(fromFlags).length) return copyClaimOptions(opts, fromFlags);
-  if (hasClaimOptions(copyClaimOptions(opts, {}))) {
+/** The release signer (policy/signer-identity.ts); claim flags with nothing to constrain are a usage error. */
+function releaseOptions(opts: GateOptions, policy: Policy): ReleaseSigner {
+  const signer = releaseSigner(opts, policy.release);
+  if (signer.kind === 'none' && signer.claimsGiven) {
     throw new AibomError('USAGE', 'certificate claim flags (--source-repository, …) go with --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]; put them in the policy `release` otherwise');
   }
-  return policy.release ? signerOptions(policy.release) : undefined;
-}
-
-/** A policy signer as verification flags. A fingerprint-only key cannot be checked here. */
-function signerOptions(s: SignerPolicy): PolicyOptions | undefined {
-  const o: PolicyOptions = {};
-  if (s.identity) o.certificateIdentity = s.identity;
-  if (s.identityRegexp) o.certificateIdentityRegexp = s.identityRegexp;
-  if (s.issuer) o.certificateOidcIssuer = s.issuer;
-  if (s.issuerRegexp) o.certificateOidcIssuerRegexp = s.issuerRegexp;
-  if (s.keyPath) o.key = s.keyPath;
-  if (!Object.keys(o).length) return undefined;
-  return copyClaimOptions(s, o);
+  return signer;
 }
 
 function first(row: InventoryRow, name: string): string | undefined {

@@ -21,8 +21,7 @@ import type { FailureReason } from './result.js';
 import { pemBlocks } from '../util/text.js';
 import { buildClaimPolicy, type ClaimOptions, type ClaimPolicy, checkClaims, DEFAULT_CLAIM_POLICY, hasClaimOptions } from './claim-policy.js';
 import type { CertificateClaims } from './claims.js';
-
-export type Matcher = { exact: string } | { regexp: string; re: RegExp };
+import { anchoredRegExp, describeMatcher, type Matcher, matches } from './matcher.js';
 
 export type IdentityPolicy =
   | { kind: 'keyless'; identity: Matcher; issuer: Matcher; /** Absent: DEFAULT_CLAIM_POLICY. */ claims?: ClaimPolicy }
@@ -39,18 +38,6 @@ export interface PolicyOptions extends ClaimOptions {
 }
 
 const MAX_PEM_BYTES = 1024 * 1024;
-const MAX_PATTERN = 4096;
-
-/** Compile a user regular expression, anchored. */
-export function anchoredRegExp(pattern: string, flag: string): RegExp {
-  if (pattern.length > MAX_PATTERN) throw new AibomError('USAGE', `${flag} is longer than ${MAX_PATTERN} characters`);
-  try {
-    // The non-capturing group keeps alternations (a|b) inside the anchors.
-    return new RegExp(`^(?:${pattern})$`);
-  } catch (err) {
-    throw new AibomError('USAGE', `${flag} is not a valid regular expression: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
 
 function matcher(exact: string | undefined, regexp: string | undefined, flag: string): Matcher | undefined {
   if (exact !== undefined && regexp !== undefined) throw new AibomError('USAGE', `give --${flag} or --${flag}-regexp, not both`);
@@ -118,18 +105,6 @@ export async function buildPolicy(o: PolicyOptions, cache?: Map<string, Identity
   }
   cache?.set(cacheKey, policy);
   return policy;
-}
-
-/** Longest identity or issuer matched against a pattern (a certificate field; keeps a user's regexp from running over megabytes). */
-const MAX_MATCHED_LENGTH = 8192;
-
-function matches(m: Matcher, value: string | undefined): boolean {
-  if (value === undefined || value.length > MAX_MATCHED_LENGTH) return false;
-  return 'exact' in m ? m.exact === value : m.re.test(value);
-}
-
-export function describeMatcher(m: Matcher): string {
-  return 'exact' in m ? JSON.stringify(m.exact) : `/^(?:${m.regexp})$/`;
 }
 
 /** Check a keyless signer against the policy; returns the failure, if any. */

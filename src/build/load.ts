@@ -1,7 +1,7 @@
-import type { BuildAibomOptions } from '../build/aibom.js';
+import type { BuildAibomOptions } from './aibom.js';
 import { AibomError } from '../errors.js';
-import { pathKind, readTextBounded } from '../util/fs.js';
-import { isObject, parseJsonText } from '../util/json.js';
+import { pathKind } from '../util/fs.js';
+import { readBomFile } from '../bom/read.js';
 
 export interface LoadedBom {
   /** The BOM JSON. */
@@ -10,8 +10,6 @@ export interface LoadedBom {
   source: string;
   builtFromDir: boolean;
 }
-
-const MAX_BOM_BYTES = 256 * 1024 * 1024;
 
 /**
  * A BOM to report on: read from a CycloneDX JSON file, or built in memory from a folder
@@ -23,13 +21,9 @@ export async function loadOrBuildBom(pathArg: string, options: Omit<BuildAibomOp
   if (kind === 'missing') throw new AibomError('INPUT', 'no such file or folder', { file: pathArg });
   if (kind === 'dir') {
     // The same build as `aibom build --reproducible` (src/build/aibom.ts): an unreadable input is an error.
-    const { buildAibom } = await import('../build/aibom.js');
+    const { buildAibom } = await import('./aibom.js');
     const { bom } = await buildAibom(pathArg, { ...options, reproducible: true });
     return { bom, source: pathArg, builtFromDir: true };
   }
-  const data = parseJsonText(await readTextBounded(pathArg, MAX_BOM_BYTES, pathArg), pathArg);
-  if (!isObject(data) || data.bomFormat !== 'CycloneDX') {
-    throw new AibomError('INPUT', 'not a CycloneDX JSON BOM (no "bomFormat": "CycloneDX")', { file: pathArg });
-  }
-  return { bom: data, source: pathArg, builtFromDir: false };
+  return { bom: await readBomFile(pathArg), source: pathArg, builtFromDir: false };
 }

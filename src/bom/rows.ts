@@ -1,5 +1,5 @@
 import { AibomError } from '../errors.js';
-import { FINDING_PROPERTY, parseFinding } from '../bom/build.js';
+import { FINDING_PROPERTY, parseFinding } from './finding.js';
 import type { Finding, Location } from '../inventory/types.js';
 import { isObject } from '../util/json.js';
 

@@ -24,9 +24,9 @@ import type { Policy, PublisherPolicy } from '../policy/types.js';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import type { TrustContext } from '../verification/verify.js';
-import { pluginFolderDigest, readSmallFileSync } from './folder.js';
-import { isResolutionEntry, MAX_PLUGIN_PATH_FILE_BYTES, safeRelative } from './lock.js';
-import type { PluginReason } from './types.js';
+import { pluginFolderDigest, readSmallFileSync } from '../runtime/folder.js';
+import { isResolutionEntry, MAX_PLUGIN_PATH_FILE_BYTES, safeRelative } from '../runtime/lock.js';
+import type { PluginReason } from '../runtime/types.js';
 
 export interface PinOptions {
   /** Absolute root that was scanned. */
@@ -108,7 +108,7 @@ export async function pinPublishers(inv: Inventory, opts: PinOptions): Promise<F
   // Sigstore verification loads only here: every `aibom build` records plugin paths, few pin.
   const { loadTrustedRoot } = await import('../verification/trusted-root.js');
   const { makeTrustContext } = await import('../verification/verify.js');
-  const { checkPublisherBundle, expectedPublisher, keyFingerprint, keyPin } = await import('./publisher.js');
+  const { checkPublisherBundle, expectedPublisher, keyFingerprint, keyPin } = await import('../runtime/publisher.js');
   const candidates: Candidate[] = [];
   for (const file of opts.publisherKeys ?? []) {
     const pem = await readTextBounded(file, 1024 * 1024, file);

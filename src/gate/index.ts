@@ -1,0 +1,2 @@
+/** gate/: the release gate, `aibom gate` (the public face; see ARCHITECTURE.md). */
+export { type GateOptions, runGate } from './gate.js';
