@@ -167,6 +167,40 @@ function dispatch(msg: unknown, pending: Map<number, Pending>, reply: (m: unknow
   } else p.resolve(msg.result);
 }
 
+/**
+ * Newline-delimited JSON-RPC from a server's stdout, bounded: over `maxBytes` in all, or one line
+ * over `maxMessageBytes`, fails; a line that is not a JSON object is a stray log line (skipped),
+ * one that starts like one and is not JSON fails. Returns the handler for each chunk.
+ */
+function jsonLines(limits: Limits, onMessage: (msg: unknown) => void, fail: (e: McpProbeError) => void): (chunk: Buffer) => void {
+  let total = 0;
+  let buf: Buffer[] = [];
+  let bufLen = 0;
+  return (chunk) => {
+    total += chunk.length;
+    if (total > limits.maxBytes) return fail(new McpProbeError('flood', `the server wrote more than ${limits.maxBytes} bytes`));
+    let start = 0;
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, start)) {
+      buf.push(chunk.subarray(start, i));
+      const line = Buffer.concat(buf).toString('utf8').trim();
+      buf = [];
+      bufLen = 0;
+      start = i + 1;
+      if (!line.startsWith('{')) continue; // not a JSON-RPC message (a stray log line)
+      let msg: unknown;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        return fail(new McpProbeError('protocol', 'the server wrote a line that is not JSON'));
+      }
+      onMessage(msg);
+    }
+    bufLen += chunk.length - start;
+    if (bufLen > limits.maxMessageBytes) return fail(new McpProbeError('flood', `one message from the server is over ${limits.maxMessageBytes} bytes`));
+    if (start < chunk.length) buf.push(chunk.subarray(start));
+  };
+}
+
 function stdioRpc(t: StdioTarget, limits: Limits): Rpc {
   const pending = new Map<number, Pending>();
   let nextId = 1;
@@ -198,9 +232,6 @@ function stdioRpc(t: StdioTarget, limits: Limits): Rpc {
   } catch (err) {
     failure = new McpProbeError('spawn', `cannot start ${t.command}: ${(err as Error).message}`);
   }
-  let total = 0;
-  let buf: Buffer[] = [];
-  let bufLen = 0;
   const write = (m: unknown) => {
     if (!child?.stdin?.writable) return;
     child.stdin.write(`${JSON.stringify(m)}\n`);
@@ -210,29 +241,9 @@ function stdioRpc(t: StdioTarget, limits: Limits): Rpc {
     child.on('exit', (code, signal) => fail(new McpProbeError('exited', `the server exited (${signal ?? `code ${code}`}) before answering`)));
     child.stdin?.on('error', () => undefined);
     child.stderr?.on('data', () => undefined); // read and dropped: a chatty stderr must not block the child
+    const onChunk = jsonLines(limits, (msg) => dispatch(msg, pending, write), fail);
     child.stdout?.on('data', (chunk: Buffer) => {
-      if (failure) return;
-      total += chunk.length;
-      if (total > limits.maxBytes) return fail(new McpProbeError('flood', `the server wrote more than ${limits.maxBytes} bytes`));
-      let start = 0;
-      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, start)) {
-        buf.push(chunk.subarray(start, i));
-        const line = Buffer.concat(buf).toString('utf8').trim();
-        buf = [];
-        bufLen = 0;
-        start = i + 1;
-        if (!line.startsWith('{')) continue; // not a JSON-RPC message (a stray log line)
-        let msg: unknown;
-        try {
-          msg = JSON.parse(line);
-        } catch {
-          return fail(new McpProbeError('protocol', 'the server wrote a line that is not JSON'));
-        }
-        dispatch(msg, pending, write);
-      }
-      bufLen += chunk.length - start;
-      if (bufLen > limits.maxMessageBytes) return fail(new McpProbeError('flood', `one message from the server is over ${limits.maxMessageBytes} bytes`));
-      if (start < chunk.length) buf.push(chunk.subarray(start));
+      if (!failure) onChunk(chunk);
     });
   }
   return {

@@ -40,21 +40,77 @@ export const pluginsDiscoverer: Discoverer = {
   discover: discoverPlugins,
 };
 
+/** The plugin folders found, and the plugin entries that are symbolic links (path → link text). */
+interface PluginFolders {
+  folders: string[];
+  /**
+   * Plugin entries that are symbolic links (or a plugin path that is one): each is a plugin the
+   * gate fails (aibom:plugin:entry-symlink), whether the walk followed it or not.
+   */
+  linkedEntries: Map<string, string>;
+}
+
 async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
   const config = ctx.options.config;
-  const configured = config?.plugins?.paths;
-  const bases = (configured ?? DEFAULT_PLUGIN_PATHS).map(normalizeConfigPath);
   const excluded = config?.plugins?.exclude?.length ? picomatch(config.plugins.exclude, { dot: true }) : () => false;
+  const isExcluded = (rel: string) => excluded(rel) || excluded(`${rel}/`);
   const findings: Finding[] = [];
   const components: Component[] = [];
   const services: Service[] = [];
   const dependencies = new Map<string, Set<string>>();
   const pluginRefs: string[] = [];
-  const dirs = new Set(ctx.walked.dirs);
+  const { folders, linkedEntries } = findPluginFolders(ctx, findings);
+  // Agent Plugins packages (a plugin.json with an agent-plugins.org $schema) and Claude Code
+  // plugins (.claude-plugin/plugin.json) wherever they are, not only under the plugin folders.
+  for (const dir of await packageFolders(ctx)) {
+    if (!folders.includes(dir) && !folders.some((f) => dir.startsWith(`${f}/`))) folders.push(dir);
+  }
+  folders.sort();
 
+  let done = 0;
+  for (const rel of folders) {
+    if (isExcluded(rel)) continue;
+    ctx.options.onProgress?.({ phase: 'plugins', done: done++, total: folders.length });
+    const { component, findings: fs, parts } = await describePlugin(ctx, rel);
+    const target = linkedEntries.get(rel);
+    if (target !== undefined) {
+      component.properties.push(prop(`${NS}plugin:entry-symlink`, target));
+      linkedEntries.delete(rel);
+    }
+    components.push(component);
+    findings.push(...fs);
+    pluginRefs.push(component.ref);
+    if (parts) {
+      components.push(...parts.components);
+      services.push(...parts.services);
+      findings.push(...parts.findings);
+      for (const [from, tos] of parts.dependencies) dependencies.set(from, tos);
+      for (const f of parts.claimed) ctx.claimed?.add(f);
+    }
+  }
+  // A linked entry not described above (not walked into): a plugin component of its own, which the gate fails.
+  for (const [rel, target] of linkedEntries) {
+    if (isExcluded(rel)) continue;
+    components.push({
+      ref: `plugin:${rel}`,
+      type: 'library',
+      name: posix.basename(rel),
+      hashes: [],
+      properties: [prop(`${NS}kind`, 'plugin'), prop(`${NS}install-path`, rel), prop(`${NS}plugin:entry-symlink`, target)],
+      locations: [{ file: rel }],
+    });
+    pluginRefs.push(`plugin:${rel}`);
+  }
+  return { components, services, findings, dependencies, rootDependencies: pluginRefs };
+}
+
+/** Every child folder of the plugin paths (configured, or the defaults), links recorded and never followed. */
+function findPluginFolders(ctx: DiscoverContext, findings: Finding[]): PluginFolders {
+  const config = ctx.options.config;
+  const configured = config?.plugins?.paths;
+  const bases = (configured ?? DEFAULT_PLUGIN_PATHS).map(normalizeConfigPath);
+  const dirs = new Set(ctx.walked.dirs);
   const folders: string[] = [];
-  // Plugin entries that are symbolic links (or a plugin path that is one): each is a plugin the
-  // gate fails (aibom:plugin:entry-symlink), whether the walk followed it or not.
   const linkedEntries = new Map<string, string>();
   bases.forEach((base, i) => {
     const link = ctx.walked.symlinks.find((s) => s.rel === base);
@@ -93,47 +149,7 @@ async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
       });
     }
   });
-  // Agent Plugins packages (a plugin.json with an agent-plugins.org $schema) and Claude Code
-  // plugins (.claude-plugin/plugin.json) wherever they are, not only under the plugin folders.
-  for (const dir of await packageFolders(ctx)) {
-    if (!folders.includes(dir) && !folders.some((f) => dir.startsWith(`${f}/`))) folders.push(dir);
-  }
-  folders.sort();
-
-  let done = 0;
-  for (const rel of folders) {
-    if (excluded(rel) || excluded(`${rel}/`)) continue;
-    ctx.options.onProgress?.({ phase: 'plugins', done: done++, total: folders.length });
-    const { component, findings: fs, parts } = await describePlugin(ctx, rel);
-    const target = linkedEntries.get(rel);
-    if (target !== undefined) {
-      component.properties.push(prop(`${NS}plugin:entry-symlink`, target));
-      linkedEntries.delete(rel);
-    }
-    components.push(component);
-    findings.push(...fs);
-    pluginRefs.push(component.ref);
-    if (parts) {
-      components.push(...parts.components);
-      services.push(...parts.services);
-      findings.push(...parts.findings);
-      for (const [from, tos] of parts.dependencies) dependencies.set(from, tos);
-      for (const f of parts.claimed) ctx.claimed?.add(f);
-    }
-  }
-  for (const [rel, target] of linkedEntries) {
-    if (excluded(rel) || excluded(`${rel}/`)) continue;
-    components.push({
-      ref: `plugin:${rel}`,
-      type: 'library',
-      name: posix.basename(rel),
-      hashes: [],
-      properties: [prop(`${NS}kind`, 'plugin'), prop(`${NS}install-path`, rel), prop(`${NS}plugin:entry-symlink`, target)],
-      locations: [{ file: rel }],
-    });
-    pluginRefs.push(`plugin:${rel}`);
-  }
-  return { components, services, findings, dependencies, rootDependencies: pluginRefs };
+  return { folders, linkedEntries };
 }
 
 const MAX_SNIFF_MANIFEST_BYTES = 1024 * 1024;
