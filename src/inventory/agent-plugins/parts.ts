@@ -15,7 +15,7 @@ import { hookCommands } from './hooks.js';
 import { describeHit, findInvisible } from './invisible.js';
 import { parseStrictJson } from './json.js';
 import { isExtensionNamespace } from './manifest.js';
-import { type AgentMcpEntry, type AgentMcpServer, checkAgentMcpConfig } from './mcp-config.js';
+import { type AgentMcpEntry, checkAgentMcpConfig } from './mcp-config.js';
 import { findDownloadAndRun } from './script-risk.js';
 import { parseSkill } from './skill.js';
 
@@ -329,7 +329,31 @@ async function agentMcp(
       target.properties.push(prop(`${NS}plugin`, unit.ref));
       const usable = checked.ok && e.errors.length === 0 && (unit.agentPlugins?.loadable ?? false);
       target.properties.push(prop(`${NS}agent-plugins:loadable`, usable));
-      if (d.component && e.server?.type === 'stdio') findings = await pinBundledServer(unit, file, e.name, e.server, d.component, findings);
+      if (d.component && e.server?.type === 'stdio') {
+        // A server the plugin bundles (./bin/x, or a file under ${PLUGIN_ROOT}) is pinned by the plugin's digest.
+        const entry = bundledEntry(e.server.command, e.server.args, Object.keys(e.server.env));
+        const r = entry ? unit.resources?.find((x) => x.name === entry) : undefined;
+        // A bundled file that itself downloads code and runs it pins nothing of what it runs.
+        const body = r && r.size <= MAX_TEXT_BYTES ? await readText(unit, r.name) : undefined;
+        const risks = typeof body === 'string' ? findDownloadAndRun(body) : [];
+        for (const risk of risks) {
+          findings.push({
+            code: 'mcp-server-unpinned',
+            severity: 'high',
+            message: `${file}: MCP server "${safeName(e.name)}" runs ${joinRel(unit.rel, r!.name)}, which downloads code and runs it (line ${risk.line}: ${JSON.stringify(risk.text)})`,
+            component: d.component.ref,
+            location: { file: joinRel(unit.rel, r!.name), line: risk.line },
+          });
+        }
+        if (r && !risks.length) {
+          d.component.hashes.push({ alg: 'SHA-256', content: r.digest });
+          const props = d.component.properties.filter((p) => p.name !== `${NS}pinned` && p.name !== `${NS}unpinned-reason`);
+          props.push(prop(`${NS}mcp:bundled-entry`, joinRel(unit.rel, entry!)), prop(`${NS}pinned`, unit.pinned));
+          if (!unit.pinned) props.push(prop(`${NS}unpinned-reason`, 'its plugin is not pinned'));
+          d.component.properties = props;
+          if (unit.pinned) findings = findings.filter((f) => f.code !== 'mcp-server-unpinned');
+        }
+      }
       if (d.component) out.components.push(d.component);
       if (d.service) out.services.push(d.service);
     }
@@ -346,46 +370,6 @@ async function agentMcp(
   }
   return out;
 }
-
-/**
- * A stdio server the plugin bundles (./bin/x, or a file under ${PLUGIN_ROOT}) is pinned by the
- * plugin's digest, unless that file itself downloads code and runs it (a finding each time).
- * Returns the server's findings (its `mcp-server-unpinned` dropped when the plugin pins it).
- */
-async function pinBundledServer(
-  unit: PluginUnit,
-  file: string,
-  name: string,
-  server: Extract<AgentMcpServer, { type: 'stdio' }>,
-  component: Component,
-  serverFindings: Finding[],
-): Promise<Finding[]> {
-  let findings = serverFindings;
-  const entry = bundledEntry(server.command, server.args, Object.keys(server.env));
-  const r = entry ? unit.resources?.find((x) => x.name === entry) : undefined;
-  // A bundled file that itself downloads code and runs it pins nothing of what it runs.
-  const body = r && r.size <= MAX_TEXT_BYTES ? await readText(unit, r.name) : undefined;
-  const risks = typeof body === 'string' ? findDownloadAndRun(body) : [];
-  for (const risk of risks) {
-    findings.push({
-      code: 'mcp-server-unpinned',
-      severity: 'high',
-      message: `${file}: MCP server "${safeName(name)}" runs ${joinRel(unit.rel, r!.name)}, which downloads code and runs it (line ${risk.line}: ${JSON.stringify(risk.text)})`,
-      component: component.ref,
-      location: { file: joinRel(unit.rel, r!.name), line: risk.line },
-    });
-  }
-  if (r && !risks.length) {
-    component.hashes.push({ alg: 'SHA-256', content: r.digest });
-    const props = component.properties.filter((p) => p.name !== `${NS}pinned` && p.name !== `${NS}unpinned-reason`);
-    props.push(prop(`${NS}mcp:bundled-entry`, joinRel(unit.rel, entry!)), prop(`${NS}pinned`, unit.pinned));
-    if (!unit.pinned) props.push(prop(`${NS}unpinned-reason`, 'its plugin is not pinned'));
-    component.properties = props;
-    if (unit.pinned) findings = findings.filter((f) => f.code !== 'mcp-server-unpinned');
-  }
-  return findings;
-}
-
 
 /**
  * Interpreters that run their first argument as the script, when nothing comes before it.
