@@ -79,143 +79,99 @@ const VENV_INTERPRETER = /^(?:bin|Scripts)\/(?:python|pypy)\d*(?:\.\d+)*t?(?:\.e
 const DEFAULT_MAX_FILES = 500_000;
 const DEFAULT_MAX_DEPTH = 64;
 
+/** A folder waiting in the breadth-first queue; `venv` is the virtualenv it lies in, if any. */
+interface QueuedDir {
+  rel: string;
+  depth: number;
+  venv?: string;
+}
+
+/** One walk's settings and progress, shared by the steps below. */
+interface WalkState {
+  absRoot: string;
+  realRoot: string;
+  result: WalkResult;
+  queue: QueuedDir[];
+  /** Real paths of the folders entered through links (each at most once). */
+  seenReal: Set<string>;
+  isExcluded: (rel: string) => boolean;
+  /** In a model or plugin folder, where nothing is skipped. */
+  kept: (rel: string) => boolean;
+  followSymlinks: boolean;
+  maxFiles: number;
+  maxDepth: number;
+  truncated: boolean;
+}
+
 /**
  * Walk a folder breadth-first without following symlinks out of it. Unreadable folders and
  * broken links become findings, never errors. Bounded in file count and depth.
  */
 export async function walk(root: string, options: WalkOptions = {}): Promise<WalkResult> {
+  const s = await startWalk(root, options);
+  while (s.queue.length) await walkDir(s, s.queue.shift()!);
+  if (s.truncated) {
+    s.result.findings.push({
+      code: 'walk-truncated',
+      severity: 'medium',
+      message: `more than ${s.maxFiles} files; the rest were not scanned`,
+      location: { file: '.' },
+    });
+  }
+  return s.result;
+}
+
+async function startWalk(root: string, options: WalkOptions): Promise<WalkState> {
   const absRoot = resolve(root);
   const realRoot = await realpath(absRoot);
-  const isExcluded = options.exclude?.length
-    ? picomatch(options.exclude, { dot: true })
-    : () => false;
-  const maxFiles = options.maxFiles ?? DEFAULT_MAX_FILES;
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const result: WalkResult = { root: absRoot, files: [], dirs: [], symlinks: [], findings: [] };
-  // A virtualenv's folder is listed (files planted at its top level are scanned) but its layout is not entered.
-  const queue: Array<{ rel: string; depth: number; venv?: string }> = [{ rel: '', depth: 0 }];
-  const seenReal = new Set<string>([realRoot]);
-  let truncated = false;
   const keep = options.keepPaths ?? [];
   const keepNames = new Set(options.keepNames ?? []);
-  const kept = (rel: string) =>
-    keep.some((k) => k === '' || rel === k || rel.startsWith(`${k}/`)) || (keepNames.size > 0 && rel.split('/').some((n) => keepNames.has(n)));
+  return {
+    absRoot,
+    realRoot,
+    result: { root: absRoot, files: [], dirs: [], symlinks: [], findings: [] },
+    // A virtualenv's folder is listed (files planted at its top level are scanned) but its layout is not entered.
+    queue: [{ rel: '', depth: 0 }],
+    seenReal: new Set<string>([realRoot]),
+    isExcluded: options.exclude?.length ? picomatch(options.exclude, { dot: true }) : () => false,
+    kept: (rel) =>
+      keep.some((k) => k === '' || rel === k || rel.startsWith(`${k}/`)) || (keepNames.size > 0 && rel.split('/').some((n) => keepNames.has(n))),
+    followSymlinks: options.followSymlinks === true,
+    maxFiles: options.maxFiles ?? DEFAULT_MAX_FILES,
+    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+    truncated: false,
+  };
+}
 
-  while (queue.length) {
-    const { rel, depth, venv } = queue.shift()!;
-    result.dirs.push(rel);
-    const absDir = rel ? join(absRoot, ...rel.split('/')) : absRoot;
-    let entries: Dirent[];
-    try {
-      entries = await readdir(absDir, { withFileTypes: true });
-    } catch (err) {
-      result.findings.push({
-        code: 'unreadable-path',
-        severity: 'low',
-        message: `cannot read folder: ${describeErrno((err as NodeJS.ErrnoException).code ?? String(err))}`,
-        location: { file: rel || '.' },
-      });
-      continue;
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const childRel = rel ? `${rel}/${e.name}` : e.name;
-      // Inside a virtualenv (venv is its folder) only its layout is left out: site-packages,
-      // pyvenv.cfg and the interpreter (a link pointing outside by design).
-      const inVenv = venv === undefined ? undefined : childRel.slice(venv.length + 1);
-      if (inVenv !== undefined && (e.isDirectory() ? VENV_SITE_PACKAGES.test(inVenv) : inVenv === 'pyvenv.cfg' || VENV_INTERPRETER.test(inVenv))) continue;
-      if (isExcluded(childRel) || (e.isDirectory() && isExcluded(`${childRel}/`))) continue;
-      const abs = join(absDir, e.name);
-      if (e.isSymbolicLink()) {
-        const link = await inspectLink(abs, realRoot);
-        result.symlinks.push({ rel: childRel, ...link });
-        if (link.broken) {
-          result.findings.push({
-            code: 'broken-symlink',
-            severity: 'low',
-            message: link.loop
-              ? `symbolic link loop: ${link.target} leads back to this link`
-              : `broken symbolic link to ${link.target}`,
-            location: { file: childRel },
-          });
-          continue;
-        }
-        if (link.outside) {
-          result.findings.push({
-            code: 'symlink-outside-root',
-            severity: 'medium',
-            message: `symbolic link points outside the scanned folder (${link.target}); not followed`,
-            location: { file: childRel },
-          });
-          continue;
-        }
-        if (!options.followSymlinks) continue;
-        try {
-          const st = await stat(abs);
-          const real = await realpath(abs);
-          if (st.isDirectory()) {
-            if (seenReal.has(real) || (SKIPPED_DIRS.has(e.name) && !kept(childRel)) || depth + 1 > maxDepth) continue;
-            seenReal.add(real);
-            queue.push({ rel: childRel, depth: depth + 1 });
-          } else if (st.isFile()) {
-            result.files.push({ rel: childRel, abs, size: st.size });
-          }
-        } catch {
-          // raced away: ignore
-        }
-        continue;
-      }
-      if (e.isDirectory()) {
-        const keepIt = kept(childRel);
-        if (SKIPPED_DIRS.has(e.name) && !keepIt) continue;
-        if (depth + 1 > maxDepth) {
-          result.findings.push({
-            code: 'walk-too-deep',
-            severity: 'low',
-            message: `folder nesting deeper than ${maxDepth} levels; not entered`,
-            location: { file: childRel },
-          });
-          continue;
-        }
-        // A Python virtualenv under any name (by its whole layout): its site-packages is
-        // skipped, everything else in it (files planted beside the layout, bin/) is walked.
-        if (venv === undefined && !keepIt && (await isVirtualenv(abs))) {
-          result.findings.push({
-            code: 'virtualenv-skipped',
-            severity: 'low',
-            message: 'a Python virtualenv (pyvenv.cfg, interpreter, site-packages); its layout not scanned, other files in it are',
-            location: { file: childRel },
-          });
-          queue.push({ rel: childRel, depth: depth + 1, venv: childRel });
-          continue;
-        }
-        const next: { rel: string; depth: number; venv?: string } = { rel: childRel, depth: depth + 1 };
-        if (venv !== undefined) next.venv = venv;
-        queue.push(next);
-        continue;
-      }
-      if (e.isFile()) {
-        if (result.files.length >= maxFiles) {
-          truncated = true;
-          continue;
-        }
-        let size = 0;
-        try {
-          size = (await lstat(abs)).size;
-        } catch (err) {
-          result.findings.push({
-            code: 'unreadable-path',
-            severity: 'low',
-            message: `cannot stat file: ${describeErrno((err as NodeJS.ErrnoException).code ?? String(err))}`,
-            location: { file: childRel },
-          });
-          continue;
-        }
-        result.files.push({ rel: childRel, abs, size });
-        continue;
-      }
+/** List one folder (sorted by name) and take in each entry by its type. */
+async function walkDir(s: WalkState, dir: QueuedDir): Promise<void> {
+  const { rel, venv } = dir;
+  s.result.dirs.push(rel);
+  const absDir = rel ? join(s.absRoot, ...rel.split('/')) : s.absRoot;
+  let entries: Dirent[];
+  try {
+    entries = await readdir(absDir, { withFileTypes: true });
+  } catch (err) {
+    s.result.findings.push({
+      code: 'unreadable-path',
+      severity: 'low',
+      message: `cannot read folder: ${describeErrno((err as NodeJS.ErrnoException).code ?? String(err))}`,
+      location: { file: rel || '.' },
+    });
+    return;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const childRel = rel ? `${rel}/${e.name}` : e.name;
+    if (venv !== undefined && isVenvLayout(e, childRel.slice(venv.length + 1))) continue;
+    if (s.isExcluded(childRel) || (e.isDirectory() && s.isExcluded(`${childRel}/`))) continue;
+    const abs = join(absDir, e.name);
+    if (e.isSymbolicLink()) await visitSymlink(s, dir, e.name, childRel, abs);
+    else if (e.isDirectory()) await visitDir(s, dir, e.name, childRel, abs);
+    else if (e.isFile()) await visitFile(s, childRel, abs);
+    else {
       // A named pipe, socket or device is never opened (opening a FIFO waits for a writer).
-      result.findings.push({
+      s.result.findings.push({
         code: 'special-file',
         severity: 'low',
         message: 'not a regular file (a named pipe, socket or device); not read',
@@ -223,15 +179,103 @@ export async function walk(root: string, options: WalkOptions = {}): Promise<Wal
       });
     }
   }
-  if (truncated) {
-    result.findings.push({
-      code: 'walk-truncated',
-      severity: 'medium',
-      message: `more than ${maxFiles} files; the rest were not scanned`,
-      location: { file: '.' },
+}
+
+/**
+ * Inside a virtualenv (`inVenv` is the path relative to it) only its layout is left out:
+ * site-packages, pyvenv.cfg and the interpreter (a link pointing outside by design).
+ */
+function isVenvLayout(e: Dirent, inVenv: string): boolean {
+  return e.isDirectory() ? VENV_SITE_PACKAGES.test(inVenv) : inVenv === 'pyvenv.cfg' || VENV_INTERPRETER.test(inVenv);
+}
+
+/** A link: recorded; broken or outside ones are findings; inside ones followed only when asked. */
+async function visitSymlink(s: WalkState, parent: QueuedDir, name: string, childRel: string, abs: string): Promise<void> {
+  const link = await inspectLink(abs, s.realRoot);
+  s.result.symlinks.push({ rel: childRel, ...link });
+  if (link.broken) {
+    s.result.findings.push({
+      code: 'broken-symlink',
+      severity: 'low',
+      message: link.loop ? `symbolic link loop: ${link.target} leads back to this link` : `broken symbolic link to ${link.target}`,
+      location: { file: childRel },
     });
+    return;
   }
-  return result;
+  if (link.outside) {
+    s.result.findings.push({
+      code: 'symlink-outside-root',
+      severity: 'medium',
+      message: `symbolic link points outside the scanned folder (${link.target}); not followed`,
+      location: { file: childRel },
+    });
+    return;
+  }
+  if (!s.followSymlinks) return;
+  try {
+    const st = await stat(abs);
+    const real = await realpath(abs);
+    if (st.isDirectory()) {
+      if (s.seenReal.has(real) || (SKIPPED_DIRS.has(name) && !s.kept(childRel)) || parent.depth + 1 > s.maxDepth) return;
+      s.seenReal.add(real);
+      s.queue.push({ rel: childRel, depth: parent.depth + 1 });
+    } else if (st.isFile()) {
+      s.result.files.push({ rel: childRel, abs, size: st.size });
+    }
+  } catch {
+    // raced away: ignore
+  }
+}
+
+/** A folder: skipped by name (unless kept), refused past the depth bound, or queued (a virtualenv marked). */
+async function visitDir(s: WalkState, parent: QueuedDir, name: string, childRel: string, abs: string): Promise<void> {
+  const keepIt = s.kept(childRel);
+  if (SKIPPED_DIRS.has(name) && !keepIt) return;
+  if (parent.depth + 1 > s.maxDepth) {
+    s.result.findings.push({
+      code: 'walk-too-deep',
+      severity: 'low',
+      message: `folder nesting deeper than ${s.maxDepth} levels; not entered`,
+      location: { file: childRel },
+    });
+    return;
+  }
+  // A Python virtualenv under any name (by its whole layout): its site-packages is
+  // skipped, everything else in it (files planted beside the layout, bin/) is walked.
+  if (parent.venv === undefined && !keepIt && (await isVirtualenv(abs))) {
+    s.result.findings.push({
+      code: 'virtualenv-skipped',
+      severity: 'low',
+      message: 'a Python virtualenv (pyvenv.cfg, interpreter, site-packages); its layout not scanned, other files in it are',
+      location: { file: childRel },
+    });
+    s.queue.push({ rel: childRel, depth: parent.depth + 1, venv: childRel });
+    return;
+  }
+  const next: QueuedDir = { rel: childRel, depth: parent.depth + 1 };
+  if (parent.venv !== undefined) next.venv = parent.venv;
+  s.queue.push(next);
+}
+
+/** A regular file: recorded with its size, up to the file-count bound. */
+async function visitFile(s: WalkState, childRel: string, abs: string): Promise<void> {
+  if (s.result.files.length >= s.maxFiles) {
+    s.truncated = true;
+    return;
+  }
+  let size = 0;
+  try {
+    size = (await lstat(abs)).size;
+  } catch (err) {
+    s.result.findings.push({
+      code: 'unreadable-path',
+      severity: 'low',
+      message: `cannot stat file: ${describeErrno((err as NodeJS.ErrnoException).code ?? String(err))}`,
+      location: { file: childRel },
+    });
+    return;
+  }
+  s.result.files.push({ rel: childRel, abs, size });
 }
 
 /**

@@ -167,6 +167,40 @@ function dispatch(msg: unknown, pending: Map<number, Pending>, reply: (m: unknow
   } else p.resolve(msg.result);
 }
 
+/**
+ * Newline-delimited JSON-RPC from a server's stdout, bounded: over `maxBytes` in all, or one line
+ * over `maxMessageBytes`, fails; a line that is not a JSON object is a stray log line (skipped),
+ * one that starts like one and is not JSON fails. Returns the handler for each chunk.
+ */
+function jsonLines(limits: Limits, onMessage: (msg: unknown) => void, fail: (e: McpProbeError) => void): (chunk: Buffer) => void {
+  let total = 0;
+  let buf: Buffer[] = [];
+  let bufLen = 0;
+  return (chunk) => {
+    total += chunk.length;
+    if (total > limits.maxBytes) return fail(new McpProbeError('flood', `the server wrote more than ${limits.maxBytes} bytes`));
+    let start = 0;
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, start)) {
+      buf.push(chunk.subarray(start, i));
+      const line = Buffer.concat(buf).toString('utf8').trim();
+      buf = [];
+      bufLen = 0;
+      start = i + 1;
+      if (!line.startsWith('{')) continue; // not a JSON-RPC message (a stray log line)
+      let msg: unknown;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        return fail(new McpProbeError('protocol', 'the server wrote a line that is not JSON'));
+      }
+      onMessage(msg);
+    }
+    bufLen += chunk.length - start;
+    if (bufLen > limits.maxMessageBytes) return fail(new McpProbeError('flood', `one message from the server is over ${limits.maxMessageBytes} bytes`));
+    if (start < chunk.length) buf.push(chunk.subarray(start));
+  };
+}
+
 function stdioRpc(t: StdioTarget, limits: Limits): Rpc {
   const pending = new Map<number, Pending>();
   let nextId = 1;
@@ -198,9 +232,6 @@ function stdioRpc(t: StdioTarget, limits: Limits): Rpc {
   } catch (err) {
     failure = new McpProbeError('spawn', `cannot start ${t.command}: ${(err as Error).message}`);
   }
-  let total = 0;
-  let buf: Buffer[] = [];
-  let bufLen = 0;
   const write = (m: unknown) => {
     if (!child?.stdin?.writable) return;
     child.stdin.write(`${JSON.stringify(m)}\n`);
@@ -210,29 +241,9 @@ function stdioRpc(t: StdioTarget, limits: Limits): Rpc {
     child.on('exit', (code, signal) => fail(new McpProbeError('exited', `the server exited (${signal ?? `code ${code}`}) before answering`)));
     child.stdin?.on('error', () => undefined);
     child.stderr?.on('data', () => undefined); // read and dropped: a chatty stderr must not block the child
+    const onChunk = jsonLines(limits, (msg) => dispatch(msg, pending, write), fail);
     child.stdout?.on('data', (chunk: Buffer) => {
-      if (failure) return;
-      total += chunk.length;
-      if (total > limits.maxBytes) return fail(new McpProbeError('flood', `the server wrote more than ${limits.maxBytes} bytes`));
-      let start = 0;
-      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, start)) {
-        buf.push(chunk.subarray(start, i));
-        const line = Buffer.concat(buf).toString('utf8').trim();
-        buf = [];
-        bufLen = 0;
-        start = i + 1;
-        if (!line.startsWith('{')) continue; // not a JSON-RPC message (a stray log line)
-        let msg: unknown;
-        try {
-          msg = JSON.parse(line);
-        } catch {
-          return fail(new McpProbeError('protocol', 'the server wrote a line that is not JSON'));
-        }
-        dispatch(msg, pending, write);
-      }
-      bufLen += chunk.length - start;
-      if (bufLen > limits.maxMessageBytes) return fail(new McpProbeError('flood', `one message from the server is over ${limits.maxMessageBytes} bytes`));
-      if (start < chunk.length) buf.push(chunk.subarray(start));
+      if (!failure) onChunk(chunk);
     });
   }
   return {
@@ -257,107 +268,136 @@ function stdioRpc(t: StdioTarget, limits: Limits): Rpc {
   };
 }
 
+/** One Streamable HTTP session: where, the bounds, and what the server told us so far. */
+interface HttpSession {
+  t: HttpTarget;
+  limits: Limits;
+  signal: AbortSignal;
+  sessionId?: string;
+  protocol?: string;
+  /** Bytes received over the whole session (bounded by limits.maxBytes). */
+  total: number;
+}
+
 function httpRpc(t: HttpTarget, limits: Limits, signal: AbortSignal): Rpc {
   let nextId = 1;
-  let sessionId: string | undefined;
-  let protocol: string | undefined;
-  let total = 0;
-  const post = async (body: Record<string, unknown>, expectId: number | undefined): Promise<unknown> => {
-    const headers: Record<string, string> = { ...t.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-    if (sessionId) headers['mcp-session-id'] = sessionId;
-    if (protocol) headers['mcp-protocol-version'] = protocol;
-    let res: Response;
-    try {
-      // Never follow a redirect: configured headers must not reach another origin.
-      res = await fetch(t.url, { method: 'POST', headers, body: JSON.stringify(body), redirect: 'manual', signal });
-    } catch (err) {
-      throw new McpProbeError('http', `cannot reach ${t.url}: ${(err as Error).message}`);
-    }
-    const sid = res.headers.get('mcp-session-id');
-    if (sid && /^[\x21-\x7e]{1,256}$/.test(sid)) sessionId = sid;
-    if (expectId === undefined) {
-      await res.body?.cancel().catch(() => undefined);
-      if (!res.ok && res.status !== 202) throw new McpProbeError('http', `HTTP ${res.status} from ${t.url}`);
-      return undefined;
-    }
-    if (res.status >= 300 && res.status < 400) throw new McpProbeError('http', `HTTP ${res.status}: the server redirects (not followed)`);
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new McpProbeError('http', `HTTP ${res.status} from ${t.url}`);
-    }
-    const type = res.headers.get('content-type') ?? '';
-    const pending = new Map<number, Pending>();
-    let result: unknown;
-    let done = false;
-    pending.set(expectId, {
-      resolve: (v) => {
-        result = v;
-        done = true;
-      },
-      reject: (e) => {
-        throw e;
-      },
-    });
-    const onMessage = (text: string) => {
-      let msg: unknown;
-      try {
-        msg = JSON.parse(text);
-      } catch {
-        throw new McpProbeError('protocol', 'the server sent a message that is not JSON');
-      }
-      for (const m of Array.isArray(msg) ? msg : [msg]) dispatch(m, pending, () => undefined);
-    };
-    const reader = res.body?.getReader();
-    if (!reader) throw new McpProbeError('protocol', 'an empty answer');
-    const decoder = new TextDecoder();
-    let text = '';
-    try {
-      while (!done) {
-        const { value, done: end } = await reader.read();
-        if (end) break;
-        total += value.length;
-        if (total > limits.maxBytes) throw new McpProbeError('flood', `the server sent more than ${limits.maxBytes} bytes`);
-        text += decoder.decode(value, { stream: true });
-        if (text.length > limits.maxMessageBytes) throw new McpProbeError('flood', `one message from the server is over ${limits.maxMessageBytes} bytes`);
-        if (type.includes('text/event-stream')) {
-          // SSE: events end with a blank line; data lines carry the JSON-RPC message.
-          let cut = text.search(/\r?\n\r?\n/);
-          while (cut >= 0 && !done) {
-            const event = text.slice(0, cut);
-            text = text.slice(cut).replace(/^\r?\n\r?\n/, '');
-            const data = event
-              .split(/\r?\n/)
-              .filter((l) => l.startsWith('data:'))
-              .map((l) => l.slice(5).replace(/^ /, ''))
-              .join('\n');
-            if (data) onMessage(data);
-            cut = text.search(/\r?\n\r?\n/);
-          }
-        }
-      }
-      if (!done && !type.includes('text/event-stream') && text.trim()) onMessage(text);
-    } finally {
-      await reader.cancel().catch(() => undefined);
-    }
-    if (!done) throw new McpProbeError('protocol', 'the answer ended without a result');
-    return result;
-  };
+  const s: HttpSession = { t, limits, signal, total: 0 };
   return {
     async request(method, params) {
       const id = nextId++;
-      const result = await post({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) }, id);
-      if (method === 'initialize' && isObject(result) && typeof result.protocolVersion === 'string') protocol = result.protocolVersion.slice(0, 40);
+      const result = await httpPost(s, { jsonrpc: '2.0', id, method, ...(params ? { params } : {}) }, id);
+      if (method === 'initialize' && isObject(result) && typeof result.protocolVersion === 'string') s.protocol = result.protocolVersion.slice(0, 40);
       return result;
     },
     async notify(method, params) {
-      await post({ jsonrpc: '2.0', method, ...(params ? { params } : {}) }, undefined);
+      await httpPost(s, { jsonrpc: '2.0', method, ...(params ? { params } : {}) }, undefined);
     },
     async close() {
-      if (!sessionId) return;
-      const headers: Record<string, string> = { ...t.headers, 'mcp-session-id': sessionId };
+      if (!s.sessionId) return;
+      const headers: Record<string, string> = { ...t.headers, 'mcp-session-id': s.sessionId };
       await fetch(t.url, { method: 'DELETE', headers, redirect: 'manual', signal: AbortSignal.timeout(2000) })
         .then((r) => r.body?.cancel())
         .catch(() => undefined);
     },
   };
+}
+
+/** POST one message (never following a redirect); for a request (`expectId`), read its answer. */
+async function httpPost(s: HttpSession, body: Record<string, unknown>, expectId: number | undefined): Promise<unknown> {
+  const { t } = s;
+  const headers: Record<string, string> = { ...t.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  if (s.sessionId) headers['mcp-session-id'] = s.sessionId;
+  if (s.protocol) headers['mcp-protocol-version'] = s.protocol;
+  let res: Response;
+  try {
+    // Never follow a redirect: configured headers must not reach another origin.
+    res = await fetch(t.url, { method: 'POST', headers, body: JSON.stringify(body), redirect: 'manual', signal: s.signal });
+  } catch (err) {
+    throw new McpProbeError('http', `cannot reach ${t.url}: ${(err as Error).message}`);
+  }
+  const sid = res.headers.get('mcp-session-id');
+  if (sid && /^[\x21-\x7e]{1,256}$/.test(sid)) s.sessionId = sid;
+  if (expectId === undefined) {
+    await res.body?.cancel().catch(() => undefined);
+    if (!res.ok && res.status !== 202) throw new McpProbeError('http', `HTTP ${res.status} from ${t.url}`);
+    return undefined;
+  }
+  if (res.status >= 300 && res.status < 400) throw new McpProbeError('http', `HTTP ${res.status}: the server redirects (not followed)`);
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new McpProbeError('http', `HTTP ${res.status} from ${t.url}`);
+  }
+  return readHttpAnswer(s, res, expectId);
+}
+
+/**
+ * The result of request `expectId` from a JSON or an SSE answer, read in bounded chunks; requests
+ * from the server in it are refused (dispatch), and the stream is cancelled once the result came.
+ */
+async function readHttpAnswer(s: HttpSession, res: Response, expectId: number): Promise<unknown> {
+  const { limits } = s;
+  const type = res.headers.get('content-type') ?? '';
+  const sse = type.includes('text/event-stream');
+  const pending = new Map<number, Pending>();
+  let result: unknown;
+  let done = false;
+  pending.set(expectId, {
+    resolve: (v) => {
+      result = v;
+      done = true;
+    },
+    reject: (e) => {
+      throw e;
+    },
+  });
+  const onMessage = (text: string) => {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      throw new McpProbeError('protocol', 'the server sent a message that is not JSON');
+    }
+    for (const m of Array.isArray(msg) ? msg : [msg]) dispatch(m, pending, () => undefined);
+  };
+  const reader = res.body?.getReader();
+  if (!reader) throw new McpProbeError('protocol', 'an empty answer');
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    while (!done) {
+      const { value, done: end } = await reader.read();
+      if (end) break;
+      s.total += value.length;
+      if (s.total > limits.maxBytes) throw new McpProbeError('flood', `the server sent more than ${limits.maxBytes} bytes`);
+      text += decoder.decode(value, { stream: true });
+      if (text.length > limits.maxMessageBytes) throw new McpProbeError('flood', `one message from the server is over ${limits.maxMessageBytes} bytes`);
+      if (sse) text = takeSseEvents(text, onMessage, () => done);
+    }
+    if (!done && !sse && text.trim()) onMessage(text);
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  if (!done) throw new McpProbeError('protocol', 'the answer ended without a result');
+  return result;
+}
+
+/**
+ * SSE: events end with a blank line; data lines carry the JSON-RPC message. Hands each complete
+ * event's data to `onMessage` until `stop()`; returns the text not yet consumed.
+ */
+function takeSseEvents(text: string, onMessage: (data: string) => void, stop: () => boolean): string {
+  let rest = text;
+  let cut = rest.search(/\r?\n\r?\n/);
+  while (cut >= 0 && !stop()) {
+    const event = rest.slice(0, cut);
+    rest = rest.slice(cut).replace(/^\r?\n\r?\n/, '');
+    const data = event
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).replace(/^ /, ''))
+      .join('\n');
+    if (data) onMessage(data);
+    cut = rest.search(/\r?\n\r?\n/);
+  }
+  return rest;
 }

@@ -60,135 +60,187 @@ export interface GateResult {
 const SHA256 = 'SHA-256';
 const MODEL_LINK_FIX = 'put the model file itself in the release, not a symbolic link to it';
 
+/** Is a rule switched on in the policy? */
+type RuleOn = (r: keyof Policy['rules']) => boolean;
+/** Record a failure of one rule for one row. */
+type RowFail = (row: InventoryRow, rule: RuleId, message: string, fix: string) => void;
+
+/** What the per-row checks need: the policy, the caller's verification results, and the two callbacks. */
+interface RowCheck {
+  policy: Policy;
+  ctx: GateContext;
+  on: RuleOn;
+  fail: RowFail;
+}
+
 /**
  * Evaluate an inventory (read from a BOM) against a policy. Pure: every check that needs I/O
  * (signature verification) is done by the caller and passed in `ctx`.
  */
 export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateContext): GateResult {
   const failures: GateFailure[] = [];
-  const on = (r: keyof Policy['rules']) => policy.rules[r];
-  const fail = (row: InventoryRow, rule: RuleId, message: string, fix: string) => {
+  const on: RuleOn = (r) => policy.rules[r];
+  const fail: RowFail = (row, rule, message, fix) => {
     const f: GateFailure = { rule, subject: row.ref, name: label(row), message, fix };
     if (row.locations[0]) f.location = row.locations[0];
     failures.push(f);
   };
+  const check: RowCheck = { policy, ctx, on, fail };
+  for (const row of inv.rows) checkRow(row, check);
+  checkUnreadFindings(inv, on, failures);
+  checkAgentParts(inv, on, failures);
+  checkRelease(ctx, on, failures);
+  const { remaining, excepted } = applyExceptions(failures, policy, inv, ctx.now);
+  const unused = policy.exceptions.filter((e) => !namesAnything(e, inv, failures));
+  return {
+    passed: remaining.length === 0,
+    failures: remaining,
+    excepted,
+    checked: inv.rows.length,
+    policy: policy.source,
+    ...(unused.length ? { unusedExceptions: unused } : {}),
+  };
+}
 
-  for (const row of inv.rows) {
-    const hasSha256 = row.hashes.includes(SHA256) || !!row.folderDigest;
-    // A dataset only named by a model card (training data on a hub) is not shipped with the
-    // agent: there are no bytes to hash. Datasets the agent carries must be hashed.
-    const referenceOnly =
-      row.kind === 'dataset' && !row.properties.has('aibom:dataset:path') && row.properties.get('aibom:source')?.[0] === 'huggingface';
-    if ((row.kind === 'model' || row.kind === 'dataset') && !referenceOnly) {
-      if (on('model-hashed') && !hasSha256) {
-        fail(row, 'model-hashed', `${row.kind} has no SHA-256 hash`, 'rebuild the BOM with aibom build so the files are hashed');
-      }
-    }
-    if (row.kind === 'model') {
-      const serialization = row.properties.get('aibom:serialization')?.[0];
-      if (on('pickle-model') && serialization === 'pickle') {
-        fail(
-          row,
-          'pickle-model',
-          'model is pickle-serialized: loading it can run arbitrary code',
-          'convert it to safetensors, or add a policy exception with a reason and an expiry date',
-        );
-      }
-      if (on('model-signed')) checkSigned(row, 'model-signed', ctx, policy, fail);
-      // A file of the model behind a link out of the scanned folder (or a broken one): neither
-      // in the digest nor checked, and what it points to can change after the check.
-      if (on('model-hashed')) {
-        for (const risk of row.risks) if (risk.code === 'model-symlink') fail(row, 'model-hashed', risk.message, MODEL_LINK_FIX);
-      }
-    }
-    if (on('pickle-risky-import')) {
-      for (const risk of row.risks) {
-        if (/^pickle/.test(risk.code) && (risk.severity === 'high' || risk.severity === 'critical')) {
-          fail(row, 'pickle-risky-import', risk.message, 'remove the file, or replace it with a safetensors export from a trusted source');
-        }
-      }
-    }
-    if (row.kind === 'plugin') {
-      const linkTarget = row.properties.get('aibom:plugin:entry-symlink')?.[0];
-      if (on('plugin-pinned') && linkTarget !== undefined) {
-        fail(
-          row,
-          'plugin-pinned',
-          `plugin entry is a symbolic link (to ${linkTarget}): what it points to can change after the check`,
-          'put the plugin itself in the plugin folder, not a link to it',
-        );
-      }
-      if (on('plugin-pinned')) {
-        if (!row.version) fail(row, 'plugin-pinned', 'plugin has no version', 'give the plugin manifest an exact version');
-        if (!hasSha256) fail(row, 'plugin-pinned', 'plugin has no folder digest', 'rebuild the BOM with aibom build so the folder is hashed');
-      }
-      if (on('plugin-signed') && policy.requirePublisherSignature) checkSigned(row, 'plugin-signed', ctx, policy, fail);
-    }
-    if (row.kind === 'mcp-server' && on('mcp-pinned') && row.pinned !== true) {
-      fail(
-        row,
-        'mcp-pinned',
-        `MCP server is not pinned${row.unpinnedReason ? `: ${row.unpinnedReason}` : ''}`,
-        'pin an exact version (npx -y pkg@1.2.3, uvx pkg==1.2.3) or an image digest (image@sha256:...)',
-      );
-    }
-    if (row.kind === 'package' && (policy.includeDevPackages || (row.scope !== 'excluded' && !row.dev))) {
-      const workspace = row.properties.get('aibom:workspace')?.[0] === 'true';
-      if (on('package-hashed') && !workspace && !row.hashes.some((h) => STRONG_HASH_ALGS.has(h))) {
-        fail(
-          row,
-          'package-hashed',
-          row.hashes.length ? `package has only ${row.hashes.join(', ')}, which do not bind content (SHA-256 or stronger needed)` : 'package has no integrity hash in its lockfile',
-          'regenerate the lockfile so it records integrity hashes',
-        );
-      }
-      if (on('package-pinned') && row.pinned === false) {
-        fail(row, 'package-pinned', `package source is not pinned: ${row.unpinnedReason ?? 'no reason recorded'}`, 'pin an exact version, a git commit, or a URL with a hash');
-      }
-    }
-    if (on('license-allowed') && (policy.licenses.allow || policy.licenses.deny)) {
-      for (const lic of row.licenses) {
-        const ids = lic.split(/(?<!\s)\s+(?:AND|OR|WITH)\s+|[()]/).map((s) => s.trim()).filter(Boolean);
-        const denied = ids.filter((id) => policy.licenses.deny?.includes(id));
-        if (denied.length) fail(row, 'license-allowed', `license ${denied.join(', ')} is denied by the policy`, 'replace the component or add a policy exception');
-        else if (policy.licenses.allow && !ids.some((id) => policy.licenses.allow!.includes(id))) {
-          fail(row, 'license-allowed', `license ${lic} is not in the policy's allow list`, 'replace the component or extend licenses.allow');
-        }
-      }
+/** Every rule that judges one component, in a fixed order (the order of the failures it yields). */
+function checkRow(row: InventoryRow, c: RowCheck): void {
+  const hasSha256 = row.hashes.includes(SHA256) || !!row.folderDigest;
+  checkShippedBytesHashed(row, hasSha256, c);
+  if (row.kind === 'model') checkModel(row, c);
+  checkPickleImports(row, c);
+  if (row.kind === 'plugin') checkPlugin(row, hasSha256, c);
+  if (row.kind === 'mcp-server') checkMcpServer(row, c);
+  if (row.kind === 'package' && (c.policy.includeDevPackages || (row.scope !== 'excluded' && !row.dev))) checkPackage(row, c);
+  checkLicenses(row, c);
+}
+
+/** Models and datasets the agent carries must be hashed. */
+function checkShippedBytesHashed(row: InventoryRow, hasSha256: boolean, { on, fail }: RowCheck): void {
+  if (row.kind !== 'model' && row.kind !== 'dataset') return;
+  // A dataset only named by a model card (training data on a hub) is not shipped with the
+  // agent: there are no bytes to hash. Datasets the agent carries must be hashed.
+  const referenceOnly =
+    row.kind === 'dataset' && !row.properties.has('aibom:dataset:path') && row.properties.get('aibom:source')?.[0] === 'huggingface';
+  if (referenceOnly) return;
+  if (on('model-hashed') && !hasSha256) {
+    fail(row, 'model-hashed', `${row.kind} has no SHA-256 hash`, 'rebuild the BOM with aibom build so the files are hashed');
+  }
+}
+
+function checkModel(row: InventoryRow, c: RowCheck): void {
+  const { on, fail } = c;
+  const serialization = row.properties.get('aibom:serialization')?.[0];
+  if (on('pickle-model') && serialization === 'pickle') {
+    fail(
+      row,
+      'pickle-model',
+      'model is pickle-serialized: loading it can run arbitrary code',
+      'convert it to safetensors, or add a policy exception with a reason and an expiry date',
+    );
+  }
+  if (on('model-signed')) checkSigned(row, 'model-signed', c.ctx, c.policy, fail);
+  // A file of the model behind a link out of the scanned folder (or a broken one): neither
+  // in the digest nor checked, and what it points to can change after the check.
+  if (on('model-hashed')) {
+    for (const risk of row.risks) if (risk.code === 'model-symlink') fail(row, 'model-hashed', risk.message, MODEL_LINK_FIX);
+  }
+}
+
+function checkPickleImports(row: InventoryRow, { on, fail }: RowCheck): void {
+  if (!on('pickle-risky-import')) return;
+  for (const risk of row.risks) {
+    if (/^pickle/.test(risk.code) && (risk.severity === 'high' || risk.severity === 'critical')) {
+      fail(row, 'pickle-risky-import', risk.message, 'remove the file, or replace it with a safetensors export from a trusted source');
     }
   }
+}
 
+function checkPlugin(row: InventoryRow, hasSha256: boolean, c: RowCheck): void {
+  const { on, fail } = c;
+  const linkTarget = row.properties.get('aibom:plugin:entry-symlink')?.[0];
+  if (on('plugin-pinned') && linkTarget !== undefined) {
+    fail(
+      row,
+      'plugin-pinned',
+      `plugin entry is a symbolic link (to ${linkTarget}): what it points to can change after the check`,
+      'put the plugin itself in the plugin folder, not a link to it',
+    );
+  }
+  if (on('plugin-pinned')) {
+    if (!row.version) fail(row, 'plugin-pinned', 'plugin has no version', 'give the plugin manifest an exact version');
+    if (!hasSha256) fail(row, 'plugin-pinned', 'plugin has no folder digest', 'rebuild the BOM with aibom build so the folder is hashed');
+  }
+  if (on('plugin-signed') && c.policy.requirePublisherSignature) checkSigned(row, 'plugin-signed', c.ctx, c.policy, fail);
+}
+
+function checkMcpServer(row: InventoryRow, { on, fail }: RowCheck): void {
+  if (!on('mcp-pinned') || row.pinned === true) return;
+  fail(
+    row,
+    'mcp-pinned',
+    `MCP server is not pinned${row.unpinnedReason ? `: ${row.unpinnedReason}` : ''}`,
+    'pin an exact version (npx -y pkg@1.2.3, uvx pkg==1.2.3) or an image digest (image@sha256:...)',
+  );
+}
+
+/** A lockfile package in scope (runtime, or dev when the policy includes dev packages). */
+function checkPackage(row: InventoryRow, { on, fail }: RowCheck): void {
+  const workspace = row.properties.get('aibom:workspace')?.[0] === 'true';
+  if (on('package-hashed') && !workspace && !row.hashes.some((h) => STRONG_HASH_ALGS.has(h))) {
+    fail(
+      row,
+      'package-hashed',
+      row.hashes.length ? `package has only ${row.hashes.join(', ')}, which do not bind content (SHA-256 or stronger needed)` : 'package has no integrity hash in its lockfile',
+      'regenerate the lockfile so it records integrity hashes',
+    );
+  }
+  if (on('package-pinned') && row.pinned === false) {
+    fail(row, 'package-pinned', `package source is not pinned: ${row.unpinnedReason ?? 'no reason recorded'}`, 'pin an exact version, a git commit, or a URL with a hash');
+  }
+}
+
+function checkLicenses(row: InventoryRow, { policy, on, fail }: RowCheck): void {
+  if (!on('license-allowed') || !(policy.licenses.allow || policy.licenses.deny)) return;
+  for (const lic of row.licenses) {
+    const ids = lic.split(/(?<!\s)\s+(?:AND|OR|WITH)\s+|[()]/).map((s) => s.trim()).filter(Boolean);
+    const denied = ids.filter((id) => policy.licenses.deny?.includes(id));
+    if (denied.length) fail(row, 'license-allowed', `license ${denied.join(', ')} is denied by the policy`, 'replace the component or add a policy exception');
+    else if (policy.licenses.allow && !ids.some((id) => policy.licenses.allow!.includes(id))) {
+      fail(row, 'license-allowed', `license ${lic} is not in the policy's allow list`, 'replace the component or extend licenses.allow');
+    }
+  }
+}
+
+/** BOM findings for inputs the build could not take in, so nothing in the BOM stands for them. */
+function checkUnreadFindings(inv: InventoryReport, on: RuleOn, failures: GateFailure[]): void {
+  const push = (f: Finding, rule: RuleId, fallback: string, message: string, fix: string) => {
+    const file = f.location?.file ?? fallback;
+    const g: GateFailure = { rule, subject: file, name: file, message, fix };
+    if (f.location) g.location = f.location;
+    failures.push(g);
+  };
   // An MCP client config the build could not read (too large, malformed, missing when named
   // in the config): its servers are not in the BOM, so nothing says they are pinned.
   if (on('mcp-pinned')) {
     for (const f of inv.findings) {
       if (f.code !== 'mcp-config-invalid' && f.code !== 'mcp-config-missing') continue;
-      const file = f.location?.file ?? '(unknown MCP config)';
-      const g: GateFailure = {
-        rule: 'mcp-pinned',
-        subject: file,
-        name: file,
-        message: `${f.message}: the MCP servers it starts cannot be judged`,
-        fix: 'make the config readable by aibom (valid JSON/TOML/YAML under 1 MiB) or remove it',
-      };
-      if (f.location) g.location = f.location;
-      failures.push(g);
+      push(
+        f,
+        'mcp-pinned',
+        '(unknown MCP config)',
+        `${f.message}: the MCP servers it starts cannot be judged`,
+        'make the config readable by aibom (valid JSON/TOML/YAML under 1 MiB) or remove it',
+      );
     }
   }
-
   // A model location holding a link out of the scanned folder: the model it stands for is not in the BOM.
   if (on('model-hashed')) {
-    for (const f of inv.findings) {
-      if (f.code !== 'model-symlink') continue;
-      const file = f.location?.file ?? '(unknown model)';
-      const g: GateFailure = { rule: 'model-hashed', subject: file, name: file, message: f.message, fix: MODEL_LINK_FIX };
-      if (f.location) g.location = f.location;
-      failures.push(g);
-    }
+    for (const f of inv.findings) if (f.code === 'model-symlink') push(f, 'model-hashed', '(unknown model)', f.message, MODEL_LINK_FIX);
   }
+}
 
-  checkAgentParts(inv, on, failures);
-
+/** The BOM's own signature and the release artifacts' attestations (when the caller checked them). */
+function checkRelease(ctx: GateContext, on: RuleOn, failures: GateFailure[]): void {
   if (ctx.bomSignature && on('bom-signed') && !ctx.bomSignature.verified) {
     failures.push({
       rule: 'bom-signed',
@@ -210,9 +262,16 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
       });
     }
   }
+}
 
-  // Exceptions: a live one covers matching failures; an expired one fails by itself.
-  const today = ctx.now.toISOString().slice(0, 10);
+/** Exceptions: a live one covers matching failures; an expired one fails by itself (reported once). */
+function applyExceptions(
+  failures: GateFailure[],
+  policy: Policy,
+  inv: InventoryReport,
+  now: Date,
+): { remaining: GateFailure[]; excepted: GateResult['excepted'] } {
+  const today = now.toISOString().slice(0, 10);
   const excepted: GateResult['excepted'] = [];
   const remaining: GateFailure[] = [];
   const expiredReported = new Set<PolicyException>();
@@ -239,15 +298,7 @@ export function evaluatePolicy(inv: InventoryReport, policy: Policy, ctx: GateCo
     }
     excepted.push({ ...f, exception: ex });
   }
-  const unused = policy.exceptions.filter((e) => !namesAnything(e, inv, failures));
-  return {
-    passed: remaining.length === 0,
-    failures: remaining,
-    excepted,
-    checked: inv.rows.length,
-    policy: policy.source,
-    ...(unused.length ? { unusedExceptions: unused } : {}),
-  };
+  return { remaining, excepted };
 }
 
 /** Does an exception's component name a component of the BOM (ref, purl, name, name@version) or a failure? */
@@ -314,7 +365,7 @@ const AGENT_PART_CODE = /^(?:skill|hook|agent|command)-/;
  * critical finding there (`agent-part-risk`). Read from the component the finding names and
  * from the BOM's own findings.
  */
-function checkAgentParts(inv: InventoryReport, on: (r: keyof Policy['rules']) => boolean, failures: GateFailure[]): void {
+function checkAgentParts(inv: InventoryReport, on: RuleOn, failures: GateFailure[]): void {
   const seen = new Set<string>();
   const judge = (f: Finding, row: InventoryRow | undefined) => {
     const key = `${f.code}\u0000${f.component ?? ''}\u0000${f.message}`;

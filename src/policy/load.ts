@@ -57,6 +57,19 @@ async function policyValidator(): Promise<Validator> {
   return validator;
 }
 
+/** A path in the policy document (keys and list indexes). */
+type PolicyPath = Array<string | number>;
+/** The 1-based line of a path in the policy file (of the nearest node that has one). */
+type LineOf = (path: PolicyPath) => number | undefined;
+
+/** The parsed policy: its plain data, and where each path and key is in the file. */
+interface ParsedPolicy {
+  data: unknown;
+  lineOf: LineOf;
+  /** Line of a key (not its value) inside the map at `path`. */
+  lineOfKey: (path: PolicyPath, key: string) => number | undefined;
+}
+
 /**
  * Load a policy file (YAML or JSON; JSON is read by the YAML parser too, so every error can
  * name its line). Policy files are hostile input: unknown keys, wrong types, bad regexps and
@@ -64,74 +77,14 @@ async function policyValidator(): Promise<Validator> {
  */
 export async function loadPolicy(file: string): Promise<Policy> {
   const text = await readTextBounded(file, MAX_POLICY_BYTES, file);
-  const lc = new LineCounter();
-  // Bounded (src/util/yaml.ts); duplicate keys in one linear pass (yaml's own check is quadratic).
-  const doc = parseYamlDocument(text, { lineCounter: lc, uniqueKeys: false });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    const pos = lc.linePos(e.pos[0]);
-    throw new AibomError('INPUT', `line ${pos.line}: not valid YAML/JSON: ${e.message.split('\n')[0]}`, { file });
-  }
-  const dup = duplicateKey(doc);
-  if (dup) throw new AibomError('INPUT', `line ${lc.linePos(dup.offset).line}: not valid YAML/JSON: duplicate key ${JSON.stringify(dup.key)}`, { file });
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new AibomError('INPUT', `cannot read policy: ${(err as Error).message}`, { file });
-  }
-  const lineOf = (path: Array<string | number>): number | undefined => {
-    for (let p = path; p.length >= 0; p = p.slice(0, -1)) {
-      const node = p.length ? doc.getIn(p, true) : doc.contents;
-      const range = (node as { range?: [number, number, number] } | null)?.range;
-      if (range) return lc.linePos(range[0]).line;
-      if (!p.length) return undefined;
-    }
-    return undefined;
-  };
-  /** Line of a key (not its value) inside the map at `path`. */
-  const lineOfKey = (path: Array<string | number>, key: string): number | undefined => {
-    const parent = path.length ? doc.getIn(path, true) : doc.contents;
-    if (isMap(parent)) {
-      for (const item of parent.items) {
-        if (isScalar(item.key) && String(item.key.value) === key && item.key.range) return lc.linePos(item.key.range[0]).line;
-      }
-    }
-    return lineOf([...path, key]);
-  };
-  const validate = await policyValidator();
-  if (!validate(data)) {
-    const msgs = (validate.errors ?? []).slice(0, 10).map((e) => {
-      const path = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
-      let what = e.message ?? e.keyword;
-      let line = lineOf(path);
-      if (e.keyword === 'additionalProperties') {
-        const key = String(e.params.additionalProperty);
-        what = `unknown key "${key}"${suggestion(key, POLICY_KEYS, IDENTITY_ALIASES)}`;
-        line = lineOfKey(path, key);
-      }
-      const where = path.length ? path.join('.') : '(top level)';
-      return `${line ? `line ${line}: ` : ''}${where}: ${what}`;
-    });
-    throw new AibomError('INPUT', `invalid policy:\n  ${msgs.join('\n  ')}`, { file });
-  }
-  const raw = data as Record<string, unknown>;
+  const parsed = parsePolicyText(text, file);
+  await validatePolicy(parsed, file);
+  const { lineOf } = parsed;
+  const raw = parsed.data as Record<string, unknown>;
   const policy = defaultPolicy();
   policy.source = file;
   const base = dirname(resolve(file));
-  if (isObject(raw.release)) {
-    const { minVersion, notBefore, ...signer } = raw.release;
-    policy.release = await readSigner(signer, ['release'], file, base, lineOf);
-    if (typeof minVersion === 'string') {
-      const { default: semver } = await import('semver');
-      if (!semver.valid(minVersion)) throw new AibomError('INPUT', `${lineOf(['release', 'minVersion']) ? `line ${lineOf(['release', 'minVersion'])}: ` : ''}release.minVersion: "${minVersion.slice(0, 100)}" is not a semantic version`, { file });
-      policy.release.minVersion = minVersion;
-    }
-    if (typeof notBefore === 'string') {
-      if (!Number.isFinite(Date.parse(notBefore))) throw new AibomError('INPUT', `release.notBefore: "${notBefore.slice(0, 100)}" is not a date-time`, { file });
-      policy.release.notBefore = notBefore;
-    }
-  }
+  if (isObject(raw.release)) policy.release = await readRelease(raw.release, file, base, lineOf);
   if (Array.isArray(raw.publishers)) {
     for (const [i, p] of raw.publishers.entries()) {
       const rec = p as Record<string, unknown>;
@@ -148,35 +101,111 @@ export async function loadPolicy(file: string): Promise<Policy> {
     if (Array.isArray(raw.licenses.deny)) policy.licenses.deny = raw.licenses.deny as string[];
   }
   if (Array.isArray(raw.exceptions)) {
-    for (const [i, e] of raw.exceptions.entries()) {
-      const rec = e as Record<string, unknown>;
-      const expires = String(rec.expires);
-      const parsed = new Date(`${expires}T00:00:00Z`);
-      if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== expires) {
-        throw new AibomError('INPUT', `line ${lineOf(['exceptions', i, 'expires']) ?? '?'}: exceptions.${i}.expires: not a real date "${expires}"`, {
-          file,
-        });
-      }
-      const ex: Policy['exceptions'][number] = { component: String(rec.component), reason: String(rec.reason), expires };
-      if (Array.isArray(rec.rules)) {
-        for (const [j, r] of (rec.rules as string[]).entries()) {
-          if (!EXCEPTION_RULE_IDS.includes(r)) {
-            throw new AibomError(
-              'INPUT',
-              `line ${lineOf(['exceptions', i, 'rules', j]) ?? '?'}: exceptions.${i}.rules.${j}: unknown rule id "${r}"${suggestion(r, EXCEPTION_RULE_IDS)}; ` +
-                `rule ids: ${EXCEPTION_RULE_IDS.join(', ')}`,
-              { file },
-            );
-          }
-        }
-        ex.rules = rec.rules as string[];
-      }
-      const line = lineOf(['exceptions', i]);
-      if (line) ex.line = line;
-      policy.exceptions.push(ex);
-    }
+    for (const [i, e] of raw.exceptions.entries()) policy.exceptions.push(readException(e as Record<string, unknown>, i, file, lineOf));
   }
   return policy;
+}
+
+/** Parse (bounded), refuse syntax errors and duplicate keys with their line, and map paths to lines. */
+function parsePolicyText(text: string, file: string): ParsedPolicy {
+  const lc = new LineCounter();
+  // Bounded (src/util/yaml.ts); duplicate keys in one linear pass (yaml's own check is quadratic).
+  const doc = parseYamlDocument(text, { lineCounter: lc, uniqueKeys: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const pos = lc.linePos(e.pos[0]);
+    throw new AibomError('INPUT', `line ${pos.line}: not valid YAML/JSON: ${e.message.split('\n')[0]}`, { file });
+  }
+  const dup = duplicateKey(doc);
+  if (dup) throw new AibomError('INPUT', `line ${lc.linePos(dup.offset).line}: not valid YAML/JSON: duplicate key ${JSON.stringify(dup.key)}`, { file });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new AibomError('INPUT', `cannot read policy: ${(err as Error).message}`, { file });
+  }
+  const lineOf: LineOf = (path) => {
+    for (let p = path; p.length >= 0; p = p.slice(0, -1)) {
+      const node = p.length ? doc.getIn(p, true) : doc.contents;
+      const range = (node as { range?: [number, number, number] } | null)?.range;
+      if (range) return lc.linePos(range[0]).line;
+      if (!p.length) return undefined;
+    }
+    return undefined;
+  };
+  const lineOfKey = (path: PolicyPath, key: string): number | undefined => {
+    const parent = path.length ? doc.getIn(path, true) : doc.contents;
+    if (isMap(parent)) {
+      for (const item of parent.items) {
+        if (isScalar(item.key) && String(item.key.value) === key && item.key.range) return lc.linePos(item.key.range[0]).line;
+      }
+    }
+    return lineOf([...path, key]);
+  };
+  return { data, lineOf, lineOfKey };
+}
+
+/** The policy schema: up to ten errors, each with its line and path; an unknown key with a "did you mean". */
+async function validatePolicy({ data, lineOf, lineOfKey }: ParsedPolicy, file: string): Promise<void> {
+  const validate = await policyValidator();
+  if (validate(data)) return;
+  const msgs = (validate.errors ?? []).slice(0, 10).map((e) => {
+    const path = e.instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')));
+    let what = e.message ?? e.keyword;
+    let line = lineOf(path);
+    if (e.keyword === 'additionalProperties') {
+      const key = String(e.params.additionalProperty);
+      what = `unknown key "${key}"${suggestion(key, POLICY_KEYS, IDENTITY_ALIASES)}`;
+      line = lineOfKey(path, key);
+    }
+    const where = path.length ? path.join('.') : '(top level)';
+    return `${line ? `line ${line}: ` : ''}${where}: ${what}`;
+  });
+  throw new AibomError('INPUT', `invalid policy:\n  ${msgs.join('\n  ')}`, { file });
+}
+
+/** `release`: the signer of the BOM, with an optional lowest version and earliest signing time. */
+async function readRelease(release: Record<string, unknown>, file: string, base: string, lineOf: LineOf): Promise<NonNullable<Policy['release']>> {
+  const { minVersion, notBefore, ...signer } = release;
+  const out: NonNullable<Policy['release']> = await readSigner(signer, ['release'], file, base, lineOf);
+  if (typeof minVersion === 'string') {
+    const { default: semver } = await import('semver');
+    if (!semver.valid(minVersion)) throw new AibomError('INPUT', `${lineOf(['release', 'minVersion']) ? `line ${lineOf(['release', 'minVersion'])}: ` : ''}release.minVersion: "${minVersion.slice(0, 100)}" is not a semantic version`, { file });
+    out.minVersion = minVersion;
+  }
+  if (typeof notBefore === 'string') {
+    if (!Number.isFinite(Date.parse(notBefore))) throw new AibomError('INPUT', `release.notBefore: "${notBefore.slice(0, 100)}" is not a date-time`, { file });
+    out.notBefore = notBefore;
+  }
+  return out;
+}
+
+/** One exception: a real expiry date, and only rule ids the gate or the start-up check knows. */
+function readException(rec: Record<string, unknown>, i: number, file: string, lineOf: LineOf): Policy['exceptions'][number] {
+  const expires = String(rec.expires);
+  const parsed = new Date(`${expires}T00:00:00Z`);
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== expires) {
+    throw new AibomError('INPUT', `line ${lineOf(['exceptions', i, 'expires']) ?? '?'}: exceptions.${i}.expires: not a real date "${expires}"`, {
+      file,
+    });
+  }
+  const ex: Policy['exceptions'][number] = { component: String(rec.component), reason: String(rec.reason), expires };
+  if (Array.isArray(rec.rules)) {
+    for (const [j, r] of (rec.rules as string[]).entries()) {
+      if (!EXCEPTION_RULE_IDS.includes(r)) {
+        throw new AibomError(
+          'INPUT',
+          `line ${lineOf(['exceptions', i, 'rules', j]) ?? '?'}: exceptions.${i}.rules.${j}: unknown rule id "${r}"${suggestion(r, EXCEPTION_RULE_IDS)}; ` +
+            `rule ids: ${EXCEPTION_RULE_IDS.join(', ')}`,
+          { file },
+        );
+      }
+    }
+    ex.rules = rec.rules as string[];
+  }
+  const line = lineOf(['exceptions', i]);
+  if (line) ex.line = line;
+  return ex;
 }
 
 async function readSigner(

@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { compareVersions as comparePep440, parseVersion as parsePep440 } from '../inventory/lockfiles/python/pep440.js';
+import { comparePep440, parseVersion as parsePep440 } from '../inventory/lockfiles/python/pep440.js';
 import type { InventoryReport, InventoryRow } from '../bom/rows.js';
 
 /**
@@ -129,8 +129,14 @@ function ecosystemOf(r: InventoryRow): string | undefined {
 }
 
 /**
- * Order two versions by the ecosystem's own rules: PEP 440 for PyPI (1.0.0rc1 < 1.0.0 < 1.0.0.post1),
- * SemVer for npm and the rest when both parse, else text order.
+ * Order two version strings by the ecosystem's own rules, the project's one version order. The
+ * variants, by ecosystem (the purl type):
+ *  - `pypi`: PEP 440 (1.0.0rc1 < 1.0.0 < 1.0.0.post1; lockfiles/python/pep440.ts), when both parse;
+ *  - any other (npm and the rest), or PyPI versions PEP 440 cannot read: SemVer, each version
+ *    coerced loosely (`v1.2` → 1.2.0) when it is not SemVer already, when both parse and differ;
+ *  - else text order.
+ * (The start-up rollback check, runtime/rollback.ts, compares release versions by strict SemVer on
+ * purpose: a release version that is not SemVer is never coerced there.)
  */
 export function compareVersions(a: string, b: string, ecosystem?: string): number {
   if (ecosystem === 'pypi') {

@@ -7,11 +7,12 @@ import type { InventoryReport } from '../bom/rows.js';
  */
 const SEVERITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
 
-export function renderAuditHtml(rep: InventoryReport): string {
+/** Rows as the page's script reads them: every value a display string, worst risks first. */
+function pageData(rep: InventoryReport) {
   // Risks first: rows with the worst risks lead, in their BOM order otherwise.
   const rank = (r: InventoryReport['rows'][number]) => (r.risks.length ? Math.min(...r.risks.map((f) => SEVERITY_RANK[f.severity] ?? 5)) : 9);
   const rows = rep.rows.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map((x) => x.r);
-  const data = {
+  return {
     project: rep.project,
     specVersion: rep.specVersion,
     summary: rep.summary,
@@ -33,6 +34,10 @@ export function renderAuditHtml(rep: InventoryReport): string {
     findings: rep.findings.map((f) => `${f.severity}: ${f.location?.file ? `${f.location.file}: ` : ''}${f.message}`),
     dependencies: Object.fromEntries(rep.dependencies),
   };
+}
+
+export function renderAuditHtml(rep: InventoryReport): string {
+  const data = pageData(rep);
   const json = JSON.stringify(data).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
   const title = escapeHtml(`AI-BOM: ${rep.project.name}${rep.project.version ? ` ${rep.project.version}` : ''}`);
   return `<!doctype html>
@@ -43,7 +48,19 @@ export function renderAuditHtml(rep: InventoryReport): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <title>${title}</title>
 <style>
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#1b1f23;background:#fff}
+${PAGE_STYLE}</style>
+</head>
+<body>
+${PAGE_MARKUP}<script type="application/json" id="bom-data">${json}</script>
+<script>
+${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+/** Inline CSS (the CSP allows inline styles only). */
+const PAGE_STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#1b1f23;background:#fff}
 h1{font-size:1.4em;margin:0 0 .3em}
 .summary{margin:.5em 0 1em;color:#444}
 .filters{display:flex;gap:1em;flex-wrap:wrap;align-items:center;margin-bottom:1em;padding:.6em;background:#f6f8fa;border-radius:6px}
@@ -61,10 +78,10 @@ tr.sel{background:#fff8c5}
 #graph ul{list-style:none;padding-left:1.2em;margin:0}
 #graph li{margin:2px 0}
 .k{display:inline-block;min-width:6.5em;color:#586069;font-size:.85em}
-</style>
-</head>
-<body>
-<h1 id="title"></h1>
+`;
+
+/** The page's static markup: filters, the table the script fills, findings and the graph. */
+const PAGE_MARKUP = `<h1 id="title"></h1>
 <div class="summary" id="summary"></div>
 <div class="filters">
 <label>Search <input id="q" type="search" placeholder="name, purl, license…"></label>
@@ -78,9 +95,10 @@ tr.sel{background:#fff8c5}
 <table id="inv"><caption class="summary">Components, those with risks first. Tab to a row and press Enter to see its dependencies.</caption><thead><tr><th>kind</th><th>name</th><th>risks</th><th>version</th><th>pinned</th><th>hashed</th><th>signed</th><th>provenance</th><th>license</th></tr></thead><tbody></tbody></table>
 <section id="findings"></section>
 <section id="graph"><h2>Dependency graph</h2><p>Click a component above to see what it depends on and what depends on it.</p><div id="tree"></div></section>
-<script type="application/json" id="bom-data">${json}</script>
-<script>
-(function(){
+`;
+
+/** The page's script: reads the embedded JSON and renders it with textContent only (never as HTML). */
+const PAGE_SCRIPT = `(function(){
 'use strict';
 var D=JSON.parse(document.getElementById('bom-data').textContent);
 function shorten(v){return String(v).replace(/\\b(sha256|sha384|sha512):([0-9a-f]{12})[0-9a-f]{20,}/gi,'$1:$2\u2026');}
@@ -136,11 +154,7 @@ function select(ref){
 }
 if(D.project.ref)select(D.project.ref);
 })();
-</script>
-</body>
-</html>
 `;
-}
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

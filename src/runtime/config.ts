@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
+import { duplicateKey, parseYamlDocument } from '../util/yaml.js';
 import { assertOwnedFile } from '../util/owner.js';
 import type { VerifyPluginsOptions } from './types.js';
 import { copyClaimOptions } from '../verification/claim-policy.js';
@@ -101,9 +102,13 @@ async function readConfigFile(file: string): Promise<Partial<VerifyPluginsOption
   const text = await readTextBounded(file, MAX_CONFIG_BYTES, file);
   let data: unknown;
   if (/\.ya?ml$/i.test(file)) {
-    const { parseDocument } = await import('yaml');
-    const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+    const { LineCounter } = await import('yaml');
+    const lc = new LineCounter();
+    // Bounded (src/util/yaml.ts); duplicate keys by the one linear check (yaml's own is quadratic).
+    const doc = parseYamlDocument(text, { prettyErrors: false, uniqueKeys: false, lineCounter: lc });
     if (doc.errors.length) throw new AibomError('INPUT', `not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, { file });
+    const dup = duplicateKey(doc);
+    if (dup) throw new AibomError('INPUT', `line ${lc.linePos(dup.offset).line}: not valid YAML: duplicate key ${JSON.stringify(dup.key)}`, { file });
     data = doc.toJS({ maxAliasCount: 100 });
   } else data = parseJsonText(text, file, 16);
   const { validateRuntimeConfig } = await import('./config-schema.js');

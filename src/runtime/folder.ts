@@ -70,16 +70,63 @@ interface Listed {
 
 /** Compute the plugin folder's digest the way the BOM pinned it. `dir` is absolute and already checked to be a folder. */
 export async function pluginFolderDigest(dir: string, opts: FolderDigestOptions): Promise<FolderDigestResult> {
-  const maxFiles = opts.maxFiles ?? 200_000;
-  const maxDepth = opts.maxDepth ?? 64;
   const problems: PluginReason[] = [];
-  const ignored = new Set<string>([...GIT_PATHS, ...opts.signatureFiles]);
-  const listed: Listed[] = [];
-  const realDir = realpathSync(dir);
-  const stack: Array<{ rel: string; depth: number }> = [{ rel: '', depth: 0 }];
-  let entries = 0;
-  while (stack.length) {
-    const { rel, depth } = stack.pop()!;
+  const listed = listFolder(dir, opts, problems);
+  // Links recorded at build time that are gone now: the folder changed.
+  for (const [rel] of opts.symlinks) {
+    if (!exists(join(dir, ...rel.split('/')))) problems.push({ code: 'symlink', message: `${rel} was a symbolic link at build time and is gone` });
+  }
+  listed.sort((a, b) => compareCodePoints(a.name, b.name));
+  const h = hashListed(listed, opts, problems);
+  if (h.big.length && problems.length === 0) {
+    const bad = await hashBigFiles(h, listed, opts.cache);
+    if (bad) problems.push(bad);
+  }
+  const resources = h.resources.filter((r) => r !== undefined && r.digest !== '');
+  const result: FolderDigestResult = { resources, problems, cacheHits: h.hits, cacheMisses: h.misses, kept: h.kept };
+  if (problems.length === 0) {
+    // The resources are in code-point order already (listed.sort above).
+    const d = sortedDigests(result.resources);
+    result.digest = d.folder;
+    result.filesDigest = d.files;
+  }
+  return result;
+}
+
+/** The listing walk: its settings, the folders still to list, and what it found. */
+interface ListState {
+  dir: string;
+  realDir: string;
+  opts: FolderDigestOptions;
+  /** Git paths and recorded signature files (left out of the digest). */
+  ignored: Set<string>;
+  maxFiles: number;
+  maxDepth: number;
+  entries: number;
+  stack: Array<{ rel: string; depth: number }>;
+  listed: Listed[];
+  problems: PluginReason[];
+}
+
+/**
+ * List every regular file to hash (depth-first, unsorted), pushing a refusal for every entry
+ * the digest cannot stand for. Throws TOO_LARGE past the entry or depth bound.
+ */
+function listFolder(dir: string, opts: FolderDigestOptions, problems: PluginReason[]): Listed[] {
+  const s: ListState = {
+    dir,
+    realDir: realpathSync(dir),
+    opts,
+    ignored: new Set<string>([...GIT_PATHS, ...opts.signatureFiles]),
+    maxFiles: opts.maxFiles ?? 200_000,
+    maxDepth: opts.maxDepth ?? 64,
+    entries: 0,
+    stack: [{ rel: '', depth: 0 }],
+    listed: [],
+    problems,
+  };
+  while (s.stack.length) {
+    const { rel, depth } = s.stack.pop()!;
     const abs = rel ? join(dir, ...rel.split('/')) : dir;
     let dirents: Dirent[];
     try {
@@ -89,133 +136,137 @@ export async function pluginFolderDigest(dir: string, opts: FolderDigestOptions)
       continue;
     }
     for (const e of dirents) {
-      if (++entries > maxFiles) throw new AibomError('TOO_LARGE', `more than ${maxFiles} entries in the plugin folder`, { file: dir });
-      const childRel = rel ? `${rel}/${e.name}` : e.name;
-      if (!nameIsExact(e.name)) {
-        problems.push({ code: 'unreadable', message: `${childRel} has a name that is not valid UTF-8 (two such names could not be told apart)` });
-        continue;
-      }
-      const childAbs = join(abs, e.name);
-      const recordedLink = opts.symlinks.get(childRel);
-      if (recordedLink !== undefined) {
-        // Left out of the digest at build time: only acceptable while it is still the same link, leading inside the folder.
-        const bad = checkRecordedLink(childAbs, childRel, recordedLink, realDir);
-        if (bad) problems.push(bad);
-        continue;
-      }
-      if (ignored.has(childRel)) {
-        if (opts.signatureFiles.includes(childRel) && !e.isFile()) {
-          problems.push({ code: 'not-a-folder', message: `${childRel} was a signature file at build time and is now ${e.isDirectory() ? 'a folder' : 'not a regular file'}` });
-        }
-        continue;
-      }
-      if (e.isSymbolicLink()) {
-        problems.push(describeLink(childAbs, childRel, realDir).reason);
-        continue;
-      }
-      if (e.isDirectory()) {
-        if (depth + 1 > maxDepth) throw new AibomError('TOO_LARGE', `folders nest deeper than ${maxDepth} levels`, { file: dir });
-        stack.push({ rel: childRel, depth: depth + 1 });
-        continue;
-      }
-      if (!e.isFile()) {
-        problems.push({ code: 'not-a-folder', message: `${childRel} is not a regular file (a device, socket or pipe)` });
-        continue;
-      }
-      const item: Listed = { name: childRel, abs: childAbs };
-      if (opts.cache) {
-        try {
-          item.id = identityOf(lstatSync(childAbs, { bigint: true }));
-        } catch (err) {
-          problems.push({ code: 'unreadable', message: `cannot read ${childRel}: ${errnoText(err)}` });
-          continue;
-        }
-      }
-      listed.push(item);
+      if (++s.entries > s.maxFiles) throw new AibomError('TOO_LARGE', `more than ${s.maxFiles} entries in the plugin folder`, { file: dir });
+      listEntry(s, e, rel ? `${rel}/${e.name}` : e.name, join(abs, e.name), depth);
     }
   }
-  // Links recorded at build time that are gone now: the folder changed.
-  for (const [rel] of opts.symlinks) {
-    if (!exists(join(dir, ...rel.split('/')))) problems.push({ code: 'symlink', message: `${rel} was a symbolic link at build time and is gone` });
-  }
-  listed.sort((a, b) => compareCodePoints(a.name, b.name));
+  return s.listed;
+}
 
+/** One folder entry: a refusal, left out (recorded link, ignored path), a folder to descend into, or a file to hash. */
+function listEntry(s: ListState, e: Dirent, childRel: string, childAbs: string, depth: number): void {
+  const { opts, problems } = s;
+  if (!nameIsExact(e.name)) {
+    problems.push({ code: 'unreadable', message: `${childRel} has a name that is not valid UTF-8 (two such names could not be told apart)` });
+    return;
+  }
+  const recordedLink = opts.symlinks.get(childRel);
+  if (recordedLink !== undefined) {
+    // Left out of the digest at build time: only acceptable while it is still the same link, leading inside the folder.
+    const bad = checkRecordedLink(childAbs, childRel, recordedLink, s.realDir);
+    if (bad) problems.push(bad);
+    return;
+  }
+  if (s.ignored.has(childRel)) {
+    if (opts.signatureFiles.includes(childRel) && !e.isFile()) {
+      problems.push({ code: 'not-a-folder', message: `${childRel} was a signature file at build time and is now ${e.isDirectory() ? 'a folder' : 'not a regular file'}` });
+    }
+    return;
+  }
+  if (e.isSymbolicLink()) {
+    problems.push(describeLink(childAbs, childRel, s.realDir).reason);
+    return;
+  }
+  if (e.isDirectory()) {
+    if (depth + 1 > s.maxDepth) throw new AibomError('TOO_LARGE', `folders nest deeper than ${s.maxDepth} levels`, { file: s.dir });
+    s.stack.push({ rel: childRel, depth: depth + 1 });
+    return;
+  }
+  if (!e.isFile()) {
+    problems.push({ code: 'not-a-folder', message: `${childRel} is not a regular file (a device, socket or pipe)` });
+    return;
+  }
+  const item: Listed = { name: childRel, abs: childAbs };
+  if (opts.cache) {
+    try {
+      item.id = identityOf(lstatSync(childAbs, { bigint: true }));
+    } catch (err) {
+      problems.push({ code: 'unreadable', message: `cannot read ${childRel}: ${errnoText(err)}` });
+      return;
+    }
+  }
+  s.listed.push(item);
+}
+
+/** The hashing pass: resources by listing index, big files left for the worker pool, cache counts, kept bytes. */
+interface Hashed {
+  resources: ResourceDigest[];
+  big: Array<{ index: number; size: number; id: FileIdentity }>;
+  hits: number;
+  misses: number;
+  kept: Map<string, Buffer>;
+}
+
+/** Hash every listed file: from the digest cache, read here (small), or queued for the pool (big). */
+function hashListed(listed: Listed[], opts: FolderDigestOptions, problems: PluginReason[]): Hashed {
   const keep = new Set(opts.keep ?? []);
-  const kept = new Map<string, Buffer>();
-  const resources: ResourceDigest[] = new Array(listed.length);
-  const big: Array<{ index: number; size: number; id: FileIdentity }> = [];
-  let hits = 0;
-  let misses = 0;
+  const h: Hashed = { resources: new Array(listed.length), big: [], hits: 0, misses: 0, kept: new Map() };
   for (let i = 0; i < listed.length; i++) {
     const f = listed[i]!;
     const cached = f.id && !keep.has(f.name) ? opts.cache?.lookup(f.name, f.id) : undefined;
     if (cached !== undefined) {
-      resources[i] = { name: f.name, digest: cached, size: Number(f.id!.size) };
-      hits++;
+      h.resources[i] = { name: f.name, digest: cached, size: Number(f.id!.size) };
+      h.hits++;
       continue;
     }
-    misses++;
-    let fd: number;
-    try {
-      fd = openSync(f.abs, constants.O_RDONLY | O_NOFOLLOW);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      problems.push(
-        code === 'ELOOP'
-          ? { code: 'symlink', message: `${f.name} became a symbolic link while it was being checked` }
-          : { code: 'unreadable', message: `cannot read ${f.name}: ${errnoText(err)}` },
-      );
-      continue;
-    }
-    try {
-      const st = fstatSync(fd, { bigint: true });
-      if (!st.isFile()) {
-        problems.push({ code: 'not-a-folder', message: `${f.name} is not a regular file` });
-        continue;
-      }
-      const id = identityOf(st);
-      if (f.id && (f.id.dev !== id.dev || f.id.ino !== id.ino)) {
-        problems.push({ code: 'digest-mismatch', message: `${f.name} was replaced while it was being checked` });
-        continue;
-      }
-      if (st.size > BigInt(SMALL_FILE_BYTES)) {
-        big.push({ index: i, size: Number(st.size), id });
-        resources[i] = { name: f.name, digest: '', size: Number(st.size) };
-        continue;
-      }
-      const digest = hashOpenFile(fd, Number(st.size));
-      if (digest === undefined) {
-        problems.push({ code: 'digest-mismatch', message: `${f.name} grew while it was being checked` });
-        continue;
-      }
-      resources[i] = { name: f.name, digest, size: Number(st.size) };
-      if (keep.has(f.name)) kept.set(f.name, Buffer.from(readBuffer!.subarray(0, Number(st.size))));
-      opts.cache?.store(f.name, id, digest);
-    } catch (err) {
-      problems.push({ code: 'unreadable', message: `cannot read ${f.name}: ${errnoText(err)}` });
-    } finally {
-      closeSync(fd);
-    }
+    h.misses++;
+    const problem = hashOneFile(f, i, h, keep.has(f.name), opts.cache);
+    if (problem) problems.push(problem);
   }
-  if (big.length && problems.length === 0) {
-    try {
-      const digests = await hashFiles(big.map((b) => ({ path: listed[b.index]!.abs, size: b.size, display: listed[b.index]!.name })));
-      big.forEach((b, k) => {
-        resources[b.index]!.digest = digests[k]!;
-        opts.cache?.store(listed[b.index]!.name, b.id, digests[k]!);
-      });
-    } catch (err) {
-      problems.push({ code: 'unreadable', message: err instanceof AibomError ? err.describe() : errnoText(err) });
+  return h;
+}
+
+/**
+ * Open one file without following links, check on the descriptor that it is the regular file
+ * listed, and hash it (small) or queue it (big). A refusal when it is not.
+ */
+function hashOneFile(f: Listed, i: number, h: Hashed, keepBytes: boolean, cache: DigestCache | undefined): PluginReason | undefined {
+  let fd: number;
+  try {
+    fd = openSync(f.abs, constants.O_RDONLY | O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ELOOP'
+      ? { code: 'symlink', message: `${f.name} became a symbolic link while it was being checked` }
+      : { code: 'unreadable', message: `cannot read ${f.name}: ${errnoText(err)}` };
+  }
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    if (!st.isFile()) return { code: 'not-a-folder', message: `${f.name} is not a regular file` };
+    const id = identityOf(st);
+    if (f.id && (f.id.dev !== id.dev || f.id.ino !== id.ino)) {
+      return { code: 'digest-mismatch', message: `${f.name} was replaced while it was being checked` };
     }
+    if (st.size > BigInt(SMALL_FILE_BYTES)) {
+      h.big.push({ index: i, size: Number(st.size), id });
+      h.resources[i] = { name: f.name, digest: '', size: Number(st.size) };
+      return undefined;
+    }
+    const digest = hashOpenFile(fd, Number(st.size));
+    if (digest === undefined) return { code: 'digest-mismatch', message: `${f.name} grew while it was being checked` };
+    h.resources[i] = { name: f.name, digest, size: Number(st.size) };
+    if (keepBytes) h.kept.set(f.name, Buffer.from(readBuffer!.subarray(0, Number(st.size))));
+    cache?.store(f.name, id, digest);
+    return undefined;
+  } catch (err) {
+    return { code: 'unreadable', message: `cannot read ${f.name}: ${errnoText(err)}` };
+  } finally {
+    closeSync(fd);
   }
-  const result: FolderDigestResult = { resources: resources.filter((r) => r !== undefined && r.digest !== ''), problems, cacheHits: hits, cacheMisses: misses, kept };
-  if (problems.length === 0) {
-    // The resources are in code-point order already (listed.sort above).
-    const d = sortedDigests(result.resources);
-    result.digest = d.folder;
-    result.filesDigest = d.files;
+}
+
+/** Hash the big files in the worker pool and fill in their digests; a refusal when that fails. */
+async function hashBigFiles(h: Hashed, listed: Listed[], cache: DigestCache | undefined): Promise<PluginReason | undefined> {
+  try {
+    const digests = await hashFiles(h.big.map((b) => ({ path: listed[b.index]!.abs, size: b.size, display: listed[b.index]!.name })));
+    h.big.forEach((b, k) => {
+      h.resources[b.index]!.digest = digests[k]!;
+      cache?.store(listed[b.index]!.name, b.id, digests[k]!);
+    });
+    return undefined;
+  } catch (err) {
+    return { code: 'unreadable', message: err instanceof AibomError ? err.describe() : errnoText(err) };
   }
-  return result;
 }
 
 /**

@@ -269,17 +269,46 @@ interface CheckContext {
   failOnMissing: boolean;
 }
 
+/** Record a refusal on the plugin's result. */
+type Refuse = (code: ReasonCode, message: string) => void;
+type FolderDigest = Awaited<ReturnType<typeof pluginFolderDigest>>;
+
 /** Steps (2), (3) and (5) for one pinned plugin. */
 async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginResult> {
   const r: PluginResult = { name: pin.name, path: pin.path, status: 'verified', reasons: [] };
   if (pin.version !== undefined) r.version = pin.version;
   if (pin.digest !== undefined) r.pinnedDigest = `sha256:${pin.digest}`;
   if (pin.ref) r.ref = pin.ref;
-  const refuse = (code: ReasonCode, message: string) => {
+  const refuse: Refuse = (code, message) => {
     r.reasons.push({ code, message });
     r.status = 'refused';
   };
   const abs = join(ctx.root, ...pin.path.split('/'));
+  const real = locatePluginFolder(pin, abs, ctx, r, refuse);
+  if (real === undefined) return r;
+  // (2) digest and version.
+  const manifestInFolder = pin.manifest !== undefined ? pin.manifest.slice(pin.path.length + 1) : undefined;
+  const folder = await digestPluginFolder(pin, abs, real, manifestInFolder, ctx, refuse);
+  if (!folder) return r;
+  if (folder.digest !== undefined) r.digest = `sha256:${folder.digest}`;
+  comparePinnedDigests(pin, folder, r, refuse);
+  if (pin.version === undefined) refuse('not-pinned', 'the BOM records no version for this plugin');
+  else if (pin.manifest !== undefined) {
+    const kept = manifestInFolder !== undefined ? folder.kept.get(manifestInFolder) : undefined;
+    const mv = await readManifestVersion(join(ctx.root, ...pin.manifest.split('/')), pin.manifest, pin.format, abs, pin.path, kept);
+    if ('problem' in mv) refuse('version-mismatch', `cannot read the version: ${mv.problem}`);
+    else if (mv.version !== pin.version) refuse('version-mismatch', `${pin.manifest} says version ${mv.version ?? '(none)'}, the BOM pins ${pin.version}`);
+  }
+  // (3) the publisher signature.
+  await checkPublisher(pin, folder, abs, r, refuse, ctx);
+  return r;
+}
+
+/**
+ * The plugin folder as the BOM pins it: there (else `missing`, or refused with --fail-on-missing),
+ * a real folder, not a link and not reached through one. Its real path, or undefined when refused.
+ */
+function locatePluginFolder(pin: PluginPin, abs: string, ctx: CheckContext, r: PluginResult, refuse: Refuse): string | undefined {
   // Synchronous file-system calls on the start-up path: one thread-pool hop per call costs more than the call.
   let st: ReturnType<typeof lstatSync> | NodeJS.ErrnoException;
   try {
@@ -292,27 +321,36 @@ async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginRes
       r.status = ctx.failOnMissing ? 'refused' : 'missing';
       r.reasons.push({ code: 'missing', message: `the BOM lists ${pin.name}${pin.version ? `@${pin.version}` : ''} at ${pin.path}, and it is not there` });
     } else refuse('unreadable', `cannot read ${pin.path}: ${st.code ?? st.message}`);
-    return r;
+    return undefined;
   }
   if (st.isSymbolicLink()) {
     refuse('symlink', `the plugin folder ${pin.path} is a symbolic link`);
-    return r;
+    return undefined;
   }
   if (!st.isDirectory()) {
     refuse('not-a-folder', `${pin.path} is not a folder`);
-    return r;
+    return undefined;
   }
   const real = realpathSync(abs);
   if (real !== join(ctx.realRoot, ...pin.path.split('/'))) {
     refuse('symlink', `${pin.path} is reached through a symbolic link (it resolves to ${real})`);
-    return r;
+    return undefined;
   }
+  return real;
+}
 
-  // (2) digest and version.
+/** The folder digest (through the digest cache when on), its listing refusals recorded; undefined when it cannot be checked. */
+async function digestPluginFolder(
+  pin: PluginPin,
+  abs: string,
+  real: string,
+  manifestInFolder: string | undefined,
+  ctx: CheckContext,
+  refuse: Refuse,
+): Promise<FolderDigest | undefined> {
   const cache = ctx.cacheRoot ? DigestCache.open(ctx.cacheRoot, real) : undefined;
   if (cache) ctx.caches.push(cache);
-  const manifestInFolder = pin.manifest !== undefined ? pin.manifest.slice(pin.path.length + 1) : undefined;
-  let folder: Awaited<ReturnType<typeof pluginFolderDigest>>;
+  let folder: FolderDigest;
   try {
     folder = await pluginFolderDigest(abs, {
       signatureFiles: pin.bundles,
@@ -324,13 +362,17 @@ async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginRes
     // A folder too big or too deep to check (hostile), or one that vanished mid-way: refused, and the others still checked.
     if (!(err instanceof AibomError)) throw err;
     refuse('unreadable', `cannot check ${pin.path}: ${err.message}`);
-    return r;
+    return undefined;
   }
   ctx.stats.hits += folder.cacheHits;
   ctx.stats.misses += folder.cacheMisses;
   for (const p of folder.problems) refuse(p.code, p.message);
-  if (folder.digest !== undefined) r.digest = `sha256:${folder.digest}`;
   ctx.folders.push({ dir: real, resources: folder.resources });
+  return folder;
+}
+
+/** The folder digest and the full-manifest digest (names too) against the pins; each absent pin is a refusal. */
+function comparePinnedDigests(pin: PluginPin, folder: FolderDigest, r: PluginResult, refuse: Refuse): void {
   if (pin.digest === undefined) refuse('not-pinned', 'the BOM records no folder digest for this plugin (rebuild it with aibom build)');
   else if (folder.digest !== undefined && folder.digest !== pin.digest) {
     const now = folder.resources.length;
@@ -346,15 +388,10 @@ async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginRes
   } else if (folder.filesDigest !== undefined && folder.filesDigest !== pin.filesDigest && !r.reasons.some((x) => x.code === 'digest-mismatch')) {
     refuse('digest-mismatch', `the folder's full manifest (file names and digests) is not what the BOM pins`);
   }
-  if (pin.version === undefined) refuse('not-pinned', 'the BOM records no version for this plugin');
-  else if (pin.manifest !== undefined) {
-    const kept = manifestInFolder !== undefined ? folder.kept.get(manifestInFolder) : undefined;
-    const mv = await readManifestVersion(join(ctx.root, ...pin.manifest.split('/')), pin.manifest, pin.format, abs, pin.path, kept);
-    if ('problem' in mv) refuse('version-mismatch', `cannot read the version: ${mv.problem}`);
-    else if (mv.version !== pin.version) refuse('version-mismatch', `${pin.manifest} says version ${mv.version ?? '(none)'}, the BOM pins ${pin.version}`);
-  }
+}
 
-  // (3) the publisher signature.
+/** The publisher the BOM or the policy names (fail-closed when one is required and none is named), and its signature. */
+async function checkPublisher(pin: PluginPin, folder: FolderDigest, abs: string, r: PluginResult, refuse: Refuse, ctx: CheckContext): Promise<void> {
   const trusted = ctx.policy.isMatch && ctx.policy.publishers.length ? ctx.policy.publishers.find((p) => p.match === pin.ref || ctx.policy.isMatch!(p.match, pin.name)) : undefined;
   const expected = expectedPublisher(pin.publisher, trusted, ctx.policy.source);
   const required = pin.publisher !== undefined || trusted !== undefined || ctx.policy.requirePublisherSignature;
@@ -369,7 +406,6 @@ async function checkPlugin(pin: PluginPin, ctx: CheckContext): Promise<PluginRes
   } else if (folder.problems.length === 0) {
     await checkSignature(pin, expected, folder.resources, abs, r, refuse, ctx);
   }
-  return r;
 }
 
 async function checkSignature(
@@ -445,6 +481,20 @@ function pluginFolders(lock: Lock, extra: string[]): Set<string> {
   return bases;
 }
 
+/** What step (4) judges against, and where its refusals go (one per path). */
+interface AroundCheck {
+  lock: Lock;
+  root: string;
+  realRoot: string;
+  /** Every plugin folder (POSIX, relative; '' is the agent root). */
+  bases: Set<string>;
+  /** Paths of the pinned plugins. */
+  pinned: Set<string>;
+  /** The BOM and its bundle, rewritten after the build: verified by signature. */
+  own: Set<string>;
+  refuse: (rel: string, code: ReasonCode, message: string) => void;
+}
+
 /**
  * Step (4): what Node could load around the plugins. In every plugin folder (configured,
  * recorded in the BOM, or holding a pinned plugin, the agent root included), each entry is a
@@ -462,99 +512,119 @@ function checkAroundPlugins(
   own: Set<string>,
   onFile: (rel: string, hex: string) => void,
 ): PluginResult[] {
-  const pinned = new Set(lock.plugins.map((p) => p.path));
-  const bases = pluginFolders(lock, extra);
   const out: PluginResult[] = [];
   const seen = new Set<string>();
-  const refuse = (rel: string, code: ReasonCode, message: string) => {
-    if (seen.has(rel)) return;
-    seen.add(rel);
-    out.push({ name: rel.slice(rel.lastIndexOf('/') + 1), path: rel, status: 'refused', reasons: [{ code, message }] });
+  const c: AroundCheck = {
+    lock,
+    root,
+    realRoot,
+    bases: pluginFolders(lock, extra),
+    pinned: new Set(lock.plugins.map((p) => p.path)),
+    own,
+    refuse: (rel, code, message) => {
+      if (seen.has(rel)) return;
+      seen.add(rel);
+      out.push({ name: rel.slice(rel.lastIndexOf('/') + 1), path: rel, status: 'refused', reasons: [{ code, message }] });
+    },
   };
   const between = new Set<string>();
-  for (const base of [...bases].sort()) {
+  for (const base of [...c.bases].sort()) {
     // The agent root is a plugin folder when a plugin package sits there: deny by default applies to it as to any
     // other (the agent's own files must be pinned, other folders are refused); plugin packages belong in a dedicated folder.
     const parts = base ? base.split('/') : [];
     for (let i = 1; i < parts.length; i++) between.add(parts.slice(0, i).join('/'));
-    const abs = base ? join(root, ...parts) : root;
-    let st: ReturnType<typeof lstatSync>;
-    try {
-      st = lstatSync(abs);
-    } catch {
-      continue; // no such plugin folder: nothing in it
-    }
-    if (st.isSymbolicLink()) {
-      refuse(base, 'symlink', `the plugin folder ${base} is a symbolic link`);
-      continue;
-    }
-    if (!st.isDirectory()) {
-      refuse(base, 'not-a-folder', `the configured plugin folder ${base} is not a folder`);
-      continue;
-    }
-    let real: string;
-    try {
-      real = realpathSync(abs);
-    } catch {
-      continue;
-    }
-    if (real !== (base ? join(realRoot, ...parts) : realRoot)) {
-      refuse(base, 'symlink', `the plugin folder ${base} is reached through a symbolic link (it resolves to ${real})`);
-      continue;
-    }
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(abs, { withFileTypes: true });
-    } catch (err) {
-      refuse(base || '.', 'unreadable', `cannot list the plugin folder ${base || '.'}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-      continue;
-    }
-    for (const e of entries) {
-      const rel = base ? `${base}/${e.name}` : e.name;
-      if (pinned.has(rel) || lock.pathFiles.has(rel) || bases.has(rel) || own.has(rel)) continue;
-      // A folder that holds plugin folders deeper down (nested plugin folders) is not itself a plugin.
-      if (!e.isSymbolicLink() && e.isDirectory() && [...bases].some((p) => p.startsWith(`${rel}/`))) continue;
-      const atRoot = base === '' ? '; plugin packages sit at the agent root, which makes the root a plugin folder: put them in a dedicated folder such as plugins/' : '';
-      refuse(
-        rel,
-        'unlisted',
-        (e.isSymbolicLink()
-          ? `${rel} is a symbolic link in a plugin folder, and the BOM lists no plugin there`
-          : e.isDirectory()
-            ? `${rel} is in a plugin folder, and the BOM lists no plugin there (deny by default)`
-            : `${rel} is a file in a plugin folder and not pinned in the BOM (Node could load it beside the plugins: deny by default)`) + atRoot,
-      );
-    }
+    const entries = listPluginFolder(c, base);
+    if (entries) for (const e of entries) judgePluginFolderEntry(c, base, e);
   }
-  for (const b of [...between].sort()) {
-    if (bases.has(b)) continue;
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(join(root, ...b.split('/')), { withFileTypes: true });
-    } catch {
-      continue;
-    }
-    for (const e of entries) {
-      const rel = `${b}/${e.name}`;
-      if (!isResolutionEntry(e.name) || lock.pathFiles.has(rel) || bases.has(rel) || [...bases].some((x) => x.startsWith(`${rel}/`))) continue;
-      refuse(rel, 'unlisted', `${rel} is between a plugin folder and the agent root, where Node's module resolution consults it, and the BOM does not pin it`);
-    }
+  for (const b of [...between].sort()) if (!c.bases.has(b)) checkBetweenFolder(c, b);
+  checkPathFiles(c, onFile);
+  return out;
+}
+
+/** A plugin folder's entries; undefined when there is none, or when it is refused (a link, reached through one, unreadable). */
+function listPluginFolder(c: AroundCheck, base: string): Dirent[] | undefined {
+  const parts = base ? base.split('/') : [];
+  const abs = base ? join(c.root, ...parts) : c.root;
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(abs);
+  } catch {
+    return undefined; // no such plugin folder: nothing in it
   }
-  // Files pinned beside the plugins: the same bytes, or refused.
-  for (const [rel, hex] of lock.pathFiles) {
-    if (own.has(rel)) continue; // the BOM and its bundle, rewritten after the build: verified by signature
+  if (st.isSymbolicLink()) {
+    c.refuse(base, 'symlink', `the plugin folder ${base} is a symbolic link`);
+    return undefined;
+  }
+  if (!st.isDirectory()) {
+    c.refuse(base, 'not-a-folder', `the configured plugin folder ${base} is not a folder`);
+    return undefined;
+  }
+  let real: string;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    return undefined;
+  }
+  if (real !== (base ? join(c.realRoot, ...parts) : c.realRoot)) {
+    c.refuse(base, 'symlink', `the plugin folder ${base} is reached through a symbolic link (it resolves to ${real})`);
+    return undefined;
+  }
+  try {
+    return readdirSync(abs, { withFileTypes: true });
+  } catch (err) {
+    c.refuse(base || '.', 'unreadable', `cannot list the plugin folder ${base || '.'}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    return undefined;
+  }
+}
+
+/** One entry of a plugin folder: a pinned plugin, a pinned file, a plugin folder itself, or refused (deny by default). */
+function judgePluginFolderEntry(c: AroundCheck, base: string, e: Dirent): void {
+  const rel = base ? `${base}/${e.name}` : e.name;
+  if (c.pinned.has(rel) || c.lock.pathFiles.has(rel) || c.bases.has(rel) || c.own.has(rel)) return;
+  // A folder that holds plugin folders deeper down (nested plugin folders) is not itself a plugin.
+  if (!e.isSymbolicLink() && e.isDirectory() && [...c.bases].some((p) => p.startsWith(`${rel}/`))) return;
+  const atRoot = base === '' ? '; plugin packages sit at the agent root, which makes the root a plugin folder: put them in a dedicated folder such as plugins/' : '';
+  c.refuse(
+    rel,
+    'unlisted',
+    (e.isSymbolicLink()
+      ? `${rel} is a symbolic link in a plugin folder, and the BOM lists no plugin there`
+      : e.isDirectory()
+        ? `${rel} is in a plugin folder, and the BOM lists no plugin there (deny by default)`
+        : `${rel} is a file in a plugin folder and not pinned in the BOM (Node could load it beside the plugins: deny by default)`) + atRoot,
+  );
+}
+
+/** A folder between a plugin folder and the root: the entries module resolution consults are pinned or refused. */
+function checkBetweenFolder(c: AroundCheck, b: string): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(join(c.root, ...b.split('/')), { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const rel = `${b}/${e.name}`;
+    if (!isResolutionEntry(e.name) || c.lock.pathFiles.has(rel) || c.bases.has(rel) || [...c.bases].some((x) => x.startsWith(`${rel}/`))) continue;
+    c.refuse(rel, 'unlisted', `${rel} is between a plugin folder and the agent root, where Node's module resolution consults it, and the BOM does not pin it`);
+  }
+}
+
+/** Files pinned beside the plugins: the same bytes, or refused. */
+function checkPathFiles(c: AroundCheck, onFile: (rel: string, hex: string) => void): void {
+  for (const [rel, hex] of c.lock.pathFiles) {
+    if (c.own.has(rel)) continue; // the BOM and its bundle, rewritten after the build: verified by signature
     const display = rel;
     let actual: string | undefined;
     let why = '';
     try {
-      actual = createHash('sha256').update(readSmallFileSync(join(root, ...rel.split('/')), MAX_PLUGIN_PATH_FILE_BYTES, display)).digest('hex');
+      actual = createHash('sha256').update(readSmallFileSync(join(c.root, ...rel.split('/')), MAX_PLUGIN_PATH_FILE_BYTES, display)).digest('hex');
     } catch (err) {
       why = err instanceof AibomError ? err.message : String(err);
     }
     if (actual === hex) onFile(rel, hex);
-    else refuse(rel, 'digest-mismatch', `${rel} is not what the BOM pins (sha256:${hex}): ${actual !== undefined ? `it is sha256:${actual}` : why}`);
+    else c.refuse(rel, 'digest-mismatch', `${rel} is not what the BOM pins (sha256:${hex}): ${actual !== undefined ? `it is sha256:${actual}` : why}`);
   }
-  return out;
 }
 
 /**

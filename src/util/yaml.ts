@@ -100,12 +100,32 @@ function* untilFirstError<T extends { type: string }>(tokens: Iterable<T>): Gene
   }
 }
 
+/** A key problem in a YAML document: a key given twice in one mapping, or (when refused) a key that is not a plain value. */
+export interface YamlKeyProblem {
+  /** The key (its string form); empty for a key that is not a plain value. */
+  key: string;
+  /** Offset of the second occurrence, or of the key that is not a plain value. */
+  offset: number;
+  /** Set when the problem is a mapping or list used as a key (only with `plainKeysOnly`). */
+  notPlain?: true;
+}
+
+export interface DuplicateKeyOptions {
+  /**
+   * Refuse a mapping or list used as a key (the first one is the problem), as formats that only
+   * write plain keys want (a pnpm lockfile; yaml would stringify such a key with a warning on
+   * stderr). Default: such keys are searched for duplicates inside them, like any other node.
+   */
+  plainKeysOnly?: boolean;
+}
+
 /**
  * The first key that appears twice in one mapping (YAML would keep the last one silently),
  * with its offset; undefined when there is none. Scalar keys compare by their string form, as
- * they become keys of a JavaScript object. Iterative, one Set per mapping: linear.
+ * they become keys of a JavaScript object. Iterative, one Set per mapping: linear. The one
+ * duplicate-key check for every YAML input (configs, policies, front matter, lockfiles).
  */
-export function duplicateKey(doc: Document): { key: string; offset: number } | undefined {
+export function duplicateKey(doc: Document, options: DuplicateKeyOptions = {}): YamlKeyProblem | undefined {
   const { isMap, isPair, isScalar, isSeq } = yaml();
   const stack: unknown[] = [doc.contents];
   const seen = new Set<unknown>();
@@ -120,7 +140,10 @@ export function duplicateKey(doc: Document): { key: string; offset: number } | u
           const k = String(pair.key.value);
           if (keys.has(k)) return { key: k, offset: pair.key.range?.[0] ?? 0 };
           keys.add(k);
-        } else if (pair.key) stack.push(pair.key);
+        } else if (pair.key !== null && pair.key !== undefined) {
+          if (options.plainKeysOnly) return { key: '', offset: (pair.key as { range?: [number, number, number] }).range?.[0] ?? 0, notPlain: true };
+          stack.push(pair.key);
+        }
         stack.push(pair.value);
       }
     } else if (isSeq(node)) {

@@ -32,14 +32,24 @@ const AGENT_MD = /^(?:.*\/)?\.(?:claude\/(?:agents|commands)|github\/agents|gith
 const HOOK_FILES = /^((?:.*\/)?)(?:\.claude\/settings(?:\.local)?\.json|\.gemini\/settings\.json|\.cursor\/hooks\.json|\.github\/hooks\/[^/]+\.json)$/;
 const MAX_TEXT = 1024 * 1024;
 
-async function discoverAgentFiles(ctx: DiscoverContext): Promise<DiscoverResult> {
-  const components: Component[] = [];
-  const findings: Finding[] = [];
-  const dependencies = new Map<string, Set<string>>();
-  const rootDependencies: string[] = [];
-  const files = new Map(ctx.walked.files.map((f) => [f.rel, f]));
+/** What the three steps below add to: the discoverer's result, every list present. */
+interface Found {
+  components: Component[];
+  findings: Finding[];
+  dependencies: Map<string, Set<string>>;
+  rootDependencies: string[];
+}
 
-  // Standalone skills.
+async function discoverAgentFiles(ctx: DiscoverContext): Promise<DiscoverResult> {
+  const found: Found = { components: [], findings: [], dependencies: new Map(), rootDependencies: [] };
+  await discoverSkills(ctx, found);
+  await discoverDefinitions(ctx, found);
+  await discoverHooks(ctx, found);
+  return found;
+}
+
+/** Standalone skills: one per folder holding a SKILL.md under a client's skills folder, hashed file by file. */
+async function discoverSkills(ctx: DiscoverContext, found: Found): Promise<void> {
   const skills = new Map<string, { base: string; folder: string }>();
   for (const f of ctx.walked.files) {
     const m = SKILL_MD.exec(f.rel);
@@ -58,14 +68,17 @@ async function discoverAgentFiles(ctx: DiscoverContext): Promise<DiscoverResult>
     }
     const unit: PluginUnit = { root: ctx.root, rel: base, abs: join(ctx.root, ...base.split('/')), ref: `skill:${dir}`, name: folder, pinned: true, resources, walked: ctx.walked };
     const res = await describeSkill(unit, folder, folder, resources, true);
-    components.push(...res.components);
-    findings.push(...res.findings);
-    rootDependencies.push(res.ref);
-    for (const c of res.components) if (c.ref !== res.ref) (dependencies.get(res.ref) ?? dependencies.set(res.ref, new Set()).get(res.ref)!).add(c.ref);
-    for (const r of resources) if (/\.(?:md|txt|ya?ml|json)$/i.test(r.name)) await scanText(ctx, `${base}/${r.name}`, res.ref, findings);
+    found.components.push(...res.components);
+    found.findings.push(...res.findings);
+    found.rootDependencies.push(res.ref);
+    const deps = found.dependencies;
+    for (const c of res.components) if (c.ref !== res.ref) (deps.get(res.ref) ?? deps.set(res.ref, new Set()).get(res.ref)!).add(c.ref);
+    for (const r of resources) if (/\.(?:md|txt|ya?ml|json)$/i.test(r.name)) await scanText(ctx, `${base}/${r.name}`, res.ref, found.findings);
   }
+}
 
-  // Agent and command definitions.
+/** Agent and command definitions: one hashed file each, its text scanned. */
+async function discoverDefinitions(ctx: DiscoverContext, found: Found): Promise<void> {
   for (const f of ctx.walked.files) {
     if (!AGENT_MD.test(f.rel) || f.size > MAX_TEXT) continue;
     const kind = /\/(?:commands|prompts)\//.test(f.rel) ? 'command' : 'agent';
@@ -76,7 +89,7 @@ async function discoverAgentFiles(ctx: DiscoverContext): Promise<DiscoverResult>
       continue;
     }
     const ref = `${kind}:${f.rel}`;
-    components.push({
+    found.components.push({
       ref,
       type: 'file',
       name: f.rel.slice(f.rel.lastIndexOf('/') + 1).replace(/\.md$/, ''),
@@ -87,37 +100,21 @@ async function discoverAgentFiles(ctx: DiscoverContext): Promise<DiscoverResult>
       ],
       locations: [{ file: f.rel }],
     });
-    rootDependencies.push(ref);
-    await scanText(ctx, f.rel, ref, findings);
+    found.rootDependencies.push(ref);
+    await scanText(ctx, f.rel, ref, found.findings);
   }
+}
 
-  // Hooks in client settings.
+/** Hooks in client settings files: one component per hook command, the script it runs hashed. */
+async function discoverHooks(ctx: DiscoverContext, found: Found): Promise<void> {
+  const files = new Map(ctx.walked.files.map((f) => [f.rel, f]));
   for (const f of ctx.walked.files) {
     const m = HOOK_FILES.exec(f.rel);
     if (!m || f.size > MAX_TEXT) continue;
-    const base = m[1]!;
-    let text: string;
-    try {
-      text = await readTextBounded(f.abs, MAX_TEXT, f.rel);
-    } catch (err) {
-      findings.push({ code: 'hooks-invalid', severity: 'medium', message: isAibomError(err) ? err.message : String(err), location: { file: f.rel } });
-      continue;
-    }
-    // Settings files are JSONC for some clients: read with the MCP config reader's tolerant parser.
-    const parsed = parseMcpConfig(text, f.rel, true);
-    if (parsed && !parsed.ok) {
-      findings.push({
-        code: 'hooks-invalid',
-        severity: 'medium',
-        message: `cannot read ${f.rel}: ${parsed.error}; its hooks are not in the BOM`,
-        location: parsed.line !== undefined ? { file: f.rel, line: parsed.line } : { file: f.rel },
-      });
-      continue;
-    }
-    const doc: unknown = parseJsonc(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, [], { allowTrailingComma: true });
+    const doc = await readSettings(f.abs, f.rel, found.findings);
     if (!isObject(doc)) continue;
-    const hooks = hookCommands(doc);
-    const res = hookComponents(hooks, f.rel, undefined, (script) => {
+    const base = m[1]!;
+    const res = hookComponents(hookCommands(doc), f.rel, undefined, (script) => {
       const rel = `${base}${script}`;
       const file = files.get(rel);
       return file ? { path: rel, digest: '', pinned: true } : undefined;
@@ -133,12 +130,34 @@ async function discoverAgentFiles(ctx: DiscoverContext): Promise<DiscoverResult>
           // vanished while scanning
         }
       }
-      rootDependencies.push(c.ref);
+      found.rootDependencies.push(c.ref);
     }
-    components.push(...res.components);
-    findings.push(...res.findings);
+    found.components.push(...res.components);
+    found.findings.push(...res.findings);
   }
-  return { components, findings, dependencies, rootDependencies };
+}
+
+/** A client settings file as plain data; undefined (with a `hooks-invalid` finding) when it cannot be read. */
+async function readSettings(abs: string, rel: string, findings: Finding[]): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readTextBounded(abs, MAX_TEXT, rel);
+  } catch (err) {
+    findings.push({ code: 'hooks-invalid', severity: 'medium', message: isAibomError(err) ? err.message : String(err), location: { file: rel } });
+    return undefined;
+  }
+  // Settings files are JSONC for some clients: read with the MCP config reader's tolerant parser.
+  const parsed = parseMcpConfig(text, rel, true);
+  if (parsed && !parsed.ok) {
+    findings.push({
+      code: 'hooks-invalid',
+      severity: 'medium',
+      message: `cannot read ${rel}: ${parsed.error}; its hooks are not in the BOM`,
+      location: parsed.line !== undefined ? { file: rel, line: parsed.line } : { file: rel },
+    });
+    return undefined;
+  }
+  return parseJsonc(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, [], { allowTrailingComma: true });
 }
 
 async function scanText(ctx: DiscoverContext, rel: string, ref: string, findings: Finding[]): Promise<void> {

@@ -72,18 +72,26 @@ async function readText(unit: PluginUnit, name: string): Promise<string | { erro
   }
 }
 
+/** Add a dependency edge to the parts' graph. */
+function linkIn(out: Parts, from: string, to: string): void {
+  const s = out.dependencies.get(from);
+  if (s) s.add(to);
+  else out.dependencies.set(from, new Set([to]));
+}
+
 export async function describePluginParts(unit: PluginUnit): Promise<Parts> {
   const out: Parts = { components: [], services: [], findings: [], dependencies: new Map(), claimed: [] };
   const res = unit.resources ?? [];
   const byName = new Map(res.map((r) => [r.name, r]));
-  const link = (from: string, to: string) => {
-    const s = out.dependencies.get(from);
-    if (s) s.add(to);
-    else out.dependencies.set(from, new Set([to]));
-  };
-  const loadable = unit.agentPlugins ? unit.agentPlugins.loadable : true;
+  await scanInvisible(unit, res, out);
+  await addSkills(unit, res, out);
+  if (unit.agentPlugins) await addAgentPluginsParts(unit, res, byName.has('mcp.json'), out);
+  await addClaudeCodeParts(unit, res, byName, out);
+  return out;
+}
 
-  // Invisible characters in every text file of the plugin.
+/** Invisible characters in every text file of the plugin. */
+async function scanInvisible(unit: PluginUnit, res: ResourceDigest[], out: Parts): Promise<void> {
   for (const r of res) {
     if (!TEXT_EXT.test(r.name) || r.size > MAX_TEXT_BYTES) continue;
     const text = await readText(unit, r.name);
@@ -98,41 +106,46 @@ export async function describePluginParts(unit: PluginUnit): Promise<Parts> {
       });
     }
   }
+}
 
-  // Skills: each immediate child of skills/ holding a regular SKILL.md (never deeper).
+/** Skills: each immediate child of skills/ holding a regular SKILL.md (never deeper). */
+async function addSkills(unit: PluginUnit, res: ResourceDigest[], out: Parts): Promise<void> {
+  const loadable = unit.agentPlugins ? unit.agentPlugins.loadable : true;
   const skillNames = [...new Set(res.map((r) => /^skills\/([^/]+)\/SKILL\.md$/.exec(r.name)?.[1]).filter((x): x is string => !!x))].sort();
   for (const folder of skillNames) {
     const skill = await describeSkill(unit, `skills/${folder}`, folder, res, loadable);
     out.components.push(...skill.components);
     out.findings.push(...skill.findings);
-    link(unit.ref, skill.ref);
-    for (const c of skill.components) if (c.ref !== skill.ref) link(skill.ref, c.ref);
+    linkIn(out, unit.ref, skill.ref);
+    for (const c of skill.components) if (c.ref !== skill.ref) linkIn(out, skill.ref, c.ref);
   }
+}
 
-  // Agent Plugins mcp.json.
-  if (unit.agentPlugins) {
-    const mcp = await agentMcp(unit, byName.has('mcp.json'));
-    out.components.push(...mcp.components);
-    out.services.push(...mcp.services);
-    out.findings.push(...mcp.findings);
-    out.claimed.push(...mcp.claimed);
-    for (const c of [...mcp.components, ...mcp.services]) link(unit.ref, c.ref);
-    // Reverse-domain extension folders: opaque, recorded with a digest of their files.
-    const dirs = new Set(res.map((r) => r.name.split('/')[0]!).filter((d, _i) => isExtensionNamespace(d)));
-    for (const d of [...dirs].sort()) {
-      const files = res.filter((r) => r.name.startsWith(`${d}/`));
-      if (!files.length) continue;
-      out.findings.push({
-        code: 'agent-plugin-extension',
-        severity: 'info',
-        message: `plugin ${unit.name}: client extension folder ${d}/ (${files.length} files, sha256:${manifestDigest(files.map((f) => ({ name: f.name.slice(d.length + 1), digest: f.digest })))}); its contents are defined by that client`,
-        component: unit.ref,
-        location: { file: joinRel(unit.rel, d) },
-      });
-    }
+/** An Agent Plugins package: its mcp.json servers, and its reverse-domain extension folders (opaque, digested). */
+async function addAgentPluginsParts(unit: PluginUnit, res: ResourceDigest[], hasMcpJson: boolean, out: Parts): Promise<void> {
+  const mcp = await agentMcp(unit, hasMcpJson);
+  out.components.push(...mcp.components);
+  out.services.push(...mcp.services);
+  out.findings.push(...mcp.findings);
+  out.claimed.push(...mcp.claimed);
+  for (const c of [...mcp.components, ...mcp.services]) linkIn(out, unit.ref, c.ref);
+  // Reverse-domain extension folders: opaque, recorded with a digest of their files.
+  const dirs = new Set(res.map((r) => r.name.split('/')[0]!).filter((d, _i) => isExtensionNamespace(d)));
+  for (const d of [...dirs].sort()) {
+    const files = res.filter((r) => r.name.startsWith(`${d}/`));
+    if (!files.length) continue;
+    out.findings.push({
+      code: 'agent-plugin-extension',
+      severity: 'info',
+      message: `plugin ${unit.name}: client extension folder ${d}/ (${files.length} files, sha256:${manifestDigest(files.map((f) => ({ name: f.name.slice(d.length + 1), digest: f.digest })))}); its contents are defined by that client`,
+      component: unit.ref,
+      location: { file: joinRel(unit.rel, d) },
+    });
   }
+}
 
-  // Claude Code plugin parts (also in packages carrying both manifests).
+/** Claude Code plugin parts (also in packages carrying both manifests): commands, agents, hooks, `.mcp.json`. */
+async function addClaudeCodeParts(unit: PluginUnit, res: ResourceDigest[], byName: Map<string, ResourceDigest>, out: Parts): Promise<void> {
   for (const r of res) {
     const m = /^(commands|agents)\/(.+\.md)$/.exec(r.name);
     if (!m) continue;
@@ -147,21 +160,16 @@ export async function describePluginParts(unit: PluginUnit): Promise<Parts> {
     };
     if (!unit.pinned) c.properties.push(prop(`${NS}unpinned-reason`, 'its plugin is not pinned'));
     out.components.push(c);
-    link(unit.ref, c.ref);
+    linkIn(out, unit.ref, c.ref);
   }
-  if (byName.has('hooks/hooks.json')) {
-    const h = await pluginHooks(unit, 'hooks/hooks.json', byName);
+  const hookSets: Array<{ components: Component[]; findings: Finding[] }> = [];
+  if (byName.has('hooks/hooks.json')) hookSets.push(await pluginHooks(unit, 'hooks/hooks.json', byName));
+  // Claude Code also takes hooks declared in the manifest: inline, or paths to more hook files.
+  if (byName.has('.claude-plugin/plugin.json')) hookSets.push(...(await manifestHooks(unit, byName)));
+  for (const h of hookSets) {
     out.components.push(...h.components);
     out.findings.push(...h.findings);
-    for (const c of h.components) link(unit.ref, c.ref);
-  }
-  if (byName.has('.claude-plugin/plugin.json')) {
-    // Claude Code also takes hooks declared in the manifest: inline, or paths to more hook files.
-    for (const h of await manifestHooks(unit, byName)) {
-      out.components.push(...h.components);
-      out.findings.push(...h.findings);
-      for (const c of h.components) link(unit.ref, c.ref);
-    }
+    for (const c of h.components) linkIn(out, unit.ref, c.ref);
   }
   if (byName.has('.mcp.json')) {
     // Read by the MCP discoverer (src/inventory/mcp); linked here to its plugin.
@@ -169,10 +177,9 @@ export async function describePluginParts(unit: PluginUnit): Promise<Parts> {
     if (typeof text === 'string') {
       const file = joinRel(unit.rel, '.mcp.json');
       const parsed = parseMcpConfig(text, file, true);
-      if (parsed?.ok) for (const s of parsed.servers) link(unit.ref, `mcp:${file}#${safeName(s.name)}`);
+      if (parsed?.ok) for (const s of parsed.servers) linkIn(out, unit.ref, `mcp:${file}#${safeName(s.name)}`);
     }
   }
-  return out;
 }
 
 interface SkillResult {

@@ -3,7 +3,7 @@ import type { Document, LineCounter } from 'yaml';
 import { AibomError } from '../../errors.js';
 import { isObject, parseJsonText } from '../../util/json.js';
 import { lazyRequire } from '../../util/lazy.js';
-import { parseYamlDocuments } from '../../util/yaml.js';
+import { duplicateKey, parseYamlDocuments } from '../../util/yaml.js';
 import type { Provenance } from '../types.js';
 import { NS, prop } from '../types.js';
 import { hashesFromSri } from './integrity.js';
@@ -126,37 +126,12 @@ function isEnvDocument(v: unknown): boolean {
  * another integrity could hide behind the first). Every mapping is checked, iteratively.
  */
 function rejectDuplicateKeys(doc: Document, lc: LineCounter, path: string): void {
-  const { isMap, isScalar, isSeq } = yaml();
-  const stack: unknown[] = [doc.contents];
-  while (stack.length) {
-    const node = stack.pop();
-    if (isMap(node)) {
-      const seen = new Set<string>();
-      for (const item of node.items) {
-        if (isScalar(item.key)) {
-          const k = String(item.key.value);
-          if (seen.has(k)) {
-            const line = item.key.range ? lc.linePos(item.key.range[0]).line : undefined;
-            throw new AibomError('INPUT', `not valid YAML: duplicate key ${JSON.stringify(k)}${line ? ` at line ${line}` : ''}`, {
-              file: path,
-            });
-          }
-          seen.add(k);
-        } else if (item.key !== null && item.key !== undefined) {
-          // pnpm writes only scalar keys; a mapping or list as a key is no lockfile (and yaml
-          // would stringify it with a process warning on stderr).
-          const range = (item.key as { range?: [number, number, number] }).range;
-          const line = range ? lc.linePos(range[0]).line : undefined;
-          throw new AibomError('INPUT', `not valid: a mapping key that is not a plain value${line ? ` at line ${line}` : ''}`, {
-            file: path,
-          });
-        }
-        stack.push(item.value);
-      }
-    } else if (isSeq(node)) {
-      for (const item of node.items) stack.push(item);
-    }
-  }
+  // pnpm writes only plain keys: a mapping or list as a key is no lockfile.
+  const bad = duplicateKey(doc, { plainKeysOnly: true });
+  if (!bad) return;
+  const line = lc.linePos(bad.offset).line;
+  if (bad.notPlain) throw new AibomError('INPUT', `not valid: a mapping key that is not a plain value at line ${line}`, { file: path });
+  throw new AibomError('INPUT', `not valid YAML: duplicate key ${JSON.stringify(bad.key)} at line ${line}`, { file: path });
 }
 
 function sectionLines(doc: Document, lc: LineCounter): Map<string, Map<string, number>> {

@@ -83,6 +83,19 @@ export function mayHoldMcpServers(rel: string, size: number): boolean {
   return size <= MAX_SNIFFED_JSON_BYTES;
 }
 
+/** A place in a config where servers may be: a path, its label in the BOM, and the shape its format gives it. */
+interface ServerSection {
+  path: Array<string | number>;
+  label: string;
+  shape: 'map' | 'list' | 'any';
+}
+
+/** Servers read so far, and the labels of the sections they came from. */
+interface ReadServers {
+  servers: McpServerEntry[];
+  found: string[];
+}
+
 /**
  * Parse a config. `known` files report a missing servers section as an empty list; for other
  * files (sniffed because they mention `mcpServers`) `undefined` means "not an MCP config".
@@ -91,6 +104,28 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
   const other = parseNonJsonConfig(text, rel, known);
   if (other || /\.(ya?ml|toml)$/i.test(rel)) return other;
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const parsed = parseJsonConfigTree(body, known);
+  if (!parsed || 'ok' in parsed) return parsed;
+  const { tree, lineOf } = parsed;
+  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  const read: ReadServers = { servers: [], found: [] };
+  const bad = readSections(tree, serverSections(tree, rel, base), known, lineOf, read);
+  if (bad) return bad;
+  if (base === 'manifest.json') readBundleServer(tree, rel, lineOf, read);
+  if (known && !read.found.length && (base === '.mcp.json' || base === 'mcp.json')) readTopLevelServers(tree, lineOf, read);
+  if (!known) {
+    // A file found by sniffing counts when it really looks like a client config: one server
+    // definition is enough (a note or a disabled entry beside it must not hide the rest).
+    if (!read.found.length || !read.servers.some((s) => looksLikeServer(s.def))) return undefined;
+  }
+  return { ok: true, servers: read.servers, sections: read.found };
+}
+
+/**
+ * The JSON(C) tree of a config whose top level is an object, with a line index; a failure (or
+ * undefined: not an MCP config) when it is too deep, not JSON, or not an object.
+ */
+function parseJsonConfigTree(body: string, known: boolean): { tree: JsonNode; lineOf: (offset: number) => number } | McpConfigParse | undefined {
   // A file found by sniffing is a config aibom cannot read only when it names a servers
   // section; one that merely mentions MCP (a fixture, a package name) is not a config.
   const namesServers = known || /mcpServers|context_servers|mcp_config|modelContextProtocolServers|\\u/.test(body);
@@ -107,8 +142,12 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
     return { ok: false, error: `not valid JSON: ${describe(e)} at line ${line}, column ${col}`, line };
   }
   if (tree.type !== 'object') return known ? { ok: false, error: 'top level is not a JSON object' } : undefined;
-  const base = rel.slice(rel.lastIndexOf('/') + 1);
-  const sections: Array<{ path: Array<string | number>; label: string; shape: 'map' | 'list' | 'any' }> = [];
+  return { tree, lineOf };
+}
+
+/** Where servers may be: the client formats' sections for this file name, Claude Code's per-project ones, then any MCP-named key. */
+function serverSections(tree: JsonNode, rel: string, base: string): ServerSection[] {
+  const sections: ServerSection[] = [];
   for (const f of CLIENT_FORMATS) if (f.file.test(rel)) for (const path of f.paths) sections.push({ path, label: path.join('.'), shape: f.list ? 'list' : 'map' });
   if (base === '.claude.json') {
     // Claude Code keeps per-project servers under projects.<path>.mcpServers.
@@ -128,8 +167,11 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
   // Then whatever else looks like servers under an MCP-named key (a client not in the table).
   const declared = sections.map((s) => s.path);
   for (const path of genericServerContainers(plainValue(tree), declared)) sections.push({ path, label: path.join('.'), shape: 'any' });
-  const servers: McpServerEntry[] = [];
-  const found: string[] = [];
+  return sections;
+}
+
+/** The servers of every section present (a list, or a map by name); a failure when a known config's section has the wrong shape. */
+function readSections(tree: JsonNode, sections: ServerSection[], known: boolean, lineOf: (offset: number) => number, read: ReadServers): McpConfigParse | undefined {
   for (const s of sections) {
     const node = child(tree, s.path);
     if (!node) continue;
@@ -139,53 +181,50 @@ export function parseMcpConfig(text: string, rel: string, known: boolean): McpCo
       if (known && s.shape !== 'any') return { ok: false, error: `"${s.label}" is not ${s.shape === 'list' ? 'a list' : 'an object'}`, line: lineOf(node.offset) };
       continue;
     }
+    read.found.push(s.label);
     if (node.type === 'array') {
-      found.push(s.label);
       (node.children ?? []).forEach((item, i) => {
         const def = normalizeServerDef(plainValue(item));
         const name = isPlainObject(def) && typeof def.name === 'string' && def.name ? def.name : `#${i + 1}`;
-        servers.push({ name, def, line: lineOf(item.offset), section: s.label });
+        read.servers.push({ name, def, line: lineOf(item.offset), section: s.label });
       });
       continue;
     }
-    found.push(s.label);
     for (const p of node.children ?? []) {
       const key = p.children?.[0];
       const value = p.children?.[1];
       if (!key || typeof key.value !== 'string' || !value) continue;
-      servers.push({ name: key.value, def: normalizeServerDef(plainValue(value)), line: lineOf(key.offset), section: s.label });
+      read.servers.push({ name: key.value, def: normalizeServerDef(plainValue(value)), line: lineOf(key.offset), section: s.label });
     }
   }
-  if (base === 'manifest.json') {
-    // An MCPB (formerly DXT) bundle: the client runs server.mcp_config, named by the bundle.
-    const cfg = child(tree, ['server', 'mcp_config']);
-    const nameNode = child(tree, ['name']);
-    if (cfg?.type === 'object') {
-      const name = typeof nameNode?.value === 'string' && nameNode.value ? nameNode.value : rel;
-      servers.push({ name, def: normalizeServerDef(plainValue(cfg)), line: lineOf(cfg.offset), section: 'server.mcp_config' });
-      found.push('server.mcp_config');
-    }
+  return undefined;
+}
+
+/** An MCPB (formerly DXT) bundle: the client runs server.mcp_config, named by the bundle. */
+function readBundleServer(tree: JsonNode, rel: string, lineOf: (offset: number) => number, read: ReadServers): void {
+  const cfg = child(tree, ['server', 'mcp_config']);
+  const nameNode = child(tree, ['name']);
+  if (cfg?.type !== 'object') return;
+  const name = typeof nameNode?.value === 'string' && nameNode.value ? nameNode.value : rel;
+  read.servers.push({ name, def: normalizeServerDef(plainValue(cfg)), line: lineOf(cfg.offset), section: 'server.mcp_config' });
+  read.found.push('server.mcp_config');
+}
+
+/**
+ * Claude Code plugins' .mcp.json may hold the servers at the top level, without an
+ * `mcpServers` wrapper ({"github": {"type": "http", "url": ...}}). Entries that look like
+ * server definitions are servers; other keys ("$schema") are not.
+ */
+function readTopLevelServers(tree: JsonNode, lineOf: (offset: number) => number, read: ReadServers): void {
+  for (const p of tree.children ?? []) {
+    const key = p.children?.[0];
+    const value = p.children?.[1];
+    if (!key || typeof key.value !== 'string' || value?.type !== 'object') continue;
+    const def = normalizeServerDef(plainValue(value));
+    if (!looksLikeServer(def)) continue;
+    read.servers.push({ name: key.value, def, line: lineOf(key.offset), section: '(top level)' });
   }
-  if (known && !found.length && (base === '.mcp.json' || base === 'mcp.json')) {
-    // Claude Code plugins' .mcp.json may hold the servers at the top level, without an
-    // `mcpServers` wrapper ({"github": {"type": "http", "url": ...}}). Entries that look like
-    // server definitions are servers; other keys ("$schema") are not.
-    for (const p of tree.children ?? []) {
-      const key = p.children?.[0];
-      const value = p.children?.[1];
-      if (!key || typeof key.value !== 'string' || value?.type !== 'object') continue;
-      const def = normalizeServerDef(plainValue(value));
-      if (!looksLikeServer(def)) continue;
-      servers.push({ name: key.value, def, line: lineOf(key.offset), section: '(top level)' });
-    }
-    if (servers.length) found.push('(top level)');
-  }
-  if (!known) {
-    // A file found by sniffing counts when it really looks like a client config: one server
-    // definition is enough (a note or a disabled entry beside it must not hide the rest).
-    if (!found.length || !servers.some((s) => looksLikeServer(s.def))) return undefined;
-  }
-  return { ok: true, servers, sections: found };
+  if (read.servers.length) read.found.push('(top level)');
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

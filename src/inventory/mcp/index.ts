@@ -18,7 +18,7 @@ import {
 import type { McpServerEntry } from './config-types.js';
 import { analyzeCommand, type LaunchInfo, transportOf } from './launch.js';
 import { familyOf, type SourceSettings, SourceSettingsReader } from './source-settings.js';
-import { looksLikeSecret, REDACTED, redactArgs, sanitizeToken, sanitizeUrl, splitCommandLine } from './redact.js';
+import { looksLikeSecret, REDACTED, type RedactedArgs, redactArgs, sanitizeToken, sanitizeUrl, splitCommandLine } from './redact.js';
 
 /**
  * MCP servers from the MCP client configs in the scanned folder. A server the agent reaches
@@ -284,6 +284,21 @@ export async function describeOwnedServer(entry: McpServerEntry, file: string, w
   return describeServer(entry, file, { ...(await cwdSettings(entry.def, file, settings)), ...dropUndefined(sources) }, refs);
 }
 
+/** One server entry being described: its identity, its raw definition, and the properties every kind records. */
+interface ServerDraft {
+  name: string;
+  ref: string;
+  location: { file: string; line: number };
+  def: Record<string, unknown>;
+  properties: Property[];
+  envNames: Set<string>;
+  headerNames: Set<string>;
+  envFile: string | undefined;
+  disabled: boolean;
+  /** Sanitized. */
+  url: string | undefined;
+}
+
 function describeServer(entry: McpServerEntry, file: string, sources: SourceSettings, refs: Set<string>): Described {
   const name = safeName(entry.name);
   let ref = `mcp:${file}#${name}`;
@@ -301,88 +316,75 @@ function describeServer(entry: McpServerEntry, file: string, sources: SourceSett
   const d = def as Record<string, unknown>;
   const rawUrl = firstString(d, ['url', 'serverUrl', 'httpUrl', 'uri']);
   const command = typeof d.command === 'string' && d.command.trim() ? d.command.trim() : undefined;
-  const properties: Property[] = [prop(`${NS}kind`, 'mcp-server'), prop(`${NS}mcp:server`, name), prop(`${NS}mcp:config`, file)];
-  const envNames = new Set(namesOf(d.env));
-  const headerNames = new Set(namesOf(d.headers));
-  const envFile = typeof d.envFile === 'string' ? d.envFile : undefined;
-  const disabled = d.disabled === true || d.enabled === false;
-  const url = rawUrl ? sanitizeUrl(rawUrl) : undefined;
-  const findings: Finding[] = [];
+  const draft: ServerDraft = {
+    name,
+    ref,
+    location,
+    def: d,
+    properties: [prop(`${NS}kind`, 'mcp-server'), prop(`${NS}mcp:server`, name), prop(`${NS}mcp:config`, file)],
+    envNames: new Set(namesOf(d.env)),
+    headerNames: new Set(namesOf(d.headers)),
+    envFile: typeof d.envFile === 'string' ? d.envFile : undefined,
+    disabled: d.disabled === true || d.enabled === false,
+    url: rawUrl ? sanitizeUrl(rawUrl) : undefined,
+  };
+  if (command) return describeLocalServer(draft, command, sources);
+  if (draft.url) return describeRemoteServer(draft, draft.url);
+  return {
+    findings: [
+      {
+        code: 'mcp-server-invalid',
+        severity: 'medium',
+        message: `MCP server "${name}" has neither a command nor a url; left out`,
+        location,
+      },
+    ],
+  };
+}
 
-  if (!command && !url) {
-    return {
-      findings: [
-        {
-          code: 'mcp-server-invalid',
-          severity: 'medium',
-          message: `MCP server "${name}" has neither a command nor a url; left out`,
-          location,
-        },
-      ],
-    };
-  }
+/** A server reached by URL only: a service (a trust boundary unless on this host), never pinned. */
+function describeRemoteServer(s: ServerDraft, url: string): Described {
+  const { ref, name, properties, location } = s;
+  const transport = transportOf(s.def, url);
+  const reason = 'remote server: no version pin possible';
+  properties.push(prop(`${NS}mcp:transport`, transport), prop(`${NS}mcp:launcher`, 'url'));
+  addNames(properties, s.envNames, s.headerNames, s.envFile, s.disabled);
+  properties.push(prop(`${NS}pinned`, false), prop(`${NS}unpinned-reason`, reason));
+  const local = isLocalHost(url);
+  const service: Service = {
+    ref,
+    name,
+    properties,
+    locations: [location],
+    trustZone: local ? 'local' : 'external',
+    extra: { 'x-trust-boundary': !local },
+  };
+  if (isUrl(url)) service.endpoints = [url];
+  else properties.push(prop(`${NS}mcp:url`, url));
+  const auth = [...s.headerNames].some((h) => AUTH_HEADER.test(h)) || s.def.oauth !== undefined;
+  if (auth) service.extra = { ...service.extra, authenticated: true };
+  const finding: Finding = {
+    code: 'mcp-server-unpinned',
+    severity: 'low',
+    message: `MCP server "${name}" is not pinned: ${reason}`,
+    component: ref,
+    location,
+  };
+  return { service, findings: [finding] };
+}
 
-  if (!command && url) {
-    const transport = transportOf(d, url);
-    const reason = 'remote server: no version pin possible';
-    properties.push(prop(`${NS}mcp:transport`, transport), prop(`${NS}mcp:launcher`, 'url'));
-    addNames(properties, envNames, headerNames, envFile, disabled);
-    properties.push(prop(`${NS}pinned`, false), prop(`${NS}unpinned-reason`, reason));
-    const local = isLocalHost(url);
-    const service: Service = {
-      ref,
-      name,
-      properties,
-      locations: [location],
-      trustZone: local ? 'local' : 'external',
-      extra: { 'x-trust-boundary': !local },
-    };
-    if (isUrl(url)) service.endpoints = [url];
-    else properties.push(prop(`${NS}mcp:url`, url));
-    const auth = [...headerNames].some((h) => AUTH_HEADER.test(h)) || d.oauth !== undefined;
-    if (auth) service.extra = { ...service.extra, authenticated: true };
-    findings.push({
-      code: 'mcp-server-unpinned',
-      severity: 'low',
-      message: `MCP server "${name}" is not pinned: ${reason}`,
-      component: ref,
-      location,
-    });
-    return { service, findings };
-  }
-
+/** A server the client launches: its command line, redacted, judged for a pin; a component. */
+function describeLocalServer(s: ServerDraft, command: string, sources: SourceSettings): Described {
+  const { name, ref, location, properties } = s;
   // A local server: redact before anything reads the command line.
-  let rawArgs: string[] = [];
-  if (Array.isArray(d.args)) {
-    for (const a of d.args) {
-      if (typeof a === 'string') rawArgs.push(a);
-      else if (typeof a === 'number' || typeof a === 'boolean') rawArgs.push(String(a));
-    }
-  }
-  let rawCommand = command!;
-  if (!rawArgs.length && /\s/.test(rawCommand)) {
-    // "command": "npx -y pkg@1.2.3" — the whole line in one string.
-    const words = splitCommandLine(rawCommand);
-    rawCommand = words[0] ?? rawCommand;
-    rawArgs = words.slice(1);
-  }
-  const safeCommand = sanitizeToken(rawCommand);
-  const red = redactArgs(rawArgs);
-  for (const n of red.envNames) envNames.add(safeName(n));
-  for (const n of red.headerNames) headerNames.add(safeName(n));
+  const { safeCommand, red } = redactedCommandLine(s.def, command);
+  for (const n of red.envNames) s.envNames.add(safeName(n));
+  for (const n of red.headerNames) s.headerNames.add(safeName(n));
   // The variable names the client sets (raw: only tested, never written) judge registry overrides.
-  const info: LaunchInfo = analyzeCommand(safeCommand, red.args, [...rawNames(d.env), ...red.envNames]);
-  const family = familyOf(info.launcher);
-  if (info.pinned && family) {
-    // Settings beside the config, or an env file, can move where the package comes from.
-    const moved = sources[family] ?? (envFile ? `reads its environment from the env file ${sanitizeToken(envFile)}, which may set another ${family === 'npm' ? 'registry' : 'index'}` : undefined);
-    if (moved) {
-      info.pinned = false;
-      info.reason = moved;
-    }
-  }
-  for (const n of info.envNames) envNames.add(safeName(n));
-  const transport = transportOf(d, undefined);
+  const info: LaunchInfo = analyzeCommand(safeCommand, red.args, [...rawNames(s.def.env), ...red.envNames]);
+  unpinIfSourceMoved(info, sources, s.envFile);
+  for (const n of info.envNames) s.envNames.add(safeName(n));
+  const transport = transportOf(s.def, undefined);
   properties.push(prop(`${NS}mcp:transport`, transport), prop(`${NS}mcp:launcher`, info.launcher));
   properties.push(prop(`${NS}mcp:command`, safeCommand));
   if (red.args.length) properties.push(prop(`${NS}mcp:args`, JSON.stringify(red.args)));
@@ -391,20 +393,65 @@ function describeServer(entry: McpServerEntry, file: string, sources: SourceSett
   if (info.package) properties.push(prop(`${NS}mcp:package`, info.package.spec));
   if (info.extraPackages?.length) properties.push(prop(`${NS}mcp:extra-packages`, JSON.stringify(info.extraPackages)));
   if (info.package?.tag) properties.push(prop(`${NS}mcp:image-tag`, info.package.tag));
-  if (url) properties.push(prop(`${NS}mcp:url`, url));
-  addNames(properties, envNames, headerNames, envFile, disabled);
+  if (s.url) properties.push(prop(`${NS}mcp:url`, s.url));
+  addNames(properties, s.envNames, s.headerNames, s.envFile, s.disabled);
   properties.push(prop(`${NS}pinned`, info.pinned));
   if (!info.pinned && info.reason) properties.push(prop(`${NS}unpinned-reason`, info.reason));
+  const component = launchedComponent(s, info);
+  const findings: Finding[] = [];
+  if (!info.pinned) {
+    findings.push({
+      code: 'mcp-server-unpinned',
+      severity: info.launcher === 'binary' ? 'low' : 'medium',
+      message: `MCP server "${name}" is not pinned: ${info.reason ?? 'unknown'}`,
+      component: ref,
+      location,
+    });
+  }
+  return { component, findings };
+}
 
+/** The command and its arguments (a whole command line in `command` split into words), redacted. */
+function redactedCommandLine(d: Record<string, unknown>, command: string): { safeCommand: string; red: RedactedArgs } {
+  let rawArgs: string[] = [];
+  if (Array.isArray(d.args)) {
+    for (const a of d.args) {
+      if (typeof a === 'string') rawArgs.push(a);
+      else if (typeof a === 'number' || typeof a === 'boolean') rawArgs.push(String(a));
+    }
+  }
+  let rawCommand = command;
+  if (!rawArgs.length && /\s/.test(rawCommand)) {
+    // "command": "npx -y pkg@1.2.3" — the whole line in one string.
+    const words = splitCommandLine(rawCommand);
+    rawCommand = words[0] ?? rawCommand;
+    rawArgs = words.slice(1);
+  }
+  return { safeCommand: sanitizeToken(rawCommand), red: redactArgs(rawArgs) };
+}
+
+/** Settings beside the config, or an env file, can move where the package comes from: then it is not pinned. */
+function unpinIfSourceMoved(info: LaunchInfo, sources: SourceSettings, envFile: string | undefined): void {
+  const family = familyOf(info.launcher);
+  if (!info.pinned || !family) return;
+  const moved = sources[family] ?? (envFile ? `reads its environment from the env file ${sanitizeToken(envFile)}, which may set another ${family === 'npm' ? 'registry' : 'index'}` : undefined);
+  if (moved) {
+    info.pinned = false;
+    info.reason = moved;
+  }
+}
+
+/** The component of a launched server: named after its package (npm, PyPI, image) when it has one. */
+function launchedComponent(s: ServerDraft, info: LaunchInfo): Component {
   const pkg = info.package;
   const isImage = pkg?.ecosystem === 'docker';
   const component: Component = {
-    ref,
+    ref: s.ref,
     type: isImage ? 'container' : 'application',
-    name,
+    name: s.name,
     hashes: [],
-    properties,
-    locations: [location],
+    properties: s.properties,
+    locations: [s.location],
   };
   if (pkg?.name && (pkg.ecosystem === 'npm' || pkg.ecosystem === 'pypi' || pkg.ecosystem === 'docker')) {
     if (pkg.ecosystem === 'npm' && pkg.group) {
@@ -419,17 +466,8 @@ function describeServer(entry: McpServerEntry, file: string, sources: SourceSett
     if (pkg.purl) component.purl = pkg.purl;
   }
   if (pkg?.digest?.startsWith('sha256:')) component.hashes.push({ alg: 'SHA-256', content: pkg.digest.slice(7) });
-  if (disabled) component.description = 'disabled in its MCP client config';
-  if (!info.pinned) {
-    findings.push({
-      code: 'mcp-server-unpinned',
-      severity: info.launcher === 'binary' ? 'low' : 'medium',
-      message: `MCP server "${name}" is not pinned: ${info.reason ?? 'unknown'}`,
-      component: ref,
-      location,
-    });
-  }
-  return { component, findings };
+  if (s.disabled) component.description = 'disabled in its MCP client config';
+  return component;
 }
 
 function addNames(properties: Property[], env: Set<string>, headers: Set<string>, envFile: string | undefined, disabled: boolean): void {

@@ -40,21 +40,77 @@ export const pluginsDiscoverer: Discoverer = {
   discover: discoverPlugins,
 };
 
+/** The plugin folders found, and the plugin entries that are symbolic links (path → link text). */
+interface PluginFolders {
+  folders: string[];
+  /**
+   * Plugin entries that are symbolic links (or a plugin path that is one): each is a plugin the
+   * gate fails (aibom:plugin:entry-symlink), whether the walk followed it or not.
+   */
+  linkedEntries: Map<string, string>;
+}
+
 async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
   const config = ctx.options.config;
-  const configured = config?.plugins?.paths;
-  const bases = (configured ?? DEFAULT_PLUGIN_PATHS).map(normalizeConfigPath);
   const excluded = config?.plugins?.exclude?.length ? picomatch(config.plugins.exclude, { dot: true }) : () => false;
+  const isExcluded = (rel: string) => excluded(rel) || excluded(`${rel}/`);
   const findings: Finding[] = [];
   const components: Component[] = [];
   const services: Service[] = [];
   const dependencies = new Map<string, Set<string>>();
   const pluginRefs: string[] = [];
-  const dirs = new Set(ctx.walked.dirs);
+  const { folders, linkedEntries } = findPluginFolders(ctx, findings);
+  // Agent Plugins packages (a plugin.json with an agent-plugins.org $schema) and Claude Code
+  // plugins (.claude-plugin/plugin.json) wherever they are, not only under the plugin folders.
+  for (const dir of await packageFolders(ctx)) {
+    if (!folders.includes(dir) && !folders.some((f) => dir.startsWith(`${f}/`))) folders.push(dir);
+  }
+  folders.sort();
 
+  let done = 0;
+  for (const rel of folders) {
+    if (isExcluded(rel)) continue;
+    ctx.options.onProgress?.({ phase: 'plugins', done: done++, total: folders.length });
+    const { component, findings: fs, parts } = await describePlugin(ctx, rel);
+    const target = linkedEntries.get(rel);
+    if (target !== undefined) {
+      component.properties.push(prop(`${NS}plugin:entry-symlink`, target));
+      linkedEntries.delete(rel);
+    }
+    components.push(component);
+    findings.push(...fs);
+    pluginRefs.push(component.ref);
+    if (parts) {
+      components.push(...parts.components);
+      services.push(...parts.services);
+      findings.push(...parts.findings);
+      for (const [from, tos] of parts.dependencies) dependencies.set(from, tos);
+      for (const f of parts.claimed) ctx.claimed?.add(f);
+    }
+  }
+  // A linked entry not described above (not walked into): a plugin component of its own, which the gate fails.
+  for (const [rel, target] of linkedEntries) {
+    if (isExcluded(rel)) continue;
+    components.push({
+      ref: `plugin:${rel}`,
+      type: 'library',
+      name: posix.basename(rel),
+      hashes: [],
+      properties: [prop(`${NS}kind`, 'plugin'), prop(`${NS}install-path`, rel), prop(`${NS}plugin:entry-symlink`, target)],
+      locations: [{ file: rel }],
+    });
+    pluginRefs.push(`plugin:${rel}`);
+  }
+  return { components, services, findings, dependencies, rootDependencies: pluginRefs };
+}
+
+/** Every child folder of the plugin paths (configured, or the defaults), links recorded and never followed. */
+function findPluginFolders(ctx: DiscoverContext, findings: Finding[]): PluginFolders {
+  const config = ctx.options.config;
+  const configured = config?.plugins?.paths;
+  const bases = (configured ?? DEFAULT_PLUGIN_PATHS).map(normalizeConfigPath);
+  const dirs = new Set(ctx.walked.dirs);
   const folders: string[] = [];
-  // Plugin entries that are symbolic links (or a plugin path that is one): each is a plugin the
-  // gate fails (aibom:plugin:entry-symlink), whether the walk followed it or not.
   const linkedEntries = new Map<string, string>();
   bases.forEach((base, i) => {
     const link = ctx.walked.symlinks.find((s) => s.rel === base);
@@ -93,47 +149,7 @@ async function discoverPlugins(ctx: DiscoverContext): Promise<DiscoverResult> {
       });
     }
   });
-  // Agent Plugins packages (a plugin.json with an agent-plugins.org $schema) and Claude Code
-  // plugins (.claude-plugin/plugin.json) wherever they are, not only under the plugin folders.
-  for (const dir of await packageFolders(ctx)) {
-    if (!folders.includes(dir) && !folders.some((f) => dir.startsWith(`${f}/`))) folders.push(dir);
-  }
-  folders.sort();
-
-  let done = 0;
-  for (const rel of folders) {
-    if (excluded(rel) || excluded(`${rel}/`)) continue;
-    ctx.options.onProgress?.({ phase: 'plugins', done: done++, total: folders.length });
-    const { component, findings: fs, parts } = await describePlugin(ctx, rel);
-    const target = linkedEntries.get(rel);
-    if (target !== undefined) {
-      component.properties.push(prop(`${NS}plugin:entry-symlink`, target));
-      linkedEntries.delete(rel);
-    }
-    components.push(component);
-    findings.push(...fs);
-    pluginRefs.push(component.ref);
-    if (parts) {
-      components.push(...parts.components);
-      services.push(...parts.services);
-      findings.push(...parts.findings);
-      for (const [from, tos] of parts.dependencies) dependencies.set(from, tos);
-      for (const f of parts.claimed) ctx.claimed?.add(f);
-    }
-  }
-  for (const [rel, target] of linkedEntries) {
-    if (excluded(rel) || excluded(`${rel}/`)) continue;
-    components.push({
-      ref: `plugin:${rel}`,
-      type: 'library',
-      name: posix.basename(rel),
-      hashes: [],
-      properties: [prop(`${NS}kind`, 'plugin'), prop(`${NS}install-path`, rel), prop(`${NS}plugin:entry-symlink`, target)],
-      locations: [{ file: rel }],
-    });
-    pluginRefs.push(`plugin:${rel}`);
-  }
-  return { components, services, findings, dependencies, rootDependencies: pluginRefs };
+  return { folders, linkedEntries };
 }
 
 const MAX_SNIFF_MANIFEST_BYTES = 1024 * 1024;
@@ -171,40 +187,27 @@ function parentOf(rel: string): string {
   return i < 0 ? '' : rel.slice(0, i);
 }
 
+/** What the Agent Plugins 1.0 check of a plugin's `plugin.json` said (when it has one). */
+type AgentPluginsCheck = NonNullable<PluginManifest['agentPlugins']>;
+
+/** One plugin being described: where it is, and the component, findings and properties built so far. */
+interface PluginDraft {
+  ctx: DiscoverContext;
+  rel: string;
+  abs: string;
+  ref: string;
+  component: Component;
+  /** The component's properties, in the order they are written. */
+  properties: Property[];
+  findings: Finding[];
+}
+
 async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ component: Component; findings: Finding[]; parts?: Parts }> {
   const abs = join(ctx.root, ...rel.split('/'));
   const ref = `plugin:${rel}`;
-  const findings: Finding[] = [];
   const manifests: PluginManifests = await readPluginManifests(abs, rel);
-  for (const p of manifests.problems) {
-    findings.push({
-      code: 'plugin-manifest-invalid',
-      severity: 'medium',
-      message: `cannot read plugin manifest: ${p.message}`,
-      component: ref,
-      location: { file: `${rel}/${p.file}` },
-    });
-  }
   const primary = manifests.primary;
   const agent = manifests.all.find((m) => m.format === 'agent-plugins')?.agentPlugins;
-  if (agent) {
-    for (const w of agent.warnings)
-      findings.push({
-        code: 'agent-plugin-manifest-warning',
-        severity: 'low',
-        message: `${rel}/plugin.json: ${w}`,
-        component: ref,
-        location: { file: `${rel}/plugin.json` },
-      });
-    if (agent.errors.length)
-      findings.push({
-        code: 'agent-plugin-manifest-invalid',
-        severity: 'high',
-        message: `${rel}/plugin.json does not conform to Agent Plugins 1.0: ${agent.errors.join('; ')}; a conformant client rejects the plugin and loads none of its components (they are listed here all the same)`,
-        component: ref,
-        location: agent.line !== undefined ? { file: `${rel}/plugin.json`, line: agent.line } : { file: `${rel}/plugin.json` },
-      });
-  }
   const properties: Property[] = [prop(`${NS}kind`, 'plugin'), prop(`${NS}install-path`, rel)];
   const component: Component = {
     ref,
@@ -214,9 +217,59 @@ async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ comp
     properties,
     locations: [{ file: primary ? `${rel}/${primary.file}` : rel }],
   };
+  const d: PluginDraft = { ctx, rel, abs, ref, component, properties, findings: manifestFindings(manifests, agent, rel, ref) };
+  identify(d, primary, manifests.all);
+  // Symlinks are recorded, never followed; the digest covers the regular files only.
+  const links = await recordSymlinks(d);
+  const signatures = await signatureFiles(abs);
+  for (const s of signatures) properties.push(prop(`${NS}signature-bundle`, `${rel}/${s}`));
+  const resources = await digestFolder(d, [...signatures, ...links.map((l) => l.rel)]);
+  const pinned = recordPinning(d, primary, resources !== undefined);
+  if (agent) recordAgentPlugins(properties, agent);
+  const unit: PluginUnit = { root: ctx.root, rel, abs, ref, name: component.name, pinned, resources, walked: ctx.walked };
+  if (agent) unit.agentPlugins = { ...(agent.schema ? { schema: agent.schema } : {}), loadable: agent.errors.length === 0, extensions: agent.manifest?.extensions ?? [] };
+  const parts = await describePluginParts(unit);
+  return { component, findings: d.findings, parts };
+}
+
+/** Manifests that could not be read, and what the Agent Plugins 1.0 check of plugin.json found. */
+function manifestFindings(manifests: PluginManifests, agent: AgentPluginsCheck | undefined, rel: string, ref: string): Finding[] {
+  const findings: Finding[] = [];
+  for (const p of manifests.problems) {
+    findings.push({
+      code: 'plugin-manifest-invalid',
+      severity: 'medium',
+      message: `cannot read plugin manifest: ${p.message}`,
+      component: ref,
+      location: { file: `${rel}/${p.file}` },
+    });
+  }
+  if (!agent) return findings;
+  for (const w of agent.warnings)
+    findings.push({
+      code: 'agent-plugin-manifest-warning',
+      severity: 'low',
+      message: `${rel}/plugin.json: ${w}`,
+      component: ref,
+      location: { file: `${rel}/plugin.json` },
+    });
+  if (agent.errors.length)
+    findings.push({
+      code: 'agent-plugin-manifest-invalid',
+      severity: 'high',
+      message: `${rel}/plugin.json does not conform to Agent Plugins 1.0: ${agent.errors.join('; ')}; a conformant client rejects the plugin and loads none of its components (they are listed here all the same)`,
+      component: ref,
+      location: agent.line !== undefined ? { file: `${rel}/plugin.json`, line: agent.line } : { file: `${rel}/plugin.json` },
+    });
+  return findings;
+}
+
+/** Name, version and purl from the primary manifest; a finding when there is none, or no usable version. */
+function identify(d: PluginDraft, primary: PluginManifest | undefined, all: PluginManifest[]): void {
+  const { component, properties, findings, rel, ref } = d;
   if (primary) {
-    applyManifest(component, primary, manifests.all);
-    for (const pkg of manifests.all) {
+    applyManifest(component, primary, all);
+    for (const pkg of all) {
       if (pkg === primary || (pkg.format !== 'npm' && pkg.format !== 'python') || !pkg.version || !primary.version) continue;
       if (pkg.version === primary.version) continue;
       findings.push({
@@ -252,16 +305,18 @@ async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ comp
       location: { file: `${rel}/${primary.file}` },
     });
   }
+}
 
-  // Symlinks are recorded, never followed; the digest covers the regular files only.
+/** Every symbolic link in the plugin folder: a property and a finding saying where it leads. */
+async function recordSymlinks(d: PluginDraft): Promise<FolderSymlink[]> {
   let links: FolderSymlink[] = [];
   try {
-    links = (await findFolderSymlinks(abs, ctx.root)).links;
+    links = (await findFolderSymlinks(d.abs, d.ctx.root)).links;
   } catch (err) {
-    findings.push(digestFailure(ref, rel, err));
+    d.findings.push(digestFailure(d.ref, d.rel, err));
   }
   for (const l of links) {
-    properties.push(prop(`${NS}symlink`, `${l.rel} -> ${l.target}`));
+    d.properties.push(prop(`${NS}symlink`, `${l.rel} -> ${l.target}`));
     const severity = l.resolves === 'outside-root' ? 'high' : l.resolves === 'inside-folder' ? 'low' : 'medium';
     const where =
       l.resolves === 'outside-root'
@@ -271,54 +326,50 @@ async function describePlugin(ctx: DiscoverContext, rel: string): Promise<{ comp
           : l.resolves === 'broken'
             ? 'nowhere (broken)'
             : 'inside the plugin folder';
-    findings.push({
+    d.findings.push({
       code: 'plugin-symlink',
       severity,
-      message: `symbolic link in plugin ${component.name}: ${l.rel} -> ${l.target} leads ${where}; not followed and not in the folder digest`,
-      component: ref,
-      location: { file: `${rel}/${l.rel}` },
+      message: `symbolic link in plugin ${d.component.name}: ${l.rel} -> ${l.target} leads ${where}; not followed and not in the folder digest`,
+      component: d.ref,
+      location: { file: `${d.rel}/${l.rel}` },
     });
   }
+  return links;
+}
 
-  const signatures = await signatureFiles(abs);
-  for (const s of signatures) properties.push(prop(`${NS}signature-bundle`, `${rel}/${s}`));
-
-  let digested = false;
-  let resources: ResourceDigest[] | undefined;
+/** The folder digest (model_signing's manifest) and its properties; undefined (and a finding) when it cannot be computed. */
+async function digestFolder(d: PluginDraft, ignorePaths: string[]): Promise<ResourceDigest[] | undefined> {
   try {
-    const manifest = await folderManifest(abs, {
-      ignorePaths: [...signatures, ...links.map((l) => l.rel)],
-      maxFiles: 200_000,
-    });
-    component.hashes.push({ alg: 'SHA-256', content: manifest.digest });
-    properties.push(
+    const manifest = await folderManifest(d.abs, { ignorePaths, maxFiles: 200_000 });
+    d.component.hashes.push({ alg: 'SHA-256', content: manifest.digest });
+    d.properties.push(
       prop(`${NS}folder-digest`, `sha256:${manifest.digest}`),
       prop(`${NS}files-digest`, `sha256:${filesDigest(manifest.resources)}`),
       prop(`${NS}file-count`, manifest.resources.length),
       prop(`${NS}size`, manifest.totalBytes),
     );
-    digested = true;
-    resources = manifest.resources;
+    return manifest.resources;
   } catch (err) {
-    findings.push(digestFailure(ref, rel, err));
+    d.findings.push(digestFailure(d.ref, d.rel, err));
+    return undefined;
   }
+}
 
+/** Pinned = a manifest with a version and a folder digest; the reasons when not. */
+function recordPinning(d: PluginDraft, primary: PluginManifest | undefined, digested: boolean): boolean {
   const reasons: string[] = [];
   if (!primary) reasons.push('no manifest');
-  else if (!component.version) reasons.push('no version in the manifest');
+  else if (!d.component.version) reasons.push('no version in the manifest');
   if (!digested) reasons.push('no folder digest');
-  properties.push(prop(`${NS}pinned`, reasons.length === 0));
-  if (reasons.length) properties.push(prop(`${NS}unpinned-reason`, reasons.join('; ')));
-  const pinned = reasons.length === 0;
-  if (agent) {
-    properties.push(prop(`${NS}agent-plugins:loadable`, agent.errors.length === 0));
-    if (agent.schema) properties.push(prop(`${NS}agent-plugins:schema`, agent.schema.slice(0, 200)));
-    for (const e of agent.manifest?.extensions ?? []) properties.push(prop(`${NS}agent-plugins:extension`, e.slice(0, 200)));
-  }
-  const unit: PluginUnit = { root: ctx.root, rel, abs, ref, name: component.name, pinned, resources, walked: ctx.walked };
-  if (agent) unit.agentPlugins = { ...(agent.schema ? { schema: agent.schema } : {}), loadable: agent.errors.length === 0, extensions: agent.manifest?.extensions ?? [] };
-  const parts = await describePluginParts(unit);
-  return { component, findings, parts };
+  d.properties.push(prop(`${NS}pinned`, reasons.length === 0));
+  if (reasons.length) d.properties.push(prop(`${NS}unpinned-reason`, reasons.join('; ')));
+  return reasons.length === 0;
+}
+
+function recordAgentPlugins(properties: Property[], agent: AgentPluginsCheck): void {
+  properties.push(prop(`${NS}agent-plugins:loadable`, agent.errors.length === 0));
+  if (agent.schema) properties.push(prop(`${NS}agent-plugins:schema`, agent.schema.slice(0, 200)));
+  for (const e of agent.manifest?.extensions ?? []) properties.push(prop(`${NS}agent-plugins:extension`, e.slice(0, 200)));
 }
 
 function digestFailure(ref: string, rel: string, err: unknown): Finding {

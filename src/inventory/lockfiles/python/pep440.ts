@@ -41,7 +41,12 @@ function cmpRelease(a: number[], b: number[]): number {
   return 0;
 }
 
-export function compareVersions(x: Parsed, y: Parsed): number {
+/**
+ * Order two parsed PEP 440 versions (epoch, release, dev-only < pre < final < post, dev last).
+ * The ordering of version strings per ecosystem, PyPI included, is report/diff.ts's
+ * compareVersions, which calls this one for PyPI: one version order, not two.
+ */
+export function comparePep440(x: Parsed, y: Parsed): number {
   if (x.epoch !== y.epoch) return x.epoch < y.epoch ? -1 : 1;
   const r = cmpRelease(x.release, y.release);
   if (r) return r;
@@ -88,7 +93,7 @@ function clauseHolds(v: Parsed, raw: string, clause: string): boolean {
   }
   const t = parseVersion(target);
   if (!t) return true;
-  const c = compareVersions(v, t);
+  const c = comparePep440(v, t);
   switch (op) {
     case '==':
       return c === 0;
