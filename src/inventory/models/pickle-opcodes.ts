@@ -52,7 +52,7 @@ const STACK_OPS: OpSpec[] = [
 ];
 
 /** Parse an INT / GET / PUT text argument ('00' and '01' are protocol 0's False and True). */
-export function parseIntLine(line: string): bigint | undefined {
+function parseIntLine(line: string): bigint | undefined {
   const t = line.trim().replace(/L$/, '');
   if (t === '00') return 0n;
   if (t === '01') return 1n;
