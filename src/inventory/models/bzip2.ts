@@ -77,11 +77,52 @@ export function* bunzip2(input: Buffer): Generator<Buffer> {
   }
 }
 
+/** One canonical Huffman table (by code length), as bzip2 stores it. */
+interface HuffmanTable {
+  limit: Int32Array;
+  base: Int32Array;
+  perm: Int32Array;
+  minLen: number;
+  maxLen: number;
+}
+
+/** A block's coding: which byte values occur, its Huffman tables, and which table codes each group of 50 symbols. */
+interface BlockCoding {
+  seqToUnseq: number[];
+  tables: HuffmanTable[];
+  selectors: Uint8Array;
+}
+
+/** One block: header → symbol map → Huffman tables → MTF/RLE2 symbols → inverse BWT → RLE1. */
 function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
   br.bits(32); // block CRC
   if (br.bit()) throw new FormatError('randomised bzip2 blocks are not supported');
   const origPtr = br.bits(24);
-  // Symbol map: which byte values occur.
+  const coding = readCoding(br);
+  const { n, counts } = decodeSymbols(br, coding, tt, maxBlock);
+  if (origPtr >= n) throw new FormatError('bzip2 block origin pointer out of range');
+  inverseBwt(tt, n, counts);
+  const out = undoRle1(tt, n, origPtr);
+  // Clear the upper bits for the next block.
+  tt.fill(0, 0, n);
+  return out;
+}
+
+function readCoding(br: Bits): BlockCoding {
+  const seqToUnseq = readSymbolMap(br);
+  const alphaSize = seqToUnseq.length + 2;
+  const nGroups = br.bits(3);
+  if (nGroups < 2 || nGroups > 6) throw new FormatError('bzip2 block has an invalid number of Huffman tables');
+  const nSelectors = br.bits(15);
+  if (nSelectors < 1) throw new FormatError('bzip2 block has no selectors');
+  const selectors = readSelectors(br, nGroups, nSelectors);
+  const tables: HuffmanTable[] = [];
+  for (let t = 0; t < nGroups; t++) tables.push(readHuffmanTable(br, alphaSize));
+  return { seqToUnseq, tables, selectors };
+}
+
+/** Symbol map: which byte values occur (16 ranges of 16). */
+function readSymbolMap(br: Bits): number[] {
   const used = br.bits(16);
   const seqToUnseq: number[] = [];
   for (let i = 0; i < 16; i++) {
@@ -91,11 +132,11 @@ function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
     }
   }
   if (seqToUnseq.length === 0) throw new FormatError('bzip2 block uses no symbols');
-  const alphaSize = seqToUnseq.length + 2;
-  const nGroups = br.bits(3);
-  if (nGroups < 2 || nGroups > 6) throw new FormatError('bzip2 block has an invalid number of Huffman tables');
-  const nSelectors = br.bits(15);
-  if (nSelectors < 1) throw new FormatError('bzip2 block has no selectors');
+  return seqToUnseq;
+}
+
+/** Selectors, MTF-coded in unary. */
+function readSelectors(br: Bits, nGroups: number, nSelectors: number): Uint8Array {
   const mtfGroups = Uint8Array.from({ length: nGroups }, (_, i) => i);
   const selectors = new Uint8Array(nSelectors);
   for (let i = 0; i < nSelectors; i++) {
@@ -109,47 +150,66 @@ function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
     mtfGroups[0] = v;
     selectors[i] = v;
   }
-  // Huffman tables (canonical, by code length).
-  const tables: Array<{ limit: Int32Array; base: Int32Array; perm: Int32Array; minLen: number; maxLen: number }> = [];
-  for (let t = 0; t < nGroups; t++) {
-    const lens = new Uint8Array(alphaSize);
-    let len = br.bits(5);
-    for (let s = 0; s < alphaSize; s++) {
-      for (;;) {
-        if (len < 1 || len > 20) throw new FormatError('bzip2 Huffman code length out of range');
-        if (!br.bit()) break;
-        len += br.bit() ? -1 : 1;
-      }
-      lens[s] = len;
+  return selectors;
+}
+
+/** A Huffman table: delta-coded code lengths, then the canonical decoding tables. */
+function readHuffmanTable(br: Bits, alphaSize: number): HuffmanTable {
+  const lens = new Uint8Array(alphaSize);
+  let len = br.bits(5);
+  for (let s = 0; s < alphaSize; s++) {
+    for (;;) {
+      if (len < 1 || len > 20) throw new FormatError('bzip2 Huffman code length out of range');
+      if (!br.bit()) break;
+      len += br.bit() ? -1 : 1;
     }
-    let minLen = 32;
-    let maxLen = 0;
-    for (const l of lens) {
-      if (l < minLen) minLen = l;
-      if (l > maxLen) maxLen = l;
-    }
-    const perm = new Int32Array(alphaSize);
-    let pp = 0;
-    for (let l = minLen; l <= maxLen; l++) for (let s = 0; s < alphaSize; s++) if (lens[s] === l) perm[pp++] = s;
-    const count = new Int32Array(22);
-    for (const l of lens) count[l]!++;
-    const limit = new Int32Array(22).fill(-1);
-    const base = new Int32Array(22);
-    let code = 0;
-    let index = 0;
-    for (let l = minLen; l <= maxLen; l++) {
-      base[l] = index - code;
-      code += count[l]!;
-      index += count[l]!;
-      limit[l] = code - 1;
-      code <<= 1;
-    }
-    tables.push({ limit, base, perm, minLen, maxLen });
+    lens[s] = len;
   }
-  // Symbols → MTF/RLE2 decode into byte counts and tt.
+  let minLen = 32;
+  let maxLen = 0;
+  for (const l of lens) {
+    if (l < minLen) minLen = l;
+    if (l > maxLen) maxLen = l;
+  }
+  const perm = new Int32Array(alphaSize);
+  let pp = 0;
+  for (let l = minLen; l <= maxLen; l++) for (let s = 0; s < alphaSize; s++) if (lens[s] === l) perm[pp++] = s;
+  const count = new Int32Array(22);
+  for (const l of lens) count[l]!++;
+  const limit = new Int32Array(22).fill(-1);
+  const base = new Int32Array(22);
+  let code = 0;
+  let index = 0;
+  for (let l = minLen; l <= maxLen; l++) {
+    base[l] = index - code;
+    code += count[l]!;
+    index += count[l]!;
+    limit[l] = code - 1;
+    code <<= 1;
+  }
+  return { limit, base, perm, minLen, maxLen };
+}
+
+/** The next Huffman-coded symbol. */
+function readSymbol(br: Bits, tab: HuffmanTable): number {
+  let len = tab.minLen;
+  let code = br.bits(len);
+  while (len <= tab.maxLen && code > tab.limit[len]!) {
+    len++;
+    code = (code << 1) | br.bit();
+  }
+  if (len > tab.maxLen) throw new FormatError('bzip2 Huffman code invalid');
+  const sym = tab.perm[tab.base[len]! + code]!;
+  if (sym === undefined) throw new FormatError('bzip2 Huffman code invalid');
+  return sym;
+}
+
+/** Symbols → MTF/RLE2 decode into `tt` (the block's bytes) and each byte value's count. */
+function decodeSymbols(br: Bits, coding: BlockCoding, tt: Uint32Array, maxBlock: number): { n: number; counts: Int32Array } {
+  const { seqToUnseq, tables, selectors } = coding;
   const mtf = Uint8Array.from({ length: 256 }, (_, i) => i);
-  const unzftab = new Int32Array(256);
-  const eob = alphaSize - 1;
+  const counts = new Int32Array(256);
+  const eob = seqToUnseq.length + 1;
   let n = 0;
   let group = -1;
   let groupLeft = 0;
@@ -159,7 +219,7 @@ function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
     if (runLength === 0) return;
     const b = seqToUnseq[mtf[0]!]!;
     if (n + runLength > maxBlock) throw new FormatError('bzip2 block larger than its header allows');
-    unzftab[b]! += runLength;
+    counts[b]! += runLength;
     for (let k = 0; k < runLength; k++) tt[n++] = b;
     runLength = 0;
     runBit = 1;
@@ -167,20 +227,11 @@ function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
   for (;;) {
     if (groupLeft === 0) {
       group++;
-      if (group >= nSelectors) throw new FormatError('bzip2 block runs out of selectors');
+      if (group >= selectors.length) throw new FormatError('bzip2 block runs out of selectors');
       groupLeft = 50;
     }
     groupLeft--;
-    const tab = tables[selectors[group]!]!;
-    let len = tab.minLen;
-    let code = br.bits(len);
-    while (len <= tab.maxLen && code > tab.limit[len]!) {
-      len++;
-      code = (code << 1) | br.bit();
-    }
-    if (len > tab.maxLen) throw new FormatError('bzip2 Huffman code invalid');
-    const sym = tab.perm[tab.base[len]! + code]!;
-    if (sym === undefined) throw new FormatError('bzip2 Huffman code invalid');
+    const sym = readSymbol(br, tables[selectors[group]!]!);
     if (sym <= 1) {
       runLength += (sym + 1) * runBit;
       runBit <<= 1;
@@ -196,19 +247,25 @@ function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
     mtf[0] = v;
     const b = seqToUnseq[v]!;
     if (n >= maxBlock) throw new FormatError('bzip2 block larger than its header allows');
-    unzftab[b]!++;
+    counts[b]!++;
     tt[n++] = b;
   }
-  if (origPtr >= n) throw new FormatError('bzip2 block origin pointer out of range');
-  // Inverse BWT.
+  return { n, counts };
+}
+
+/** Inverse BWT: each entry of `tt` gets the index of its successor in its upper 24 bits. */
+function inverseBwt(tt: Uint32Array, n: number, counts: Int32Array): void {
   const cftab = new Int32Array(257);
-  for (let i = 0; i < 256; i++) cftab[i + 1] = cftab[i]! + unzftab[i]!;
+  for (let i = 0; i < 256; i++) cftab[i + 1] = cftab[i]! + counts[i]!;
   for (let i = 0; i < n; i++) {
     const b = tt[i]! & 0xff;
     tt[cftab[b]!]! |= i << 8;
     cftab[b]!++;
   }
-  // Walk the transform, undoing RLE1 (4 equal bytes then a repeat count).
+}
+
+/** Walk the transform from `origPtr`, undoing RLE1 (4 equal bytes then a repeat count). */
+function undoRle1(tt: Uint32Array, n: number, origPtr: number): Buffer {
   let out = Buffer.allocUnsafe(n + 1024);
   let len = 0;
   const emit = (b: number) => {
@@ -239,7 +296,5 @@ function decodeBlock(br: Bits, tt: Uint32Array, maxBlock: number): Buffer {
     }
     emit(b);
   }
-  // Clear the upper bits for the next block.
-  tt.fill(0, 0, n);
   return out.subarray(0, len);
 }

@@ -717,7 +717,6 @@ async function scanZip(ctx: Ctx, z: ZipOpen, label: string, depth: number, open:
     return { found: true };
   }
   const zip = z.ok;
-  let found = false;
   try {
     if (depth === 0) out.zipEntries = zip.zip.entryCount;
     if (zip.zip.entryCount > MAX_ZIP_ENTRIES) {
@@ -728,26 +727,9 @@ async function scanZip(ctx: Ctx, z: ZipOpen, label: string, depth: number, open:
       out.incomplete.push(`${where}: ${zip.zip.entryCount} zip entries; not scanned`);
       return { found: true };
     }
-    const entries: Array<{ e: yauzl.Entry; name: string }> = [];
-    const badNames: string[] = [];
-    for (;;) {
-      let e: yauzl.Entry | undefined;
-      try {
-        e = await zip.next();
-      } catch (err) {
-        out.problems.push({ code: 'pickle-zip-unreadable', message: `${where}: corrupt zip archive: ${(err as Error).message}` });
-        out.incomplete.push(`${where}: the zip archive is corrupt past this point`);
-        found = true;
-        break;
-      }
-      if (!e) break;
-      const raw = e.fileName as unknown as Buffer;
-      const name = raw.toString((e.generalPurposeBitFlag & 0x800) !== 0 ? 'utf8' : 'latin1');
-      const bad = unsafeEntryName(name);
-      if (bad && badNames.length < 10) badNames.push(`${JSON.stringify(name)} ${bad}`);
-      entries.push({ e, name });
-    }
-    const names = entries.map((x) => x.name);
+    const listing = await listZipEntries(out, zip, where);
+    let found = listing.corrupt;
+    const names = listing.entries.map((x) => x.name);
     const torchRoots = new Set(names.filter((n) => /(^|\/)data\.pkl$/.test(n)).map((n) => n.slice(0, n.length - 'data.pkl'.length)));
     const torchScript = names.some((n) => /(^|\/)constants\.pkl$/.test(n)) && names.some((n) => /(^|\/)code\//.test(n));
     if (torchScript) {
@@ -755,37 +737,8 @@ async function scanZip(ctx: Ctx, z: ZipOpen, label: string, depth: number, open:
       addLayer(out, 'torchscript');
     }
     const importsBefore = new Set(out.scan.imports.keys());
-    for (const { e, name } of entries) {
-      if (name.endsWith('/')) continue;
-      const root = [...torchRoots].find((r) => name.startsWith(r));
-      // torch's raw storages and small metadata records are never unpickled.
-      if (root !== undefined && /^(data\/[^/]+|\.data\/.*|byteorder|version|\.format_version|\.storage_alignment|code\/.*\.(py|debug_pkl)|extra\/.*)$/.test(name.slice(root.length))) {
-        continue;
-      }
-      const entryLabel = `${label}${label ? '/' : ''}${name}`;
-      if (e.uncompressedSize > MAX_STREAM_BYTES) {
-        out.incomplete.push(`${entryLabel} is ${e.uncompressedSize} bytes, over the ${MAX_STREAM_BYTES}-byte limit; not scanned`);
-        found = true;
-        continue;
-      }
-      const opener: Opener = async () => {
-        let s: Readable;
-        try {
-          s = await zip.stream(e);
-        } catch (err) {
-          throw new FormatError(`cannot read entry: ${(err as Error).message}`);
-        }
-        return new StreamSource(s as AsyncIterable<Buffer>, MAX_STREAM_BYTES, () => s.destroy());
-      };
-      try {
-        const r = name.endsWith('.pkl') ? await scanPickles(ctx, opener, entryLabel, 0, depth + 1) : await scanBlob(ctx, opener, entryLabel, depth + 1);
-        if (name.endsWith('.pkl')) found = true;
-        else found ||= r.found;
-      } catch (err) {
-        if (!(err instanceof FormatError)) throw err;
-        out.incomplete.push(`${entryLabel}: ${err.message}`);
-        found = true;
-      }
+    for (const entry of listing.entries) {
+      if (await scanZipEntry(ctx, zip, entry, torchRoots, label, depth)) found = true;
     }
     if (torchScript) {
       // TorchScript resolves `__torch__.*` itself; Python never imports them.
@@ -793,13 +746,78 @@ async function scanZip(ctx: Ctx, z: ZipOpen, label: string, depth: number, open:
         if (!importsBefore.has(k)) imp.verdict = classifyTorchScriptImport(imp.module, imp.verdict);
       }
     }
-    if (badNames.length) {
-      out.problems.push({ code: 'pickle-zip-path-traversal', message: `${where}: zip has entry names that escape the archive: ${badNames.join('; ')}` });
+    if (listing.badNames.length) {
+      out.problems.push({ code: 'pickle-zip-path-traversal', message: `${where}: zip has entry names that escape the archive: ${listing.badNames.join('; ')}` });
     }
+    return { found };
   } finally {
     zip.close();
   }
-  return { found };
+}
+
+/** A zip's entries with their decoded names, names that escape the archive, and whether the listing broke off. */
+interface ZipListing {
+  entries: Array<{ e: yauzl.Entry; name: string }>;
+  badNames: string[];
+  corrupt: boolean;
+}
+
+async function listZipEntries(out: CheckpointScan, zip: OpenZip, where: string): Promise<ZipListing> {
+  const listing: ZipListing = { entries: [], badNames: [], corrupt: false };
+  for (;;) {
+    let e: yauzl.Entry | undefined;
+    try {
+      e = await zip.next();
+    } catch (err) {
+      out.problems.push({ code: 'pickle-zip-unreadable', message: `${where}: corrupt zip archive: ${(err as Error).message}` });
+      out.incomplete.push(`${where}: the zip archive is corrupt past this point`);
+      listing.corrupt = true;
+      return listing;
+    }
+    if (!e) return listing;
+    const raw = e.fileName as unknown as Buffer;
+    const name = raw.toString((e.generalPurposeBitFlag & 0x800) !== 0 ? 'utf8' : 'latin1');
+    const bad = unsafeEntryName(name);
+    if (bad && listing.badNames.length < 10) listing.badNames.push(`${JSON.stringify(name)} ${bad}`);
+    listing.entries.push({ e, name });
+  }
+}
+
+/**
+ * Scan one zip entry (`*.pkl` as pickles, anything else by content), unless it is one of torch's
+ * raw storages or metadata records. True when it holds (or may hold) a pickle.
+ */
+async function scanZipEntry(ctx: Ctx, zip: OpenZip, entry: { e: yauzl.Entry; name: string }, torchRoots: Set<string>, label: string, depth: number): Promise<boolean> {
+  const out = ctx.out;
+  const { e, name } = entry;
+  if (name.endsWith('/')) return false;
+  const root = [...torchRoots].find((r) => name.startsWith(r));
+  // torch's raw storages and small metadata records are never unpickled.
+  if (root !== undefined && /^(data\/[^/]+|\.data\/.*|byteorder|version|\.format_version|\.storage_alignment|code\/.*\.(py|debug_pkl)|extra\/.*)$/.test(name.slice(root.length))) {
+    return false;
+  }
+  const entryLabel = `${label}${label ? '/' : ''}${name}`;
+  if (e.uncompressedSize > MAX_STREAM_BYTES) {
+    out.incomplete.push(`${entryLabel} is ${e.uncompressedSize} bytes, over the ${MAX_STREAM_BYTES}-byte limit; not scanned`);
+    return true;
+  }
+  const opener: Opener = async () => {
+    let s: Readable;
+    try {
+      s = await zip.stream(e);
+    } catch (err) {
+      throw new FormatError(`cannot read entry: ${(err as Error).message}`);
+    }
+    return new StreamSource(s as AsyncIterable<Buffer>, MAX_STREAM_BYTES, () => s.destroy());
+  };
+  try {
+    const r = name.endsWith('.pkl') ? await scanPickles(ctx, opener, entryLabel, 0, depth + 1) : await scanBlob(ctx, opener, entryLabel, depth + 1);
+    return name.endsWith('.pkl') || r.found;
+  } catch (err) {
+    if (!(err instanceof FormatError)) throw err;
+    out.incomplete.push(`${entryLabel}: ${err.message}`);
+    return true;
+  }
 }
 
 /** Walk a zip's local file headers from the start (stored and deflated entries with sizes up front). */

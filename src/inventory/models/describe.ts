@@ -150,24 +150,62 @@ async function inspectFile(
   return draft;
 }
 
+/** links → signature bundles → file list → weight files → shard indexes → configs and card → custom code → origin. */
 async function inspectFolder(ctx: DiscoverContext, rel: string, files: FileIndex): Promise<ModelDraft> {
   const abs = rel ? join(ctx.root, ...rel.split('/')) : ctx.root;
   const facts = newFacts(`model:${rel || '.'}`);
   const draft: ModelDraft = { kind: 'folder', rel, facts, files: [], digestable: true, signatureBundles: [] };
-  const here = rel || '.';
+  const links = await folderLinks(ctx, draft, abs);
+  for (const f of files.byDir.get(rel) ?? []) {
+    const name = posix.basename(f.rel);
+    if (isSignatureFile(name)) {
+      draft.signatureBundles.push(f.rel);
+      links.ignore.push(name);
+    }
+  }
+  if (draft.digestable) await listFolderFiles(ctx, draft, abs, links);
+  if (!draft.digestable) {
+    // Still describe (and hash) the regular files the walk saw.
+    draft.files = files.all
+      .filter((f) => (rel ? f.rel.startsWith(`${rel}/`) : true))
+      .map((f) => ({ name: rel ? f.rel.slice(rel.length + 1) : f.rel, abs: f.abs, size: f.size }));
+  }
+  const names = new Set(draft.files.map((f) => f.name));
+  await readFolderWeights(draft);
+  await readShardIndexes(draft, names);
+  await readFolderConfigs(draft, rel, names, draft.files);
+  noteCustomCode(draft);
+  const hub = hubCacheOrigin(rel);
+  if (hub) draft.hubOrigin = hub;
+  const meta = await readDownloadMetadata(
+    draft.files.map((f) => ({ rel: f.name, file: { rel: display(rel, f.name), abs: f.abs, size: f.size } })),
+  );
+  if (meta) draft.download = meta;
+  return draft;
+}
 
-  // Links out of the scanned folder, or to nothing, are recorded and left out; links that stay
-  // inside it are followed (a hub cache snapshot is made of links into ../../blobs).
-  const ignore: string[] = [];
-  let followed = 0;
+/** A model folder's symbolic links: names left out of the digest, and how many are followed. */
+interface FolderLinks {
+  ignore: string[];
+  followed: number;
+}
+
+/**
+ * Links out of the scanned folder, or to nothing, are recorded and left out; links that stay
+ * inside it are followed (a hub cache snapshot is made of links into ../../blobs).
+ */
+async function folderLinks(ctx: DiscoverContext, draft: ModelDraft, abs: string): Promise<FolderLinks> {
+  const { facts, rel } = draft;
+  const here = rel || '.';
+  const out: FolderLinks = { ignore: [], followed: 0 };
   try {
     const { links } = await findFolderSymlinks(abs, ctx.root, MAX_FOLDER_FILES);
     for (const l of links) {
       if (l.resolves === 'inside-folder' || l.resolves === 'inside-root') {
-        followed++;
+        out.followed++;
         continue;
       }
-      ignore.push(l.rel);
+      out.ignore.push(l.rel);
       facts.props.push(prop(`${NS}symlink`, `${l.rel} -> ${l.target}`));
       finding(
         facts,
@@ -181,44 +219,39 @@ async function inspectFolder(ctx: DiscoverContext, rel: string, files: FileIndex
     draft.digestable = false;
     finding(facts, 'model-digest-failed', 'high', `cannot list model folder ${here}: ${describeError(err)}`, here);
   }
-  for (const f of files.byDir.get(rel) ?? []) {
-    const name = posix.basename(f.rel);
-    if (isSignatureFile(name)) {
-      draft.signatureBundles.push(f.rel);
-      ignore.push(name);
-    }
-  }
-  if (draft.digestable) {
-    try {
-      draft.files = await listManifestFiles(abs, { ignorePaths: ignore, allowSymlinks: followed > 0, maxFiles: MAX_FOLDER_FILES });
-      if (followed > 0) {
-        facts.props.push(prop(`${NS}folder-digest:symlinks`, 'followed'));
-        // A followed link to a folder may hold links of its own: nothing may come from outside the root.
-        const realRoot = await realpath(ctx.root);
-        for (const f of draft.files) {
-          const real = await realpath(f.abs).catch(() => undefined);
-          if (!real || !isInside(realRoot, real)) {
-            draft.digestable = false;
-            draft.files = [];
-            finding(facts, 'model-digest-failed', 'high', `model folder ${here}: ${f.name} resolves outside the scanned folder; no folder digest`, display(rel, f.name));
-            break;
-          }
-        }
-      }
-    } catch (err) {
-      draft.digestable = false;
-      finding(facts, 'model-digest-failed', 'high', `cannot compute the folder digest of ${here}: ${describeError(err)}`, here);
-    }
-  }
-  if (!draft.digestable) {
-    // Still describe (and hash) the regular files the walk saw.
-    draft.files = files.all
-      .filter((f) => (rel ? f.rel.startsWith(`${rel}/`) : true))
-      .map((f) => ({ name: rel ? f.rel.slice(rel.length + 1) : f.rel, abs: f.abs, size: f.size }));
-  }
+  return out;
+}
 
+/** The folder's files as model_signing hashes them; a followed link that resolves outside the root voids the digest. */
+async function listFolderFiles(ctx: DiscoverContext, draft: ModelDraft, abs: string, links: FolderLinks): Promise<void> {
+  const { facts, rel } = draft;
+  const here = rel || '.';
+  try {
+    draft.files = await listManifestFiles(abs, { ignorePaths: links.ignore, allowSymlinks: links.followed > 0, maxFiles: MAX_FOLDER_FILES });
+    if (links.followed === 0) return;
+    facts.props.push(prop(`${NS}folder-digest:symlinks`, 'followed'));
+    // A followed link to a folder may hold links of its own: nothing may come from outside the root.
+    const realRoot = await realpath(ctx.root);
+    for (const f of draft.files) {
+      const real = await realpath(f.abs).catch(() => undefined);
+      if (!real || !isInside(realRoot, real)) {
+        draft.digestable = false;
+        draft.files = [];
+        finding(facts, 'model-digest-failed', 'high', `model folder ${here}: ${f.name} resolves outside the scanned folder; no folder digest`, display(rel, f.name));
+        break;
+      }
+    }
+  } catch (err) {
+    draft.digestable = false;
+    finding(facts, 'model-digest-failed', 'high', `cannot compute the folder digest of ${here}: ${describeError(err)}`, here);
+  }
+}
+
+/** Read every weight file's header (up to MAX_PARSED_WEIGHT_FILES), and any other file whose bytes hold a pickle. */
+async function readFolderWeights(draft: ModelDraft): Promise<void> {
+  const { facts, rel } = draft;
+  const here = rel || '.';
   let parsed = 0;
-  const names = new Set(draft.files.map((f) => f.name));
   for (const f of draft.files) {
     const ext = extensionOf(f.name);
     let prescan: CheckpointScan | undefined;
@@ -239,50 +272,48 @@ async function inspectFolder(ctx: DiscoverContext, rel: string, files: FileIndex
     const dir = posix.dirname(display(rel, f.name)) === '.' ? '' : posix.dirname(display(rel, f.name));
     await readWeightFile(draft, f, display(rel, f.name), dir, rel, prescan);
   }
+}
 
+/** Sharded checkpoint indexes: how many shards, and which are missing from the folder. */
+async function readShardIndexes(draft: ModelDraft, names: Set<string>): Promise<void> {
+  const { facts, rel } = draft;
   for (const f of draft.files) {
-    if (f.name.endsWith('.safetensors.index.json') || f.name.endsWith('pytorch_model.bin.index.json')) {
-      try {
-        const idx = await readShardIndex(f.abs, display(rel, f.name));
-        const base = posix.dirname(f.name) === '.' ? '' : `${posix.dirname(f.name)}/`;
-        const missing = idx.shards.filter((s) => !names.has(`${base}${s}`));
-        facts.props.push(prop(`${NS}model:shards`, `${f.name}: ${idx.shards.length}`));
-        if (missing.length) {
-          finding(
-            facts,
-            'model-shard-missing',
-            'medium',
-            `${display(rel, f.name)} names ${missing.length} shard(s) not in the folder: ${missing.slice(0, 5).join(', ')}`,
-            display(rel, f.name),
-          );
-        }
-      } catch (err) {
-        finding(facts, 'model-config-invalid', 'low', `invalid shard index: ${describeError(err)}`, display(rel, f.name));
+    if (!(f.name.endsWith('.safetensors.index.json') || f.name.endsWith('pytorch_model.bin.index.json'))) continue;
+    try {
+      const idx = await readShardIndex(f.abs, display(rel, f.name));
+      const base = posix.dirname(f.name) === '.' ? '' : `${posix.dirname(f.name)}/`;
+      const missing = idx.shards.filter((s) => !names.has(`${base}${s}`));
+      facts.props.push(prop(`${NS}model:shards`, `${f.name}: ${idx.shards.length}`));
+      if (missing.length) {
+        finding(
+          facts,
+          'model-shard-missing',
+          'medium',
+          `${display(rel, f.name)} names ${missing.length} shard(s) not in the folder: ${missing.slice(0, 5).join(', ')}`,
+          display(rel, f.name),
+        );
       }
+    } catch (err) {
+      finding(facts, 'model-config-invalid', 'low', `invalid shard index: ${describeError(err)}`, display(rel, f.name));
     }
   }
+}
 
-  await readFolderConfigs(draft, rel, names, draft.files);
+/** Python files and auto_map entries: code that loaders run with trust_remote_code. */
+function noteCustomCode(draft: ModelDraft): void {
+  const { facts } = draft;
+  const here = draft.rel || '.';
   const code = draft.files.filter((f) => f.name.endsWith('.py')).map((f) => f.name);
   const autoMap = facts.props.filter((p) => p.name === `${NS}model:auto-map`).map((p) => p.value);
-  if (code.length || autoMap.length) {
-    facts.props.push(prop(`${NS}model:custom-code`, [...code.slice(0, 20), ...autoMap.slice(0, 20)].join(', ')));
-    finding(
-      facts,
-      'model-custom-code',
-      'medium',
-      `model ${here} ships Python code (${[...code, ...autoMap].slice(0, 5).join(', ')}) that loaders run with trust_remote_code`,
-      here,
-    );
-  }
-
-  const hub = hubCacheOrigin(rel);
-  if (hub) draft.hubOrigin = hub;
-  const meta = await readDownloadMetadata(
-    draft.files.map((f) => ({ rel: f.name, file: { rel: display(rel, f.name), abs: f.abs, size: f.size } })),
+  if (!(code.length || autoMap.length)) return;
+  facts.props.push(prop(`${NS}model:custom-code`, [...code.slice(0, 20), ...autoMap.slice(0, 20)].join(', ')));
+  finding(
+    facts,
+    'model-custom-code',
+    'medium',
+    `model ${here} ships Python code (${[...code, ...autoMap].slice(0, 5).join(', ')}) that loaders run with trust_remote_code`,
+    here,
   );
-  if (meta) draft.download = meta;
-  return draft;
 }
 
 /**

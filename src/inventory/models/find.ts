@@ -115,17 +115,56 @@ export async function effectiveFiles(ctx: DiscoverContext): Promise<WalkedFile[]
   return files;
 }
 
+/** The scanned tree as the model finder sees it. */
+interface Tree {
+  dirs: Set<string>;
+  /** Folder → the files directly in it. */
+  byDir: Map<string, WalkedFile[]>;
+  /** Folders with a weight file in or below them. */
+  weightsBelow: Set<string>;
+}
+
+/** Where a path stands: left out by `models.exclude`, inside a model folder, below a model root. */
+interface Placement {
+  isExcluded: (rel: string, dir: boolean) => boolean;
+  inFolder: (rel: string) => boolean;
+  inModelRoot: (rel: string) => boolean;
+}
+
+/** tree → model folders → model roots → the outermost folders → loose model files → links that leave. */
 export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Promise<{ candidates: Candidate[]; findings: Finding[] }> {
   const findings: Finding[] = [];
   const cfg = modelsConfig(ctx);
+  const isExcluded = exclusions(cfg);
+  const tree = indexTree(ctx, files);
+  const folders = await recognizeFolders(ctx, tree);
+  const fileCandidates = new Map<string, Candidate>();
+  const roots = modelRoots(ctx, cfg, tree, files, fileCandidates, findings);
+  claimRoots(roots, cfg, tree, folders, fileCandidates);
+  const kept = outermostFolders(folders, isExcluded);
+  const candidates: Candidate[] = kept.map((rel) => ({ kind: 'folder', rel, reason: folders.get(rel)! }));
+  const at: Placement = { isExcluded, inFolder: (rel) => kept.some((k) => isBelow(rel, k)), inModelRoot: (rel) => roots.some((r) => isBelow(rel, r)) };
+  await addLooseFiles(files, fileCandidates, at);
+  for (const c of fileCandidates.values()) {
+    if (at.inFolder(c.rel) || isExcluded(c.rel, false)) continue;
+    candidates.push(c);
+  }
+  findings.push(...linksLeaving(ctx, cfg, at));
+  candidates.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return { candidates, findings };
+}
+
+/** `models.exclude`: a path is left out when it, or a folder above it, matches. */
+function exclusions(cfg: ModelsConfig): (rel: string, dir: boolean) => boolean {
   const excluded = cfg.exclude?.length ? picomatch(cfg.exclude, { dot: true }) : () => false;
-  // A path is left out when it, or a folder above it, matches.
-  const isExcluded = (rel: string, dir: boolean): boolean => {
+  return (rel, dir) => {
     if (excluded(rel) || (dir && excluded(`${rel}/`))) return true;
     for (let p = parentOf(rel); p !== ''; p = parentOf(p)) if (excluded(p) || excluded(`${p}/`)) return true;
     return false;
   };
-  const dirs = new Set(ctx.walked.dirs);
+}
+
+function indexTree(ctx: DiscoverContext, files: WalkedFile[]): Tree {
   const byDir = new Map<string, WalkedFile[]>();
   const weightsBelow = new Set<string>();
   for (const f of files) {
@@ -141,24 +180,27 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
       }
     }
   }
-  const names = (d: string) => (byDir.get(d) ?? []).map((f) => posix.basename(f.rel));
+  return { dirs: new Set(ctx.walked.dirs), byDir, weightsBelow };
+}
 
+/** Folders that say they are models (hub snapshots, shard indexes, diffusers, adapters, config.json with weights) → why. */
+async function recognizeFolders(ctx: DiscoverContext, tree: Tree): Promise<Map<string, string>> {
   const folders = new Map<string, string>();
-  for (const d of [...dirs].sort()) {
+  for (const d of [...tree.dirs].sort()) {
     if (hubCacheOrigin(d)) {
       folders.set(d, 'hub cache snapshot');
       continue;
     }
     if (hubCacheRepo(d)) continue;
-    const here = names(d);
+    const here = (tree.byDir.get(d) ?? []).map((f) => posix.basename(f.rel));
     const weightsHere = here.filter(isWeightFile);
     if (here.some((n) => n.endsWith('.safetensors.index.json') || n === 'pytorch_model.bin.index.json')) {
       folders.set(d, 'sharded checkpoint index');
-    } else if (here.includes('model_index.json') && weightsBelow.has(d)) {
+    } else if (here.includes('model_index.json') && tree.weightsBelow.has(d)) {
       folders.set(d, 'diffusers pipeline');
     } else if (here.includes('adapter_config.json') && weightsHere.length) {
       folders.set(d, 'adapter');
-    } else if (here.includes('config.json') && weightsBelow.has(d)) {
+    } else if (here.includes('config.json') && tree.weightsBelow.has(d)) {
       // The scanned folder itself is a model folder only when its config.json is a model's.
       const strong = d !== '' && weightsHere.some((n) => SELF_DESCRIBING.has(extensionOf(n)));
       if (strong || (await configLooksLikeModel(join(ctx.root, ...d.split('/')), d ? `${d}/config.json` : 'config.json'))) {
@@ -166,26 +208,34 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
       }
     }
   }
+  return folders;
+}
 
-  // Model roots: configured paths, or every folder named `models`.
-  const fileCandidates = new Map<string, Candidate>();
-  const fileByRel = new Map(files.map((f) => [f.rel, f]));
+/** Model roots: the configured paths (a configured file is a model itself; a missing one a finding), or every folder named `models`. */
+function modelRoots(ctx: DiscoverContext, cfg: ModelsConfig, tree: Tree, files: WalkedFile[], fileCandidates: Map<string, Candidate>, findings: Finding[]): string[] {
   const roots: string[] = [];
-  if (cfg.paths) {
-    cfg.paths.forEach((p, i) => {
-      const rel = normalizeConfigPath(p);
-      if (dirs.has(rel)) roots.push(rel);
-      else if (fileByRel.has(rel)) fileCandidates.set(rel, { kind: 'file', rel, file: fileByRel.get(rel)!, needsSniff: false });
-      else {
-        const f: Finding = { code: 'model-path-missing', severity: 'low', message: `model path ${rel || '.'} not found` };
-        const loc = configLocation(ctx.options.config, `/models/paths/${i}`);
-        if (loc) f.location = loc;
-        findings.push(f);
-      }
-    });
-  } else {
-    for (const d of dirs) if (posix.basename(d) === DEFAULT_MODELS_FOLDER) roots.push(d);
+  if (!cfg.paths) {
+    for (const d of tree.dirs) if (posix.basename(d) === DEFAULT_MODELS_FOLDER) roots.push(d);
+    return roots;
   }
+  const fileByRel = new Map(files.map((f) => [f.rel, f]));
+  cfg.paths.forEach((p, i) => {
+    const rel = normalizeConfigPath(p);
+    if (tree.dirs.has(rel)) roots.push(rel);
+    else if (fileByRel.has(rel)) fileCandidates.set(rel, { kind: 'file', rel, file: fileByRel.get(rel)!, needsSniff: false });
+    else {
+      const f: Finding = { code: 'model-path-missing', severity: 'low', message: `model path ${rel || '.'} not found` };
+      const loc = configLocation(ctx.options.config, `/models/paths/${i}`);
+      if (loc) f.location = loc;
+      findings.push(f);
+    }
+  });
+  return roots;
+}
+
+/** Under a model root, each subfolder holding weights is a model folder and each weight file in it a model. */
+function claimRoots(roots: string[], cfg: ModelsConfig, tree: Tree, folders: Map<string, string>, fileCandidates: Map<string, Candidate>): void {
+  const { dirs, byDir, weightsBelow } = tree;
   for (const r of roots) {
     if (folders.has(r)) continue;
     const holdsModels =
@@ -204,22 +254,24 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
       if (isWeightFile(f.rel)) fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: false });
     }
   }
+}
 
-  // The outermost folder wins.
+/** The outermost folder wins: folders below a kept one (or excluded) are not models of their own. */
+function outermostFolders(folders: Map<string, string>, isExcluded: Placement['isExcluded']): string[] {
   const kept: string[] = [];
   for (const d of [...folders.keys()].sort((a, b) => a.length - b.length || (a < b ? -1 : 1))) {
     if (isExcluded(d, true) || kept.some((k) => isBelow(d, k))) continue;
     kept.push(d);
   }
-  const candidates: Candidate[] = kept.map((rel) => ({ kind: 'folder', rel, reason: folders.get(rel)! }));
-  const inFolder = (rel: string) => kept.some((k) => isBelow(rel, k));
-  const inModelRoot = (rel: string) => roots.some((r) => isBelow(rel, r));
+  return kept;
+}
 
-  // Any other file is a model when its bytes hold a pickle, whatever its name: read the first
-  // bytes of each (a few files at a time) and keep those that open a pickle or a container.
+/** Weight files outside model folders, and any other file whose bytes hold a pickle, whatever its name. */
+async function addLooseFiles(files: WalkedFile[], fileCandidates: Map<string, Candidate>, at: Placement): Promise<void> {
+  // Read the first bytes of each other file (a few files at a time) and keep those that open a pickle or a container.
   const toSniff = files.filter((f) => {
     const ext = extensionOf(f.rel);
-    return !fileCandidates.has(f.rel) && !hubCacheRepo(f.rel) && !SELF_DESCRIBING.has(ext) && !PICKLE_EXTENSIONS.has(ext) && !inFolder(f.rel) && !isExcluded(f.rel, false);
+    return !fileCandidates.has(f.rel) && !hubCacheRepo(f.rel) && !SELF_DESCRIBING.has(ext) && !PICKLE_EXTENSIONS.has(ext) && !at.inFolder(f.rel) && !at.isExcluded(f.rel, false);
   });
   const sniffed = new Set<string>();
   for (let i = 0; i < toSniff.length; i += 16) {
@@ -234,24 +286,26 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
     if (!SELF_DESCRIBING.has(ext) && !PICKLE_EXTENSIONS.has(ext)) {
       // Any other file is a model when its bytes hold a pickle, whatever its name (an `.h5`
       // or `.keras` too: torch.load and pickle.load read the bytes, not the name).
-      if (sniffed.has(f.rel)) fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: true, modelLocation: inModelRoot(f.rel) });
+      if (sniffed.has(f.rel)) fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: true, modelLocation: at.inModelRoot(f.rel) });
       continue;
     }
     // `.bin` is any binary: a model only when its bytes are a pickle (or a zip of pickles).
     fileCandidates.set(f.rel, { kind: 'file', rel: f.rel, file: f, needsSniff: ext === 'bin' });
   }
-  for (const c of fileCandidates.values()) {
-    if (inFolder(c.rel) || isExcluded(c.rel, false)) continue;
-    candidates.push(c);
-  }
-  // A model reached through a symbolic link that leaves the scanned folder (or leads nowhere):
-  // its bytes are not in the BOM and can change after the check. Model folders report their
-  // own links (describe.ts); here the links in model locations and links named like weights.
+}
+
+/**
+ * A model reached through a symbolic link that leaves the scanned folder (or leads nowhere):
+ * its bytes are not in the BOM and can change after the check. Model folders report their
+ * own links (describe.ts); here the links in model locations and links named like weights.
+ */
+function linksLeaving(ctx: DiscoverContext, cfg: ModelsConfig, at: Placement): Finding[] {
+  const findings: Finding[] = [];
   for (const l of ctx.walked.symlinks) {
-    if (!(l.outside || l.broken) || inFolder(l.rel) || isExcluded(l.rel, false)) continue;
+    if (!(l.outside || l.broken) || at.inFolder(l.rel) || at.isExcluded(l.rel, false)) continue;
     // The model folder itself a link (`models -> /elsewhere`, a configured path that is a link) counts too.
     const isRoot = cfg.paths ? cfg.paths.some((p) => isBelow(normalizeConfigPath(p), l.rel)) : posix.basename(l.rel) === DEFAULT_MODELS_FOLDER;
-    if (!(isRoot || inModelRoot(l.rel) || isWeightFile(l.rel) || PICKLE_NAME.test(l.rel))) continue;
+    if (!(isRoot || at.inModelRoot(l.rel) || isWeightFile(l.rel) || PICKLE_NAME.test(l.rel))) continue;
     findings.push({
       code: 'model-symlink',
       severity: l.outside ? 'high' : 'medium',
@@ -259,8 +313,7 @@ export async function findModels(ctx: DiscoverContext, files: WalkedFile[]): Pro
       location: { file: l.rel },
     });
   }
-  candidates.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  return { candidates, findings };
+  return findings;
 }
 
 /** Do a file's first bytes open a pickle or a container a pickle can be in? */

@@ -89,37 +89,22 @@ export async function readGguf(path: string): Promise<GgufInfo> {
   return withFile(path, (src) => parse(src));
 }
 
+/** header → metadata → tensor infos → file type. */
 async function parse(src: FileSource): Promise<GgufInfo> {
-  await src.need(8);
-  const magic = src.take(4).toString('latin1');
-  if (magic !== 'GGUF') throw new FormatError(`not a GGUF file (magic ${JSON.stringify(magic)})`);
-  // The version tells the byte order: a big-endian file's version reads as v << 24 in little-endian.
-  const raw = src.u32(true);
-  const littleEndian = (raw & 0xffff) !== 0;
-  const version = littleEndian ? raw : ((raw >>> 24) | ((raw >>> 8) & 0xff00)) >>> 0;
-  if (version < 1 || version > 3) throw new FormatError(`unsupported GGUF version ${version}`);
-  const le = littleEndian;
-  const sizeWidth = version === 1 ? 4 : 8;
-  const readSize = async (what: string): Promise<number> => {
-    if (src.available < sizeWidth) await src.need(sizeWidth);
-    const v = sizeWidth === 4 ? BigInt(src.u32(le)) : src.u64(le);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(`${what} ${v} is larger than the whole file (${src.size} bytes)`);
-    return Number(v);
-  };
-
-  const tensorCount = await readSize('tensor count');
-  const kvCount = await readSize('metadata count');
+  const r = await GgufReader.open(src);
+  const { version, littleEndian } = r;
+  const tensorCount = await r.readSize('tensor count');
+  const kvCount = await r.readSize('metadata count');
   // Each tensor info takes at least sizeWidth (name length) + 4 (n_dims) + 4 (type) + 8 (offset) bytes,
   // each key/value at least sizeWidth + 4 + 1: a count the file cannot hold is a lie.
-  const minTensor = sizeWidth + 16;
-  const minKv = sizeWidth + 5;
+  const minTensor = r.sizeWidth + 16;
+  const minKv = r.sizeWidth + 5;
   if (tensorCount > MAX_TENSORS || tensorCount * minTensor > src.remaining) {
     throw new FormatError(`claims ${tensorCount} tensors, more than a ${src.size}-byte file can describe`);
   }
   if (kvCount * minKv > src.remaining) {
     throw new FormatError(`claims ${kvCount} metadata entries, more than a ${src.size}-byte file can hold`);
   }
-
   const info: GgufInfo = {
     version,
     littleEndian,
@@ -130,112 +115,8 @@ async function parse(src: FileSource): Promise<GgufInfo> {
     parameterCount: 0n,
     tensorTypes: new Map(),
   };
-
-  const readString = async (keep: boolean, what: string): Promise<string | number> => {
-    const len = await readSize(`${what} length`);
-    if (len > src.remaining) throw new FormatError(`${what} of ${len} bytes runs past the end of the file`);
-    if (!keep || len > MAX_KEPT_STRING) {
-      await src.skip(len);
-      return len;
-    }
-    return (await src.readBytes(len)).toString('utf8');
-  };
-
-  const skipValue = async (type: number, depth: number): Promise<void> => {
-    const width = FIXED_WIDTH[type as T];
-    if (width !== undefined) return src.skip(width);
-    if (type === T.STRING) {
-      await readString(false, 'string');
-      return;
-    }
-    if (type === T.ARRAY) {
-      if (depth >= MAX_ARRAY_DEPTH) throw new FormatError('arrays nested too deep');
-      await src.need(4);
-      const elemType = src.u32(le);
-      const n = await readSize('array length');
-      if (n > MAX_ARRAY) throw new FormatError(`array of ${n} elements is over the ${MAX_ARRAY}-element limit`);
-      const ew = FIXED_WIDTH[elemType as T];
-      if (ew !== undefined) {
-        if (n * ew > src.remaining) throw new FormatError(`array of ${n} elements runs past the end of the file`);
-        return src.skip(n * ew);
-      }
-      if (elemType !== T.STRING && elemType !== T.ARRAY) throw new FormatError(`unknown array element type ${elemType}`);
-      if (n * sizeWidth > src.remaining) throw new FormatError(`array of ${n} elements runs past the end of the file`);
-      for (let i = 0; i < n; i++) await skipValue(elemType, depth + 1);
-      return;
-    }
-    throw new FormatError(`unknown metadata value type ${type}`);
-  };
-
-  for (let i = 0; i < kvCount; i++) {
-    const keyLen = await readSize('key length');
-    if (keyLen === 0 || keyLen > MAX_KEY_BYTES) throw new FormatError(`metadata key ${i} has an invalid length ${keyLen}`);
-    const key = (await src.readBytes(keyLen)).toString('utf8');
-    await src.need(4);
-    const type = src.u32(le);
-    const keep = wanted(key);
-    if (!keep) {
-      await skipValue(type, 0);
-      continue;
-    }
-    switch (type) {
-      case T.STRING: {
-        const v = await readString(true, `value of ${key}`);
-        if (typeof v === 'string') info.metadata.set(key, v);
-        else info.oversized.set(key, v);
-        break;
-      }
-      case T.ARRAY: {
-        await src.need(4 + sizeWidth);
-        const start = src.pos;
-        // Peek the length for the summary, then skip the whole array.
-        src.u32(le);
-        const n = sizeWidth === 4 ? src.u32(le) : Number(src.u64(le));
-        info.metadata.set(`${key}#length`, n);
-        await src.seek(start);
-        await skipValue(T.ARRAY, 0);
-        break;
-      }
-      case T.BOOL:
-        await src.need(1);
-        info.metadata.set(key, src.u8() !== 0);
-        break;
-      case T.UINT8:
-      case T.INT8:
-      case T.UINT16:
-      case T.INT16:
-      case T.UINT32:
-      case T.INT32:
-      case T.FLOAT32:
-      case T.UINT64:
-      case T.INT64:
-      case T.FLOAT64:
-        info.metadata.set(key, await readNumber(src, type, le));
-        break;
-      default:
-        throw new FormatError(`unknown metadata value type ${type} for ${key}`);
-    }
-  }
-
-  for (let i = 0; i < tensorCount; i++) {
-    const nameLen = await readSize('tensor name length');
-    if (nameLen > MAX_KEY_BYTES) throw new FormatError(`tensor ${i} has a name of ${nameLen} bytes`);
-    await src.skip(nameLen);
-    await src.need(4);
-    const dims = src.u32(le);
-    if (dims > MAX_TENSOR_DIMS) throw new FormatError(`tensor ${i} has ${dims} dimensions`);
-    let numel = 1n;
-    for (let d = 0; d < dims; d++) {
-      await src.need(sizeWidth);
-      numel *= sizeWidth === 4 ? BigInt(src.u32(le)) : src.u64(le);
-    }
-    await src.need(12);
-    const type = src.u32(le);
-    src.u64(le); // data offset
-    info.parameterCount += numel;
-    const typeName = gguf().GGMLQuantizationType[type] ?? `type-${type}`;
-    info.tensorTypes.set(typeName, (info.tensorTypes.get(typeName) ?? 0) + 1);
-  }
+  for (let i = 0; i < kvCount; i++) await r.readEntry(info, i);
+  for (let i = 0; i < tensorCount; i++) await r.readTensorInfo(info, i);
   // Even at one bit per weight, the weights must fit in the file.
   if (src.size !== undefined && info.parameterCount > BigInt(src.size) * 8n) {
     throw new FormatError(`tensor shapes claim ${info.parameterCount} parameters, more than a ${src.size}-byte file can hold`);
@@ -246,6 +127,147 @@ async function parse(src: FileSource): Promise<GgufInfo> {
     if (name) info.fileType = name.replace(/^MOSTLY_/, '');
   }
   return info;
+}
+
+/** The reader of one GGUF file once its byte order and size width are known: every count bounded by the bytes left. */
+class GgufReader {
+  /** Sizes and counts are 4 bytes wide in version 1, 8 after. */
+  readonly sizeWidth: 4 | 8;
+
+  private constructor(
+    private readonly src: FileSource,
+    readonly version: number,
+    readonly littleEndian: boolean,
+  ) {
+    this.sizeWidth = version === 1 ? 4 : 8;
+  }
+
+  /** Magic and version; the version tells the byte order: a big-endian file's version reads as v << 24 in little-endian. */
+  static async open(src: FileSource): Promise<GgufReader> {
+    await src.need(8);
+    const magic = src.take(4).toString('latin1');
+    if (magic !== 'GGUF') throw new FormatError(`not a GGUF file (magic ${JSON.stringify(magic)})`);
+    const raw = src.u32(true);
+    const littleEndian = (raw & 0xffff) !== 0;
+    const version = littleEndian ? raw : ((raw >>> 24) | ((raw >>> 8) & 0xff00)) >>> 0;
+    if (version < 1 || version > 3) throw new FormatError(`unsupported GGUF version ${version}`);
+    return new GgufReader(src, version, littleEndian);
+  }
+
+  async readSize(what: string): Promise<number> {
+    const src = this.src;
+    if (src.available < this.sizeWidth) await src.need(this.sizeWidth);
+    const v = this.sizeWidth === 4 ? BigInt(src.u32(this.littleEndian)) : src.u64(this.littleEndian);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(`${what} ${v} is larger than the whole file (${src.size} bytes)`);
+    return Number(v);
+  }
+
+  private async u32(): Promise<number> {
+    await this.src.need(4);
+    return this.src.u32(this.littleEndian);
+  }
+
+  /** A string: its text when kept and small enough, else skipped and its length returned. */
+  async readString(keep: boolean, what: string): Promise<string | number> {
+    const src = this.src;
+    const len = await this.readSize(`${what} length`);
+    if (len > src.remaining) throw new FormatError(`${what} of ${len} bytes runs past the end of the file`);
+    if (!keep || len > MAX_KEPT_STRING) {
+      await src.skip(len);
+      return len;
+    }
+    return (await src.readBytes(len)).toString('utf8');
+  }
+
+  async skipValue(type: number, depth: number): Promise<void> {
+    const width = FIXED_WIDTH[type as T];
+    if (width !== undefined) return this.src.skip(width);
+    if (type === T.STRING) {
+      await this.readString(false, 'string');
+      return;
+    }
+    if (type === T.ARRAY) return this.skipArray(depth);
+    throw new FormatError(`unknown metadata value type ${type}`);
+  }
+
+  private async skipArray(depth: number): Promise<void> {
+    const src = this.src;
+    if (depth >= MAX_ARRAY_DEPTH) throw new FormatError('arrays nested too deep');
+    const elemType = await this.u32();
+    const n = await this.readSize('array length');
+    if (n > MAX_ARRAY) throw new FormatError(`array of ${n} elements is over the ${MAX_ARRAY}-element limit`);
+    const ew = FIXED_WIDTH[elemType as T];
+    if (ew !== undefined) {
+      if (n * ew > src.remaining) throw new FormatError(`array of ${n} elements runs past the end of the file`);
+      return src.skip(n * ew);
+    }
+    if (elemType !== T.STRING && elemType !== T.ARRAY) throw new FormatError(`unknown array element type ${elemType}`);
+    if (n * this.sizeWidth > src.remaining) throw new FormatError(`array of ${n} elements runs past the end of the file`);
+    for (let i = 0; i < n; i++) await this.skipValue(elemType, depth + 1);
+  }
+
+  /** Metadata key/value `i`: kept when aibom reports it (see wanted), else skipped. */
+  async readEntry(info: GgufInfo, i: number): Promise<void> {
+    const src = this.src;
+    const keyLen = await this.readSize('key length');
+    if (keyLen === 0 || keyLen > MAX_KEY_BYTES) throw new FormatError(`metadata key ${i} has an invalid length ${keyLen}`);
+    const key = (await src.readBytes(keyLen)).toString('utf8');
+    const type = await this.u32();
+    if (!wanted(key)) await this.skipValue(type, 0);
+    else await this.keepValue(info, key, type);
+  }
+
+  private async keepValue(info: GgufInfo, key: string, type: number): Promise<void> {
+    const src = this.src;
+    switch (type) {
+      case T.STRING: {
+        const v = await this.readString(true, `value of ${key}`);
+        if (typeof v === 'string') info.metadata.set(key, v);
+        else info.oversized.set(key, v);
+        return;
+      }
+      case T.ARRAY: {
+        await src.need(4 + this.sizeWidth);
+        const start = src.pos;
+        // Peek the length for the summary, then skip the whole array.
+        src.u32(this.littleEndian);
+        const n = this.sizeWidth === 4 ? src.u32(this.littleEndian) : Number(src.u64(this.littleEndian));
+        info.metadata.set(`${key}#length`, n);
+        await src.seek(start);
+        await this.skipValue(T.ARRAY, 0);
+        return;
+      }
+      case T.BOOL:
+        await src.need(1);
+        info.metadata.set(key, src.u8() !== 0);
+        return;
+      default:
+        if (FIXED_WIDTH[type as T] === undefined) throw new FormatError(`unknown metadata value type ${type} for ${key}`);
+        info.metadata.set(key, await readNumber(src, type as T, this.littleEndian));
+    }
+  }
+
+  /** Tensor info `i`: name (skipped), dimensions (→ parameter count), type (→ tensor types), data offset. */
+  async readTensorInfo(info: GgufInfo, i: number): Promise<void> {
+    const src = this.src;
+    const le = this.littleEndian;
+    const nameLen = await this.readSize('tensor name length');
+    if (nameLen > MAX_KEY_BYTES) throw new FormatError(`tensor ${i} has a name of ${nameLen} bytes`);
+    await src.skip(nameLen);
+    const dims = await this.u32();
+    if (dims > MAX_TENSOR_DIMS) throw new FormatError(`tensor ${i} has ${dims} dimensions`);
+    let numel = 1n;
+    for (let d = 0; d < dims; d++) {
+      await src.need(this.sizeWidth);
+      numel *= this.sizeWidth === 4 ? BigInt(src.u32(le)) : src.u64(le);
+    }
+    await src.need(12);
+    const type = src.u32(le);
+    src.u64(le); // data offset
+    info.parameterCount += numel;
+    const typeName = gguf().GGMLQuantizationType[type] ?? `type-${type}`;
+    info.tensorTypes.set(typeName, (info.tensorTypes.get(typeName) ?? 0) + 1);
+  }
 }
 
 async function readNumber(src: FileSource, type: T, le: boolean): Promise<number | bigint> {

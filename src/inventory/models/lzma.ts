@@ -197,84 +197,113 @@ class LzmaState {
       const posState = win.total & pbMask;
       const s = this.state;
       if (rc.bit(this.isMatch, (s << 4) + posState) === 0) {
-        const prev = win.total > 0 && win.has(0) ? win.get(0) : 0;
-        const litState = ((win.total & lpMask) << this.lc) + (prev >>> (8 - this.lc));
-        const base = 0x300 * litState;
-        let sym = 1;
-        if (s >= 7) {
-          let match = win.get(this.reps[0]!);
-          do {
-            const matchBit = (match >>> 7) & 1;
-            match <<= 1;
-            const b = rc.bit(this.literal, base + ((1 + matchBit) << 8) + sym);
-            sym = (sym << 1) | b;
-            if (matchBit !== b) break;
-          } while (sym < 0x100);
-        }
-        while (sym < 0x100) sym = (sym << 1) | rc.bit(this.literal, base + sym);
-        win.put(sym & 0xff);
+        this.decodeLiteral(rc, win, lpMask);
         produced++;
-        this.state = s < 4 ? 0 : s < 10 ? s - 3 : s - 6;
         continue;
       }
       let len: number;
       if (rc.bit(this.isRep, s) !== 0) {
-        if (win.total === 0) throw new FormatError('LZMA repeat match before any data');
-        if (rc.bit(this.isRepG0, s) === 0) {
-          if (rc.bit(this.isRep0Long, (s << 4) + posState) === 0) {
-            this.state = s < 7 ? 9 : 11;
-            win.put(win.get(this.reps[0]!));
-            produced++;
-            continue;
-          }
-        } else {
-          let dist: number;
-          if (rc.bit(this.isRepG1, s) === 0) dist = this.reps[1]!;
-          else {
-            if (rc.bit(this.isRepG2, s) === 0) dist = this.reps[2]!;
-            else {
-              dist = this.reps[3]!;
-              this.reps[3] = this.reps[2]!;
-            }
-            this.reps[2] = this.reps[1]!;
-          }
-          this.reps[1] = this.reps[0]!;
-          this.reps[0] = dist;
+        len = this.decodeRep(rc, win, posState);
+        if (len < 0) {
+          produced++; // a short rep: one byte, already written
+          continue;
         }
-        len = this.repLen.decode(rc, posState);
-        this.state = s < 7 ? 8 : 11;
       } else {
-        this.reps[3] = this.reps[2]!;
-        this.reps[2] = this.reps[1]!;
-        this.reps[1] = this.reps[0]!;
-        len = this.len.decode(rc, posState);
-        this.state = s < 7 ? 7 : 10;
-        const lenState = Math.min(len, 3);
-        const slot = bitTree(rc, this.posSlot, lenState << 6, 6);
-        let dist: number;
-        if (slot < 4) dist = slot;
-        else {
-          const direct = (slot >>> 1) - 1;
-          dist = ((2 | (slot & 1)) << direct) >>> 0;
-          if (slot < 14) dist = (dist + bitTreeReverse(rc, this.posDecoders, dist - slot, direct)) >>> 0;
-          else {
-            dist = (dist + ((rc.direct(direct - 4) << 4) >>> 0)) >>> 0;
-            dist = (dist + bitTreeReverse(rc, this.align, 0, 4)) >>> 0;
-          }
-          if (dist === 0xffffffff) return true; // end marker
-        }
-        this.reps[0] = dist;
+        len = this.decodeMatch(rc, posState);
+        if (len < 0) return true; // end marker
       }
-      len += 2;
-      const d = this.reps[0]!;
-      if (!win.has(d) || d >= win.buf.length) throw new FormatError('LZMA match distance beyond the data');
-      for (let i = 0; i < len; i++) {
-        if (limit !== undefined && produced >= limit) throw new FormatError('LZMA match runs past the chunk');
-        win.put(win.get(d));
-        produced++;
-      }
+      produced = this.copyMatch(win, len + 2, produced, limit);
     }
     return false;
+  }
+
+  /** A literal byte (after a match: coded against the byte at the last distance). */
+  private decodeLiteral(rc: RangeDecoder, win: Window, lpMask: number): void {
+    const s = this.state;
+    const prev = win.total > 0 && win.has(0) ? win.get(0) : 0;
+    const litState = ((win.total & lpMask) << this.lc) + (prev >>> (8 - this.lc));
+    const base = 0x300 * litState;
+    let sym = 1;
+    if (s >= 7) {
+      let match = win.get(this.reps[0]!);
+      do {
+        const matchBit = (match >>> 7) & 1;
+        match <<= 1;
+        const b = rc.bit(this.literal, base + ((1 + matchBit) << 8) + sym);
+        sym = (sym << 1) | b;
+        if (matchBit !== b) break;
+      } while (sym < 0x100);
+    }
+    while (sym < 0x100) sym = (sym << 1) | rc.bit(this.literal, base + sym);
+    win.put(sym & 0xff);
+    this.state = s < 4 ? 0 : s < 10 ? s - 3 : s - 6;
+  }
+
+  /** A match at one of the last four distances: its length minus 2, or -1 for a short rep (one byte, written here). */
+  private decodeRep(rc: RangeDecoder, win: Window, posState: number): number {
+    const s = this.state;
+    if (win.total === 0) throw new FormatError('LZMA repeat match before any data');
+    if (rc.bit(this.isRepG0, s) === 0) {
+      if (rc.bit(this.isRep0Long, (s << 4) + posState) === 0) {
+        this.state = s < 7 ? 9 : 11;
+        win.put(win.get(this.reps[0]!));
+        return -1;
+      }
+    } else {
+      let dist: number;
+      if (rc.bit(this.isRepG1, s) === 0) dist = this.reps[1]!;
+      else {
+        if (rc.bit(this.isRepG2, s) === 0) dist = this.reps[2]!;
+        else {
+          dist = this.reps[3]!;
+          this.reps[3] = this.reps[2]!;
+        }
+        this.reps[2] = this.reps[1]!;
+      }
+      this.reps[1] = this.reps[0]!;
+      this.reps[0] = dist;
+    }
+    const len = this.repLen.decode(rc, posState);
+    this.state = s < 7 ? 8 : 11;
+    return len;
+  }
+
+  /** A match at a new distance: its length minus 2, or -1 at the end marker. */
+  private decodeMatch(rc: RangeDecoder, posState: number): number {
+    const s = this.state;
+    this.reps[3] = this.reps[2]!;
+    this.reps[2] = this.reps[1]!;
+    this.reps[1] = this.reps[0]!;
+    const len = this.len.decode(rc, posState);
+    this.state = s < 7 ? 7 : 10;
+    const lenState = Math.min(len, 3);
+    const slot = bitTree(rc, this.posSlot, lenState << 6, 6);
+    let dist: number;
+    if (slot < 4) dist = slot;
+    else {
+      const direct = (slot >>> 1) - 1;
+      dist = ((2 | (slot & 1)) << direct) >>> 0;
+      if (slot < 14) dist = (dist + bitTreeReverse(rc, this.posDecoders, dist - slot, direct)) >>> 0;
+      else {
+        dist = (dist + ((rc.direct(direct - 4) << 4) >>> 0)) >>> 0;
+        dist = (dist + bitTreeReverse(rc, this.align, 0, 4)) >>> 0;
+      }
+      if (dist === 0xffffffff) return -1;
+    }
+    this.reps[0] = dist;
+    return len;
+  }
+
+  /** Copy `len` bytes from the last distance; returns the bytes produced so far. */
+  private copyMatch(win: Window, len: number, produced: number, limit: number | undefined): number {
+    const d = this.reps[0]!;
+    if (!win.has(d) || d >= win.buf.length) throw new FormatError('LZMA match distance beyond the data');
+    for (let i = 0; i < len; i++) {
+      if (limit !== undefined && produced >= limit) throw new FormatError('LZMA match runs past the chunk');
+      win.put(win.get(d));
+      produced++;
+    }
+    return produced;
   }
 }
 

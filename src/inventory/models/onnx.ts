@@ -210,27 +210,12 @@ export async function readOnnx(path: string): Promise<OnnxInfo> {
           break;
         }
         case 8: {
-          const oEnd = await w.sub(f, end);
-          const op = { domain: '', version: 0 };
-          for (let g = await w.tag(oEnd); g; g = await w.tag(oEnd)) {
-            if (g.num === 1 && g.wire === 2) op.domain = await w.string(oEnd);
-            else if (g.num === 2 && g.wire === 0) op.version = await w.num();
-            else await w.skip(g, oEnd);
-          }
-          w.done(oEnd);
+          const op = await readOpset(w, await w.sub(f, end));
           if (info.opsets.length < MAX_LIST) info.opsets.push(op);
           break;
         }
         case 14: {
-          const mEnd = await w.sub(f, end);
-          let key = '';
-          let value = '';
-          for (let g = await w.tag(mEnd); g; g = await w.tag(mEnd)) {
-            if (g.num === 1 && g.wire === 2) key = await w.string(mEnd);
-            else if (g.num === 2 && g.wire === 2) value = await w.string(mEnd);
-            else await w.skip(g, mEnd);
-          }
-          w.done(mEnd);
+          const [key, value] = await readMetadataEntry(w, await w.sub(f, end));
           if (key && Object.keys(info.metadata).length < MAX_LIST) info.metadata[key] = value;
           break;
         }
@@ -244,6 +229,31 @@ export async function readOnnx(path: string): Promise<OnnxInfo> {
     info.externalData = [...external].sort();
     return info;
   });
+}
+
+/** OperatorSetIdProto: domain (1), version (2). */
+async function readOpset(w: Wire, oEnd: number): Promise<{ domain: string; version: number }> {
+  const op = { domain: '', version: 0 };
+  for (let g = await w.tag(oEnd); g; g = await w.tag(oEnd)) {
+    if (g.num === 1 && g.wire === 2) op.domain = await w.string(oEnd);
+    else if (g.num === 2 && g.wire === 0) op.version = await w.num();
+    else await w.skip(g, oEnd);
+  }
+  w.done(oEnd);
+  return op;
+}
+
+/** StringStringEntryProto: key (1), value (2). */
+async function readMetadataEntry(w: Wire, mEnd: number): Promise<[string, string]> {
+  let key = '';
+  let value = '';
+  for (let g = await w.tag(mEnd); g; g = await w.tag(mEnd)) {
+    if (g.num === 1 && g.wire === 2) key = await w.string(mEnd);
+    else if (g.num === 2 && g.wire === 2) value = await w.string(mEnd);
+    else await w.skip(g, mEnd);
+  }
+  w.done(mEnd);
+  return [key, value];
 }
 
 /** Subgraphs (If branches, Loop and Scan bodies) nest at most this deep; deeper is hostile. */

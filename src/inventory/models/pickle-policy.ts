@@ -309,6 +309,11 @@ const CRITICAL_BUILTINS = new Set([
   'property',
 ]);
 
+const TORCH_C_MATH = /^torch\._C\._(nn|fft|linalg|special|VariableFunctions|VariableFunctionsClass|TensorBase)\.[A-Za-z_0-9]+$/;
+/** torch entry points that load or run more code. */
+const TORCH_CODE_LOADERS = /^torch\.(load|hub|jit|package|_C|ops|classes|compile|utils\.cpp_extension|storage\._load_from_bytes|serialization\.load)\b/;
+const NUMPY_CODE_LOADERS = /^numpy\.(load|loadtxt|fromfile|testing|distutils|f2py|ctypeslib)\b/;
+
 /** Python 2 module names protocol 0–2 pickles may use, as Python 3's unpickler maps them. */
 const PY2_MODULES: Record<string, string> = {
   __builtin__: 'builtins',
@@ -328,21 +333,43 @@ export function normalizeModule(module: string): string {
   return Object.hasOwn(PY2_MODULES, module) ? PY2_MODULES[module]! : module;
 }
 
+/** One import as the rules see it: its module (Python 3 name), its name, and `module.name`. */
+interface NamedImport {
+  module: string;
+  name: string;
+  full: string;
+}
+
+/**
+ * The policy table: the first rule that matches an import gives its verdict; none matching is
+ * `unknown`. Order matters: the allow-list and the vetted list come before the deny-lists, and
+ * torch._C's math namespaces before the rest of torch._C.
+ */
+const RULES: ReadonlyArray<{ verdict: ImportVerdict; rule: string; test: (i: NamedImport) => boolean }> = [
+  {
+    verdict: 'allowed',
+    rule: "PyTorch's weights_only allow-list, NumPy reconstruction, plain-data builtins",
+    test: ({ full }) => ALLOWED.has(full) || TORCH_DTYPE.test(full) || TORCH_STORAGE_OR_TENSOR.test(full),
+  },
+  { verdict: 'safe', rule: 'a vetted callable, or a class of a data-only package', test: ({ module, name, full }) => SAFE.has(full) || (SAFE_CLASS_MODULES.test(module) && CLASS_NAME.test(name)) },
+  { verdict: 'critical', rule: 'a module that runs code or reaches the system', test: ({ module }) => CRITICAL_MODULES.has(module.split('.')[0]!) || CRITICAL_MODULES.has(module) },
+  { verdict: 'critical', rule: 'a builtin that runs code or reaches objects by name', test: ({ module, name }) => module === 'builtins' && CRITICAL_BUILTINS.has(name.split('.')[0]!) },
+  // torch._C's math namespaces (torch._C._nn.gelu ...) only compute; the rest of torch._C loads and runs code.
+  { verdict: 'unknown', rule: "torch._C's math namespaces", test: ({ full }) => TORCH_C_MATH.test(full) },
+  { verdict: 'critical', rule: 'a torch entry point that loads or runs more code', test: ({ full }) => TORCH_CODE_LOADERS.test(full) },
+  { verdict: 'critical', rule: 'a numpy entry point that reads files or loads code', test: ({ full }) => NUMPY_CODE_LOADERS.test(full) },
+  // A dotted name is an attribute chain (protocol 4): `torch.serialization` + `os.system` reaches os.
+  {
+    verdict: 'critical',
+    rule: 'an attribute chain through a dangerous module, builtin or dunder',
+    test: ({ name }) => name.includes('.') && name.split('.').some((p) => CRITICAL_MODULES.has(p) || CRITICAL_BUILTINS.has(p) || p.startsWith('__')),
+  },
+];
+
 export function classifyImport(rawModule: string, name: string): ImportVerdict {
   const module = normalizeModule(rawModule);
-  const full = `${module}.${name}`;
-  if (ALLOWED.has(full) || TORCH_DTYPE.test(full) || TORCH_STORAGE_OR_TENSOR.test(full)) return 'allowed';
-  if (SAFE.has(full) || (SAFE_CLASS_MODULES.test(module) && CLASS_NAME.test(name))) return 'safe';
-  const top = module.split('.')[0]!;
-  if (CRITICAL_MODULES.has(top) || CRITICAL_MODULES.has(module)) return 'critical';
-  if (module === 'builtins' && CRITICAL_BUILTINS.has(name.split('.')[0]!)) return 'critical';
-  // torch entry points that load or run more code.
-  // torch._C's math namespaces (torch._C._nn.gelu ...) only compute; the rest of torch._C loads and runs code.
-  if (/^torch\._C\._(nn|fft|linalg|special|VariableFunctions|VariableFunctionsClass|TensorBase)\.[A-Za-z_0-9]+$/.test(full)) return 'unknown';
-  if (/^torch\.(load|hub|jit|package|_C|ops|classes|compile|utils\.cpp_extension|storage\._load_from_bytes|serialization\.load)\b/.test(full)) return 'critical';
-  if (/^numpy\.(load|loadtxt|fromfile|testing|distutils|f2py|ctypeslib)\b/.test(full)) return 'critical';
-  // A dotted name is an attribute chain (protocol 4): `torch.serialization` + `os.system` reaches os.
-  if (name.includes('.') && name.split('.').some((p) => CRITICAL_MODULES.has(p) || CRITICAL_BUILTINS.has(p) || p.startsWith('__'))) return 'critical';
+  const imp: NamedImport = { module, name, full: `${module}.${name}` };
+  for (const r of RULES) if (r.test(imp)) return r.verdict;
   return 'unknown';
 }
 
