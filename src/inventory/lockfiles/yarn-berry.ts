@@ -5,9 +5,9 @@ import type { Property, Provenance } from '../types.js';
 import { NS, prop } from '../types.js';
 import { isCommitSha, looksLikeGit } from './source.js';
 import type { LockPackage, ParseContext, ParsedLockfile } from './types.js';
+import { MAX_SIMILAR_WARNINGS, type Warnings } from './warnings.js';
 import {
   applyScopes,
-  CappedWarnings,
   declaredLevel,
   EdgeBudget,
   forcedRanges,
@@ -45,16 +45,16 @@ export async function parseBerry(
   text: string,
   path: string,
   ctx: ParseContext,
-  warnings: string[],
+  warnings: Warnings,
 ): Promise<ParsedLockfile> {
   const lines = keyLines(text);
   const budget = EdgeBudget.forText(path, text);
   const peerBudget = EdgeBudget.forPeers(path);
   const meta = isObject(doc.__metadata) ? doc.__metadata : undefined;
   const formatVersion = meta ? str(meta.version) : undefined;
-  if (!meta) warnings.push('no __metadata in yarn.lock; read as a berry lockfile on a best effort');
+  if (!meta) warnings.add('no __metadata in yarn.lock; read as a berry lockfile on a best effort');
   else if (formatVersion === undefined || !KNOWN_VERSIONS.has(formatVersion)) {
-    warnings.push(
+    warnings.add(
       `unknown yarn.lock __metadata.version ${JSON.stringify(meta.version)}; read as version 8 on a best effort (fields it does not know are skipped)`,
     );
   }
@@ -118,7 +118,7 @@ export async function parseBerry(
     if (reference.startsWith('workspace:')) {
       const dir = safeWorkspaceDir(decodeSafe(stripBindings(reference.slice('workspace:'.length))));
       if (dir === undefined) {
-        warnings.push(`skipped workspace ${JSON.stringify(identity)}: its folder is outside the project`);
+        warnings.add(`skipped workspace ${JSON.stringify(identity)}: its folder is outside the project`);
         continue;
       }
       workspaceDirs.set(identity, dir);
@@ -161,7 +161,7 @@ export async function parseBerry(
   //    (`::locator=<dependent>`); lockfiles before v6 wrote ranges without `npm:`.
   //    `resolutions` in the root package.json replace the range a dependent asks for: the
   //    lockfile then holds only the forced descriptor.
-  const forced = forcedRanges(await readManifest(ctx, 'package.json', []));
+  const forced = forcedRanges(await readManifest(ctx, 'package.json', undefined));
   const catalogs = await readYarnCatalogs(ctx, warnings);
   const identitiesByName = new Map<string, Set<string>>();
   for (const identity of byKey.keys()) {
@@ -205,7 +205,7 @@ export async function parseBerry(
   const optionalEdges = new Map<string, Set<string>>();
   const parents = new Map<string, string[]>();
   const edges = new Map<string, Set<string>>();
-  const missing = new CappedWarnings();
+  const missing = warnings.kind(MAX_SIMILAR_WARNINGS, (n) => `… and ${n} more dependencies that are not in the lockfile`);
   for (const [identity, entries] of groups) {
     if (!workspaceDirs.has(identity) && !byKey.has(identity)) continue;
     let names = depsByName.get(identity);
@@ -237,7 +237,7 @@ export async function parseBerry(
       }
     }
   }
-  missing.flushInto(warnings, (n) => `… and ${n} more dependencies that are not in the lockfile`);
+  missing.close();
   // Peers are provided by the dependent: resolve each through the parents' own
   // dependencies, then through what the parents' peers resolved to (one more level).
   const peerResolved = new Map<string, Map<string, string>>();
@@ -314,13 +314,13 @@ export async function parseBerry(
     if (m?.version) pkg.version = m.version;
   }
   if (missingManifests > 0) {
-    warnings.push(
+    warnings.add(
       'no package.json beside yarn.lock (or a workspace\'s): yarn.lock has no dev flag, so development-only packages cannot be told apart there; they are marked required',
     );
   }
   const unreachable = applyScopes({ packages, optionalEdges, seeds });
   if (unreachable > 0) {
-    warnings.push(
+    warnings.add(
       `${unreachable} lockfile ${unreachable === 1 ? 'entry is' : 'entries are'} not reachable from any workspace (a stale lockfile?); kept as required`,
     );
   }
@@ -329,7 +329,7 @@ export async function parseBerry(
   const rootName = rootManifest?.name ?? (rootIdentity ? splitDescriptor(rootIdentity)?.[0] : undefined);
   if (rootName) root.name = rootName;
   if (rootManifest?.version) root.version = rootManifest.version;
-  const parsed: ParsedLockfile = { path, kind: 'yarn-berry', root, packages, warnings };
+  const parsed: ParsedLockfile = { path, kind: 'yarn-berry', root, packages, warnings: warnings.done() };
   if (formatVersion !== undefined) parsed.formatVersion = formatVersion;
   return parsed;
 }

@@ -6,9 +6,9 @@ import type { Hash, Provenance } from '../types.js';
 import { hashFromHex, hashesFromSri, pushUnique } from './integrity.js';
 import { gitProvenance, isCommitSha, localProvenance, looksLikeGit, urlProvenance } from './source.js';
 import type { LockPackage, ParseContext, ParsedLockfile } from './types.js';
+import { MAX_SIMILAR_WARNINGS, type Warnings } from './warnings.js';
 import {
   applyScopes,
-  CappedWarnings,
   EdgeBudget,
   keyLines,
   type Level,
@@ -32,7 +32,7 @@ export async function parseClassic(
   text: string,
   path: string,
   ctx: ParseContext,
-  warnings: string[],
+  warnings: Warnings,
   lineOffset: number,
 ): Promise<ParsedLockfile> {
   const lines = keyLines(text, lineOffset);
@@ -59,7 +59,6 @@ export async function parseClassic(
   const byName = new Map<string, Set<string>>(); // dependency name → keys (for a lenient fallback)
   const packages: LockPackage[] = [];
   const entries = new Map<string, Record<string, unknown>>();
-  const badIntegrity = new CappedWarnings();
   const links: Array<{ pkg: LockPackage; folder: string }> = [];
   for (const [value, descriptors] of groups) {
     const entry = value as Record<string, unknown>;
@@ -75,7 +74,7 @@ export async function parseClassic(
     }
     const split = splitDescriptor(key);
     if (!split) {
-      warnings.push(`skipped entry ${JSON.stringify(key)}: not a name@range descriptor`);
+      warnings.add(`skipped entry ${JSON.stringify(key)}: not a name@range descriptor`);
       continue;
     }
     const [depName, range] = split;
@@ -94,9 +93,6 @@ export async function parseClassic(
     const resolved = str(entry.resolved);
     const integrity = str(entry.integrity);
     const { source, hashes } = classicSource(spec, resolved, integrity);
-    if (integrity !== undefined && hashesFromSri(integrity).length === 0) {
-      badIntegrity.add(`${key}: integrity ${JSON.stringify(integrity.slice(0, 40))} is not a digest aibom can read; left out`);
-    }
     const pkg: LockPackage = {
       key,
       ecosystem: 'npm',
@@ -122,7 +118,15 @@ export async function parseClassic(
     }
   }
 
-  badIntegrity.flushInto(warnings, (n) => `… and ${n} more unreadable integrity values`);
+  // Unreadable integrity values, after the entries' own warnings: capped, then counted.
+  const badIntegrity = warnings.kind(MAX_SIMILAR_WARNINGS, (n) => `… and ${n} more unreadable integrity values`);
+  for (const pkg of packages) {
+    const integrity = str(entries.get(pkg.key)!.integrity);
+    if (integrity !== undefined && hashesFromSri(integrity).length === 0) {
+      badIntegrity.add(`${pkg.key}: integrity ${JSON.stringify(integrity.slice(0, 40))} is not a digest aibom can read; left out`);
+    }
+  }
+  badIntegrity.close();
 
   // `link:` entries carry the placeholder version "0.0.0"; the folder's package.json (inside
   // the project only) has the real one.
@@ -153,7 +157,7 @@ export async function parseClassic(
   };
 
   const optionalEdges = new Map<string, Set<string>>();
-  const missing = new CappedWarnings();
+  const missing = warnings.kind(MAX_SIMILAR_WARNINGS, (n) => `… and ${n} more dependencies that are not in the lockfile`);
   for (const pkg of packages) {
     const entry = entries.get(pkg.key)!;
     const deps = new Set<string>();
@@ -218,16 +222,16 @@ export async function parseClassic(
     seeds.push({ key: w.key, level: 2 });
   }
   if (rootManifest) seedFrom(rootManifest, undefined, rootDeps);
-  missing.flushInto(warnings, (n) => `… and ${n} more dependencies that are not in the lockfile`);
+  missing.close();
   if (rootManifest) {
     const unreachable = applyScopes({ packages, optionalEdges, seeds });
     if (unreachable > 0) {
-      warnings.push(
+      warnings.add(
         `${unreachable} lockfile ${unreachable === 1 ? 'entry is' : 'entries are'} not reachable from package.json (a stale lockfile?); kept as required`,
       );
     }
   } else {
-    warnings.push(
+    warnings.add(
       'no package.json beside yarn.lock: yarn.lock has no dev flag, so development-only packages cannot be told apart; all are marked required',
     );
     // Without the manifest, the project's direct dependencies are the entries nothing else needs.
@@ -238,7 +242,7 @@ export async function parseClassic(
   const root: ParsedLockfile['root'] = { dependencies: [...rootDeps] };
   if (rootManifest?.name) root.name = rootManifest.name;
   if (rootManifest?.version) root.version = rootManifest.version;
-  return { path, kind: 'yarn-classic', formatVersion: '1', root, packages, warnings };
+  return { path, kind: 'yarn-classic', formatVersion: '1', root, packages, warnings: warnings.done() };
 }
 
 /** Where a classic entry comes from: the descriptor's range says the protocol, `resolved` the place. */
@@ -290,10 +294,10 @@ interface ClassicWorkspace {
 }
 
 /** Workspace members from the root manifest's `workspaces` globs, found among the scanned files. */
-async function classicWorkspaces(root: Manifest, ctx: ParseContext, warnings: string[]): Promise<ClassicWorkspace[]> {
+async function classicWorkspaces(root: Manifest, ctx: ParseContext, warnings: Warnings): Promise<ClassicWorkspace[]> {
   if (root.workspaces.length === 0) return [];
   if (!ctx.findSiblings) {
-    warnings.push('package.json declares workspaces, but this build cannot list files: workspace members are left out');
+    warnings.add('package.json declares workspaces, but this build cannot list files: workspace members are left out');
     return [];
   }
   const clean = (g: string) => g.replace(/^\.\/+/, '').replace(/(?<!\/)\/+$/, '');

@@ -2,6 +2,7 @@ import { AibomError } from '../../errors.js';
 import { isObject, parseJsonText } from '../../util/json.js';
 import { hashesFromSri } from './integrity.js';
 import type { LockPackage, ParseContext } from './types.js';
+import { Warnings } from './warnings.js';
 
 /**
  * What yarn's classic and berry readers share: reading the file with yarn's own parser
@@ -207,7 +208,7 @@ export interface Manifest {
 export async function readManifest(
   ctx: ParseContext,
   relPath: string,
-  warnings: string[],
+  warnings: Warnings | undefined,
 ): Promise<Manifest | undefined> {
   const text = await ctx.readSibling?.(relPath);
   if (text === undefined) return undefined;
@@ -215,11 +216,11 @@ export async function readManifest(
   try {
     doc = parseJsonText(text, relPath, 64);
   } catch (err) {
-    warnings.push(`${relPath} is not valid JSON (${err instanceof Error ? err.message : String(err)}); read the lockfile without it`);
+    warnings?.add(`${relPath} is not valid JSON (${err instanceof Error ? err.message : String(err)}); read the lockfile without it`);
     return undefined;
   }
   if (!isObject(doc)) {
-    warnings.push(`${relPath} is not a JSON object; read the lockfile without it`);
+    warnings?.add(`${relPath} is not a JSON object; read the lockfile without it`);
     return undefined;
   }
   const deps = (field: string): Record<string, string> => {
@@ -249,7 +250,7 @@ export async function readManifest(
  * written `"pkg": "catalog:"` is locked under the range the catalog gives. Read with yarn's
  * own parser; an unreadable file is a warning and no catalogs.
  */
-export async function readYarnCatalogs(ctx: ParseContext, warnings: string[]): Promise<Map<string, Map<string, string>>> {
+export async function readYarnCatalogs(ctx: ParseContext, warnings: Warnings): Promise<Map<string, Map<string, string>>> {
   const out = new Map<string, Map<string, string>>();
   let text: string | undefined;
   try {
@@ -262,7 +263,7 @@ export async function readYarnCatalogs(ctx: ParseContext, warnings: string[]): P
   try {
     doc = await parseYarnText(text, '.yarnrc.yml');
   } catch {
-    warnings.push('.yarnrc.yml is not valid YAML: its catalogs were not read');
+    warnings.add('.yarnrc.yml is not valid YAML: its catalogs were not read');
     return out;
   }
   const add = (catalog: string, v: unknown) => {
@@ -373,24 +374,6 @@ export function applyScopes(input: ScopeInput): number {
 }
 
 /**
- * The first few warnings of one kind, then a count: a broken lockfile must not flood the
- * output (nor memory: only the first few are kept).
- */
-export const MAX_SIMILAR_WARNINGS = 10;
-export class CappedWarnings {
-  private readonly kept: string[] = [];
-  private dropped = 0;
-  add(message: string): void {
-    if (this.kept.length < MAX_SIMILAR_WARNINGS) this.kept.push(message);
-    else this.dropped++;
-  }
-  flushInto(warnings: string[], more: (n: number) => string): void {
-    warnings.push(...this.kept);
-    if (this.dropped > 0) warnings.push(more(this.dropped));
-  }
-}
-
-/**
  * Yarn ends every yarn.lock with a newline, but the files found in repositories have often
  * lost it (editors and formatters that strip the final newline, files pasted into test
  * suites), so a missing newline alone proves nothing. Text that stops mid-line was cut short
@@ -482,4 +465,9 @@ export class EdgeBudget {
       );
     }
   }
+}
+
+/** yarn's warnings: uncapped (each is a fact about the whole file); repeated kinds are capped. */
+export function yarnWarnings(): Warnings {
+  return new Warnings({ cap: Number.POSITIVE_INFINITY });
 }

@@ -6,6 +6,7 @@ import type { Hash, Property, Provenance } from '../../types.js';
 import { NS, prop } from '../../types.js';
 import { hashFromPrefixed, pushUnique } from '../integrity.js';
 import { isCommitSha } from '../source.js';
+import { Warnings } from '../warnings.js';
 
 /** Helpers shared by the Python lockfile parsers (requirements, poetry, uv, pipenv). */
 
@@ -218,20 +219,12 @@ export function editableProperty(): Property {
   return prop(`${NS}pypi:editable`, true);
 }
 
-/** Collect warnings without letting a junk file produce millions of them. */
-export class Warnings {
-  readonly list: string[] = [];
-  private dropped = 0;
-  constructor(private readonly max = 100) {}
-  add(message: string): void {
-    if (this.list.length < this.max) this.list.push(message);
-    else this.dropped++;
-  }
-  done(): string[] {
-    if (this.dropped) this.list.push(`... and ${this.dropped} more warnings like these`);
-    return this.list;
-  }
+/** The lockfile kernel's capped warnings, with the Python parsers' cap and wording. */
+export function pythonWarnings(): Warnings {
+  return new Warnings({ cap: 100, more: (n) => `... and ${n} more warnings like these` });
 }
+
+export type { Warnings };
 
 /**
  * Scopes from reachability: packages reachable from the project's runtime dependencies are

@@ -27,7 +27,8 @@ import {
   stripUserinfo,
   urlSource,
   versionFromFilename,
-  Warnings,
+  pythonWarnings,
+  type Warnings,
 } from './common.js';
 
 /**
@@ -42,7 +43,7 @@ export const poetryParser: LockfileParser = {
   matches: (base) => base === 'poetry.lock',
   async parse(text, path, ctx) {
     const doc = parseTomlText(text, path);
-    const warnings = new Warnings();
+    const warnings = pythonWarnings();
     const metadata = obj(own(doc, 'metadata'));
     const lockVersion = str(own(metadata, 'lock-version'));
     if (!Array.isArray(own(doc, 'package')) && own(doc, 'package') !== undefined) {

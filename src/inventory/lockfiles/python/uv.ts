@@ -22,7 +22,8 @@ import {
   str,
   stripUserinfo,
   urlSource,
-  Warnings,
+  pythonWarnings,
+  type Warnings,
 } from './common.js';
 
 /**
@@ -68,7 +69,7 @@ interface Pkg {
 }
 
 function parseUv(doc: Record<string, unknown>, text: string, path: string): ParsedLockfile {
-  const warnings = new Warnings();
+  const warnings = pythonWarnings();
   const version = own(doc, 'version');
   const revision = own(doc, 'revision');
   const rawPackages = own(doc, 'package');
