@@ -23,7 +23,6 @@ import {
   urlSource,
   versionFromFilename,
   pythonWarnings,
-  type Warnings,
 } from './common.js';
 import { isUrl } from './pep508.js';
 
