@@ -8,6 +8,7 @@ import type { Provenance } from '../types.js';
 import { NS, prop } from '../types.js';
 import { hashesFromSri } from './integrity.js';
 import { gitProvenance, isRegistryTarball, localProvenance, urlProvenance } from './source.js';
+import { markScopes, type ScopeSeed, scopeLevels } from './scopes.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import { Warnings } from './warnings.js';
 
@@ -439,7 +440,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
   const byKey = new Map<string, LockPackage>();
   const importerKey = (ip: string) => `importer:${ip}`;
   /** Outgoing edges by kind, for the scope computation. */
-  const edges = new Map<string, { prod: string[]; optional: string[]; dev: string[] }>();
+  const edges = new Map<string, EdgeKinds>();
   const linkDirs = new Map<string, string>(); // folder → dependency name that first named it
 
   const resolveRef = (ref: string, name: string, fromDir: string, from: string): string | undefined => {
@@ -548,7 +549,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
 
   // Importers: the root is the project itself; every other one a workspace component.
   const rootEdges = depsOf(importers.get('.') ?? {}, IMPORTER_FIELDS, '.', '(root)');
-  const importerEdges: Array<{ prod: string[]; optional: string[]; dev: string[] }> = [rootEdges];
+  const importerEdges: Array<EdgeKinds> = [rootEdges];
   const workspaceKeys: string[] = [];
   for (const [ip, imp] of importers) {
     if (ip === '.') continue;
@@ -677,71 +678,41 @@ async function readWorkspacePatches(ctx: ParseContext): Promise<Rec | undefined>
   }
 }
 
-/** Breadth-first closure over the given edge kinds, iterative (the graph is untrusted). */
-function closure(
-  starts: Iterable<string>,
-  edges: Map<string, { prod: string[]; optional: string[]; dev: string[] }>,
-  kinds: Array<'prod' | 'optional'>,
-): Set<string> {
-  const seen = new Set<string>();
-  const queue: string[] = [];
-  for (const s of starts) {
-    if (!seen.has(s)) {
-      seen.add(s);
-      queue.push(s);
-    }
-  }
-  for (let i = 0; i < queue.length; i++) {
-    const e = edges.get(queue[i]!);
-    if (!e) continue;
-    for (const kind of kinds) {
-      for (const t of e[kind]) {
-        if (!seen.has(t)) {
-          seen.add(t);
-          queue.push(t);
-        }
-      }
-    }
-  }
-  return seen;
-}
+type EdgeKinds = { prod: string[]; optional: string[]; dev: string[] };
 
+/**
+ * Scopes from the graph (the kernel's walk): importers' `dependencies` are required roots,
+ * `optionalDependencies` optional, `devDependencies` development only; a package's
+ * `optionalDependencies` are optional edges. v6 `dev` and any `optional` flag written in
+ * the lockfile override the graph; a package no importer reaches stays required.
+ */
 function applyScopes(
   packages: LockPackage[],
-  edges: Map<string, { prod: string[]; optional: string[]; dev: string[] }>,
-  importerEdges: Array<{ prod: string[]; optional: string[]; dev: string[] }>,
+  edges: Map<string, EdgeKinds>,
+  importerEdges: EdgeKinds[],
   nodesSec: Rec,
   packagesSec: Rec,
   style: Style,
 ): void {
-  const required = closure(
-    importerEdges.flatMap((e) => e.prod),
-    edges,
-    ['prod'],
-  );
-  const prodAny = closure(
-    importerEdges.flatMap((e) => [...e.prod, ...e.optional]),
-    edges,
-    ['prod', 'optional'],
-  );
-  const devAny = closure(
-    importerEdges.flatMap((e) => e.dev),
-    edges,
-    ['prod', 'optional'],
-  );
-  for (const pkg of packages) {
-    if (pkg.workspace) continue;
+  const seeds: ScopeSeed[] = [];
+  for (const e of importerEdges) {
+    for (const key of e.prod) seeds.push({ key, level: 2 });
+    for (const key of e.optional) seeds.push({ key, level: 1 });
+    for (const key of e.dev) seeds.push({ key, level: 0 });
+  }
+  const levels = scopeLevels(seeds, (key, visit) => {
+    const e = edges.get(key);
+    if (!e) return;
+    for (const t of e.prod) visit(t, false);
+    for (const t of e.optional) visit(t, true);
+  });
+  markScopes(packages, levels, { unreached: 'required' }, (pkg) => {
     const raw = Object.hasOwn(nodesSec, pkg.key) ? nodesSec[pkg.key] : undefined;
     const snap: Rec = isObject(raw) ? raw : {};
     const info = style === 'v9' ? (packagesSec[removeSuffix(pkg.key)] as Rec | undefined) : snap;
-    const devFlag = flag(snap.dev) ?? (isObject(info) ? flag(info.dev) : undefined);
-    const optFlag = flag(snap.optional) ?? (isObject(info) ? flag(info.optional) : undefined);
-    const reachable = prodAny.has(pkg.key) || devAny.has(pkg.key);
-    const dev = devFlag ?? (reachable ? !prodAny.has(pkg.key) : false);
-    if (dev) {
-      pkg.dev = true;
-      continue;
-    }
-    if (optFlag === true || (prodAny.has(pkg.key) && !required.has(pkg.key))) pkg.optional = true;
-  }
+    return {
+      dev: flag(snap.dev) ?? (isObject(info) ? flag(info.dev) : undefined),
+      optional: flag(snap.optional) ?? (isObject(info) ? flag(info.optional) : undefined),
+    };
+  });
 }

@@ -4,15 +4,14 @@ import { isObject } from '../../util/json.js';
 import type { Property, Provenance } from '../types.js';
 import { NS, prop } from '../types.js';
 import { isCommitSha, looksLikeGit } from './source.js';
+import { type Level, markScopes, packageEdges, scopeLevels } from './scopes.js';
 import type { LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import { MAX_SIMILAR_WARNINGS, type Warnings } from './warnings.js';
 import {
-  applyScopes,
   declaredLevel,
   EdgeBudget,
   forcedRanges,
   keyLines,
-  type Level,
   type Manifest,
   readManifest,
   readYarnCatalogs,
@@ -318,7 +317,7 @@ export async function parseBerry(
       'no package.json beside yarn.lock (or a workspace\'s): yarn.lock has no dev flag, so development-only packages cannot be told apart there; they are marked required',
     );
   }
-  const unreachable = applyScopes({ packages, optionalEdges, seeds });
+  const unreachable = markScopes(packages, scopeLevels(seeds, packageEdges(packages, optionalEdges)), { unreached: 'required' });
   if (unreachable > 0) {
     warnings.add(
       `${unreachable} lockfile ${unreachable === 1 ? 'entry is' : 'entries are'} not reachable from any workspace (a stale lockfile?); kept as required`,

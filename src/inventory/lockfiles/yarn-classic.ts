@@ -5,13 +5,12 @@ import { isObject } from '../../util/json.js';
 import type { Hash, Provenance } from '../types.js';
 import { hashFromHex, hashesFromSri, pushUnique } from './integrity.js';
 import { gitProvenance, isCommitSha, localProvenance, looksLikeGit, urlProvenance } from './source.js';
+import { type Level, markScopes, packageEdges, scopeLevels } from './scopes.js';
 import type { LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import { MAX_SIMILAR_WARNINGS, type Warnings } from './warnings.js';
 import {
-  applyScopes,
   EdgeBudget,
   keyLines,
-  type Level,
   type Manifest,
   readManifest,
   safeWorkspaceDir,
@@ -224,7 +223,7 @@ export async function parseClassic(
   if (rootManifest) seedFrom(rootManifest, undefined, rootDeps);
   missing.close();
   if (rootManifest) {
-    const unreachable = applyScopes({ packages, optionalEdges, seeds });
+    const unreachable = markScopes(packages, scopeLevels(seeds, packageEdges(packages, optionalEdges)), { unreached: 'required' });
     if (unreachable > 0) {
       warnings.add(
         `${unreachable} lockfile ${unreachable === 1 ? 'entry is' : 'entries are'} not reachable from package.json (a stale lockfile?); kept as required`,

@@ -1,7 +1,8 @@
 import { AibomError } from '../../errors.js';
 import { isObject, parseJsonText } from '../../util/json.js';
 import { hashesFromSri } from './integrity.js';
-import type { LockPackage, ParseContext } from './types.js';
+import type { Level } from './scopes.js';
+import type { ParseContext } from './types.js';
 import { Warnings } from './warnings.js';
 
 /**
@@ -311,66 +312,6 @@ export function safeWorkspaceDir(dir: string): string | undefined {
   if (d === '' || d === '.') return '';
   if (d.startsWith('/') || /^[A-Za-z]:/.test(d) || d.split('/').some((s) => s === '..' || s === '')) return undefined;
   return d;
-}
-
-// ---------------------------------------------------------------------------------------
-// Scope: dev-only and optional, from the manifests
-
-/** 2 required, 1 optional, 0 development only. */
-export type Level = 0 | 1 | 2;
-
-export interface ScopeInput {
-  packages: LockPackage[];
-  /** Per package key, the targets it reaches through an optional edge. */
-  optionalEdges: Map<string, Set<string>>;
-  /** Entry points: each workspace's direct dependencies with the level its manifest gives. */
-  seeds: Array<{ key: string; level: Level }>;
-}
-
-/**
- * Widest-path levels: a package is required if some path of required edges leads to it
- * from a required dependency of a workspace, optional if the best path goes through an
- * optional dependency, development only if it is reachable only from devDependencies.
- * Workspace members are the project itself: always required, and their own edges are not
- * followed (each workspace's dependencies are seeds, classified by its own manifest).
- * Linear: one bucket queue per level, highest first. Returns how many packages no
- * workspace reaches (kept required).
- */
-export function applyScopes(input: ScopeInput): number {
-  const byKey = new Map<string, LockPackage>();
-  for (const p of input.packages) byKey.set(p.key, p);
-  const level = new Map<string, Level>();
-  const buckets: string[][] = [[], [], []];
-  const seed = (key: string, l: Level) => {
-    const cur = level.get(key);
-    if (cur !== undefined && cur >= l) return;
-    level.set(key, l);
-    buckets[l]!.push(key);
-  };
-  for (const s of input.seeds) seed(s.key, s.level);
-  for (const l of [2, 1, 0] as const) {
-    const queue = buckets[l]!;
-    for (let i = 0; i < queue.length; i++) {
-      const key = queue[i]!;
-      if (level.get(key) !== l) continue;
-      const p = byKey.get(key);
-      if (!p || p.workspace) continue;
-      const optional = input.optionalEdges.get(key);
-      for (const to of p.dependencies) {
-        const nl: Level = optional?.has(to) && l > 1 ? 1 : l;
-        seed(to, nl);
-      }
-    }
-  }
-  let unreachable = 0;
-  for (const p of input.packages) {
-    if (p.workspace) continue;
-    const l = level.get(p.key);
-    if (l === undefined) unreachable++;
-    else if (l === 0) p.dev = true;
-    else if (l === 1) p.optional = true;
-  }
-  return unreachable;
 }
 
 /**

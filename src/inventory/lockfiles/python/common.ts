@@ -5,6 +5,7 @@ import { normalizePypiName } from '../../purl.js';
 import type { Hash, Property, Provenance } from '../../types.js';
 import { NS, prop } from '../../types.js';
 import { hashFromPrefixed, pushUnique } from '../integrity.js';
+import type { ScopeRules } from '../scopes.js';
 import { isCommitSha } from '../source.js';
 import { Warnings } from '../warnings.js';
 
@@ -227,25 +228,10 @@ export function pythonWarnings(): Warnings {
 export type { Warnings };
 
 /**
- * Scopes from reachability: packages reachable from the project's runtime dependencies are
- * required; the rest reachable from optional roots (project extras) are optional; everything
- * else reachable only from development roots is dev. Iterative (depth is untrusted).
- * Returns the keys reached from each kind of root.
+ * Python lockfiles lock every dependency group: a package that neither the project's
+ * runtime dependencies nor its extras reach is a development tool (see ../scopes.ts).
  */
-export function reach(
-  roots: Iterable<string>,
-  edges: (key: string) => Iterable<string>,
-): Set<string> {
-  const seen = new Set<string>();
-  const stack = [...roots];
-  while (stack.length) {
-    const k = stack.pop()!;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    for (const d of edges(k)) if (!seen.has(d)) stack.push(d);
-  }
-  return seen;
-}
+export const PYTHON_SCOPES: ScopeRules = { unreached: 'dev' };
 
 /** Direct dependencies the project declares in pyproject.toml, by PEP 503 name. */
 export interface ProjectDeclaredDeps {

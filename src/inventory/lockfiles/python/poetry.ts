@@ -3,6 +3,7 @@ import { isObject } from '../../../util/json.js';
 import type { Hash, Property, Provenance } from '../../types.js';
 import { lineIndex } from '../source.js';
 import { satisfies } from './pep440.js';
+import { scopeLevels, scopeOf } from '../scopes.js';
 import type { LockfileParser, LockPackage, ParsedLockfile } from '../types.js';
 import {
   addPrefixedHashes,
@@ -20,7 +21,7 @@ import {
   own,
   type ProjectDeclaredDeps,
   parseTomlText,
-  reach,
+  PYTHON_SCOPES,
   readPyprojectDeps,
   registrySource,
   str,
@@ -181,8 +182,13 @@ function parsePoetry(
   } else if (hasCategory) {
     dev = (p) => own(p.entry, 'category') === 'dev';
   } else if (project) {
-    const required = reach([...mainRoots, ...optionalRoots], next);
-    dev = (p) => !required.has(p.key);
+    const levels = scopeLevels(
+      [...mainRoots, ...optionalRoots].map((key) => ({ key, level: 2 as const })),
+      (k, visit) => {
+        for (const t of next(k)) visit(t, false);
+      },
+    );
+    dev = (p) => scopeOf(levels.get(p.key), PYTHON_SCOPES) === 'dev';
   } else {
     if (pkgs.length) {
       warnings.add('the lockfile does not say which packages are dev-only and there is no pyproject.toml beside it; all are reported as required');

@@ -2,6 +2,7 @@ import { AibomError } from '../../../errors.js';
 import { isObject } from '../../../util/json.js';
 import type { Hash, Property, Provenance } from '../../types.js';
 import { lineIndex } from '../source.js';
+import { scopeLevels, scopeOf } from '../scopes.js';
 import type { LockfileParser, LockPackage, ParsedLockfile } from '../types.js';
 import {
   addPrefixedHashes,
@@ -17,7 +18,7 @@ import {
   obj,
   own,
   parseTomlText,
-  reach,
+  PYTHON_SCOPES,
   registrySource,
   str,
   stripUserinfo,
@@ -240,9 +241,12 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
   const graphEdgesOf = (p: Pkg): Pkg[] =>
     workspace.has(p) ? [...new Set([...edgesOf(p), ...(projectEdges.get(p) ?? [])])].filter((t) => t !== p) : edgesOf(p);
   const byKey = new Map(pkgs.map((p) => [p.key, p]));
-  const next = (k: string) => edgesOf(byKey.get(k)!).map((p) => p.key);
-  const required = reach([...requiredRoots, ...workspace].map((p) => p.key), next);
-  const optional = reach(optionalRoots.map((p) => p.key), next);
+  const levels = scopeLevels(
+    [...[...requiredRoots, ...workspace].map((p) => ({ key: p.key, level: 2 as const })), ...optionalRoots.map((p) => ({ key: p.key, level: 1 as const }))],
+    (k, visit) => {
+      for (const t of edgesOf(byKey.get(k)!)) visit(t.key, false);
+    },
+  );
   const haveRoots = !!rootPkg || workspace.size > 0;
 
   const packages: LockPackage[] = [];
@@ -261,9 +265,10 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
     if (p.version) pkg.version = p.version;
     if (p.line !== undefined) pkg.line = p.line;
     if (workspace.has(p)) pkg.workspace = true;
-    if (haveRoots && !required.has(p.key)) {
-      if (optional.has(p.key)) pkg.optional = true;
-      else pkg.dev = true;
+    if (haveRoots) {
+      const scope = scopeOf(levels.get(p.key), PYTHON_SCOPES);
+      if (scope === 'optional') pkg.optional = true;
+      else if (scope === 'dev') pkg.dev = true;
     }
     const props: Property[] = [];
     const x = extrasProperty(activated.get(p) ?? []);
