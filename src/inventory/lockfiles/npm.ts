@@ -4,6 +4,7 @@ import { isObject, parseJsonText } from '../../util/json.js';
 import type { Provenance } from '../types.js';
 import { hashesFromSri } from './integrity.js';
 import { gitProvenance, isRegistryTarball, localProvenance, looksLikeGit, registryTarballVersion, urlProvenance } from './source.js';
+import { readJsonManifest } from './manifest.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import { Warnings } from './warnings.js';
 
@@ -528,28 +529,12 @@ function fileSource(spec: string, integrity: string | undefined): Provenance {
 
 /** The version of a local folder dependency, from its package.json when it is readable. */
 async function folderVersion(folder: string, ctx: ParseContext): Promise<string | undefined> {
-  const manifest = await readManifest(`${folder.replace(/(?<!\/)\/+$/, '')}/package.json`, ctx);
+  const manifest = await readJsonManifest(ctx, `${folder.replace(/(?<!\/)\/+$/, '')}/package.json`);
   return manifest && typeof manifest.version === 'string' ? manifest.version : undefined;
 }
 
-async function readManifest(rel: string, ctx: ParseContext): Promise<Record<string, unknown> | undefined> {
-  let text: string | undefined;
-  try {
-    text = await ctx.readSibling?.(rel);
-  } catch {
-    return undefined; // over the size bound: the lockfile is still readable without it
-  }
-  if (text === undefined) return undefined;
-  try {
-    const doc = parseJsonText(text, rel);
-    return isObject(doc) ? doc : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function rootDependencyNames(ctx: ParseContext): Promise<string[] | undefined> {
-  const pkg = await readManifest('package.json', ctx);
+  const pkg = await readJsonManifest(ctx, 'package.json');
   if (!pkg) return undefined;
   const names = new Set<string>();
   for (const f of ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies']) {

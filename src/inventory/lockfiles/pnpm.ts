@@ -1,13 +1,14 @@
 import { posix } from 'node:path';
 import type { Document, LineCounter } from 'yaml';
 import { AibomError } from '../../errors.js';
-import { isObject, parseJsonText } from '../../util/json.js';
+import { isObject } from '../../util/json.js';
 import { lazyRequire } from '../../util/lazy.js';
 import { parseYamlDocuments } from '../../util/yaml.js';
 import type { Provenance } from '../types.js';
 import { NS, prop } from '../types.js';
 import { hashesFromSri } from './integrity.js';
 import { gitProvenance, isRegistryTarball, localProvenance, urlProvenance } from './source.js';
+import { readJsonManifest, readSiblingText } from './manifest.js';
 import { markScopes, type ScopeSeed, scopeLevels } from './scopes.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import { Warnings } from './warnings.js';
@@ -343,22 +344,6 @@ function provenanceOf(res: unknown): Provenance {
   return { source: 'registry', pinned: false, unpinnedReason: 'registry package without an integrity hash' };
 }
 
-async function readManifest(rel: string, ctx: ParseContext): Promise<Rec | undefined> {
-  let text: string | undefined;
-  try {
-    text = await ctx.readSibling?.(rel);
-  } catch {
-    return undefined; // over the size bound: the lockfile is still readable without it
-  }
-  if (text === undefined) return undefined;
-  try {
-    const doc = parseJsonText(text, rel);
-    return isObject(doc) ? doc : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A folder path relative to the lockfile, normalized; '' for the lockfile's own folder. */
 function folder(base: string, rel: string): string {
   const p = posix.normalize(posix.join(base === '.' ? '' : base, rel));
@@ -521,7 +506,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
     if (pkgVersion === undefined && isObject(info.resolution) && info.resolution.type === 'directory') {
       const dir = str(info.resolution.directory);
       if (dir !== undefined) {
-        const m = await readManifest(`${folder('.', dir) || '.'}/package.json`, ctx);
+        const m = await readJsonManifest(ctx, `${folder('.', dir) || '.'}/package.json`);
         pkgVersion = str(m?.version);
       }
     }
@@ -554,7 +539,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
   for (const [ip, imp] of importers) {
     if (ip === '.') continue;
     const key = importerKey(ip);
-    const manifest = await readManifest(`${ip}/package.json`, ctx);
+    const manifest = await readJsonManifest(ctx, `${ip}/package.json`);
     const e = depsOf(imp, IMPORTER_FIELDS, ip, ip);
     importerEdges.push(e);
     const pkg: LockPackage = {
@@ -580,7 +565,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
   // link: folders that are not importers: local folder dependencies, content unpinned.
   for (const [dir, depName] of linkDirs) {
     const key = `link:${dir}`;
-    const manifest = await readManifest(`${dir || '.'}/package.json`, ctx);
+    const manifest = await readJsonManifest(ctx, `${dir || '.'}/package.json`);
     const pkg: LockPackage = {
       key,
       ecosystem: 'npm',
@@ -604,7 +589,7 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
   }
 
   applyScopes(packages, edges, importerEdges, nodesSec, packagesSec, style);
-  const rootManifest = await readManifest('package.json', ctx);
+  const rootManifest = await readJsonManifest(ctx, 'package.json');
   const declaredPatches: Rec = {
     ...(isObject(rootManifest?.pnpm) && isObject(rootManifest.pnpm.patchedDependencies) ? rootManifest.pnpm.patchedDependencies : {}),
     ...((await readWorkspacePatches(ctx)) ?? {}),
@@ -660,12 +645,7 @@ function applyPatches(packages: LockPackage[], section: unknown, declared: Rec, 
 
 /** `patchedDependencies` of pnpm-workspace.yaml beside the lockfile (pnpm 10), when readable. */
 async function readWorkspacePatches(ctx: ParseContext): Promise<Rec | undefined> {
-  let text: string | undefined;
-  try {
-    text = await ctx.readSibling?.('pnpm-workspace.yaml');
-  } catch {
-    return undefined;
-  }
+  const text = await readSiblingText(ctx, 'pnpm-workspace.yaml');
   if (text === undefined || !/^patchedDependencies:/m.test(text)) return undefined;
   try {
     const docs = parseYamlDocuments(text, { schema: 'failsafe', uniqueKeys: false });

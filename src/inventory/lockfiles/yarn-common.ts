@@ -1,6 +1,7 @@
 import { AibomError } from '../../errors.js';
-import { isObject, parseJsonText } from '../../util/json.js';
+import { isObject } from '../../util/json.js';
 import { hashesFromSri } from './integrity.js';
+import { type PackageManifest, packageManifest, readJsonManifest, readSiblingText } from './manifest.js';
 import type { Level } from './scopes.js';
 import type { ParseContext } from './types.js';
 import { Warnings } from './warnings.js';
@@ -189,18 +190,7 @@ export function splitDescriptor(descriptor: string): [string, string] | undefine
 // ---------------------------------------------------------------------------------------
 // package.json manifests
 
-export interface Manifest {
-  name?: string;
-  version?: string;
-  dependencies: Record<string, string>;
-  devDependencies: Record<string, string>;
-  optionalDependencies: Record<string, string>;
-  peerDependencies: Record<string, string>;
-  /** `resolutions`: ranges forced on every dependent (`name`, `parent/name`, `name@range`, any depth with two stars). */
-  resolutions: Record<string, string>;
-  /** `workspaces` globs (array, or yarn's `{ packages: [...] }`). */
-  workspaces: string[];
-}
+export type Manifest = PackageManifest;
 
 /**
  * Read a package.json relative to the lockfile's folder. Missing → undefined; unreadable
@@ -211,38 +201,8 @@ export async function readManifest(
   relPath: string,
   warnings: Warnings | undefined,
 ): Promise<Manifest | undefined> {
-  const text = await ctx.readSibling?.(relPath);
-  if (text === undefined) return undefined;
-  let doc: unknown;
-  try {
-    doc = parseJsonText(text, relPath, 64);
-  } catch (err) {
-    warnings?.add(`${relPath} is not valid JSON (${err instanceof Error ? err.message : String(err)}); read the lockfile without it`);
-    return undefined;
-  }
-  if (!isObject(doc)) {
-    warnings?.add(`${relPath} is not a JSON object; read the lockfile without it`);
-    return undefined;
-  }
-  const deps = (field: string): Record<string, string> => {
-    const v = doc[field];
-    const out: Record<string, string> = {};
-    if (isObject(v)) for (const [k, r] of Object.entries(v)) if (typeof r === 'string') out[k] = r;
-    return out;
-  };
-  let ws: unknown = doc.workspaces;
-  if (isObject(ws)) ws = ws.packages;
-  const m: Manifest = {
-    dependencies: deps('dependencies'),
-    devDependencies: deps('devDependencies'),
-    optionalDependencies: deps('optionalDependencies'),
-    peerDependencies: deps('peerDependencies'),
-    resolutions: deps('resolutions'),
-    workspaces: Array.isArray(ws) ? ws.filter((g): g is string => typeof g === 'string') : [],
-  };
-  if (typeof doc.name === 'string') m.name = doc.name;
-  if (typeof doc.version === 'string') m.version = doc.version;
-  return m;
+  const doc = await readJsonManifest(ctx, relPath, { warnings, maxDepth: 64, skipOversized: false });
+  return doc && packageManifest(doc);
 }
 
 /**
@@ -253,12 +213,7 @@ export async function readManifest(
  */
 export async function readYarnCatalogs(ctx: ParseContext, warnings: Warnings): Promise<Map<string, Map<string, string>>> {
   const out = new Map<string, Map<string, string>>();
-  let text: string | undefined;
-  try {
-    text = await ctx.readSibling?.('.yarnrc.yml');
-  } catch {
-    return out;
-  }
+  const text = await readSiblingText(ctx, '.yarnrc.yml');
   if (text === undefined || !/^catalogs?:/m.test(text)) return out;
   let doc: Record<string, unknown>;
   try {

@@ -3,6 +3,7 @@ import { isObject } from '../../../util/json.js';
 import type { Hash, Property, Provenance } from '../../types.js';
 import { lineIndex } from '../source.js';
 import { satisfies } from './pep440.js';
+import { readSiblingText } from '../manifest.js';
 import { scopeLevels, scopeOf } from '../scopes.js';
 import type { LockfileParser, LockPackage, ParsedLockfile } from '../types.js';
 import {
@@ -57,7 +58,7 @@ export const poetryParser: LockfileParser = {
     else if (!KNOWN_VERSIONS.has(lockVersion)) {
       warnings.add(`unknown lock-version "${lockVersion}" (aibom knows ${[...KNOWN_VERSIONS].join(', ')}); read on a best effort as 2.1`);
     }
-    const project = readPyprojectDeps(await ctx.readSibling?.('pyproject.toml'), warnings);
+    const project = readPyprojectDeps(await readSiblingText(ctx, 'pyproject.toml', { skipOversized: false }), warnings);
     return parsePoetry(doc, text, path, lockVersion, project, warnings);
   },
 };
