@@ -220,6 +220,39 @@ function parsePackagesMap(
   path: string,
   warnings: Warnings,
 ): ParsedLockfile {
+  const { entries, lines } = readEntries(pkgs, text, warnings);
+  const rootEntry = entries.get('');
+  const resolver = new InstallPathResolver(entries, linkTargets(entries, warnings));
+  const edgesOf = (k: string, v: Record<string, unknown>, isProject: boolean) => installEdges(resolver, k, v, isProject, warnings);
+  const { packages, workspaceKeys } = readPackages(entries, lines, workspaceMatcher(rootEntry), edgesOf, warnings);
+  applyBundledProvenance(packages, entries);
+
+  let rootDeps: string[];
+  if (rootEntry) {
+    rootDeps = edgesOf('', rootEntry, true);
+    for (const w of workspaceKeys) if (!rootDeps.includes(w)) rootDeps.push(w);
+  } else {
+    warnings.add('no root entry ("packages[\\"\\"]"): the project\'s direct dependencies are inferred');
+    const required = new Set(packages.flatMap((p) => p.dependencies));
+    rootDeps = packages.filter((p) => !p.key.includes('/node_modules/') && !required.has(p.key)).map((p) => p.key);
+  }
+  if (resolver.exhausted) warnings.add('the dependency graph is too large to resolve completely: some edges are missing');
+  return {
+    path,
+    kind: 'npm',
+    formatVersion: String(doc.lockfileVersion ?? ''),
+    root: rootOf(doc, rootDeps),
+    packages,
+    warnings: warnings.done(),
+  };
+}
+
+/** Load: the entries by install path (bounded), and the line each starts on. */
+function readEntries(
+  pkgs: Record<string, unknown>,
+  text: string,
+  warnings: Warnings,
+): { entries: Map<string, Record<string, unknown>>; lines: Map<string, number> } {
   const lineOf = keyLines(text);
   const entries = new Map<string, Record<string, unknown>>();
   const lines = new Map<string, number>();
@@ -236,10 +269,11 @@ function parsePackagesMap(
     }
     entries.set(k, v);
   }
-  const rootEntry = entries.get('');
-  const isWorkspacePath = workspaceMatcher(rootEntry);
+  return { entries, lines };
+}
 
-  // Links: "node_modules/a": { "link": true, "resolved": "packages/a" } (workspaces, file: folders).
+/** Links: "node_modules/a": { "link": true, "resolved": "packages/a" } (workspaces, file: folders). */
+function linkTargets(entries: Map<string, Record<string, unknown>>, warnings: Warnings): Map<string, string> {
   const linkTarget = new Map<string, string>();
   for (const [k, v] of entries) {
     if (v.link !== true) continue;
@@ -248,79 +282,99 @@ function parsePackagesMap(
     else if (!entries.has(target)) warnings.add(`${k}: links to "${target}", which the lockfile does not list`);
     else linkTarget.set(k, target);
   }
+  return linkTarget;
+}
 
-  /**
-   * Node's module resolution over install paths: `<dir>/node_modules/<name>` from the
-   * dependent's folder up to the root, skipping folders that are themselves node_modules.
-   */
-  let budget = RESOLVE_BUDGET;
-  const resolve = (from: string, name: string): string | undefined => {
+/**
+ * Node's module resolution over install paths: `<dir>/node_modules/<name>` from the
+ * dependent's folder up to the root, skipping folders that are themselves node_modules,
+ * following links. Bounded: the candidate paths it builds are counted against a budget.
+ */
+class InstallPathResolver {
+  private budget = RESOLVE_BUDGET;
+  constructor(
+    private readonly entries: Map<string, Record<string, unknown>>,
+    private readonly linkTarget: Map<string, string>,
+  ) {}
+  get exhausted(): boolean {
+    return this.budget < 0;
+  }
+  resolve(from: string, name: string): string | undefined {
     let dir = from;
     for (;;) {
       const candidate = dir ? `${dir}/node_modules/${name}` : `node_modules/${name}`;
-      budget -= candidate.length;
-      if (budget < 0) return undefined;
-      const hit = entries.get(candidate);
-      if (hit) return hit.link === true ? linkTarget.get(candidate) : candidate;
+      this.budget -= candidate.length;
+      if (this.budget < 0) return undefined;
+      const hit = this.entries.get(candidate);
+      if (hit) return hit.link === true ? this.linkTarget.get(candidate) : candidate;
       if (dir === '') return undefined;
       dir = parentDir(dir);
       if (dir === 'node_modules' || dir.endsWith('/node_modules')) dir = parentDir(dir);
     }
-  };
+  }
+}
 
-  const edgesOf = (k: string, v: Record<string, unknown>, isProject: boolean): string[] => {
-    const out = new Set<string>();
-    const optionalPeers = new Set<string>();
-    if (isObject(v.peerDependenciesMeta)) {
-      for (const [n, m] of Object.entries(v.peerDependenciesMeta)) if (isObject(m) && m.optional === true) optionalPeers.add(n);
-    }
-    // npm installs devDependencies only for the root project and its workspaces.
-    const fields = isProject ? [...EDGE_FIELDS, 'devDependencies'] : EDGE_FIELDS;
-    for (const field of fields) {
-      const deps = v[field];
-      if (!isObject(deps)) continue;
-      for (const n of Object.keys(deps)) {
-        const target = resolve(k, n);
-        if (target !== undefined) {
-          if (target !== k) out.add(target);
-          continue;
-        }
-        if (budget < 0) return [...out];
-        // Optional dependencies for other platforms and peers npm was told to skip
-        // (legacy-peer-deps) are legitimately absent.
-        if (field === 'optionalDependencies' || field === 'peerDependencies' || optionalPeers.has(n)) continue;
-        warnings.missingDep(`${k || '(root)'}: dependency "${n}" is not in the lockfile`);
+/** Edges of one entry: its dependency maps resolved from its install path; missing ones warned about. */
+function installEdges(
+  resolver: InstallPathResolver,
+  k: string,
+  v: Record<string, unknown>,
+  isProject: boolean,
+  warnings: Warnings,
+): string[] {
+  const out = new Set<string>();
+  const optionalPeers = new Set<string>();
+  if (isObject(v.peerDependenciesMeta)) {
+    for (const [n, m] of Object.entries(v.peerDependenciesMeta)) if (isObject(m) && m.optional === true) optionalPeers.add(n);
+  }
+  // npm installs devDependencies only for the root project and its workspaces.
+  const fields = isProject ? [...EDGE_FIELDS, 'devDependencies'] : EDGE_FIELDS;
+  for (const field of fields) {
+    const deps = v[field];
+    if (!isObject(deps)) continue;
+    for (const n of Object.keys(deps)) {
+      const target = resolver.resolve(k, n);
+      if (target !== undefined) {
+        if (target !== k) out.add(target);
+        continue;
       }
+      if (resolver.exhausted) return [...out];
+      // Optional dependencies for other platforms and peers npm was told to skip
+      // (legacy-peer-deps) are legitimately absent.
+      if (field === 'optionalDependencies' || field === 'peerDependencies' || optionalPeers.has(n)) continue;
+      warnings.missingDep(`${k || '(root)'}: dependency "${n}" is not in the lockfile`);
     }
-    return [...out];
-  };
+  }
+  return [...out];
+}
 
+/** Packages: every entry but the root (the project) and links (their targets carry the package). */
+function readPackages(
+  entries: Map<string, Record<string, unknown>>,
+  lines: Map<string, number>,
+  isWorkspacePath: (path: string) => boolean,
+  edgesOf: (k: string, v: Record<string, unknown>, isProject: boolean) => string[],
+  warnings: Warnings,
+): { packages: LockPackage[]; workspaceKeys: string[] } {
   const packages: LockPackage[] = [];
-  const byKey = new Map<string, LockPackage>();
   const workspaceKeys: string[] = [];
   for (const [k, v] of entries) {
-    if (k === '' || v.link === true) continue; // the root is the project; a link's target carries the package
+    if (k === '' || v.link === true) continue;
     const folder = !isInNodeModules(k);
     const workspace = folder && isWorkspacePath(k);
-    const integrity = str(v.integrity);
-    const resolved = str(v.resolved);
     const folderName = nameFromPath(k);
     const name = str(v.name) ?? folderName;
     if (!name) {
       warnings.add(`skipped ${JSON.stringify(k)}: no package name`);
       continue;
     }
-    let source: Provenance;
-    if (workspace) source = { source: 'workspace', url: k, pinned: true };
-    else if (folder) source = localProvenance(k, false, false);
-    else if (v.inBundle === true && !resolved && !integrity) source = { source: 'unknown', pinned: false }; // set below
-    else source = provenanceFor(resolved, integrity);
+    const integrity = str(v.integrity);
     const pkg: LockPackage = {
       key: k,
       ecosystem: 'npm',
       name,
       hashes: hashesFromSri(integrity),
-      source,
+      source: entrySource(k, v, folder, workspace),
       dependencies: edgesOf(k, v, workspace),
     };
     const version = str(v.version);
@@ -338,14 +392,33 @@ function parsePackagesMap(
     if (license) pkg.license = license;
     if (!folder && name !== folderName) pkg.alias = folderName;
     packages.push(pkg);
-    byKey.set(k, pkg);
   }
+  return { packages, workspaceKeys };
+}
 
-  // Bundled packages take their provenance from the package they ship inside: the nearest
-  // enclosing install path that is not itself bundled.
+function entrySource(k: string, v: Record<string, unknown>, folder: boolean, workspace: boolean): Provenance {
+  const integrity = str(v.integrity);
+  const resolved = str(v.resolved);
+  if (workspace) return { source: 'workspace', url: k, pinned: true };
+  if (folder) return localProvenance(k, false, false);
+  if (isUnresolvedBundle(v)) return { source: 'unknown', pinned: false }; // set from the bundling parent
+  return provenanceFor(resolved, integrity);
+}
+
+/** A bundled package the lockfile gives no source of its own. */
+function isUnresolvedBundle(v: Record<string, unknown>): boolean {
+  return v.inBundle === true && !str(v.resolved) && !str(v.integrity);
+}
+
+/**
+ * Bundled packages take their provenance from the package they ship inside: the nearest
+ * enclosing install path that is not itself bundled.
+ */
+function applyBundledProvenance(packages: LockPackage[], entries: Map<string, Record<string, unknown>>): void {
+  const byKey = new Map<string, LockPackage>();
+  for (const p of packages) byKey.set(p.key, p);
   for (const pkg of packages) {
-    const v = entries.get(pkg.key)!;
-    if (!(v.inBundle === true && !str(v.resolved) && !str(v.integrity))) continue;
+    if (!isUnresolvedBundle(entries.get(pkg.key)!)) continue;
     let parent: LockPackage | undefined;
     let at = pkg.key;
     for (;;) {
@@ -360,25 +433,6 @@ function parsePackagesMap(
     }
     pkg.source = bundledProvenance(parent);
   }
-
-  let rootDeps: string[];
-  if (rootEntry) {
-    rootDeps = edgesOf('', rootEntry, true);
-    for (const w of workspaceKeys) if (!rootDeps.includes(w)) rootDeps.push(w);
-  } else {
-    warnings.add('no root entry ("packages[\\"\\"]"): the project\'s direct dependencies are inferred');
-    const required = new Set(packages.flatMap((p) => p.dependencies));
-    rootDeps = packages.filter((p) => !p.key.includes('/node_modules/') && !required.has(p.key)).map((p) => p.key);
-  }
-  if (budget < 0) warnings.add('the dependency graph is too large to resolve completely: some edges are missing');
-  return {
-    path,
-    kind: 'npm',
-    formatVersion: String(doc.lockfileVersion ?? ''),
-    root: rootOf(doc, rootDeps),
-    packages,
-    warnings: warnings.done(),
-  };
 }
 
 /** lockfileVersion 1: a nested tree of `dependencies`, each with `requires`. */
