@@ -443,137 +443,159 @@ async function parseTree(
   warnings: Warnings,
   ctx: ParseContext,
 ): Promise<ParsedLockfile> {
-  // Install paths grow with depth: nodes get short keys, and paths are spelled out for
-  // warnings only.
-  type Node = {
-    key: string;
-    name: string;
-    parent: Node | undefined;
-    children: Map<string, Node>;
-    entry: Record<string, unknown>;
-    pkg?: LockPackage;
-  };
-  const rootNode: Node = { key: '', name: '', parent: undefined, children: new Map(), entry: doc };
+  const tree = readTree(doc, warnings);
   const lineOf = keyLines(text);
-  const pathOf = (node: Node): string => {
-    const names: string[] = [];
-    for (let n: Node | undefined = node; n && n !== rootNode; n = n.parent) names.push(n.name);
-    return names.reverse().map((n) => `node_modules/${n}`).join('/');
-  };
-  let ids = 0;
-  // Pre-order walk in document order, iteratively (the depth is untrusted).
-  const order: Node[] = [];
-  const stack: Node[] = [rootNode];
-  while (stack.length) {
-    const node = stack.pop()!;
-    if (node !== rootNode) order.push(node);
-    const deps = node.entry.dependencies;
-    if (deps === undefined) continue;
-    if (!isObject(deps)) {
-      warnings.add(`${pathOf(node)}: "dependencies" is not an object`);
-      continue;
-    }
-    const kids: Node[] = [];
-    for (const [n, v] of Object.entries(deps)) {
-      if (!isObject(v)) {
-        warnings.add(`skipped ${node === rootNode ? '' : `${pathOf(node)} > `}${JSON.stringify(n)}: not an object`);
-        continue;
-      }
-      const child: Node = { key: `v1:${++ids}`, name: n, parent: node, children: new Map(), entry: v };
-      node.children.set(n, child);
-      kids.push(child);
-    }
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
-  }
-  let budget = RESOLVE_BUDGET / 10; // lookups up the tree
-  const resolve = (from: Node, name: string): Node | undefined => {
-    for (let n: Node | undefined = from; n && budget-- > 0; n = n.parent) {
-      const hit = n.children.get(name);
-      if (hit) return hit;
-    }
-    return undefined;
-  };
-
+  const budget = { left: RESOLVE_BUDGET / 10 }; // lookups up the tree
   const packages: LockPackage[] = [];
-  for (const node of order) {
-    const v = node.entry;
-    const rawVersion = str(v.version);
-    const integrity = str(v.integrity);
-    const resolved = str(v.resolved);
-    let name = node.name;
-    let version = rawVersion;
-    let alias: string | undefined;
-    let source: Provenance;
-    if (rawVersion?.startsWith('npm:')) {
-      // An alias: "foo": { "version": "npm:bar@1.2.3" } (scoped: "npm:@s/bar@1.2.3").
-      const spec = rawVersion.slice(4);
-      const at = spec.lastIndexOf('@');
-      if (at > 0) {
-        name = spec.slice(0, at);
-        version = spec.slice(at + 1);
-        alias = node.name;
-      }
-    }
-    if (v.bundled === true && !resolved && !integrity) {
-      source = { source: 'unknown', pinned: false }; // set below, from the bundling parent
-    } else if (version && (looksLikeGit(version) || /^(file|https?):/i.test(version))) {
-      // Non-registry packages carry their spec in "version": the git URL with the commit,
-      // "file:folder", "file:x.tgz" or a tarball URL. The real version is not recorded.
-      // npm 5 also wrote registry tarball URLs there: their file name carries the version.
-      source = version.startsWith('file:') ? fileSource(version, integrity) : provenanceFor(version, integrity);
-      version =
-        source.source === 'directory'
-          ? await folderVersion(version.slice(5), ctx)
-          : source.source === 'registry'
-            ? registryTarballVersion(version, name)
-            : undefined;
-    } else {
-      source = provenanceFor(resolved, integrity);
-    }
-    const deps: string[] = [];
-    const requires = v.requires;
-    if (isObject(requires)) {
-      for (const n of Object.keys(requires)) {
-        const t = resolve(node, n);
-        if (t && t !== node) deps.push(t.key);
-        else if (!t && budget > 0) warnings.missingDep(`${pathOf(node)}: dependency "${n}" is not in the lockfile`);
-      }
-    }
-    const pkg: LockPackage = { key: node.key, ecosystem: 'npm', name, hashes: hashesFromSri(integrity), source, dependencies: deps };
-    if (version) pkg.version = version;
-    if (v.dev === true) pkg.dev = true;
-    if (v.optional === true) pkg.optional = true;
-    if (v.bundled === true) pkg.bundled = true;
-    if (alias) pkg.alias = alias;
+  for (const node of tree.order) {
+    const pkg = await treePackage(node, ctx);
+    pkg.dependencies = treeEdges(tree, node, budget, warnings);
     const line = lineOf(node.name);
     if (line !== undefined) pkg.line = line;
     node.pkg = pkg;
     packages.push(pkg);
   }
-  for (const node of order) {
+  for (const node of tree.order) {
     const pkg = node.pkg!;
     if (!(pkg.bundled && !str(node.entry.resolved) && !str(node.entry.integrity))) continue;
     let parent = node.parent;
     while (parent?.pkg?.bundled) parent = parent.parent;
     pkg.source = bundledProvenance(parent?.pkg);
   }
+  const rootDeps = await treeRootDeps(tree.root, packages, ctx);
+  const formatVersion = doc.lockfileVersion === undefined ? '1' : String(doc.lockfileVersion);
+  if (budget.left <= 0) warnings.add('the dependency graph is too large to resolve completely: some edges are missing');
+  return { path, kind: 'npm', formatVersion, root: rootOf(doc, rootDeps), packages, warnings: warnings.done() };
+}
 
-  // v1 records no root edges: take package.json's dependency names when it is there; else
-  // the top-level packages nothing else requires.
+/** A node of the v1 tree. Install paths grow with depth: nodes get short keys, paths are spelled out for warnings only. */
+interface TreeNode {
+  key: string;
+  name: string;
+  parent: TreeNode | undefined;
+  children: Map<string, TreeNode>;
+  entry: Record<string, unknown>;
+  pkg?: LockPackage;
+}
+
+interface Tree {
+  root: TreeNode;
+  /** Every node but the root, pre-order in document order. */
+  order: TreeNode[];
+  pathOf(node: TreeNode): string;
+}
+
+/** Load: the nested `dependencies`, walked iteratively (the depth is untrusted). */
+function readTree(doc: Record<string, unknown>, warnings: Warnings): Tree {
+  const root: TreeNode = { key: '', name: '', parent: undefined, children: new Map(), entry: doc };
+  const pathOf = (node: TreeNode): string => {
+    const names: string[] = [];
+    for (let n: TreeNode | undefined = node; n && n !== root; n = n.parent) names.push(n.name);
+    return names.reverse().map((n) => `node_modules/${n}`).join('/');
+  };
+  let ids = 0;
+  const order: TreeNode[] = [];
+  const stack: TreeNode[] = [root];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (node !== root) order.push(node);
+    const deps = node.entry.dependencies;
+    if (deps === undefined) continue;
+    if (!isObject(deps)) {
+      warnings.add(`${pathOf(node)}: "dependencies" is not an object`);
+      continue;
+    }
+    const kids: TreeNode[] = [];
+    for (const [n, v] of Object.entries(deps)) {
+      if (!isObject(v)) {
+        warnings.add(`skipped ${node === root ? '' : `${pathOf(node)} > `}${JSON.stringify(n)}: not an object`);
+        continue;
+      }
+      const child: TreeNode = { key: `v1:${++ids}`, name: n, parent: node, children: new Map(), entry: v };
+      node.children.set(n, child);
+      kids.push(child);
+    }
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+  }
+  return { root, order, pathOf };
+}
+
+/** One package from its node: aliases (`npm:`), specs written as the version, source. */
+async function treePackage(node: TreeNode, ctx: ParseContext): Promise<LockPackage> {
+  const v = node.entry;
+  const rawVersion = str(v.version);
+  const integrity = str(v.integrity);
+  const resolved = str(v.resolved);
+  let name = node.name;
+  let version = rawVersion;
+  let alias: string | undefined;
+  let source: Provenance;
+  if (rawVersion?.startsWith('npm:')) {
+    // An alias: "foo": { "version": "npm:bar@1.2.3" } (scoped: "npm:@s/bar@1.2.3").
+    const spec = rawVersion.slice(4);
+    const at = spec.lastIndexOf('@');
+    if (at > 0) {
+      name = spec.slice(0, at);
+      version = spec.slice(at + 1);
+      alias = node.name;
+    }
+  }
+  if (v.bundled === true && !resolved && !integrity) {
+    source = { source: 'unknown', pinned: false }; // set below, from the bundling parent
+  } else if (version && (looksLikeGit(version) || /^(file|https?):/i.test(version))) {
+    // Non-registry packages carry their spec in "version": the git URL with the commit,
+    // "file:folder", "file:x.tgz" or a tarball URL. The real version is not recorded.
+    // npm 5 also wrote registry tarball URLs there: their file name carries the version.
+    source = version.startsWith('file:') ? fileSource(version, integrity) : provenanceFor(version, integrity);
+    version =
+      source.source === 'directory'
+        ? await folderVersion(version.slice(5), ctx)
+        : source.source === 'registry'
+          ? registryTarballVersion(version, name)
+          : undefined;
+  } else {
+    source = provenanceFor(resolved, integrity);
+  }
+  const pkg: LockPackage = { key: node.key, ecosystem: 'npm', name, hashes: hashesFromSri(integrity), source, dependencies: [] };
+  if (version) pkg.version = version;
+  if (v.dev === true) pkg.dev = true;
+  if (v.optional === true) pkg.optional = true;
+  if (v.bundled === true) pkg.bundled = true;
+  if (alias) pkg.alias = alias;
+  return pkg;
+}
+
+/** Edges: each `requires` name resolved up the tree from the node, as Node resolves a require. */
+function treeEdges(tree: Tree, node: TreeNode, budget: { left: number }, warnings: Warnings): string[] {
+  const deps: string[] = [];
+  const requires = node.entry.requires;
+  if (!isObject(requires)) return deps;
+  for (const n of Object.keys(requires)) {
+    let t: TreeNode | undefined;
+    for (let at: TreeNode | undefined = node; at && budget.left-- > 0; at = at.parent) {
+      t = at.children.get(n);
+      if (t) break;
+    }
+    if (t && t !== node) deps.push(t.key);
+    else if (!t && budget.left > 0) warnings.missingDep(`${tree.pathOf(node)}: dependency "${n}" is not in the lockfile`);
+  }
+  return deps;
+}
+
+/**
+ * v1 records no root edges: take package.json's dependency names when it is there; else
+ * the top-level packages nothing else requires.
+ */
+async function treeRootDeps(root: TreeNode, packages: LockPackage[], ctx: ParseContext): Promise<string[]> {
   const rootNames = await rootDependencyNames(ctx);
-  let rootDeps: string[];
   if (rootNames) {
-    rootDeps = rootNames.flatMap((n) => {
-      const hit = rootNode.children.get(n);
+    return rootNames.flatMap((n) => {
+      const hit = root.children.get(n);
       return hit ? [hit.key] : [];
     });
-  } else {
-    const required = new Set(packages.flatMap((p) => p.dependencies));
-    rootDeps = [...rootNode.children.values()].map((c) => c.key).filter((k) => !required.has(k));
   }
-  const formatVersion = doc.lockfileVersion === undefined ? '1' : String(doc.lockfileVersion);
-  if (budget <= 0) warnings.add('the dependency graph is too large to resolve completely: some edges are missing');
-  return { path, kind: 'npm', formatVersion, root: rootOf(doc, rootDeps), packages, warnings: warnings.done() };
+  const required = new Set(packages.flatMap((p) => p.dependencies));
+  return [...root.children.values()].map((c) => c.key).filter((k) => !required.has(k));
 }
 
 function fileSource(spec: string, integrity: string | undefined): Provenance {
