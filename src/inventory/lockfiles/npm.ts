@@ -3,7 +3,7 @@ import { AibomError } from '../../errors.js';
 import { isObject, parseJsonText } from '../../util/json.js';
 import type { Provenance } from '../types.js';
 import { hashesFromSri } from './integrity.js';
-import { gitProvenance, isRegistryTarball, localProvenance, looksLikeGit, registryTarballVersion, urlProvenance } from './source.js';
+import { gitProvenance, isRegistryTarball, localProvenance, looksLikeGit, registryProvenance, registryTarballVersion, urlProvenance } from './source.js';
 import { readJsonManifest } from './manifest.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import { Warnings } from './warnings.js';
@@ -116,9 +116,7 @@ function rejectMergeConflict(text: string, path: string): void {
 function provenanceFor(resolved: string | undefined, integrity: string | undefined): Provenance {
   if (!resolved) {
     // No "resolved": npm omits registry URLs when omit-lockfile-registry-resolved is set.
-    return integrity
-      ? { source: 'registry', pinned: true }
-      : { source: 'registry', pinned: false, unpinnedReason: 'registry package without an integrity hash in the lockfile' };
+    return registryProvenance(!!integrity, undefined, 'registry package without an integrity hash in the lockfile');
   }
   if (looksLikeGit(resolved)) return gitProvenance(resolved);
   if (resolved.startsWith('file:')) {
@@ -126,11 +124,7 @@ function provenanceFor(resolved: string | undefined, integrity: string | undefin
     return localProvenance(resolved, isTar, !!integrity);
   }
   if (/^https?:\/\//i.test(resolved)) {
-    if (isRegistryTarball(resolved)) {
-      return integrity
-        ? { source: 'registry', url: resolved, pinned: true }
-        : { source: 'registry', url: resolved, pinned: false, unpinnedReason: 'registry package without an integrity hash' };
-    }
+    if (isRegistryTarball(resolved)) return registryProvenance(!!integrity, resolved);
     return urlProvenance(resolved, !!integrity);
   }
   return { source: 'unknown', url: resolved, pinned: false, unpinnedReason: `unrecognised source "${resolved}"` };

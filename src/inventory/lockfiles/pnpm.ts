@@ -7,7 +7,7 @@ import { parseYamlDocuments } from '../../util/yaml.js';
 import type { Provenance } from '../types.js';
 import { NS, prop } from '../types.js';
 import { hashesFromSri } from './integrity.js';
-import { gitProvenance, isRegistryTarball, localProvenance, urlProvenance } from './source.js';
+import { gitProvenance, isRegistryTarball, localProvenance, registryProvenance, urlProvenance } from './source.js';
 import { readJsonManifest, readSiblingText } from './manifest.js';
 import { markScopes, type ScopeSeed, scopeLevels } from './scopes.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
@@ -332,16 +332,11 @@ function provenanceOf(res: unknown): Provenance {
     // Git-hosted packages pnpm fetches as a codeload tarball of a commit.
     const codeload = /^https?:\/\/codeload\.github\.com\/([^/]+)\/([^/]+)\/tar\.gz\/([^/?#]+)$/i.exec(tarball);
     if (codeload) return gitProvenance(`git+https://github.com/${codeload[1]}/${codeload[2]}.git#${codeload[3]}`);
-    if (isRegistryTarball(tarball)) {
-      return integrity
-        ? { source: 'registry', url: tarball, pinned: true }
-        : { source: 'registry', url: tarball, pinned: false, unpinnedReason: 'registry package without an integrity hash' };
-    }
+    if (isRegistryTarball(tarball)) return registryProvenance(!!integrity, tarball);
     return urlProvenance(tarball, !!integrity);
   }
-  if (integrity) return { source: 'registry', pinned: true };
-  if (type) return { source: 'unknown', pinned: false, unpinnedReason: `unknown resolution type "${type}"` };
-  return { source: 'registry', pinned: false, unpinnedReason: 'registry package without an integrity hash' };
+  if (type && !integrity) return { source: 'unknown', pinned: false, unpinnedReason: `unknown resolution type "${type}"` };
+  return registryProvenance(!!integrity);
 }
 
 /** A folder path relative to the lockfile, normalized; '' for the lockfile's own folder. */

@@ -3,7 +3,7 @@ import { AibomError } from '../../errors.js';
 import { isObject } from '../../util/json.js';
 import type { Property, Provenance } from '../types.js';
 import { NS, prop } from '../types.js';
-import { isCommitSha, looksLikeGit } from './source.js';
+import { isCommitSha, looksLikeGit, pinnedByDigest, registryProvenance } from './source.js';
 import { type Level, markScopes, packageEdges, type ScopeSeed, scopeLevels } from './scopes.js';
 import type { LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import { MAX_SIMILAR_WARNINGS, type Warnings } from './warnings.js';
@@ -472,16 +472,9 @@ function unwrapPatch(resolution: string): { identity: string; patch?: string } {
 /** Where a berry package comes from, by the protocol of its locator's reference. */
 function berrySource(reference: string, hasChecksum: boolean): Provenance {
   const ref = stripBindings(reference);
-  const noChecksum = (what: string): Provenance => ({
-    source: 'unknown',
-    pinned: false,
-    unpinnedReason: `${what} without a checksum in the lockfile`,
-  });
   if (ref.startsWith('npm:')) {
-    const archive = bindings(reference).get('__archiveUrl') ?? undefined;
-    const p: Provenance = hasChecksum ? { source: 'registry', pinned: true } : { ...noChecksum('registry package'), source: 'registry' };
-    if (archive) p.url = archive;
-    return p;
+    const archive = bindings(reference).get('__archiveUrl') || undefined;
+    return registryProvenance(hasChecksum, archive, 'registry package without a checksum in the lockfile');
   }
   if (ref.startsWith('workspace:')) return { source: 'workspace', url: ref.slice('workspace:'.length), pinned: true };
   if (ref.startsWith('link:') || ref.startsWith('portal:')) {
@@ -495,11 +488,7 @@ function berrySource(reference: string, hasChecksum: boolean): Provenance {
   if (ref.startsWith('file:')) {
     const hash = ref.indexOf('#');
     const local = ref.slice('file:'.length, hash >= 0 ? hash : undefined);
-    if (/\.(tgz|tar\.gz|tar)$/i.test(local)) {
-      return hasChecksum
-        ? { source: 'file', url: local, pinned: true }
-        : { source: 'file', url: local, pinned: false, unpinnedReason: 'local tarball without a checksum in the lockfile' };
-    }
+    if (/\.(tgz|tar\.gz|tar)$/i.test(local)) return pinnedByDigest('file', local, hasChecksum, 'local tarball without a checksum in the lockfile');
     return {
       source: 'directory',
       url: local,
@@ -521,9 +510,7 @@ function berrySource(reference: string, hasChecksum: boolean): Provenance {
     };
   }
   if (/^https?:\/\//i.test(ref)) {
-    return hasChecksum
-      ? { source: 'url', url: ref, pinned: true }
-      : { source: 'url', url: ref, pinned: false, unpinnedReason: 'URL dependency without a checksum in the lockfile' };
+    return pinnedByDigest('url', ref, hasChecksum, 'URL dependency without a checksum in the lockfile');
   }
   const protocol = /^([a-z][a-z0-9+.-]*):/i.exec(ref)?.[1];
   if (protocol === 'exec') {

@@ -4,7 +4,7 @@ import { AibomError } from '../../errors.js';
 import { isObject } from '../../util/json.js';
 import type { Hash, Provenance } from '../types.js';
 import { hashFromHex, hashesFromSri, pushUnique } from './integrity.js';
-import { gitProvenance, isCommitSha, localProvenance, looksLikeGit, urlProvenance } from './source.js';
+import { gitProvenance, isCommitSha, localProvenance, looksLikeGit, registryProvenance, urlProvenance } from './source.js';
 import { markScopes, packageEdges, type ScopeSeed, scopeLevels } from './scopes.js';
 import type { LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import { MAX_SIMILAR_WARNINGS, type WarningKind, type Warnings } from './warnings.js';
@@ -323,11 +323,7 @@ function classicSource(
   }
   if (/^https?:\/\//i.test(spec)) return { source: urlProvenance(url ?? spec, hasHash), hashes };
   // A registry range (or an exact version): from the registry, pinned by its integrity.
-  const source: Provenance = hasHash
-    ? { source: 'registry', pinned: true }
-    : { source: 'registry', pinned: false, unpinnedReason: 'registry package without an integrity hash' };
-  if (url) source.url = url;
-  return { source, hashes };
+  return { source: registryProvenance(hasHash, url || undefined), hashes };
 }
 
 interface ClassicWorkspace {

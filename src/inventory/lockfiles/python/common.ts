@@ -6,7 +6,7 @@ import type { Hash, Property, Provenance } from '../../types.js';
 import { NS, prop } from '../../types.js';
 import { hashFromPrefixed, pushUnique } from '../integrity.js';
 import type { ScopeRules } from '../scopes.js';
-import { isCommitSha } from '../source.js';
+import { isCommitSha, pinnedByDigest, registryProvenance } from '../source.js';
 import { Warnings } from '../warnings.js';
 
 /** Helpers shared by the Python lockfile parsers (requirements, poetry, uv, pipenv). */
@@ -130,24 +130,15 @@ export function gitSource(url: string, requestedRef: string | undefined, commit:
 
 /** A registry package: pinned when the lockfile carries a hash of its files. */
 export function registrySource(hashes: Hash[], url?: string): Provenance {
-  const p: Provenance = hashes.length
-    ? { source: 'registry', pinned: true }
-    : { source: 'registry', pinned: false, unpinnedReason: 'registry package without a hash in the lockfile' };
-  if (url) p.url = stripUserinfo(url);
-  return p;
+  return registryProvenance(hashes.length > 0, url ? stripUserinfo(url) : undefined, 'registry package without a hash in the lockfile');
 }
 
 export function urlSource(url: string, hashes: Hash[]): Provenance {
-  const u = stripUserinfo(url);
-  return hashes.length
-    ? { source: 'url', url: u, pinned: true }
-    : { source: 'url', url: u, pinned: false, unpinnedReason: 'URL dependency without a hash' };
+  return pinnedByDigest('url', stripUserinfo(url), hashes.length > 0, 'URL dependency without a hash');
 }
 
 export function fileSource(path: string, hashes: Hash[]): Provenance {
-  return hashes.length
-    ? { source: 'file', url: path, pinned: true }
-    : { source: 'file', url: path, pinned: false, unpinnedReason: 'local file dependency without a hash' };
+  return pinnedByDigest('file', path, hashes.length > 0, 'local file dependency without a hash');
 }
 
 export function directorySource(path: string): Provenance {
