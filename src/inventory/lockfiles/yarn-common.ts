@@ -8,8 +8,9 @@ import { Warnings } from './warnings.js';
 
 /**
  * What yarn's classic and berry readers share: reading the file with yarn's own parser
- * (guarded against hostile input), line numbers of entries, package.json manifests, and
- * the dev / optional classification (yarn.lock has no dev flag).
+ * (guarded against hostile input), line numbers of entries, package.json views (read through
+ * ./manifest.ts), and the dependency kinds a manifest declares, which seed the kernel's scope
+ * walk (./scopes.ts: yarn.lock has no dev flag).
  */
 
 /**
