@@ -3,7 +3,8 @@ import { AibomError } from '../../errors.js';
 import { isObject, parseJsonText } from '../../util/json.js';
 import type { Provenance } from '../types.js';
 import { hashesFromSri } from './integrity.js';
-import { gitProvenance, isRegistryTarball, localProvenance, looksLikeGit, registryTarballVersion, urlProvenance } from './source.js';
+import { gitProvenance, isRegistryTarball, localProvenance, looksLikeGit, registryProvenance, registryTarballVersion, urlProvenance } from './source.js';
+import { readJsonManifest } from './manifest.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import { Warnings } from './warnings.js';
 
@@ -115,9 +116,7 @@ function rejectMergeConflict(text: string, path: string): void {
 function provenanceFor(resolved: string | undefined, integrity: string | undefined): Provenance {
   if (!resolved) {
     // No "resolved": npm omits registry URLs when omit-lockfile-registry-resolved is set.
-    return integrity
-      ? { source: 'registry', pinned: true }
-      : { source: 'registry', pinned: false, unpinnedReason: 'registry package without an integrity hash in the lockfile' };
+    return registryProvenance(!!integrity, undefined, 'registry package without an integrity hash in the lockfile');
   }
   if (looksLikeGit(resolved)) return gitProvenance(resolved);
   if (resolved.startsWith('file:')) {
@@ -125,11 +124,7 @@ function provenanceFor(resolved: string | undefined, integrity: string | undefin
     return localProvenance(resolved, isTar, !!integrity);
   }
   if (/^https?:\/\//i.test(resolved)) {
-    if (isRegistryTarball(resolved)) {
-      return integrity
-        ? { source: 'registry', url: resolved, pinned: true }
-        : { source: 'registry', url: resolved, pinned: false, unpinnedReason: 'registry package without an integrity hash' };
-    }
+    if (isRegistryTarball(resolved)) return registryProvenance(!!integrity, resolved);
     return urlProvenance(resolved, !!integrity);
   }
   return { source: 'unknown', url: resolved, pinned: false, unpinnedReason: `unrecognised source "${resolved}"` };
@@ -219,6 +214,39 @@ function parsePackagesMap(
   path: string,
   warnings: Warnings,
 ): ParsedLockfile {
+  const { entries, lines } = readEntries(pkgs, text, warnings);
+  const rootEntry = entries.get('');
+  const resolver = new InstallPathResolver(entries, linkTargets(entries, warnings));
+  const edgesOf = (k: string, v: Record<string, unknown>, isProject: boolean) => installEdges(resolver, k, v, isProject, warnings);
+  const { packages, workspaceKeys } = readPackages(entries, lines, workspaceMatcher(rootEntry), edgesOf, warnings);
+  applyBundledProvenance(packages, entries);
+
+  let rootDeps: string[];
+  if (rootEntry) {
+    rootDeps = edgesOf('', rootEntry, true);
+    for (const w of workspaceKeys) if (!rootDeps.includes(w)) rootDeps.push(w);
+  } else {
+    warnings.add('no root entry ("packages[\\"\\"]"): the project\'s direct dependencies are inferred');
+    const required = new Set(packages.flatMap((p) => p.dependencies));
+    rootDeps = packages.filter((p) => !p.key.includes('/node_modules/') && !required.has(p.key)).map((p) => p.key);
+  }
+  if (resolver.exhausted) warnings.add('the dependency graph is too large to resolve completely: some edges are missing');
+  return {
+    path,
+    kind: 'npm',
+    formatVersion: String(doc.lockfileVersion ?? ''),
+    root: rootOf(doc, rootDeps),
+    packages,
+    warnings: warnings.done(),
+  };
+}
+
+/** Load: the entries by install path (bounded), and the line each starts on. */
+function readEntries(
+  pkgs: Record<string, unknown>,
+  text: string,
+  warnings: Warnings,
+): { entries: Map<string, Record<string, unknown>>; lines: Map<string, number> } {
   const lineOf = keyLines(text);
   const entries = new Map<string, Record<string, unknown>>();
   const lines = new Map<string, number>();
@@ -235,10 +263,11 @@ function parsePackagesMap(
     }
     entries.set(k, v);
   }
-  const rootEntry = entries.get('');
-  const isWorkspacePath = workspaceMatcher(rootEntry);
+  return { entries, lines };
+}
 
-  // Links: "node_modules/a": { "link": true, "resolved": "packages/a" } (workspaces, file: folders).
+/** Links: "node_modules/a": { "link": true, "resolved": "packages/a" } (workspaces, file: folders). */
+function linkTargets(entries: Map<string, Record<string, unknown>>, warnings: Warnings): Map<string, string> {
   const linkTarget = new Map<string, string>();
   for (const [k, v] of entries) {
     if (v.link !== true) continue;
@@ -247,79 +276,99 @@ function parsePackagesMap(
     else if (!entries.has(target)) warnings.add(`${k}: links to "${target}", which the lockfile does not list`);
     else linkTarget.set(k, target);
   }
+  return linkTarget;
+}
 
-  /**
-   * Node's module resolution over install paths: `<dir>/node_modules/<name>` from the
-   * dependent's folder up to the root, skipping folders that are themselves node_modules.
-   */
-  let budget = RESOLVE_BUDGET;
-  const resolve = (from: string, name: string): string | undefined => {
+/**
+ * Node's module resolution over install paths: `<dir>/node_modules/<name>` from the
+ * dependent's folder up to the root, skipping folders that are themselves node_modules,
+ * following links. Bounded: the candidate paths it builds are counted against a budget.
+ */
+class InstallPathResolver {
+  private budget = RESOLVE_BUDGET;
+  constructor(
+    private readonly entries: Map<string, Record<string, unknown>>,
+    private readonly linkTarget: Map<string, string>,
+  ) {}
+  get exhausted(): boolean {
+    return this.budget < 0;
+  }
+  resolve(from: string, name: string): string | undefined {
     let dir = from;
     for (;;) {
       const candidate = dir ? `${dir}/node_modules/${name}` : `node_modules/${name}`;
-      budget -= candidate.length;
-      if (budget < 0) return undefined;
-      const hit = entries.get(candidate);
-      if (hit) return hit.link === true ? linkTarget.get(candidate) : candidate;
+      this.budget -= candidate.length;
+      if (this.budget < 0) return undefined;
+      const hit = this.entries.get(candidate);
+      if (hit) return hit.link === true ? this.linkTarget.get(candidate) : candidate;
       if (dir === '') return undefined;
       dir = parentDir(dir);
       if (dir === 'node_modules' || dir.endsWith('/node_modules')) dir = parentDir(dir);
     }
-  };
+  }
+}
 
-  const edgesOf = (k: string, v: Record<string, unknown>, isProject: boolean): string[] => {
-    const out = new Set<string>();
-    const optionalPeers = new Set<string>();
-    if (isObject(v.peerDependenciesMeta)) {
-      for (const [n, m] of Object.entries(v.peerDependenciesMeta)) if (isObject(m) && m.optional === true) optionalPeers.add(n);
-    }
-    // npm installs devDependencies only for the root project and its workspaces.
-    const fields = isProject ? [...EDGE_FIELDS, 'devDependencies'] : EDGE_FIELDS;
-    for (const field of fields) {
-      const deps = v[field];
-      if (!isObject(deps)) continue;
-      for (const n of Object.keys(deps)) {
-        const target = resolve(k, n);
-        if (target !== undefined) {
-          if (target !== k) out.add(target);
-          continue;
-        }
-        if (budget < 0) return [...out];
-        // Optional dependencies for other platforms and peers npm was told to skip
-        // (legacy-peer-deps) are legitimately absent.
-        if (field === 'optionalDependencies' || field === 'peerDependencies' || optionalPeers.has(n)) continue;
-        warnings.missingDep(`${k || '(root)'}: dependency "${n}" is not in the lockfile`);
+/** Edges of one entry: its dependency maps resolved from its install path; missing ones warned about. */
+function installEdges(
+  resolver: InstallPathResolver,
+  k: string,
+  v: Record<string, unknown>,
+  isProject: boolean,
+  warnings: Warnings,
+): string[] {
+  const out = new Set<string>();
+  const optionalPeers = new Set<string>();
+  if (isObject(v.peerDependenciesMeta)) {
+    for (const [n, m] of Object.entries(v.peerDependenciesMeta)) if (isObject(m) && m.optional === true) optionalPeers.add(n);
+  }
+  // npm installs devDependencies only for the root project and its workspaces.
+  const fields = isProject ? [...EDGE_FIELDS, 'devDependencies'] : EDGE_FIELDS;
+  for (const field of fields) {
+    const deps = v[field];
+    if (!isObject(deps)) continue;
+    for (const n of Object.keys(deps)) {
+      const target = resolver.resolve(k, n);
+      if (target !== undefined) {
+        if (target !== k) out.add(target);
+        continue;
       }
+      if (resolver.exhausted) return [...out];
+      // Optional dependencies for other platforms and peers npm was told to skip
+      // (legacy-peer-deps) are legitimately absent.
+      if (field === 'optionalDependencies' || field === 'peerDependencies' || optionalPeers.has(n)) continue;
+      warnings.missingDep(`${k || '(root)'}: dependency "${n}" is not in the lockfile`);
     }
-    return [...out];
-  };
+  }
+  return [...out];
+}
 
+/** Packages: every entry but the root (the project) and links (their targets carry the package). */
+function readPackages(
+  entries: Map<string, Record<string, unknown>>,
+  lines: Map<string, number>,
+  isWorkspacePath: (path: string) => boolean,
+  edgesOf: (k: string, v: Record<string, unknown>, isProject: boolean) => string[],
+  warnings: Warnings,
+): { packages: LockPackage[]; workspaceKeys: string[] } {
   const packages: LockPackage[] = [];
-  const byKey = new Map<string, LockPackage>();
   const workspaceKeys: string[] = [];
   for (const [k, v] of entries) {
-    if (k === '' || v.link === true) continue; // the root is the project; a link's target carries the package
+    if (k === '' || v.link === true) continue;
     const folder = !isInNodeModules(k);
     const workspace = folder && isWorkspacePath(k);
-    const integrity = str(v.integrity);
-    const resolved = str(v.resolved);
     const folderName = nameFromPath(k);
     const name = str(v.name) ?? folderName;
     if (!name) {
       warnings.add(`skipped ${JSON.stringify(k)}: no package name`);
       continue;
     }
-    let source: Provenance;
-    if (workspace) source = { source: 'workspace', url: k, pinned: true };
-    else if (folder) source = localProvenance(k, false, false);
-    else if (v.inBundle === true && !resolved && !integrity) source = { source: 'unknown', pinned: false }; // set below
-    else source = provenanceFor(resolved, integrity);
+    const integrity = str(v.integrity);
     const pkg: LockPackage = {
       key: k,
       ecosystem: 'npm',
       name,
       hashes: hashesFromSri(integrity),
-      source,
+      source: entrySource(k, v, folder, workspace),
       dependencies: edgesOf(k, v, workspace),
     };
     const version = str(v.version);
@@ -337,14 +386,33 @@ function parsePackagesMap(
     if (license) pkg.license = license;
     if (!folder && name !== folderName) pkg.alias = folderName;
     packages.push(pkg);
-    byKey.set(k, pkg);
   }
+  return { packages, workspaceKeys };
+}
 
-  // Bundled packages take their provenance from the package they ship inside: the nearest
-  // enclosing install path that is not itself bundled.
+function entrySource(k: string, v: Record<string, unknown>, folder: boolean, workspace: boolean): Provenance {
+  const integrity = str(v.integrity);
+  const resolved = str(v.resolved);
+  if (workspace) return { source: 'workspace', url: k, pinned: true };
+  if (folder) return localProvenance(k, false, false);
+  if (isUnresolvedBundle(v)) return { source: 'unknown', pinned: false }; // set from the bundling parent
+  return provenanceFor(resolved, integrity);
+}
+
+/** A bundled package the lockfile gives no source of its own. */
+function isUnresolvedBundle(v: Record<string, unknown>): boolean {
+  return v.inBundle === true && !str(v.resolved) && !str(v.integrity);
+}
+
+/**
+ * Bundled packages take their provenance from the package they ship inside: the nearest
+ * enclosing install path that is not itself bundled.
+ */
+function applyBundledProvenance(packages: LockPackage[], entries: Map<string, Record<string, unknown>>): void {
+  const byKey = new Map<string, LockPackage>();
+  for (const p of packages) byKey.set(p.key, p);
   for (const pkg of packages) {
-    const v = entries.get(pkg.key)!;
-    if (!(v.inBundle === true && !str(v.resolved) && !str(v.integrity))) continue;
+    if (!isUnresolvedBundle(entries.get(pkg.key)!)) continue;
     let parent: LockPackage | undefined;
     let at = pkg.key;
     for (;;) {
@@ -359,25 +427,6 @@ function parsePackagesMap(
     }
     pkg.source = bundledProvenance(parent);
   }
-
-  let rootDeps: string[];
-  if (rootEntry) {
-    rootDeps = edgesOf('', rootEntry, true);
-    for (const w of workspaceKeys) if (!rootDeps.includes(w)) rootDeps.push(w);
-  } else {
-    warnings.add('no root entry ("packages[\\"\\"]"): the project\'s direct dependencies are inferred');
-    const required = new Set(packages.flatMap((p) => p.dependencies));
-    rootDeps = packages.filter((p) => !p.key.includes('/node_modules/') && !required.has(p.key)).map((p) => p.key);
-  }
-  if (budget < 0) warnings.add('the dependency graph is too large to resolve completely: some edges are missing');
-  return {
-    path,
-    kind: 'npm',
-    formatVersion: String(doc.lockfileVersion ?? ''),
-    root: rootOf(doc, rootDeps),
-    packages,
-    warnings: warnings.done(),
-  };
 }
 
 /** lockfileVersion 1: a nested tree of `dependencies`, each with `requires`. */
@@ -388,137 +437,159 @@ async function parseTree(
   warnings: Warnings,
   ctx: ParseContext,
 ): Promise<ParsedLockfile> {
-  // Install paths grow with depth: nodes get short keys, and paths are spelled out for
-  // warnings only.
-  type Node = {
-    key: string;
-    name: string;
-    parent: Node | undefined;
-    children: Map<string, Node>;
-    entry: Record<string, unknown>;
-    pkg?: LockPackage;
-  };
-  const rootNode: Node = { key: '', name: '', parent: undefined, children: new Map(), entry: doc };
+  const tree = readTree(doc, warnings);
   const lineOf = keyLines(text);
-  const pathOf = (node: Node): string => {
-    const names: string[] = [];
-    for (let n: Node | undefined = node; n && n !== rootNode; n = n.parent) names.push(n.name);
-    return names.reverse().map((n) => `node_modules/${n}`).join('/');
-  };
-  let ids = 0;
-  // Pre-order walk in document order, iteratively (the depth is untrusted).
-  const order: Node[] = [];
-  const stack: Node[] = [rootNode];
-  while (stack.length) {
-    const node = stack.pop()!;
-    if (node !== rootNode) order.push(node);
-    const deps = node.entry.dependencies;
-    if (deps === undefined) continue;
-    if (!isObject(deps)) {
-      warnings.add(`${pathOf(node)}: "dependencies" is not an object`);
-      continue;
-    }
-    const kids: Node[] = [];
-    for (const [n, v] of Object.entries(deps)) {
-      if (!isObject(v)) {
-        warnings.add(`skipped ${node === rootNode ? '' : `${pathOf(node)} > `}${JSON.stringify(n)}: not an object`);
-        continue;
-      }
-      const child: Node = { key: `v1:${++ids}`, name: n, parent: node, children: new Map(), entry: v };
-      node.children.set(n, child);
-      kids.push(child);
-    }
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
-  }
-  let budget = RESOLVE_BUDGET / 10; // lookups up the tree
-  const resolve = (from: Node, name: string): Node | undefined => {
-    for (let n: Node | undefined = from; n && budget-- > 0; n = n.parent) {
-      const hit = n.children.get(name);
-      if (hit) return hit;
-    }
-    return undefined;
-  };
-
+  const budget = { left: RESOLVE_BUDGET / 10 }; // lookups up the tree
   const packages: LockPackage[] = [];
-  for (const node of order) {
-    const v = node.entry;
-    const rawVersion = str(v.version);
-    const integrity = str(v.integrity);
-    const resolved = str(v.resolved);
-    let name = node.name;
-    let version = rawVersion;
-    let alias: string | undefined;
-    let source: Provenance;
-    if (rawVersion?.startsWith('npm:')) {
-      // An alias: "foo": { "version": "npm:bar@1.2.3" } (scoped: "npm:@s/bar@1.2.3").
-      const spec = rawVersion.slice(4);
-      const at = spec.lastIndexOf('@');
-      if (at > 0) {
-        name = spec.slice(0, at);
-        version = spec.slice(at + 1);
-        alias = node.name;
-      }
-    }
-    if (v.bundled === true && !resolved && !integrity) {
-      source = { source: 'unknown', pinned: false }; // set below, from the bundling parent
-    } else if (version && (looksLikeGit(version) || /^(file|https?):/i.test(version))) {
-      // Non-registry packages carry their spec in "version": the git URL with the commit,
-      // "file:folder", "file:x.tgz" or a tarball URL. The real version is not recorded.
-      // npm 5 also wrote registry tarball URLs there: their file name carries the version.
-      source = version.startsWith('file:') ? fileSource(version, integrity) : provenanceFor(version, integrity);
-      version =
-        source.source === 'directory'
-          ? await folderVersion(version.slice(5), ctx)
-          : source.source === 'registry'
-            ? registryTarballVersion(version, name)
-            : undefined;
-    } else {
-      source = provenanceFor(resolved, integrity);
-    }
-    const deps: string[] = [];
-    const requires = v.requires;
-    if (isObject(requires)) {
-      for (const n of Object.keys(requires)) {
-        const t = resolve(node, n);
-        if (t && t !== node) deps.push(t.key);
-        else if (!t && budget > 0) warnings.missingDep(`${pathOf(node)}: dependency "${n}" is not in the lockfile`);
-      }
-    }
-    const pkg: LockPackage = { key: node.key, ecosystem: 'npm', name, hashes: hashesFromSri(integrity), source, dependencies: deps };
-    if (version) pkg.version = version;
-    if (v.dev === true) pkg.dev = true;
-    if (v.optional === true) pkg.optional = true;
-    if (v.bundled === true) pkg.bundled = true;
-    if (alias) pkg.alias = alias;
+  for (const node of tree.order) {
+    const pkg = await treePackage(node, ctx);
+    pkg.dependencies = treeEdges(tree, node, budget, warnings);
     const line = lineOf(node.name);
     if (line !== undefined) pkg.line = line;
     node.pkg = pkg;
     packages.push(pkg);
   }
-  for (const node of order) {
+  for (const node of tree.order) {
     const pkg = node.pkg!;
     if (!(pkg.bundled && !str(node.entry.resolved) && !str(node.entry.integrity))) continue;
     let parent = node.parent;
     while (parent?.pkg?.bundled) parent = parent.parent;
     pkg.source = bundledProvenance(parent?.pkg);
   }
+  const rootDeps = await treeRootDeps(tree.root, packages, ctx);
+  const formatVersion = doc.lockfileVersion === undefined ? '1' : String(doc.lockfileVersion);
+  if (budget.left <= 0) warnings.add('the dependency graph is too large to resolve completely: some edges are missing');
+  return { path, kind: 'npm', formatVersion, root: rootOf(doc, rootDeps), packages, warnings: warnings.done() };
+}
 
-  // v1 records no root edges: take package.json's dependency names when it is there; else
-  // the top-level packages nothing else requires.
+/** A node of the v1 tree. Install paths grow with depth: nodes get short keys, paths are spelled out for warnings only. */
+interface TreeNode {
+  key: string;
+  name: string;
+  parent: TreeNode | undefined;
+  children: Map<string, TreeNode>;
+  entry: Record<string, unknown>;
+  pkg?: LockPackage;
+}
+
+interface Tree {
+  root: TreeNode;
+  /** Every node but the root, pre-order in document order. */
+  order: TreeNode[];
+  pathOf(node: TreeNode): string;
+}
+
+/** Load: the nested `dependencies`, walked iteratively (the depth is untrusted). */
+function readTree(doc: Record<string, unknown>, warnings: Warnings): Tree {
+  const root: TreeNode = { key: '', name: '', parent: undefined, children: new Map(), entry: doc };
+  const pathOf = (node: TreeNode): string => {
+    const names: string[] = [];
+    for (let n: TreeNode | undefined = node; n && n !== root; n = n.parent) names.push(n.name);
+    return names.reverse().map((n) => `node_modules/${n}`).join('/');
+  };
+  let ids = 0;
+  const order: TreeNode[] = [];
+  const stack: TreeNode[] = [root];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (node !== root) order.push(node);
+    const deps = node.entry.dependencies;
+    if (deps === undefined) continue;
+    if (!isObject(deps)) {
+      warnings.add(`${pathOf(node)}: "dependencies" is not an object`);
+      continue;
+    }
+    const kids: TreeNode[] = [];
+    for (const [n, v] of Object.entries(deps)) {
+      if (!isObject(v)) {
+        warnings.add(`skipped ${node === root ? '' : `${pathOf(node)} > `}${JSON.stringify(n)}: not an object`);
+        continue;
+      }
+      const child: TreeNode = { key: `v1:${++ids}`, name: n, parent: node, children: new Map(), entry: v };
+      node.children.set(n, child);
+      kids.push(child);
+    }
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+  }
+  return { root, order, pathOf };
+}
+
+/** One package from its node: aliases (`npm:`), specs written as the version, source. */
+async function treePackage(node: TreeNode, ctx: ParseContext): Promise<LockPackage> {
+  const v = node.entry;
+  const rawVersion = str(v.version);
+  const integrity = str(v.integrity);
+  const resolved = str(v.resolved);
+  let name = node.name;
+  let version = rawVersion;
+  let alias: string | undefined;
+  let source: Provenance;
+  if (rawVersion?.startsWith('npm:')) {
+    // An alias: "foo": { "version": "npm:bar@1.2.3" } (scoped: "npm:@s/bar@1.2.3").
+    const spec = rawVersion.slice(4);
+    const at = spec.lastIndexOf('@');
+    if (at > 0) {
+      name = spec.slice(0, at);
+      version = spec.slice(at + 1);
+      alias = node.name;
+    }
+  }
+  if (v.bundled === true && !resolved && !integrity) {
+    source = { source: 'unknown', pinned: false }; // set below, from the bundling parent
+  } else if (version && (looksLikeGit(version) || /^(file|https?):/i.test(version))) {
+    // Non-registry packages carry their spec in "version": the git URL with the commit,
+    // "file:folder", "file:x.tgz" or a tarball URL. The real version is not recorded.
+    // npm 5 also wrote registry tarball URLs there: their file name carries the version.
+    source = version.startsWith('file:') ? fileSource(version, integrity) : provenanceFor(version, integrity);
+    version =
+      source.source === 'directory'
+        ? await folderVersion(version.slice(5), ctx)
+        : source.source === 'registry'
+          ? registryTarballVersion(version, name)
+          : undefined;
+  } else {
+    source = provenanceFor(resolved, integrity);
+  }
+  const pkg: LockPackage = { key: node.key, ecosystem: 'npm', name, hashes: hashesFromSri(integrity), source, dependencies: [] };
+  if (version) pkg.version = version;
+  if (v.dev === true) pkg.dev = true;
+  if (v.optional === true) pkg.optional = true;
+  if (v.bundled === true) pkg.bundled = true;
+  if (alias) pkg.alias = alias;
+  return pkg;
+}
+
+/** Edges: each `requires` name resolved up the tree from the node, as Node resolves a require. */
+function treeEdges(tree: Tree, node: TreeNode, budget: { left: number }, warnings: Warnings): string[] {
+  const deps: string[] = [];
+  const requires = node.entry.requires;
+  if (!isObject(requires)) return deps;
+  for (const n of Object.keys(requires)) {
+    let t: TreeNode | undefined;
+    for (let at: TreeNode | undefined = node; at && budget.left-- > 0; at = at.parent) {
+      t = at.children.get(n);
+      if (t) break;
+    }
+    if (t && t !== node) deps.push(t.key);
+    else if (!t && budget.left > 0) warnings.missingDep(`${tree.pathOf(node)}: dependency "${n}" is not in the lockfile`);
+  }
+  return deps;
+}
+
+/**
+ * v1 records no root edges: take package.json's dependency names when it is there; else
+ * the top-level packages nothing else requires.
+ */
+async function treeRootDeps(root: TreeNode, packages: LockPackage[], ctx: ParseContext): Promise<string[]> {
   const rootNames = await rootDependencyNames(ctx);
-  let rootDeps: string[];
   if (rootNames) {
-    rootDeps = rootNames.flatMap((n) => {
-      const hit = rootNode.children.get(n);
+    return rootNames.flatMap((n) => {
+      const hit = root.children.get(n);
       return hit ? [hit.key] : [];
     });
-  } else {
-    const required = new Set(packages.flatMap((p) => p.dependencies));
-    rootDeps = [...rootNode.children.values()].map((c) => c.key).filter((k) => !required.has(k));
   }
-  const formatVersion = doc.lockfileVersion === undefined ? '1' : String(doc.lockfileVersion);
-  if (budget <= 0) warnings.add('the dependency graph is too large to resolve completely: some edges are missing');
-  return { path, kind: 'npm', formatVersion, root: rootOf(doc, rootDeps), packages, warnings: warnings.done() };
+  const required = new Set(packages.flatMap((p) => p.dependencies));
+  return [...root.children.values()].map((c) => c.key).filter((k) => !required.has(k));
 }
 
 function fileSource(spec: string, integrity: string | undefined): Provenance {
@@ -528,28 +599,12 @@ function fileSource(spec: string, integrity: string | undefined): Provenance {
 
 /** The version of a local folder dependency, from its package.json when it is readable. */
 async function folderVersion(folder: string, ctx: ParseContext): Promise<string | undefined> {
-  const manifest = await readManifest(`${folder.replace(/(?<!\/)\/+$/, '')}/package.json`, ctx);
+  const manifest = await readJsonManifest(ctx, `${folder.replace(/(?<!\/)\/+$/, '')}/package.json`);
   return manifest && typeof manifest.version === 'string' ? manifest.version : undefined;
 }
 
-async function readManifest(rel: string, ctx: ParseContext): Promise<Record<string, unknown> | undefined> {
-  let text: string | undefined;
-  try {
-    text = await ctx.readSibling?.(rel);
-  } catch {
-    return undefined; // over the size bound: the lockfile is still readable without it
-  }
-  if (text === undefined) return undefined;
-  try {
-    const doc = parseJsonText(text, rel);
-    return isObject(doc) ? doc : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function rootDependencyNames(ctx: ParseContext): Promise<string[] | undefined> {
-  const pkg = await readManifest('package.json', ctx);
+  const pkg = await readJsonManifest(ctx, 'package.json');
   if (!pkg) return undefined;
   const names = new Set<string>();
   for (const f of ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies']) {

@@ -1,13 +1,15 @@
 import { posix } from 'node:path';
 import type { Document, LineCounter } from 'yaml';
 import { AibomError } from '../../errors.js';
-import { isObject, parseJsonText } from '../../util/json.js';
+import { isObject } from '../../util/json.js';
 import { lazyRequire } from '../../util/lazy.js';
 import { duplicateKey, parseYamlDocuments } from '../../util/yaml.js';
 import type { Provenance } from '../types.js';
 import { NS, prop } from '../types.js';
 import { hashesFromSri } from './integrity.js';
-import { gitProvenance, isRegistryTarball, localProvenance, urlProvenance } from './source.js';
+import { gitProvenance, isRegistryTarball, localProvenance, registryProvenance, urlProvenance } from './source.js';
+import { readJsonManifest, readSiblingText } from './manifest.js';
+import { markScopes, type ScopeSeed, scopeLevels } from './scopes.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import { Warnings } from './warnings.js';
 
@@ -305,32 +307,11 @@ function provenanceOf(res: unknown): Provenance {
     // Git-hosted packages pnpm fetches as a codeload tarball of a commit.
     const codeload = /^https?:\/\/codeload\.github\.com\/([^/]+)\/([^/]+)\/tar\.gz\/([^/?#]+)$/i.exec(tarball);
     if (codeload) return gitProvenance(`git+https://github.com/${codeload[1]}/${codeload[2]}.git#${codeload[3]}`);
-    if (isRegistryTarball(tarball)) {
-      return integrity
-        ? { source: 'registry', url: tarball, pinned: true }
-        : { source: 'registry', url: tarball, pinned: false, unpinnedReason: 'registry package without an integrity hash' };
-    }
+    if (isRegistryTarball(tarball)) return registryProvenance(!!integrity, tarball);
     return urlProvenance(tarball, !!integrity);
   }
-  if (integrity) return { source: 'registry', pinned: true };
-  if (type) return { source: 'unknown', pinned: false, unpinnedReason: `unknown resolution type "${type}"` };
-  return { source: 'registry', pinned: false, unpinnedReason: 'registry package without an integrity hash' };
-}
-
-async function readManifest(rel: string, ctx: ParseContext): Promise<Rec | undefined> {
-  let text: string | undefined;
-  try {
-    text = await ctx.readSibling?.(rel);
-  } catch {
-    return undefined; // over the size bound: the lockfile is still readable without it
-  }
-  if (text === undefined) return undefined;
-  try {
-    const doc = parseJsonText(text, rel);
-    return isObject(doc) ? doc : undefined;
-  } catch {
-    return undefined;
-  }
+  if (type && !integrity) return { source: 'unknown', pinned: false, unpinnedReason: `unknown resolution type "${type}"` };
+  return registryProvenance(!!integrity);
 }
 
 /** A folder path relative to the lockfile, normalized; '' for the lockfile's own folder. */
@@ -345,10 +326,67 @@ const KIND: Record<string, DepKind> = { dependencies: 'prod', optionalDependenci
 
 async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise<ParsedLockfile> {
   const loaded = loadYaml(text, path);
-  const { data } = loaded;
-  const lineOf = (section: string, key: string) => loaded.lineOf(section, key) ?? loaded.lineOf(section, `/${key}`);
+  const lineOf: LineOf = (section, key) => loaded.lineOf(section, key) ?? loaded.lineOf(section, `/${key}`);
   const warnings = new Warnings();
+  const layout = readLayout(loaded.data, path, warnings);
+  const refs = makeRefs(layout, warnings);
+  const { packages, byKey } = await readPackageNodes(layout, lineOf, ctx, warnings);
+  const edges = packageEdgesOf(layout, packages, refs);
+  const rootEdges = refs.depsOf(layout.importers.get('.') ?? {}, IMPORTER_FIELDS, '.', '(root)');
+  const importerEdges: EdgeKinds[] = [rootEdges];
+  const workspaceKeys: string[] = [];
+  for (const [ip, imp] of layout.importers) {
+    if (ip === '.') continue;
+    const pkg = await importerPackage(ip, imp, refs, lineOf, ctx, importerEdges);
+    packages.push(pkg);
+    byKey.set(pkg.key, pkg);
+    workspaceKeys.push(pkg.key);
+  }
+  for (const pkg of await linkFolderPackages(refs.linkDirs, ctx)) {
+    packages.push(pkg);
+    byKey.set(pkg.key, pkg);
+  }
+  applyAliases(refs.usedNames, byKey);
+  applyScopes(packages, edges, importerEdges, layout);
+  const rootManifest = await readJsonManifest(ctx, 'package.json');
+  const declaredPatches: Rec = {
+    ...(isObject(rootManifest?.pnpm) && isObject(rootManifest.pnpm.patchedDependencies) ? rootManifest.pnpm.patchedDependencies : {}),
+    ...((await readWorkspacePatches(ctx)) ?? {}),
+  };
+  applyPatches(packages, layout.data.patchedDependencies, declaredPatches, warnings);
 
+  if (warnings.missingCount > 0 && !text.endsWith('\n')) warnings.add('the file does not end with a newline: truncated?');
+
+  const root: ParsedLockfile['root'] = {
+    dependencies: [...new Set([...rootEdges.prod, ...rootEdges.optional, ...rootEdges.dev, ...workspaceKeys])],
+  };
+  const rn = str(rootManifest?.name);
+  if (rn) root.name = rn;
+  const rv = str(rootManifest?.version);
+  if (rv) root.version = rv;
+  const out: ParsedLockfile = { path, kind: 'pnpm', root, packages, warnings: warnings.done() };
+  if (layout.version !== undefined) out.formatVersion = layout.version;
+  return out;
+}
+
+type LineOf = (section: string, key: string) => number | undefined;
+
+/** What the lockfile's sections are, once its version says how to read them. */
+interface Layout {
+  data: Rec;
+  version: string | undefined;
+  style: Style;
+  packagesSec: Rec;
+  snapshotsSec: Rec | undefined;
+  /** The resolved graph: v9 snapshots (or, failing them, packages); v6/v5 packages. */
+  nodesSec: Rec;
+  nodeSection: 'snapshots' | 'packages';
+  /** The workspace projects by folder ('.' the root); a single project's v5/v6 lockfile has them at the top. */
+  importers: Map<string, Rec>;
+}
+
+/** Load: the version, the key style it implies, and the sections (with warnings for what is odd). */
+function readLayout(data: Rec, path: string, warnings: Warnings): Layout {
   const rawVersion = data.lockfileVersion;
   const version = typeof rawVersion === 'string' || typeof rawVersion === 'number' ? String(rawVersion) : undefined;
   const hasImporters = isObject(data.importers);
@@ -364,7 +402,36 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
   }
   let packagesSec: Rec = hasPackages ? (data.packages as Rec) : {};
   let snapshotsSec: Rec | undefined = isObject(data.snapshots) ? data.snapshots : undefined;
+  const style = styleOf(version, packagesSec, snapshotsSec, warnings);
+  if (style === 'v9') {
+    // 9.0 keys have no leading "/"; files converted by hand or by other tools from 6.0 keep
+    // it (`/name@1.0.0` under lockfileVersion '9.0'). Read them as pnpm would without it.
+    const p = withoutLeadingSlash(packagesSec);
+    const sn = snapshotsSec && withoutLeadingSlash(snapshotsSec);
+    if (p !== packagesSec || sn !== snapshotsSec) {
+      packagesSec = p;
+      snapshotsSec = sn;
+      warnings.add(`keys with a leading "/" (the 6.0 form) in a lockfileVersion ${JSON.stringify(version ?? '')} file: read without it`);
+    }
+  }
+  if (style === 'v9' && !snapshotsSec && hasPackages && (version === '9.0' || version === undefined)) {
+    warnings.add('no "snapshots" section: the dependency graph was read from "packages"');
+  }
+  const fromSnapshots = style === 'v9' && snapshotsSec !== undefined;
+  return {
+    data,
+    version,
+    style,
+    packagesSec,
+    snapshotsSec,
+    nodesSec: fromSnapshots ? snapshotsSec! : packagesSec,
+    nodeSection: fromSnapshots ? 'snapshots' : 'packages',
+    importers: readImporters(data, hasImporters, warnings),
+  };
+}
 
+/** The key style: from the version, or, without a known one, from what the keys look like. */
+function styleOf(version: string | undefined, packagesSec: Rec, snapshotsSec: Rec | undefined, warnings: Warnings): Style {
   const major = version === undefined ? Number.NaN : Number.parseInt(version, 10);
   let style: Style;
   if (major >= 7) style = 'v9';
@@ -380,49 +447,44 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
       `unknown lockfileVersion ${version === undefined ? '(none)' : JSON.stringify(version)} (aibom reads 5.x, '6.0' and '9.0'): read as ${as}; fields aibom does not know were ignored`,
     );
   }
-  if (style === 'v9') {
-    // 9.0 keys have no leading "/"; files converted by hand or by other tools from 6.0 keep
-    // it (`/name@1.0.0` under lockfileVersion '9.0'). Read them as pnpm would without it.
-    const p = withoutLeadingSlash(packagesSec);
-    const sn = snapshotsSec && withoutLeadingSlash(snapshotsSec);
-    if (p !== packagesSec || sn !== snapshotsSec) {
-      packagesSec = p;
-      snapshotsSec = sn;
-      warnings.add(`keys with a leading "/" (the 6.0 form) in a lockfileVersion ${JSON.stringify(version ?? '')} file: read without it`);
-    }
-  }
-  if (style === 'v9' && !snapshotsSec && hasPackages && (version === '9.0' || version === undefined)) {
-    warnings.add('no "snapshots" section: the dependency graph was read from "packages"');
-  }
-  // The resolved graph: v9 snapshots (or, failing them, packages); v6/v5 packages.
-  const nodesSec: Rec = style === 'v9' && snapshotsSec ? snapshotsSec : packagesSec;
-  const nodeSection = style === 'v9' && snapshotsSec ? 'snapshots' : 'packages';
+  return style;
+}
 
-  // Importers: the workspace projects; a single project's v5/v6 lockfile has them at the top.
+function readImporters(data: Rec, hasImporters: boolean, warnings: Warnings): Map<string, Rec> {
   const importers = new Map<string, Rec>();
-  if (hasImporters) {
-    for (const [ip, imp] of Object.entries(data.importers as Rec)) {
-      if (isObject(imp)) importers.set(ip === '' ? '.' : ip, imp);
-      else if (imp !== '' && imp !== undefined) warnings.add(`skipped importers[${JSON.stringify(ip)}]: not a mapping`);
-      else importers.set(ip, {});
-    }
-  } else {
+  if (!hasImporters) {
     importers.set('.', data);
+    return importers;
   }
+  for (const [ip, imp] of Object.entries(data.importers as Rec)) {
+    if (isObject(imp)) importers.set(ip === '' ? '.' : ip, imp);
+    else if (imp !== '' && imp !== undefined) warnings.add(`skipped importers[${JSON.stringify(ip)}]: not a mapping`);
+    else importers.set(ip, {});
+  }
+  return importers;
+}
 
-  const packages: LockPackage[] = [];
-  const byKey = new Map<string, LockPackage>();
-  const importerKey = (ip: string) => `importer:${ip}`;
-  /** Outgoing edges by kind, for the scope computation. */
-  const edges = new Map<string, { prod: string[]; optional: string[]; dev: string[] }>();
-  const linkDirs = new Map<string, string>(); // folder → dependency name that first named it
+const importerKey = (ip: string) => `importer:${ip}`;
 
+/** Dependency references resolved to keys, remembering what the resolution found on the way. */
+interface Refs {
+  /** A dependency map's targets by kind; unresolvable ones are warned about and left out. */
+  depsOf(entry: Rec, fields: readonly string[], fromDir: string, from: string): EdgeKinds;
+  /** `link:` folders that are not importers: folder → dependency name that first named it. */
+  linkDirs: Map<string, string>;
+  /** Target key → names dependents use for it (aliases). */
+  usedNames: Map<string, Set<string>>;
+}
+
+function makeRefs(layout: Layout, warnings: Warnings): Refs {
+  const { importers, nodesSec, packagesSec, style } = layout;
+  const refs: Refs = { depsOf, linkDirs: new Map(), usedNames: new Map() };
   const resolveRef = (ref: string, name: string, fromDir: string, from: string): string | undefined => {
     if (ref.startsWith('link:')) {
       const target = folder(fromDir, ref.slice(5));
       const asImporter = importers.has(target === '' ? '.' : target) ? target || '.' : undefined;
       if (asImporter !== undefined) return asImporter === '.' ? undefined : importerKey(asImporter);
-      if (!linkDirs.has(target)) linkDirs.set(target, name);
+      if (!refs.linkDirs.has(target)) refs.linkDirs.set(target, name);
       return `link:${target}`;
     }
     const key = refToKey(ref, name, style);
@@ -432,10 +494,8 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
     warnings.missingDep(`${from}: dependency "${name}" (${ref}) is not in the lockfile`);
     return undefined;
   };
-
-  const usedNames = new Map<string, Set<string>>(); // target key → names dependents use for it
-  const depsOf = (entry: Rec, fields: readonly string[], fromDir: string, from: string) => {
-    const out = { prod: [] as string[], optional: [] as string[], dev: [] as string[] };
+  function depsOf(entry: Rec, fields: readonly string[], fromDir: string, from: string): EdgeKinds {
+    const out: EdgeKinds = { prod: [], optional: [], dev: [] };
     for (const field of fields) {
       const map = entry[field];
       if (map === undefined || map === '') continue;
@@ -452,30 +512,44 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
         const target = resolveRef(ref, depName, fromDir, from);
         if (target === undefined) continue;
         out[KIND[field] ?? 'prod'].push(target);
-        let names = usedNames.get(target);
-        if (!names) usedNames.set(target, (names = new Set()));
+        let names = refs.usedNames.get(target);
+        if (!names) refs.usedNames.set(target, (names = new Set()));
         names.add(depName);
       }
     }
     return out;
-  };
+  }
+  return refs;
+}
 
-  // Package nodes.
+/** The raw graph node of a package key (a snapshot, or a v9 package without one). */
+function nodeOf(layout: Layout, key: string): unknown {
+  return Object.hasOwn(layout.nodesSec, key) ? layout.nodesSec[key] : layout.packagesSec[key];
+}
+
+/** Packages: one per graph node, plus (v9) packages nothing snapshots, which hand-made files have. */
+async function readPackageNodes(
+  layout: Layout,
+  lineOf: LineOf,
+  ctx: ParseContext,
+  warnings: Warnings,
+): Promise<{ packages: LockPackage[]; byKey: Map<string, LockPackage> }> {
+  const { style, nodesSec, packagesSec, snapshotsSec, nodeSection } = layout;
+  const packages: LockPackage[] = [];
+  const byKey = new Map<string, LockPackage>();
   const keys = new Set(Object.keys(nodesSec));
   if (style === 'v9' && snapshotsSec) {
-    // Packages nothing snapshots (hand-made files): still components.
     const snapshotted = new Set([...keys].map(removeSuffix));
     for (const k of Object.keys(packagesSec)) if (!snapshotted.has(k)) keys.add(k);
   }
   for (const key of keys) {
-    const raw = Object.hasOwn(nodesSec, key) ? nodesSec[key] : packagesSec[key];
-    const snap: Rec = isObject(raw) ? raw : {};
+    const raw = nodeOf(layout, key);
     if (!isObject(raw) && raw !== '' && raw !== undefined) {
       warnings.add(`skipped ${nodeSection}[${JSON.stringify(key)}]: not a mapping`);
       continue;
     }
     const pkgKey = style === 'v9' ? removeSuffix(key) : key;
-    let info: Rec = snap;
+    let info: Rec = isObject(raw) ? raw : {};
     if (style === 'v9' && snapshotsSec) {
       const p = packagesSec[pkgKey];
       if (isObject(p)) info = p;
@@ -484,79 +558,102 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
         warnings.add(`snapshot ${JSON.stringify(key)} has no entry in "packages": no resolution or integrity for it`);
       }
     }
-    const parsed = parseKey(pkgKey, style);
-    const name = str(info.name) ?? parsed?.name;
-    if (!name) {
-      warnings.add(`skipped ${JSON.stringify(key)}: no package name in the key or the entry`);
-      continue;
-    }
-    const source = provenanceOf(info.resolution);
-    let pkgVersion = str(info.version) ?? parsed?.version;
-    if (pkgVersion === undefined && isObject(info.resolution) && info.resolution.type === 'directory') {
-      const dir = str(info.resolution.directory);
-      if (dir !== undefined) {
-        const m = await readManifest(`${folder('.', dir) || '.'}/package.json`, ctx);
-        pkgVersion = str(m?.version);
-      }
-    }
-    const pkg: LockPackage = {
-      key,
-      ecosystem: 'npm',
-      name,
-      hashes: isObject(info.resolution) ? hashesFromSri(str(info.resolution.integrity)) : [],
-      source,
-      dependencies: [],
-    };
-    if (pkgVersion !== undefined) pkg.version = pkgVersion;
+    const pkg = await nodePackage(key, pkgKey, info, style, ctx, warnings);
+    if (!pkg) continue;
     const line = lineOf('packages', pkgKey) ?? lineOf(nodeSection, key);
     if (line !== undefined) pkg.line = line;
     packages.push(pkg);
     byKey.set(key, pkg);
   }
-  // Edges between packages (after every node exists, so forward references resolve).
+  return { packages, byKey };
+}
+
+/** One package from its node: name and version from the key or the entry, source from `resolution`. */
+async function nodePackage(
+  key: string,
+  pkgKey: string,
+  info: Rec,
+  style: Style,
+  ctx: ParseContext,
+  warnings: Warnings,
+): Promise<LockPackage | undefined> {
+  const parsed = parseKey(pkgKey, style);
+  const name = str(info.name) ?? parsed?.name;
+  if (!name) {
+    warnings.add(`skipped ${JSON.stringify(key)}: no package name in the key or the entry`);
+    return undefined;
+  }
+  const source = provenanceOf(info.resolution);
+  let pkgVersion = str(info.version) ?? parsed?.version;
+  if (pkgVersion === undefined && isObject(info.resolution) && info.resolution.type === 'directory') {
+    const dir = str(info.resolution.directory);
+    if (dir !== undefined) {
+      const m = await readJsonManifest(ctx, `${folder('.', dir) || '.'}/package.json`);
+      pkgVersion = str(m?.version);
+    }
+  }
+  const pkg: LockPackage = {
+    key,
+    ecosystem: 'npm',
+    name,
+    hashes: isObject(info.resolution) ? hashesFromSri(str(info.resolution.integrity)) : [],
+    source,
+    dependencies: [],
+  };
+  if (pkgVersion !== undefined) pkg.version = pkgVersion;
+  return pkg;
+}
+
+/** Edges between packages (after every node exists, so forward references resolve), by kind. */
+function packageEdgesOf(layout: Layout, packages: LockPackage[], refs: Refs): Map<string, EdgeKinds> {
+  const edges = new Map<string, EdgeKinds>();
   for (const pkg of packages) {
-    const raw = Object.hasOwn(nodesSec, pkg.key) ? nodesSec[pkg.key] : packagesSec[pkg.key];
-    const e = depsOf(isObject(raw) ? raw : {}, ['dependencies', 'optionalDependencies'], '.', pkg.key);
+    const raw = nodeOf(layout, pkg.key);
+    const e = refs.depsOf(isObject(raw) ? raw : {}, ['dependencies', 'optionalDependencies'], '.', pkg.key);
     edges.set(pkg.key, e);
     pkg.dependencies = [...new Set([...e.prod, ...e.optional])].filter((k) => k !== pkg.key);
   }
+  return edges;
+}
 
-  // Importers: the root is the project itself; every other one a workspace component.
-  const rootEdges = depsOf(importers.get('.') ?? {}, IMPORTER_FIELDS, '.', '(root)');
-  const importerEdges: Array<{ prod: string[]; optional: string[]; dev: string[] }> = [rootEdges];
-  const workspaceKeys: string[] = [];
-  for (const [ip, imp] of importers) {
-    if (ip === '.') continue;
-    const key = importerKey(ip);
-    const manifest = await readManifest(`${ip}/package.json`, ctx);
-    const e = depsOf(imp, IMPORTER_FIELDS, ip, ip);
-    importerEdges.push(e);
-    const pkg: LockPackage = {
-      key,
-      ecosystem: 'npm',
-      name: str(manifest?.name) ?? posix.basename(ip),
-      hashes: [],
-      source: { source: 'workspace', url: ip, pinned: true },
-      dependencies: [...new Set([...e.prod, ...e.optional, ...e.dev])].filter((k) => k !== key),
-      workspace: true,
-    };
-    const v = str(manifest?.version);
-    if (v) pkg.version = v;
-    const lic = str(manifest?.license);
-    if (lic) pkg.license = lic;
-    const line = lineOf('importers', ip);
-    if (line !== undefined) pkg.line = line;
-    packages.push(pkg);
-    byKey.set(key, pkg);
-    workspaceKeys.push(key);
-  }
+/** A workspace project other than the root: a component of its own, named by its package.json. */
+async function importerPackage(
+  ip: string,
+  imp: Rec,
+  refs: Refs,
+  lineOf: LineOf,
+  ctx: ParseContext,
+  importerEdges: EdgeKinds[],
+): Promise<LockPackage> {
+  const key = importerKey(ip);
+  const manifest = await readJsonManifest(ctx, `${ip}/package.json`);
+  const e = refs.depsOf(imp, IMPORTER_FIELDS, ip, ip);
+  importerEdges.push(e);
+  const pkg: LockPackage = {
+    key,
+    ecosystem: 'npm',
+    name: str(manifest?.name) ?? posix.basename(ip),
+    hashes: [],
+    source: { source: 'workspace', url: ip, pinned: true },
+    dependencies: [...new Set([...e.prod, ...e.optional, ...e.dev])].filter((k) => k !== key),
+    workspace: true,
+  };
+  const v = str(manifest?.version);
+  if (v) pkg.version = v;
+  const lic = str(manifest?.license);
+  if (lic) pkg.license = lic;
+  const line = lineOf('importers', ip);
+  if (line !== undefined) pkg.line = line;
+  return pkg;
+}
 
-  // link: folders that are not importers: local folder dependencies, content unpinned.
+/** link: folders that are not importers: local folder dependencies, content unpinned. */
+async function linkFolderPackages(linkDirs: Map<string, string>, ctx: ParseContext): Promise<LockPackage[]> {
+  const out: LockPackage[] = [];
   for (const [dir, depName] of linkDirs) {
-    const key = `link:${dir}`;
-    const manifest = await readManifest(`${dir || '.'}/package.json`, ctx);
+    const manifest = await readJsonManifest(ctx, `${dir || '.'}/package.json`);
     const pkg: LockPackage = {
-      key,
+      key: `link:${dir}`,
       ecosystem: 'npm',
       name: str(manifest?.name) ?? depName,
       hashes: [],
@@ -565,38 +662,19 @@ async function parsePnpm(text: string, path: string, ctx: ParseContext): Promise
     };
     const v = str(manifest?.version);
     if (v) pkg.version = v;
-    packages.push(pkg);
-    byKey.set(key, pkg);
+    out.push(pkg);
   }
+  return out;
+}
 
-  // Aliases: the name a dependent uses, where it differs from the package's own.
+/** Aliases: the name a dependent uses, where it differs from the package's own. */
+function applyAliases(usedNames: Map<string, Set<string>>, byKey: Map<string, LockPackage>): void {
   for (const [key, names] of usedNames) {
     const pkg = byKey.get(key);
     if (!pkg || pkg.workspace || key.startsWith('link:')) continue;
     const alias = [...names].filter((n) => n !== pkg.name).sort()[0];
     if (alias !== undefined) pkg.alias = alias;
   }
-
-  applyScopes(packages, edges, importerEdges, nodesSec, packagesSec, style);
-  const rootManifest = await readManifest('package.json', ctx);
-  const declaredPatches: Rec = {
-    ...(isObject(rootManifest?.pnpm) && isObject(rootManifest.pnpm.patchedDependencies) ? rootManifest.pnpm.patchedDependencies : {}),
-    ...((await readWorkspacePatches(ctx)) ?? {}),
-  };
-  applyPatches(packages, data.patchedDependencies, declaredPatches, warnings);
-
-  if (warnings.missingCount > 0 && !text.endsWith('\n')) warnings.add('the file does not end with a newline: truncated?');
-
-  const root: ParsedLockfile['root'] = {
-    dependencies: [...new Set([...rootEdges.prod, ...rootEdges.optional, ...rootEdges.dev, ...workspaceKeys])],
-  };
-  const rn = str(rootManifest?.name);
-  if (rn) root.name = rn;
-  const rv = str(rootManifest?.version);
-  if (rv) root.version = rv;
-  const out: ParsedLockfile = { path, kind: 'pnpm', root, packages, warnings: warnings.done() };
-  if (version !== undefined) out.formatVersion = version;
-  return out;
 }
 
 /**
@@ -634,12 +712,7 @@ function applyPatches(packages: LockPackage[], section: unknown, declared: Rec, 
 
 /** `patchedDependencies` of pnpm-workspace.yaml beside the lockfile (pnpm 10), when readable. */
 async function readWorkspacePatches(ctx: ParseContext): Promise<Rec | undefined> {
-  let text: string | undefined;
-  try {
-    text = await ctx.readSibling?.('pnpm-workspace.yaml');
-  } catch {
-    return undefined;
-  }
+  const text = await readSiblingText(ctx, 'pnpm-workspace.yaml');
   if (text === undefined || !/^patchedDependencies:/m.test(text)) return undefined;
   try {
     const docs = parseYamlDocuments(text, { schema: 'failsafe', uniqueKeys: false });
@@ -652,71 +725,39 @@ async function readWorkspacePatches(ctx: ParseContext): Promise<Rec | undefined>
   }
 }
 
-/** Breadth-first closure over the given edge kinds, iterative (the graph is untrusted). */
-function closure(
-  starts: Iterable<string>,
-  edges: Map<string, { prod: string[]; optional: string[]; dev: string[] }>,
-  kinds: Array<'prod' | 'optional'>,
-): Set<string> {
-  const seen = new Set<string>();
-  const queue: string[] = [];
-  for (const s of starts) {
-    if (!seen.has(s)) {
-      seen.add(s);
-      queue.push(s);
-    }
-  }
-  for (let i = 0; i < queue.length; i++) {
-    const e = edges.get(queue[i]!);
-    if (!e) continue;
-    for (const kind of kinds) {
-      for (const t of e[kind]) {
-        if (!seen.has(t)) {
-          seen.add(t);
-          queue.push(t);
-        }
-      }
-    }
-  }
-  return seen;
-}
+type EdgeKinds = { prod: string[]; optional: string[]; dev: string[] };
 
+/**
+ * Scopes from the graph (the kernel's walk): importers' `dependencies` are required roots,
+ * `optionalDependencies` optional, `devDependencies` development only; a package's
+ * `optionalDependencies` are optional edges. v6 `dev` and any `optional` flag written in
+ * the lockfile override the graph; a package no importer reaches stays required.
+ */
 function applyScopes(
   packages: LockPackage[],
-  edges: Map<string, { prod: string[]; optional: string[]; dev: string[] }>,
-  importerEdges: Array<{ prod: string[]; optional: string[]; dev: string[] }>,
-  nodesSec: Rec,
-  packagesSec: Rec,
-  style: Style,
+  edges: Map<string, EdgeKinds>,
+  importerEdges: EdgeKinds[],
+  { nodesSec, packagesSec, style }: Layout,
 ): void {
-  const required = closure(
-    importerEdges.flatMap((e) => e.prod),
-    edges,
-    ['prod'],
-  );
-  const prodAny = closure(
-    importerEdges.flatMap((e) => [...e.prod, ...e.optional]),
-    edges,
-    ['prod', 'optional'],
-  );
-  const devAny = closure(
-    importerEdges.flatMap((e) => e.dev),
-    edges,
-    ['prod', 'optional'],
-  );
-  for (const pkg of packages) {
-    if (pkg.workspace) continue;
+  const seeds: ScopeSeed[] = [];
+  for (const e of importerEdges) {
+    for (const key of e.prod) seeds.push({ key, level: 2 });
+    for (const key of e.optional) seeds.push({ key, level: 1 });
+    for (const key of e.dev) seeds.push({ key, level: 0 });
+  }
+  const levels = scopeLevels(seeds, (key, visit) => {
+    const e = edges.get(key);
+    if (!e) return;
+    for (const t of e.prod) visit(t, false);
+    for (const t of e.optional) visit(t, true);
+  });
+  markScopes(packages, levels, { unreached: 'required' }, (pkg) => {
     const raw = Object.hasOwn(nodesSec, pkg.key) ? nodesSec[pkg.key] : undefined;
     const snap: Rec = isObject(raw) ? raw : {};
     const info = style === 'v9' ? (packagesSec[removeSuffix(pkg.key)] as Rec | undefined) : snap;
-    const devFlag = flag(snap.dev) ?? (isObject(info) ? flag(info.dev) : undefined);
-    const optFlag = flag(snap.optional) ?? (isObject(info) ? flag(info.optional) : undefined);
-    const reachable = prodAny.has(pkg.key) || devAny.has(pkg.key);
-    const dev = devFlag ?? (reachable ? !prodAny.has(pkg.key) : false);
-    if (dev) {
-      pkg.dev = true;
-      continue;
-    }
-    if (optFlag === true || (prodAny.has(pkg.key) && !required.has(pkg.key))) pkg.optional = true;
-  }
+    return {
+      dev: flag(snap.dev) ?? (isObject(info) ? flag(info.dev) : undefined),
+      optional: flag(snap.optional) ?? (isObject(info) ? flag(info.optional) : undefined),
+    };
+  });
 }

@@ -1,8 +1,8 @@
 import type { Provenance } from '../types.js';
 
 /**
- * Classify where a resolved package comes from, ecosystem-neutral, from the URL or spec a
- * lockfile records. No registry host names are known here: a registry tarball is
+ * Source and pin provenance, for every ecosystem: classify where a resolved package comes
+ * from, from the URL or spec a lockfile records, and whether that pins its content. No registry host names are known here: a registry tarball is
  * recognised by the shape every npm-compatible registry uses (`/<name>/-/<file>.tgz`).
  */
 export function isCommitSha(ref: string | undefined): boolean {
@@ -61,18 +61,32 @@ export function registryTarballVersion(url: string, name: string): string | unde
   return /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(version) ? version : undefined;
 }
 
+/**
+ * Pinning by content: a registry package, URL or tarball is pinned when the lockfile records
+ * a digest of it (integrity, hash, checksum), and unpinned, with the format's own words for
+ * what is missing, when it does not. Every parser states its sources through this.
+ */
+export function pinnedByDigest(source: Provenance['source'], url: string | undefined, hasDigest: boolean, missing: string): Provenance {
+  const p: Provenance = url === undefined ? { source, pinned: hasDigest } : { source, url, pinned: hasDigest };
+  if (!hasDigest) p.unpinnedReason = missing;
+  return p;
+}
+
+/** A package from a registry: pinned by its integrity. */
+export function registryProvenance(
+  hasDigest: boolean,
+  url?: string,
+  missing = 'registry package without an integrity hash',
+): Provenance {
+  return pinnedByDigest('registry', url, hasDigest, missing);
+}
+
 export function urlProvenance(url: string, hasHash: boolean): Provenance {
-  return hasHash
-    ? { source: 'url', url, pinned: true }
-    : { source: 'url', url, pinned: false, unpinnedReason: 'URL dependency without an integrity hash' };
+  return pinnedByDigest('url', url, hasHash, 'URL dependency without an integrity hash');
 }
 
 export function localProvenance(spec: string, isTarball: boolean, hasHash: boolean): Provenance {
-  if (isTarball) {
-    return hasHash
-      ? { source: 'file', url: spec, pinned: true }
-      : { source: 'file', url: spec, pinned: false, unpinnedReason: 'local tarball without an integrity hash' };
-  }
+  if (isTarball) return pinnedByDigest('file', spec, hasHash, 'local tarball without an integrity hash');
   return {
     source: 'directory',
     url: spec,

@@ -3,16 +3,15 @@ import { AibomError } from '../../errors.js';
 import { isObject } from '../../util/json.js';
 import type { Property, Provenance } from '../types.js';
 import { NS, prop } from '../types.js';
-import { isCommitSha, looksLikeGit } from './source.js';
+import { isCommitSha, looksLikeGit, pinnedByDigest, registryProvenance } from './source.js';
+import { type Level, markScopes, packageEdges, type ScopeSeed, scopeLevels } from './scopes.js';
 import type { LockPackage, ParseContext, ParsedLockfile } from './types.js';
+import { MAX_SIMILAR_WARNINGS, type Warnings } from './warnings.js';
 import {
-  applyScopes,
-  CappedWarnings,
   declaredLevel,
   EdgeBudget,
   forcedRanges,
   keyLines,
-  type Level,
   type Manifest,
   readManifest,
   readYarnCatalogs,
@@ -45,34 +44,75 @@ export async function parseBerry(
   text: string,
   path: string,
   ctx: ParseContext,
-  warnings: string[],
+  warnings: Warnings,
 ): Promise<ParsedLockfile> {
-  const lines = keyLines(text);
-  const budget = EdgeBudget.forText(path, text);
-  const peerBudget = EdgeBudget.forPeers(path);
-  const meta = isObject(doc.__metadata) ? doc.__metadata : undefined;
-  const formatVersion = meta ? str(meta.version) : undefined;
-  if (!meta) warnings.push('no __metadata in yarn.lock; read as a berry lockfile on a best effort');
-  else if (formatVersion === undefined || !KNOWN_VERSIONS.has(formatVersion)) {
-    warnings.push(
-      `unknown yarn.lock __metadata.version ${JSON.stringify(meta.version)}; read as version 8 on a best effort (fields it does not know are skipped)`,
+  const formatVersion = checkMetadata(doc, warnings);
+  const lock = readEntries(doc, keyLines(text), path);
+  const built = buildPackages(lock, warnings);
+  const resolver = await makeResolver(lock, built, ctx, warnings, EdgeBudget.forText(path, text));
+  const graph = resolveEdges(lock, built, resolver, warnings);
+  resolvePeers(lock, graph, EdgeBudget.forPeers(path));
+  for (const pkg of built.packages) pkg.dependencies = [...(graph.edges.get(pkg.key) ?? [])];
+  const roots = await workspaceRoots(lock, built, graph, ctx, warnings);
+  await linkVersions(built, ctx, warnings);
+  if (roots.missingManifests > 0) {
+    warnings.add(
+      'no package.json beside yarn.lock (or a workspace\'s): yarn.lock has no dev flag, so development-only packages cannot be told apart there; they are marked required',
+    );
+  }
+  const levels = scopeLevels(roots.seeds, packageEdges(built.packages, graph.optionalEdges));
+  const unreachable = markScopes(built.packages, levels, { unreached: 'required' });
+  if (unreachable > 0) {
+    warnings.add(
+      `${unreachable} lockfile ${unreachable === 1 ? 'entry is' : 'entries are'} not reachable from any workspace (a stale lockfile?); kept as required`,
     );
   }
 
-  // 1. Entries, grouped by the package they resolve to. A `patch:` resolution wraps a real
-  //    package (a user patch or one of yarn's built-in compatibility patches): it is
-  //    recorded on that package, not made a package of its own.
-  interface Entry {
-    key: string;
-    descriptors: string[];
-    value: Record<string, unknown>;
-    resolution: string;
-    patch?: string;
-    line?: number;
+  const root: ParsedLockfile['root'] = { dependencies: [...roots.rootDeps] };
+  const rootName = roots.rootManifest?.name ?? (built.rootIdentity ? splitDescriptor(built.rootIdentity)?.[0] : undefined);
+  if (rootName) root.name = rootName;
+  if (roots.rootManifest?.version) root.version = roots.rootManifest.version;
+  const parsed: ParsedLockfile = { path, kind: 'yarn-berry', root, packages: built.packages, warnings: warnings.done() };
+  if (formatVersion !== undefined) parsed.formatVersion = formatVersion;
+  return parsed;
+}
+
+/** `__metadata.version`, with a warning when it is missing or unknown. */
+function checkMetadata(doc: Record<string, unknown>, warnings: Warnings): string | undefined {
+  const meta = isObject(doc.__metadata) ? doc.__metadata : undefined;
+  const formatVersion = meta ? str(meta.version) : undefined;
+  if (!meta) warnings.add('no __metadata in yarn.lock; read as a berry lockfile on a best effort');
+  else if (formatVersion === undefined || !KNOWN_VERSIONS.has(formatVersion)) {
+    warnings.add(
+      `unknown yarn.lock __metadata.version ${JSON.stringify(meta.version)}; read as version 8 on a best effort (fields it does not know are skipped)`,
+    );
   }
-  const groups = new Map<string, Entry[]>(); // identity locator → entries
-  const byDescriptor = new Map<string, string>(); // descriptor → identity
-  const byBareDescriptor = new Map<string, Set<string>>(); // descriptor without `::` bindings → identities
+  return formatVersion;
+}
+
+interface Entry {
+  key: string;
+  descriptors: string[];
+  value: Record<string, unknown>;
+  resolution: string;
+  patch?: string;
+  line?: number;
+}
+
+/** The lockfile's entries, grouped by the package they resolve to, and its descriptor index. */
+interface BerryLock {
+  groups: Map<string, Entry[]>; // identity locator → entries
+  byDescriptor: Map<string, string>; // descriptor → identity
+  byBareDescriptor: Map<string, Set<string>>; // descriptor without `::` bindings → identities
+}
+
+/**
+ * Load: entries grouped by the package they resolve to. A `patch:` resolution wraps a real
+ * package (a user patch or one of yarn's built-in compatibility patches): it is recorded on
+ * that package, not made a package of its own.
+ */
+function readEntries(doc: Record<string, unknown>, lines: Map<string, number>, path: string): BerryLock {
+  const lock: BerryLock = { groups: new Map(), byDescriptor: new Map(), byBareDescriptor: new Map() };
   for (const [key, value] of Object.entries(doc)) {
     if (key === '__metadata') continue;
     const descriptors = splitDescriptors(key);
@@ -95,82 +135,114 @@ export async function parseBerry(
     const entry: Entry = { key, descriptors, value, resolution };
     if (patch !== undefined) entry.patch = patch;
     if (line !== undefined) entry.line = line;
-    let g = groups.get(identity);
-    if (!g) groups.set(identity, (g = []));
-    g.push(entry);
+    addTo(lock.groups, identity, entry);
     for (const d of descriptors) {
-      byDescriptor.set(d, identity);
-      const bare = stripBindings(d);
-      let set = byBareDescriptor.get(bare);
-      if (!set) byBareDescriptor.set(bare, (set = new Set()));
-      set.add(identity);
+      lock.byDescriptor.set(d, identity);
+      addToSet(lock.byBareDescriptor, stripBindings(d), identity);
     }
   }
+  return lock;
+}
 
-  // 2. One package per identity (the root workspace is the project, not a package).
-  const packages: LockPackage[] = [];
-  const byKey = new Map<string, LockPackage>();
-  let rootIdentity: string | undefined;
-  const workspaceDirs = new Map<string, string>(); // identity → folder
-  for (const [identity, entries] of groups) {
+function addTo<V>(map: Map<string, V[]>, key: string, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function addToSet<V>(map: Map<string, Set<V>>, key: string, value: V): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
+}
+
+interface BerryPackages {
+  packages: LockPackage[];
+  byKey: Map<string, LockPackage>;
+  /** The root workspace: the project, not a package. */
+  rootIdentity: string | undefined;
+  workspaceDirs: Map<string, string>; // identity → folder
+}
+
+/** Packages: one per identity (the root workspace is the project, not a package). */
+function buildPackages(lock: BerryLock, warnings: Warnings): BerryPackages {
+  const out: BerryPackages = { packages: [], byKey: new Map(), rootIdentity: undefined, workspaceDirs: new Map() };
+  for (const [identity, entries] of lock.groups) {
     const [name, reference] = splitDescriptor(identity)!;
-    const base = entries.find((e) => e.patch === undefined) ?? entries[0]!;
     if (reference.startsWith('workspace:')) {
       const dir = safeWorkspaceDir(decodeSafe(stripBindings(reference.slice('workspace:'.length))));
       if (dir === undefined) {
-        warnings.push(`skipped workspace ${JSON.stringify(identity)}: its folder is outside the project`);
+        warnings.add(`skipped workspace ${JSON.stringify(identity)}: its folder is outside the project`);
         continue;
       }
-      workspaceDirs.set(identity, dir);
+      out.workspaceDirs.set(identity, dir);
       if (dir === '') {
-        rootIdentity = identity;
+        out.rootIdentity = identity;
         continue;
       }
     }
-    const checksums = entries.filter((e) => e.patch === undefined).map((e) => str(e.value.checksum));
-    const patched = entries.filter((e) => e.patch !== undefined);
-    const anyChecksum = entries.some((e) => str(e.value.checksum) !== undefined);
-    const properties: Property[] = [];
-    for (const c of checksums) if (c) properties.push(prop(`${NS}yarn:checksum`, c));
-    for (const e of patched) {
-      properties.push(prop(`${NS}yarn:patch`, e.patch!));
-      const c = str(e.value.checksum);
-      if (c) properties.push(prop(`${NS}yarn:patch-checksum`, c));
-    }
-    const pkg: LockPackage = {
-      key: identity,
-      ecosystem: 'npm',
-      name,
-      hashes: [],
-      source: berrySource(reference, anyChecksum),
-      dependencies: [],
-    };
-    const version = str(base.value.version);
-    if (version !== undefined && version !== '0.0.0-use.local') pkg.version = version;
-    const alias = entries.flatMap((e) => e.descriptors.map((d) => splitDescriptor(d)?.[0])).find((n) => n && n !== name);
-    if (alias) pkg.alias = alias;
-    if (base.line !== undefined) pkg.line = base.line;
-    if (properties.length) pkg.properties = properties;
-    if (workspaceDirs.has(identity)) pkg.workspace = true;
-    packages.push(pkg);
-    byKey.set(identity, pkg);
+    const pkg = berryPackage(identity, name, reference, entries);
+    if (out.workspaceDirs.has(identity)) pkg.workspace = true;
+    out.packages.push(pkg);
+    out.byKey.set(identity, pkg);
   }
+  return out;
+}
 
-  // 3. Edges. A dependency `name: range` is the descriptor `name@range`; descriptors of
-  //    file:/link:/portal:/patch: dependencies are bound to their dependent in the key
-  //    (`::locator=<dependent>`); lockfiles before v6 wrote ranges without `npm:`.
-  //    `resolutions` in the root package.json replace the range a dependent asks for: the
-  //    lockfile then holds only the forced descriptor.
-  const forced = forcedRanges(await readManifest(ctx, 'package.json', []));
+/** One package from its entries: the unpatched one is the base; patches and checksums are properties. */
+function berryPackage(identity: string, name: string, reference: string, entries: Entry[]): LockPackage {
+  const base = entries.find((e) => e.patch === undefined) ?? entries[0]!;
+  const checksums = entries.filter((e) => e.patch === undefined).map((e) => str(e.value.checksum));
+  const patched = entries.filter((e) => e.patch !== undefined);
+  const anyChecksum = entries.some((e) => str(e.value.checksum) !== undefined);
+  const properties: Property[] = [];
+  for (const c of checksums) if (c) properties.push(prop(`${NS}yarn:checksum`, c));
+  for (const e of patched) {
+    properties.push(prop(`${NS}yarn:patch`, e.patch!));
+    const c = str(e.value.checksum);
+    if (c) properties.push(prop(`${NS}yarn:patch-checksum`, c));
+  }
+  const pkg: LockPackage = {
+    key: identity,
+    ecosystem: 'npm',
+    name,
+    hashes: [],
+    source: berrySource(reference, anyChecksum),
+    dependencies: [],
+  };
+  const version = str(base.value.version);
+  if (version !== undefined && version !== '0.0.0-use.local') pkg.version = version;
+  const alias = entries.flatMap((e) => e.descriptors.map((d) => splitDescriptor(d)?.[0])).find((n) => n && n !== name);
+  if (alias) pkg.alias = alias;
+  if (base.line !== undefined) pkg.line = base.line;
+  if (properties.length) pkg.properties = properties;
+  return pkg;
+}
+
+type Resolver = (name: string, range: string, parentLocator: string) => string | undefined;
+
+/**
+ * How a dependency `name: range` finds its package: the descriptor `name@range`; descriptors
+ * of file:/link:/portal:/patch: dependencies are bound to their dependent in the key
+ * (`::locator=<dependent>`); lockfiles before v6 wrote ranges without `npm:`. `catalog:`
+ * ranges come from .yarnrc.yml; `resolutions` in the root package.json replace the range a
+ * dependent asks for (the lockfile then holds only the forced descriptor).
+ */
+async function makeResolver(
+  lock: BerryLock,
+  built: BerryPackages,
+  ctx: ParseContext,
+  warnings: Warnings,
+  budget: EdgeBudget,
+): Promise<Resolver> {
+  const forced = forcedRanges(await readManifest(ctx, 'package.json', undefined));
   const catalogs = await readYarnCatalogs(ctx, warnings);
   const identitiesByName = new Map<string, Set<string>>();
-  for (const identity of byKey.keys()) {
+  for (const identity of built.byKey.keys()) {
     const name = splitDescriptor(identity)?.[0];
-    if (name === undefined) continue;
-    let set = identitiesByName.get(name);
-    if (!set) identitiesByName.set(name, (set = new Set()));
-    set.add(identity);
+    if (name !== undefined) addToSet(identitiesByName, name, identity);
   }
+  const { byDescriptor, byBareDescriptor } = lock;
   const lookup = (name: string, range: string, parentLocator: string): string | undefined => {
     const d = `${name}@${range}`;
     return (
@@ -179,7 +251,7 @@ export async function parseBerry(
       (/^[a-z][a-z0-9+.-]*:/i.test(range) ? undefined : byDescriptor.get(`${name}@npm:${range}`))
     );
   };
-  const resolveDep = (name: string, range: string, parentLocator: string): string | undefined => {
+  return (name, range, parentLocator) => {
     budget.spend();
     const hit = lookup(name, range, parentLocator);
     if (hit) return hit;
@@ -193,7 +265,8 @@ export async function parseBerry(
     for (const f of forced.get(name) ?? []) {
       if (f.range !== undefined && f.range !== range && `npm:${f.range}` !== range) continue;
       // A forced link:/portal:/file: range is bound to the root workspace, where it is written.
-      const to = lookup(name, f.to, parentLocator) ?? (rootIdentity === undefined ? undefined : lookup(name, f.to, rootIdentity));
+      const to =
+        lookup(name, f.to, parentLocator) ?? (built.rootIdentity === undefined ? undefined : lookup(name, f.to, built.rootIdentity));
       if (to) return to;
     }
     // Remapped by something aibom cannot see (`resolutions` in a package.json that is not
@@ -201,17 +274,25 @@ export async function parseBerry(
     const named = identitiesByName.get(name);
     return named?.size === 1 ? named.values().next().value : undefined;
   };
-  const depsByName = new Map<string, Map<string, string>>(); // identity → dep name → identity
-  const optionalEdges = new Map<string, Set<string>>();
-  const parents = new Map<string, string[]>();
-  const edges = new Map<string, Set<string>>();
-  const missing = new CappedWarnings();
-  for (const [identity, entries] of groups) {
-    if (!workspaceDirs.has(identity) && !byKey.has(identity)) continue;
-    let names = depsByName.get(identity);
-    if (!names) depsByName.set(identity, (names = new Map()));
-    let out = edges.get(identity);
-    if (!out) edges.set(identity, (out = new Set()));
+}
+
+interface BerryGraph {
+  depsByName: Map<string, Map<string, string>>; // identity → dep name → identity
+  optionalEdges: Map<string, Set<string>>;
+  parents: Map<string, string[]>;
+  edges: Map<string, Set<string>>;
+}
+
+/** Edges: each entry's `dependencies`, resolved; `dependenciesMeta` optional ones are optional edges. */
+function resolveEdges(lock: BerryLock, built: BerryPackages, resolveDep: Resolver, warnings: Warnings): BerryGraph {
+  const graph: BerryGraph = { depsByName: new Map(), optionalEdges: new Map(), parents: new Map(), edges: new Map() };
+  const missing = warnings.kind(MAX_SIMILAR_WARNINGS, (n) => `… and ${n} more dependencies that are not in the lockfile`);
+  for (const [identity, entries] of lock.groups) {
+    if (!built.workspaceDirs.has(identity) && !built.byKey.has(identity)) continue;
+    let names = graph.depsByName.get(identity);
+    if (!names) graph.depsByName.set(identity, (names = new Map()));
+    let out = graph.edges.get(identity);
+    if (!out) graph.edges.set(identity, (out = new Set()));
     for (const e of entries) {
       const optionalNames = metaOptional(e.value.dependenciesMeta);
       for (const [n, r] of stringMap(e.value.dependencies)) {
@@ -225,32 +306,32 @@ export async function parseBerry(
         names.set(n, to);
         if (!out.has(to)) {
           out.add(to);
-          let ps = parents.get(to);
-          if (!ps) parents.set(to, (ps = []));
-          ps.push(identity);
+          addTo(graph.parents, to, identity);
         }
-        if (optional) {
-          let set = optionalEdges.get(identity);
-          if (!set) optionalEdges.set(identity, (set = new Set()));
-          set.add(to);
-        }
+        if (optional) addToSet(graph.optionalEdges, identity, to);
       }
     }
   }
-  missing.flushInto(warnings, (n) => `… and ${n} more dependencies that are not in the lockfile`);
-  // Peers are provided by the dependent: resolve each through the parents' own
-  // dependencies, then through what the parents' peers resolved to (one more level).
+  missing.close();
+  return graph;
+}
+
+/**
+ * Peers are provided by the dependent: resolve each through the parents' own dependencies,
+ * then through what the parents' peers resolved to (one more level).
+ */
+function resolvePeers(lock: BerryLock, graph: BerryGraph, peerBudget: EdgeBudget): void {
   const peerResolved = new Map<string, Map<string, string>>();
   for (let pass = 0; pass < 2; pass++) {
-    for (const [identity, entries] of groups) {
-      const out = edges.get(identity);
+    for (const [identity, entries] of lock.groups) {
+      const out = graph.edges.get(identity);
       if (!out) continue;
       for (const e of entries) {
         for (const [n] of stringMap(e.value.peerDependencies)) {
           if (peerResolved.get(identity)?.has(n)) continue;
-          for (const q of parents.get(identity) ?? []) {
+          for (const q of graph.parents.get(identity) ?? []) {
             peerBudget.spend();
-            const to = depsByName.get(q)?.get(n) ?? (pass > 0 ? peerResolved.get(q)?.get(n) : undefined);
+            const to = graph.depsByName.get(q)?.get(n) ?? (pass > 0 ? peerResolved.get(q)?.get(n) : undefined);
             if (to === undefined || to === identity) continue;
             out.add(to);
             let m = peerResolved.get(identity);
@@ -262,76 +343,77 @@ export async function parseBerry(
       }
     }
   }
-  for (const pkg of packages) pkg.dependencies = [...(edges.get(pkg.key) ?? [])];
+}
 
-  // 4. Workspaces: versions and dev / optional from their package.json.
-  const seeds: Array<{ key: string; level: Level }> = [];
-  const rootDeps = new Set<string>();
-  let rootManifest: Manifest | undefined;
-  let missingManifests = 0;
-  for (const [identity, dir] of workspaceDirs) {
+interface BerryRoots {
+  seeds: ScopeSeed[];
+  rootDeps: Set<string>;
+  rootManifest: Manifest | undefined;
+  missingManifests: number;
+}
+
+/**
+ * Scope roots: each workspace's dependencies with the kind its package.json gives them
+ * (yarn.lock has no dev flag); workspace versions from the same manifests.
+ */
+async function workspaceRoots(
+  lock: BerryLock,
+  built: BerryPackages,
+  graph: BerryGraph,
+  ctx: ParseContext,
+  warnings: Warnings,
+): Promise<BerryRoots> {
+  const roots: BerryRoots = { seeds: [], rootDeps: new Set(), rootManifest: undefined, missingManifests: 0 };
+  for (const [identity, dir] of built.workspaceDirs) {
     const manifest = await readManifest(ctx, dir ? `${dir}/package.json` : 'package.json', warnings);
-    if (!manifest) missingManifests++;
-    if (dir === '') rootManifest = manifest;
+    if (!manifest) roots.missingManifests++;
+    if (dir === '') roots.rootManifest = manifest;
     else {
-      const pkg = byKey.get(identity);
+      const pkg = built.byKey.get(identity);
       if (pkg && manifest?.version) pkg.version = manifest.version;
-      rootDeps.add(identity);
-      seeds.push({ key: identity, level: 2 });
+      roots.rootDeps.add(identity);
+      roots.seeds.push({ key: identity, level: 2 });
     }
     const optionalNames = new Set<string>();
-    for (const e of groups.get(identity) ?? []) for (const n of metaOptional(e.value.dependenciesMeta)) optionalNames.add(n);
-    for (const [n, to] of depsByName.get(identity) ?? []) {
+    for (const e of lock.groups.get(identity) ?? []) for (const n of metaOptional(e.value.dependenciesMeta)) optionalNames.add(n);
+    for (const [n, to] of graph.depsByName.get(identity) ?? []) {
       const level: Level = (manifest && declaredLevel(manifest, n)) ?? (optionalNames.has(n) ? 1 : 2);
-      seeds.push({ key: to, level });
-      if (dir === '') rootDeps.add(to);
+      roots.seeds.push({ key: to, level });
+      if (dir === '') roots.rootDeps.add(to);
     }
   }
-  if (rootIdentity === undefined) {
+  if (built.rootIdentity === undefined) {
     // No root workspace entry (a hand-made or partial lockfile): the project's direct
     // dependencies are the entries nothing else needs.
-    rootManifest = await readManifest(ctx, 'package.json', warnings);
-    const needed = new Set(packages.flatMap((p) => p.dependencies));
-    for (const p of packages) {
+    roots.rootManifest = await readManifest(ctx, 'package.json', warnings);
+    const needed = new Set(built.packages.flatMap((p) => p.dependencies));
+    for (const p of built.packages) {
       if (!needed.has(p.key)) {
-        rootDeps.add(p.key);
+        roots.rootDeps.add(p.key);
         const n = p.alias ?? p.name;
-        seeds.push({ key: p.key, level: (rootManifest && declaredLevel(rootManifest, n)) ?? 2 });
+        roots.seeds.push({ key: p.key, level: (roots.rootManifest && declaredLevel(roots.rootManifest, n)) ?? 2 });
       }
     }
-    if (!rootManifest) missingManifests++;
+    if (!roots.rootManifest) roots.missingManifests++;
   }
-  // link:/portal: folders: yarn writes the placeholder version 0.0.0-use.local; the
-  // folder's own package.json (inside the project only) has the real one.
-  for (const pkg of packages) {
+  return roots;
+}
+
+/**
+ * link:/portal: folders: yarn writes the placeholder version 0.0.0-use.local; the folder's
+ * own package.json (inside the project only) has the real one.
+ */
+async function linkVersions(built: BerryPackages, ctx: ParseContext, warnings: Warnings): Promise<void> {
+  for (const pkg of built.packages) {
     if (pkg.version !== undefined || pkg.workspace || pkg.source.source !== 'directory' || !pkg.source.url) continue;
     const parentLocator = bindings(pkg.key).get('locator');
-    const parentDir = parentLocator ? workspaceDirs.get(parentLocator) : '';
+    const parentDir = parentLocator ? built.workspaceDirs.get(parentLocator) : '';
     if (parentDir === undefined) continue;
     const dir = safeWorkspaceDir(posix.normalize(posix.join(parentDir, pkg.source.url)));
     if (!dir) continue;
     const m = await readManifest(ctx, `${dir}/package.json`, warnings);
     if (m?.version) pkg.version = m.version;
   }
-  if (missingManifests > 0) {
-    warnings.push(
-      'no package.json beside yarn.lock (or a workspace\'s): yarn.lock has no dev flag, so development-only packages cannot be told apart there; they are marked required',
-    );
-  }
-  const unreachable = applyScopes({ packages, optionalEdges, seeds });
-  if (unreachable > 0) {
-    warnings.push(
-      `${unreachable} lockfile ${unreachable === 1 ? 'entry is' : 'entries are'} not reachable from any workspace (a stale lockfile?); kept as required`,
-    );
-  }
-
-  const root: ParsedLockfile['root'] = { dependencies: [...rootDeps] };
-  const rootName = rootManifest?.name ?? (rootIdentity ? splitDescriptor(rootIdentity)?.[0] : undefined);
-  if (rootName) root.name = rootName;
-  if (rootManifest?.version) root.version = rootManifest.version;
-  const parsed: ParsedLockfile = { path, kind: 'yarn-berry', root, packages, warnings };
-  if (formatVersion !== undefined) parsed.formatVersion = formatVersion;
-  return parsed;
 }
 
 /** Names flagged `optional: true` in a `dependenciesMeta` map (keys are `name` or `name@version`). */
@@ -390,16 +472,9 @@ function unwrapPatch(resolution: string): { identity: string; patch?: string } {
 /** Where a berry package comes from, by the protocol of its locator's reference. */
 function berrySource(reference: string, hasChecksum: boolean): Provenance {
   const ref = stripBindings(reference);
-  const noChecksum = (what: string): Provenance => ({
-    source: 'unknown',
-    pinned: false,
-    unpinnedReason: `${what} without a checksum in the lockfile`,
-  });
   if (ref.startsWith('npm:')) {
-    const archive = bindings(reference).get('__archiveUrl') ?? undefined;
-    const p: Provenance = hasChecksum ? { source: 'registry', pinned: true } : { ...noChecksum('registry package'), source: 'registry' };
-    if (archive) p.url = archive;
-    return p;
+    const archive = bindings(reference).get('__archiveUrl') || undefined;
+    return registryProvenance(hasChecksum, archive, 'registry package without a checksum in the lockfile');
   }
   if (ref.startsWith('workspace:')) return { source: 'workspace', url: ref.slice('workspace:'.length), pinned: true };
   if (ref.startsWith('link:') || ref.startsWith('portal:')) {
@@ -413,11 +488,7 @@ function berrySource(reference: string, hasChecksum: boolean): Provenance {
   if (ref.startsWith('file:')) {
     const hash = ref.indexOf('#');
     const local = ref.slice('file:'.length, hash >= 0 ? hash : undefined);
-    if (/\.(tgz|tar\.gz|tar)$/i.test(local)) {
-      return hasChecksum
-        ? { source: 'file', url: local, pinned: true }
-        : { source: 'file', url: local, pinned: false, unpinnedReason: 'local tarball without a checksum in the lockfile' };
-    }
+    if (/\.(tgz|tar\.gz|tar)$/i.test(local)) return pinnedByDigest('file', local, hasChecksum, 'local tarball without a checksum in the lockfile');
     return {
       source: 'directory',
       url: local,
@@ -439,9 +510,7 @@ function berrySource(reference: string, hasChecksum: boolean): Provenance {
     };
   }
   if (/^https?:\/\//i.test(ref)) {
-    return hasChecksum
-      ? { source: 'url', url: ref, pinned: true }
-      : { source: 'url', url: ref, pinned: false, unpinnedReason: 'URL dependency without a checksum in the lockfile' };
+    return pinnedByDigest('url', ref, hasChecksum, 'URL dependency without a checksum in the lockfile');
   }
   const protocol = /^([a-z][a-z0-9+.-]*):/i.exec(ref)?.[1];
   if (protocol === 'exec') {

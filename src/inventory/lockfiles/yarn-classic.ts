@@ -4,14 +4,13 @@ import { AibomError } from '../../errors.js';
 import { isObject } from '../../util/json.js';
 import type { Hash, Provenance } from '../types.js';
 import { hashFromHex, hashesFromSri, pushUnique } from './integrity.js';
-import { gitProvenance, isCommitSha, localProvenance, looksLikeGit, urlProvenance } from './source.js';
+import { gitProvenance, isCommitSha, localProvenance, looksLikeGit, registryProvenance, urlProvenance } from './source.js';
+import { markScopes, packageEdges, type ScopeSeed, scopeLevels } from './scopes.js';
 import type { LockPackage, ParseContext, ParsedLockfile } from './types.js';
+import { MAX_SIMILAR_WARNINGS, type WarningKind, type Warnings } from './warnings.js';
 import {
-  applyScopes,
-  CappedWarnings,
   EdgeBudget,
   keyLines,
-  type Level,
   type Manifest,
   readManifest,
   safeWorkspaceDir,
@@ -32,14 +31,50 @@ export async function parseClassic(
   text: string,
   path: string,
   ctx: ParseContext,
-  warnings: string[],
+  warnings: Warnings,
   lineOffset: number,
 ): Promise<ParsedLockfile> {
   const lines = keyLines(text, lineOffset);
-  const budget = EdgeBudget.forText(path, text);
+  const lock = readPackages(groupEntries(doc, lines, path), lines, path, warnings);
+  reportBadIntegrity(lock, warnings);
+  await linkVersions(lock.links, ctx, warnings);
 
-  // Entries: yarn writes one block per resolved package, keyed by all its descriptors;
-  // the parser gives each descriptor the same object, so group by object identity.
+  // The project and its workspaces (classic lockfiles list neither).
+  const rootManifest = await readManifest(ctx, 'package.json', warnings);
+  const workspaces = rootManifest ? await classicWorkspaces(rootManifest, ctx, warnings) : [];
+  const resolveDep = makeResolver(lock, workspaces, EdgeBudget.forText(path, text));
+  const missing = warnings.kind(MAX_SIMILAR_WARNINGS, (n) => `… and ${n} more dependencies that are not in the lockfile`);
+  const optionalEdges = resolveEdges(lock, resolveDep, missing);
+  const roots = workspaceRoots(lock.packages, workspaces, rootManifest, resolveDep, missing);
+  missing.close();
+  if (rootManifest) {
+    const levels = scopeLevels(roots.seeds, packageEdges(lock.packages, optionalEdges));
+    const unreachable = markScopes(lock.packages, levels, { unreached: 'required' });
+    if (unreachable > 0) {
+      warnings.add(
+        `${unreachable} lockfile ${unreachable === 1 ? 'entry is' : 'entries are'} not reachable from package.json (a stale lockfile?); kept as required`,
+      );
+    }
+  } else {
+    warnings.add(
+      'no package.json beside yarn.lock: yarn.lock has no dev flag, so development-only packages cannot be told apart; all are marked required',
+    );
+    // Without the manifest, the project's direct dependencies are the entries nothing else needs.
+    const needed = new Set(lock.packages.flatMap((p) => p.dependencies));
+    for (const p of lock.packages) if (!needed.has(p.key)) roots.rootDeps.add(p.key);
+  }
+
+  const root: ParsedLockfile['root'] = { dependencies: [...roots.rootDeps] };
+  if (rootManifest?.name) root.name = rootManifest.name;
+  if (rootManifest?.version) root.version = rootManifest.version;
+  return { path, kind: 'yarn-classic', formatVersion: '1', root, packages: lock.packages, warnings: warnings.done() };
+}
+
+/**
+ * Load: yarn writes one block per resolved package, keyed by all its descriptors; the
+ * parser gives each descriptor the same object, so entries are grouped by object identity.
+ */
+function groupEntries(doc: Record<string, unknown>, lines: Map<string, number>, path: string): Map<object, string[]> {
   const groups = new Map<object, string[]>();
   for (const [descriptor, value] of Object.entries(doc)) {
     if (!isObject(value)) {
@@ -54,13 +89,20 @@ export async function parseClassic(
     if (!g) groups.set(value, (g = []));
     g.push(descriptor);
   }
+  return groups;
+}
 
-  const byDescriptor = new Map<string, string>(); // descriptor → package key
-  const byName = new Map<string, Set<string>>(); // dependency name → keys (for a lenient fallback)
-  const packages: LockPackage[] = [];
-  const entries = new Map<string, Record<string, unknown>>();
-  const badIntegrity = new CappedWarnings();
-  const links: Array<{ pkg: LockPackage; folder: string }> = [];
+interface ClassicLock {
+  packages: LockPackage[];
+  entries: Map<string, Record<string, unknown>>;
+  byDescriptor: Map<string, string>; // descriptor → package key
+  byName: Map<string, Set<string>>; // dependency name → keys (for a lenient fallback)
+  links: Array<{ pkg: LockPackage; folder: string }>;
+}
+
+/** Packages: one per entry, keyed by its first descriptor; `npm:` aliases name the real package. */
+function readPackages(groups: Map<object, string[]>, lines: Map<string, number>, path: string, warnings: Warnings): ClassicLock {
+  const lock: ClassicLock = { packages: [], entries: new Map(), byDescriptor: new Map(), byName: new Map(), links: [] };
   for (const [value, descriptors] of groups) {
     const entry = value as Record<string, unknown>;
     const key = descriptors[0]!;
@@ -75,57 +117,68 @@ export async function parseClassic(
     }
     const split = splitDescriptor(key);
     if (!split) {
-      warnings.push(`skipped entry ${JSON.stringify(key)}: not a name@range descriptor`);
+      warnings.add(`skipped entry ${JSON.stringify(key)}: not a name@range descriptor`);
       continue;
     }
-    const [depName, range] = split;
-    let name = depName;
-    let alias: string | undefined;
-    let spec = range;
-    if (range.startsWith('npm:')) {
-      // "old-ms@npm:ms@2.0.0": the dependent calls it old-ms; the package is ms
-      const inner = splitDescriptor(range.slice(4));
-      if (inner) {
-        name = inner[0];
-        alias = depName;
-        spec = inner[1];
-      } else spec = range.slice(4);
-    }
-    const resolved = str(entry.resolved);
-    const integrity = str(entry.integrity);
-    const { source, hashes } = classicSource(spec, resolved, integrity);
-    if (integrity !== undefined && hashesFromSri(integrity).length === 0) {
-      badIntegrity.add(`${key}: integrity ${JSON.stringify(integrity.slice(0, 40))} is not a digest aibom can read; left out`);
-    }
-    const pkg: LockPackage = {
-      key,
-      ecosystem: 'npm',
-      name,
-      version,
-      hashes,
-      source,
-      dependencies: [],
-    };
-    if (alias) pkg.alias = alias;
+    const { pkg, spec } = classicPackage(key, split, version, entry);
     if (line !== undefined) pkg.line = line;
-    if (spec.startsWith('link:')) links.push({ pkg, folder: spec.slice('link:'.length) });
-    packages.push(pkg);
-    entries.set(key, entry);
+    if (spec.startsWith('link:')) lock.links.push({ pkg, folder: spec.slice('link:'.length) });
+    lock.packages.push(pkg);
+    lock.entries.set(key, entry);
     for (const d of descriptors) {
-      byDescriptor.set(d, key);
+      lock.byDescriptor.set(d, key);
       const n = splitDescriptor(d)?.[0];
       if (n) {
-        let set = byName.get(n);
-        if (!set) byName.set(n, (set = new Set()));
+        let set = lock.byName.get(n);
+        if (!set) lock.byName.set(n, (set = new Set()));
         set.add(key);
       }
     }
   }
+  return lock;
+}
 
-  badIntegrity.flushInto(warnings, (n) => `… and ${n} more unreadable integrity values`);
+function classicPackage(
+  key: string,
+  [depName, range]: [string, string],
+  version: string,
+  entry: Record<string, unknown>,
+): { pkg: LockPackage; spec: string } {
+  let name = depName;
+  let alias: string | undefined;
+  let spec = range;
+  if (range.startsWith('npm:')) {
+    // "old-ms@npm:ms@2.0.0": the dependent calls it old-ms; the package is ms
+    const inner = splitDescriptor(range.slice(4));
+    if (inner) {
+      name = inner[0];
+      alias = depName;
+      spec = inner[1];
+    } else spec = range.slice(4);
+  }
+  const { source, hashes } = classicSource(spec, str(entry.resolved), str(entry.integrity));
+  const pkg: LockPackage = { key, ecosystem: 'npm', name, version, hashes, source, dependencies: [] };
+  if (alias) pkg.alias = alias;
+  return { pkg, spec };
+}
 
-  // `link:` entries carry the placeholder version "0.0.0"; the folder's package.json (inside
-  // the project only) has the real one.
+/** Unreadable integrity values, after the entries' own warnings: capped, then counted. */
+function reportBadIntegrity(lock: ClassicLock, warnings: Warnings): void {
+  const badIntegrity = warnings.kind(MAX_SIMILAR_WARNINGS, (n) => `… and ${n} more unreadable integrity values`);
+  for (const pkg of lock.packages) {
+    const integrity = str(lock.entries.get(pkg.key)!.integrity);
+    if (integrity !== undefined && hashesFromSri(integrity).length === 0) {
+      badIntegrity.add(`${pkg.key}: integrity ${JSON.stringify(integrity.slice(0, 40))} is not a digest aibom can read; left out`);
+    }
+  }
+  badIntegrity.close();
+}
+
+/**
+ * `link:` entries carry the placeholder version "0.0.0"; the folder's package.json (inside
+ * the project only) has the real one.
+ */
+async function linkVersions(links: ClassicLock['links'], ctx: ParseContext, warnings: Warnings): Promise<void> {
   for (const { pkg, folder } of links) {
     if (pkg.version !== '0.0.0') continue;
     delete pkg.version;
@@ -133,29 +186,31 @@ export async function parseClassic(
     const m = dir ? await readManifest(ctx, `${dir}/package.json`, warnings) : undefined;
     if (m?.version) pkg.version = m.version;
   }
+}
 
-  // The project and its workspaces (classic lockfiles list neither).
-  const rootManifest = await readManifest(ctx, 'package.json', warnings);
-  const workspaces = rootManifest ? await classicWorkspaces(rootManifest, ctx, warnings) : [];
+type Resolver = (name: string, range: string) => string | undefined;
+
+function makeResolver(lock: ClassicLock, workspaces: ClassicWorkspace[], budget: EdgeBudget): Resolver {
   const workspaceByName = new Map<string, string>();
   for (const w of workspaces) if (w.manifest.name) workspaceByName.set(w.manifest.name, w.key);
-
-  const resolveDep = (name: string, range: string): string | undefined => {
+  return (name, range) => {
     budget.spend();
-    const hit = byDescriptor.get(`${name}@${range}`);
+    const hit = lock.byDescriptor.get(`${name}@${range}`);
     if (hit) return hit;
     const ws = workspaceByName.get(name);
     if (ws) return ws;
     // `resolutions` in package.json can force another range than the one requested;
     // with a single entry of that name the edge is still unambiguous.
-    const named = byName.get(name);
+    const named = lock.byName.get(name);
     return named?.size === 1 ? named.values().next().value : undefined;
   };
+}
 
+/** Edges: each entry's dependencies and optionalDependencies (optional edges); returns the optional ones. */
+function resolveEdges(lock: ClassicLock, resolveDep: Resolver, missing: WarningKind): Map<string, Set<string>> {
   const optionalEdges = new Map<string, Set<string>>();
-  const missing = new CappedWarnings();
-  for (const pkg of packages) {
-    const entry = entries.get(pkg.key)!;
+  for (const pkg of lock.packages) {
+    const entry = lock.entries.get(pkg.key)!;
     const deps = new Set<string>();
     for (const [field, optional] of [
       ['dependencies', false],
@@ -178,9 +233,21 @@ export async function parseClassic(
     }
     pkg.dependencies = [...deps];
   }
+  return optionalEdges;
+}
 
-  // Workspace members are components of their own; their manifests are the seeds.
-  const seeds: Array<{ key: string; level: Level }> = [];
+/**
+ * Scope roots: workspace members are components of their own, and their manifests (and the
+ * root's) say which dependencies are required, optional or development only.
+ */
+function workspaceRoots(
+  packages: LockPackage[],
+  workspaces: ClassicWorkspace[],
+  rootManifest: Manifest | undefined,
+  resolveDep: Resolver,
+  missing: WarningKind,
+): { seeds: ScopeSeed[]; rootDeps: Set<string> } {
+  const seeds: ScopeSeed[] = [];
   const rootDeps = new Set<string>();
   const seedFrom = (m: Manifest, fromKey: string | undefined, out: Set<string>) => {
     for (const [field, level] of [
@@ -218,27 +285,7 @@ export async function parseClassic(
     seeds.push({ key: w.key, level: 2 });
   }
   if (rootManifest) seedFrom(rootManifest, undefined, rootDeps);
-  missing.flushInto(warnings, (n) => `… and ${n} more dependencies that are not in the lockfile`);
-  if (rootManifest) {
-    const unreachable = applyScopes({ packages, optionalEdges, seeds });
-    if (unreachable > 0) {
-      warnings.push(
-        `${unreachable} lockfile ${unreachable === 1 ? 'entry is' : 'entries are'} not reachable from package.json (a stale lockfile?); kept as required`,
-      );
-    }
-  } else {
-    warnings.push(
-      'no package.json beside yarn.lock: yarn.lock has no dev flag, so development-only packages cannot be told apart; all are marked required',
-    );
-    // Without the manifest, the project's direct dependencies are the entries nothing else needs.
-    const needed = new Set(packages.flatMap((p) => p.dependencies));
-    for (const p of packages) if (!needed.has(p.key)) rootDeps.add(p.key);
-  }
-
-  const root: ParsedLockfile['root'] = { dependencies: [...rootDeps] };
-  if (rootManifest?.name) root.name = rootManifest.name;
-  if (rootManifest?.version) root.version = rootManifest.version;
-  return { path, kind: 'yarn-classic', formatVersion: '1', root, packages, warnings };
+  return { seeds, rootDeps };
 }
 
 /** Where a classic entry comes from: the descriptor's range says the protocol, `resolved` the place. */
@@ -276,11 +323,7 @@ function classicSource(
   }
   if (/^https?:\/\//i.test(spec)) return { source: urlProvenance(url ?? spec, hasHash), hashes };
   // A registry range (or an exact version): from the registry, pinned by its integrity.
-  const source: Provenance = hasHash
-    ? { source: 'registry', pinned: true }
-    : { source: 'registry', pinned: false, unpinnedReason: 'registry package without an integrity hash' };
-  if (url) source.url = url;
-  return { source, hashes };
+  return { source: registryProvenance(hasHash, url || undefined), hashes };
 }
 
 interface ClassicWorkspace {
@@ -290,10 +333,10 @@ interface ClassicWorkspace {
 }
 
 /** Workspace members from the root manifest's `workspaces` globs, found among the scanned files. */
-async function classicWorkspaces(root: Manifest, ctx: ParseContext, warnings: string[]): Promise<ClassicWorkspace[]> {
+async function classicWorkspaces(root: Manifest, ctx: ParseContext, warnings: Warnings): Promise<ClassicWorkspace[]> {
   if (root.workspaces.length === 0) return [];
   if (!ctx.findSiblings) {
-    warnings.push('package.json declares workspaces, but this build cannot list files: workspace members are left out');
+    warnings.add('package.json declares workspaces, but this build cannot list files: workspace members are left out');
     return [];
   }
   const clean = (g: string) => g.replace(/^\.\/+/, '').replace(/(?<!\/)\/+$/, '');

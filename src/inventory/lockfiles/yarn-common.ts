@@ -1,12 +1,16 @@
 import { AibomError } from '../../errors.js';
-import { isObject, parseJsonText } from '../../util/json.js';
+import { isObject } from '../../util/json.js';
 import { hashesFromSri } from './integrity.js';
-import type { LockPackage, ParseContext } from './types.js';
+import { type PackageManifest, packageManifest, readJsonManifest, readSiblingText } from './manifest.js';
+import type { Level } from './scopes.js';
+import type { ParseContext } from './types.js';
+import { Warnings } from './warnings.js';
 
 /**
  * What yarn's classic and berry readers share: reading the file with yarn's own parser
- * (guarded against hostile input), line numbers of entries, package.json manifests, and
- * the dev / optional classification (yarn.lock has no dev flag).
+ * (guarded against hostile input), line numbers of entries, package.json views (read through
+ * ./manifest.ts), and the dependency kinds a manifest declares, which seed the kernel's scope
+ * walk (./scopes.ts: yarn.lock has no dev flag).
  */
 
 /**
@@ -187,18 +191,7 @@ export function splitDescriptor(descriptor: string): [string, string] | undefine
 // ---------------------------------------------------------------------------------------
 // package.json manifests
 
-export interface Manifest {
-  name?: string;
-  version?: string;
-  dependencies: Record<string, string>;
-  devDependencies: Record<string, string>;
-  optionalDependencies: Record<string, string>;
-  peerDependencies: Record<string, string>;
-  /** `resolutions`: ranges forced on every dependent (`name`, `parent/name`, `name@range`, any depth with two stars). */
-  resolutions: Record<string, string>;
-  /** `workspaces` globs (array, or yarn's `{ packages: [...] }`). */
-  workspaces: string[];
-}
+export type Manifest = PackageManifest;
 
 /**
  * Read a package.json relative to the lockfile's folder. Missing → undefined; unreadable
@@ -207,40 +200,10 @@ export interface Manifest {
 export async function readManifest(
   ctx: ParseContext,
   relPath: string,
-  warnings: string[],
+  warnings: Warnings | undefined,
 ): Promise<Manifest | undefined> {
-  const text = await ctx.readSibling?.(relPath);
-  if (text === undefined) return undefined;
-  let doc: unknown;
-  try {
-    doc = parseJsonText(text, relPath, 64);
-  } catch (err) {
-    warnings.push(`${relPath} is not valid JSON (${err instanceof Error ? err.message : String(err)}); read the lockfile without it`);
-    return undefined;
-  }
-  if (!isObject(doc)) {
-    warnings.push(`${relPath} is not a JSON object; read the lockfile without it`);
-    return undefined;
-  }
-  const deps = (field: string): Record<string, string> => {
-    const v = doc[field];
-    const out: Record<string, string> = {};
-    if (isObject(v)) for (const [k, r] of Object.entries(v)) if (typeof r === 'string') out[k] = r;
-    return out;
-  };
-  let ws: unknown = doc.workspaces;
-  if (isObject(ws)) ws = ws.packages;
-  const m: Manifest = {
-    dependencies: deps('dependencies'),
-    devDependencies: deps('devDependencies'),
-    optionalDependencies: deps('optionalDependencies'),
-    peerDependencies: deps('peerDependencies'),
-    resolutions: deps('resolutions'),
-    workspaces: Array.isArray(ws) ? ws.filter((g): g is string => typeof g === 'string') : [],
-  };
-  if (typeof doc.name === 'string') m.name = doc.name;
-  if (typeof doc.version === 'string') m.version = doc.version;
-  return m;
+  const doc = await readJsonManifest(ctx, relPath, { warnings, maxDepth: 64, skipOversized: false });
+  return doc && packageManifest(doc);
 }
 
 /**
@@ -249,20 +212,15 @@ export async function readManifest(
  * written `"pkg": "catalog:"` is locked under the range the catalog gives. Read with yarn's
  * own parser; an unreadable file is a warning and no catalogs.
  */
-export async function readYarnCatalogs(ctx: ParseContext, warnings: string[]): Promise<Map<string, Map<string, string>>> {
+export async function readYarnCatalogs(ctx: ParseContext, warnings: Warnings): Promise<Map<string, Map<string, string>>> {
   const out = new Map<string, Map<string, string>>();
-  let text: string | undefined;
-  try {
-    text = await ctx.readSibling?.('.yarnrc.yml');
-  } catch {
-    return out;
-  }
+  const text = await readSiblingText(ctx, '.yarnrc.yml');
   if (text === undefined || !/^catalogs?:/m.test(text)) return out;
   let doc: Record<string, unknown>;
   try {
     doc = await parseYarnText(text, '.yarnrc.yml');
   } catch {
-    warnings.push('.yarnrc.yml is not valid YAML: its catalogs were not read');
+    warnings.add('.yarnrc.yml is not valid YAML: its catalogs were not read');
     return out;
   }
   const add = (catalog: string, v: unknown) => {
@@ -310,84 +268,6 @@ export function safeWorkspaceDir(dir: string): string | undefined {
   if (d === '' || d === '.') return '';
   if (d.startsWith('/') || /^[A-Za-z]:/.test(d) || d.split('/').some((s) => s === '..' || s === '')) return undefined;
   return d;
-}
-
-// ---------------------------------------------------------------------------------------
-// Scope: dev-only and optional, from the manifests
-
-/** 2 required, 1 optional, 0 development only. */
-export type Level = 0 | 1 | 2;
-
-export interface ScopeInput {
-  packages: LockPackage[];
-  /** Per package key, the targets it reaches through an optional edge. */
-  optionalEdges: Map<string, Set<string>>;
-  /** Entry points: each workspace's direct dependencies with the level its manifest gives. */
-  seeds: Array<{ key: string; level: Level }>;
-}
-
-/**
- * Widest-path levels: a package is required if some path of required edges leads to it
- * from a required dependency of a workspace, optional if the best path goes through an
- * optional dependency, development only if it is reachable only from devDependencies.
- * Workspace members are the project itself: always required, and their own edges are not
- * followed (each workspace's dependencies are seeds, classified by its own manifest).
- * Linear: one bucket queue per level, highest first. Returns how many packages no
- * workspace reaches (kept required).
- */
-export function applyScopes(input: ScopeInput): number {
-  const byKey = new Map<string, LockPackage>();
-  for (const p of input.packages) byKey.set(p.key, p);
-  const level = new Map<string, Level>();
-  const buckets: string[][] = [[], [], []];
-  const seed = (key: string, l: Level) => {
-    const cur = level.get(key);
-    if (cur !== undefined && cur >= l) return;
-    level.set(key, l);
-    buckets[l]!.push(key);
-  };
-  for (const s of input.seeds) seed(s.key, s.level);
-  for (const l of [2, 1, 0] as const) {
-    const queue = buckets[l]!;
-    for (let i = 0; i < queue.length; i++) {
-      const key = queue[i]!;
-      if (level.get(key) !== l) continue;
-      const p = byKey.get(key);
-      if (!p || p.workspace) continue;
-      const optional = input.optionalEdges.get(key);
-      for (const to of p.dependencies) {
-        const nl: Level = optional?.has(to) && l > 1 ? 1 : l;
-        seed(to, nl);
-      }
-    }
-  }
-  let unreachable = 0;
-  for (const p of input.packages) {
-    if (p.workspace) continue;
-    const l = level.get(p.key);
-    if (l === undefined) unreachable++;
-    else if (l === 0) p.dev = true;
-    else if (l === 1) p.optional = true;
-  }
-  return unreachable;
-}
-
-/**
- * The first few warnings of one kind, then a count: a broken lockfile must not flood the
- * output (nor memory: only the first few are kept).
- */
-export const MAX_SIMILAR_WARNINGS = 10;
-export class CappedWarnings {
-  private readonly kept: string[] = [];
-  private dropped = 0;
-  add(message: string): void {
-    if (this.kept.length < MAX_SIMILAR_WARNINGS) this.kept.push(message);
-    else this.dropped++;
-  }
-  flushInto(warnings: string[], more: (n: number) => string): void {
-    warnings.push(...this.kept);
-    if (this.dropped > 0) warnings.push(more(this.dropped));
-  }
 }
 
 /**
@@ -482,4 +362,9 @@ export class EdgeBudget {
       );
     }
   }
+}
+
+/** yarn's warnings: uncapped (each is a fact about the whole file); repeated kinds are capped. */
+export function yarnWarnings(): Warnings {
+  return new Warnings({ cap: Number.POSITIVE_INFINITY });
 }

@@ -2,7 +2,7 @@ import { stripBom } from '../../util/json.js';
 import type { LockfileParser } from './types.js';
 import { parseBerry } from './yarn-berry.js';
 import { parseClassic } from './yarn-classic.js';
-import { assertComplete, CLASSIC_HEADER, parseYarnText } from './yarn-common.js';
+import { assertComplete, CLASSIC_HEADER, parseYarnText, yarnWarnings } from './yarn-common.js';
 
 /**
  * yarn.lock, both formats: classic v1 (`# yarn lockfile v1`) and berry (yarn 2+,
@@ -14,7 +14,7 @@ export const yarnParser: LockfileParser = {
   matches: (base) => base === 'yarn.lock',
   async parse(input, path, ctx) {
     const text = stripBom(input);
-    const warnings: string[] = [];
+    const warnings = yarnWarnings();
     if (text.trim() !== '') assertComplete(text, path);
     const hasMetadata = /^"?__metadata"?:/m.test(text);
     if (CLASSIC_HEADER.test(text)) {
@@ -26,7 +26,7 @@ export const yarnParser: LockfileParser = {
       // keeps a project's yarn.lock up to date in this form, with every key quoted
       // (`"version" "1.2.3"`) and no header.
       const other = /^# yarn lockfile v(\S+)/m.exec(text);
-      warnings.push(
+      warnings.add(
         other
           ? `unknown "# yarn lockfile v${other[1]}" header (aibom reads v1): read as a classic yarn.lock on a best effort`
           : 'no "# yarn lockfile v1" header; read as a classic yarn.lock on a best effort',
@@ -35,8 +35,8 @@ export const yarnParser: LockfileParser = {
       return parseClassic(await parseYarnText(withHeader, path, 1), withHeader, path, ctx, warnings, 1);
     }
     if (text.trim() === '') {
-      warnings.push('empty yarn.lock: nothing is locked');
-      return { path, kind: 'yarn-classic', root: { dependencies: [] }, packages: [], warnings };
+      warnings.add('empty yarn.lock: nothing is locked');
+      return { path, kind: 'yarn-classic', root: { dependencies: [] }, packages: [], warnings: warnings.done() };
     }
     return parseBerry(await parseYarnText(text, path), text, path, ctx, warnings);
   },

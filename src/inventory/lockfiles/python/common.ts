@@ -5,7 +5,9 @@ import { normalizePypiName } from '../../purl.js';
 import type { Hash, Property, Provenance } from '../../types.js';
 import { NS, prop } from '../../types.js';
 import { hashFromPrefixed, pushUnique } from '../integrity.js';
-import { isCommitSha } from '../source.js';
+import type { ScopeRules } from '../scopes.js';
+import { isCommitSha, pinnedByDigest, registryProvenance } from '../source.js';
+import { Warnings } from '../warnings.js';
 
 /** Helpers shared by the Python lockfile parsers (requirements, poetry, uv, pipenv). */
 
@@ -128,24 +130,15 @@ export function gitSource(url: string, requestedRef: string | undefined, commit:
 
 /** A registry package: pinned when the lockfile carries a hash of its files. */
 export function registrySource(hashes: Hash[], url?: string): Provenance {
-  const p: Provenance = hashes.length
-    ? { source: 'registry', pinned: true }
-    : { source: 'registry', pinned: false, unpinnedReason: 'registry package without a hash in the lockfile' };
-  if (url) p.url = stripUserinfo(url);
-  return p;
+  return registryProvenance(hashes.length > 0, url ? stripUserinfo(url) : undefined, 'registry package without a hash in the lockfile');
 }
 
 export function urlSource(url: string, hashes: Hash[]): Provenance {
-  const u = stripUserinfo(url);
-  return hashes.length
-    ? { source: 'url', url: u, pinned: true }
-    : { source: 'url', url: u, pinned: false, unpinnedReason: 'URL dependency without a hash' };
+  return pinnedByDigest('url', stripUserinfo(url), hashes.length > 0, 'URL dependency without a hash');
 }
 
 export function fileSource(path: string, hashes: Hash[]): Provenance {
-  return hashes.length
-    ? { source: 'file', url: path, pinned: true }
-    : { source: 'file', url: path, pinned: false, unpinnedReason: 'local file dependency without a hash' };
+  return pinnedByDigest('file', path, hashes.length > 0, 'local file dependency without a hash');
 }
 
 export function directorySource(path: string): Provenance {
@@ -218,41 +211,18 @@ export function editableProperty(): Property {
   return prop(`${NS}pypi:editable`, true);
 }
 
-/** Collect warnings without letting a junk file produce millions of them. */
-export class Warnings {
-  readonly list: string[] = [];
-  private dropped = 0;
-  constructor(private readonly max = 100) {}
-  add(message: string): void {
-    if (this.list.length < this.max) this.list.push(message);
-    else this.dropped++;
-  }
-  done(): string[] {
-    if (this.dropped) this.list.push(`... and ${this.dropped} more warnings like these`);
-    return this.list;
-  }
+/** The lockfile kernel's capped warnings, with the Python parsers' cap and wording. */
+export function pythonWarnings(): Warnings {
+  return new Warnings({ cap: 100, more: (n) => `... and ${n} more warnings like these` });
 }
 
+export type { Warnings };
+
 /**
- * Scopes from reachability: packages reachable from the project's runtime dependencies are
- * required; the rest reachable from optional roots (project extras) are optional; everything
- * else reachable only from development roots is dev. Iterative (depth is untrusted).
- * Returns the keys reached from each kind of root.
+ * Python lockfiles lock every dependency group: a package that neither the project's
+ * runtime dependencies nor its extras reach is a development tool (see ../scopes.ts).
  */
-export function reach(
-  roots: Iterable<string>,
-  edges: (key: string) => Iterable<string>,
-): Set<string> {
-  const seen = new Set<string>();
-  const stack = [...roots];
-  while (stack.length) {
-    const k = stack.pop()!;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    for (const d of edges(k)) if (!seen.has(d)) stack.push(d);
-  }
-  return seen;
-}
+export const PYTHON_SCOPES: ScopeRules = { unreached: 'dev' };
 
 /** Direct dependencies the project declares in pyproject.toml, by PEP 503 name. */
 export interface ProjectDeclaredDeps {

@@ -22,7 +22,7 @@ import {
   stripUserinfo,
   urlSource,
   versionFromFilename,
-  Warnings,
+  pythonWarnings,
 } from './common.js';
 import { isUrl } from './pep508.js';
 
@@ -55,7 +55,7 @@ interface Found {
 }
 
 function parsePipenv(doc: Record<string, unknown>, text: string, path: string): ParsedLockfile {
-  const warnings = new Warnings();
+  const warnings = pythonWarnings();
   const meta = obj(own(doc, '_meta'));
   const spec = own(meta, 'pipfile-spec');
   const sectionNames = Object.keys(doc).filter((k) => k !== '_meta' && isObject(doc[k]));

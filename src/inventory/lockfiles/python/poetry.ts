@@ -3,6 +3,8 @@ import { isObject } from '../../../util/json.js';
 import type { Hash, Property, Provenance } from '../../types.js';
 import { lineIndex } from '../source.js';
 import { satisfies } from './pep440.js';
+import { readSiblingText } from '../manifest.js';
+import { scopeLevels, scopeOf } from '../scopes.js';
 import type { LockfileParser, LockPackage, ParsedLockfile } from '../types.js';
 import {
   addPrefixedHashes,
@@ -20,14 +22,15 @@ import {
   own,
   type ProjectDeclaredDeps,
   parseTomlText,
-  reach,
+  PYTHON_SCOPES,
   readPyprojectDeps,
   registrySource,
   str,
   stripUserinfo,
   urlSource,
   versionFromFilename,
-  Warnings,
+  pythonWarnings,
+  type Warnings,
 } from './common.js';
 
 /**
@@ -42,7 +45,7 @@ export const poetryParser: LockfileParser = {
   matches: (base) => base === 'poetry.lock',
   async parse(text, path, ctx) {
     const doc = parseTomlText(text, path);
-    const warnings = new Warnings();
+    const warnings = pythonWarnings();
     const metadata = obj(own(doc, 'metadata'));
     const lockVersion = str(own(metadata, 'lock-version'));
     if (!Array.isArray(own(doc, 'package')) && own(doc, 'package') !== undefined) {
@@ -55,7 +58,7 @@ export const poetryParser: LockfileParser = {
     else if (!KNOWN_VERSIONS.has(lockVersion)) {
       warnings.add(`unknown lock-version "${lockVersion}" (aibom knows ${[...KNOWN_VERSIONS].join(', ')}); read on a best effort as 2.1`);
     }
-    const project = readPyprojectDeps(await ctx.readSibling?.('pyproject.toml'), warnings);
+    const project = readPyprojectDeps(await readSiblingText(ctx, 'pyproject.toml', { skipOversized: false }), warnings);
     return parsePoetry(doc, text, path, lockVersion, project, warnings);
   },
 };
@@ -81,113 +84,16 @@ function parsePoetry(
   project: ProjectDeclaredDeps | undefined,
   warnings: Warnings,
 ): ParsedLockfile {
-  const lineOf = lineIndex(text);
   const legacyFiles = obj(own(obj(own(doc, 'metadata')), 'files'));
   const legacyByNorm = new Map<string, unknown[]>();
   if (legacyFiles) for (const [k, v] of Object.entries(legacyFiles)) legacyByNorm.set(normalizePypiName(k), arr(v));
-
-  const pkgs: Pkg[] = [];
-  const byNorm = new Map<string, Pkg[]>();
-  /** How many packages share a name@version so far (duplicates get a "#n" key; O(1) each). */
-  const keyCount = new Map<string, number>();
-  for (const [i, raw] of arr(own(doc, 'package')).entries()) {
-    if (!isObject(raw)) {
-      warnings.add(`[[package]] #${i + 1} is not a table; skipped`);
-      continue;
-    }
-    const name = str(own(raw, 'name'));
-    if (!name) {
-      warnings.add(`[[package]] #${i + 1} has no name; skipped`);
-      continue;
-    }
-    const version = str(own(raw, 'version'));
-    const norm = normalizePypiName(name);
-    const base = version ? `${norm}@${version}` : norm;
-    const seenCount = keyCount.get(base) ?? 0;
-    keyCount.set(base, seenCount + 1);
-    const key = seenCount ? `${base}#${seenCount + 1}` : base;
-    const deps: Pkg['deps'] = [];
-    const depTable = obj(own(raw, 'dependencies'));
-    if (depTable) {
-      for (const [dn, spec] of Object.entries(depTable)) {
-        const extras = new Set<string>();
-        const constraints: string[] = [];
-        for (const s of Array.isArray(spec) ? spec : [spec]) {
-          for (const e of arr(own(obj(s), 'extras'))) if (typeof e === 'string') extras.add(e);
-          const c = typeof s === 'string' ? s : str(own(obj(s), 'version'));
-          if (c) constraints.push(c);
-        }
-        deps.push({ norm: normalizePypiName(dn), extras: [...extras], constraints });
-      }
-    }
-    const p: Pkg = { key, name, norm, entry: raw, deps };
-    if (version) p.version = version;
-    const line = lineOf(`name = ${JSON.stringify(name)}`);
-    if (line !== undefined) p.line = line;
-    pkgs.push(p);
-    const list = byNorm.get(norm);
-    if (list) list.push(p);
-    else byNorm.set(norm, [p]);
-  }
-
-  // Edges: by name. Where one name is locked at several versions (for different markers),
-  // the dependent may get either, so it links to each.
-  const edges = new Map<string, string[]>();
-  const activatedExtras = new Map<string, Set<string>>();
-  const tooMany = new Set<string>();
-  for (const p of pkgs) {
-    const out: string[] = [];
-    for (const d of p.deps) {
-      const all = byNorm.get(d.norm);
-      if (all && all.length > MAX_VERSIONS_PER_NAME) {
-        if (!tooMany.has(d.norm)) warnings.add(`"${all[0]!.name}" is locked ${all.length} times; edges to it are not resolved`);
-        tooMany.add(d.norm);
-        continue;
-      }
-      const targets = pickVersions(all, d.constraints);
-      if (!targets) {
-        // Dependencies that only apply to other Pythons/platforms, or only to an extra nobody
-        // asked for, are legitimately absent from the lock.
-        continue;
-      }
-      for (const t of targets) {
-        if (t.key !== p.key) out.push(t.key);
-        if (d.extras.length) {
-          let set = activatedExtras.get(t.key);
-          if (!set) activatedExtras.set(t.key, (set = new Set()));
-          for (const e of d.extras) set.add(e);
-        }
-      }
-    }
-    edges.set(p.key, out);
-  }
-
-  // Scopes. Poetry 1.x says "category", Poetry 2 says "groups"; lock-version 2.0 says neither,
-  // so dev-only packages are those reachable only from the pyproject's dev groups.
-  const hasCategory = pkgs.some((p) => typeof own(p.entry, 'category') === 'string');
-  const hasGroups = pkgs.some((p) => Array.isArray(own(p.entry, 'groups')));
+  const { pkgs, byNorm } = readPackages(doc, text, warnings);
+  const { edges, activatedExtras } = resolveEdges(pkgs, byNorm, warnings);
   const keysOf = (names: Iterable<string>) => [...names].flatMap((n) => (byNorm.get(n) ?? []).map((p) => p.key));
   const mainRoots = project ? keysOf([...project.main]) : [];
   const optionalRoots = project ? keysOf([...project.optional]) : [];
   const devRoots = project ? keysOf([...project.dev]) : [];
-  const next = (k: string) => edges.get(k) ?? [];
-  let dev: (p: Pkg) => boolean;
-  if (hasGroups) {
-    dev = (p) => {
-      const g = arr(own(p.entry, 'groups')).filter((x): x is string => typeof x === 'string');
-      return g.length > 0 && !g.includes('main');
-    };
-  } else if (hasCategory) {
-    dev = (p) => own(p.entry, 'category') === 'dev';
-  } else if (project) {
-    const required = reach([...mainRoots, ...optionalRoots], next);
-    dev = (p) => !required.has(p.key);
-  } else {
-    if (pkgs.length) {
-      warnings.add('the lockfile does not say which packages are dev-only and there is no pyproject.toml beside it; all are reported as required');
-    }
-    dev = () => false;
-  }
+  const dev = devRule(pkgs, edges, project, [...mainRoots, ...optionalRoots], warnings);
 
   // Root edges: the pyproject's declared dependencies, else the packages nothing depends on.
   let rootDeps: string[];
@@ -198,17 +104,10 @@ function parsePoetry(
     rootDeps = pkgs.filter((p) => !depended.has(p.key)).map((p) => p.key);
   }
 
-  const packages: LockPackage[] = pkgs.map((p) => {
+  const packages = pkgs.map((p) => {
     const hashes = hashesOf(p, legacyByNorm, byNorm);
     const { source, editable } = provenanceOf(p, hashes);
-    const pkg: LockPackage = {
-      key: p.key,
-      ecosystem: 'pypi',
-      name: p.name,
-      hashes,
-      source,
-      dependencies: edges.get(p.key) ?? [],
-    };
+    const pkg: LockPackage = { key: p.key, ecosystem: 'pypi', name: p.name, hashes, source, dependencies: edges.get(p.key) ?? [] };
     if (p.version) pkg.version = p.version;
     if (p.line !== undefined) pkg.line = p.line;
     if (dev(p)) pkg.dev = true;
@@ -229,6 +128,128 @@ function parsePoetry(
   const out: ParsedLockfile = { path, kind: 'poetry', root, packages, warnings: warnings.done() };
   if (lockVersion) out.formatVersion = lockVersion;
   return out;
+}
+
+/** Load: every [[package]] with its dependencies (name, activated extras, constraints); keys unique (`#n` for repeats). */
+function readPackages(doc: Record<string, unknown>, text: string, warnings: Warnings): { pkgs: Pkg[]; byNorm: Map<string, Pkg[]> } {
+  const lineOf = lineIndex(text);
+  const pkgs: Pkg[] = [];
+  const byNorm = new Map<string, Pkg[]>();
+  /** How many packages share a name@version so far (duplicates get a "#n" key; O(1) each). */
+  const keyCount = new Map<string, number>();
+  for (const [i, raw] of arr(own(doc, 'package')).entries()) {
+    if (!isObject(raw)) {
+      warnings.add(`[[package]] #${i + 1} is not a table; skipped`);
+      continue;
+    }
+    const name = str(own(raw, 'name'));
+    if (!name) {
+      warnings.add(`[[package]] #${i + 1} has no name; skipped`);
+      continue;
+    }
+    const version = str(own(raw, 'version'));
+    const norm = normalizePypiName(name);
+    const base = version ? `${norm}@${version}` : norm;
+    const seenCount = keyCount.get(base) ?? 0;
+    keyCount.set(base, seenCount + 1);
+    const p: Pkg = { key: seenCount ? `${base}#${seenCount + 1}` : base, name, norm, entry: raw, deps: dependenciesOf(raw) };
+    if (version) p.version = version;
+    const line = lineOf(`name = ${JSON.stringify(name)}`);
+    if (line !== undefined) p.line = line;
+    pkgs.push(p);
+    const list = byNorm.get(norm);
+    if (list) list.push(p);
+    else byNorm.set(norm, [p]);
+  }
+  return { pkgs, byNorm };
+}
+
+/** A package's `dependencies` table: each name with the extras it activates and its constraints. */
+function dependenciesOf(raw: Record<string, unknown>): Pkg['deps'] {
+  const deps: Pkg['deps'] = [];
+  const depTable = obj(own(raw, 'dependencies'));
+  if (!depTable) return deps;
+  for (const [dn, spec] of Object.entries(depTable)) {
+    const extras = new Set<string>();
+    const constraints: string[] = [];
+    for (const s of Array.isArray(spec) ? spec : [spec]) {
+      for (const e of arr(own(obj(s), 'extras'))) if (typeof e === 'string') extras.add(e);
+      const c = typeof s === 'string' ? s : str(own(obj(s), 'version'));
+      if (c) constraints.push(c);
+    }
+    deps.push({ norm: normalizePypiName(dn), extras: [...extras], constraints });
+  }
+  return deps;
+}
+
+/**
+ * Edges: by name. Where one name is locked at several versions (for different markers), the
+ * dependent may get either, so it links to each.
+ */
+function resolveEdges(
+  pkgs: Pkg[],
+  byNorm: Map<string, Pkg[]>,
+  warnings: Warnings,
+): { edges: Map<string, string[]>; activatedExtras: Map<string, Set<string>> } {
+  const edges = new Map<string, string[]>();
+  const activatedExtras = new Map<string, Set<string>>();
+  const tooMany = new Set<string>();
+  for (const p of pkgs) {
+    const out: string[] = [];
+    for (const d of p.deps) {
+      const all = byNorm.get(d.norm);
+      if (all && all.length > MAX_VERSIONS_PER_NAME) {
+        if (!tooMany.has(d.norm)) warnings.add(`"${all[0]!.name}" is locked ${all.length} times; edges to it are not resolved`);
+        tooMany.add(d.norm);
+        continue;
+      }
+      // Dependencies that only apply to other Pythons/platforms, or only to an extra nobody
+      // asked for, are legitimately absent from the lock.
+      for (const t of pickVersions(all, d.constraints) ?? []) {
+        if (t.key !== p.key) out.push(t.key);
+        if (d.extras.length) {
+          let set = activatedExtras.get(t.key);
+          if (!set) activatedExtras.set(t.key, (set = new Set()));
+          for (const e of d.extras) set.add(e);
+        }
+      }
+    }
+    edges.set(p.key, out);
+  }
+  return { edges, activatedExtras };
+}
+
+/**
+ * Scopes. Poetry 1.x says "category", Poetry 2 says "groups"; lock-version 2.0 says neither,
+ * so dev-only packages are those the pyproject's main and optional dependencies do not reach.
+ */
+function devRule(
+  pkgs: Pkg[],
+  edges: Map<string, string[]>,
+  project: ProjectDeclaredDeps | undefined,
+  runtimeRoots: string[],
+  warnings: Warnings,
+): (p: Pkg) => boolean {
+  if (pkgs.some((p) => Array.isArray(own(p.entry, 'groups')))) {
+    return (p) => {
+      const g = arr(own(p.entry, 'groups')).filter((x): x is string => typeof x === 'string');
+      return g.length > 0 && !g.includes('main');
+    };
+  }
+  if (pkgs.some((p) => typeof own(p.entry, 'category') === 'string')) return (p) => own(p.entry, 'category') === 'dev';
+  if (project) {
+    const levels = scopeLevels(
+      runtimeRoots.map((key) => ({ key, level: 2 as const })),
+      (k, visit) => {
+        for (const t of edges.get(k) ?? []) visit(t, false);
+      },
+    );
+    return (p) => scopeOf(levels.get(p.key), PYTHON_SCOPES) === 'dev';
+  }
+  if (pkgs.length) {
+    warnings.add('the lockfile does not say which packages are dev-only and there is no pyproject.toml beside it; all are reported as required');
+  }
+  return () => false;
 }
 
 /**

@@ -19,7 +19,8 @@ import {
   stripUserinfo,
   urlSource,
   versionFromFilename,
-  Warnings,
+  pythonWarnings,
+  type Warnings,
 } from './common.js';
 import { exactVersion, fragmentHashes, isProjectName, isUrl, isVcsUrl, parseRequirement, type SpecClause } from './pep508.js';
 
@@ -108,7 +109,7 @@ async function parseRequirementsFile(text: string, path: string, ctx: ParseConte
   const st: State = {
     entries: [],
     constraints: new Map(),
-    warnings: new Warnings(),
+    warnings: pythonWarnings(),
     seen: new Set([`requirements:${posix.normalize(path)}`]),
     chain: [posix.normalize(path)],
     read: ctx.readSibling,
@@ -138,7 +139,7 @@ async function readFileText(
   const unreadableBefore = st.unreadable;
   // This file's own warnings are held back until it is known to be a requirements file.
   const outerWarnings = st.warnings;
-  st.warnings = new Warnings();
+  st.warnings = pythonWarnings();
   let compiled = false;
   let last: Entry | undefined;
   let inVia = false;

@@ -2,6 +2,7 @@ import { AibomError } from '../../../errors.js';
 import { isObject } from '../../../util/json.js';
 import type { Hash, Property, Provenance } from '../../types.js';
 import { lineIndex } from '../source.js';
+import { scopeLevels, scopeOf } from '../scopes.js';
 import type { LockfileParser, LockPackage, ParsedLockfile } from '../types.js';
 import {
   addPrefixedHashes,
@@ -17,12 +18,13 @@ import {
   obj,
   own,
   parseTomlText,
-  reach,
+  PYTHON_SCOPES,
   registrySource,
   str,
   stripUserinfo,
   urlSource,
-  Warnings,
+  pythonWarnings,
+  type Warnings,
 } from './common.js';
 
 /**
@@ -68,9 +70,7 @@ interface Pkg {
 }
 
 function parseUv(doc: Record<string, unknown>, text: string, path: string): ParsedLockfile {
-  const warnings = new Warnings();
-  const version = own(doc, 'version');
-  const revision = own(doc, 'revision');
+  const warnings = pythonWarnings();
   const rawPackages = own(doc, 'package');
   if (rawPackages !== undefined && !Array.isArray(rawPackages)) {
     throw new AibomError('INPUT', 'not a uv lockfile: "package" is not an array of tables', { file: path });
@@ -80,6 +80,58 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
     warnings.add('pre-release uv.lock layout ([[distribution]]) is not supported; its packages are missing, run `uv lock` to upgrade it');
     return { path, kind: 'uv', root: { dependencies: [] }, packages: [], warnings: warnings.done() };
   }
+  const formatVersion = checkVersion(doc, rawPackages, path, warnings);
+  const { pkgs, byNorm } = readPackages(rawPackages, text, warnings);
+  const project = projectOf(doc, pkgs);
+  const graph = buildGraph(pkgs, project, makeResolver(byNorm, warnings));
+  const { rootPkg, workspace } = project;
+  const haveRoots = !!rootPkg || workspace.size > 0;
+  const levels = scopeLevels(
+    [...[...graph.requiredRoots, ...workspace].map((p) => ({ key: p.key, level: 2 as const })), ...graph.optionalRoots.map((p) => ({ key: p.key, level: 1 as const }))],
+    (k, visit) => {
+      for (const t of graph.edgesOf(graph.byKey.get(k)!)) visit(t.key, false);
+    },
+  );
+  const packages: LockPackage[] = [];
+  for (const p of pkgs) {
+    if (p === rootPkg) continue;
+    const { pkg, editable } = uvPackage(p, graph, project);
+    if (haveRoots) {
+      const scope = scopeOf(levels.get(p.key), PYTHON_SCOPES);
+      if (scope === 'optional') pkg.optional = true;
+      else if (scope === 'dev') pkg.dev = true;
+    }
+    const props: Property[] = [];
+    const x = extrasProperty(graph.activated.get(p) ?? []);
+    if (x) props.push(x);
+    if (editable) props.push(editableProperty());
+    if (props.length) pkg.properties = props;
+    packages.push(pkg);
+  }
+
+  let rootDeps: string[];
+  if (haveRoots) {
+    // The project's own dependencies, extras and groups, and every workspace member.
+    rootDeps = [...new Set([...(rootPkg ? (graph.projectEdges.get(rootPkg) ?? []) : []), ...workspace])]
+      .filter((p) => p !== rootPkg)
+      .map((p) => p.key);
+  } else {
+    if (pkgs.length) warnings.add('no project package (source editable or virtual ".") in the lockfile; scopes cannot be told apart, all packages are reported as required');
+    const depended = new Set(pkgs.flatMap((p) => graph.edgesOf(p)));
+    rootDeps = pkgs.filter((p) => !depended.has(p)).map((p) => p.key);
+  }
+  const root: ParsedLockfile['root'] = { dependencies: rootDeps };
+  if (rootPkg) {
+    root.name = rootPkg.name;
+    if (rootPkg.version) root.version = rootPkg.version;
+  }
+  return { path, kind: 'uv', formatVersion, root, packages, warnings: warnings.done() };
+}
+
+/** Version and revision, with a warning for what aibom does not know; the format version written. */
+function checkVersion(doc: Record<string, unknown>, rawPackages: unknown, path: string, warnings: Warnings): string {
+  const version = own(doc, 'version');
+  const revision = own(doc, 'revision');
   if (version === undefined && rawPackages === undefined) {
     throw new AibomError('INPUT', 'not a uv lockfile: no "version" and no [[package]]', { file: path });
   }
@@ -88,8 +140,11 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
   } else if (typeof revision === 'number' && revision > MAX_KNOWN_REVISION) {
     warnings.add(`uv.lock revision ${revision} is newer than aibom knows (up to ${MAX_KNOWN_REVISION}); read on a best effort`);
   }
-  const formatVersion = `${typeof version === 'number' ? version : '?'}${typeof revision === 'number' ? `.${revision}` : ''}`;
+  return `${typeof version === 'number' ? version : '?'}${typeof revision === 'number' ? `.${revision}` : ''}`;
+}
 
+/** Load: every [[package]] with its dependencies, extras and groups; keys unique (`#n` for repeats). */
+function readPackages(rawPackages: unknown, text: string, warnings: Warnings): { pkgs: Pkg[]; byNorm: Map<string, Pkg[]> } {
   const lineOf = lineIndex(text);
   const pkgs: Pkg[] = [];
   const byNorm = new Map<string, Pkg[]>();
@@ -111,9 +166,8 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
     const base = v ? `${norm}@${v}` : norm;
     const seenCount = keyCount.get(base) ?? 0;
     keyCount.set(base, seenCount + 1);
-    const key = seenCount ? `${base}#${seenCount + 1}` : base;
     const p: Pkg = {
-      key,
+      key: seenCount ? `${base}#${seenCount + 1}` : base,
       name,
       norm,
       entry: raw,
@@ -131,9 +185,15 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
     if (list) list.push(p);
     else byNorm.set(norm, [p]);
   }
+  return { pkgs, byNorm };
+}
 
+type Resolve = (d: Dep, from: Pkg) => Pkg[];
+
+/** A dependency's packages: by name, narrowed by version and source where the name is locked more than once. */
+function makeResolver(byNorm: Map<string, Pkg[]>, warnings: Warnings): Resolve {
   const tooMany = new Set<string>();
-  const resolve = (d: Dep, from: Pkg): Pkg[] => {
+  return (d, from) => {
     let c = byNorm.get(d.norm) ?? [];
     if (c.length > MAX_VERSIONS_PER_NAME) {
       if (!tooMany.has(d.norm)) warnings.add(`"${d.name}" is locked ${c.length} times; edges to it are not resolved`);
@@ -145,8 +205,16 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
     if (!c.length) warnings.add(`${from.name}: dependency "${d.name}"${d.version ? ` ${d.version}` : ''} is not in the lockfile`);
     return c;
   };
+}
 
-  // The project and the workspace members.
+interface Project {
+  /** The package whose source is `{ editable = "." }` or `{ virtual = "." }`: the root. */
+  rootPkg: Pkg | undefined;
+  /** Other workspace members (`[manifest] members`). */
+  workspace: Set<Pkg>;
+}
+
+function projectOf(doc: Record<string, unknown>, pkgs: Pkg[]): Project {
   const members = new Set(
     arr(own(obj(own(doc, 'manifest')), 'members'))
       .filter((x): x is string => typeof x === 'string')
@@ -161,9 +229,29 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
     p !== rootPkg &&
     members.has(p.norm) &&
     (own(p.source, 'editable') !== undefined || own(p.source, 'virtual') !== undefined || own(p.source, 'directory') !== undefined);
-  const workspace = new Set(pkgs.filter(isMember));
+  return { rootPkg, workspace: new Set(pkgs.filter(isMember)) };
+}
 
-  // Graph: a package's dependencies, plus those of each extra someone activates on it.
+interface UvGraph {
+  byKey: Map<string, Pkg>;
+  /** Extras someone activates on a package. */
+  activated: Map<Pkg, Set<string>>;
+  /** A project's (root's or member's) own edges: dependencies, extras and dependency groups. */
+  projectEdges: Map<Pkg, Pkg[]>;
+  requiredRoots: Pkg[];
+  optionalRoots: Pkg[];
+  /** A package's dependencies, plus those of each extra someone activates on it. */
+  edgesOf(p: Pkg): Pkg[];
+  /** The same; in the BOM graph a workspace member also points at its own extras and dev groups. */
+  graphEdgesOf(p: Pkg): Pkg[];
+}
+
+/**
+ * Edges: a package's dependencies, plus those of each extra someone activates on it. The
+ * project's and members' extras and dev groups are roots of their own; they activate
+ * extras too.
+ */
+function buildGraph(pkgs: Pkg[], { rootPkg, workspace }: Project, resolve: Resolve): UvGraph {
   const activated = new Map<Pkg, Set<string>>();
   const noteExtras = (d: Dep, targets: Pkg[]) => {
     if (!d.extras.length) return;
@@ -179,31 +267,36 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
     for (const { dep, targets } of list) noteExtras(dep, targets);
     resolved.set(p, list);
   }
-  const resolveGroup = (p: Pkg, groups: Map<string, Dep[]>) => {
-    const out: Pkg[] = [];
-    for (const deps of groups.values()) {
-      for (const d of deps) {
-        const t = resolve(d, p);
-        noteExtras(d, t);
-        out.push(...t);
-      }
+  const resolveDeps = (p: Pkg, deps: Iterable<Dep>, out: Pkg[]) => {
+    for (const d of deps) {
+      const t = resolve(d, p);
+      noteExtras(d, t);
+      out.push(...t);
     }
     return out;
   };
-  // Project/member extras and dev groups are roots of their own; they activate extras too.
-  const optionalRoots: Pkg[] = [];
-  const devRoots: Pkg[] = [];
-  const requiredRoots: Pkg[] = [];
-  /** A project's (root's or member's) own edges: dependencies, extras and dependency groups. */
-  const projectEdges = new Map<Pkg, Pkg[]>();
+  const resolveGroup = (p: Pkg, groups: Map<string, Dep[]>) => {
+    const out: Pkg[] = [];
+    for (const deps of groups.values()) resolveDeps(p, deps, out);
+    return out;
+  };
+  const graph: UvGraph = {
+    byKey: new Map(pkgs.map((p) => [p.key, p])),
+    activated,
+    projectEdges: new Map(),
+    requiredRoots: [],
+    optionalRoots: [],
+    edgesOf,
+    graphEdgesOf: (p) =>
+      workspace.has(p) ? [...new Set([...edgesOf(p), ...(graph.projectEdges.get(p) ?? [])])].filter((t) => t !== p) : edgesOf(p),
+  };
   for (const m of [...(rootPkg ? [rootPkg] : []), ...workspace]) {
     const req = (resolved.get(m) ?? []).flatMap((r) => r.targets);
     const opt = resolveGroup(m, m.optional);
     const dev = resolveGroup(m, m.dev);
-    requiredRoots.push(...req);
-    optionalRoots.push(...opt);
-    devRoots.push(...dev);
-    projectEdges.set(m, [...req, ...opt, ...dev]);
+    graph.requiredRoots.push(...req);
+    graph.optionalRoots.push(...opt);
+    graph.projectEdges.set(m, [...req, ...opt, ...dev]);
   }
   // Extras activated on a package pull in its optional-dependencies (iterate: extras chain).
   const extraEdges = new Map<Pkg, Pkg[]>();
@@ -217,78 +310,37 @@ function parseUv(doc: Record<string, unknown>, text: string, path: string): Pars
         seen.add(e);
         changed = true;
         const deps = p.optional.get(e) ?? p.optional.get(normalizePypiName(e)) ?? [];
-        const list = extraEdges.get(p) ?? [];
-        for (const d of deps) {
-          const t = resolve(d, p);
-          noteExtras(d, t);
-          list.push(...t);
-        }
-        extraEdges.set(p, list);
+        extraEdges.set(p, resolveDeps(p, deps, extraEdges.get(p) ?? []));
       }
       done.set(p, seen);
     }
   }
-  const edgesOf = (p: Pkg): Pkg[] => {
+  function edgesOf(p: Pkg): Pkg[] {
     const out = new Set<Pkg>();
     for (const r of resolved.get(p) ?? []) for (const t of r.targets) out.add(t);
     if (p !== rootPkg && !workspace.has(p)) for (const t of extraEdges.get(p) ?? []) out.add(t);
     out.delete(p);
     return [...out];
+  }
+  return graph;
+}
+
+/** One component: hashes, source, edges (never to the project itself). */
+function uvPackage(p: Pkg, graph: UvGraph, { rootPkg, workspace }: Project): { pkg: LockPackage; editable: boolean } {
+  const hashes = hashesOf(p.entry);
+  const { source, editable } = provenanceOf(p, hashes, workspace.has(p));
+  const pkg: LockPackage = {
+    key: p.key,
+    ecosystem: 'pypi',
+    name: p.name,
+    hashes,
+    source,
+    dependencies: graph.graphEdgesOf(p).filter((t) => t !== rootPkg).map((t) => t.key),
   };
-  // In the BOM graph a workspace member also points at its own extras and dev groups.
-  const graphEdgesOf = (p: Pkg): Pkg[] =>
-    workspace.has(p) ? [...new Set([...edgesOf(p), ...(projectEdges.get(p) ?? [])])].filter((t) => t !== p) : edgesOf(p);
-  const byKey = new Map(pkgs.map((p) => [p.key, p]));
-  const next = (k: string) => edgesOf(byKey.get(k)!).map((p) => p.key);
-  const required = reach([...requiredRoots, ...workspace].map((p) => p.key), next);
-  const optional = reach(optionalRoots.map((p) => p.key), next);
-  const haveRoots = !!rootPkg || workspace.size > 0;
-
-  const packages: LockPackage[] = [];
-  for (const p of pkgs) {
-    if (p === rootPkg) continue;
-    const hashes = hashesOf(p.entry);
-    const { source, editable } = provenanceOf(p, hashes, workspace.has(p));
-    const pkg: LockPackage = {
-      key: p.key,
-      ecosystem: 'pypi',
-      name: p.name,
-      hashes,
-      source,
-      dependencies: graphEdgesOf(p).filter((t) => t !== rootPkg).map((t) => t.key),
-    };
-    if (p.version) pkg.version = p.version;
-    if (p.line !== undefined) pkg.line = p.line;
-    if (workspace.has(p)) pkg.workspace = true;
-    if (haveRoots && !required.has(p.key)) {
-      if (optional.has(p.key)) pkg.optional = true;
-      else pkg.dev = true;
-    }
-    const props: Property[] = [];
-    const x = extrasProperty(activated.get(p) ?? []);
-    if (x) props.push(x);
-    if (editable) props.push(editableProperty());
-    if (props.length) pkg.properties = props;
-    packages.push(pkg);
-  }
-
-  let rootDeps: string[];
-  if (haveRoots) {
-    // The project's own dependencies, extras and groups, and every workspace member.
-    rootDeps = [...new Set([...(rootPkg ? (projectEdges.get(rootPkg) ?? []) : []), ...workspace])]
-      .filter((p) => p !== rootPkg)
-      .map((p) => p.key);
-  } else {
-    if (pkgs.length) warnings.add('no project package (source editable or virtual ".") in the lockfile; scopes cannot be told apart, all packages are reported as required');
-    const depended = new Set(pkgs.flatMap((p) => edgesOf(p)));
-    rootDeps = pkgs.filter((p) => !depended.has(p)).map((p) => p.key);
-  }
-  const root: ParsedLockfile['root'] = { dependencies: rootDeps };
-  if (rootPkg) {
-    root.name = rootPkg.name;
-    if (rootPkg.version) root.version = rootPkg.version;
-  }
-  return { path, kind: 'uv', formatVersion, root, packages, warnings: warnings.done() };
+  if (p.version) pkg.version = p.version;
+  if (p.line !== undefined) pkg.line = p.line;
+  if (workspace.has(p)) pkg.workspace = true;
+  return { pkg, editable };
 }
 
 function sourceKeyOf(source: Record<string, unknown> | undefined): string {
