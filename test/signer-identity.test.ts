@@ -16,7 +16,7 @@ const ISSUER = 'https://token.actions.githubusercontent.com';
 const IDENTITY = 'https://github.com/acme/agent/.github/workflows/release.yml@refs/tags/v1.0.0';
 
 describe('releaseSigner', () => {
-  it('identity options name the signer, with the claim options beside them; the policy release is not read', () => {
+  it('identity options name the signer, with the claim options beside them', () => {
     const s = releaseSigner({ certificateIdentity: IDENTITY, certificateOidcIssuer: ISSUER, sourceRepository: 'https://github.com/acme/agent' }, { keyFingerprint: 'a'.repeat(64) });
     expect(s).toEqual({ kind: 'named', options: { certificateIdentity: IDENTITY, certificateOidcIssuer: ISSUER, sourceRepository: 'https://github.com/acme/agent' } });
   });
@@ -29,6 +29,24 @@ describe('releaseSigner', () => {
     });
     const tighter = releaseSigner({ sourceRepository: 'https://github.com/acme/agent' }, release);
     expect(tighter).toMatchObject({ kind: 'named', options: { sourceRepository: 'https://github.com/acme/agent', sourceRef: 'refs/tags/v1.0.0' } });
+  });
+
+  it("identity options name the signer, and the policy release's claims still hold (third outside report, finding 6); a contradiction is a usage error", () => {
+    const release = { identityRegexp: 'https://github\\.com/.*', issuer: ISSUER, sourceRepository: 'https://github.com/acme/agent', denyTrigger: ['workflow_run'], allowTrigger: ['pull_request_target', 'push'] };
+    const s = releaseSigner({ certificateIdentityRegexp: 'https://github\\.com/.*', certificateOidcIssuer: ISSUER, denyTrigger: ['schedule'], allowTrigger: ['push'] }, release);
+    expect(s).toEqual({
+      kind: 'named',
+      options: {
+        certificateIdentityRegexp: 'https://github\\.com/.*',
+        certificateOidcIssuer: ISSUER,
+        sourceRepository: 'https://github.com/acme/agent',
+        denyTrigger: ['workflow_run', 'schedule'],
+        allowTrigger: ['push'],
+      },
+    });
+    expect(() => releaseSigner({ certificateIdentity: IDENTITY, certificateOidcIssuer: ISSUER, sourceRepository: 'https://github.com/evil/agent' }, release)).toThrow(
+      `source-repository is "https://github.com/acme/agent" in the policy's release and "https://github.com/evil/agent" in the options given; both would apply, so give one`,
+    );
   });
 
   it('a release key file is the signer; a key fingerprint alone names nothing to verify with', () => {

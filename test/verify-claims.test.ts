@@ -253,7 +253,7 @@ describe('certificate claims: aibom verify', () => {
     expect(dig.stdout).toContain(`source digest is "${'a'.repeat(40)}", expected "${'b'.repeat(40)}"`);
   });
 
-  it('batch lines carry claim constraints; a line naming its own signer drops the command line claims', async () => {
+  it('batch lines carry claim constraints; a line naming its own signer keeps the command line claims (they add up; a contradiction is an error)', async () => {
     const f = await signedBy();
     const batch = join(tmp.dir, 'claims.jsonl');
     const lines = [
@@ -272,8 +272,17 @@ describe('certificate claims: aibom verify', () => {
     expect(res[3].error).toContain('"denyTrigger" must be a list');
     const own = join(tmp.dir, 'own.jsonl');
     await writeFile(own, JSON.stringify({ artifact: f, identity: githubIdentity(), issuer: stack.urls.oidc }));
+    // Third outside report, finding 6: naming the signer on the line must not drop the command line's constraint.
     const o = await verify(['--batch', own, '--trusted-root', stack.trustedRootPath, '--certificate-identity', 'someone', '--certificate-oidc-issuer', 'x', '--source-ref', 'refs/heads/nope']);
-    expect(o.code, o.stdout).toBe(0);
+    expect(o.code, o.stdout).toBe(1);
+    expect(o.stdout).toContain('certificate claim source ref is "refs/tags/v1.2.0", expected "refs/heads/nope"');
+    const kept = await verify(['--batch', own, '--trusted-root', stack.trustedRootPath, '--certificate-identity', 'someone', '--certificate-oidc-issuer', 'x', '--source-ref', 'refs/tags/v1.2.0']);
+    expect(kept.code, kept.stdout).toBe(0);
+    const clash = join(tmp.dir, 'clash.jsonl');
+    await writeFile(clash, JSON.stringify({ artifact: f, identity: githubIdentity(), issuer: stack.urls.oidc, sourceRef: 'refs/heads/main' }));
+    const c = await verify(['--batch', clash, '--trusted-root', stack.trustedRootPath, '--source-ref', 'refs/tags/v1.2.0']);
+    expect(c.code).toBe(1);
+    expect(c.stdout).toContain(`source-ref is "refs/tags/v1.2.0" in the command line and "refs/heads/main" in this line; both would apply, so give one`);
   });
 
   it('claim flags with --key are a usage error (exit 2)', async () => {

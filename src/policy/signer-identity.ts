@@ -5,15 +5,17 @@
  * (flags straight to buildPolicy) all read a signer the same way:
  *
  * - identity options given (flags, hook options or AIBOM_* variables): they name the signer,
- *   with the certificate-claim options given beside them;
+ *   with the certificate-claim options given beside them AND the policy's `release` claims
+ *   (claims add up across places: naming the signer never drops a constraint; one key with two
+ *   values is a usage error);
  * - otherwise the policy's `release`: its identity (exact or regexp) and issuer, or its key file,
  *   with its claim constraints; claim options given without an identity constrain that
- *   release further (the same keys override);
+ *   release further (the same key with another value is a usage error);
  * - a release named by key fingerprint only cannot verify anything (no key to check with);
  * - neither: no release signer.
  */
 import type { PolicyOptions } from '../verification/identity-policy.js';
-import { type ClaimOptions, copyClaimOptions, hasClaimOptions } from '../verification/claim-policy.js';
+import { type ClaimOptions, copyClaimOptions, hasClaimOptions, layerClaims } from '../verification/claim-policy.js';
 import type { SignerPolicy } from './types.js';
 
 /** Options that name a release signer (CLI flags, the hook's options). */
@@ -51,13 +53,17 @@ export function signerOptions(s: SignerPolicy): PolicyOptions | undefined {
 export function releaseSigner(given: SignerFlags, release: SignerPolicy | undefined): ReleaseSigner {
   const fromFlags: PolicyOptions = {};
   for (const k of IDENTITY_FLAGS) if (given[k] !== undefined) fromFlags[k] = given[k];
-  if (Object.keys(fromFlags).length) return { kind: 'named', options: copyClaimOptions(given, fromFlags) };
-  const claimsGiven = hasClaimOptions(copyClaimOptions(given, {}));
+  const givenClaims = copyClaimOptions(given, {});
+  // The policy's release claims hold whoever names the signer: flags that name it add their claims, never drop the policy's.
+  const policyClaims = release ? copyClaimOptions(release, {}) : {};
+  const claims = () => layerClaims(policyClaims, givenClaims, "the policy's release", 'the options given');
+  if (Object.keys(fromFlags).length) return { kind: 'named', options: Object.assign(fromFlags, claims()) };
+  const claimsGiven = hasClaimOptions(givenClaims);
   if (!release) return { kind: 'none', claimsGiven };
   const fromPolicy = signerOptions(release);
   if (!fromPolicy) return { kind: 'fingerprint-only' };
   // Claim options given with the hook's options (or the gate's flags) apply on top of the policy's release.
-  return { kind: 'named', options: copyClaimOptions(given, fromPolicy) };
+  return { kind: 'named', options: Object.assign(fromPolicy, claims()) };
 }
 
 /** The refusal for a fingerprint-only release, where the release signature must be verified. */

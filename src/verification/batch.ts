@@ -11,7 +11,9 @@
  * `sourceRepositoryRegexp`, `sourceRef`, `sourceRefRegexp`, `sourceDigest`, `signerWorkflow`,
  * `signerWorkflowRegexp`, `runnerEnvironment`, and lists `denyTrigger`, `allowTrigger`).
  * Relative paths are relative to the batch file's folder. Flags given on
- * the command line are defaults for every line. Blank lines and lines starting with `#` are
+ * the command line are defaults for every line; a line that names its own signer replaces the
+ * command line's signer, but claim constraints add up (the command line's hold for every line;
+ * a line that contradicts one is an error). Blank lines and lines starting with `#` are
  * skipped.
  */
 import { suggestion } from '../util/did-you-mean.js';
@@ -19,7 +21,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
-import { CLAIM_LIST_OPTIONS, CLAIM_OPTION_KEYS, CLAIM_STRING_OPTIONS } from './claim-policy.js';
+import { CLAIM_LIST_OPTIONS, CLAIM_OPTION_KEYS, CLAIM_STRING_OPTIONS, copyClaimOptions, layerClaims } from './claim-policy.js';
 import type { VerificationResult } from './result.js';
 import type { VerifyRequest, VerifySession } from './run.js';
 
@@ -136,8 +138,18 @@ export async function readBatch(file: string, defaults: Partial<VerifyRequest>):
       'key',
       'certificateChain',
     ];
-    // …and then the command line's claim constraints go with it.
-    if (signerFields.some((f) => keysGiven.has(f))) for (const f of [...signerFields, ...CLAIM_OPTION_KEYS]) if (!keysGiven.has(f)) delete req[f];
+    if (signerFields.some((f) => keysGiven.has(f))) for (const f of signerFields) if (!keysGiven.has(f)) delete req[f];
+    // Claim constraints add up: the command line's hold for every line, whoever the line names as
+    // signer; a line may add its own, never drop or contradict the command line's.
+    try {
+      const lineClaims = copyClaimOptions(obj, {});
+      const merged = layerClaims(copyClaimOptions(defaults, {}), lineClaims, 'the command line', 'this line');
+      for (const k of CLAIM_OPTION_KEYS) delete req[k];
+      Object.assign(req, merged);
+    } catch (err) {
+      out.push({ line, error: err instanceof AibomError ? err.message : String(err) });
+      continue;
+    }
     out.push({ line, request: req });
   }
   return out;

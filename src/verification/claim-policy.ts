@@ -77,6 +77,28 @@ export function copyClaimOptions<T extends ClaimOptions>(from: object, to: T): T
   return to;
 }
 
+/**
+ * Claim constraints from two places that both apply (a policy's `release` and the flags that
+ * name the signer; the command line and a batch line): constraints add up, never replace one
+ * another, so naming the signer in one place cannot drop what the other place requires. The
+ * same key with two values cannot both hold: a usage error naming both. Denied triggers are
+ * the union; allowed triggers, when both places list some, only those both allow.
+ */
+export function layerClaims(lower: ClaimOptions, upper: ClaimOptions, lowerName: string, upperName: string): ClaimOptions {
+  const out: ClaimOptions = copyClaimOptions(lower, {});
+  for (const k of CLAIM_STRING_OPTIONS) {
+    const u = upper[k];
+    if (u === undefined) continue;
+    if (out[k] !== undefined && out[k] !== u) {
+      throw new AibomError('USAGE', `${kebab(k)} is ${JSON.stringify(out[k])} in ${lowerName} and ${JSON.stringify(u)} in ${upperName}; both would apply, so give one`);
+    }
+    out[k] = u;
+  }
+  if (upper.denyTrigger) out.denyTrigger = [...new Set([...(out.denyTrigger ?? []), ...upper.denyTrigger])];
+  if (upper.allowTrigger) out.allowTrigger = out.allowTrigger ? out.allowTrigger.filter((t) => upper.allowTrigger!.includes(t)) : [...upper.allowTrigger];
+  return out;
+}
+
 export function hasClaimOptions(o: ClaimOptions): boolean {
   return CLAIM_OPTION_KEYS.some((k) => o[k] !== undefined && !(Array.isArray(o[k]) && o[k].length === 0));
 }
