@@ -216,6 +216,15 @@ describe('aibom gate --lock', () => {
     const unknown = await gate(dir, ['--accept-drift', 'nope']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('--accept-drift nope: no such component');
+    // A bare name that several kinds share accepts none of them (third outside report: it used to accept all).
+    await writeFile(
+      join(dir, 'aibom.lock.json'),
+      JSON.stringify({ lockVersion: 1, components: { 'model:calculator': { kind: 'model', signer: 'a' }, 'package:calculator': { kind: 'package', signer: 'b' } } }),
+    );
+    const shared = await gate(dir, ['--accept-drift', 'calculator']);
+    expect(shared.code).toBe(2);
+    expect(shared.stderr).toContain('--accept-drift calculator: several components are called that (model:calculator, package:calculator, plugin:calculator); give the one you mean');
+    await rm(join(dir, 'aibom.lock.json'));
     const stray = await runCli(['gate', '--bom', 'aibom.cdx.json', '--frozen-lock'], { cwd: dir, env: env() });
     expect(stray.code).toBe(2);
   });

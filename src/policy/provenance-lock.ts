@@ -216,8 +216,10 @@ export async function applyLock(result: GateResult, inv: InventoryReport, ctx: G
   const acceptedKey = (key: string) => accept.has(key) || accept.has(key.replace(/^(plugin|model|package):/, ''));
   const outcome: LockOutcome = { file: o.file, written: false, added: [], accepted: [], drifted: [], removed: [] };
   for (const a of accept) {
-    const known = [...present, ...Object.keys(lock.components)].some((k) => k === a || k.replace(/^(plugin|model|package):/, '') === a);
-    if (!known) throw new AibomError('USAGE', `--accept-drift ${a}: no such component in the BOM or the lock`);
+    const matching = new Set([...present, ...Object.keys(lock.components)].filter((k) => k === a || k.replace(/^(plugin|model|package):/, '') === a));
+    if (!matching.size) throw new AibomError('USAGE', `--accept-drift ${a}: no such component in the BOM or the lock`);
+    // A bare name accepts one component's drift, never several kinds' at once.
+    if (!matching.has(a) && matching.size > 1) throw new AibomError('USAGE', `--accept-drift ${a}: several components are called that (${[...matching].sort().join(', ')}); give the one you mean`);
   }
   const failures: GateFailure[] = [];
   const drift = (key: string, message: string, fix: string) => {
