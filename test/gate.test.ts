@@ -93,7 +93,7 @@ describe('aibom gate: the default policy', () => {
   it('fails a project missing provenance and names every rule, component and fix', async () => {
     const dir = await project('bad', { bad: true });
     const r = await gateInProcess(['--root', dir, '--json']);
-    expect(r.code, r.stderr).toBe(1);
+    expect(r.code, r.stdout).toBe(1);
     const res = JSON.parse(r.stdout) as { passed: boolean; failures: Array<{ rule: string; name: string; fix: string; location?: { file: string; line?: number } }> };
     expect(res.passed).toBe(false);
     const rules = (name: string) => res.failures.filter((f) => f.name.startsWith(name)).map((f) => f.rule);
