@@ -12,7 +12,7 @@
  */
 import { verdictLine } from '../../src/verification/result.js';
 import { type VerifyRequest, VerifySession } from '../../src/verification/run.js';
-import { vsaLine, vsaPassed } from '../../src/verification/vsa-result.js';
+import { vsaLine } from '../../src/verification/vsa-result.js';
 
 export interface InProcessResult {
   code: number;
@@ -76,5 +76,7 @@ export async function verifyInProcess(args: string[], env: Record<string, string
   const stdout = json
     ? `${JSON.stringify(result, null, 2)}\n`
     : `${verdictLine(result)}\n${result.vsa ? `${vsaLine(result)}\n` : ''}`;
-  return { code: result.verified && vsaPassed(result) ? 0 : 1, stdout };
+  // A VSA whose verdict is not PASSED exits 1 (where the verifier core does not already refuse it).
+  const vsaFailed = result.vsa !== undefined && result.vsa.verificationResult !== 'PASSED';
+  return { code: result.verified && !vsaFailed ? 0 : 1, stdout };
 }
