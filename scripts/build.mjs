@@ -4,7 +4,7 @@
 // Skipped when nothing it reads has changed since the last build (`npm ci` builds, then
 // `npm test` would build the same bytes again): node_modules/.cache/aibom/build-stamp.json
 // (outside dist/, which npm packs) records a SHA-256 of every input (src/, cli/, scripts/,
-// schemas/, the tsconfigs, package.json, package-lock.json, the Node version) and of every file
+// schemas/, the tsconfigs, package.json, package-lock.json) and of every file
 // the build wrote. Both must match for a skip, so an edited, added or deleted output rebuilds as
 // surely as a changed input; `npm ci` starts without node_modules/, so without a stamp.
 // `node scripts/build.mjs --force` (or AIBOM_BUILD_FORCE=1) always builds.
@@ -49,7 +49,9 @@ function treeDigest(files) {
   return h.digest('hex');
 }
 
-const inputs = () => `${process.version}\n${treeDigest([...INPUT_DIRS.flatMap(filesUnder), ...INPUT_FILES])}`;
+// Not the Node version: what tsc, esbuild and ajv write does not depend on the Node that runs them
+// (`node scripts/build.mjs` with the system's Node and `npm run build` with the one npm ci brings agree).
+const inputs = () => treeDigest([...INPUT_DIRS.flatMap(filesUnder), ...INPUT_FILES]);
 const outputs = () => treeDigest(OUTPUT_DIRS.flatMap(filesUnder));
 
 const force = process.argv.includes('--force') || process.env.AIBOM_BUILD_FORCE === '1';
