@@ -1,7 +1,9 @@
 /**
- * aibom gate through the CLI: every default rule failing and passing, exceptions (live and
- * expired), the BOM's own signature, release artifacts and their attestations, output formats
- * and hostile policy files.
+ * aibom gate: every default rule failing and passing, exceptions (live and expired), the BOM's
+ * own signature, release artifacts and their attestations, output formats and hostile policy
+ * files. The default policy's verdicts are checked in-process (test/helpers/gate-in-process.ts:
+ * the CLI's library calls, exit code and stdout) with one text report through the CLI; the
+ * signature, artifact, format and policy-file cases run `aibom gate` as a process.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.js';
+import { gateInProcess } from './helpers/gate-in-process.js';
 import { osSystemPickle, safetensorsBytes, stateDictPickle } from './helpers/model-files.js';
 import { cleanEnv } from './helpers/sign.js';
 import { type SigstoreStack, startSigstoreStack } from './helpers/sigstore-stack.js';
@@ -89,8 +92,8 @@ afterAll(() => tmp?.cleanup());
 describe('aibom gate: the default policy', () => {
   it('fails a project missing provenance and names every rule, component and fix', async () => {
     const dir = await project('bad', { bad: true });
-    const r = await runCli(['gate', '--root', dir, '--json']);
-    expect(r.code, r.stderr).toBe(1);
+    const r = await gateInProcess(['--root', dir, '--json']);
+    expect(r.code, r.stdout).toBe(1);
     const res = JSON.parse(r.stdout) as { passed: boolean; failures: Array<{ rule: string; name: string; fix: string; location?: { file: string; line?: number } }> };
     expect(res.passed).toBe(false);
     const rules = (name: string) => res.failures.filter((f) => f.name.startsWith(name)).map((f) => f.rule);
@@ -114,7 +117,7 @@ describe('aibom gate: the default policy', () => {
     await signFolder(join(dir, 'plugins', 'tools'));
     await signFolder(join(dir, 'models', 'tiny'));
     const p = await policy('trust.yaml', trusting());
-    const r = await runCli(['gate', '--root', dir, '--policy', p]);
+    const r = await gateInProcess(['--root', dir, '--policy', p]);
     expect(r.stdout).toContain('PASSED');
     expect(r.code).toBe(0);
   });
@@ -124,12 +127,12 @@ describe('aibom gate: the default policy', () => {
     await signFolder(join(dir, 'plugins', 'tools'));
     await signFolder(join(dir, 'models', 'tiny'));
     const other = await policy('other.yaml', `version: 1\npublishers:\n  - match: "*"\n    key: ${otherPub}\n`);
-    const r = await runCli(['gate', '--root', dir, '--policy', other, '--json']);
+    const r = await gateInProcess(['--root', dir, '--policy', other, '--json']);
     expect(r.code).toBe(1);
     const res = JSON.parse(r.stdout) as { failures: Array<{ rule: string; message: string }> };
     expect(res.failures.find((f) => f.rule === 'plugin-signed')?.message).toMatch(/does not verify/);
     await writeFile(join(dir, 'plugins', 'tools', 'index.js'), 'export const tool = () => process.exit(1);\n');
-    const changed = await runCli(['gate', '--root', dir, '--policy', await policy('t2.yaml', trusting()), '--json']);
+    const changed = await gateInProcess(['--root', dir, '--policy', await policy('t2.yaml', trusting()), '--json']);
     expect(changed.code).toBe(1);
     const res2 = JSON.parse(changed.stdout) as { failures: Array<{ rule: string; message: string }> };
     expect(res2.failures.find((f) => f.rule === 'plugin-signed')?.message).toMatch(/digest|changed/);
@@ -160,13 +163,13 @@ describe('aibom gate: the default policy', () => {
     expires: "2999-12-31"
 `),
     );
-    const ok = await runCli(['gate', '--root', dir, '--policy', live, '--json']);
+    const ok = await gateInProcess(['--root', dir, '--policy', live, '--json']);
     const okRes = JSON.parse(ok.stdout) as { passed: boolean; failures: unknown[]; excepted: Array<{ rule: string }> };
     expect(okRes.failures).toEqual([]);
     expect(ok.code).toBe(0);
     expect(okRes.excepted.map((e) => e.rule)).toEqual(expect.arrayContaining(['package-pinned', 'mcp-pinned', 'pickle-model']));
     const expired = await policy('expired.yaml', (await readFile(live, 'utf8')).replace('2999-12-31', '2020-01-31'));
-    const bad = await runCli(['gate', '--root', dir, '--policy', expired, '--json']);
+    const bad = await gateInProcess(['--root', dir, '--policy', expired, '--json']);
     expect(bad.code).toBe(1);
     const badRes = JSON.parse(bad.stdout) as { failures: Array<{ rule: string; message: string; location?: { file: string; line?: number } }> };
     const exp = badRes.failures.find((f) => f.rule === 'exception-expired');
@@ -179,12 +182,12 @@ describe('aibom gate: the default policy', () => {
     const dir = await project('licensed');
     await write(join(dir, 'plugins', 'tools', 'package.json'), JSON.stringify({ name: 'tools', version: '1.0.0', license: 'GPL-3.0-only' }));
     const p = await policy('lic.yaml', 'version: 1\nrules:\n  plugin-signed: false\n  model-signed: false\nlicenses:\n  deny: [GPL-3.0-only]\n');
-    const r = await runCli(['gate', '--root', dir, '--policy', p, '--json']);
+    const r = await gateInProcess(['--root', dir, '--policy', p, '--json']);
     expect(r.code).toBe(1);
     const res = JSON.parse(r.stdout) as { failures: Array<{ rule: string; name: string }> };
     expect(res.failures.map((f) => f.rule)).toEqual(['license-allowed']);
     const off = await policy('off.yaml', 'version: 1\nrules:\n  plugin-signed: false\n  model-signed: false\n');
-    expect((await runCli(['gate', '--root', dir, '--policy', off])).code).toBe(0);
+    expect((await gateInProcess(['--root', dir, '--policy', off])).code).toBe(0);
   });
 
   it('a BOM missing model hashes fails model-hashed (BOMs from other tools are checked too)', async () => {
@@ -198,7 +201,7 @@ describe('aibom gate: the default policy', () => {
         components: [{ type: 'machine-learning-model', name: 'mystery-model', 'bom-ref': 'm1' }],
       }),
     );
-    const r = await runCli(['gate', '--bom', bom, '--json']);
+    const r = await gateInProcess(['--bom', bom, '--json']);
     expect(r.code).toBe(1);
     const res = JSON.parse(r.stdout) as { failures: Array<{ rule: string }> };
     expect(res.failures.map((f) => f.rule).sort()).toEqual(['model-hashed', 'model-signed']);

@@ -1,6 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { specVersionOf, validateBomJson } from '../src/bom/validate.js';
+import { parseJsonText } from '../src/util/json.js';
 import { runCli, tempDir } from './helpers/cli.js';
 
 // `uniqueItems` and `enum` are checked by aibom's faster keywords (src/bom/ajv-keywords.ts)
@@ -17,7 +19,8 @@ const lib = (name: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-async function validate(text: string) {
+/** `aibom validate FILE --json` as a process, where what it prints on stderr matters too. */
+async function validateCli(text: string) {
   const { dir, cleanup } = await tempDir();
   try {
     const file = join(dir, 'bom.json');
@@ -26,6 +29,19 @@ async function validate(text: string) {
   } finally {
     await cleanup();
   }
+}
+
+/**
+ * `aibom validate FILE --json` in-process: the command's library calls (parse, spec version,
+ * schema validation), its exit code and its JSON. The command's own exit codes and messages are
+ * tested through the CLI in cli-basics.
+ */
+async function validate(text: string): Promise<{ code: number; stdout: string }> {
+  const file = 'bom.json';
+  const data = parseJsonText(text, file);
+  const specVersion = specVersionOf(data);
+  const errors = await validateBomJson(data, specVersion);
+  return { code: errors.length ? 1 : 0, stdout: JSON.stringify({ file, specVersion, valid: errors.length === 0, errors }) };
 }
 
 describe('uniqueItems in BOM validation', () => {
@@ -75,7 +91,7 @@ describe('uniqueItems in BOM validation', () => {
       lib('r', { description: 'the same but described' }),
     ];
     // Same name twice is fine when anything else differs: only whole items must be unique.
-    const r = await validate(bomWith(components, [{ ref: 'ref-p', dependsOn: ['ref-q', 'ref-r'] }]));
+    const r = await validateCli(bomWith(components, [{ ref: 'ref-p', dependsOn: ['ref-q', 'ref-r'] }]));
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toMatchObject({ valid: true, errors: [] });
     expect(r.code).toBe(0);

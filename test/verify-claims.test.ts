@@ -19,6 +19,7 @@ import { type GithubJob, githubIdentity, githubTokenClaims } from './helpers/git
 import { cleanEnv } from './helpers/sign.js';
 import { type SigstoreStack, startSigstoreStack } from './helpers/sigstore-stack.js';
 import { verifyEnv } from './helpers/verify.js';
+import { verifyInProcess } from './helpers/verify-in-process.js';
 
 let stack: SigstoreStack;
 let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -45,6 +46,8 @@ async function signedBy(job: GithubJob = {}): Promise<string> {
 }
 const who = (job: GithubJob = {}) => ['--certificate-identity', githubIdentity(job), '--certificate-oidc-issuer', stack.urls.oidc, '--trusted-root', stack.trustedRootPath];
 const verify = (args: string[]) => runCli(['verify', ...args], { env: env() });
+/** The same check in-process (test/helpers/verify-in-process.ts): the verdict and its reason, without a process. */
+const verifyLib = (args: string[]) => verifyInProcess(args, env());
 
 describe('certificate claims: parsing', () => {
   async function certWith(extensions: Array<{ oid: string; value: string; legacy?: boolean }>): Promise<Buffer> {
@@ -228,28 +231,28 @@ describe('certificate claims: aibom verify', () => {
 
   it('the TanStack case: the right workflow identity, reached through pull_request_target, is refused by default', async () => {
     const f = await signedBy({ event: 'pull_request_target' });
-    const r = await verify([f, ...who()]);
+    const r = await verifyLib([f, ...who()]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('wrong-identity: certificate claim build trigger is "pull_request_target", expected none of "pull_request_target"');
-    expect((await verify([f, ...who(), '--allow-trigger', 'pull_request_target'])).code).toBe(0);
+    expect((await verifyLib([f, ...who(), '--allow-trigger', 'pull_request_target'])).code).toBe(0);
   });
 
   it('a self-hosted runner is refused by default, accepted when the policy says so', async () => {
     const f = await signedBy({ runner: 'self-hosted' });
-    const r = await verify([f, ...who()]);
+    const r = await verifyLib([f, ...who()]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('certificate claim runner environment is "self-hosted", expected "github-hosted"');
-    expect((await verify([f, ...who(), '--runner-environment', 'self-hosted'])).code).toBe(0);
+    expect((await verifyLib([f, ...who(), '--runner-environment', 'self-hosted'])).code).toBe(0);
   });
 
   it('the same workflow path from a fork or a branch fails the repository or ref constraint, showing expected and actual', async () => {
     const f = await signedBy({ ref: 'refs/heads/feature' });
-    const r = await verify([f, ...who({ ref: 'refs/heads/feature' }), '--source-ref-regexp', 'refs/tags/v.*']);
+    const r = await verifyLib([f, ...who({ ref: 'refs/heads/feature' }), '--source-ref-regexp', 'refs/tags/v.*']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('certificate claim source ref is "refs/heads/feature", expected /^(?:refs/tags/v.*)$/');
-    const repo = await verify([f, ...who({ ref: 'refs/heads/feature' }), '--source-repository', 'https://github.com/acme/agen']);
+    const repo = await verifyLib([f, ...who({ ref: 'refs/heads/feature' }), '--source-repository', 'https://github.com/acme/agen']);
     expect(repo.stdout).toContain('source repository is "https://github.com/acme/agent", expected "https://github.com/acme/agen"');
-    const dig = await verify([f, ...who({ ref: 'refs/heads/feature' }), '--source-digest', 'b'.repeat(40)]);
+    const dig = await verifyLib([f, ...who({ ref: 'refs/heads/feature' }), '--source-digest', 'b'.repeat(40)]);
     expect(dig.stdout).toContain(`source digest is "${'a'.repeat(40)}", expected "${'b'.repeat(40)}"`);
   });
 

@@ -3,7 +3,9 @@
  * sockets, Fulcio/Rekor v1 and v2/TSA): files, folders (model_signing), attestations with
  * many subjects, Rekor v2, keys; and what must fail: another identity, another issuer, a
  * changed file or folder, a bundle checked against the public-good root instead of the
- * stack's. No network beyond 127.0.0.1.
+ * stack's. No network beyond 127.0.0.1. The first round trip verifies through the CLI (exit
+ * codes, the printed verdict); the others check the verdict in-process
+ * (test/helpers/verify-in-process.ts), signing still through the CLI.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -13,6 +15,7 @@ import { runCli, tempDir } from './helpers/cli.js';
 import { cleanEnv } from './helpers/sign.js';
 import { type SigstoreStack, startSigstoreStack } from './helpers/sigstore-stack.js';
 import { verifyEnv } from './helpers/verify.js';
+import { verifyInProcess } from './helpers/verify-in-process.js';
 
 let stack: SigstoreStack;
 let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -34,6 +37,8 @@ const env = () => cleanEnv(verifyEnv(cache));
 const sign = (args: string[], sub = SUB) =>
   runCli(['sign', ...args, '--identity-token', stack.mintToken({ sub }), '--signing-config', stack.signingConfigPath], { env: env() });
 const verify = (args: string[]) => runCli(['verify', ...args], { env: env() });
+/** The same check in-process (test/helpers/verify-in-process.ts): the verdict and its reason, without a process. */
+const verifyLib = (args: string[]) => verifyInProcess(args, env());
 const who = () => ['--certificate-identity', SUB, '--certificate-oidc-issuer', stack.urls.oidc, '--trusted-root', stack.trustedRootPath];
 
 async function file(name: string, content = `${name}\n`): Promise<string> {
@@ -63,15 +68,15 @@ describe('keyless: sign FILE → verify', () => {
     const f = await file('agent-2.tgz');
     expect((await sign([f])).code).toBe(0);
     const base = ['--trusted-root', stack.trustedRootPath];
-    const other = await verify([f, '--certificate-identity', SUB.replace('acme', 'evil'), '--certificate-oidc-issuer', stack.urls.oidc, ...base]);
+    const other = await verifyLib([f, '--certificate-identity', SUB.replace('acme', 'evil'), '--certificate-oidc-issuer', stack.urls.oidc, ...base]);
     expect(other.code).toBe(1);
     expect(other.stdout).toContain('wrong-identity');
-    const partial = await verify([f, '--certificate-identity-regexp', 'acme/agent', '--certificate-oidc-issuer', stack.urls.oidc, ...base]);
+    const partial = await verifyLib([f, '--certificate-identity-regexp', 'acme/agent', '--certificate-oidc-issuer', stack.urls.oidc, ...base]);
     expect(partial.code).toBe(1);
-    const issuer = await verify([f, '--certificate-identity', SUB, '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com', ...base]);
+    const issuer = await verifyLib([f, '--certificate-identity', SUB, '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com', ...base]);
     expect(issuer.code).toBe(1);
     await writeFile(f, 'changed\n');
-    const changed = await verify([f, ...who(), '--json']);
+    const changed = await verifyLib([f, ...who(), '--json']);
     expect(changed.code).toBe(1);
     expect(JSON.parse(changed.stdout).reason).toBe('digest-mismatch');
   });
@@ -79,7 +84,7 @@ describe('keyless: sign FILE → verify', () => {
   it('a bundle from the local stack does not verify against the public-good root', async () => {
     const f = await file('agent-3.tgz');
     expect((await sign([f])).code).toBe(0);
-    const r = await verify([f, '--certificate-identity', SUB, '--certificate-oidc-issuer', stack.urls.oidc, '--json']);
+    const r = await verifyLib([f, '--certificate-identity', SUB, '--certificate-oidc-issuer', stack.urls.oidc, '--json']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).reason).toBe('untrusted');
   });
@@ -88,7 +93,7 @@ describe('keyless: sign FILE → verify', () => {
     const f = await file('agent-v2.tgz');
     const s = await runCli(['sign', f, '--identity-token', stack.mintToken({ sub: SUB }), '--signing-config', stack.signingConfigRekorV2Path], { env: env() });
     expect(s.code, s.stderr).toBe(0);
-    const r = await verify([f, ...who()]);
+    const r = await verifyLib([f, ...who()]);
     expect(r.code, r.stdout).toBe(0);
   });
 });
@@ -102,12 +107,12 @@ describe('keyless: sign DIR (model_signing) → verify', () => {
     await writeFile(join(dir, 'weights', 'part-2.bin'), Buffer.alloc(4096, 2));
     const s = await sign([dir]);
     expect(s.code, s.stderr).toBe(0);
-    const ok = await verify([dir, ...who(), '--json']);
+    const ok = await verifyLib([dir, ...who(), '--json']);
     expect(ok.code, ok.stdout).toBe(0);
     expect(JSON.parse(ok.stdout).target).toMatchObject({ kind: 'folder', files: 3 });
     await writeFile(join(dir, 'weights', 'part-2.bin'), Buffer.alloc(4096, 3));
     await writeFile(join(dir, 'extra.py'), 'print(1)\n');
-    const bad = await verify([dir, ...who(), '--json']);
+    const bad = await verifyLib([dir, ...who(), '--json']);
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout).differences).toEqual({ changed: ['weights/part-2.bin'], added: ['extra.py'], missing: [] });
   });
@@ -127,12 +132,12 @@ describe('keyless: attest → verify each subject', () => {
     });
     expect(s.code, s.stderr).toBe(0);
     for (const f of [a, b]) {
-      const r = await verify([f, '--bundle', out, ...who(), '--json']);
+      const r = await verifyLib([f, '--bundle', out, ...who(), '--json']);
       expect(r.code, r.stdout).toBe(0);
       expect(JSON.parse(r.stdout).statement.predicateType).toBe('https://cyclonedx.org/bom');
     }
     const c = await file('app-windows.zip', 'not attested\n');
-    const r = await verify([c, '--bundle', out, ...who()]);
+    const r = await verifyLib([c, '--bundle', out, ...who()]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('no subject of the statement');
   });
@@ -156,11 +161,11 @@ describe('key: sign → verify --key', () => {
       await writeFile(pub, pair.publicKey.export({ type: 'spki', format: 'pem' }));
       const s = await runCli(['sign', target, '--key', priv, '--no-tlog-upload'], { env: env() });
       expect(s.code, `${name}: ${s.stderr}`).toBe(0);
-      const r = await verify([target, '--key', pub]);
-      expect(r.code, `${name}: ${r.stdout}${r.stderr}`).toBe(0);
+      const r = await verifyLib([target, '--key', pub]);
+      expect(r.code, `${name}: ${r.stdout}`).toBe(0);
       const other = join(tmp.dir, `${name}-other.pub`);
       await writeFile(other, generateKeyPairSync('ec', { namedCurve: curve }).publicKey.export({ type: 'spki', format: 'pem' }));
-      expect((await verify([target, '--key', other])).code, name).toBe(1);
+      expect((await verifyLib([target, '--key', other])).code, name).toBe(1);
     }
     // model_signing verifies elliptic-curve keys only: an Ed25519 folder signature is refused before anything is hashed.
     const ed = join(tmp.dir, 'ed-model');
