@@ -1,18 +1,13 @@
 import type { Command } from 'commander';
-import type { ClaimOptions } from '../../src/verification/claim-policy.js';
+import type { SignerIdentityOptions } from '../../src/verification/identity-policy.js';
 import { addClaimFlags, claimFlags } from '../claim-flags.js';
 import { action, EXIT_CHECK_FAILED, printJson, usageError } from '../io.js';
 
-interface VerifyPluginsFlags extends ClaimOptions {
+interface VerifyPluginsFlags extends SignerIdentityOptions {
   bom?: string;
   bundle?: string;
   root?: string;
   policy?: string;
-  certificateIdentity?: string;
-  certificateIdentityRegexp?: string;
-  certificateOidcIssuer?: string;
-  certificateOidcIssuerRegexp?: string;
-  key?: string;
   trustedRoot?: string;
   pluginPath: string[];
   failOnMissing?: boolean;

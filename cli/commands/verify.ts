@@ -1,17 +1,11 @@
 import type { Command } from 'commander';
-import type { ClaimOptions } from '../../src/verification/claim-policy.js';
+import type { PolicyOptions } from '../../src/verification/identity-policy.js';
 import { positionalsWithList } from '../args.js';
 import { addClaimFlags, claimFlags } from '../claim-flags.js';
 import { action, collect, EXIT_CHECK_FAILED, printJson, usageError } from '../io.js';
 
-interface VerifyFlags extends ClaimOptions {
+interface VerifyFlags extends PolicyOptions {
   bundle?: string;
-  certificateIdentity?: string;
-  certificateIdentityRegexp?: string;
-  certificateOidcIssuer?: string;
-  certificateOidcIssuerRegexp?: string;
-  key?: string;
-  certificateChain?: string;
   trustedRoot?: string;
   ignorePaths?: string[];
   ignoreGitPaths?: boolean;

@@ -16,8 +16,7 @@ import { loadOrBuildBom } from '../build/load.js';
 import { readBytesBounded, readTextBounded } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
 import { parseBundle } from '../verification/bundle.js';
-import type { ClaimOptions } from '../verification/claim-policy.js';
-import { buildPolicy, type PolicyOptions } from '../verification/identity-policy.js';
+import { buildPolicy, type PolicyOptions, type SignerIdentityOptions } from '../verification/identity-policy.js';
 import { VerifyFailure } from '../verification/result.js';
 import { VerifySession } from '../verification/run.js';
 import { verifyPrepared } from '../verification/verify.js';
@@ -32,18 +31,13 @@ import { applyLock, type LockOptions, type LockOutcome } from '../policy/provena
 import { type VsaInputs, type VsaOptions, writeVsa } from '../policy/vsa.js';
 import { defaultPolicy, type Policy } from '../policy/types.js';
 
-export interface GateOptions extends ClaimOptions {
+export interface GateOptions extends SignerIdentityOptions {
   bom?: string;
   bundle?: string[];
   policy?: string;
   root?: string;
   artifacts?: string[];
   attestations?: string;
-  certificateIdentity?: string;
-  certificateIdentityRegexp?: string;
-  certificateOidcIssuer?: string;
-  certificateOidcIssuerRegexp?: string;
-  key?: string;
   trustedRoot?: string;
   now?: Date;
   /** Write the verdict as a signed SLSA VSA (vsa.ts). */

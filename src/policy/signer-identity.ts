@@ -14,18 +14,12 @@
  * - a release named by key fingerprint only cannot verify anything (no key to check with);
  * - neither: no release signer.
  */
-import type { PolicyOptions } from '../verification/identity-policy.js';
-import { type ClaimOptions, copyClaimOptions, hasClaimOptions, layerClaims } from '../verification/claim-policy.js';
+import type { PolicyOptions, SignerIdentityOptions } from '../verification/identity-policy.js';
+import { copyClaimOptions, hasClaimOptions, layerClaims } from '../verification/claim-policy.js';
 import type { SignerPolicy } from './types.js';
 
 /** Options that name a release signer (CLI flags, the hook's options). */
-export interface SignerFlags extends ClaimOptions {
-  certificateIdentity?: string;
-  certificateIdentityRegexp?: string;
-  certificateOidcIssuer?: string;
-  certificateOidcIssuerRegexp?: string;
-  key?: string;
-}
+export type SignerFlags = SignerIdentityOptions;
 
 const IDENTITY_FLAGS = ['certificateIdentity', 'certificateIdentityRegexp', 'certificateOidcIssuer', 'certificateOidcIssuerRegexp', 'key'] as const;
 

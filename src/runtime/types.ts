@@ -3,7 +3,7 @@
  * The lock is the signed AI-BOM; see lock.ts for what it pins per plugin.
  */
 import type { Policy } from '../policy/types.js';
-import type { ClaimOptions } from '../verification/claim-policy.js';
+import type { SignerIdentityOptions } from '../verification/identity-policy.js';
 
 /** Why a plugin was refused (or why the BOM was not trusted). Stable codes: scripts match on them. */
 export type ReasonCode =
@@ -105,14 +105,8 @@ export interface VerifyPluginsResult {
   cache?: { hits: number; misses: number; dir: string };
 }
 
-export interface ReleaseIdentity extends ClaimOptions {
-  certificateIdentity?: string;
-  certificateIdentityRegexp?: string;
-  certificateOidcIssuer?: string;
-  certificateOidcIssuerRegexp?: string;
-  /** PEM public key file that signs releases. */
-  key?: string;
-}
+/** Who signs releases (`key`: a PEM public key file). */
+export type ReleaseIdentity = SignerIdentityOptions;
 
 export interface VerifyPluginsOptions extends ReleaseIdentity {
   /** The signed AI-BOM (the lock). */

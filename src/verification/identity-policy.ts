@@ -28,12 +28,16 @@ export type IdentityPolicy =
   | { kind: 'key'; key: KeyObject; keyFile: string }
   | { kind: 'certificate-chain'; roots: X509Certificate[]; chainFile: string };
 
-export interface PolicyOptions extends ClaimOptions {
+/** Who signs: a certificate identity and issuer (exact or regexp) with claim constraints, or a key file. The same names in flags, policy, runtime config and batch files. */
+export interface SignerIdentityOptions extends ClaimOptions {
   certificateIdentity?: string;
   certificateIdentityRegexp?: string;
   certificateOidcIssuer?: string;
   certificateOidcIssuerRegexp?: string;
   key?: string;
+}
+
+export interface PolicyOptions extends SignerIdentityOptions {
   certificateChain?: string;
 }
 
