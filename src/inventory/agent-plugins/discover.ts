@@ -114,10 +114,10 @@ async function discoverHooks(ctx: DiscoverContext, found: Found): Promise<void> 
     const doc = await readSettings(f.abs, f.rel, found.findings);
     if (!isObject(doc)) continue;
     const base = m[1]!;
-    const res = hookComponents(hookCommands(doc), f.rel, undefined, (script) => {
+    const res = await hookComponents(hookCommands(doc), f.rel, undefined, (script) => {
       const rel = `${base}${script}`;
       const file = files.get(rel);
-      return file ? { path: rel, digest: '', pinned: true } : undefined;
+      return file ? { path: rel, digest: '', pinned: true, abs: file.abs } : undefined;
     });
     for (const c of res.components) {
       const script = c.properties.find((p) => p.name === 'aibom:hook:script')?.value;

@@ -415,10 +415,12 @@ async function manifestHooks(unit: PluginUnit, byName: Map<string, ResourceDiges
   const out: Array<{ components: Component[]; findings: Finding[] }> = [];
   if (isObject(decl)) {
     const doc = isObject(decl.hooks) ? decl : { hooks: decl };
-    out.push(hookComponents(hookCommands(doc), file, unit.ref, (script) => {
-      const r = byName.get(script);
-      return r ? { path: joinRel(unit.rel, script), digest: r.digest, pinned: unit.pinned } : undefined;
-    }));
+    out.push(
+      await hookComponents(hookCommands(doc), file, unit.ref, (script) => {
+        const r = byName.get(script);
+        return r ? { path: joinRel(unit.rel, script), digest: r.digest, pinned: unit.pinned, abs: join(unit.abs, ...script.split('/')) } : undefined;
+      }),
+    );
   }
   const paths = typeof decl === 'string' ? [decl] : Array.isArray(decl) ? decl.filter((p): p is string => typeof p === 'string') : [];
   for (const p of paths.slice(0, 64)) {
@@ -466,17 +468,17 @@ async function pluginHooks(
   }
   return hookComponents(hookCommands(parsed.value), file, unit.ref, (script) => {
     const r = byName.get(script);
-    return r ? { path: joinRel(unit.rel, script), digest: r.digest, pinned: unit.pinned } : undefined;
+    return r ? { path: joinRel(unit.rel, script), digest: r.digest, pinned: unit.pinned, abs: join(unit.abs, ...script.split('/')) } : undefined;
   });
 }
 
 /** Hook commands as components: what each runs and whether that is pinned. */
-export function hookComponents(
+export async function hookComponents(
   hooks: ReturnType<typeof hookCommands>,
   file: string,
   owner: string | undefined,
-  resolveScript: (script: string) => { path: string; digest: string; pinned: boolean } | undefined,
-): { components: Component[]; findings: Finding[] } {
+  resolveScript: (script: string) => { path: string; digest: string; pinned: boolean; abs?: string } | undefined,
+): Promise<{ components: Component[]; findings: Finding[] }> {
   const components: Component[] = [];
   const findings: Finding[] = [];
   const count = new Map<string, number>();
@@ -496,6 +498,12 @@ export function hookComponents(
       properties.push(prop(`${NS}hook:script`, script.path));
       pinned = script.pinned;
       reason = 'its plugin is not pinned';
+      // What runs is what the script's #! line says (as for a bundled MCP server's ./file command).
+      const launch = script.abs ? await entryFileReason(script.abs) : undefined;
+      if (launch) {
+        pinned = false;
+        reason = `runs ${script.path}, and ${launch}`;
+      }
     } else if (h.script) {
       reason = `runs ${h.script}, which is not a file in the scanned folder`;
     } else if (h.launch) {
