@@ -24,6 +24,14 @@ beforeAll(async () => {
     open.add(res);
     res.on('close', () => open.delete(res));
     if (req.url?.includes('never')) return; // headers never come
+    if (req.url?.includes('slow503')) {
+      // A 503 just under the deadline, every time (fourth outside report, finding 6).
+      setTimeout(() => {
+        res.writeHead(503);
+        res.end();
+      }, 600);
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.write('{');
     const t = setInterval(() => res.write(' '), 200); // one byte at a time, forever
@@ -55,13 +63,24 @@ describe('a hostile registry (library)', () => {
     expect(run.results.size).toBe(8);
     for (const r of run.results.values()) {
       expect(r.status).toBe('error');
-      expect(r.error).toMatch(/^(the registry did not answer in time|not asked: the registry left \d+ answers incomplete past their deadline in this run)$/);
+      expect(r.error).toMatch(/^(the registry did not answer in time|not asked: the registry left \d+ answers incomplete past their deadline in this run|not asked: the registry's failed answers took [\d.]+ s of this run \(budget \d+ s\))$/);
     }
     expect([...run.results.values()].filter((r) => r.error?.startsWith('not asked')).length).toBeGreaterThan(0);
     // No retries of a timed-out request; the breaker stops the rest (2 requests per package at most).
     expect(requests).toBeLessThan(16);
     expect(took).toBeLessThan(60_000); // a bound, not a timing claim: before the fix this never returned
   }, 90_000);
+
+  it('a registry that answers 503 just under the deadline is not asked again once its failures have cost the run its budget', async () => {
+    const pkgs = npmPackages(Array.from({ length: 12 }, (_, i) => component(`slow503-${i}`, [sha(`s${i}`)])));
+    requests = 0;
+    const run = await checkNpmProvenance(pkgs, { registry: { url, source: 'test' }, trust: noTrust, trustKey: 'k', concurrency: 2, timeoutMs: 1000, retryDelayMs: 1 });
+    const errors = [...run.results.values()].map((r) => r.error ?? '');
+    expect(errors.every((e) => e === 'the registry answered 503' || e.startsWith("not asked: the registry's failed answers took"))).toBe(true);
+    expect(errors.filter((e) => e.startsWith('not asked')).length).toBeGreaterThan(6);
+    // 12 packages × 2 requests × 4 attempts would be 96 answers of 0.6 s; the budget (2 × 1 s) stops it after a handful.
+    expect(requests).toBeLessThan(16);
+  }, 60_000);
 
   it('an integrity with two sha512 digests is invalid without asking the registry', async () => {
     requests = 0;

@@ -127,6 +127,14 @@ describe('aibom build --provenance: npm publish attestations', () => {
     expect(prop(keyed, `${P}:log-index`)).toMatch(/^\d+$/);
     // A publish attestation alone is not provenance.
     expect(prop(keyed, 'aibom:npm:provenance')).toBe('missing');
+    // Fourth outside report, finding 3: the registry dates every version 10 days back, but the
+    // verified publish attestation was logged minutes ago: the publish time is the signed one.
+    for (const n of ['pub-keyless', 'pub-key'] as const) {
+      const published = Date.parse(prop(c[n]!, 'aibom:npm:published') ?? '');
+      expect(Date.now() - published, n).toBeLessThan(86_400_000);
+    }
+    // An attestation that does not verify moves nothing: the registry's date stands.
+    expect(Date.now() - Date.parse(prop(c['unknown-key']!, 'aibom:npm:published') ?? '')).toBeGreaterThan(9 * 86_400_000);
     expect(prop(c.both!, 'aibom:npm:provenance')).toBe('verified');
     expect(prop(c.both!, P)).toBe('verified');
     const wrong: Array<[Name, RegExp]> = [

@@ -225,6 +225,15 @@ describe('aibom gate: packages policy over the recorded provenance', () => {
     const again = await gate([], ['--lock', 'aibom.lock.json']);
     expect(again.r.code).toBe(1);
     expect(again.failures.filter((f) => f.rule === 'provenance-drift').map((f) => f.name)).toEqual(['package:tampered']);
+    // Fourth outside report, finding 2: a copy aibom never asked about (here: a BOM built without
+    // --provenance) carries no verified provenance, so every locked package drifts.
+    delete lock.components['package:tampered'];
+    await writeFile(join(proj, 'aibom.lock.json'), JSON.stringify(lock));
+    expect((await runCli(['build', '.', '-o', 'plain.json'], { cwd: proj, env: env() })).code).toBe(0);
+    const plain = await runCli(['gate', '--bom', 'plain.json', '--root', '.', '--lock', 'aibom.lock.json', '--frozen-lock', '--json'], { cwd: proj, env: env() });
+    const drifted = (JSON.parse(plain.stdout).failures as Array<{ rule: string; name: string; message: string }>).filter((f) => f.rule === 'provenance-drift');
+    expect(drifted.map((f) => f.name).sort()).toEqual(['package:@acme/tool', 'package:left-pad']);
+    expect(drifted[0]!.message).toContain('its provenance disappeared');
   });
 });
 

@@ -33,3 +33,19 @@ describe('verifyPlugins options', () => {
     await expect(verifyPlugins(null as never)).rejects.toThrow('verifyPlugins: options must be an object');
   });
 });
+
+describe('runGate and buildAibom options (fourth outside report, finding 5)', () => {
+  it('runGate refuses a misspelt claim constraint, and a misspelt lock option, before reading anything', async () => {
+    const { runGate } = await import('../src/gate/gate.js');
+    await expect(runGate({ bom: 'no-such.json', sourceRepositry: 'https://github.com/acme/agent' } as never)).rejects.toThrow(
+      'runGate: unknown option "sourceRepositry" (did you mean "sourceRepository"?)',
+    );
+    await expect(runGate({ bom: 'no-such.json', lock: { file: 'l.json', frozn: true } } as never)).rejects.toThrow('runGate: lock: unknown option "frozn" (did you mean "frozen"?)');
+  });
+
+  it('buildAibom refuses a misspelt option', async () => {
+    const { buildAibom } = await import('../src/build/aibom.js');
+    await expect(buildAibom('.', { polcy: 'p.yaml' } as never)).rejects.toThrow('buildAibom: unknown option "polcy" (did you mean "policy"?)');
+    await expect(buildAibom('.', { npmProvenance: { regsitry: 'x' } } as never)).rejects.toThrow('buildAibom: npmProvenance: unknown option "regsitry" (did you mean "registry"?)');
+  });
+});

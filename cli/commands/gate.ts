@@ -90,10 +90,12 @@ export function registerGate(program: Command): void {
           printError('--artifacts needs --attestations (the Sigstore bundles to check them against)');
           return EXIT_USAGE;
         }
-        const { runGate } = await import('../../src/gate/gate.js');
+        const { runGate, GATE_OPTION_KEYS } = await import('../../src/gate/gate.js');
         const vsa = await vsaOptions(opts);
         const lock = lockOptions(opts);
-        const res = await runGate({ ...opts, vsa, lock });
+        // The library takes only its own options (it refuses any other key); the flags hold more (format, output, signing).
+        const gateOpts = Object.fromEntries(Object.entries(opts).filter(([k]) => (GATE_OPTION_KEYS as readonly string[]).includes(k)));
+        const res = await runGate({ ...gateOpts, vsa, lock });
         for (const e of res.unusedExceptions ?? []) {
           printWarning(`${res.policy}${e.line ? `:${e.line}` : ''}: the exception for "${e.component}" matches no component of the BOM (stale or misspelled?)`);
         }

@@ -24,6 +24,8 @@ export const STATEMENT_TYPE_V01 = 'https://in-toto.io/Statement/v0.1';
 export const STATEMENT_TYPES: readonly string[] = [STATEMENT_TYPE_V1, STATEMENT_TYPE_V01];
 /** Predicate type of a CycloneDX BOM as an attestation predicate. */
 export const CYCLONEDX_PREDICATE_TYPE = 'https://cyclonedx.org/bom';
+/** SLSA build provenance, v1 and v0.2. */
+export const SLSA_PROVENANCE_TYPES: readonly string[] = ['https://slsa.dev/provenance/v1', 'https://slsa.dev/provenance/v0.2'];
 
 /** Map from algorithm name (sha256, sha512, gitCommit, ...) to the digest, lowercase hex for hex digests. */
 export type DigestSet = Record<string, string>;

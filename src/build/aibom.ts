@@ -8,6 +8,7 @@
  * build with an IncompleteInventoryError: a BOM that silently misses it would be signed and
  * trusted. `keepGoing` builds it anyway and leaves those inputs out (they stay in `findings`).
  */
+import { assertKnownOptions } from '../util/options.js';
 import { resolve } from 'node:path';
 import { type BomJson, buildBom, serializeBom } from '../bom/build.js';
 import { specFor, type WritableSpecVersion } from '../bom/spec.js';
@@ -79,7 +80,15 @@ export class IncompleteInventoryError extends AibomError {
   }
 }
 
+const BUILD_OPTION_KEYS = [
+  'specVersion', 'reproducible', 'configFile', 'exclude', 'followSymlinks', 'maxLockfileBytes', 'keepGoing', 'publisherKeys', 'policy', 'trustedRoot', 'env', 'onProgress', 'mcpTools', 'npmProvenance',
+] as const satisfies ReadonlyArray<keyof BuildAibomOptions>;
+// Compile-time: the list names every option of BuildAibomOptions.
+const everyBuildOption: Exclude<keyof BuildAibomOptions, (typeof BUILD_OPTION_KEYS)[number]> extends never ? true : never = true;
+void everyBuildOption;
+
 export async function buildAibom(dir: string, options: BuildAibomOptions = {}): Promise<BuiltAibom> {
+  assertKnownOptions('buildAibom', options, BUILD_OPTION_KEYS, { npmProvenance: ['registry', 'onProgress'] });
   const specVersion = options.specVersion ?? '1.6';
   specFor(specVersion);
   const root = resolve(dir);

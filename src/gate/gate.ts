@@ -20,7 +20,9 @@ import { buildPolicy, type PolicyOptions, type SignerIdentityOptions } from '../
 import { VerifyFailure } from '../verification/result.js';
 import { VerifySession } from '../verification/run.js';
 import { verifyPrepared } from '../verification/verify.js';
-import { verifyBomPredicate } from '../verification/bom-predicate.js';
+import { bomSignatureRefusal, verifyBomPredicate } from '../verification/bom-predicate.js';
+import { CLAIM_LIST_OPTIONS, CLAIM_STRING_OPTIONS } from '../verification/claim-policy.js';
+import { assertKnownOptions } from '../util/options.js';
 import { assertValidBom } from '../policy/bom-input.js';
 import { type ArtifactCheck, evaluatePolicy, type GateResult, type SignatureCheck } from '../policy/evaluate.js';
 import { loadPolicy } from '../policy/load.js';
@@ -53,7 +55,21 @@ const MAX_ATTESTATION_FILE_BYTES = 256 * 1024 * 1024;
 
 export type GateRun = GateResult & { bom: string; vsa?: Awaited<ReturnType<typeof writeVsa>>; lock?: LockOutcome };
 
+export const GATE_OPTION_KEYS = [
+  'bom', 'bundle', 'policy', 'root', 'artifacts', 'attestations', 'trustedRoot', 'now', 'vsa', 'lock',
+  'certificateIdentity', 'certificateIdentityRegexp', 'certificateOidcIssuer', 'certificateOidcIssuerRegexp', 'key',
+  ...CLAIM_STRING_OPTIONS, ...CLAIM_LIST_OPTIONS,
+] as const satisfies ReadonlyArray<keyof GateOptions>;
+// Compile-time: the list names every option of GateOptions.
+const everyGateOption: Exclude<keyof GateOptions, (typeof GATE_OPTION_KEYS)[number]> extends never ? true : never = true;
+void everyGateOption;
+const NESTED_GATE_OPTIONS = {
+  lock: ['file', 'acceptDrift', 'frozen'] satisfies ReadonlyArray<keyof LockOptions>,
+  vsa: ['file', 'identity', 'verifierId', 'policyUri', 'resourceUri', 'check'] satisfies ReadonlyArray<keyof VsaOptions>,
+};
+
 export async function runGate(opts: GateOptions): Promise<GateRun> {
+  assertKnownOptions('runGate', opts, GATE_OPTION_KEYS, NESTED_GATE_OPTIONS);
   const policy = opts.policy ? await loadPolicy(opts.policy) : defaultPolicy();
   const root = resolve(opts.root ?? '.');
   const loaded = await loadOrBuildBom(opts.bom ?? root);
@@ -202,6 +218,8 @@ async function checkBomBundles(
       const alt = await verifyBomAsPredicate(b, bom, identity, session, trustedRoot);
       if (alt) res = alt;
     }
+    const notTheBom = res.verified ? bomSignatureRefusal(res.statement?.predicateType) : undefined;
+    if (notTheBom) return { verified: false, reason: `${b}: unsupported: ${notTheBom}` };
     if (!res.verified) return { verified: false, reason: `${b}: ${res.reason ?? 'not verified'}: ${res.error ?? ''}`.trim() };
     last = { verified: true };
     if (res.signer?.identity) last.signer = res.signer.identity;

@@ -155,7 +155,9 @@ export function observedProvenance(inv: InventoryReport, ctx: GateContext): Obse
     if (row.kind !== 'package') continue;
     const prop = (k: string) => row.properties.get(`aibom:npm:provenance${k}`)?.[0];
     const status = prop('');
-    if (status === undefined) continue;
+    // Every installed npm copy counts, asked about or not (no sha512 integrity, a git source, a
+    // BOM built without --provenance): one that carries no verified provenance is a copy without it.
+    if (status === undefined && !row.purl?.startsWith('pkg:npm/')) continue;
     const key = `package:${row.name}`;
     const signer = prop(':signer');
     const where = `${row.name}@${row.version ?? ''}`;

@@ -14,6 +14,7 @@
  * cached on disk (result-cache.ts), so a rerun is offline.
  */
 import { PackageURL } from 'packageurl-js';
+import { SLSA_PROVENANCE_TYPES } from '../attestation/statement.js';
 import type { Component } from '../inventory/types.js';
 import { isObject, parseJsonText } from '../util/json.js';
 import { MAX_BUNDLE_JSON_DEPTH, parseBundle } from '../verification/bundle.js';
@@ -25,9 +26,8 @@ import type { NpmRegistry } from './npm-config.js';
 import { type PackageProvenance, ResultCache } from './result-cache.js';
 import { fetchRegistryKeys, type RegistryKeys } from './npm-keys.js';
 import { keyHint, publishEntries, verifyPublishAttestation } from './publish-attestation.js';
-import { type Breaker, describeError, encodeName, getBounded } from './registry-http.js';
+import { type Breaker, describeError, encodeName, getBounded, newBreaker } from './registry-http.js';
 
-export const SLSA_PROVENANCE_TYPES = ['https://slsa.dev/provenance/v1', 'https://slsa.dev/provenance/v0.2'];
 const MAX_ATTESTATIONS_BYTES = 16 * 1024 * 1024;
 const MAX_PACKUMENT_BYTES = 64 * 1024 * 1024;
 const MAX_ATTESTATIONS = 64;
@@ -216,8 +216,12 @@ async function fetchAndVerify(pkg: NpmPackage, o: ProvenanceOptions, keysFor: ()
   }
   // The registry's word for the publish time, but never earlier than the provenance's signed
   // time (the log's): a registry or mirror cannot date a version it just published back past a cooldown.
+  // Every verified signed time counts: the SLSA provenance's and npm's publish attestation's (a
+  // package without provenance usually still has the registry's own signed, logged statement).
   const said = publishTime(packument, pkg.version);
-  const published = said && result.signedAt && Date.parse(result.signedAt) > Date.parse(said) ? new Date(result.signedAt).toISOString() : (said ?? undefined);
+  const signed = [result.signedAt, result.publish?.status === 'verified' ? result.publish.signedAt : undefined].filter((t): t is string => t !== undefined && !Number.isNaN(Date.parse(t)));
+  const latest = signed.sort((a, b) => Date.parse(b) - Date.parse(a))[0];
+  const published = said && latest && Date.parse(latest) > Date.parse(said) ? new Date(latest).toISOString() : said;
   if (published) result.published = published;
   return result;
 }
@@ -229,7 +233,7 @@ async function fetchAndVerify(pkg: NpmPackage, o: ProvenanceOptions, keysFor: ()
 export async function checkNpmProvenance(pkgs: NpmPackage[], o: ProvenanceOptions): Promise<ProvenanceRun> {
   const results = new Map<string, PackageProvenance>();
   const cache = await ResultCache.open(o.cacheDir, o.registry.url, o.trustKey, o.keyDir);
-  const breaker: Breaker = { timeouts: 0, limit: 4 };
+  const breaker: Breaker = newBreaker(o.timeoutMs);
   let keys: Promise<RegistryKeys> | undefined;
   const keysFor = () => {
     keys ??= fetchRegistryKeys(o.registry, { retryDelayMs: o.retryDelayMs ?? 100, breaker, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });

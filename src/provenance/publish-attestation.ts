@@ -29,6 +29,8 @@ export interface PublishAttestation {
   /** Key-signed: the registry key id. */
   keyid?: string;
   logIndex?: string;
+  /** When it was signed (its log's or timestamp authority's time). */
+  signedAt?: string;
   error?: string;
 }
 
@@ -96,6 +98,7 @@ function verifyKeySigned(loaded: LoadedBundle, hint: string, pkg: NpmPackageRef,
 function withLogIndex(out: PublishAttestation, r: VerificationResult): PublishAttestation {
   const tlog = r.witnesses?.find((w) => w.kind === 'tlog');
   if (tlog?.kind === 'tlog') out.logIndex = tlog.logIndex;
+  if (r.signedAt) out.signedAt = r.signedAt;
   return out;
 }
 

@@ -24,10 +24,28 @@ export interface GetOptions {
   breaker?: Breaker;
 }
 
-/** Timeouts seen in one run; at `limit`, requests fail fast instead of each waiting out its deadline. */
+/**
+ * One run's budget for a registry that fails: at `limit` timeouts, or once failed answers (of
+ * any kind: 5xx, 429, network errors, timeouts) have taken `budgetMs` in all, the registry is
+ * not asked again and every request left fails at once (a registry that answers 503 just under
+ * the deadline must not cost minutes per package).
+ */
 export interface Breaker {
   timeouts: number;
   limit: number;
+  failedMs: number;
+  budgetMs: number;
+}
+
+export function newBreaker(timeoutMs: number = DEFAULT_TIMEOUT_MS): Breaker {
+  return { timeouts: 0, limit: 4, failedMs: 0, budgetMs: 2 * timeoutMs };
+}
+
+function tripped(b: Breaker | undefined): string | undefined {
+  if (!b) return undefined;
+  if (b.timeouts >= b.limit) return `not asked: the registry left ${b.timeouts} answers incomplete past their deadline in this run`;
+  if (b.failedMs >= b.budgetMs) return `not asked: the registry's failed answers took ${(b.failedMs / 1000).toFixed(1)} s of this run (budget ${(b.budgetMs / 1000).toFixed(0)} s)`;
+  return undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -92,13 +110,14 @@ export async function getBounded(url: string, reg: NpmRegistry, o: GetOptions): 
   let lastErr: unknown;
   for (let attempt = 0; attempt <= RETRIES; attempt++) {
     if (attempt) await sleep(o.retryDelayMs * 4 ** (attempt - 1));
-    if (o.breaker && o.breaker.timeouts >= o.breaker.limit) {
-      throw new Error(`not asked: the registry left ${o.breaker.timeouts} answers incomplete past their deadline in this run`);
-    }
+    const stop = tripped(o.breaker);
+    if (stop) throw new Error(stop);
+    const started = Date.now();
     try {
       return await getOnce(url, reg, o);
     } catch (err) {
       lastErr = err;
+      if (o.breaker) o.breaker.failedMs += Date.now() - started;
       if (err instanceof Timeout) {
         // A registry that holds a request open is not retried: the deadline already paid for it.
         if (o.breaker) o.breaker.timeouts++;

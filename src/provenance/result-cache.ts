@@ -55,7 +55,7 @@ export interface CacheKeyParts {
 }
 
 const STRING_FIELDS = ['published', 'signedAt', 'repository', 'ref', 'workflow', 'trigger', 'runner', 'logIndex', 'signer', 'issuer'] as const;
-const PUBLISH_FIELDS = ['signer', 'issuer', 'keyid', 'logIndex'] as const;
+const PUBLISH_FIELDS = ['signer', 'issuer', 'keyid', 'logIndex', 'signedAt'] as const;
 const settled = (s: unknown): s is 'verified' | 'missing' => s === 'verified' || s === 'missing';
 
 /** Why the path (a file or folder that exists) may not be trusted, or undefined. */

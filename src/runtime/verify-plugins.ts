@@ -23,12 +23,12 @@ import { readBytesBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
 import { type LoadedBundle, loadBundle } from '../verification/bundle.js';
 import { CLAIM_LIST_OPTIONS, CLAIM_STRING_OPTIONS } from '../verification/claim-policy.js';
-import { didYouMean } from '../util/did-you-mean.js';
+import { assertKnownOptions } from '../util/options.js';
 import { buildPolicy, type IdentityPolicy, type PolicyOptions } from '../verification/identity-policy.js';
 import { describeMatcher } from '../verification/matcher.js';
 import { type VerificationResult, VerifyFailure } from '../verification/result.js';
 import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
-import { verifyBomPredicate } from '../verification/bom-predicate.js';
+import { bomSignatureRefusal, verifyBomPredicate } from '../verification/bom-predicate.js';
 import { makeTrustContext, messageDigestAlgorithm, type TrustContext, verifyPrepared } from '../verification/verify.js';
 import { DigestCache } from './cache.js';
 import { attachLoadPins, type LoadPins } from './load-pins.js';
@@ -75,17 +75,8 @@ const OPTION_KEYS = [
 const everyOption: Exclude<keyof VerifyPluginsOptions, (typeof OPTION_KEYS)[number]> extends never ? true : never = true;
 void everyOption;
 
-function assertKnownOptions(options: object): void {
-  for (const k of Object.keys(options)) {
-    if ((OPTION_KEYS as readonly string[]).includes(k)) continue;
-    const hint = didYouMean(k, OPTION_KEYS);
-    throw new AibomError('USAGE', `verifyPlugins: unknown option "${k}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
-  }
-}
-
 export async function verifyPlugins(options: VerifyPluginsOptions): Promise<VerifyPluginsResult> {
-  if (typeof options !== 'object' || options === null) throw new AibomError('USAGE', 'verifyPlugins: options must be an object');
-  assertKnownOptions(options);
+  assertKnownOptions('verifyPlugins', options, OPTION_KEYS);
   const env = options.env ?? process.env;
   const root = resolve(options.root ?? '.');
   const realRoot = await realpath(root).catch(() => {
@@ -200,6 +191,8 @@ async function verifyBom(ctx: TrustContext, bytes: Buffer, bomFile: string, bund
     const alt = verifyBomAsPredicate(ctx, loaded, bytes, bomFile, policy);
     if (alt) res = alt;
   }
+  const notTheBom = res.verified ? bomSignatureRefusal(res.statement?.predicateType) : undefined;
+  if (notTheBom) res = { ...res, verified: false, reason: 'unsupported', error: notTheBom };
   out.verified = res.verified;
   if (res.verified) {
     const signer: NonNullable<BomCheck['signer']> = { method: res.signer?.method ?? 'unknown' };

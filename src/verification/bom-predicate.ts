@@ -6,7 +6,8 @@
  * so a re-serialized but identical BOM still matches and any edited field does not.
  */
 import { IN_TOTO_DIGESTS, subjectAlgorithms } from '../attestation/digests.js';
-import { CYCLONEDX_PREDICATE_TYPE } from '../attestation/statement.js';
+import { CYCLONEDX_PREDICATE_TYPE, SLSA_PROVENANCE_TYPES } from '../attestation/statement.js';
+import { VSA_PREDICATE_TYPE } from '../attestation/vsa.js';
 import { isObject } from '../util/json.js';
 import type { LoadedBundle } from './bundle.js';
 import type { IdentityPolicy } from './identity-policy.js';
@@ -47,4 +48,18 @@ export function verifyBomPredicate(
     return verifyPrepared(ctx, loaded, { kind: 'digest', name, algorithm, digest: Buffer.from(hex, 'hex') }, policy);
   }
   return undefined;
+}
+
+/**
+ * What may stand as the BOM's signature: a signature over the BOM itself, or a statement whose
+ * type vouches for it (the BOM as predicate, SLSA provenance of it, a PASSED SLSA VSA v1). Any
+ * other signed statement about the BOM (a VSA of another version, a VEX saying "affected", a
+ * type nobody here knows) says something else about it, not "this is our release": refused,
+ * naming the type. Undefined when `statementType` (the verified bundle's) is acceptable.
+ */
+export const BOM_SIGNATURE_TYPES: readonly string[] = [CYCLONEDX_PREDICATE_TYPE, ...SLSA_PROVENANCE_TYPES, VSA_PREDICATE_TYPE];
+
+export function bomSignatureRefusal(statementType: string | undefined): string | undefined {
+  if (statementType === undefined || BOM_SIGNATURE_TYPES.includes(statementType)) return undefined;
+  return `the bundle signs a statement of type ${JSON.stringify(statementType.slice(0, 200))} about the BOM, which does not vouch for it as the release's BOM (accepted: a signature over the BOM, or ${BOM_SIGNATURE_TYPES.join(', ')})`;
 }

@@ -6,12 +6,20 @@
  * its signature and subject are good. Only after the signature and the subject verified: an
  * unverified VSA says nothing.
  */
-import { summarizeVsa, VSA_PREDICATE_TYPE } from '../attestation/vsa.js';
+import { summarizeVsa } from '../attestation/vsa.js';
 import type { LoadedBundle } from './bundle.js';
 import type { VerificationResult } from './result.js';
 
+/**
+ * Any version or spelling of the SLSA VSA type (v0.2, v1, a trailing slash, another case): a
+ * signed verdict is judged by its verdict whatever version it claims to be.
+ */
+export function isVsaType(predicateType: string): boolean {
+  return /^https?:\/\/slsa\.dev\/verification_summary(\/|$)/i.test(predicateType.trim());
+}
+
 export function applyVsaVerdict(result: VerificationResult, loaded: LoadedBundle): void {
-  if (!result.verified || loaded.statement?.predicateType !== VSA_PREDICATE_TYPE) return;
+  if (!result.verified || !loaded.statement || !isVsaType(loaded.statement.predicateType)) return;
   result.vsa = summarizeVsa(loaded.statement.predicate);
   if (result.vsa.verificationResult === 'PASSED') return;
   result.verified = false;
