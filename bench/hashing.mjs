@@ -37,7 +37,7 @@ function shardSizes() {
 
 /** The digest module of the build being benchmarked, beside its CLI. */
 function digestModule() {
-  return join(dirname(AIBOM_CLI), '..', 'src', 'inventory', 'digest.js');
+  return join(dirname(AIBOM_CLI), '..', 'src', 'digest', 'digest.js');
 }
 
 /**
