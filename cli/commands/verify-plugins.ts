@@ -71,19 +71,9 @@ export function registerVerifyPlugins(program: Command): void {
       action(async (flags: VerifyPluginsFlags) => {
         if (!flags.bom) throw usageError('--bom FILE is required');
         const { verifyPlugins, formatReport } = await import('../../src/runtime/index.js');
+        const { SIGNER_IDENTITY_KEYS } = await import('../../src/verification/identity-policy.js');
         const opts: Parameters<typeof verifyPlugins>[0] = { bom: flags.bom, pluginPaths: flags.pluginPath, failOnMissing: !!flags.failOnMissing };
-        for (const k of [
-          'bundle',
-          'root',
-          'policy',
-          'certificateIdentity',
-          'certificateIdentityRegexp',
-          'certificateOidcIssuer',
-          'certificateOidcIssuerRegexp',
-          'key',
-          'trustedRoot',
-          'acceptBom',
-        ] as const) {
+        for (const k of ['bundle', 'root', 'policy', ...SIGNER_IDENTITY_KEYS, 'trustedRoot', 'acceptBom'] as const) {
           if (flags[k] !== undefined) opts[k] = flags[k];
         }
         Object.assign(opts, claimFlags(flags));

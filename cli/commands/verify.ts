@@ -75,14 +75,11 @@ export function registerVerify(program: Command): void {
         else delete flags.ignorePaths;
         const { VerifySession } = await import('../../src/verification/run.js');
         const { verdictLine } = await import('../../src/verification/result.js');
+        const { SIGNER_IDENTITY_KEYS } = await import('../../src/verification/identity-policy.js');
         const session = new VerifySession();
         const defaults = {
           ...pick(flags, [
-            'certificateIdentity',
-            'certificateIdentityRegexp',
-            'certificateOidcIssuer',
-            'certificateOidcIssuerRegexp',
-            'key',
+            ...SIGNER_IDENTITY_KEYS,
             'certificateChain',
             'trustedRoot',
             'ignorePaths',

@@ -16,7 +16,7 @@ import { loadOrBuildBom } from '../build/load.js';
 import { readBytesBounded, readTextBounded } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
 import { parseBundle } from '../verification/bundle.js';
-import { buildPolicy, type PolicyOptions, type SignerIdentityOptions } from '../verification/identity-policy.js';
+import { buildPolicy, type PolicyOptions, SIGNER_IDENTITY_KEYS, type SignerIdentityOptions } from '../verification/identity-policy.js';
 import { VerifyFailure } from '../verification/result.js';
 import { VerifySession } from '../verification/run.js';
 import { verifyPrepared } from '../verification/verify.js';
@@ -57,7 +57,7 @@ export type GateRun = GateResult & { bom: string; vsa?: Awaited<ReturnType<typeo
 
 export const GATE_OPTION_KEYS = [
   'bom', 'bundle', 'policy', 'root', 'artifacts', 'attestations', 'trustedRoot', 'now', 'vsa', 'lock',
-  'certificateIdentity', 'certificateIdentityRegexp', 'certificateOidcIssuer', 'certificateOidcIssuerRegexp', 'key',
+  ...SIGNER_IDENTITY_KEYS,
   ...CLAIM_STRING_OPTIONS, ...CLAIM_LIST_OPTIONS,
 ] as const satisfies ReadonlyArray<keyof GateOptions>;
 // Compile-time: the list names every option of GateOptions.

@@ -14,14 +14,13 @@
  * - a release named by key fingerprint only cannot verify anything (no key to check with);
  * - neither: no release signer.
  */
-import type { PolicyOptions, SignerIdentityOptions } from '../verification/identity-policy.js';
+import { type PolicyOptions, SIGNER_IDENTITY_KEYS, type SignerIdentityOptions } from '../verification/identity-policy.js';
 import { copyClaimOptions, hasClaimOptions, layerClaims } from '../verification/claim-policy.js';
 import type { SignerPolicy } from './types.js';
 
 /** Options that name a release signer (CLI flags, the hook's options). */
 export type SignerFlags = SignerIdentityOptions;
 
-const IDENTITY_FLAGS = ['certificateIdentity', 'certificateIdentityRegexp', 'certificateOidcIssuer', 'certificateOidcIssuerRegexp', 'key'] as const;
 
 export type ReleaseSigner =
   /** Who signs releases, as identity-policy options. */
@@ -46,7 +45,7 @@ export function signerOptions(s: SignerPolicy): PolicyOptions | undefined {
 /** The release signer: from the options given, else the policy's `release` (see the file's comment). */
 export function releaseSigner(given: SignerFlags, release: SignerPolicy | undefined): ReleaseSigner {
   const fromFlags: PolicyOptions = {};
-  for (const k of IDENTITY_FLAGS) if (given[k] !== undefined) fromFlags[k] = given[k];
+  for (const k of SIGNER_IDENTITY_KEYS) if (given[k] !== undefined) fromFlags[k] = given[k];
   const givenClaims = copyClaimOptions(given, {});
   // The policy's release claims hold whoever names the signer: flags that name it add their claims, never drop the policy's.
   const policyClaims = release ? copyClaimOptions(release, {}) : {};

@@ -24,7 +24,7 @@ import { parseJsonText } from '../util/json.js';
 import { type LoadedBundle, loadBundle } from '../verification/bundle.js';
 import { CLAIM_LIST_OPTIONS, CLAIM_STRING_OPTIONS } from '../verification/claim-policy.js';
 import { assertKnownOptions } from '../util/options.js';
-import { buildPolicy, type IdentityPolicy, type PolicyOptions } from '../verification/identity-policy.js';
+import { buildPolicy, type IdentityPolicy, type PolicyOptions, SIGNER_IDENTITY_KEYS } from '../verification/identity-policy.js';
 import { describeMatcher } from '../verification/matcher.js';
 import { type VerificationResult, VerifyFailure } from '../verification/result.js';
 import { cacheDir, loadTrustedRoot } from '../verification/trusted-root.js';
@@ -68,7 +68,7 @@ interface RuntimePolicy {
 /** Every option verifyPlugins reads; anything else is a mistake that must not pass silently (a misspelt claim constraint would check nothing). */
 const OPTION_KEYS = [
   'bom', 'bundle', 'root', 'policy', 'trustedRoot', 'cache', 'pluginPaths', 'failOnMissing', 'stateDir', 'acceptBom', 'now', 'env',
-  'certificateIdentity', 'certificateIdentityRegexp', 'certificateOidcIssuer', 'certificateOidcIssuerRegexp', 'key',
+  ...SIGNER_IDENTITY_KEYS,
   ...CLAIM_STRING_OPTIONS, ...CLAIM_LIST_OPTIONS,
 ] as const satisfies ReadonlyArray<keyof VerifyPluginsOptions>;
 // Compile-time: the list names every option of VerifyPluginsOptions.

@@ -22,6 +22,7 @@ import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { isObject, parseJsonText } from '../util/json.js';
 import { CLAIM_LIST_OPTIONS, CLAIM_OPTION_KEYS, CLAIM_STRING_OPTIONS, copyClaimOptions, layerClaims } from './claim-policy.js';
+import { SIGNER_IDENTITY_KEYS } from './identity-policy.js';
 import type { VerificationResult } from './result.js';
 import type { VerifyRequest, VerifySession } from './run.js';
 
@@ -130,14 +131,7 @@ export async function readBatch(file: string, defaults: Partial<VerifyRequest>):
       continue;
     }
     // A line that names its own signer replaces the command line's signer, not merges with it.
-    const signerFields: Array<keyof VerifyRequest> = [
-      'certificateIdentity',
-      'certificateIdentityRegexp',
-      'certificateOidcIssuer',
-      'certificateOidcIssuerRegexp',
-      'key',
-      'certificateChain',
-    ];
+    const signerFields: Array<keyof VerifyRequest> = [...SIGNER_IDENTITY_KEYS, 'certificateChain'];
     if (signerFields.some((f) => keysGiven.has(f))) for (const f of signerFields) if (!keysGiven.has(f)) delete req[f];
     // Claim constraints add up: the command line's hold for every line, whoever the line names as
     // signer; a line may add its own, never drop or contradict the command line's.

@@ -37,6 +37,11 @@ export interface SignerIdentityOptions extends ClaimOptions {
   key?: string;
 }
 
+/** The option names that say who signs (the claim options constrain them). */
+export const SIGNER_IDENTITY_KEYS = ['certificateIdentity', 'certificateIdentityRegexp', 'certificateOidcIssuer', 'certificateOidcIssuerRegexp', 'key'] as const satisfies ReadonlyArray<
+  keyof SignerIdentityOptions
+>;
+
 export interface PolicyOptions extends SignerIdentityOptions {
   certificateChain?: string;
 }
