@@ -186,7 +186,8 @@ describe('aibom build --mcp-tools and aibom mcp check (stdio)', () => {
     const closed = await runCli(['build', dir, '--mcp-tools', '--mcp-server', 'local', '--mcp-timeout', '8', '-o', join(dir, 'bom0.json')], { env });
     expect(closed.code, closed.stderr).toBe(0);
     expect(JSON.parse(await readFile(envDump, 'utf8')).API_KEY).toBe('${PARENT_API_KEY}');
-    const b = await runCli(['build', dir, '--mcp-tools', '--mcp-env', 'PARENT_API_KEY', '--mcp-timeout', '8', '-o', join(dir, 'bom.json'), '--json'], { env });
+    // The hanging server costs the whole --mcp-timeout: 5 s is ample for the others, read side by side.
+    const b = await runCli(['build', dir, '--mcp-tools', '--mcp-env', 'PARENT_API_KEY', '--mcp-timeout', '5', '-o', join(dir, 'bom.json'), '--json'], { env });
     expect(b.code, b.stderr).toBe(0);
     const summary = JSON.parse(b.stdout);
     expect(summary.findings.find((f: { code: string }) => f.code === 'mcp-tools-unreadable')?.message).toMatch(/MCP server "hang": its tools could not be read \(timeout\)/);
@@ -220,7 +221,11 @@ describe('aibom build --mcp-tools and aibom mcp check (stdio)', () => {
     expect(byName.reports).toMatchObject({ ok: false, added: ['upload'], removed: ['archive'], changed: ['list_reports'] });
     expect(byName.local).toMatchObject({ ok: false, added: ['upload'], removed: ['archive'], changed: ['list_reports'] });
     expect(byName.memory).toMatchObject({ ok: true });
-    // The tool-definition findings of the changed server, and aibom diff between the two releases.
+    // The tool-definition findings of the changed server, and aibom diff between the two releases
+    // (the hanging server, already reported above, left out of this build).
+    const config = JSON.parse(await readFile(join(dir, '.mcp.json'), 'utf8'));
+    delete config.mcpServers.hang;
+    await writeFile(join(dir, '.mcp.json'), JSON.stringify(config));
     const b2 = await runCli(['build', dir, '--mcp-tools', '--mcp-timeout', '8', '--exclude', 'bom.json', '-o', join(dir, 'bom2.json'), '--json'], { env });
     expect(b2.code, b2.stderr).toBe(0);
     expect(JSON.parse(b2.stdout).findings.some((f: { code: string; message: string }) => f.code === 'invisible-unicode' && /tool "list_reports" carries .* spell "IGN"/.test(f.message))).toBe(true);

@@ -1,5 +1,6 @@
 /**
- * README.md as an executable spec: every ```sh block runs as written, twice — in a fresh copy of
+ * The runner for README.md as an executable spec (test/readme-clone.test.ts and
+ * test/readme-consumer.test.ts): every ```sh block runs as written, twice — in a fresh copy of
  * the repository (what `git clone` gives, after `npm ci`) and in a consumer project that installed
  * the packed tarball (`npm pack`, then `npm install ./aibom-<version>.tgz`), so `npx aibom` and
  * `node --import aibom/register` resolve exactly as they do for users.
@@ -29,20 +30,20 @@
  *     (rule 3's idiom): the runner checks it.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmod, cp, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { delimiter, dirname, join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, tempDir } from './helpers/cli.js';
+import { delimiter, join, relative } from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { REPO, tempDir } from './cli.js';
 
-interface Block {
+export interface Block {
   line: number;
   text: string;
   lang: 'sh' | 'js';
 }
 
 /** The ```sh and ```js blocks of a Markdown text, with the line each starts on. */
-function shellBlocks(markdown: string): Block[] {
+export function shellBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -61,10 +62,10 @@ function shellBlocks(markdown: string): Block[] {
 
 const MARK = '@@readme-block@@';
 
-const JS_END = 'AIBOM_README_JS_BLOCK_END';
+export const JS_END = 'AIBOM_README_JS_BLOCK_END';
 
 /** One bash script for the whole session; a marker before each block names it on failure. */
-function session(blocks: Block[]): string {
+export function session(blocks: Block[]): string {
   return blocks
     .map((b) => {
       const body = b.lang === 'sh' ? b.text : `node --input-type=module <<'${JS_END}'\n${b.text}\n${JS_END}`;
@@ -132,52 +133,47 @@ async function privateKeys(dir: string, base = dir): Promise<string[]> {
 }
 
 /** Files the clone has: those git tracks (with their working-tree content) and new ones not ignored. */
-function cloneFiles(): string[] {
+export function cloneFiles(): string[] {
   const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' });
   return out.split('\0').filter((f) => f && existsSync(join(REPO, f)));
 }
 
-const README = join(REPO, 'README.md');
+export const README = join(REPO, 'README.md');
 
-describe('README.md shell and library blocks run as written', () => {
-  let tmp: { dir: string; cleanup: () => Promise<void> };
-  let blocks: Block[];
-  let env: NodeJS.ProcessEnv;
-  let trackedKeys: Set<string>;
+export interface ReadmeSession {
+  blocks: Block[];
+  dir: string;
+  run(where: string, cwd: string): Promise<void>;
+  cleanup(): Promise<void>;
+}
 
-  beforeAll(async () => {
-    if (!existsSync(join(REPO, 'dist', 'cli', 'aibom.js'))) throw new Error('dist/ is not built: run `npm run build` (npm test does)');
-    blocks = shellBlocks(await readFile(README, 'utf8'));
-    tmp = await tempDir('aibom-readme-');
-    const bin = join(tmp.dir, 'bin');
-    await mkdir(bin);
-    const realNpm = execFileSync('bash', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim();
-    await writeFile(join(bin, 'npm'), npmShim(realNpm, join(REPO, 'package.json')));
-    await chmod(join(bin, 'npm'), 0o755);
-    const tmpdir = join(tmp.dir, 'tmp');
-    await mkdir(tmpdir);
-    env = {
-      ...process.env,
-      PATH: [bin, ...(process.env.PATH ?? '').split(delimiter)].join(delimiter),
-      TMPDIR: tmpdir,
-      NO_COLOR: '1',
-      AIBOM_CACHE_DIR: join(tmp.dir, 'cache'),
-      npm_config_update_notifier: 'false',
-      npm_config_fund: 'false',
-      npm_config_audit: 'false',
-    };
-    trackedKeys = new Set(await privateKeys(REPO).catch(() => []));
-  }, 120_000);
-  afterAll(() => tmp?.cleanup());
-
-  it('README has shell blocks, and the session script keeps their text verbatim', () => {
-    expect(blocks.filter((b) => b.lang === 'sh').length).toBeGreaterThan(3);
-    expect(blocks.some((b) => b.lang === 'js')).toBe(true);
-    for (const b of blocks) expect(b.text, `README.md:${b.line}`).not.toContain(JS_END);
-    for (const b of blocks) expect(session(blocks)).toContain(`${b.text}\n`);
-  });
-
-  async function runSession(where: string, cwd: string): Promise<void> {
+/**
+ * A terminal for the README's blocks: a temp folder with the `npm` shim first on PATH, its own
+ * TMPDIR and aibom cache; `run` plays every block in one bash session and checks rules 3, 4 and 6.
+ */
+export async function readmeSession(): Promise<ReadmeSession> {
+  if (!existsSync(join(REPO, 'dist', 'cli', 'aibom.js'))) throw new Error('dist/ is not built: run `npm run build` (npm test does)');
+  const blocks = shellBlocks(await readFile(README, 'utf8'));
+  const tmp = await tempDir('aibom-readme-');
+  const bin = join(tmp.dir, 'bin');
+  await mkdir(bin);
+  const realNpm = execFileSync('bash', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim();
+  await writeFile(join(bin, 'npm'), npmShim(realNpm, join(REPO, 'package.json')));
+  await chmod(join(bin, 'npm'), 0o755);
+  const tmpdir = join(tmp.dir, 'tmp');
+  await mkdir(tmpdir);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: [bin, ...(process.env.PATH ?? '').split(delimiter)].join(delimiter),
+    TMPDIR: tmpdir,
+    NO_COLOR: '1',
+    AIBOM_CACHE_DIR: join(tmp.dir, 'cache'),
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+  };
+  const trackedKeys = new Set(await privateKeys(REPO).catch(() => []));
+  async function run(where: string, cwd: string): Promise<void> {
     const r = await bash(session(blocks), cwd, env);
     const failedAt = lastBlock(r.stderr);
     expect(r.code, `${where}: ${failedAt} failed (exit ${r.code})\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`).toBe(0);
@@ -193,31 +189,20 @@ describe('README.md shell and library blocks run as written', () => {
     const keys = (await privateKeys(cwd)).filter((k) => !trackedKeys.has(k));
     expect(keys, `${where}: private keys written into the project`).toEqual([]);
   }
+  return { blocks, dir: tmp.dir, run, cleanup: tmp.cleanup };
+}
 
-  it('in a fresh clone of the repository', async () => {
-    const clone = join(tmp.dir, 'clone');
-    for (const f of cloneFiles()) {
-      await mkdir(dirname(join(clone, f)), { recursive: true });
-      await cp(join(REPO, f), join(clone, f), { verbatimSymlinks: true });
-    }
-    // What `npm ci` leaves in a clone: the installed packages and the build.
-    for (const d of ['node_modules', 'dist', 'generated']) await symlink(join(REPO, d), join(clone, d));
-    await runSession('fresh clone', clone);
-  }, 300_000);
-
-  it('in a consumer project that installed the packed tarball', async () => {
-    const packs = join(tmp.dir, 'packs');
-    await mkdir(packs);
-    const packed = JSON.parse(
-      execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packs], { cwd: REPO, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'error' } }),
-    ) as Array<{ filename: string }>;
-    const tgz = join(packs, packed[0]!.filename);
-    const project = join(tmp.dir, 'my-agent');
-    await mkdir(project);
-    await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'my-agent', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`);
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tgz], { cwd: project, env: process.env, stdio: 'pipe' });
-    // The user's own agent: the example, as their project would hold it.
-    await cp(join(REPO, 'examples'), join(project, 'examples'), { recursive: true });
-    await runSession('consumer project', project);
-  }, 300_000);
-});
+/** Call at the top of a README suite: the session (`get()`) exists during its tests. */
+export function useReadmeSession(): { get: () => ReadmeSession } {
+  let s: ReadmeSession | undefined;
+  beforeAll(async () => {
+    s = await readmeSession();
+  }, 120_000);
+  afterAll(() => s?.cleanup());
+  return {
+    get: () => {
+      if (!s) throw new Error('useReadmeSession: used outside a test');
+      return s;
+    },
+  };
+}
