@@ -40,6 +40,17 @@ export const SCHEMAS = {
       { subject: [{ digest: { sha256: 'ab' } }], predicateType: 'x:y', predicate: [] },
     ],
   },
+  'aibom-config': {
+    schema: 'aibom-config.schema.json',
+    samples: [
+      {},
+      { exclude: ['dist/**'], datasets: [{ path: 'data/faq.jsonl', name: 'faq', license: 'MIT' }], plugins: { paths: ['plugins'] } },
+      { services: [{ name: 'chat', endpoints: ['https://api.example.test/v1'] }] },
+      { surprise: true },
+      { exclude: 'dist' },
+      { datasets: [{ name: 3 }] },
+    ],
+  },
   'runtime-config': {
     schema: 'aibom-runtime.schema.json',
     samples: [

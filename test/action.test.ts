@@ -1,10 +1,12 @@
 /**
  * The bundled Action (action/dist/index.js, as committed) run the way the runner starts it, against a
  * loopback GitHub REST API checked against GitHub's OpenAPI description and the loopback Sigstore
- * stack (the harness: test/helpers/action-harness.ts). This file: action.yml as GitHub reads it; pull requests, branch pushes, failures, an Ed25519 key, the bundle's freshness.
+ * stack (the harness: test/helpers/action-harness.ts): action.yml as GitHub reads it; releases and
+ * tag pushes; the committed provenance lock and the signed verdict; pull requests, branch pushes,
+ * failures, an Ed25519 key; the bundle's freshness.
  */
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -129,6 +131,166 @@ describe('action.yml, as GitHub reads it', () => {
     } finally {
       for (const n of names) delete process.env[inputVariable(n)];
     }
+  });
+});
+
+describe('the aibom Action (bundled) on a release', () => {
+  let gh: GitHubFake;
+  beforeAll(async () => {
+    gh = await startGitHubFake();
+  });
+  afterAll(() => gh?.close());
+
+  it('with everything signed: builds, signs, attests, uploads, stores the attestation and passes', async () => {
+    const ws = await workspace('release-ok');
+    const release = gh.addRelease('v1.0.0');
+    const run = await runAction({
+      workspace: ws,
+      event: 'release',
+      payload: { action: 'published', release: { tag_name: 'v1.0.0', id: release.id } },
+      inputs: { ...releaseInputs(), attest: 'true' },
+      gh,
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout + run.stderr).not.toContain('::error');
+    expect(gh.violations).toEqual([]);
+    expect(release.assets.map((a) => a.name).sort()).toEqual(['aibom.cdx.intoto.sigstore.json', 'aibom.cdx.json', 'aibom.cdx.json.sigstore.json']);
+    const bomAsset = release.assets.find((a) => a.name === 'aibom.cdx.json')!;
+    expect(JSON.parse(bomAsset.data.toString()).bomFormat).toBe('CycloneDX');
+    expect(run.outputs.verdict).toBe('pass');
+    expect(run.outputs['findings-count']).toBe('0');
+    expect(run.outputs['bom-path']).toBe(join(ws, 'aibom.cdx.json'));
+    expect(run.outputs['bundle-path']).toBe(join(ws, 'aibom.cdx.json.sigstore.json'));
+    expect(run.outputs['attestation-path']).toBe(join(ws, 'aibom.cdx.intoto.sigstore.json'));
+    expect(Number(run.outputs['attestation-id'])).toBeGreaterThan(0);
+    expect(gh.attestations).toHaveLength(1);
+    expect(run.summary).toContain('aibom gate: ✅ passed');
+    // The uploaded bundle verifies for the BOM with the workflow identity (anchored).
+    const v = await runCli([
+      'verify',
+      join(ws, 'aibom.cdx.json'),
+      '--bundle',
+      join(ws, 'aibom.cdx.json.sigstore.json'),
+      '--trusted-root',
+      stack.trustedRootPath,
+      '--certificate-identity-regexp',
+      'https://github.com/acme/agent/\\.github/workflows/release\\.yml@refs/tags/v.*',
+      '--certificate-oidc-issuer',
+      stack.urls.oidc,
+    ]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    // The attestation names the release artifact.
+    const att = JSON.parse(await readFile(join(ws, 'aibom.cdx.intoto.sigstore.json'), 'utf8'));
+    const statement = JSON.parse(Buffer.from(att.dsseEnvelope.payload, 'base64').toString());
+    expect(statement.predicateType).toBe('https://cyclonedx.org/bom');
+    expect(statement.subject.map((s: { name: string }) => s.name)).toEqual(['dist/agent-1.0.0.tgz']);
+    // Secrets never reach the log or the files written.
+    for (const secret of [GITHUB_TOKEN, stack.actionsRequestToken]) {
+      expect(run.stdout + run.stderr + run.summary).not.toContain(secret);
+      for (const f of await readdir(ws)) if (f.endsWith('.json')) expect(await readFile(join(ws, f), 'utf8')).not.toContain(secret);
+    }
+    for (const r of gh.requests) expect(r.authorization).toBe(`token ${GITHUB_TOKEN}`);
+  });
+
+  it('a re-run on the same release replaces the assets instead of duplicating them', async () => {
+    const ws = await workspace('release-rerun');
+    const release = gh.addRelease('v2.0.0');
+    const payload = { action: 'published', release: { tag_name: 'v2.0.0', id: release.id } };
+    const first = await runAction({ workspace: ws, event: 'release', payload, inputs: releaseInputs(), gh });
+    expect(first.code, first.stdout).toBe(0);
+    const ids = release.assets.map((a) => a.id);
+    const second = await runAction({ workspace: ws, event: 'release', payload, inputs: releaseInputs(), gh });
+    expect(second.code, second.stdout).toBe(0);
+    expect(release.assets).toHaveLength(3);
+    expect(release.assets.map((a) => a.id).some((id) => ids.includes(id))).toBe(false);
+    expect(second.stdout).toContain('replaced release asset aibom.cdx.json');
+    expect(gh.requests.filter((r) => r.operation === 'repos/delete-release-asset').length).toBeGreaterThanOrEqual(3);
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('a tag push signs by default; missing provenance: the evidence is uploaded, then the step fails with annotations', async () => {
+    const ws = await workspace('release-bad', { unpinned: true });
+    const release = gh.addRelease('v3.0.0');
+    const before = { ...stack.requests };
+    const run = await runAction({
+      workspace: ws,
+      event: 'push',
+      ref: 'refs/tags/v3.0.0',
+      payload: { ref: 'refs/tags/v3.0.0' },
+      inputs: releaseInputs(),
+      gh,
+    });
+    expect(run.code).toBe(1);
+    expect(stack.requests.fulcio).toBeGreaterThan(before.fulcio);
+    expect(run.outputs['bundle-path']).toBe(join(ws, 'aibom.cdx.json.sigstore.json'));
+    expect(release.assets.map((a) => a.name).sort()).toEqual(['aibom.cdx.intoto.sigstore.json', 'aibom.cdx.json', 'aibom.cdx.json.sigstore.json']);
+    // The annotation points at the MCP config line (`:` is escaped as %3A in properties).
+    expect(run.stdout).toMatch(/^::error title=aibom mcp-pinned%3A @modelcontextprotocol\/server-memory,file=\.mcp\.json,line=\d+::MCP server is not pinned/m);
+    expect(run.stdout).toContain('::error::aibom gate: 1 provenance failure');
+    expect(run.outputs.verdict).toBe('fail');
+    expect(run.outputs['findings-count']).toBe('1');
+    expect(run.summary).toContain('`mcp-pinned`');
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('a 403 from the API is a clear error naming the missing permission', async () => {
+    const ws = await workspace('release-403');
+    gh.addRelease('v4.0.0');
+    gh.failWith.set('repos/list-release-assets', 403);
+    try {
+      const run = await runAction({ workspace: ws, event: 'release', payload: { action: 'published', release: { tag_name: 'v4.0.0' } }, inputs: releaseInputs(), gh });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/::error::aibom: listing the assets of release v4\.0\.0: GitHub answered 403 .*permissions: contents: write/);
+      expect(run.stdout + run.stderr).not.toContain(GITHUB_TOKEN);
+    } finally {
+      gh.failWith.clear();
+    }
+  });
+});
+
+describe('the aibom Action (bundled): provenance lock and signed verdict', () => {
+  let gh: GitHubFake;
+  beforeAll(async () => {
+    gh = await startGitHubFake();
+  });
+  afterAll(() => gh?.close());
+
+  it('checks the committed lock (frozen) and uploads the signed VSA: PASSED when the lock holds, FAILED with provenance-drift when it does not', async () => {
+    const ws = await workspace('release-lock');
+    const fp = createHash('sha256').update(createPublicKey(await readFile(publisherPub, 'utf8')).export({ type: 'spki', format: 'der' })).digest('hex');
+    const lock = { lockVersion: 1, components: { 'plugin:tools': { kind: 'plugin', signer: `key sha256:${fp}` } } };
+    await writeFile(join(ws, 'aibom.lock.json'), JSON.stringify(lock));
+    const release = gh.addRelease('v5.0.0');
+    const payload = { action: 'published', release: { tag_name: 'v5.0.0', id: release.id } };
+    const inputs = { ...releaseInputs(), 'provenance-lock': 'aibom.lock.json', vsa: 'true' };
+    const ok = await runAction({ workspace: ws, event: 'release', payload, inputs, gh });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(release.assets.map((a) => a.name).sort()).toEqual(['aibom.cdx.intoto.sigstore.json', 'aibom.cdx.json', 'aibom.cdx.json.sigstore.json', 'aibom.cdx.vsa.sigstore.json']);
+    expect(ok.outputs['vsa-path']).toBe(join(ws, 'aibom.cdx.vsa.sigstore.json'));
+    const v = await runCli([
+      'verify',
+      join(ws, 'aibom.cdx.json'),
+      '--bundle',
+      join(ws, 'aibom.cdx.vsa.sigstore.json'),
+      '--trusted-root',
+      stack.trustedRootPath,
+      '--certificate-identity',
+      'https://github.com/acme/agent/.github/workflows/release.yml@refs/tags/v1.0.0',
+      '--certificate-oidc-issuer',
+      stack.urls.oidc,
+    ]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).toContain('SLSA VSA PASSED');
+    // The lock is never rewritten in CI.
+    expect(JSON.parse(await readFile(join(ws, 'aibom.lock.json'), 'utf8'))).toEqual(lock);
+    // A lock that pins another publisher key: drift, the step fails, the FAILED verdict is uploaded.
+    await writeFile(join(ws, 'aibom.lock.json'), JSON.stringify({ lockVersion: 1, components: { 'plugin:tools': { kind: 'plugin', signer: `key sha256:${'0'.repeat(64)}` } } }));
+    const bad = await runAction({ workspace: ws, event: 'release', payload, inputs, gh });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/::error title=aibom provenance-drift%3A plugin%3Atools::provenance changed since the lock: signer "key sha256:0+" → "key sha256:[0-9a-f]{64}"/);
+    const vsa = JSON.parse(await readFile(join(ws, 'aibom.cdx.vsa.sigstore.json'), 'utf8'));
+    expect(JSON.parse(Buffer.from(vsa.dsseEnvelope.payload, 'base64').toString()).predicate.verificationResult).toBe('FAILED');
+    expect(gh.violations).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@ import { parseJsonText } from '../util/json.js';
 import { lazyRequire } from '../util/lazy.js';
 import { lineIndex } from '../util/lines.js';
 import { duplicateKey, parseYamlDocument } from '../util/yaml.js';
-import { readSchema } from '../util/package-root.js';
+import { type SchemaValidator, schemaValidator } from '../util/precompiled.js';
 import type { Location } from './types.js';
 
 /** Loaded only for a YAML config (see lazyRequire). */
@@ -229,22 +229,13 @@ function escapePointer(s: string): string {
   return s.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-type Validator = ((d: unknown) => boolean) & {
-  errors?: Array<{ instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }> | null;
-};
-let validator: Validator | undefined;
-
-async function configValidator(): Promise<Validator> {
-  if (validator) return validator;
-  const { default: Ajv } = await import('ajv');
-  // strict: false because the schema documents defaults beside $ref (draft-07 ignores them).
-  const ajv = new Ajv.default({ allErrors: true, strict: false });
-  validator = ajv.compile(readSchema('aibom-config.schema.json')) as Validator;
-  return validator;
+function configValidator(): SchemaValidator {
+  // Precompiled by npm run build (scripts/gen-schema-validators.mjs); compiled now when stale.
+  return schemaValidator('aibom-config', 'aibom-config.schema.json');
 }
 
 async function checkSchema(data: unknown, lines: Map<string, number>, display: string): Promise<void> {
-  const validate = await configValidator();
+  const validate = configValidator();
   if (validate(data)) return;
   const seen = new Set<string>();
   const found: Array<{ line: number; msg: string }> = [];

@@ -17,7 +17,7 @@ import { makeStatement, statementBytes, type Subject } from '../attestation/stat
 import { DEFAULT_VERIFIER_ID, VSA_PREDICATE_TYPE, type VsaPredicate, type VsaResourceDescriptor } from '../attestation/vsa.js';
 import { AibomError } from '../errors.js';
 import { sha256File } from '../digest/digest.js';
-import { createBundle, type SigningIdentity } from '../signature/bundle-builder.js';
+import type { SigningIdentity } from '../signature/bundle-builder.js';
 import { pathKind, writeFileAtomic } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
 import type { ArtifactCheck, GateResult } from './evaluate.js';
@@ -92,6 +92,8 @@ export async function vsaStatement(inputs: VsaInputs, o: Omit<VsaOptions, 'file'
 /** Sign the VSA and write it atomically; returns what was written. */
 export async function writeVsa(inputs: VsaInputs, o: VsaOptions): Promise<{ file: string; verificationResult: string; subjects: number }> {
   const statement = await vsaStatement(inputs, o);
+  // Loaded only to sign: a gate that writes no VSA never loads the signing client.
+  const { createBundle } = await import('../signature/bundle-builder.js');
   const bundle = await createBundle({ kind: 'dsse', payload: statementBytes(statement), payloadType: IN_TOTO_PAYLOAD_TYPE }, o.identity);
   o.check?.(bundle);
   await writeFileAtomic(o.file, `${JSON.stringify(bundle)}\n`);

@@ -1,8 +1,7 @@
 /**
- * The runner for README.md as an executable spec (test/readme-clone.test.ts and
- * test/readme-consumer.test.ts): every ```sh block runs as written, twice — in a fresh copy of
- * the repository (what `git clone` gives, after `npm ci`) and in a consumer project that installed
- * the packed tarball (`npm pack`, then `npm install ./aibom-<version>.tgz`), so `npx aibom` and
+ * The runner for README.md as an executable spec (test/readme.test.ts): every ```sh block runs
+ * as written, twice — in a fresh copy of the repository (what `git clone` gives, after `npm ci`)
+ * and in a consumer project that installed the packed tarball (`npm pack`, then `npm install ./aibom-<version>.tgz`), so `npx aibom` and
  * `node --import aibom/register` resolve exactly as they do for users.
  *
  * THE RULES for README shell blocks (follow them when you add a section):
