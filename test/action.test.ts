@@ -134,14 +134,19 @@ describe('action.yml, as GitHub reads it', () => {
   });
 });
 
-describe('the aibom Action (bundled) on a release', () => {
-  let gh: GitHubFake;
-  beforeAll(async () => {
-    gh = await startGitHubFake();
-  });
-  afterAll(() => gh?.close());
+/**
+ * Release runs wait on the GitHub API more than they compute (octokit spaces writes a second
+ * apart, as GitHub asks): they run side by side, each with its own GitHub fake.
+ */
+describe.concurrent('the aibom Action (bundled) on a release, with the provenance lock and the signed verdict', () => {
+  const gitHub = async (onTestFinished: (fn: () => Promise<void>) => void): Promise<GitHubFake> => {
+    const gh = await startGitHubFake();
+    onTestFinished(() => gh.close());
+    return gh;
+  };
 
-  it('with everything signed: builds, signs, attests, uploads, stores the attestation and passes', async () => {
+  it('with everything signed: builds, signs, attests, uploads, stores the attestation and passes', async ({ onTestFinished }) => {
+    const gh = await gitHub(onTestFinished);
     const ws = await workspace('release-ok');
     const release = gh.addRelease('v1.0.0');
     const run = await runAction({
@@ -192,7 +197,8 @@ describe('the aibom Action (bundled) on a release', () => {
     for (const r of gh.requests) expect(r.authorization).toBe(`token ${GITHUB_TOKEN}`);
   });
 
-  it('a re-run on the same release replaces the assets instead of duplicating them', async () => {
+  it('a re-run on the same release replaces the assets instead of duplicating them', async ({ onTestFinished }) => {
+    const gh = await gitHub(onTestFinished);
     const ws = await workspace('release-rerun');
     const release = gh.addRelease('v2.0.0');
     const payload = { action: 'published', release: { tag_name: 'v2.0.0', id: release.id } };
@@ -208,7 +214,8 @@ describe('the aibom Action (bundled) on a release', () => {
     expect(gh.violations).toEqual([]);
   });
 
-  it('a tag push signs by default; missing provenance: the evidence is uploaded, then the step fails with annotations', async () => {
+  it('a tag push signs by default; missing provenance: the evidence is uploaded, then the step fails with annotations', async ({ onTestFinished }) => {
+    const gh = await gitHub(onTestFinished);
     const ws = await workspace('release-bad', { unpinned: true });
     const release = gh.addRelease('v3.0.0');
     const before = { ...stack.requests };
@@ -233,7 +240,8 @@ describe('the aibom Action (bundled) on a release', () => {
     expect(gh.violations).toEqual([]);
   });
 
-  it('a 403 from the API is a clear error naming the missing permission', async () => {
+  it('a 403 from the API is a clear error naming the missing permission', async ({ onTestFinished }) => {
+    const gh = await gitHub(onTestFinished);
     const ws = await workspace('release-403');
     gh.addRelease('v4.0.0');
     gh.failWith.set('repos/list-release-assets', 403);
@@ -246,16 +254,9 @@ describe('the aibom Action (bundled) on a release', () => {
       gh.failWith.clear();
     }
   });
-});
 
-describe('the aibom Action (bundled): provenance lock and signed verdict', () => {
-  let gh: GitHubFake;
-  beforeAll(async () => {
-    gh = await startGitHubFake();
-  });
-  afterAll(() => gh?.close());
-
-  it('checks the committed lock (frozen) and uploads the signed VSA: PASSED when the lock holds, FAILED with provenance-drift when it does not', async () => {
+  it('checks the committed lock (frozen) and uploads the signed VSA: PASSED when the lock holds, FAILED with provenance-drift when it does not', async ({ onTestFinished }) => {
+    const gh = await gitHub(onTestFinished);
     const ws = await workspace('release-lock');
     const fp = createHash('sha256').update(createPublicKey(await readFile(publisherPub, 'utf8')).export({ type: 'spki', format: 'der' })).digest('hex');
     const lock = { lockVersion: 1, components: { 'plugin:tools': { kind: 'plugin', signer: `key sha256:${fp}` } } };

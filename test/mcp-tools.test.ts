@@ -63,6 +63,8 @@ describe('RFC 8785 canonical JSON and tool hashes', () => {
   });
 });
 
+// The servers mostly wait (a hanging one costs its whole timeout): these suites run side by side.
+describe.concurrent('live MCP servers', () => {
 describe('reading live servers', () => {
   it('an SDK server over stdio: every page of tools, its prompts and resources', async () => {
     const dir = await agentDir();
@@ -248,4 +250,5 @@ describe('aibom build --mcp-tools and aibom mcp check (stdio)', () => {
     expect(t.code).toBe(2);
     expect(t.stderr).toMatch(/--mcp-timeout must be a number of seconds/);
   });
+});
 });

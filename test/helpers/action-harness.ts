@@ -165,17 +165,21 @@ export async function write(path: string, data: string) {
   await writeFile(path, data);
 }
 
-let pluginTemplate: string | undefined;
-/** The `tools` plugin, signed once by the publisher (`aibom sign DIR --key`), copied into each workspace. */
-export async function signedPlugin(): Promise<string> {
-  if (pluginTemplate) return pluginTemplate;
-  const dir = join(tmp.dir, 'plugin-template', 'tools');
-  await write(join(dir, 'package.json'), JSON.stringify({ name: 'tools', version: '2.0.0' }));
-  await write(join(dir, 'index.js'), 'export const tool = () => 1;\n');
-  const s = await runCli(['sign', dir, '--key', publisherKey], { env: { SIGSTORE_ID_TOKEN: undefined } });
-  expect(s.code, s.stderr).toBe(0);
-  pluginTemplate = dir;
-  return dir;
+let pluginTemplate: Promise<string> | undefined;
+/**
+ * The `tools` plugin, signed once by the publisher (`aibom sign DIR --key`), copied into each
+ * workspace. One signing however many tests ask at once (they run side by side).
+ */
+export function signedPlugin(): Promise<string> {
+  pluginTemplate ??= (async () => {
+    const dir = join(tmp.dir, 'plugin-template', 'tools');
+    await write(join(dir, 'package.json'), JSON.stringify({ name: 'tools', version: '2.0.0' }));
+    await write(join(dir, 'index.js'), 'export const tool = () => 1;\n');
+    const s = await runCli(['sign', dir, '--key', publisherKey], { env: { SIGSTORE_ID_TOKEN: undefined } });
+    expect(s.code, s.stderr).toBe(0);
+    return dir;
+  })();
+  return pluginTemplate;
 }
 
 /** An agent repository: npm packages, one plugin, an MCP config; `unpinned` adds an unpinned MCP server. */
