@@ -1,5 +1,5 @@
 /**
- * The seeds the robustness tests mutate (test/robustness.test.ts): every fixture folder under
+ * The seeds the robustness tests mutate (test/robustness-lockfiles.test.ts, test/robustness-agent.test.ts): every fixture folder under
  * test/fixtures/ and the example agent (each file of each folder, the rest left intact so a
  * parser gets past its first checks), and generated model files of every format aibom reads.
  * Mutants are laid out in batch folders so one `aibom build` reads many of them.
