@@ -4,15 +4,16 @@
 //
 // - action/src/main.ts and everything it imports → action/dist/index.js (ESM, Node 24).
 // - Our sources load some CommonJS packages with createRequire(import.meta.url); in the bundle
-//   those requires must be bundled too, so that one line is rewritten to use esbuild's require.
+//   those requires are bundled too (scripts/esbuild-plugins.mjs).
 // - The precompiled CycloneDX validators → action/dist/generated/validators/ (self-contained).
 // - No trusted root is bundled (the public-good root is read from an installed @sigstore/tuf,
 //   never copied into the repository): the Action takes a `trusted-root` input when it must
 //   verify keyless signatures; key signatures need none.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleCreateRequire, ggufTablesOnly } from './esbuild-plugins.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argOut = process.argv.indexOf('--out');
@@ -20,34 +21,6 @@ const out = argOut > 0 ? resolve(process.argv[argOut + 1]) : join(root, 'action'
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-
-const bundleRequire = {
-  name: 'bundle-create-require',
-  setup(b) {
-    b.onLoad({ filter: /[\\/](src|action[\\/]src)[\\/].*\.ts$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8')
-        .replace(/const require = createRequire\(import\.meta\.url\);/g, '/* bundled: esbuild resolves require() */')
-        // lazyRequire('pkg') (src/util/lazy.ts) takes its id at run time; give esbuild a literal require.
-        .replace(
-          /lazyRequire(?:<[^;]*?>)?\(\s*'([^']+)'\s*\)/g,
-          (_m, id) => `(() => { let m; return () => (m ??= require(${JSON.stringify(id)})); })()`,
-        );
-      return { contents: text, loader: 'ts' };
-    });
-  },
-};
-
-// aibom reads GGUF itself and takes only the quantization-name tables from @huggingface/gguf;
-// those live in @huggingface/tasks' gguf module. Bundling the whole package would pull in the
-// Hub's app catalogue (docs URLs, docker command lines) for nothing.
-const ggufTablesOnly = {
-  name: 'gguf-tables-only',
-  setup(b) {
-    b.onResolve({ filter: /^@huggingface\/gguf$/ }, () => ({
-      path: join(root, 'node_modules', '@huggingface', 'tasks', 'dist', 'esm', 'gguf.js'),
-    }));
-  },
-};
 
 await build({
   absWorkingDir: root,
@@ -70,7 +43,7 @@ await build({
       'const __dirname = __aibomDirname(__filename);',
     ].join('\n'),
   },
-  plugins: [bundleRequire, ggufTablesOnly],
+  plugins: [bundleCreateRequire(/[\\/](src|action[\\/]src)[\\/].*\.ts$/, 'ts'), ggufTablesOnly(root)],
   // Prefer ES module builds: some packages' "main" is a UMD wrapper whose requires esbuild cannot follow.
   mainFields: ['module', 'main'],
   // Optional XML plug-ins of the cyclonedx library (aibom writes JSON only).

@@ -1,23 +1,32 @@
 // Bundles the command line — dist/cli/aibom.js, compiled by tsc — into one entry module plus
 // split chunks, written over dist/cli/aibom.js (package.json `bin`) with the chunks in
-// dist/cli/chunks/. `aibom build` otherwise resolves and loads ~110 of aibom's own modules at
-// every start; bundled, it loads a handful (about 40 ms less CPU per run, measured with
-// bench/). Each command's heavy code stays a lazy chunk, loaded only when that command runs;
-// every npm package stays external (loaded from node_modules, on demand where the code says
-// so: src/util/lazy.ts). The library (package.json `exports`) stays tsc's output.
+// dist/cli/chunks/. Unbundled, `aibom build` resolves and loads some 400 modules at every
+// start (~110 of aibom's own, the rest from node_modules); bundled, a handful of chunks. Each
+// command's heavy code stays a lazy chunk, loaded only when that command runs, and packages
+// the code loads on first use (src/util/lazy.ts) still load on first use. chunks/contents.json
+// lists the npm packages (name@version, files) each chunk holds. The library (package.json
+// `exports`) stays tsc's output and loads its dependencies from node_modules.
 // Run by scripts/build.mjs after tsc.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleCreateRequire, ggufTablesOnly, preferModuleEntry } from './esbuild-plugins.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliDir = join(root, 'dist', 'cli');
 const entry = join(cliDir, 'aibom.js');
 const tmp = join(root, 'dist', '.cli-bundle');
+/**
+ * Packages loaded from node_modules, not bundled: @sigstore/tuf is found there at run time
+ * (src/verification/tuf-chain.ts reads its tuf-js), and bundling it would load a second copy;
+ * the CycloneDX library's optional XML plug-ins are not installed (aibom writes JSON only).
+ */
+const EXTERNAL = ['@sigstore/tuf', 'xmlbuilder2', 'libxmljs2'];
 rmSync(tmp, { recursive: true, force: true });
-await build({
+const { metafile } = await build({
+  absWorkingDir: root,
   entryPoints: [entry],
   outdir: tmp,
   bundle: true,
@@ -26,8 +35,16 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node22',
-  packages: 'external',
+  // npm packages are bundled too: a command loads a few chunks instead of resolving some 300
+  // modules through node_modules at each start.
+  external: EXTERNAL,
+  plugins: [bundleCreateRequire(/[\\/]dist[\\/](src|cli)[\\/].*\.js$/, 'js'), ggufTablesOnly(root), preferModuleEntry(['jsonc-parser'])],
+  // Bundled CommonJS packages require Node's built-ins; ES modules have no `require`.
+  banner: { js: "import { createRequire as __aibomCreateRequire } from 'node:module'; const require = __aibomCreateRequire(import.meta.url);" },
+  metafile: true,
   sourcemap: true,
+  // Maps point at the files (dist/ and node_modules/); their text is there already.
+  sourcesContent: false,
   legalComments: 'eof',
   logLevel: 'warning',
 });
@@ -39,6 +56,24 @@ renameSync(join(tmp, 'aibom.js'), entry);
 if (existsSync(join(tmp, 'aibom.js.map'))) renameSync(join(tmp, 'aibom.js.map'), `${entry}.map`);
 rmSync(tmp, { recursive: true, force: true });
 chmodSync(entry, 0o755);
+// What each file holds from npm (chunks/contents.json): per output file, each bundled package
+// as name@version with its files. Bundled code is third-party code shipped in aibom's tarball:
+// this says which, and lets a test see which packages a command loads although they no longer
+// load from node_modules.
+const contents = {};
+for (const [out, { inputs }] of Object.entries(metafile.outputs)) {
+  if (!out.endsWith('.js')) continue;
+  const packages = {};
+  for (const input of Object.keys(inputs).sort()) {
+    const at = input.lastIndexOf('node_modules/');
+    const m = at < 0 ? null : /^node_modules\/((?:@[^/]+\/)?[^/]+)\/(.+)$/.exec(input.slice(at));
+    if (!m) continue;
+    const { version } = JSON.parse(readFileSync(join(root, input.slice(0, at), 'node_modules', m[1], 'package.json'), 'utf8'));
+    (packages[`${m[1]}@${version}`] ??= []).push(m[2]);
+  }
+  if (Object.keys(packages).length > 0) contents[relative(tmp, join(root, out)).split('\\').join('/')] = packages;
+}
+writeFileSync(join(cliDir, 'chunks', 'contents.json'), `${JSON.stringify(contents, null, 2)}\n`);
 // Fail closed: the bundled CLI must start and know its commands (in a fresh process).
 const help = execFileSync(process.execPath, [entry, '--help'], { encoding: 'utf8' });
 for (const cmd of ['build', 'validate']) {

@@ -144,3 +144,40 @@ describe('npm run lint refuses what breaks the layers', () => {
     expect(out).toMatch(/src\/policy\/rules\.ts:\d+:\d+ lint\/suspicious\/noImportCycles/);
   });
 });
+
+/**
+ * The CLI is one bundle (scripts/bundle-cli.mjs). Node gives `import('cjs-package')` named
+ * exports it finds by lexing the file; a bundler's split chunk gives only `default`
+ * (module.exports). So an npm package imported with import() is read through `default`, the
+ * shape both agree on (or required, on first use, through src/util/lazy.ts).
+ */
+describe('the sources stay bundle-safe', () => {
+  async function sources(dir: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const e of await readdir(join(REPO, dir), { withFileTypes: true, recursive: true })) {
+      if (e.isFile() && e.name.endsWith('.ts')) out.push(join(e.parentPath, e.name));
+    }
+    return out;
+  }
+  const namedFromPackage = (text: string): string[] =>
+    [...text.matchAll(/(?:const|let)\s+(\{[^}]*\}|\w+)\s*=\s*(\(?)await import\('([^'.][^']*)'\)/g)]
+      .filter((m) => !m[3]!.startsWith('node:'))
+      .filter((m) => !/^\{\s*default\s*:\s*\w+\s*\}$/.test(m[1]!))
+      .map((m) => `${m[1]} = await import('${m[3]}')`);
+
+  it("import() of an npm package destructures only `default`", async () => {
+    const bad: string[] = [];
+    for (const file of [...(await sources('src')), ...(await sources('cli'))]) {
+      for (const b of namedFromPackage(await readFile(file, 'utf8'))) bad.push(`${file.slice(REPO.length + 1)}: ${b}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('the check sees named and namespace imports of a package', () => {
+    expect(namedFromPackage("const { LineCounter } = await import('yaml');\nconst mod = await import('@yarnpkg/parsers');")).toEqual([
+      "{ LineCounter } = await import('yaml')",
+      "mod = await import('@yarnpkg/parsers')",
+    ]);
+    expect(namedFromPackage("const { default: semver } = await import('semver');\nconst { resolve } = await import('node:path');\nconst { a } = await import('./a.js');")).toEqual([]);
+  });
+});

@@ -10,7 +10,12 @@
  * - `enum`: ajv scans large enums (the ~700 SPDX license ids) with a deep-equal call per
  *   value; an enum of strings, numbers, booleans and null is a Set lookup instead.
  */
+import { createRequire } from 'node:module';
 import type { Code, CodeKeywordDefinition, KeywordCxt } from 'ajv';
+
+const require = createRequire(import.meta.url);
+/** ajv's code builders (a CommonJS package, required: import() of it differs once bundled). */
+const ajvCodegen = () => require('ajv') as typeof import('ajv');
 
 /**
  * Indices `[j, i]` (j < i) of the first pair of deep-equal JSON items found, or undefined
@@ -107,7 +112,7 @@ export function firstDuplicate(items: unknown[]): [number, number] | undefined {
  * compiled in-process, the function is referenced directly.
  */
 export async function uniqueItemsKeyword(requireCode?: Code): Promise<CodeKeywordDefinition> {
-  const { _, str } = await import('ajv');
+  const { _, str } = ajvCodegen();
   const ref = firstDuplicate;
   return {
     keyword: 'uniqueItems',
@@ -138,13 +143,10 @@ const SET_ENUM_MIN = 16;
  * for everything else.
  */
 export async function enumKeyword(): Promise<CodeKeywordDefinition> {
-  const { _, stringify } = await import('ajv');
+  const { _, stringify } = ajvCodegen();
   // A CommonJS module with __esModule: the definition is `exports.default`.
-  const mod = (await import('ajv/dist/vocabularies/validation/enum.js')) as unknown as {
-    default: CodeKeywordDefinition | { default: CodeKeywordDefinition };
-  };
-  const ajvEnum = 'default' in mod.default ? mod.default.default : mod.default;
-  if (ajvEnum.keyword !== 'enum' || typeof ajvEnum.code !== 'function') {
+  const ajvEnum = (require('ajv/dist/vocabularies/validation/enum.js') as { default: CodeKeywordDefinition }).default;
+  if (ajvEnum?.keyword !== 'enum' || typeof ajvEnum.code !== 'function') {
     throw new Error('ajv enum keyword not found: cannot build the CycloneDX validators');
   }
   return {

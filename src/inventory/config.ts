@@ -1,17 +1,20 @@
+import { createRequire } from 'node:module';
 import { lstat } from 'node:fs/promises';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { type Node as JsonNode, parseTree } from 'jsonc-parser';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
-import { lazyRequire } from '../util/lazy.js';
+import { lazy } from '../util/lazy.js';
 import { lineIndex } from '../util/lines.js';
 import { duplicateKey, parseYamlDocument } from '../util/yaml.js';
 import { type SchemaValidator, schemaValidator } from '../util/precompiled.js';
 import type { Location } from './types.js';
 
-/** Loaded only for a YAML config (see lazyRequire). */
-const yaml = lazyRequire<typeof import('yaml')>('yaml');
+const require = createRequire(import.meta.url);
+
+/** Loaded only for a YAML config (see lazy). */
+const yaml = lazy(() => require('yaml') as typeof import('yaml'));
 
 /**
  * The `aibom.config.json` / `aibom.config.yaml` / `aibom.config.yml` file at the root of a

@@ -1,5 +1,8 @@
+import { createRequire } from 'node:module';
 import type { PackageURL as PackageURLType } from 'packageurl-js';
-import { lazyRequire } from '../util/lazy.js';
+import { lazy } from '../util/lazy.js';
+
+const require = createRequire(import.meta.url);
 
 /**
  * Package URLs. packageurl-js (the reference implementation) decides encoding and per-type
@@ -10,7 +13,7 @@ import { lazyRequire } from '../util/lazy.js';
  * load and per-purl validation otherwise. A CLI test (purls.test.ts) checks every purl aibom
  * writes for the fixtures against packageurl-js.
  */
-const lib = lazyRequire<typeof import('packageurl-js')>('packageurl-js');
+const lib = lazy(() => require('packageurl-js') as typeof import('packageurl-js'));
 
 function make(
   type: string,

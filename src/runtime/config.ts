@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
 import { parseJsonText } from '../util/json.js';
-import { duplicateKey, parseYamlDocument } from '../util/yaml.js';
+import { duplicateKey, newLineCounter, parseYamlDocument } from '../util/yaml.js';
 import { assertOwnedFile } from '../util/owner.js';
 import type { VerifyPluginsOptions } from './types.js';
 import { copyClaimOptions } from '../verification/claim-policy.js';
@@ -102,8 +102,7 @@ async function readConfigFile(file: string): Promise<Partial<VerifyPluginsOption
   const text = await readTextBounded(file, MAX_CONFIG_BYTES, file);
   let data: unknown;
   if (/\.ya?ml$/i.test(file)) {
-    const { LineCounter } = await import('yaml');
-    const lc = new LineCounter();
+    const lc = newLineCounter();
     // Bounded (src/util/yaml.ts); duplicate keys by the one linear check (yaml's own is quadratic).
     const doc = parseYamlDocument(text, { prettyErrors: false, uniqueKeys: false, lineCounter: lc });
     if (doc.errors.length) throw new AibomError('INPUT', `not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, { file });

@@ -1,8 +1,11 @@
+import { createRequire } from 'node:module';
 import type { Document, DocumentOptions, LineCounter, ParseOptions, SchemaOptions } from 'yaml';
-import { lazyRequire } from './lazy.js';
+import { lazy } from './lazy.js';
 
-/** Loaded when there is YAML to read (see lazyRequire). */
-const yaml = lazyRequire<typeof import('yaml')>('yaml');
+const require = createRequire(import.meta.url);
+
+/** Loaded when there is YAML to read (see lazy). */
+const yaml = lazy(() => require('yaml') as typeof import('yaml'));
 
 /**
  * YAML from outside, read with the `yaml` library but bounded against what makes it slow or
@@ -18,6 +21,11 @@ const yaml = lazyRequire<typeof import('yaml')>('yaml');
  * prettyErrors is never applied: callers name the line from their LineCounter.
  */
 export type YamlOptions = ParseOptions & DocumentOptions & SchemaOptions;
+
+/** A LineCounter to pass in `options`, to name lines in messages. */
+export function newLineCounter(): LineCounter {
+  return new (yaml().LineCounter)();
+}
 
 /** Every document of a YAML stream (like yaml's parseAllDocuments, bounded as above). */
 export function parseYamlDocuments(text: string, options: YamlOptions = {}): Document.Parsed[] {

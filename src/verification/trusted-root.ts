@@ -261,7 +261,8 @@ async function updateInto(
   options: { tufRoot?: string; timeoutMs?: number },
   env: NodeJS.ProcessEnv,
 ): Promise<TrustedRoot> {
-  const { getTrustedRoot } = await import('@sigstore/tuf');
+  const { default: tuf } = await import('@sigstore/tuf');
+  const { getTrustedRoot } = tuf;
   let root: TrustedRoot;
   try {
     root = await getTrustedRoot({

@@ -1,8 +1,9 @@
+import { createRequire } from 'node:module';
 import { posix } from 'node:path';
 import type { Document, LineCounter } from 'yaml';
 import { AibomError } from '../../errors.js';
 import { isObject } from '../../util/json.js';
-import { lazyRequire } from '../../util/lazy.js';
+import { lazy } from '../../util/lazy.js';
 import { duplicateKey, parseYamlDocuments } from '../../util/yaml.js';
 import type { Provenance } from '../types.js';
 import { NS, prop } from '../types.js';
@@ -13,8 +14,10 @@ import { markScopes, type ScopeSeed, scopeLevels } from './scopes.js';
 import type { LockfileParser, LockPackage, ParseContext, ParsedLockfile } from './types.js';
 import { Warnings } from './warnings.js';
 
-/** Loaded when there is a pnpm-lock.yaml to read (see lazyRequire). */
-const yaml = lazyRequire<typeof import('yaml')>('yaml');
+const require = createRequire(import.meta.url);
+
+/** Loaded when there is a pnpm-lock.yaml to read (see lazy). */
+const yaml = lazy(() => require('yaml') as typeof import('yaml'));
 
 /**
  * pnpm-lock.yaml: lockfileVersion '9.0' (pnpm 9, 10: `importers`, `packages` with resolutions,

@@ -1,10 +1,14 @@
+import { createRequire } from 'node:module';
 import { AibomError } from '../../errors.js';
 import { isObject } from '../../util/json.js';
+import { lazy } from '../../util/lazy.js';
 import { hashesFromSri } from './integrity.js';
 import { type PackageManifest, packageManifest, readJsonManifest, readSiblingText } from './manifest.js';
 import type { Level } from './scopes.js';
 import type { ParseContext } from './types.js';
 import { Warnings } from './warnings.js';
+
+const require = createRequire(import.meta.url);
 
 /**
  * What yarn's classic and berry readers share: reading the file with yarn's own parser
@@ -22,14 +26,7 @@ import { Warnings } from './warnings.js';
  * parser for berry. It is loaded lazily: builds without a yarn.lock do not pay for it.
  */
 type SymlParser = (text: string) => Record<string, unknown>;
-let symlParser: SymlParser | undefined;
-async function loadSyml(): Promise<SymlParser> {
-  if (!symlParser) {
-    const mod = await import('@yarnpkg/parsers');
-    symlParser = mod.parseSyml as SymlParser;
-  }
-  return symlParser;
-}
+const parsers = lazy(() => require('@yarnpkg/parsers') as typeof import('@yarnpkg/parsers'));
 
 /** Deepest indentation yarn writes is 6 spaces (dependenciesMeta → name → flag); allow slack. */
 const MAX_INDENT = 40;
@@ -50,7 +47,7 @@ export const CLASSIC_HEADER = /^(#.*\r?\n)*?#\s+yarn\s+lockfile\s+v1\r?\n/i;
  */
 export async function parseYarnText(text: string, path: string, lineOffset = 0): Promise<Record<string, unknown>> {
   guardNesting(text, path, lineOffset);
-  const parse = await loadSyml();
+  const parse = parsers().parseSyml as SymlParser;
   let doc: unknown;
   try {
     doc = parse(text);

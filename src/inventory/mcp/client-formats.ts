@@ -1,12 +1,15 @@
+import { createRequire } from 'node:module';
 import { isAibomError } from '../../errors.js';
 import { isObject } from '../../util/json.js';
-import { lazyRequire } from '../../util/lazy.js';
+import { lazy } from '../../util/lazy.js';
 import { duplicateKey, parseYamlDocument } from '../../util/yaml.js';
 import { parseTomlText } from '../lockfiles/python/common.js';
 import type { McpConfigParse, McpServerEntry } from './config-types.js';
 
-/** Loaded when there is a YAML client config to read (see lazyRequire). */
-const yaml = lazyRequire<typeof import('yaml')>('yaml');
+const require = createRequire(import.meta.url);
+
+/** Loaded when there is a YAML client config to read (see lazy). */
+const yaml = lazy(() => require('yaml') as typeof import('yaml'));
 
 /**
  * The MCP client config formats that are not `mcpServers` JSON, and the server definition

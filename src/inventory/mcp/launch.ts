@@ -1,11 +1,14 @@
-import { lazyRequire } from '../../util/lazy.js';
+import { createRequire } from 'node:module';
+import { lazy } from '../../util/lazy.js';
 import { npmPurl, pypiPurl } from '../purl.js';
 import { splitCommandLine } from './redact.js';
 
-/** Loaded when an MCP server is launched by npm package spec (see lazyRequire). */
-const semver = lazyRequire<typeof import('semver')>('semver');
-/** Loaded for a container image's purl (see lazyRequire). */
-const purlLib = lazyRequire<typeof import('packageurl-js')>('packageurl-js');
+const require = createRequire(import.meta.url);
+
+/** Loaded when an MCP server is launched by npm package spec (see lazy). */
+const semver = lazy(() => require('semver') as typeof import('semver'));
+/** Loaded for a container image's purl (see lazy). */
+const purlLib = lazy(() => require('packageurl-js') as typeof import('packageurl-js'));
 
 /**
  * How an MCP server runs and what exactly it runs: the launcher (npx, uvx, docker, ...),

@@ -1,9 +1,10 @@
+import { createRequire } from 'node:module';
 import { createReadStream } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import type yauzl from 'yauzl';
-import { lazyRequire } from '../../util/lazy.js';
+import { lazy } from '../../util/lazy.js';
 import { bunzip2 } from './bzip2.js';
 import { unlzmaAlone, unxz } from './lzma.js';
 import { emptyScan, type FrameReading, type NestedBytes, type PickleScan, scanPickle } from './pickle.js';
@@ -11,8 +12,10 @@ import { classifyTorchScriptImport } from './pickle-policy.js';
 import { type ByteSource, bufferSource, FileSource, FormatError, LimitError, StreamSource } from './reader.js';
 import { type ContentKind, isArchiveKind, PICKLE_NAME, SNIFF_BYTES, sniffContent, type UndecodedKind } from './sniff.js';
 
-/** Loaded when a zip is read (see lazyRequire). */
-const yauzlLib = lazyRequire<typeof import('yauzl')>('yauzl');
+const require = createRequire(import.meta.url);
+
+/** Loaded when a zip is read (see lazy). */
+const yauzlLib = lazy(() => require('yauzl') as typeof import('yauzl'));
 
 /**
  * Pickle-based model files, recognised by content, not by name: a raw pickle stream (pickle.dump,

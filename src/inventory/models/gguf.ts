@@ -1,8 +1,11 @@
-import { lazyRequire } from '../../util/lazy.js';
+import { createRequire } from 'node:module';
+import { lazy } from '../../util/lazy.js';
 import { type FileSource, FormatError, withFile } from './reader.js';
 
-/** The quantization type names, loaded when a GGUF file is read (see lazyRequire). */
-const gguf = lazyRequire<typeof import('@huggingface/gguf')>('@huggingface/gguf');
+const require = createRequire(import.meta.url);
+
+/** The quantization type names, loaded when a GGUF file is read (see lazy). */
+const gguf = lazy(() => require('@huggingface/gguf') as typeof import('@huggingface/gguf'));
 
 /**
  * GGUF (llama.cpp) header reader: magic, version, tensor count, metadata key/values, tensor

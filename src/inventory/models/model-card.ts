@@ -1,10 +1,13 @@
+import { createRequire } from 'node:module';
 import { isObject, jsonDepth } from '../../util/json.js';
-import { lazyRequire } from '../../util/lazy.js';
+import { lazy } from '../../util/lazy.js';
 import { lineAt, parseYamlDocument } from '../../util/yaml.js';
 
-// Loaded on first use (see lazyRequire): most builds have no model card to read.
-const yaml = lazyRequire<typeof import('yaml')>('yaml');
-const spdx = lazyRequire<typeof import('@cyclonedx/cyclonedx-library/SPDX')>('@cyclonedx/cyclonedx-library/SPDX');
+const require = createRequire(import.meta.url);
+
+// Loaded on first use (see lazy): most builds have no model card to read.
+const yaml = lazy(() => require('yaml') as typeof import('yaml'));
+const spdx = lazy(() => require('@cyclonedx/cyclonedx-library/SPDX') as typeof import('@cyclonedx/cyclonedx-library/SPDX'));
 
 /**
  * The YAML front matter of a Hugging Face model card (README.md between two `---` lines):
