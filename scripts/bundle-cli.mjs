@@ -8,7 +8,7 @@
 // `exports`) stays tsc's output and loads its dependencies from node_modules.
 // Run by scripts/build.mjs after tsc.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -57,10 +57,11 @@ if (existsSync(join(tmp, 'aibom.js.map'))) renameSync(join(tmp, 'aibom.js.map'),
 rmSync(tmp, { recursive: true, force: true });
 chmodSync(entry, 0o755);
 // What each file holds from npm (chunks/contents.json): per output file, each bundled package
-// as name@version with its files. Bundled code is third-party code shipped in aibom's tarball:
+// as name@version with its files; their licences in chunks/THIRD-PARTY-LICENSES.txt. Bundled code is third-party code shipped in aibom's tarball:
 // this says which, and lets a test see which packages a command loads although they no longer
 // load from node_modules.
 const contents = {};
+const licenses = new Map();
 for (const [out, { inputs }] of Object.entries(metafile.outputs)) {
   if (!out.endsWith('.js')) continue;
   const packages = {};
@@ -68,12 +69,25 @@ for (const [out, { inputs }] of Object.entries(metafile.outputs)) {
     const at = input.lastIndexOf('node_modules/');
     const m = at < 0 ? null : /^node_modules\/((?:@[^/]+\/)?[^/]+)\/(.+)$/.exec(input.slice(at));
     if (!m) continue;
-    const { version } = JSON.parse(readFileSync(join(root, input.slice(0, at), 'node_modules', m[1], 'package.json'), 'utf8'));
+    const dir = join(root, input.slice(0, at), 'node_modules', m[1]);
+    const { version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     (packages[`${m[1]}@${version}`] ??= []).push(m[2]);
+    licenses.set(`${m[1]}@${version}`, { dir, license });
   }
   if (Object.keys(packages).length > 0) contents[relative(tmp, join(root, out)).split('\\').join('/')] = packages;
 }
 writeFileSync(join(cliDir, 'chunks', 'contents.json'), `${JSON.stringify(contents, null, 2)}\n`);
+// Their licence texts, as each package ships them (chunks/THIRD-PARTY-LICENSES.txt).
+const notices = [...licenses].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, { dir, license }]) => {
+  const files = readdirSync(dir).filter((f) => /^(licen[cs]e|copying|notice)/i.test(f)).sort();
+  const texts = files.map((f) => readFileSync(join(dir, f), 'utf8').trim());
+  const body = texts.length > 0 ? texts.join('\n\n') : `(no licence file in the package; package.json says: ${license ?? 'nothing'})`;
+  return `${id} (${typeof license === 'string' ? license : 'see below'})\n${'-'.repeat(72)}\n${body}\n`;
+});
+writeFileSync(
+  join(cliDir, 'chunks', 'THIRD-PARTY-LICENSES.txt'),
+  `npm packages bundled into aibom's command line (dist/cli/), with their licences.\n\n${notices.join('\n')}`,
+);
 // Fail closed: the bundled CLI must start and know its commands (in a fresh process).
 const help = execFileSync(process.execPath, [entry, '--help'], { encoding: 'utf8' });
 for (const cmd of ['build', 'validate']) {

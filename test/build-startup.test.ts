@@ -97,3 +97,16 @@ describe('aibom build runs only the npm code the input needs', () => {
     expect(new Set(yarn.files.map(pkg))).toContain('@yarnpkg/parsers');
   });
 });
+
+describe('the bundled CLI says what it holds', () => {
+  it('every npm package in its chunks is listed with its licence text', async () => {
+    const contents = JSON.parse(await readFile(join(CHUNKS, 'contents.json'), 'utf8')) as Record<string, Record<string, string[]>>;
+    const bundled = new Set(Object.values(contents).flatMap((p) => Object.keys(p)));
+    expect(bundled).toContain(`commander@${JSON.parse(await readFile(join(REPO, 'node_modules', 'commander', 'package.json'), 'utf8')).version}`);
+    const notices = await readFile(join(CHUNKS, 'THIRD-PARTY-LICENSES.txt'), 'utf8');
+    const listed = new Set([...notices.matchAll(/^(\S+@[^@\s]+) \(.*\)\n-{72}$/gm)].map((m) => m[1]));
+    expect([...listed].sort()).toEqual([...bundled].sort());
+    // A licence text, not only a name: commander's MIT grant.
+    expect(notices).toMatch(/^commander@\S+ \(MIT\)\n-{72}\n[^]*?Permission is hereby granted/m);
+  });
+});
