@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { lstat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { type Node as JsonNode, parseTree } from 'jsonc-parser';
 import { AibomError } from '../errors.js';

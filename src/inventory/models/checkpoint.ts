@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { createReadStream } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import type yauzl from 'yauzl';
