@@ -9,11 +9,12 @@
 // - No trusted root is bundled (the public-good root is read from an installed @sigstore/tuf,
 //   never copied into the repository): the Action takes a `trusted-root` input when it must
 //   verify keyless signatures; key signatures need none.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { bundleCreateRequire, ggufTablesOnly } from './esbuild-plugins.mjs';
+import { absentPackages, assertOnlyKnownRuntimeLoads, bundleCreateRequire, ggufTablesOnly } from './esbuild-plugins.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argOut = process.argv.indexOf('--out');
@@ -43,12 +44,13 @@ await build({
       'const __dirname = __aibomDirname(__filename);',
     ].join('\n'),
   },
-  plugins: [bundleCreateRequire(/[\\/](src|action[\\/]src)[\\/].*\.ts$/, 'ts'), ggufTablesOnly(root)],
+  plugins: [bundleCreateRequire(/[\\/](src|action[\\/]src)[\\/].*\.ts$/, 'ts'), ggufTablesOnly(root), absentPackages()],
   // Prefer ES module builds: some packages' "main" is a UMD wrapper whose requires esbuild cannot follow.
   mainFields: ['module', 'main'],
-  // Optional XML plug-ins of the cyclonedx library (aibom writes JSON only).
-  external: ['xmlbuilder2', 'libxmljs2'],
 });
+
+// Fail closed: the runner installs nothing, so the bundle loads nothing but Node's built-ins.
+assertOnlyKnownRuntimeLoads(readFileSync(join(out, 'index.js'), 'utf8'), 'action/dist/index.js', [], builtinModules);
 
 for (const v of ['1.6', '1.7']) {
   await build({

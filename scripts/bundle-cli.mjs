@@ -12,7 +12,8 @@ import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { bundleCreateRequire, ggufTablesOnly, preferModuleEntry } from './esbuild-plugins.mjs';
+import { absentPackages, assertOnlyKnownRuntimeLoads, bundleCreateRequire, ggufTablesOnly, preferModuleEntry } from './esbuild-plugins.mjs';
+import { builtinModules } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliDir = join(root, 'dist', 'cli');
@@ -20,10 +21,9 @@ const entry = join(cliDir, 'aibom.js');
 const tmp = join(root, 'dist', '.cli-bundle');
 /**
  * Packages loaded from node_modules, not bundled: @sigstore/tuf is found there at run time
- * (src/verification/tuf-chain.ts reads its tuf-js), and bundling it would load a second copy;
- * the CycloneDX library's optional XML plug-ins are not installed (aibom writes JSON only).
+ * (src/verification/tuf-chain.ts reads its tuf-js), and bundling it would load a second copy.
  */
-const EXTERNAL = ['@sigstore/tuf', 'xmlbuilder2', 'libxmljs2'];
+const EXTERNAL = ['@sigstore/tuf'];
 rmSync(tmp, { recursive: true, force: true });
 const { metafile } = await build({
   absWorkingDir: root,
@@ -38,7 +38,12 @@ const { metafile } = await build({
   // npm packages are bundled too: a command loads a few chunks instead of resolving some 300
   // modules through node_modules at each start.
   external: EXTERNAL,
-  plugins: [bundleCreateRequire(/[\\/]dist[\\/](src|cli)[\\/].*\.js$/, 'js'), ggufTablesOnly(root), preferModuleEntry(['jsonc-parser'])],
+  plugins: [
+    bundleCreateRequire(/[\\/]dist[\\/](src|cli)[\\/].*\.js$/, 'js'),
+    ggufTablesOnly(root),
+    preferModuleEntry(['jsonc-parser']),
+    absentPackages(),
+  ],
   // Bundled CommonJS packages require Node's built-ins; ES modules have no `require`.
   banner: { js: "import { createRequire as __aibomCreateRequire } from 'node:module'; const require = __aibomCreateRequire(import.meta.url);" },
   metafile: true,
@@ -88,6 +93,12 @@ writeFileSync(
   join(cliDir, 'chunks', 'THIRD-PARTY-LICENSES.txt'),
   `npm packages bundled into aibom's command line (dist/cli/), with their licences.\n\n${notices.join('\n')}`,
 );
+// Fail closed: nothing the bundle loads at run time is looked up outside aibom's own install.
+const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+for (const out of Object.keys(metafile.outputs).filter((o) => o.endsWith('.js'))) {
+  const file = join(cliDir, relative(tmp, join(root, out)));
+  assertOnlyKnownRuntimeLoads(readFileSync(file, 'utf8'), relative(root, file), Object.keys(dependencies), builtinModules);
+}
 // Fail closed: the bundled CLI must start and know its commands (in a fresh process).
 const help = execFileSync(process.execPath, [entry, '--help'], { encoding: 'utf8' });
 for (const cmd of ['build', 'validate']) {

@@ -61,3 +61,38 @@ export function preferModuleEntry(names) {
     },
   };
 }
+
+/**
+ * Optional packages that bundled code tries to load, which aibom does not install: the
+ * CycloneDX library's XML plug-ins (aibom writes JSON only) and Kerberos proxy authentication.
+ * Left to Node, such a `require` searches every node_modules folder up the tree and NODE_PATH,
+ * where someone else's package could answer; in the bundle each is a module that throws, as a
+ * missing package would, so the code that tries it goes on without it.
+ */
+export const ABSENT = ['xmlbuilder2', 'libxmljs2', 'kerberos'];
+export function absentPackages(names = ABSENT) {
+  return {
+    name: 'absent-packages',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => (names.includes(args.path) ? { path: args.path, namespace: 'aibom-absent' } : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'aibom-absent' }, (args) => ({
+        contents: `throw Object.assign(new Error(${JSON.stringify(`Cannot find package '${args.path}' (not part of aibom)`)}), { code: 'MODULE_NOT_FOUND' });`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * Fail the build if a bundle still loads, at run time, a package that is neither a Node
+ * built-in nor one aibom installs (package.json `dependencies`): that name would be looked up
+ * through folders aibom does not control. `text` is the bundle's code.
+ */
+export function assertOnlyKnownRuntimeLoads(text, file, dependencies, builtins) {
+  const loads = text.matchAll(/(?:__require(?:\.resolve)?\(|\bimport\(|^\s*import\s[^;]*?\sfrom\s|^\s*export\s[^;]*?\sfrom\s)\s*"([^".][^"]*)"/gm);
+  for (const [, spec] of loads) {
+    const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+    if (spec.startsWith('node:') || builtins.includes(name) || dependencies.includes(name)) continue;
+    throw new Error(`${file}: loads "${spec}" at run time, which aibom does not install (bundle it, or list it in absentPackages)`);
+  }
+}

@@ -8,8 +8,9 @@
  * run alone, the hook is the TypeScript source loaded through tsx.
  */
 import { spawn } from 'node:child_process';
-import { appendFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBom, copyTree, EXAMPLE_AGENT, type KeyFiles, makeKey, signBom, signPlugin } from './helpers/agent-release.js';
 import { REPO, tempDir, USE_DIST } from './helpers/cli.js';
@@ -71,11 +72,21 @@ async function copyRelease(): Promise<string> {
   return dir;
 }
 
-/** `node --import <hook> agent.mjs` in dir. */
-function runAgent(dir: string, extraEnv: Record<string, string | undefined>, entry = 'agent.mjs'): Promise<{ code: number; stdout: string; stderr: string }> {
-  const hook = USE_DIST ? ['--import', 'aibom/register'] : ['--import', import.meta.resolve('tsx'), '--import', join(REPO, 'src', 'runtime', 'register.ts')];
+/**
+ * `node --import <hook> agent.mjs` in dir. With `cwd` (another folder), the hook is named by its
+ * absolute path, as the package name resolves from the working directory.
+ */
+function runAgent(
+  dir: string,
+  extraEnv: Record<string, string | undefined>,
+  entry: string | string[] = 'agent.mjs',
+  cwd = dir,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const hook = USE_DIST
+    ? ['--import', cwd === dir ? 'aibom/register' : pathToFileURL(join(REPO, 'dist', 'runtime', 'register.js')).href]
+    : ['--import', import.meta.resolve('tsx'), '--import', join(REPO, 'src', 'runtime', 'register.ts')];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...hook, entry], { cwd: dir, env: { ...process.env, ...env(extraEnv) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...hook, ...(Array.isArray(entry) ? entry : [entry])], { cwd, env: { ...process.env, ...env(extraEnv) }, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -169,5 +180,39 @@ describe('node --import aibom/register agent.js', () => {
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.stdout).toBe('');
     expect(wrongKey.stderr).toMatch(/^REFUSED BOM aibom\.cdx\.json: bom-untrusted: signature/m);
+  });
+
+  it('the agent root is the entry script\'s folder, never the working directory', async () => {
+    const dir = await copyRelease();
+    await appendFile(join(dir, 'plugins', 'web-search', 'index.js'), 'globalThis.exfiltrate = true;\n');
+    const elsewhere = join(tmp.dir, `elsewhere-${n}`);
+    await mkdir(elsewhere);
+    const vars = { AIBOM_BOM: join(dir, 'aibom.cdx.json'), AIBOM_KEY: keys.release.pub };
+    const refused = (r: { code: number; stdout: string; stderr: string }) => {
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^REFUSED plugins\/web-search \(@support-agent\/web-search@0\.3\.1\):$/m);
+      expect(r.stderr).not.toMatch(/MISSING/);
+    };
+    // Started from another folder, configured by variables only: the plugins are those beside agent.mjs.
+    refused(await runAgent(dir, vars, join(dir, 'agent.mjs'), elsewhere));
+    // The entry given as its folder: Node runs the package's main (agent.js); its folder is the root,
+    // not the folder above, where a config planted by someone else would be read.
+    const planted = join(tmp.dir, 'aibom.runtime.json');
+    await writeFile(planted, JSON.stringify({ bom: join(dir, 'aibom.cdx.json'), key: keys.release.pub, pluginPaths: ['nothing-here'] }));
+    try {
+      const r = await runAgent(dir, {}, dir, elsewhere);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/start-up check failed: nothing to verify/);
+    } finally {
+      await rm(planted);
+    }
+    refused(await runAgent(dir, vars, dir, elsewhere));
+    // No entry script (node -e): nothing says where the agent is; the working directory never does.
+    const noEntry = await runAgent(dir, vars, ['-e', 'console.log("agent started")'], elsewhere);
+    expect(noEntry.code).toBe(2);
+    expect(noEntry.stdout).toBe('');
+    expect(noEntry.stderr).toMatch(/start-up check failed: no agent root: set AIBOM_ROOT/);
   });
 });

@@ -27,7 +27,7 @@ const cache = new Map<string, CompiledValidator>();
  * Validate a CycloneDX JSON document against the official schema of its spec version
  * (the schema files shipped with @cyclonedx/cyclonedx-library, with the same ajv options as
  * its JsonStrictValidator). Uses the validators precompiled at install time
- * (scripts/gen-validators.mjs); compiles at run time only if they are missing.
+ * (scripts/gen-validators.mjs); without them it refuses to validate.
  */
 export async function validateBomJson(data: unknown, version?: string): Promise<SchemaError[]> {
   const v = version ?? specVersionOf(data);
@@ -58,12 +58,13 @@ async function validatorFor(version: ValidatableSpecVersion): Promise<CompiledVa
   if (hit) return hit;
   const file = precompiledPath(version);
   let fn: CompiledValidator;
-  if (file) {
-    const mod = require(file) as CompiledValidator | { default: CompiledValidator };
-    fn = typeof mod === 'function' ? mod : mod.default;
-  } else {
-    fn = await compileAtRuntime(version);
+  if (!file) {
+    // Never compiled here from the schema files of a package found at run time: the build
+    // precompiles every version (npm run build), and an installation without them is broken.
+    throw new AibomError('UNSUPPORTED', `no schema validator for CycloneDX ${version} in this installation of aibom (generated/validators/ is written by npm run build)`);
   }
+  const mod = require(file) as CompiledValidator | { default: CompiledValidator };
+  fn = typeof mod === 'function' ? mod : mod.default;
   cache.set(version, fn);
   return fn;
 }
@@ -77,39 +78,6 @@ function precompiledPath(version: string): string | undefined {
     dir = dirname(dir);
   }
   return undefined;
-}
-
-/** Fallback: the library's own strict validator setup, compiled now (slow, ~0.4 s). */
-async function compileAtRuntime(version: ValidatableSpecVersion): Promise<CompiledValidator> {
-  const { default: Ajv } = await import('ajv');
-  const { default: addFormats } = await import('ajv-formats');
-  const { readFile } = await import('node:fs/promises');
-  const cdxRoot = dirname(require.resolve('@cyclonedx/cyclonedx-library/package.json'));
-  const load = async (f: string) => JSON.parse(await readFile(join(cdxRoot, 'res', 'schema', f), 'utf8')) as object;
-  const ajv = new Ajv.default({
-    useDefaults: false,
-    strict: false,
-    strictSchema: false,
-    addUsedSchema: false,
-    allErrors: true,
-    schemas: {
-      'http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json': await load('spdx.SNAPSHOT.schema.json'),
-      'http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json': await load('jsf-0.82.SNAPSHOT.schema.json'),
-      'http://cyclonedx.org/schema/cryptography-defs.SNAPSHOT.schema.json': await load(
-        'cryptography-defs.SNAPSHOT.schema.json',
-      ),
-    },
-  });
-  addFormats.default(ajv);
-  ajv.addFormat('idn-email', require('ajv-formats-draft2019/formats/idn-email.js'));
-  ajv.addFormat('iri-reference', true);
-  // The same faster, equivalent keywords as the precompiled validators (see ajv-keywords.ts).
-  const { enumKeyword, uniqueItemsKeyword } = await import('./ajv-keywords.js');
-  ajv.removeKeyword('uniqueItems');
-  ajv.addKeyword(await uniqueItemsKeyword());
-  ajv.removeKeyword('enum');
-  ajv.addKeyword(await enumKeyword());
-  return ajv.compile(await load(`bom-${version}.SNAPSHOT.schema.json`)) as CompiledValidator;
 }
 
 function toSchemaError(e: AjvError): SchemaError {

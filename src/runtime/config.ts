@@ -13,7 +13,8 @@
  *     AIBOM_FAIL_ON_MISSING (1), AIBOM_ACCEPT_BOM (sha256:<hex>, a re-issued BOM to accept); paths relative to the working directory; they override the file.
  * Nothing configured is an error: the hook never lets an agent start unchecked.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
@@ -61,15 +62,36 @@ export interface RuntimeConfig {
 }
 
 /**
+ * The folder of the entry script as Node runs it: a folder given as the entry is its
+ * package.json `main` or index.js, a name without extension gets one, and symbolic links are
+ * followed (Node runs the real file and resolves its imports from there).
+ */
+function entryScriptFolder(cwd: string, entry: string): string {
+  let file = resolve(cwd, entry);
+  try {
+    file = createRequire(join(cwd, 'entry.js')).resolve(file);
+  } catch {
+    // Node cannot run it either; the check still names a folder, the one given.
+  }
+  try {
+    file = realpathSync(file);
+  } catch {
+    // Not there: the same.
+  }
+  return dirname(file);
+}
+
+/**
  * Read the hook's configuration. `env`, `cwd` default to the process's; `entry` (the entry
  * script, default process.argv[1]) names the agent root when AIBOM_ROOT does not.
  */
 export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd(), entry: string | undefined = process.argv[1]): Promise<RuntimeConfig> {
   const out: Partial<VerifyPluginsOptions> = {};
   let file: string | undefined;
+  const entryRoot = entry ? entryScriptFolder(cwd, entry) : undefined;
   if (env.AIBOM_CONFIG) file = resolve(cwd, env.AIBOM_CONFIG);
   else {
-    const agentRoot = env.AIBOM_ROOT ? resolve(cwd, env.AIBOM_ROOT) : entry ? dirname(resolve(cwd, entry)) : undefined;
+    const agentRoot = env.AIBOM_ROOT ? resolve(cwd, env.AIBOM_ROOT) : entryRoot;
     if (agentRoot) file = RUNTIME_CONFIG_FILES.map((f) => join(agentRoot, f)).find((f) => existsSync(f));
   }
   if (file) {
@@ -93,6 +115,14 @@ export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cw
       `nothing to verify: set AIBOM_BOM (and the release identity: AIBOM_CERTIFICATE_IDENTITY + AIBOM_CERTIFICATE_OIDC_ISSUER, or AIBOM_KEY), or write ${RUNTIME_CONFIG_FILES[0]} (or point AIBOM_CONFIG at a config file)`,
       file ? { file } : {},
     );
+  }
+  // The agent root: the config's, AIBOM_ROOT, else the entry script's folder; never the working
+  // directory (the library's default), which whoever starts the agent may choose.
+  if (out.root === undefined) {
+    if (entryRoot === undefined) {
+      throw new AibomError('USAGE', 'no agent root: set AIBOM_ROOT (there is no entry script, e.g. node -e, to take the folder of)', file ? { file } : {});
+    }
+    out.root = entryRoot;
   }
   const options = { ...out, env } as VerifyPluginsOptions;
   return file ? { options, file } : { options };
