@@ -47,7 +47,9 @@ export function makeProgram(): Command {
     );
   program.hook('preAction', (cmd, actionCommand) => {
     setDebug(!!cmd.optsWithGlobals().debug);
-    setJsonErrors(actionCommand.opts().json === true);
+    const opts = actionCommand.opts();
+    // `--json`, or `--format json` (audit, diff, gate): the output is JSON, so are its errors.
+    setJsonErrors(opts.json === true || opts.format === 'json');
   });
 
   registerBuild(program);
@@ -82,6 +84,11 @@ function enableCompileCache(): void {
   }
 }
 
+/** `--json`, `--format json` or `--format=json` among the arguments (for errors found before a command runs). */
+function jsonRequested(args: string[]): boolean {
+  return args.some((a, i) => a === '--json' || a === '--format=json' || (a === '--format' && args[i + 1] === 'json'));
+}
+
 async function main(): Promise<void> {
   enableCompileCache();
   // `aibom build | head -1`: the reader closed the pipe; stop quietly, no stack trace.
@@ -97,7 +104,7 @@ async function main(): Promise<void> {
       // --help and --version exit 0; every other parse error is a usage error.
       process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
       // Commander has printed the text on stderr; under --json the error is also JSON on stdout.
-      if (err.exitCode !== 0 && process.argv.slice(2).includes('--json')) {
+      if (err.exitCode !== 0 && jsonRequested(process.argv.slice(2))) {
         const message = err.message.replace(/^error: /, '');
         process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message, exitCode: EXIT_USAGE } }, null, 2)}\n`);
       }

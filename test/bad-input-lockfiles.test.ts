@@ -296,6 +296,22 @@ describe('bad lockfiles, every format', () => {
     expectRefused(c, FORMATS.length);
     for (const f of FORMATS) expect(errorFor(c, rel(f))).toContain('UTF-16 without a byte-order mark');
   });
+
+  it('bytes that are not UTF-8 are refused with where they are, never read as U+FFFD', async () => {
+    const bad = await fresh();
+    // After the first line: a lone 0xFF, which no UTF-8 text holds.
+    await formatTree(bad, async (f) => {
+      const text = Buffer.from(await fixtureText(f), 'utf8');
+      const at = text.indexOf(0x0a) + 1;
+      return Buffer.concat([text.subarray(0, at), Buffer.from([0xff]), text.subarray(at)]);
+    });
+    const r = await runCli(['build', bad]);
+    expectRefused(r, FORMATS.length);
+    for (const f of FORMATS) {
+      const at = Buffer.from(await fixtureText(f), 'utf8').indexOf(0x0a) + 1;
+      expect(errorFor(r, rel(f))).toContain(`not UTF-8 text: an invalid byte sequence at byte ${at}`);
+    }
+  });
 });
 
 describe('the output file after a failed build', () => {

@@ -65,6 +65,23 @@ describe('output', () => {
     expect(usage.stderr).toContain("unknown option '--no-such-flag'");
   });
 
+  it('with --format json (audit, diff, gate), errors are JSON on stdout too', async () => {
+    const missing = join(tmp.dir, 'missing.cdx.json');
+    for (const args of [
+      ['audit', missing, '--format', 'json'],
+      ['diff', missing, missing, '--format=json'],
+      ['gate', '--bom', missing, '--format', 'json'],
+    ]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(JSON.parse(r.stdout), args.join(' ')).toMatchObject({ error: { file: missing, exitCode: 2 } });
+      expect(r.stderr).toMatch(/^aibom: .*missing\.cdx\.json/);
+    }
+    const usage = await runCli(['audit', missing, '--format', 'json', '--no-such-flag']);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout)).toEqual({ error: { code: 'USAGE', message: "unknown option '--no-such-flag'", exitCode: 2 } });
+  });
+
   it('`verify-plugins --help` is wrapped once: its lines come out as written', async () => {
     const r = await runCli(['verify-plugins', '--help']);
     expect(r.code).toBe(0);

@@ -279,6 +279,15 @@ describe('aibom gate: the BOM signature and release artifacts', () => {
     const r = await runCli(['gate', '--bom', bom, '--artifacts', '*.tgz']);
     expect(r.code).toBe(2);
   });
+
+  it('a release identity is checked as given even with no signature to check: a bad regexp, a half identity', async () => {
+    const bad = await runCli(['gate', '--bom', bom, '--certificate-identity-regexp', '(', '--certificate-oidc-issuer', 'https://issuer.example']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--certificate-identity-regexp is not a valid regular expression/);
+    const half = await runCli(['gate', '--bom', bom, '--certificate-identity', 'https://github.com/acme/agent/.github/workflows/release.yml@refs/tags/v1']);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toMatch(/--certificate-identity needs --certificate-oidc-issuer/);
+  });
 });
 
 describe('aibom gate: formats', () => {

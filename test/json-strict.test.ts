@@ -40,3 +40,31 @@ describe('duplicate keys', () => {
     expect(findDuplicateKey(text)?.key).toBe('a');
   });
 });
+
+describe('numbers too large for a double', () => {
+  it('1e400, -1E+400 or 400 digits read as Infinity: refused with where it is', () => {
+    expect(() => parseJsonText('{"bomFormat":"CycloneDX","version":1e400}', 'b.json')).toThrow(/^not valid JSON: the number at \$\.version is too large \(it reads as Infinity\)$/);
+    expect(() => parseJsonText('{"a":[1,{"b c":-1E+400}]}', 'b.json')).toThrow(/the number at \$\.a\[1\]\["b c"\] is too large/);
+    expect(() => parseJsonText(`[${'9'.repeat(400)}]`, 'b.json')).toThrow(/the number at \$\[0\] is too large/);
+  });
+  it('large finite numbers, and strings that look like them, pass', () => {
+    expect(parseJsonText('{"x":1e308,"y":"1e400","z":-1.5e-400}', 'b.json')).toEqual({ x: 1e308, y: '1e400', z: -0 });
+  });
+});
+
+describe('text that is not in its encoding (decodeText)', () => {
+  it('invalid UTF-8 is refused at its byte offset, past real U+FFFD characters', async () => {
+    const { decodeText } = await import('../src/util/fs.js');
+    expect(decodeText(Buffer.from('a\uFFFDb', 'utf8'), 'x.txt')).toBe('a\uFFFDb');
+    expect(() => decodeText(Buffer.concat([Buffer.from('a\uFFFDb', 'utf8'), Buffer.from([0xc3, 0x28])]), 'x.txt')).toThrow(
+      /^not UTF-8 text: an invalid byte sequence at byte 5$/,
+    );
+    expect(() => decodeText(Buffer.from([0xed, 0xa0, 0x80]), 'x.txt')).toThrow(/at byte 0$/); // a UTF-16 surrogate, encoded
+  });
+  it('UTF-16 after its byte-order mark must be UTF-16', async () => {
+    const { decodeText } = await import('../src/util/fs.js');
+    expect(decodeText(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('ok', 'utf16le')]), 'x.txt')).toBe('ok');
+    // A lone high surrogate.
+    expect(() => decodeText(Buffer.from([0xff, 0xfe, 0x3d, 0xd8, 0x41, 0x00]), 'x.txt')).toThrow(/^not UTF-16LE text, as its byte-order mark says/);
+  });
+});

@@ -526,6 +526,18 @@ describe('yarn.lock: bad input', () => {
     );
   });
 
+  it('an entry twice (the second from another source, without a hash) is refused, not read last-wins', async () => {
+    await expectInputError(
+      '# yarn lockfile v1\n\n\nlodash@^4.17.0:\n  version "4.17.21"\n  resolved "https://registry.yarnpkg.com/lodash/-/lodash-4.17.21.tgz#1"\n  integrity sha512-v2kDEe57lecTulaDIuNTPy3Ry4gLGJ6Z1O3vE1krgXZNrsQ+LFTGHVxVjcXPs17LhbZVGedAJv8XZ1tvj5FvSg==\n\n' +
+        '"lodash@^4.17.0", other@^1:\n  version "4.17.20"\n  resolved "https://evil.example/lodash-4.17.20.tgz"\n',
+      /^aibom: yarn\.lock: line 9: entry "lodash@\^4\.17\.0" appears twice \(first on line 4\): not a lockfile yarn wrote$/m,
+    );
+    await expectInputError(
+      '__metadata:\n  version: 8\n\n"a@npm:1":\n  version: 1.0.0\n  resolution: "a@npm:1.0.0"\n\n"b@npm:2, a@npm:1":\n  version: 1.0.1\n  resolution: "a@npm:1.0.1"\n',
+      /yarn\.lock: line 8: entry "a@npm:1" appears twice \(first on line 4\)/,
+    );
+  });
+
   it('a berry lockfile cut inside an entry: named as truncated, with the line', async () => {
     const full = await berryText();
     const at = full.indexOf('"chalk@npm:^4.1.2":\n');

@@ -172,6 +172,12 @@ describe('node --import aibom/register agent.js', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/aibom\.runtime\.json: invalid aibom runtime config/);
     expect(bad.stderr).toMatch(/unknown key "surprise"/);
+    await writeFile(join(dir, 'aibom.runtime.json'), JSON.stringify({ bom: 'aibom.cdx.json', key: keys.release.pub }));
+    await writeFile(join(dir, 'aibom.runtime.yaml'), `bom: aibom.cdx.json\nkey: ${keys.publisher.pub}\n`);
+    const two = await runAgent(dir, {});
+    expect(two.code).toBe(2);
+    expect(two.stdout).toBe('');
+    expect(two.stderr).toMatch(/two runtime configs: .*aibom\.runtime\.json and .*aibom\.runtime\.yaml; keep one/);
     const missing = await runAgent(dir, { AIBOM_CONFIG: join(tmp.dir, 'nope.json') });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/nope\.json: no such file/);

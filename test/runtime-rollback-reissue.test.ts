@@ -115,7 +115,8 @@ describe('reproducible releases with the same version', () => {
     expect((await check(dir, s)).ok).toBe(true);
     await put(dir, first.r2);
     expect((await check(dir, s, `sha256:${await sha(first.r1)}`)).bom.rollback).toMatch(/but is another BOM/);
-    expect((await check(dir, s, 'sha256:not-hex')).bom.rollback).toMatch(/but is another BOM/);
+    // A malformed digest is a usage error, never a silent no-op.
+    await expect(check(dir, s, 'sha256:not-hex')).rejects.toThrow(/acceptBom \(--accept-bom, AIBOM_ACCEPT_BOM\) must be sha256:<64 hex digits>.*"sha256:not-hex"/);
     expect((await check(dir, s, `sha256:${await sha(first.r2)}`)).ok).toBe(true);
     // Now the mark is release 2: it passes without the flag, and release 1 is refused.
     expect((await check(dir, s)).ok).toBe(true);
@@ -145,6 +146,9 @@ describe('reproducible releases with the same version', () => {
     expect(r.stdout).toMatch(/bom-rollback: rollback: this BOM .* but is another BOM/);
     const accepted = await runCli([...args, '--accept-bom', `sha256:${await sha(first.r1)}`], { cwd: dir, env: env(s) });
     expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
+    const malformed = await runCli([...args, '--accept-bom', 'sha256:xyz'], { cwd: dir, env: env(s) });
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/--accept-bom.* must be sha256:<64 hex digits>.*"sha256:xyz"/);
   });
 });
 
@@ -152,8 +156,15 @@ describe('the hook reads the acceptance from its environment', () => {
   it('AIBOM_ACCEPT_BOM becomes acceptBom', async () => {
     const { loadRuntimeConfig } = await import('../src/runtime/config.js');
     const digest = `sha256:${'a'.repeat(64)}`;
-    const cfg = await loadRuntimeConfig({ AIBOM_BOM: 'aibom.cdx.json', AIBOM_ACCEPT_BOM: digest }, tmp.dir, undefined);
+    const cfg = await loadRuntimeConfig({ AIBOM_BOM: 'aibom.cdx.json', AIBOM_ACCEPT_BOM: digest }, tmp.dir, join(tmp.dir, 'agent.mjs'));
     expect(cfg.options.acceptBom).toBe(digest);
+    expect(cfg.options.root).toBe(tmp.dir);
+    // Not a digest: refused before anything is checked (the hook exits 2), never ignored.
+    const garbage = await loadRuntimeConfig({ AIBOM_BOM: 'aibom.cdx.json', AIBOM_ACCEPT_BOM: 'garbage' }, tmp.dir, join(tmp.dir, 'agent.mjs'));
+    const { verifyPlugins } = await import('../src/runtime/verify-plugins.js');
+    const err = (await verifyPlugins(garbage.options).catch((e: unknown) => e)) as { code?: string; message?: string };
+    expect(err.code).toBe('USAGE');
+    expect(err.message).toMatch(/must be sha256:<64 hex digits>.*; got "garbage"/);
   });
 });
 

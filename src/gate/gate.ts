@@ -91,6 +91,9 @@ export async function runGate(opts: GateOptions): Promise<GateRun> {
       'say who signs releases: --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp], --key, or `release` in the policy',
     );
   }
+  // A release identity is checked as given (a bad regexp, a private key, a half identity are
+  // usage errors), whether or not this run has a signature to hold it against.
+  if (releaseIdentity) await buildPolicy(releaseIdentity);
   if (opts.bundle?.length && loaded.builtFromDir) {
     throw new AibomError('USAGE', '--bundle checks the signature of a BOM file: give it with --bom');
   }

@@ -92,7 +92,11 @@ export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cw
   if (env.AIBOM_CONFIG) file = resolve(cwd, env.AIBOM_CONFIG);
   else {
     const agentRoot = env.AIBOM_ROOT ? resolve(cwd, env.AIBOM_ROOT) : entryRoot;
-    if (agentRoot) file = RUNTIME_CONFIG_FILES.map((f) => join(agentRoot, f)).find((f) => existsSync(f));
+    const found = agentRoot ? RUNTIME_CONFIG_FILES.map((f) => join(agentRoot, f)).filter((f) => existsSync(f)) : [];
+    if (found.length > 1) {
+      throw new AibomError('USAGE', `two runtime configs: ${found.join(' and ')}; keep one (or name it with AIBOM_CONFIG)`, { file: found[0]! });
+    }
+    file = found[0];
   }
   if (file) {
     assertOwnedFile(file, 'the runtime config');

@@ -177,6 +177,13 @@ function acceptedDigest(v: string | undefined): string | undefined {
   return m ? m[1]!.toLowerCase() : undefined;
 }
 
+/** A re-issued BOM to accept must be named by its full SHA-256; anything else is a usage error, never ignored. */
+export function assertAcceptBom(v: string | undefined): void {
+  if (v !== undefined && acceptedDigest(v) === undefined) {
+    throw new AibomError('USAGE', `acceptBom (--accept-bom, AIBOM_ACCEPT_BOM) must be sha256:<64 hex digits>, the digest the refusal printed; got ${JSON.stringify(v.slice(0, 80))}`);
+  }
+}
+
 /** Order two releases: by timestamp when both have one, else by semantic version; undefined when neither works. */
 async function compare(a: ReleaseMark | undefined, b: ReleaseMark): Promise<number | undefined> {
   if (!a) return undefined;

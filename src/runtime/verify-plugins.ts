@@ -34,7 +34,7 @@ import { DigestCache } from './cache.js';
 import { attachLoadPins, type LoadPins } from './load-pins.js';
 import { assertOwnedFile } from '../util/owner.js';
 import { stateDir } from '../util/state-dir.js';
-import { belowMinimums, markOf, RollbackState } from './rollback.js';
+import { assertAcceptBom, belowMinimums, markOf, RollbackState } from './rollback.js';
 import { pluginFolderDigest, readSmallFileSync } from './folder.js';
 import { MAX_BOM_BYTES } from '../bom/read.js';
 import { isResolutionEntry, type Lock, MAX_PLUGIN_PATH_FILE_BYTES, type PluginPin, readLock, safeRelative } from './lock.js';
@@ -77,6 +77,7 @@ void everyOption;
 
 export async function verifyPlugins(options: VerifyPluginsOptions): Promise<VerifyPluginsResult> {
   assertKnownOptions('verifyPlugins', options, OPTION_KEYS);
+  assertAcceptBom(options.acceptBom);
   const env = options.env ?? process.env;
   const root = resolve(options.root ?? '.');
   const realRoot = await realpath(root).catch(() => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { constants } from 'node:fs';
 import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -36,18 +37,45 @@ export async function readTextBounded(
   display: string = path,
 ): Promise<string> {
   const buf = await readBytesBounded(path, maxBytes, display);
-  return decodeText(buf);
+  return decodeText(buf, display);
 }
 
 /**
  * UTF-8, or UTF-16 when the text starts with a UTF-16 byte-order mark: Windows PowerShell 5
  * writes `pip freeze > requirements.txt` (and any `>` redirection) as UTF-16LE, and pip reads
- * such files. A UTF-8 byte-order mark is kept (parsers strip it, see stripBom).
+ * such files. A UTF-8 byte-order mark is kept (parsers strip it, see stripBom). Bytes that are
+ * not text in that encoding are refused, not read as U+FFFD: every format aibom reads is
+ * Unicode, and the tools that write them never write such bytes.
  */
-export function decodeText(buf: Uint8Array): string {
-  if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return new TextDecoder('utf-16le').decode(buf.subarray(2));
-  if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) return new TextDecoder('utf-16be').decode(buf.subarray(2));
-  return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
+export function decodeText(buf: Uint8Array, display: string): string {
+  for (const [bom, encoding] of [[[0xff, 0xfe], 'utf-16le'], [[0xfe, 0xff], 'utf-16be']] as const) {
+    if (buf.length >= 2 && buf[0] === bom[0] && buf[1] === bom[1]) {
+      try {
+        return new TextDecoder(encoding, { fatal: true }).decode(buf.subarray(2));
+      } catch {
+        throw new AibomError('INPUT', `not ${encoding.toUpperCase()} text, as its byte-order mark says: an invalid byte sequence`, { file: display });
+      }
+    }
+  }
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (!isUtf8(bytes)) {
+    throw new AibomError('INPUT', `not UTF-8 text: an invalid byte sequence at byte ${firstInvalidUtf8(bytes)}`, { file: display });
+  }
+  return bytes.toString('utf8');
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(b: Buffer): number {
+  const text = b.toString('utf8'); // invalid sequences become U+FFFD
+  let at = 0; // byte offset of text[from]: everything before the first invalid sequence re-encodes to the same bytes
+  let from = 0;
+  for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) {
+    at += Buffer.byteLength(text.slice(from, i), 'utf8');
+    if (!(b[at] === 0xef && b[at + 1] === 0xbf && b[at + 2] === 0xbd)) return at; // not a real U+FFFD
+    at += 3;
+    from = i + 1;
+  }
+  return b.length;
 }
 
 export async function readBytesBounded(

@@ -27,7 +27,52 @@ export function parseJsonText(text: string, file: string, maxDepth = DEFAULT_MAX
     const { line, column } = lineColumn(body, dup.offset);
     throw new AibomError('INPUT', `not valid JSON: duplicate key ${JSON.stringify(dup.key)} at line ${line}, column ${column}`, { file });
   }
+  if (mayHoldTooLargeNumber(body)) {
+    const at = nonFiniteNumber(value);
+    if (at !== undefined) throw new AibomError('INPUT', `not valid JSON: the number at ${at} is too large (it reads as Infinity)`, { file });
+  }
   return value;
+}
+
+/**
+ * Whether the text has what a number too large for a double needs: an exponent of 3 digits or
+ * more, or 309 digits in a row. One pass (a regular expression for "309 digits" would try every
+ * start in a run of digits: quadratic on hostile text); most text has neither.
+ */
+function mayHoldTooLargeNumber(text: string): boolean {
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++run >= 309) return true;
+      continue;
+    }
+    run = 0;
+    if ((c === 101 || c === 69) /* e E */ && i > 0) {
+      let j = i + 1;
+      if (text.charCodeAt(j) === 43 /* + */) j++;
+      while (text.charCodeAt(j) === 48 /* 0 */) j++;
+      let digits = 0;
+      while (text.charCodeAt(j + digits) >= 48 && text.charCodeAt(j + digits) <= 57) digits++;
+      if (digits >= 3) return true;
+      i = j + digits - 1;
+    }
+  }
+  return false;
+}
+
+/** JSONPath of the first ±Infinity in a parsed value (JSON.parse's reading of 1e400), iteratively. */
+function nonFiniteNumber(value: unknown): string | undefined {
+  const stack: Array<[unknown, string]> = [[value, '$']];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'number' && !Number.isFinite(v)) return path;
+    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${path}[${i}]`]);
+    else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v).reverse()) stack.push([x, /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`]);
+    }
+  }
+  return undefined;
 }
 
 /** Where a duplicate key is: the key (unescaped) and the offset of its second occurrence. */

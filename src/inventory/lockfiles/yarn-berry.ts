@@ -47,7 +47,7 @@ export async function parseBerry(
   warnings: Warnings,
 ): Promise<ParsedLockfile> {
   const formatVersion = checkMetadata(doc, warnings);
-  const lock = readEntries(doc, keyLines(text), path);
+  const lock = readEntries(doc, keyLines(text, path), path);
   const built = buildPackages(lock, warnings);
   const resolver = await makeResolver(lock, built, ctx, warnings, EdgeBudget.forText(path, text));
   const graph = resolveEdges(lock, built, resolver, warnings);

@@ -34,7 +34,7 @@ export async function parseClassic(
   warnings: Warnings,
   lineOffset: number,
 ): Promise<ParsedLockfile> {
-  const lines = keyLines(text, lineOffset);
+  const lines = keyLines(text, path, lineOffset);
   const lock = readPackages(groupEntries(doc, lines, path), lines, path, warnings);
   reportBadIntegrity(lock, warnings);
   await linkVersions(lock.links, ctx, warnings);

@@ -124,9 +124,11 @@ function guardNesting(text: string, path: string, lineOffset: number): void {
 /**
  * 1-based line of every top-level key, by descriptor. Yarn writes entry keys at column 0,
  * ending with ':', several descriptors separated by ', ' (classic quotes each one, berry
- * quotes the whole list). Linear in the text.
+ * quotes the whole list). Linear in the text. A descriptor under two keys is refused: yarn
+ * writes each once, and its parser keeps the last, so a second entry would silently replace
+ * the first (another source, no hash).
  */
-export function keyLines(text: string, lineOffset = 0): Map<string, number> {
+export function keyLines(text: string, path: string, lineOffset = 0): Map<string, number> {
   const out = new Map<string, number>();
   let start = 0;
   let line = 1;
@@ -139,7 +141,11 @@ export function keyLines(text: string, lineOffset = 0): Map<string, number> {
       const key = keyOfLine(text.slice(start, end));
       if (key !== undefined) {
         for (const d of splitDescriptors(key)) {
-          if (!out.has(d)) out.set(d, line - lineOffset);
+          const first = out.get(d);
+          if (first !== undefined) {
+            throw new AibomError('INPUT', `line ${line - lineOffset}: entry "${d.slice(0, 200)}" appears twice (first on line ${first}): not a lockfile yarn wrote`, { file: path });
+          }
+          out.set(d, line - lineOffset);
         }
       }
     }
