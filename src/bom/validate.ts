@@ -57,14 +57,13 @@ async function validatorFor(version: ValidatableSpecVersion): Promise<CompiledVa
   const hit = cache.get(version);
   if (hit) return hit;
   const file = precompiledPath(version);
-  let fn: CompiledValidator;
   if (!file) {
     // Never compiled here from the schema files of a package found at run time: the build
     // precompiles every version (npm run build), and an installation without them is broken.
     throw new AibomError('UNSUPPORTED', `no schema validator for CycloneDX ${version} in this installation of aibom (generated/validators/ is written by npm run build)`);
   }
   const mod = require(file) as CompiledValidator | { default: CompiledValidator };
-  fn = typeof mod === 'function' ? mod : mod.default;
+  const fn = typeof mod === 'function' ? mod : mod.default;
   cache.set(version, fn);
   return fn;
 }
