@@ -107,6 +107,6 @@ describe('the bundled CLI says what it holds', () => {
     const listed = new Set([...notices.matchAll(/^(\S+@[^@\s]+) \(.*\)\n-{72}$/gm)].map((m) => m[1]));
     expect([...listed].sort()).toEqual([...bundled].sort());
     // A licence text, not only a name: commander's MIT grant.
-    expect(notices).toMatch(/^commander@\S+ \(MIT\)\n-{72}\n[^]*?Permission is hereby granted/m);
+    expect(notices).toMatch(/^commander@\S+ \(MIT\)\n-{72}\n[\s\S]*?Permission is hereby granted/m);
   });
 });
