@@ -9,8 +9,8 @@
  * not bind an artifact.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { AibomError } from '../errors.js';
+import { eachFileChunk } from '../util/fs.js';
 
 export interface DigestAlgorithm {
   /** node:crypto hash name. */
@@ -120,15 +120,13 @@ export function toNodeDigests(have: Readonly<Record<string, string>>): Record<st
 }
 
 /** Digests of a file in the given in-toto algorithms, read once as a stream. */
-export function digestFile(path: string, algorithms: Iterable<string>): Promise<Record<string, string>> {
+export async function digestFile(path: string, algorithms: Iterable<string>): Promise<Record<string, string>> {
   const names = [...new Set(algorithms)].filter((a) => Object.hasOwn(IN_TOTO_DIGESTS, a));
-  return new Promise((resolvePromise, reject) => {
-    const hashes = names.map((a) => createHash(IN_TOTO_DIGESTS[a]!.node));
-    const s = createReadStream(path, { highWaterMark: 1024 * 1024 });
-    s.on('data', (chunk) => {
-      for (const h of hashes) h.update(chunk as Buffer);
-    });
-    s.on('error', (err) => reject(new AibomError('INPUT', `cannot read: ${err.message}`, { file: path })));
-    s.on('end', () => resolvePromise(Object.fromEntries(names.map((a, i) => [a, hashes[i]!.digest('hex')]))));
+  const hashes = names.map((a) => createHash(IN_TOTO_DIGESTS[a]!.node));
+  await eachFileChunk(path, (chunk) => {
+    for (const h of hashes) h.update(chunk);
+  }).catch((err: Error) => {
+    throw new AibomError('INPUT', `cannot read: ${err.message}`, { file: path });
   });
+  return Object.fromEntries(names.map((a, i) => [a, hashes[i]!.digest('hex')]));
 }

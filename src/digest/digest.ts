@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { AibomError, describeErrno } from '../errors.js';
 import { defaultHashConcurrency, type HashJob, type HashPoolOptions, hashFilesInWorkers } from './hash-pool.js';
+import { eachFileChunk } from '../util/fs.js';
 import { trimTrailing } from '../util/text.js';
 
 /**
@@ -50,20 +50,15 @@ export interface ManifestOptions {
   maxFiles?: number;
 }
 
-const CHUNK = 1024 * 1024;
 
-/** SHA-256 (hex) of a file, streamed in large chunks: memory stays flat. */
-export function sha256File(path: string, onBytes?: (n: number) => void): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const h = createHash('sha256');
-    const s = createReadStream(path, { highWaterMark: CHUNK });
-    s.on('data', (chunk) => {
-      h.update(chunk as Buffer);
-      onBytes?.((chunk as Buffer).length);
-    });
-    s.on('error', reject);
-    s.on('end', () => resolvePromise(h.digest('hex')));
+/** SHA-256 (hex) of a file, read in chunks of at most 1 MiB: memory stays flat. */
+export async function sha256File(path: string, onBytes?: (n: number) => void): Promise<string> {
+  const h = createHash('sha256');
+  await eachFileChunk(path, (chunk) => {
+    h.update(chunk);
+    onBytes?.(chunk.length);
   });
+  return h.digest('hex');
 }
 
 /** Compare strings by Unicode code point, as Python's sorted() does for str. */

@@ -35,41 +35,61 @@ export function parseJsonText(text: string, file: string, maxDepth = DEFAULT_MAX
 }
 
 /**
- * Whether the text has what a number too large for a double needs: an exponent of 3 digits or
- * more, or 309 digits in a row. One pass (a regular expression for "309 digits" would try every
- * start in a run of digits: quadratic on hostile text); most text has neither.
+ * Whether the text has, outside its strings, what a number too large for a double needs: an
+ * exponent of 3 digits or more, or 309 digits in a row. One pass (a regular expression for
+ * "309 digits" would try every start in a run of digits: quadratic on hostile text), and
+ * strings are skipped, so hex digests (`…e123…`) do not count.
  */
 function mayHoldTooLargeNumber(text: string): boolean {
   let run = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      // Skip the string (its escapes too); JSON.parse has already accepted the text.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \ */) i++;
+        else if (d === 34) break;
+      }
+      run = 0;
+      continue;
+    }
     if (c >= 48 && c <= 57) {
       if (++run >= 309) return true;
       continue;
     }
     run = 0;
-    if ((c === 101 || c === 69) /* e E */ && i > 0) {
+    if (c === 101 || c === 69 /* e E */) {
       let j = i + 1;
       if (text.charCodeAt(j) === 43 /* + */) j++;
       while (text.charCodeAt(j) === 48 /* 0 */) j++;
       let digits = 0;
       while (text.charCodeAt(j + digits) >= 48 && text.charCodeAt(j + digits) <= 57) digits++;
       if (digits >= 3) return true;
-      i = j + digits - 1;
     }
   }
   return false;
 }
 
-/** JSONPath of the first ±Infinity in a parsed value (JSON.parse's reading of 1e400), iteratively. */
+/** JSONPath of the first ±Infinity in a parsed value (JSON.parse's reading of 1e400), iteratively; the path is spelled only when found. */
 function nonFiniteNumber(value: unknown): string | undefined {
-  const stack: Array<[unknown, string]> = [[value, '$']];
+  type Frame = { v: unknown; key: string | number | undefined; up: Frame | undefined };
+  const stack: Frame[] = [{ v: value, key: undefined, up: undefined }];
   while (stack.length > 0) {
-    const [v, path] = stack.pop()!;
-    if (typeof v === 'number' && !Number.isFinite(v)) return path;
-    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${path}[${i}]`]);
+    const f = stack.pop()!;
+    const v = f.v;
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      let path = '';
+      for (let at: Frame | undefined = f; at?.up; at = at.up) {
+        const k = at.key!;
+        path = (typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`) + path;
+      }
+      return `$${path}`;
+    }
+    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], key: i, up: f });
     else if (v !== null && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v).reverse()) stack.push([x, /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`]);
+      const keys = Object.keys(v);
+      for (let i = keys.length - 1; i >= 0; i--) stack.push({ v: (v as Record<string, unknown>)[keys[i]!], key: keys[i]!, up: f });
     }
   }
   return undefined;

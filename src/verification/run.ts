@@ -5,7 +5,6 @@
  * of many verifications pays for them once.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { subjectAlgorithms } from '../attestation/digests.js';
@@ -13,7 +12,7 @@ import { isModelSigningStatement, parseModelSigningPredicate } from '../attestat
 import { defaultFolderBundle } from '../inventory/agent-plugins/signature.js';
 import { AibomError } from '../errors.js';
 import { folderManifest } from '../digest/digest.js';
-import { readBytesBounded } from '../util/fs.js';
+import { eachFileChunk, readBytesBounded } from '../util/fs.js';
 import { type BundleLine, type LoadedBundle, loadBundleFile } from './bundle.js';
 import { buildPolicy, type IdentityPolicy, type PolicyOptions } from './identity-policy.js';
 import { asVerifyFailure, type FailureReason, type VerificationResult, VerifyFailure } from './result.js';
@@ -244,14 +243,12 @@ interface TargetCache {
   digests: Record<string, Buffer>;
 }
 
-function hashFile(path: string, algorithms: string[]): Promise<Record<string, Buffer>> {
-  return new Promise((resolvePromise, reject) => {
-    const hashes = algorithms.map((a) => createHash(a));
-    const s = createReadStream(path, { highWaterMark: 1024 * 1024 });
-    s.on('data', (chunk) => {
-      for (const h of hashes) h.update(chunk as Buffer);
-    });
-    s.on('error', (err) => reject(new AibomError('INPUT', `cannot read: ${err.message}`, { file: path })));
-    s.on('end', () => resolvePromise(Object.fromEntries(algorithms.map((a, i) => [a, hashes[i]!.digest()]))));
+async function hashFile(path: string, algorithms: string[]): Promise<Record<string, Buffer>> {
+  const hashes = algorithms.map((a) => createHash(a));
+  await eachFileChunk(path, (chunk) => {
+    for (const h of hashes) h.update(chunk);
+  }).catch((err: Error) => {
+    throw new AibomError('INPUT', `cannot read: ${err.message}`, { file: path });
   });
+  return Object.fromEntries(algorithms.map((a, i) => [a, hashes[i]!.digest()]));
 }
