@@ -202,6 +202,9 @@ describe('node --import aibom/register agent.js', () => {
     };
     // Started from another folder, configured by variables only: the plugins are those beside agent.mjs.
     refused(await runAgent(dir, vars, join(dir, 'agent.mjs'), elsewhere));
+    // A link to the entry from another folder: Node runs the real file, so the root is its folder.
+    await symlink(join(dir, 'agent.mjs'), join(elsewhere, 'agent-link.mjs'));
+    refused(await runAgent(dir, vars, join(elsewhere, 'agent-link.mjs'), elsewhere));
     // The entry given as its folder: Node runs the package's main (agent.js); its folder is the root,
     // not the folder above, where a config planted by someone else would be read.
     const planted = join(tmp.dir, 'aibom.runtime.json');

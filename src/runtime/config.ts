@@ -64,7 +64,8 @@ export interface RuntimeConfig {
 /**
  * The folder of the entry script as Node runs it: a folder given as the entry is its
  * package.json `main` or index.js, a name without extension gets one, and symbolic links are
- * followed (Node runs the real file and resolves its imports from there).
+ * followed (Node runs the real file and resolves its imports from there), unless Node keeps
+ * the link's path.
  */
 function entryScriptFolder(cwd: string, entry: string): string {
   let file = resolve(cwd, entry);
@@ -73,10 +74,13 @@ function entryScriptFolder(cwd: string, entry: string): string {
   } catch {
     // Node cannot run it either; the check still names a folder, the one given.
   }
-  try {
-    file = realpathSync(file);
-  } catch {
-    // Not there: the same.
+  // Node runs the real file, unless told to keep the link's path (--preserve-symlinks-main).
+  if (!process.execArgv.includes('--preserve-symlinks-main') && !/(^|\s)--preserve-symlinks-main(\s|$)/.test(process.env.NODE_OPTIONS ?? '')) {
+    try {
+      file = realpathSync(file);
+    } catch {
+      // Not there: the same.
+    }
   }
   return dirname(file);
 }
