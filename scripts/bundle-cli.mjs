@@ -20,10 +20,12 @@ const cliDir = join(root, 'dist', 'cli');
 const entry = join(cliDir, 'aibom.js');
 const tmp = join(root, 'dist', '.cli-bundle');
 /**
- * Packages loaded from node_modules, not bundled: @sigstore/tuf is found there at run time
- * (src/verification/tuf-chain.ts reads its tuf-js), and bundling it would load a second copy.
+ * Every npm package is bundled. A package left external would load its own dependencies from
+ * node_modules at run time, and their optional requires (debug's `supports-color`) search every
+ * folder up the tree and NODE_PATH. src/verification/tuf-chain.ts still reads the installed
+ * @tufjs/models by path, to check a cached trusted root against the TUF chain.
  */
-const EXTERNAL = ['@sigstore/tuf'];
+const EXTERNAL = [];
 rmSync(tmp, { recursive: true, force: true });
 const { metafile } = await build({
   absWorkingDir: root,

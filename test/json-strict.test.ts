@@ -65,6 +65,10 @@ describe('text that is not in its encoding (decodeText)', () => {
     const { decodeText } = await import('../src/util/fs.js');
     expect(decodeText(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('ok', 'utf16le')]), 'x.txt')).toBe('ok');
     // A lone high surrogate.
-    expect(() => decodeText(Buffer.from([0xff, 0xfe, 0x3d, 0xd8, 0x41, 0x00]), 'x.txt')).toThrow(/^not UTF-16LE text, as its byte-order mark says/);
+    expect(() => decodeText(Buffer.from([0xff, 0xfe, 0x3d, 0xd8, 0x41, 0x00]), 'x.txt')).toThrow(/^not UTF-16LE text, as its byte-order mark says: an invalid sequence at byte 2$/);
+    // Big-endian: "ok" then a lone low surrogate.
+    expect(() => decodeText(Buffer.from([0xfe, 0xff, 0x00, 0x6f, 0x00, 0x6b, 0xdc, 0x00]), 'x.txt')).toThrow(/^not UTF-16BE text, .*at byte 6$/);
+    // An odd last byte.
+    expect(() => decodeText(Buffer.from([0xff, 0xfe, 0x6f, 0x00, 0x6b]), 'x.txt')).toThrow(/at byte 4$/);
   });
 });

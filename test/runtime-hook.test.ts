@@ -218,10 +218,13 @@ describe('node --import aibom/register agent.js', () => {
       await rm(planted);
     }
     refused(await runAgent(dir, vars, dir, elsewhere));
-    // No entry script (node -e): nothing says where the agent is; the working directory never does.
-    const noEntry = await runAgent(dir, vars, ['-e', 'console.log("agent started")'], elsewhere);
-    expect(noEntry.code).toBe(2);
-    expect(noEntry.stdout).toBe('');
-    expect(noEntry.stderr).toMatch(/start-up check failed: no agent root: set AIBOM_ROOT/);
+    // No entry script (code with -e or -p, with or without arguments after it; a program on
+    // stdin): nothing says where the agent is, and the working directory never does.
+    for (const args of [['-e', 'console.log("agent started")'], ['-e', 'console.log("agent started")', join(dir, 'agent.mjs')], ['-p', '"agent started"', 'x'], ['-']]) {
+      const noEntry = await runAgent(dir, vars, args, dir);
+      expect(noEntry.code, args.join(' ')).toBe(2);
+      expect(noEntry.stdout).toBe('');
+      expect(noEntry.stderr).toMatch(/start-up check failed: no agent root: set AIBOM_ROOT/);
+    }
   });
 });

@@ -41,6 +41,21 @@ try {
   if (s === 'require') writeFileSync('plugins/calculator/helper.cjs', 'globalThis.pwned = 1; module.exports = 1;\\n');
   if (s === 'between') writeFileSync('vendor/index.js', 'globalThis.pwned = 1; export default 1;\\n');
   if (s === 'between2') writeFileSync('vendor/extra.js', 'globalThis.pwned = 1; export default 1;\\n');
+  if (s.startsWith('worker-')) {
+    // After the check: a plugin file swapped, then a worker loads it (from a worker file in
+    // another folder, from code, or with its own execArgv).
+    writeFileSync('plugins/web-search/index.js', 'globalThis.pwned = 1; export const tool = { name: "evil" };\\n');
+    mkdirSync('workers', { recursive: true });
+    writeFileSync('workers/w.mjs', "await import('../plugins/web-search/index.js'); process.stdout.write('worker loaded the plugin\\\\n');\\n");
+    const url = new URL('./workers/w.mjs', import.meta.url);
+    let w;
+    try {
+      w = s === 'worker-eval' ? new Worker('import(' + JSON.stringify(new URL('./plugins/web-search/index.js', import.meta.url).href) + ')', { eval: true })
+        : new Worker(url, s === 'worker-execargv' ? { execArgv: [] } : {});
+    } catch (e) { say('worker not started: ' + e.name + ': ' + e.message); process.exit(0); }
+    await new Promise((res) => { w.on('error', (e) => { say('worker refused: ' + e.message); res(); }); w.on('exit', () => res()); });
+    process.exit(0);
+  }
   if (s === 'worker') {
     writeFileSync('plugins/web-search/index.js', 'globalThis.pwned = 1; export const tool = { name: "evil" };\\n');
     const w = new Worker(new URL('./plugins/web-search/index.js', import.meta.url));
@@ -200,6 +215,23 @@ describe('every module loaded from a plugin folder is checked on the bytes Node 
     const r2 = await runHooked(await copyRelease(), 'between2');
     expect(r2.stdout, r2.stderr).toMatch(/refused: ModuleRefusedError: refused to load .*vendor\/extra\.js: a plugin's import "\.\.\/\.\.\/extra\.js" resolves between the plugin folders and the agent root/);
     expect(r2.stdout).toMatch(/pwned=undefined/);
+  });
+
+  it('a worker started from a file in another folder checks the agent root, not its own folder', async () => {
+    const r = await runHooked(await copyRelease(), 'worker-file');
+    expect(r.stdout, r.stderr).toMatch(/worker refused: .*start-up check failed in a worker thread/);
+    expect(r.stderr).toMatch(/REFUSED plugins\/web-search/);
+    expect(r.stdout).not.toMatch(/worker loaded the plugin/);
+    // With its own execArgv (no --import), the hook is added back.
+    const own = await runHooked(await copyRelease(), 'worker-execargv');
+    expect(own.stdout, own.stderr).toMatch(/worker refused: .*start-up check failed in a worker thread/);
+    expect(own.stdout).not.toMatch(/worker loaded the plugin/);
+  });
+
+  it('a worker from code (eval: true), which Node starts without --import, is refused', async () => {
+    const r = await runHooked(await copyRelease(), 'worker-eval');
+    expect(r.stdout, r.stderr).toMatch(/worker not started: ModuleRefusedError: refused to load a worker from code \(eval: true\): Node starts it without the start-up check and the load-time guard; start the worker from a file/);
+    expect(r.stdout).not.toMatch(/pwned=1/);
   });
 
   it('a worker thread loading a swapped file', async () => {

@@ -15,6 +15,8 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { getEnvironmentData, isMainThread } from 'node:worker_threads';
 import { dirname, join, resolve } from 'node:path';
 import { AibomError } from '../errors.js';
 import { readTextBounded } from '../util/fs.js';
@@ -61,6 +63,34 @@ export interface RuntimeConfig {
   file?: string;
 }
 
+/** Where the main thread's hook leaves the agent root it checked, for worker threads (worker_threads environment data). */
+export const AGENT_ROOT_KEY = 'aibom:agent-root';
+
+function inheritedAgentRoot(): string | undefined {
+  if (isMainThread) return undefined;
+  const root = getEnvironmentData(AGENT_ROOT_KEY);
+  return typeof root === 'string' ? root : undefined;
+}
+
+/**
+ * The script Node was started with, or undefined when there is none: with `-e`/`-p` code or a
+ * program on stdin (`node -`), process.argv[1] is an argument of that code, not a script.
+ * `--entry-url` gives the entry as a URL.
+ */
+export function entryScript(argv: readonly string[] = process.argv, execArgv: readonly string[] = process.execArgv): string | undefined {
+  if (execArgv.some((a) => /^(--eval|--print)(=|$)/.test(a) || /^-[a-z]*[ep][a-z]*$/i.test(a))) return undefined;
+  const entry = argv[1];
+  if (entry === undefined || entry === '-') return undefined;
+  if (execArgv.includes('--entry-url')) {
+    try {
+      return fileURLToPath(new URL(entry));
+    } catch {
+      return undefined; // not a file: URL; nothing to take a folder of
+    }
+  }
+  return entry;
+}
+
 /**
  * The folder of the entry script as Node runs it: a folder given as the entry is its
  * package.json `main` or index.js, a name without extension gets one, and symbolic links are
@@ -89,10 +119,11 @@ function entryScriptFolder(cwd: string, entry: string): string {
  * Read the hook's configuration. `env`, `cwd` default to the process's; `entry` (the entry
  * script, default process.argv[1]) names the agent root when AIBOM_ROOT does not.
  */
-export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd(), entry: string | undefined = process.argv[1]): Promise<RuntimeConfig> {
+export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd(), entry: string | undefined = entryScript()): Promise<RuntimeConfig> {
   const out: Partial<VerifyPluginsOptions> = {};
   let file: string | undefined;
-  const entryRoot = entry ? entryScriptFolder(cwd, entry) : undefined;
+  // A worker thread checks the root its main thread checked (its own argv[1] is its script).
+  const entryRoot = inheritedAgentRoot() ?? (entry ? entryScriptFolder(cwd, entry) : undefined);
   if (env.AIBOM_CONFIG) file = resolve(cwd, env.AIBOM_CONFIG);
   else {
     const agentRoot = env.AIBOM_ROOT ? resolve(cwd, env.AIBOM_ROOT) : entryRoot;

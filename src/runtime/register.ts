@@ -10,11 +10,13 @@
  * their own module loader: each runs the check and installs the hooks too (a failure in a
  * worker stops the worker before its code runs).
  */
-import { isMainThread } from 'node:worker_threads';
+import { resolve } from 'node:path';
+import { isMainThread, setEnvironmentData } from 'node:worker_threads';
 import { errorMessage, exitCodeFor } from '../errors.js';
-import { loadRuntimeConfig } from './config.js';
+import { AGENT_ROOT_KEY, loadRuntimeConfig } from './config.js';
 import { installLoadHook } from './load-hook.js';
 import { loadPinsOf } from './load-pins.js';
+import { guardWorkers } from './worker-guard.js';
 import { formatReport } from './report.js';
 import { verifyPlugins } from './verify-plugins.js';
 
@@ -22,9 +24,12 @@ async function check(): Promise<void> {
   let code: number;
   try {
     const { options } = await loadRuntimeConfig();
+    // Workers started later check this same root (config.ts), whatever their own script is.
+    if (isMainThread) setEnvironmentData(AGENT_ROOT_KEY, resolve(options.root ?? '.'));
     const result = await verifyPlugins(options);
     if (result.ok) {
       installLoadHook(loadPinsOf(result)!);
+      guardWorkers(import.meta.url);
       if (/^(1|true|yes|on)$/i.test(process.env.AIBOM_VERBOSE ?? '')) process.stderr.write(formatReport(result));
       return;
     }

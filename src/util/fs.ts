@@ -53,7 +53,8 @@ export function decodeText(buf: Uint8Array, display: string): string {
       try {
         return new TextDecoder(encoding, { fatal: true }).decode(buf.subarray(2));
       } catch {
-        throw new AibomError('INPUT', `not ${encoding.toUpperCase()} text, as its byte-order mark says: an invalid byte sequence`, { file: display });
+        const at = 2 + firstInvalidUtf16(buf.subarray(2), encoding === 'utf-16le');
+        throw new AibomError('INPUT', `not ${encoding.toUpperCase()} text, as its byte-order mark says: an invalid sequence at byte ${at}`, { file: display });
       }
     }
   }
@@ -62,6 +63,23 @@ export function decodeText(buf: Uint8Array, display: string): string {
     throw new AibomError('INPUT', `not UTF-8 text: an invalid byte sequence at byte ${firstInvalidUtf8(bytes)}`, { file: display });
   }
   return bytes.toString('utf8');
+}
+
+/** Offset of the first UTF-16 code unit that is a lone surrogate, or of an odd last byte. */
+function firstInvalidUtf16(b: Uint8Array, le: boolean): number {
+  const unit = (i: number) => (le ? b[i]! | (b[i + 1]! << 8) : (b[i]! << 8) | b[i + 1]!);
+  let i = 0;
+  for (; i + 1 < b.length; i += 2) {
+    const u = unit(i);
+    if (u >= 0xdc00 && u <= 0xdfff) return i; // a low surrogate with no high one before it
+    if (u >= 0xd800 && u <= 0xdbff) {
+      if (i + 3 >= b.length) return i;
+      const next = unit(i + 2);
+      if (next < 0xdc00 || next > 0xdfff) return i;
+      i += 2;
+    }
+  }
+  return i;
 }
 
 /** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
