@@ -67,17 +67,19 @@ export interface RuntimeConfig {
 export const AGENT_ROOT_KEY = 'aibom:agent-root';
 
 function inheritedAgentRoot(): string | undefined {
-  if (isMainThread) return undefined;
   const root = getEnvironmentData(AGENT_ROOT_KEY);
   return typeof root === 'string' ? root : undefined;
 }
 
 /**
  * The script Node was started with, or undefined when there is none: with `-e`/`-p` code or a
- * program on stdin (`node -`), process.argv[1] is an argument of that code, not a script.
+ * program on stdin (`node -`), process.argv[1] is an argument of that code, not a script; in a
+ * worker thread it is the worker's script.
  * `--entry-url` gives the entry as a URL.
  */
 export function entryScript(argv: readonly string[] = process.argv, execArgv: readonly string[] = process.execArgv): string | undefined {
+  // A worker thread's argv[1] is the worker's own script, not the agent's.
+  if (!isMainThread) return undefined;
   if (execArgv.some((a) => /^(--eval|--print)(=|$)/.test(a) || /^-[a-z]*[ep][a-z]*$/i.test(a))) return undefined;
   const entry = argv[1];
   if (entry === undefined || entry === '-') return undefined;
@@ -122,8 +124,9 @@ function entryScriptFolder(cwd: string, entry: string): string {
 export async function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd(), entry: string | undefined = entryScript()): Promise<RuntimeConfig> {
   const out: Partial<VerifyPluginsOptions> = {};
   let file: string | undefined;
-  // A worker thread checks the root its main thread checked (its own argv[1] is its script).
-  const entryRoot = inheritedAgentRoot() ?? (entry ? entryScriptFolder(cwd, entry) : undefined);
+  // A worker thread checks the root its main thread checked, never its own script's folder
+  // (without one, and without AIBOM_ROOT, it has no agent root).
+  const entryRoot = (isMainThread ? undefined : inheritedAgentRoot()) ?? (entry ? entryScriptFolder(cwd, entry) : undefined);
   if (env.AIBOM_CONFIG) file = resolve(cwd, env.AIBOM_CONFIG);
   else {
     const agentRoot = env.AIBOM_ROOT ? resolve(cwd, env.AIBOM_ROOT) : entryRoot;
