@@ -41,6 +41,15 @@ try {
   if (s === 'require') writeFileSync('plugins/calculator/helper.cjs', 'globalThis.pwned = 1; module.exports = 1;\\n');
   if (s === 'between') writeFileSync('vendor/index.js', 'globalThis.pwned = 1; export default 1;\\n');
   if (s === 'between2') writeFileSync('vendor/extra.js', 'globalThis.pwned = 1; export default 1;\\n');
+  if (s === 'hash-workers') {
+    // aibom's own library under the hook: a folder over 32 MiB is hashed in its worker threads.
+    mkdirSync('big', { recursive: true });
+    writeFileSync('big/a.bin', Buffer.alloc(40 * 1024 * 1024, 1));
+    const { folderManifest } = await import('aibom');
+    const m = await folderManifest('big');
+    say('hashed ' + m.resources.length + ' file(s): ' + m.resources[0].digest.slice(0, 12));
+    process.exit(0);
+  }
   if (s.startsWith('worker-')) {
     // After the check: a plugin file swapped, then a worker loads it (from a worker file in
     // another folder, from code, or with its own execArgv).
@@ -226,6 +235,11 @@ describe('every module loaded from a plugin folder is checked on the bytes Node 
     const own = await runHooked(await copyRelease(), 'worker-execargv');
     expect(own.stdout, own.stderr).toMatch(/worker refused: .*start-up check failed in a worker thread/);
     expect(own.stdout).not.toMatch(/worker loaded the plugin/);
+  });
+
+  it("aibom's own hashing workers still run under the hook (the one worker from code allowed)", async () => {
+    const r = await runHooked(await copyRelease(), 'hash-workers');
+    expect(r.stdout, r.stderr).toMatch(/^hashed 1 file\(s\): [0-9a-f]{12}$/m);
   });
 
   it('a worker from code (eval: true), which Node starts without --import, is refused', async () => {

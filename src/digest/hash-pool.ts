@@ -13,7 +13,7 @@ import { AibomError, describeErrno } from '../errors.js';
  * The worker is plain CommonJS evaluated from a string so that it runs unchanged from the
  * TypeScript sources (tsx, vitest) and from the compiled dist/ — no worker file to resolve.
  */
-const WORKER_SOURCE = `
+export const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { openSync, readSync, closeSync } = require('node:fs');
 const { createHash } = require('node:crypto');
